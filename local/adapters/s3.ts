@@ -1,0 +1,72 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+
+/**
+ * S3 → a folder: `s3://bucket/key` lives at `<stateDir>/s3/bucket/key`. Also accepts `file://` URIs,
+ * which the local AutoML engine uses for model artifacts.
+ */
+
+export class LocalS3Error extends Error {
+  constructor(
+    message: string,
+    readonly code: 'NoSuchKey' | 'InvalidUri',
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+export class FolderObjectStore {
+  readonly root: string;
+
+  constructor(stateDir: string) {
+    this.root = join(resolve(stateDir), 's3');
+  }
+
+  /** The local path behind an s3:// or file:// URI; refuses keys that escape the bucket folder. */
+  pathOf(uri: string): string {
+    if (uri.startsWith('file://')) return uri.slice('file://'.length);
+    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,62})\/?(.*)$/.exec(uri);
+    if (!match) throw new LocalS3Error(`Not an s3:// URI: "${uri}"`, 'InvalidUri');
+    const [, bucket = '', key = ''] = match;
+    const path = resolve(this.root, bucket, key);
+    if (!path.startsWith(join(this.root, bucket)))
+      throw new LocalS3Error(`Key escapes its bucket: "${uri}"`, 'InvalidUri');
+    return path;
+  }
+
+  uriOf(path: string): string {
+    const rel = relative(this.root, resolve(path));
+    if (rel.startsWith('..')) return `file://${resolve(path)}`;
+    return `s3://${rel.split(sep).join('/')}`;
+  }
+
+  async getText(uri: string): Promise<string> {
+    const path = this.pathOf(uri);
+    if (!existsSync(path) || statSync(path).isDirectory()) throw new LocalS3Error(`NoSuchKey: ${uri}`, 'NoSuchKey');
+    return readFileSync(path, 'utf8');
+  }
+
+  async putText(uri: string, body: string): Promise<void> {
+    const path = this.pathOf(uri);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, body);
+  }
+
+  /** Keys under a prefix (recursively), as URIs — what an S3Prefix data source reads. */
+  list(prefixUri: string): string[] {
+    const path = this.pathOf(prefixUri);
+    if (!existsSync(path)) return [];
+    if (!statSync(path).isDirectory()) return [this.uriOf(path)];
+    const out: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else out.push(this.uriOf(full));
+      }
+    };
+    walk(path);
+    return out;
+  }
+}
