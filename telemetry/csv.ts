@@ -5,50 +5,85 @@ export interface CsvTable {
   readonly rows: string[][];
 }
 
-export function parseCsvRows(text: string): string[][] {
-  const rows: string[][] = [];
-  let field = '';
-  let row: string[] = [];
-  let inQuotes = false;
+/** Parses one CSV record that may hold quoted fields (no embedded newlines: those go through parseCsvRows). */
+function splitQuotedLine(line: string): string[] {
+  const fields: string[] = [];
   let i = 0;
-  const n = text.length;
-  while (i < n) {
-    const ch = text[i];
-    if (inQuotes) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
+  while (i <= line.length) {
+    if (line[i] === '"') {
+      let value = '';
+      let j = i + 1;
+      for (;;) {
+        const q = line.indexOf('"', j);
+        if (q < 0) {
+          value += line.slice(j);
+          j = line.length;
+          break;
         }
-        inQuotes = false;
-      } else {
-        field += ch;
+        value += line.slice(j, q);
+        if (line[q + 1] === '"') {
+          value += '"';
+          j = q + 2;
+        } else {
+          j = q + 1;
+          break;
+        }
       }
-      i++;
+      fields.push(value);
+      const comma = line.indexOf(',', j);
+      if (comma < 0) break;
+      i = comma + 1;
+    } else {
+      const comma = line.indexOf(',', i);
+      if (comma < 0) {
+        fields.push(line.slice(i));
+        break;
+      }
+      fields.push(line.slice(i, comma));
+      i = comma + 1;
+    }
+  }
+  return fields;
+}
+
+/** Quote characters balanced? An odd count means a quoted field runs on to the next line. */
+const quotesBalanced = (s: string): boolean => {
+  let count = 0;
+  for (let i = s.indexOf('"'); i >= 0; i = s.indexOf('"', i + 1)) count++;
+  return count % 2 === 0;
+};
+
+/**
+ * Splits CSV text into records. Fast path: lines without quotes split on commas; quoted fields (even
+ * with embedded commas, quotes or newlines) are handled per RFC 4180. Blank lines are skipped.
+ */
+export function* csvRecords(text: string): Generator<string[]> {
+  let pos = 0;
+  const n = text.length;
+  while (pos < n) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = n;
+    let line = text.slice(pos, nl);
+    pos = nl + 1;
+    if (line.includes('"')) {
+      while (!quotesBalanced(line) && pos <= n) {
+        let next = text.indexOf('\n', pos);
+        if (next < 0) next = n;
+        line += `\n${text.slice(pos, next)}`;
+        pos = next + 1;
+      }
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      yield splitQuotedLine(line);
       continue;
     }
-    if (ch === '"') {
-      inQuotes = true;
-    } else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      row.push(field);
-      field = '';
-      if (!(row.length === 1 && row[0] === '')) rows.push(row);
-      row = [];
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-    } else {
-      field += ch;
-    }
-    i++;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line === '') continue;
+    yield line.split(',');
   }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
+}
+
+export function parseCsvRows(text: string): string[][] {
+  return [...csvRecords(text)];
 }
 
 export function parseCsv(text: string): CsvTable {

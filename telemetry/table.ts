@@ -1,4 +1,4 @@
-import { parseCsv } from './csv';
+import { csvRecords } from './csv';
 
 /**
  * A column-major numeric table: the in-memory form of an exported train/validation/holdout CSV.
@@ -35,48 +35,65 @@ const FALSE_LABELS = new Set(['0', 'false', 'False', 'FALSE', '0.0']);
 export function numericTableFromCsv(text: string, target: string): LabelledTable;
 export function numericTableFromCsv(text: string): NumericTable;
 export function numericTableFromCsv(text: string, target?: string): NumericTable | LabelledTable {
-  const { header, rows } = parseCsv(text);
+  const records = csvRecords(text);
+  const first = records.next();
+  const header = first.done ? [] : first.value;
   if (header.length === 0) throw new TableError('CSV is empty: no header row');
   const targetIndex = target === undefined ? -1 : header.indexOf(target);
   if (target !== undefined && targetIndex < 0) {
     throw new TableError(`Target column "${target}" not in header [${header.join(', ')}]`, target);
+  }
+  // Grow typed arrays by doubling while streaming, so a large export never exists as string[][].
+  let capacity = 1024;
+  let values = header.map(() => new Float64Array(capacity));
+  let labels = new Uint8Array(capacity);
+  const numeric = header.map(() => true);
+  let rowCount = 0;
+  for (const record of records) {
+    if (rowCount === capacity) {
+      capacity *= 2;
+      values = values.map((col) => {
+        const grown = new Float64Array(capacity);
+        grown.set(col);
+        return grown;
+      });
+      const grownLabels = new Uint8Array(capacity);
+      grownLabels.set(labels);
+      labels = grownLabels;
+    }
+    for (let c = 0; c < header.length; c++) {
+      const cell = record[c] ?? '';
+      if (c === targetIndex) {
+        if (TRUE_LABELS.has(cell)) labels[rowCount] = 1;
+        else if (!FALSE_LABELS.has(cell)) {
+          throw new TableError(`Row ${rowCount + 2}: target "${target}" must be 0/1, got "${cell}"`, target);
+        }
+        continue;
+      }
+      if (!numeric[c]) continue;
+      const col = values[c] as Float64Array;
+      if (cell === '') {
+        col[rowCount] = Number.NaN;
+        continue;
+      }
+      const v = Number(cell);
+      if (Number.isNaN(v)) numeric[c] = false;
+      else col[rowCount] = v;
+    }
+    rowCount++;
   }
   const names: string[] = [];
   const columns: Float64Array[] = [];
   const ignored: string[] = [];
   header.forEach((name, c) => {
     if (c === targetIndex) return;
-    const col = new Float64Array(rows.length);
-    let numeric = true;
-    for (let r = 0; r < rows.length; r++) {
-      const cell = rows[r]?.[c] ?? '';
-      if (cell === '') {
-        col[r] = Number.NaN;
-        continue;
-      }
-      const v = Number(cell);
-      if (Number.isNaN(v)) {
-        numeric = false;
-        break;
-      }
-      col[r] = v;
-    }
-    if (numeric) {
+    if (numeric[c]) {
       names.push(name);
-      columns.push(col);
-    } else {
-      ignored.push(name);
-    }
+      columns.push((values[c] as Float64Array).slice(0, rowCount));
+    } else ignored.push(name);
   });
-  if (target === undefined) return { names, columns, rowCount: rows.length, ignored };
-  const labels = new Uint8Array(rows.length);
-  for (let r = 0; r < rows.length; r++) {
-    const cell = rows[r]?.[targetIndex] ?? '';
-    if (TRUE_LABELS.has(cell)) labels[r] = 1;
-    else if (FALSE_LABELS.has(cell)) labels[r] = 0;
-    else throw new TableError(`Row ${r + 2}: target "${target}" must be 0/1, got "${cell}"`, target);
-  }
-  return { names, columns, rowCount: rows.length, ignored, target: labels, targetName: target ?? '' };
+  if (target === undefined) return { names, columns, rowCount, ignored };
+  return { names, columns, rowCount, ignored, target: labels.slice(0, rowCount), targetName: target };
 }
 
 export function column(table: NumericTable, name: string): Float64Array {

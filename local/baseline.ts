@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { type BaselineResult, evaluateBaselines } from '../evaluation';
+import { numericSignals } from '../telemetry/signals';
+import { numericTableFromCsv } from '../telemetry/table';
+import { type ExportManifest, exportDataset, TARGET_COLUMN } from './export';
+import type { LocalLake } from './lake';
+
+export interface BaselineReport {
+  readonly signalSet: string;
+  readonly rows: ExportManifest['rows'];
+  readonly timeRange: ExportManifest['timeRange'];
+  readonly baselines: Array<
+    Pick<BaselineResult, 'name' | 'description' | 'rule'> & BaselineResult['metrics'] & { readonly split: 'holdout' }
+  >;
+}
+
+/** Exports the lake and scores every threshold baseline on the holdout: the bar a learned model must clear. */
+export async function baselineReport(lake: LocalLake, outDir: string): Promise<BaselineReport> {
+  const manifest = await exportDataset(lake, { outDir });
+  const train = numericTableFromCsv(readFileSync(manifest.files.train, 'utf8'), TARGET_COLUMN);
+  const holdout = numericTableFromCsv(readFileSync(manifest.files.holdout, 'utf8'), TARGET_COLUMN);
+  const set = lake.signalSet;
+  const hasSound = set.signals.some((s) => s.name === 'sound');
+  const results = evaluateBaselines({
+    train,
+    holdout,
+    staticRule: set.staticRule,
+    soundSignal: hasSound ? 'sound' : undefined,
+    signals: numericSignals(set).map((s) => s.name),
+  });
+  return {
+    signalSet: set.id,
+    rows: manifest.rows,
+    timeRange: manifest.timeRange,
+    baselines: results.map((b) => ({
+      name: b.name,
+      description: b.description,
+      rule: b.rule,
+      split: 'holdout' as const,
+      ...b.metrics,
+    })),
+  };
+}

@@ -1,0 +1,64 @@
+import './polyfills';
+import { UsageError } from './args';
+import { baselineCommand } from './commands/baseline';
+import { importCommand } from './commands/import';
+import { simulateCommand } from './commands/simulate';
+import { startCommand } from './commands/start';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  start: { run: startCommand, help: 'start the local stack (what `npm start` runs)' },
+  simulate: { run: simulateCommand, help: 'simulate a thermostat fleet into the lake: --rooms N --days D [--seed S]' },
+  import: { run: importCommand, help: 'import telemetry: <file> --format uci-occupancy|uci-room-occupancy|ndjson' },
+  baseline: {
+    run: baselineCommand,
+    help: 'export the lake and print every threshold baseline on the holdout [--json]',
+  },
+  automl: {
+    run: async (argv) => (await import('../automl/cli')).runAutomlCli(argv),
+    help: 'train with the local AutoML engine: --train <csv> --target <col> [--json]',
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.help}`);
+  return `usage: occupancy <command> [options]   (every command takes --state-dir, default .occupancy/)\n\n${lines.join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`occupancy: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`occupancy ${name}: ${error.message}\n`);
+      return 2;
+    }
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    process.stderr.write(`occupancy ${name}: ${message}\n`);
+    if (process.env.OCCUPANCY_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`${String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

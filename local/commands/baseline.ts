@@ -1,0 +1,36 @@
+import { join, resolve } from 'node:path';
+import { parseCommandArgs, STATE_DIR_OPTION, UsageError } from '../args';
+import { baselineReport } from '../baseline';
+import { LocalLake } from '../lake';
+
+export async function baselineCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    ...STATE_DIR_OPTION,
+    out: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  const stateDir = values['state-dir'];
+  if (!LocalLake.exists(stateDir)) {
+    throw new UsageError(`No lake in ${resolve(stateDir)}: run \`occupancy simulate\` or \`occupancy import\` first`);
+  }
+  const lake = LocalLake.open(stateDir);
+  try {
+    const report = await baselineReport(lake, values.out ?? join(stateDir, 'exports', 'baseline'));
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      process.stdout.write(
+        `Signal set ${report.signalSet}; rows train ${report.rows.train}, validation ${report.rows.validation}, holdout ${report.rows.holdout}\n`,
+      );
+      for (const b of report.baselines) {
+        const rule = `${b.rule.signal} ${b.rule.direction === 'above' ? '>' : '<='} ${b.rule.level}`;
+        process.stdout.write(
+          `  ${b.name.padEnd(22)} ${rule.padEnd(28)} F1 ${b.f1.toFixed(3)}  precision ${b.precision.toFixed(3)}  recall ${b.recall.toFixed(3)}  accuracy ${b.accuracy.toFixed(3)}\n`,
+        );
+      }
+    }
+  } finally {
+    lake.close();
+  }
+  return 0;
+}

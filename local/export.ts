@@ -1,0 +1,101 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildExportQuery, buildFeatureSpec, type FeatureSpec, featureNames, type SplitOptions } from '../features';
+import { LakeError, type LocalLake } from './lake';
+
+/**
+ * Export = the feature query joined to the ground truth in force, split by time, written as the CSVs
+ * Autopilot reads: train/validation/holdout with a header and target `occupied`, plus the holdout
+ * without header and target (what a batch transform job scores).
+ */
+
+export type SplitName = 'train' | 'validation' | 'holdout';
+export const SPLITS: readonly SplitName[] = ['train', 'validation', 'holdout'];
+export const TARGET_COLUMN = 'occupied';
+
+export interface ExportManifest {
+  readonly signalSet: string;
+  readonly featureNames: string[];
+  readonly target: typeof TARGET_COLUMN;
+  readonly rows: Record<SplitName, number>;
+  /** First and last reading time (epoch ms) per split: the holdout is the future. */
+  readonly timeRange: Record<SplitName, { from: number | null; to: number | null }>;
+  /** Lake readings in no split: duplicates of a (device, time) already kept, or no label in force yet. */
+  readonly readingsLeftOut: number;
+  readonly files: Record<SplitName | 'holdoutInput', string>;
+}
+
+export interface ExportOptions {
+  readonly outDir: string;
+  /** @default { kind: 'fractions', train: 0.7, validation: 0.15 } */
+  readonly split?: SplitOptions;
+  readonly spec?: FeatureSpec;
+}
+
+export const DEFAULT_SPLIT: SplitOptions = { kind: 'fractions', train: 0.7, validation: 0.15 };
+
+const sqlPath = (p: string): string => `'${p.replace(/'/g, "''")}'`;
+
+export async function exportDataset(lake: LocalLake, options: ExportOptions): Promise<ExportManifest> {
+  const outDir = resolve(options.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const spec = options.spec ?? buildFeatureSpec(lake.signalSet);
+  const names = featureNames(spec);
+  const split = options.split ?? DEFAULT_SPLIT;
+  const connection = await lake.connect();
+  const readings = await lake.count('telemetry');
+  if (readings === 0) throw new LakeError(`The lake in ${lake.root} has no telemetry: simulate or import first`);
+
+  // Materialise the NDJSON views once: the export query reads telemetry twice (features and label join).
+  await connection.run('CREATE OR REPLACE TEMP TABLE export_telemetry AS SELECT * FROM telemetry');
+  await connection.run('CREATE OR REPLACE TEMP TABLE export_labels AS SELECT * FROM labels');
+  const query = buildExportQuery(spec, {
+    dialect: 'duckdb',
+    telemetryTable: 'export_telemetry',
+    labelsTable: 'export_labels',
+    split,
+  });
+  await connection.run(`CREATE OR REPLACE TEMP TABLE export_rows AS ${query}`);
+  const columns = [...names, TARGET_COLUMN].map((n) => `"${n}"`).join(', ');
+  const files = {
+    train: join(outDir, 'train.csv'),
+    validation: join(outDir, 'validation.csv'),
+    holdout: join(outDir, 'holdout.csv'),
+    holdoutInput: join(outDir, 'holdout-input.csv'),
+  };
+  const rows = { train: 0, validation: 0, holdout: 0 } as Record<SplitName, number>;
+  const timeRange = {} as ExportManifest['timeRange'];
+  for (const name of SPLITS) {
+    await connection.run(
+      `COPY (SELECT ${columns} FROM export_rows WHERE split = '${name}' ORDER BY ts, thing_name) TO ${sqlPath(files[name])} (HEADER, DELIMITER ',')`,
+    );
+    const stats = await connection.runAndReadAll(
+      `SELECT count(*)::BIGINT, min(ts)::BIGINT, max(ts)::BIGINT FROM export_rows WHERE split = '${name}'`,
+    );
+    const [n, from, to] = stats.getRows()[0] ?? [0, null, null];
+    rows[name] = Number(n);
+    timeRange[name] = { from: from === null ? null : Number(from), to: to === null ? null : Number(to) };
+  }
+  const featureColumns = names.map((n) => `"${n}"`).join(', ');
+  await connection.run(
+    `COPY (SELECT ${featureColumns} FROM export_rows WHERE split = 'holdout' ORDER BY ts, thing_name) TO ${sqlPath(files.holdoutInput)} (HEADER false, DELIMITER ',')`,
+  );
+  for (const table of ['export_rows', 'export_telemetry', 'export_labels']) await connection.run(`DROP TABLE ${table}`);
+  const exported = rows.train + rows.validation + rows.holdout;
+  const manifest: ExportManifest = {
+    signalSet: lake.signalSet.id,
+    featureNames: names,
+    target: TARGET_COLUMN,
+    rows,
+    timeRange,
+    readingsLeftOut: Math.max(0, readings - exported),
+    files,
+  };
+  if (rows.train === 0 || rows.holdout === 0) {
+    throw new LakeError(
+      `Export produced ${rows.train} train and ${rows.holdout} holdout rows: the lake needs labelled telemetry spanning time`,
+    );
+  }
+  writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
