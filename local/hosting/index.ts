@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './hosting';
+export * from './model';
+export * from './routing';
+export * from './server';

@@ -1,0 +1,183 @@
+/**
+ * Local CloudWatch alarms over a MetricStore. Definitions are PutMetricAlarm requests; state is evaluated on
+ * demand (describeAlarms / evaluate) from windows ending now. With `timeScale` < 1, periods shrink like every
+ * other local wait, so a 60 s alarm period at 0.01 is 0.6 s of wall time.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MetricAlarm, PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { type AlarmDefinition, type AlarmState, evaluateAlarm, parseAlarm } from './alarm-evaluation';
+import { type MetricStore, statisticOf } from './store';
+
+export class AlarmNotFoundError extends Error {
+  override readonly name = 'ResourceNotFound';
+  readonly code = 'ResourceNotFound';
+  constructor(readonly alarmName: string) {
+    super(`Alarm ${alarmName} does not exist`);
+  }
+}
+
+export interface AlarmEvaluatorOptions {
+  /** Persist definitions as `metrics/alarms.json` here; omit for memory only. */
+  readonly stateDir?: string;
+  /** Multiplies alarm periods (wall time = Period * timeScale). Default 1. */
+  readonly timeScale?: number;
+  readonly clock?: () => number;
+}
+
+interface AlarmRecord {
+  readonly input: PutMetricAlarmCommandInput;
+  readonly definition: AlarmDefinition;
+  state: AlarmState;
+  reason: string;
+  stateUpdated: number;
+  configUpdated: number;
+}
+
+export interface AlarmTransition {
+  readonly alarmName: string;
+  readonly from: AlarmState;
+  readonly to: AlarmState;
+  readonly reason: string;
+  readonly time: number;
+}
+
+export class AlarmEvaluator {
+  private readonly alarms = new Map<string, AlarmRecord>();
+  private readonly file: string | undefined;
+  private readonly timeScale: number;
+  private readonly clock: () => number;
+  private readonly listeners: ((t: AlarmTransition) => void)[] = [];
+
+  constructor(
+    private readonly store: MetricStore,
+    options: AlarmEvaluatorOptions = {},
+  ) {
+    this.timeScale = options.timeScale ?? 1;
+    if (!(this.timeScale > 0)) throw new RangeError(`timeScale must be > 0, got ${this.timeScale}`);
+    this.clock = options.clock ?? store.clock;
+    if (options.stateDir !== undefined) {
+      const dir = join(options.stateDir, 'metrics');
+      mkdirSync(dir, { recursive: true });
+      this.file = join(dir, 'alarms.json');
+      if (existsSync(this.file)) {
+        const saved = JSON.parse(readFileSync(this.file, 'utf8')) as PutMetricAlarmCommandInput[];
+        for (const input of saved) this.register(input);
+      }
+    }
+  }
+
+  /** Create or replace an alarm (state restarts at INSUFFICIENT_DATA, as CloudWatch does on update). */
+  putMetricAlarm(input: PutMetricAlarmCommandInput): void {
+    this.register(input);
+    this.save();
+  }
+
+  deleteAlarms(input: { AlarmNames?: readonly string[] }): void {
+    for (const name of input.AlarmNames ?? []) this.alarms.delete(name);
+    this.save();
+  }
+
+  has(alarmName: string): boolean {
+    return this.alarms.has(alarmName);
+  }
+
+  onTransition(listener: (t: AlarmTransition) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Re-evaluate one alarm now and return its state. */
+  evaluate(alarmName: string): { state: AlarmState; reason: string } {
+    const record = this.alarms.get(alarmName);
+    if (!record) throw new AlarmNotFoundError(alarmName);
+    const def = record.definition;
+    const now = this.clock();
+    const periodMs = def.periodSeconds * 1000 * this.timeScale;
+    const windowStart = now - def.evaluationPeriods * periodMs;
+    const samples = this.store.samples(
+      { namespace: def.namespace, metricName: def.metricName, dimensions: def.dimensions },
+      windowStart,
+      now + 1,
+    );
+    const periods: (number | undefined)[] = [];
+    for (let i = 0; i < def.evaluationPeriods; i++) {
+      const from = windowStart + i * periodMs;
+      const to = i === def.evaluationPeriods - 1 ? now + 1 : from + periodMs;
+      periods.push(
+        statisticOf(
+          samples.filter((s) => s.timestamp >= from && s.timestamp < to),
+          def.statistic,
+        ),
+      );
+    }
+    const result = evaluateAlarm(def, periods, record.state);
+    if (result.state !== record.state) {
+      const transition: AlarmTransition = {
+        alarmName,
+        from: record.state,
+        to: result.state,
+        reason: result.reason,
+        time: now,
+      };
+      record.stateUpdated = now;
+      for (const listener of this.listeners) listener(transition);
+    }
+    record.state = result.state;
+    record.reason = result.reason;
+    return result;
+  }
+
+  describeAlarms(input: { AlarmNames?: readonly string[]; StateValue?: AlarmState } = {}): {
+    MetricAlarms: MetricAlarm[];
+  } {
+    const names = input.AlarmNames ?? [...this.alarms.keys()];
+    const out: MetricAlarm[] = [];
+    for (const name of names) {
+      const record = this.alarms.get(name);
+      if (!record) continue;
+      this.evaluate(name);
+      if (input.StateValue !== undefined && record.state !== input.StateValue) continue;
+      const d = record.definition;
+      out.push({
+        AlarmName: d.alarmName,
+        AlarmArn: `arn:aws:cloudwatch:local:000000000000:alarm:${d.alarmName}`,
+        ...(d.alarmDescription === undefined ? {} : { AlarmDescription: d.alarmDescription }),
+        AlarmConfigurationUpdatedTimestamp: new Date(record.configUpdated),
+        StateValue: record.state,
+        StateReason: record.reason,
+        StateUpdatedTimestamp: new Date(record.stateUpdated),
+        MetricName: d.metricName,
+        Namespace: d.namespace,
+        Statistic: d.statistic,
+        Dimensions: d.dimensions.map((x) => ({ ...x })),
+        Period: d.periodSeconds,
+        EvaluationPeriods: d.evaluationPeriods,
+        DatapointsToAlarm: d.datapointsToAlarm,
+        Threshold: d.threshold,
+        ComparisonOperator: d.comparisonOperator,
+        TreatMissingData: d.treatMissingData,
+      });
+    }
+    return { MetricAlarms: out };
+  }
+
+  private register(input: PutMetricAlarmCommandInput): void {
+    const definition = parseAlarm(input);
+    const now = this.clock();
+    this.alarms.set(definition.alarmName, {
+      input,
+      definition,
+      state: 'INSUFFICIENT_DATA',
+      reason: 'Unchecked: Initial alarm creation',
+      stateUpdated: now,
+      configUpdated: now,
+    });
+  }
+
+  private save(): void {
+    if (this.file === undefined) return;
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify([...this.alarms.values()].map((r) => r.input)));
+    renameSync(tmp, this.file);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './alarm-evaluation';
+export * from './alarms';
+export * from './store';
