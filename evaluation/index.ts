@@ -1,0 +1,38 @@
+/** Evaluation core: metrics, threshold baselines, paired bootstrap and the promotion gate. Pure: no I/O. */
+export { type BaselineOptions, type BaselineResult, evaluateBaselines, SEED_RULE } from './baselines';
+export {
+  type BootstrapOptions,
+  DEFAULT_CONFIDENCE,
+  DEFAULT_RESAMPLES,
+  DEFAULT_SEED,
+  type DeltaF1Interval,
+  MIN_RESAMPLES,
+  pairedBootstrapDeltaF1,
+} from './bootstrap';
+export { EvaluationError } from './errors';
+export { type GateComparison, type GateDecision, type GateOptions, gateDecision, type NamedPredictions } from './gate';
+export {
+  averagePrecision,
+  brierScore,
+  type CalibrationBin,
+  type ConfusionMatrix,
+  calibrationBins,
+  classificationMetrics,
+  confusionMatrix,
+  f1FromCounts,
+  f1Score,
+  type Metrics,
+  type PrCurve,
+  prCurve,
+  type RocCurve,
+  rocAuc,
+  rocCurve,
+} from './metrics';
+export { mulberry32, mulberry32Uint32, SeededRandom } from './random';
+export {
+  applyThreshold,
+  type FittedThreshold,
+  fitBestThreshold,
+  fitBestThresholdWithScore,
+  type ThresholdModel,
+} from './threshold';
