@@ -2,9 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { baselineReport } from '../../local/baseline';
-import { simulateIntoLake } from '../../local/commands/simulate';
-import { LocalLake } from '../../local/lake';
+import type { BaselineReport } from '../../local/baseline';
 
 const ROOT = join(__dirname, '..', '..');
 const UCI_TRAINING = join(ROOT, '..', 'shared', 'data', 'datatraining.txt');
@@ -24,19 +22,23 @@ describe('occupancy CLI: data in → export → baselines', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('sets a real bar on a simulated 20-room, 14-day fleet: the seed rule scores F1 in [0.55, 0.90]', async () => {
+  it('sets a real bar on a simulated 20-room, 14-day fleet: the seed rule scores F1 in [0.55, 0.90]', () => {
     const stateDir = join(dir, 'fleet');
-    const summary = simulateIntoLake(stateDir, 20, 14, 1);
-    expect(summary.readings).toBe(20 * 14 * 1440);
-    const lake = LocalLake.open(stateDir);
-    const report = await baselineReport(lake, join(stateDir, 'exports', 'baseline'));
-    lake.close();
+    const simulated = occupancy(['simulate', '--rooms', '20', '--days', '14', '--state-dir', stateDir, '--json']);
+    expect(simulated.status).toBe(0);
+    expect(JSON.parse(simulated.stdout)).toMatchObject({ readings: 20 * 14 * 1440 });
+    const baseline = occupancy(['baseline', '--state-dir', stateDir, '--json']);
+    expect(baseline.status).toBe(0);
+    const report = JSON.parse(baseline.stdout) as BaselineReport;
     expect(report.rows.train).toBeGreaterThan(report.rows.holdout);
     expect(report.rows.holdout).toBeGreaterThan(0);
     const names = report.baselines.map((b) => b.name);
     expect(names).toEqual(expect.arrayContaining(['static-rule', 'best-threshold', 'best-sound-threshold']));
     const seedRule = report.baselines.find((b) => b.name === 'static-rule');
     expect(seedRule?.rule).toEqual({ signal: 'sound', level: 10, direction: 'above' });
+    for (const b of report.baselines) {
+      for (const metric of [b.f1, b.precision, b.recall, b.accuracy]) expect(metric).toBeGreaterThan(0);
+    }
     expect(seedRule?.f1).toBeGreaterThanOrEqual(0.55);
     expect(seedRule?.f1).toBeLessThanOrEqual(0.9);
     // The holdout is the future: every holdout reading is newer than every train reading.

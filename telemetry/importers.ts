@@ -1,0 +1,287 @@
+/**
+ * Importers for real telemetry: text in, validated readings and label events out (pure, no I/O).
+ *
+ * Every data row either becomes a reading (plus its label event) or a rejection with the line number and a
+ * reason naming the field, so `readings.length + rejected.length` equals the number of non-blank data rows.
+ * The CSV importers emit one label event per row (the dataset's ground truth at that reading), which is simple
+ * and exactly right for the lake's "label in force at the reading's time" join.
+ */
+import { parseCsvRows } from './csv';
+import { ImportFormatError, TelemetryValidationError } from './errors';
+import type { LabelEvent, Reading } from './reading';
+import { type SignalSet, UCI_OCCUPANCY, UCI_ROOM_OCCUPANCY } from './signals';
+import { DEFAULT_MAX_PAYLOAD_BYTES, isValidThingName, parseJsonPayload, parseReading, wireKey } from './validate';
+
+export interface RejectedRow {
+  /** 1-based line number in the input text. */
+  readonly line: number;
+  readonly reason: string;
+  readonly field?: string;
+}
+
+export interface ImportResult {
+  readonly signalSet: SignalSet;
+  readonly readings: Reading[];
+  readonly labels: LabelEvent[];
+  readonly rejected: RejectedRow[];
+}
+
+export interface CsvImportOptions {
+  /** Device name given to the dataset's room. */
+  readonly thingName?: string;
+  /** Reference "now" for the timestamp window check. @default Date.now() */
+  readonly now?: number;
+}
+
+export interface NdjsonImportOptions {
+  readonly now?: number;
+  /** Largest accepted line in bytes. @default 8192 */
+  readonly maxLineBytes?: number;
+}
+
+/** A row-level problem; becomes a rejection, never escapes the importer. */
+class RowError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Non-blank lines with their 1-based line numbers (these formats have no quoted newlines). */
+function* numberedLines(text: string): Generator<{ line: number; content: string }> {
+  const lines = text.split(/\r?\n|\r/);
+  for (let i = 0; i < lines.length; i++) {
+    const content = lines[i] ?? '';
+    if (content.trim() !== '') yield { line: i + 1, content };
+  }
+}
+
+const parseCsvLine = (content: string): string[] => parseCsvRows(content)[0] ?? [];
+
+const NUMBER_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+function numberCell(cell: string | undefined, field: string): number {
+  const text = (cell ?? '').trim();
+  if (text === '') throw new RowError(field, `${field}: missing value`);
+  if (!NUMBER_PATTERN.test(text)) throw new RowError(field, `${field}: not a number, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** A calendar date-time taken as UTC wall clock; rejects impossible dates (2015-02-30) rather than rolling over. */
+function utcWallClock(
+  field: string,
+  raw: string,
+  parts: readonly [string, string, string, string, string, string, string | undefined],
+): number {
+  const [y, mo, d, h, mi, s] = parts.slice(0, 6).map(Number) as [number, number, number, number, number, number];
+  const fraction = parts[6];
+  const ms = fraction === undefined ? 0 : Math.round(Number(`0.${fraction}`) * 1000);
+  const ts = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  const back = new Date(ts);
+  if (
+    back.getUTCFullYear() !== y ||
+    back.getUTCMonth() !== mo - 1 ||
+    back.getUTCDate() !== d ||
+    back.getUTCHours() !== h ||
+    back.getUTCMinutes() !== mi ||
+    back.getUTCSeconds() !== s
+  ) {
+    throw new RowError(field, `${field}: not a real date-time, got ${JSON.stringify(raw)}`);
+  }
+  return ts;
+}
+
+const UCI_DATE = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$/;
+
+function parseUciDate(cell: string | undefined, field: string): number {
+  const raw = (cell ?? '').trim();
+  if (raw === '') throw new RowError(field, `${field}: missing value`);
+  const m = UCI_DATE.exec(raw);
+  if (!m) throw new RowError(field, `${field}: expected "YYYY-MM-DD hh:mm:ss", got ${JSON.stringify(raw)}`);
+  return utcWallClock(field, raw, [m[1] ?? '', m[2] ?? '', m[3] ?? '', m[4] ?? '', m[5] ?? '', m[6] ?? '', m[7]]);
+}
+
+/** Validates the assembled values through the same path as live reports, so ranges and messages match. */
+function validatedReading(
+  thingName: string,
+  ts: number,
+  values: Record<string, number>,
+  set: SignalSet,
+  now: number | undefined,
+): Reading {
+  const wire: Record<string, unknown> = { thingName, timestamp: ts };
+  for (const signal of set.signals) wire[wireKey(signal)] = values[signal.name];
+  return parseReading(wire, set, { now });
+}
+
+function checkThingName(thingName: string): void {
+  if (!isValidThingName(thingName)) {
+    throw new ImportFormatError(
+      `thingName: must be 1–128 characters of [a-zA-Z0-9:_-], got ${JSON.stringify(thingName)}`,
+      'thingName',
+    );
+  }
+}
+
+function toRejection(line: number, error: unknown): RejectedRow {
+  if (error instanceof RowError) return { line, reason: error.message, field: error.field };
+  if (error instanceof TelemetryValidationError) return { line, reason: error.message, field: error.field };
+  throw error;
+}
+
+/** Maps header names (case-insensitive) to column indexes; a missing required column fails the whole file. */
+function headerIndex(header: readonly string[], required: readonly string[], format: string): Map<string, number> {
+  const index = new Map<string, number>();
+  header.forEach((name, i) => {
+    index.set(name.trim().toLowerCase(), i);
+  });
+  const missing = required.filter((name) => !index.has(name.toLowerCase()));
+  if (missing.length > 0) {
+    throw new ImportFormatError(
+      `Not a ${format} file: header lacks ${missing.join(', ')} (header: ${header.join(',')})`,
+      missing[0],
+    );
+  }
+  return index;
+}
+
+function occupancyLabel(cell: string | undefined, field: string, allowCounts: boolean): boolean {
+  const value = numberCell(cell, field);
+  if (allowCounts ? !Number.isInteger(value) || value < 0 : value !== 0 && value !== 1) {
+    throw new RowError(
+      field,
+      `${field}: expected ${allowCounts ? 'a non-negative integer count' : '0 or 1'}, got ${cell?.trim()}`,
+    );
+  }
+  return value > 0;
+}
+
+const UCI_OCCUPANCY_COLUMNS: readonly (readonly [string, string])[] = [
+  ['Temperature', 'temperature'],
+  ['Humidity', 'humidity'],
+  ['Light', 'light'],
+  ['CO2', 'co2'],
+  ['HumidityRatio', 'humidity_ratio'],
+];
+
+/**
+ * UCI Occupancy Detection (datatraining.txt, datatest.txt, datatest2.txt). R `write.table` output: the header
+ * has 7 names but rows carry a leading row id (8 fields); rows without the id are accepted too. Dates, quoted
+ * or not, are wall-clock times taken as UTC.
+ */
+export function importUciOccupancy(text: string, opts: CsvImportOptions = {}): ImportResult {
+  const thingName = opts.thingName ?? 'uci-office';
+  checkThingName(thingName);
+  const lines = numberedLines(text);
+  const first = lines.next();
+  if (first.done) throw new ImportFormatError('Not a uci-occupancy file: it is empty');
+  const header = parseCsvLine(first.value.content);
+  const columns = headerIndex(header, ['date', ...UCI_OCCUPANCY_COLUMNS.map(([c]) => c), 'Occupancy'], 'uci-occupancy');
+  const col = (name: string): number => columns.get(name.toLowerCase()) ?? -1;
+  const result: ImportResult = { signalSet: UCI_OCCUPANCY, readings: [], labels: [], rejected: [] };
+  for (const { line, content } of lines) {
+    try {
+      const cells = parseCsvLine(content);
+      // The row id R writes before the data shifts every column by one.
+      const shift = cells.length === header.length + 1 ? 1 : cells.length === header.length ? 0 : -1;
+      if (shift < 0) {
+        throw new RowError('$', `row: expected ${header.length} or ${header.length + 1} fields, got ${cells.length}`);
+      }
+      const cell = (name: string): string | undefined => cells[col(name) + shift];
+      const ts = parseUciDate(cell('date'), 'date');
+      const values: Record<string, number> = {};
+      for (const [column, signal] of UCI_OCCUPANCY_COLUMNS) values[signal] = numberCell(cell(column), signal);
+      const occupied = occupancyLabel(cell('Occupancy'), 'occupancy', false);
+      const reading = validatedReading(thingName, ts, values, UCI_OCCUPANCY, opts.now);
+      result.readings.push(reading);
+      result.labels.push({ thingName, ts: reading.ts, occupied });
+    } catch (error) {
+      result.rejected.push(toRejection(line, error));
+    }
+  }
+  return result;
+}
+
+const ROOM_DATE = /^(\d{4})[/-](\d{2})[/-](\d{2})$/;
+const ROOM_TIME = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$/;
+const ROOM_SIGNAL_COLUMNS = UCI_ROOM_OCCUPANCY.signals.map((s) => s.name);
+
+/**
+ * UCI Room Occupancy Estimation: `Date,Time,S1_Temp,…,S7_PIR,Room_Occupancy_Count` with dates `2017/12/22` and
+ * times `10:49:41` (UTC wall clock). Header names map to signal names by lower-casing; occupied = count > 0.
+ */
+export function importUciRoomOccupancy(text: string, opts: CsvImportOptions = {}): ImportResult {
+  const thingName = opts.thingName ?? 'uci-room';
+  checkThingName(thingName);
+  const lines = numberedLines(text);
+  const first = lines.next();
+  if (first.done) throw new ImportFormatError('Not a uci-room-occupancy file: it is empty');
+  const header = parseCsvLine(first.value.content);
+  const columns = headerIndex(
+    header,
+    ['Date', 'Time', ...ROOM_SIGNAL_COLUMNS, 'Room_Occupancy_Count'],
+    'uci-room-occupancy',
+  );
+  const col = (name: string): number => columns.get(name.toLowerCase()) ?? -1;
+  const result: ImportResult = { signalSet: UCI_ROOM_OCCUPANCY, readings: [], labels: [], rejected: [] };
+  for (const { line, content } of lines) {
+    try {
+      const cells = parseCsvLine(content);
+      if (cells.length !== header.length) {
+        throw new RowError('$', `row: expected ${header.length} fields, got ${cells.length}`);
+      }
+      const cell = (name: string): string | undefined => cells[col(name)];
+      const date = (cell('Date') ?? '').trim();
+      const time = (cell('Time') ?? '').trim();
+      const d = ROOM_DATE.exec(date);
+      if (!d) throw new RowError('date', `date: expected "YYYY/MM/DD", got ${JSON.stringify(date)}`);
+      const t = ROOM_TIME.exec(time);
+      if (!t) throw new RowError('time', `time: expected "hh:mm:ss", got ${JSON.stringify(time)}`);
+      const ts = utcWallClock('date', `${date} ${time}`, [
+        d[1] ?? '',
+        d[2] ?? '',
+        d[3] ?? '',
+        t[1] ?? '',
+        t[2] ?? '',
+        t[3] ?? '',
+        t[4],
+      ]);
+      const values: Record<string, number> = {};
+      for (const signal of ROOM_SIGNAL_COLUMNS) values[signal] = numberCell(cell(signal), signal);
+      const occupied = occupancyLabel(cell('Room_Occupancy_Count'), 'room_occupancy_count', true);
+      const reading = validatedReading(thingName, ts, values, UCI_ROOM_OCCUPANCY, opts.now);
+      result.readings.push(reading);
+      result.labels.push({ thingName, ts: reading.ts, occupied });
+    } catch (error) {
+      result.rejected.push(toRejection(line, error));
+    }
+  }
+  return result;
+}
+
+/**
+ * NDJSON: one report per line in the wire format of `parseReading`, optionally with `"occupied": true|false`
+ * on the same line, which adds a label event at the reading's time. A line with a bad `occupied` is rejected
+ * whole, so a reading never loses its label silently.
+ */
+export function importNdjson(text: string, set: SignalSet, opts: NdjsonImportOptions = {}): ImportResult {
+  const result: ImportResult = { signalSet: set, readings: [], labels: [], rejected: [] };
+  const maxBytes = opts.maxLineBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  for (const { line, content } of numberedLines(text)) {
+    try {
+      const report = parseJsonPayload(content, maxBytes);
+      const reading = parseReading(report, set, { now: opts.now });
+      const occupied = (report as Record<string, unknown>).occupied;
+      if (occupied !== undefined && typeof occupied !== 'boolean') {
+        throw new RowError('occupied', `occupied: expected a boolean, got ${JSON.stringify(occupied)}`);
+      }
+      result.readings.push(reading);
+      if (occupied !== undefined) result.labels.push({ thingName: reading.thingName, ts: reading.ts, occupied });
+    } catch (error) {
+      result.rejected.push(toRejection(line, error));
+    }
+  }
+  return result;
+}
