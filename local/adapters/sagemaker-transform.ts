@@ -1,0 +1,95 @@
+import type { CreateTransformJobCommandInput, DescribeTransformJobCommandOutput } from '@aws-sdk/client-sagemaker';
+import { csvRecords } from '../../telemetry/csv';
+import { artifactPathOf, defaultModelLoader, type LocalHosting, loadArtifactFile, primaryContainer } from '../hosting';
+import type { FolderObjectStore } from './s3';
+
+/**
+ * SageMaker CreateTransformJob (`.sync`) → batch scoring with the model's artifact: each headerless CSV
+ * line of the input becomes a `predicted_label,probability` line in `<S3OutputPath>/<input name>.out`,
+ * as a batch transform of an Autopilot model with SAGEMAKER_INFERENCE_OUTPUT does.
+ */
+
+export class TransformJobError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SageMaker.ValidationException';
+  }
+}
+
+export interface TransformFaults {
+  /** Fail every transform job (fault injection: transform-failed). */
+  failTransforms?: boolean;
+}
+
+export class LocalTransformJobs {
+  private readonly jobs = new Map<string, DescribeTransformJobCommandOutput>();
+
+  constructor(
+    private readonly hosting: LocalHosting,
+    private readonly store: FolderObjectStore,
+    private readonly faults: TransformFaults = {},
+  ) {}
+
+  /** Runs the job to completion, as the `.sync` integration waits for it. */
+  async createTransformJobSync(input: CreateTransformJobCommandInput): Promise<DescribeTransformJobCommandOutput> {
+    const name = input.TransformJobName;
+    if (!name) throw new TransformJobError('TransformJobName is required');
+    if (this.jobs.has(name)) throw new TransformJobError(`Transform job ${name} already exists`);
+    const inputUri = input.TransformInput?.DataSource?.S3DataSource?.S3Uri;
+    const outputPath = input.TransformOutput?.S3OutputPath;
+    if (!inputUri || !outputPath)
+      throw new TransformJobError('TransformInput S3Uri and TransformOutput S3OutputPath are required');
+    const started = new Date();
+    if (this.faults.failTransforms) {
+      throw new TransformJobError(`Transform job ${name} failed: injected fault (transform-failed)`);
+    }
+    const model = this.hosting.describeModel({ ModelName: input.ModelName });
+    const container = primaryContainer(model, input.ModelName ?? '');
+    const predictor = loadArtifactFile(
+      artifactPathOf(container.ModelDataUrl, input.ModelName ?? ''),
+      defaultModelLoader,
+    );
+    const lines: string[] = [];
+    for (const inputObject of this.store.list(inputUri)) {
+      const text = await this.store.getText(inputObject);
+      lines.length = 0;
+      let row = 0;
+      for (const record of csvRecords(text)) {
+        row++;
+        if (record.length !== predictor.featureNames.length) {
+          throw new TransformJobError(
+            `Transform job ${name}: ${inputObject} line ${row} has ${record.length} fields, the model takes ${predictor.featureNames.length}`,
+          );
+        }
+        const values = record.map((cell, i) => {
+          const v = cell === '' ? Number.NaN : Number(cell);
+          if (cell !== '' && Number.isNaN(v)) {
+            throw new TransformJobError(
+              `Transform job ${name}: ${inputObject} line ${row} field ${i + 1} is not numeric: "${cell}"`,
+            );
+          }
+          return v;
+        });
+        const { label, probability } = predictor.predictRow(values);
+        lines.push(`${label},${probability}`);
+      }
+      const base = inputObject.split('/').pop() ?? 'input';
+      await this.store.putText(`${outputPath.replace(/\/$/, '')}/${base}.out`, `${lines.join('\n')}\n`);
+    }
+    const described: DescribeTransformJobCommandOutput = {
+      $metadata: {},
+      TransformJobName: name,
+      TransformJobArn: `arn:aws:sagemaker:local-1:000000000000:transform-job/${name}`,
+      TransformJobStatus: 'Completed',
+      ModelName: input.ModelName,
+      TransformInput: input.TransformInput,
+      TransformOutput: input.TransformOutput,
+      TransformResources: input.TransformResources,
+      CreationTime: started,
+      TransformStartTime: started,
+      TransformEndTime: new Date(),
+    };
+    this.jobs.set(name, described);
+    return described;
+  }
+}
