@@ -1,0 +1,33 @@
+/** Public API of the feature definition and its two interpreters (SQL generator, TypeScript evaluator). */
+export { DUCKDB_ONLY_SYNTAX, type SqlDialect, type SqlDialectName, SqlGenerationError, sqlDialect } from './dialect';
+export {
+  computeFeatureVector,
+  type DeviceFeatureState,
+  FeatureInputError,
+  initialDeviceState,
+  stepFeatures,
+} from './evaluator';
+export {
+  buildFeatureSpec,
+  DEFAULT_FEATURE_OPTIONS,
+  type FeatureDef,
+  type FeatureKind,
+  type FeatureOptions,
+  type FeatureSpec,
+  FeatureSpecError,
+  featureNames,
+  historyLength,
+  MAX_ROLLING_WINDOW,
+  RESERVED_COLUMNS,
+  type TimeFeatureKind,
+} from './spec';
+export {
+  buildExportQuery,
+  buildFeatureQuery,
+  buildSplitQuery,
+  type ExportQueryOptions,
+  type FeatureQueryOptions,
+  SPLIT_NAMES,
+  type SplitName,
+  type SplitOptions,
+} from './sql';

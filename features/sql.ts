@@ -1,0 +1,254 @@
+import { type SqlDialect, type SqlDialectName, SqlGenerationError, sqlDialect } from './dialect';
+import { type FeatureDef, type FeatureSpec, featureNames } from './spec';
+
+/**
+ * The SQL interpreter of the feature spec: one query of window functions over the telemetry table,
+ * run by DuckDB on the local lake and by Athena (Trino) on AWS. Input tables:
+ *   telemetry(thing_name VARCHAR, ts BIGINT epoch ms, received_at BIGINT epoch ms, <signal columns>)
+ *   labels(thing_name VARCHAR, ts BIGINT epoch ms, occupied BOOLEAN)
+ * Duplicate (thing_name, ts) readings (MQTT redeliveries) keep the one received last; arrival order
+ * does not matter, every window orders by ts.
+ */
+
+export type SplitName = 'train' | 'validation' | 'holdout';
+export const SPLIT_NAMES: readonly SplitName[] = ['train', 'validation', 'holdout'];
+
+/**
+ * Time-ordered split over the whole fleet, never shuffled.
+ * - fractions: by percent_rank() of ts over all labelled rows; rows with equal ts fall on the same side.
+ *   Holdout gets the remaining 1 - train - validation.
+ * - cutoffs: ts < validationStart → train, ts < holdoutStart → validation, else holdout (epoch ms).
+ */
+export type SplitOptions =
+  | { readonly kind: 'fractions'; readonly train: number; readonly validation: number }
+  | { readonly kind: 'cutoffs'; readonly validationStart: number; readonly holdoutStart: number };
+
+export interface FeatureQueryOptions {
+  readonly dialect: SqlDialectName;
+  /** @default 'telemetry' */
+  readonly telemetryTable?: string;
+}
+
+export interface ExportQueryOptions extends FeatureQueryOptions {
+  /** @default 'labels' */
+  readonly labelsTable?: string;
+  readonly split: SplitOptions;
+}
+
+const DAY_MS = 86_400_000;
+const DEVICE_WINDOW = 'PARTITION BY "thing_name" ORDER BY "ts"';
+const RUNNING_FRAME = 'ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW';
+
+/** Internal column names start with `_`; feature names cannot (spec enforces [a-z] first), so no clash. */
+const crossTsColumn = (signal: string): string => `"_${signal}_cross_ts"`;
+
+const indent = (lines: string[], by = '    '): string => lines.map((l) => `${by}${l}`).join(',\n');
+
+function inputColumns(spec: FeatureSpec): string[] {
+  const used = new Set(spec.features.flatMap((f) => ('signal' in f ? [f.signal] : [])));
+  return [...spec.numericInputs, ...spec.enumInputs].map((s) => s.name).filter((name) => used.has(name));
+}
+
+function featureExpression(feature: FeatureDef, d: SqlDialect): string {
+  const q = d.quoteIdentifier;
+  switch (feature.kind) {
+    case 'raw':
+      return q(feature.signal);
+    case 'delta':
+      return `COALESCE(${q(feature.signal)} - lag(${q(feature.signal)}) OVER (${DEVICE_WINDOW}), ${d.doubleLiteral(0)})`;
+    case 'rolling_mean':
+      return `avg(${q(feature.signal)}) OVER (${DEVICE_WINDOW} ROWS BETWEEN ${feature.window - 1} PRECEDING AND CURRENT ROW)`;
+    case 'rolling_std':
+      return `stddev_pop(${q(feature.signal)}) OVER (${DEVICE_WINDOW} ROWS BETWEEN ${feature.window - 1} PRECEDING AND CURRENT ROW)`;
+    case 'secs_since_cross':
+      return `${d.toDouble(`"ts" - COALESCE(max(${crossTsColumn(feature.signal)}) OVER (${DEVICE_WINDOW} ${RUNNING_FRAME}), "_first_ts")`)} / ${d.doubleLiteral(1000)}`;
+    case 'one_hot':
+      return `CASE WHEN ${q(feature.signal)} = ${d.stringLiteral(feature.value)} THEN 1 ELSE 0 END`;
+    case 'hour_sin':
+    case 'hour_cos': {
+      // Angle = 2π · (ms into the UTC day) / ms per day: integer mod on epoch ms, so both interpreters agree.
+      const fn = feature.kind === 'hour_sin' ? 'sin' : 'cos';
+      return `${fn}(2 * pi() * ${d.toDouble(d.mod('"ts"', String(DAY_MS)))} / ${d.doubleLiteral(DAY_MS)})`;
+    }
+    case 'weekday_sin':
+    case 'weekday_cos': {
+      // Weekday 0 = Sunday: 1970-01-01 was a Thursday (4). The double mod keeps pre-1970 times in [0, 7).
+      const fn = feature.kind === 'weekday_sin' ? 'sin' : 'cos';
+      const day = `CAST(floor(${d.toDouble('"ts"')} / ${d.doubleLiteral(DAY_MS)}) AS BIGINT)`;
+      const weekday = d.mod(`${d.mod(`${day} + 4`, '7')} + 7`, '7');
+      return `${fn}(2 * pi() * ${d.toDouble(weekday)} / ${d.doubleLiteral(7)})`;
+    }
+  }
+}
+
+/** The CTEs `deduped`, `stepped`, `featurised` (thing_name, ts, ...features), comma-terminated list body. */
+function featureCtes(spec: FeatureSpec, options: FeatureQueryOptions): string {
+  const d = sqlDialect(options.dialect);
+  const q = d.quoteIdentifier;
+  const telemetry = d.tableReference(options.telemetryTable ?? 'telemetry', 'telemetryTable');
+  const inputs = inputColumns(spec).map(q);
+  const crossings = spec.features.filter((f) => f.kind === 'secs_since_cross');
+
+  const dedupOrder = ['"received_at" DESC', ...inputs.map((c) => `${c} DESC`)].join(', ');
+  const deduped = `deduped AS (
+  SELECT "thing_name", "ts"${inputs.map((c) => `, ${c}`).join('')}
+  FROM (
+    SELECT "thing_name", "ts"${inputs.map((c) => `, ${c}`).join('')},
+      row_number() OVER (PARTITION BY "thing_name", "ts" ORDER BY ${dedupOrder}) AS "_dup_rank"
+    FROM ${telemetry}
+    WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL
+  ) ranked
+  WHERE "_dup_rank" = 1
+)`;
+
+  const steppedColumns = [
+    '"thing_name"',
+    '"ts"',
+    ...inputs,
+    `min("ts") OVER (PARTITION BY "thing_name") AS "_first_ts"`,
+  ];
+  for (const f of crossings) {
+    const value = q(f.signal);
+    const level = d.doubleLiteral(f.level);
+    steppedColumns.push(
+      `CASE WHEN (${value} > ${level}) <> (lag(${value}) OVER (${DEVICE_WINDOW}) > ${level}) THEN "ts" END AS ${crossTsColumn(f.signal)}`,
+    );
+  }
+  const stepped = `stepped AS (
+  SELECT
+${indent(steppedColumns)}
+  FROM deduped
+)`;
+
+  const featureColumns = [
+    '"thing_name"',
+    '"ts"',
+    ...spec.features.map((f) => `${featureExpression(f, d)} AS ${q(f.name)}`),
+  ];
+  const featurised = `featurised AS (
+  SELECT
+${indent(featureColumns)}
+  FROM stepped
+)`;
+  return [deduped, stepped, featurised].join(',\n');
+}
+
+/** Features of every deduplicated reading: thing_name, ts, ...featureNames(spec), ordered by thing_name, ts. */
+export function buildFeatureQuery(spec: FeatureSpec, options: FeatureQueryOptions): string {
+  const q = sqlDialect(options.dialect).quoteIdentifier;
+  const columns = ['"thing_name"', '"ts"', ...featureNames(spec).map(q)];
+  return `WITH
+${featureCtes(spec, options)}
+SELECT
+${indent(columns, '  ')}
+FROM featurised
+ORDER BY "thing_name", "ts"
+`;
+}
+
+function splitExpression(split: SplitOptions, d: SqlDialect): string {
+  if (split.kind === 'fractions') {
+    const { train, validation } = split;
+    if (!(Number.isFinite(train) && train > 0 && train < 1)) {
+      throw new SqlGenerationError(`split.train must be a fraction in (0, 1), got ${train}`, 'split.train');
+    }
+    if (!(Number.isFinite(validation) && validation >= 0 && train + validation < 1)) {
+      throw new SqlGenerationError(
+        `split.validation must be >= 0 and leave a holdout (train + validation < 1), got ${validation}`,
+        'split.validation',
+      );
+    }
+    return `CASE WHEN "_time_rank" < ${d.doubleLiteral(train)} THEN 'train' WHEN "_time_rank" < ${d.doubleLiteral(train + validation)} THEN 'validation' ELSE 'holdout' END`;
+  }
+  if (split.kind === 'cutoffs') {
+    const { validationStart, holdoutStart } = split;
+    if (!Number.isSafeInteger(validationStart)) {
+      throw new SqlGenerationError(
+        `split.validationStart must be epoch ms, got ${validationStart}`,
+        'split.validationStart',
+      );
+    }
+    if (!Number.isSafeInteger(holdoutStart) || holdoutStart < validationStart) {
+      throw new SqlGenerationError(
+        `split.holdoutStart must be epoch ms >= validationStart, got ${holdoutStart}`,
+        'split.holdoutStart',
+      );
+    }
+    return `CASE WHEN "ts" < ${d.bigintLiteral(validationStart)} THEN 'train' WHEN "ts" < ${d.bigintLiteral(holdoutStart)} THEN 'validation' ELSE 'holdout' END`;
+  }
+  throw new SqlGenerationError(`split.kind must be "fractions" or "cutoffs"`, 'split.kind');
+}
+
+/** CTEs of the export: features, the label in force at each reading, and its split (`split_rows`). */
+function exportCtes(spec: FeatureSpec, options: ExportQueryOptions): string {
+  const d = sqlDialect(options.dialect);
+  const q = d.quoteIdentifier;
+  const labels = d.tableReference(options.labelsTable ?? 'labels', 'labelsTable');
+  const features = featureNames(spec).map(q);
+  const splitCase = splitExpression(options.split, d);
+  // Label in force = latest label event of the device at or before the reading. Portable form: one
+  // stream of label events and readings per device (labels first on equal ts), and a running max of
+  // ts*2 + occupied, which is the latest label's ts and value in one BIGINT (occupied wins a tie).
+  const labelStream = `label_stream AS (
+  SELECT "thing_name", "ts", 0 AS "_row_kind", "ts" * 2 + CASE WHEN "occupied" THEN 1 ELSE 0 END AS "_label_code"
+  FROM ${labels}
+  WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL AND "occupied" IS NOT NULL
+  UNION ALL
+  SELECT "thing_name", "ts", 1 AS "_row_kind", CAST(NULL AS BIGINT) AS "_label_code"
+  FROM deduped
+)`;
+  const labelInForce = `label_in_force AS (
+  SELECT "thing_name", "ts", "_row_kind",
+    max("_label_code") OVER (PARTITION BY "thing_name" ORDER BY "ts", "_row_kind" ${RUNNING_FRAME}) AS "_label_code"
+  FROM label_stream
+)`;
+  const labelled = `labelled AS (
+  SELECT
+${indent(['f."thing_name"', 'f."ts"', ...features.map((c) => `f.${c}`), `CAST(${d.mod('l."_label_code"', '2')} AS INTEGER) AS "occupied"`])}
+  FROM featurised f
+  JOIN label_in_force l ON l."thing_name" = f."thing_name" AND l."ts" = f."ts" AND l."_row_kind" = 1
+  WHERE l."_label_code" IS NOT NULL
+)`;
+  const rankColumns = ['"thing_name"', '"ts"', ...features, '"occupied"'];
+  if (options.split.kind === 'fractions') rankColumns.push('percent_rank() OVER (ORDER BY "ts") AS "_time_rank"');
+  const splitRows = `split_rows AS (
+  SELECT
+${indent(['"thing_name"', '"ts"', `${splitCase} AS "split"`, ...features, '"occupied"'])}
+  FROM (
+    SELECT
+${indent(rankColumns, '      ')}
+    FROM labelled
+  ) ranked_rows
+)`;
+  return [featureCtes(spec, options), labelStream, labelInForce, labelled, splitRows].join(',\n');
+}
+
+/** thing_name, ts, split, ...featureNames(spec), occupied (0/1) for every labelled reading, ordered by thing_name, ts. */
+export function buildExportQuery(spec: FeatureSpec, options: ExportQueryOptions): string {
+  const q = sqlDialect(options.dialect).quoteIdentifier;
+  const columns = ['"thing_name"', '"ts"', '"split"', ...featureNames(spec).map(q), '"occupied"'];
+  return `WITH
+${exportCtes(spec, options)}
+SELECT
+${indent(columns, '  ')}
+FROM split_rows
+ORDER BY "thing_name", "ts"
+`;
+}
+
+/** One split as Autopilot reads it: ...featureNames(spec), occupied, ordered by ts, thing_name. */
+export function buildSplitQuery(spec: FeatureSpec, options: ExportQueryOptions, split: SplitName): string {
+  if (!SPLIT_NAMES.includes(split)) {
+    throw new SqlGenerationError(`split must be one of ${SPLIT_NAMES.join(', ')}, got "${String(split)}"`, 'split');
+  }
+  const q = sqlDialect(options.dialect).quoteIdentifier;
+  const columns = [...featureNames(spec).map(q), '"occupied"'];
+  return `WITH
+${exportCtes(spec, options)}
+SELECT
+${indent(columns, '  ')}
+FROM split_rows
+WHERE "split" = '${split}'
+ORDER BY "ts", "thing_name"
+`;
+}

@@ -1,0 +1,178 @@
+WITH
+deduped AS (
+  SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status"
+  FROM (
+    SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status",
+      row_number() OVER (PARTITION BY "thing_name", "ts" ORDER BY "received_at" DESC, "temperature" DESC, "humidity" DESC, "sound" DESC, "hvac_status" DESC) AS "_dup_rank"
+    FROM "occupancy_lake"."telemetry"
+    WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL
+  ) ranked
+  WHERE "_dup_rank" = 1
+),
+stepped AS (
+  SELECT
+    "thing_name",
+    "ts",
+    "temperature",
+    "humidity",
+    "sound",
+    "hvac_status",
+    min("ts") OVER (PARTITION BY "thing_name") AS "_first_ts",
+    CASE WHEN ("sound" > CAST(10 AS DOUBLE)) <> (lag("sound") OVER (PARTITION BY "thing_name" ORDER BY "ts") > CAST(10 AS DOUBLE)) THEN "ts" END AS "_sound_cross_ts"
+  FROM deduped
+),
+featurised AS (
+  SELECT
+    "thing_name",
+    "ts",
+    "temperature" AS "temperature",
+    COALESCE("temperature" - lag("temperature") OVER (PARTITION BY "thing_name" ORDER BY "ts"), CAST(0 AS DOUBLE)) AS "temperature_delta",
+    avg("temperature") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN 4 PRECEDING AND CURRENT ROW) AS "temperature_mean_5",
+    stddev_pop("temperature") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN 4 PRECEDING AND CURRENT ROW) AS "temperature_std_5",
+    "humidity" AS "humidity",
+    COALESCE("humidity" - lag("humidity") OVER (PARTITION BY "thing_name" ORDER BY "ts"), CAST(0 AS DOUBLE)) AS "humidity_delta",
+    avg("humidity") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN 4 PRECEDING AND CURRENT ROW) AS "humidity_mean_5",
+    stddev_pop("humidity") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN 4 PRECEDING AND CURRENT ROW) AS "humidity_std_5",
+    "sound" AS "sound",
+    COALESCE("sound" - lag("sound") OVER (PARTITION BY "thing_name" ORDER BY "ts"), CAST(0 AS DOUBLE)) AS "sound_delta",
+    avg("sound") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN 4 PRECEDING AND CURRENT ROW) AS "sound_mean_5",
+    stddev_pop("sound") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN 4 PRECEDING AND CURRENT ROW) AS "sound_std_5",
+    CAST("ts" - COALESCE(max("_sound_cross_ts") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), "_first_ts") AS DOUBLE) / CAST(1000 AS DOUBLE) AS "sound_secs_since_cross",
+    CASE WHEN "hvac_status" = 'OFF' THEN 1 ELSE 0 END AS "hvac_status_is_off",
+    CASE WHEN "hvac_status" = 'HEATING' THEN 1 ELSE 0 END AS "hvac_status_is_heating",
+    CASE WHEN "hvac_status" = 'COOLING' THEN 1 ELSE 0 END AS "hvac_status_is_cooling",
+    CASE WHEN "hvac_status" = 'FAN' THEN 1 ELSE 0 END AS "hvac_status_is_fan",
+    sin(2 * pi() * CAST(mod("ts", 86400000) AS DOUBLE) / CAST(86400000 AS DOUBLE)) AS "hour_sin",
+    cos(2 * pi() * CAST(mod("ts", 86400000) AS DOUBLE) / CAST(86400000 AS DOUBLE)) AS "hour_cos",
+    sin(2 * pi() * CAST(mod(mod(CAST(floor(CAST("ts" AS DOUBLE) / CAST(86400000 AS DOUBLE)) AS BIGINT) + 4, 7) + 7, 7) AS DOUBLE) / CAST(7 AS DOUBLE)) AS "weekday_sin",
+    cos(2 * pi() * CAST(mod(mod(CAST(floor(CAST("ts" AS DOUBLE) / CAST(86400000 AS DOUBLE)) AS BIGINT) + 4, 7) + 7, 7) AS DOUBLE) / CAST(7 AS DOUBLE)) AS "weekday_cos"
+  FROM stepped
+),
+label_stream AS (
+  SELECT "thing_name", "ts", 0 AS "_row_kind", "ts" * 2 + CASE WHEN "occupied" THEN 1 ELSE 0 END AS "_label_code"
+  FROM "occupancy_lake"."labels"
+  WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL AND "occupied" IS NOT NULL
+  UNION ALL
+  SELECT "thing_name", "ts", 1 AS "_row_kind", CAST(NULL AS BIGINT) AS "_label_code"
+  FROM deduped
+),
+label_in_force AS (
+  SELECT "thing_name", "ts", "_row_kind",
+    max("_label_code") OVER (PARTITION BY "thing_name" ORDER BY "ts", "_row_kind" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "_label_code"
+  FROM label_stream
+),
+labelled AS (
+  SELECT
+    f."thing_name",
+    f."ts",
+    f."temperature",
+    f."temperature_delta",
+    f."temperature_mean_5",
+    f."temperature_std_5",
+    f."humidity",
+    f."humidity_delta",
+    f."humidity_mean_5",
+    f."humidity_std_5",
+    f."sound",
+    f."sound_delta",
+    f."sound_mean_5",
+    f."sound_std_5",
+    f."sound_secs_since_cross",
+    f."hvac_status_is_off",
+    f."hvac_status_is_heating",
+    f."hvac_status_is_cooling",
+    f."hvac_status_is_fan",
+    f."hour_sin",
+    f."hour_cos",
+    f."weekday_sin",
+    f."weekday_cos",
+    CAST(mod(l."_label_code", 2) AS INTEGER) AS "occupied"
+  FROM featurised f
+  JOIN label_in_force l ON l."thing_name" = f."thing_name" AND l."ts" = f."ts" AND l."_row_kind" = 1
+  WHERE l."_label_code" IS NOT NULL
+),
+split_rows AS (
+  SELECT
+    "thing_name",
+    "ts",
+    CASE WHEN "_time_rank" < CAST(0.7 AS DOUBLE) THEN 'train' WHEN "_time_rank" < CAST(0.85 AS DOUBLE) THEN 'validation' ELSE 'holdout' END AS "split",
+    "temperature",
+    "temperature_delta",
+    "temperature_mean_5",
+    "temperature_std_5",
+    "humidity",
+    "humidity_delta",
+    "humidity_mean_5",
+    "humidity_std_5",
+    "sound",
+    "sound_delta",
+    "sound_mean_5",
+    "sound_std_5",
+    "sound_secs_since_cross",
+    "hvac_status_is_off",
+    "hvac_status_is_heating",
+    "hvac_status_is_cooling",
+    "hvac_status_is_fan",
+    "hour_sin",
+    "hour_cos",
+    "weekday_sin",
+    "weekday_cos",
+    "occupied"
+  FROM (
+    SELECT
+      "thing_name",
+      "ts",
+      "temperature",
+      "temperature_delta",
+      "temperature_mean_5",
+      "temperature_std_5",
+      "humidity",
+      "humidity_delta",
+      "humidity_mean_5",
+      "humidity_std_5",
+      "sound",
+      "sound_delta",
+      "sound_mean_5",
+      "sound_std_5",
+      "sound_secs_since_cross",
+      "hvac_status_is_off",
+      "hvac_status_is_heating",
+      "hvac_status_is_cooling",
+      "hvac_status_is_fan",
+      "hour_sin",
+      "hour_cos",
+      "weekday_sin",
+      "weekday_cos",
+      "occupied",
+      percent_rank() OVER (ORDER BY "ts") AS "_time_rank"
+    FROM labelled
+  ) ranked_rows
+)
+SELECT
+  "thing_name",
+  "ts",
+  "split",
+  "temperature",
+  "temperature_delta",
+  "temperature_mean_5",
+  "temperature_std_5",
+  "humidity",
+  "humidity_delta",
+  "humidity_mean_5",
+  "humidity_std_5",
+  "sound",
+  "sound_delta",
+  "sound_mean_5",
+  "sound_std_5",
+  "sound_secs_since_cross",
+  "hvac_status_is_off",
+  "hvac_status_is_heating",
+  "hvac_status_is_cooling",
+  "hvac_status_is_fan",
+  "hour_sin",
+  "hour_cos",
+  "weekday_sin",
+  "weekday_cos",
+  "occupied"
+FROM split_rows
+ORDER BY "thing_name", "ts"
