@@ -1,0 +1,204 @@
+/**
+ * The portable model artifact: versioned JSON holding everything needed to score a row (input
+ * columns, preprocessing, model, decision threshold) and nothing of the training code. The endpoint
+ * host and batch scorers load it with `loadPredictor`.
+ */
+import { z } from 'zod';
+import type { NumericTable } from '../telemetry/table';
+import { ArtifactError } from './errors';
+import { type ForestModel, predictForestRow } from './forest';
+import { type GbtModel, predictGbtRow } from './gbt';
+import { type LogisticModel, predictLogisticRow } from './logistic';
+import { OBJECTIVES } from './objective';
+
+export const ARTIFACT_FORMAT_VERSION = 1;
+export const MODEL_FAMILIES = ['gbt', 'logistic', 'forest'] as const;
+export type ModelFamily = (typeof MODEL_FAMILIES)[number];
+
+const finite = z.number().finite();
+const treeSchema = z
+  .object({
+    feature: z.array(z.number().int()),
+    threshold: z.array(finite),
+    left: z.array(z.number().int()),
+    right: z.array(z.number().int()),
+    value: z.array(finite),
+  })
+  .refine(
+    (t) =>
+      t.feature.length > 0 &&
+      [t.threshold, t.left, t.right, t.value].every((a) => a.length === t.feature.length) &&
+      t.feature.every((f, i) => {
+        if (f < 0) return true;
+        const l = t.left[i] ?? -1;
+        const r = t.right[i] ?? -1;
+        // Children come after their parent: no cycles, every walk ends in a leaf.
+        return l > i && r > i && l < t.feature.length && r < t.feature.length;
+      }),
+    { message: 'tree arrays must have equal, non-zero length and children must follow their parent' },
+  );
+
+const gbtModelSchema = z.object({ family: z.literal('gbt'), initScore: finite, trees: z.array(treeSchema).min(1) });
+const forestModelSchema = z.object({ family: z.literal('forest'), trees: z.array(treeSchema).min(1) });
+const logisticModelSchema = z.object({
+  family: z.literal('logistic'),
+  inputs: z.array(z.number().int().nonnegative()),
+  standardisation: z.object({ mean: z.array(finite), scale: z.array(finite.positive()) }),
+  weights: z.array(finite),
+  intercept: finite,
+});
+
+export const modelArtifactSchema = z.object({
+  formatVersion: z.literal(ARTIFACT_FORMAT_VERSION),
+  /** Unique id of this model (job/candidate), reported with every prediction. */
+  version: z.string().min(1),
+  family: z.enum(MODEL_FAMILIES),
+  /** Input columns in order: the training CSV's columns minus the target (a headerless CSV line). */
+  featureNames: z.array(z.string().min(1)).min(1),
+  /** The subset of featureNames the model reads (the rest are accepted and ignored). */
+  usedFeatures: z.array(z.string()),
+  target: z.string().min(1),
+  preprocessing: z.object({
+    /** 'native': trees send missing values left; 'mean': imputed with the training mean, then standardised. */
+    missingValues: z.enum(['native', 'mean']),
+    standardised: z.boolean(),
+  }),
+  model: z.discriminatedUnion('family', [gbtModelSchema, forestModelSchema, logisticModelSchema]),
+  /** Predict occupied when probability >= threshold. */
+  threshold: z.number().min(0).max(1),
+  objective: z.object({ name: z.enum(OBJECTIVES), value: finite }),
+  training: z.object({
+    candidateName: z.string(),
+    trainedAt: z.string(),
+    rows: z.number().int().nonnegative(),
+    featureSubset: z.string(),
+    hyperParameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+    validation: z.record(z.string(), z.number().nullable()),
+    seed: z.number().int(),
+  }),
+});
+
+export type ModelArtifact = z.infer<typeof modelArtifactSchema>;
+export type ArtifactModel = ModelArtifact['model'];
+
+export interface Prediction {
+  readonly probability: number;
+  readonly label: 0 | 1;
+}
+
+export interface Predictor {
+  readonly featureNames: readonly string[];
+  readonly version: string;
+  /** Values in featureNames order; NaN for a missing value. */
+  predictRow(values: ArrayLike<number>): Prediction;
+  /** Maps the table's columns by name; extra columns are ignored. */
+  predictTable(table: NumericTable): { probability: Float64Array; label: Uint8Array };
+}
+
+function validate(artifact: unknown): ModelArtifact {
+  const parsed = modelArtifactSchema.safeParse(artifact);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') || '(root)';
+    throw new ArtifactError(`Invalid model artifact at "${field}": ${issue?.message ?? 'unknown problem'}`, field, {
+      cause: parsed.error,
+    });
+  }
+  const a = parsed.data;
+  if (a.family !== a.model.family) {
+    throw new ArtifactError(`family "${a.family}" does not match model.family "${a.model.family}"`, 'model.family');
+  }
+  const width = a.featureNames.length;
+  const trees = a.model.family === 'logistic' ? [] : a.model.trees;
+  for (const tree of trees) {
+    if (tree.feature.some((f) => f >= width)) {
+      throw new ArtifactError(`a tree splits on a feature index beyond the ${width} inputs`, 'model.trees');
+    }
+  }
+  if (a.model.family === 'logistic') {
+    const m = a.model;
+    const d = m.inputs.length;
+    if (m.weights.length !== d || m.standardisation.mean.length !== d || m.standardisation.scale.length !== d) {
+      throw new ArtifactError('logistic inputs, weights and standardisation must have equal length', 'model.weights');
+    }
+    if (m.inputs.some((f) => f >= width)) {
+      throw new ArtifactError(`a logistic input index is beyond the ${width} inputs`, 'model.inputs');
+    }
+  }
+  return a;
+}
+
+function scorer(model: ArtifactModel): (values: ArrayLike<number>) => number {
+  switch (model.family) {
+    case 'gbt':
+      return (values) => predictGbtRow(model satisfies GbtModel, values);
+    case 'forest':
+      return (values) => predictForestRow(model satisfies ForestModel, values);
+    case 'logistic':
+      return (values) => predictLogisticRow(model satisfies LogisticModel, values);
+  }
+}
+
+export class PredictionInputError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+    this.name = 'PredictionInputError';
+  }
+}
+
+export function loadPredictor(artifact: unknown): Predictor {
+  const a = validate(artifact);
+  const score = scorer(a.model);
+  const featureNames = Object.freeze([...a.featureNames]);
+  const width = featureNames.length;
+  const threshold = a.threshold;
+  return {
+    featureNames,
+    version: a.version,
+    predictRow(values) {
+      if (values.length !== width) {
+        throw new PredictionInputError(
+          `Expected ${width} values (${featureNames.join(', ')}), got ${values.length}`,
+          'values',
+        );
+      }
+      const probability = score(values);
+      return { probability, label: probability >= threshold ? 1 : 0 };
+    },
+    predictTable(table) {
+      const columns = featureNames.map((name) => {
+        const i = table.names.indexOf(name);
+        const col = i >= 0 ? table.columns[i] : undefined;
+        if (!col) throw new PredictionInputError(`Column "${name}" missing from the table to score`, name);
+        return col;
+      });
+      const probability = new Float64Array(table.rowCount);
+      const label = new Uint8Array(table.rowCount);
+      const row = new Float64Array(width);
+      for (let r = 0; r < table.rowCount; r++) {
+        for (let c = 0; c < width; c++) row[c] = columns[c]?.[r] ?? Number.NaN;
+        const p = score(row);
+        probability[r] = p;
+        label[r] = p >= threshold ? 1 : 0;
+      }
+      return { probability, label };
+    },
+  };
+}
+
+export function saveArtifact(artifact: ModelArtifact): string {
+  return `${JSON.stringify(validate(artifact))}\n`;
+}
+
+export function parseArtifact(json: string): ModelArtifact {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new ArtifactError('Model artifact is not valid JSON', '(root)', { cause: error });
+  }
+  return validate(value);
+}

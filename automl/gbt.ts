@@ -1,0 +1,158 @@
+/**
+ * Gradient-boosted trees for binary log loss on pre-binned features, with early stopping on a
+ * held-out (later-in-time) set of rows. Pure.
+ */
+import { TrainingStopped } from './errors';
+import type { Rng } from './random';
+import { type BinnedData, buildTree, predictTreeBinned, predictTreeRow, type Tree } from './tree';
+
+export interface GbtParams {
+  readonly learningRate: number;
+  readonly maxIterations: number;
+  readonly maxLeaves: number;
+  readonly maxDepth: number;
+  readonly minSamplesLeaf: number;
+  /** L2 penalty on leaf values. */
+  readonly lambda: number;
+  /** Stop after this many rounds without a better validation log loss. */
+  readonly earlyStoppingRounds: number;
+  /** Share of rows drawn (without replacement) for each tree; 1 = all. */
+  readonly rowSubsample: number;
+}
+
+export const DEFAULT_GBT_PARAMS: GbtParams = {
+  learningRate: 0.1,
+  maxIterations: 300,
+  maxLeaves: 31,
+  maxDepth: 8,
+  minSamplesLeaf: 20,
+  lambda: 1,
+  earlyStoppingRounds: 15,
+  rowSubsample: 1,
+};
+
+/** Trees carry the learning rate in their leaf values: raw score = initScore + Σ tree(x). */
+export interface GbtModel {
+  readonly initScore: number;
+  readonly trees: Tree[];
+}
+
+export interface FitControl {
+  readonly rng: Rng;
+  /** Checked between iterations; when true the fit throws TrainingStopped. */
+  readonly shouldStop?: () => boolean;
+  /** Epoch ms after which no more trees are added (the model so far is kept). */
+  readonly deadline?: number;
+}
+
+export interface GbtFit {
+  readonly model: GbtModel;
+  /** Trees kept (the best validation iteration, or all when there was no validation set). */
+  readonly iterations: number;
+}
+
+export const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+
+function logLoss(y: Uint8Array, raw: Float64Array, rows: Uint32Array): number {
+  let loss = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] ?? 0;
+    const z = raw[r] ?? 0;
+    // log(1 + e^{-z}) for y = 1, log(1 + e^{z}) for y = 0, computed stably.
+    const s = y[r] === 1 ? -z : z;
+    loss += s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s));
+  }
+  return loss / Math.max(1, rows.length);
+}
+
+export function fitGbt(
+  data: BinnedData,
+  y: Uint8Array,
+  trainRows: Uint32Array,
+  validRows: Uint32Array | undefined,
+  features: readonly number[],
+  params: GbtParams,
+  control: FitControl,
+): GbtFit {
+  const n = y.length;
+  let positives = 0;
+  for (let i = 0; i < trainRows.length; i++) positives += y[trainRows[i] ?? 0] ?? 0;
+  const prior = Math.min(1 - 1e-6, Math.max(1e-6, positives / Math.max(1, trainRows.length)));
+  const initScore = Math.log(prior / (1 - prior));
+  const raw = new Float64Array(n).fill(initScore);
+  const grad = new Float64Array(n);
+  const hess = new Float64Array(n);
+  const rows = new Uint32Array(trainRows.length);
+  const scratch = new Uint32Array(trainRows.length);
+  const trees: Tree[] = [];
+  let bestLoss = Number.POSITIVE_INFINITY;
+  let bestIterations = 0;
+  const subsample = params.rowSubsample < 1 ? Math.max(1, Math.floor(trainRows.length * params.rowSubsample)) : 0;
+  const treeParams = {
+    maxLeaves: params.maxLeaves,
+    maxDepth: params.maxDepth,
+    minSamplesLeaf: params.minSamplesLeaf,
+    minHessianLeaf: 1e-3,
+    lambda: params.lambda,
+    minGain: 1e-9,
+  };
+
+  for (let iteration = 0; iteration < params.maxIterations; iteration++) {
+    if (control.shouldStop?.()) throw new TrainingStopped();
+    if (control.deadline !== undefined && iteration > 0 && Date.now() > control.deadline) break;
+    for (let i = 0; i < trainRows.length; i++) {
+      const r = trainRows[i] ?? 0;
+      const p = sigmoid(raw[r] ?? 0);
+      grad[r] = p - (y[r] ?? 0);
+      hess[r] = Math.max(p * (1 - p), 1e-16);
+    }
+    let rowsForTree = rows;
+    rows.set(trainRows);
+    if (subsample > 0) {
+      // Partial Fisher–Yates: the first `subsample` entries are a uniform draw; keep them time-ordered.
+      for (let i = 0; i < subsample; i++) {
+        const j = i + Math.floor(control.rng() * (rows.length - i));
+        const t = rows[i] ?? 0;
+        rows[i] = rows[j] ?? 0;
+        rows[j] = t;
+      }
+      rowsForTree = rows.subarray(0, subsample).sort();
+    }
+    const built = buildTree(data, features, rowsForTree, grad, hess, treeParams, control.rng, scratch);
+    const value = built.tree.value;
+    for (let k = 0; k < value.length; k++) value[k] = (value[k] ?? 0) * params.learningRate;
+    trees.push(built.tree);
+    if (subsample > 0) {
+      for (let i = 0; i < trainRows.length; i++) {
+        const r = trainRows[i] ?? 0;
+        raw[r] = (raw[r] ?? 0) + predictTreeBinned(built, data.codes, r);
+      }
+    } else {
+      for (const leaf of built.leaves) {
+        const v = value[leaf.node] ?? 0;
+        for (let i = leaf.start; i < leaf.end; i++) {
+          const r = rowsForTree[i] ?? 0;
+          raw[r] = (raw[r] ?? 0) + v;
+        }
+      }
+    }
+    if (validRows && validRows.length > 0) {
+      for (let i = 0; i < validRows.length; i++) {
+        const r = validRows[i] ?? 0;
+        raw[r] = (raw[r] ?? 0) + predictTreeBinned(built, data.codes, r);
+      }
+      const loss = logLoss(y, raw, validRows);
+      if (loss < bestLoss - 1e-7) {
+        bestLoss = loss;
+        bestIterations = trees.length;
+      } else if (trees.length - bestIterations >= params.earlyStoppingRounds) break;
+    } else bestIterations = trees.length;
+  }
+  return { model: { initScore, trees: trees.slice(0, Math.max(1, bestIterations)) }, iterations: bestIterations };
+}
+
+export function predictGbtRow(model: GbtModel, values: ArrayLike<number>): number {
+  let z = model.initScore;
+  for (const tree of model.trees) z += predictTreeRow(tree, values);
+  return sigmoid(z);
+}
