@@ -1,0 +1,63 @@
+import type { App } from 'aws-cdk-lib';
+import { type PipelineConfig, parsePipelineConfig } from '../pipeline/config';
+
+/**
+ * Deployment configuration from CDK context (`cdk.json`, `-c key=value`), validated with the pipeline's
+ * zod schema so a typo fails `cdk synth` naming the field.
+ *
+ * Context keys:
+ * - `pipeline`: JSON (object or string) of PipelineConfig overrides, e.g. `-c pipeline='{"gate":{"margin":0.02}}'`
+ * - `notificationEmail`: e-mail subscribed to the notification topic (approval links, outcomes, alarms)
+ * - `legacyIotAnalytics`: `true` to read telemetry from the legacy IoT Analytics dataset (end of support 2025-12-15)
+ * - `account`, `region`: target environment (default: the CLI's, or none for an environment-agnostic synth)
+ */
+export interface InfraConfig {
+  readonly pipeline: PipelineConfig;
+  readonly notificationEmail?: string;
+  readonly account?: string;
+  readonly region?: string;
+}
+
+export class InfraConfigError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'InfraConfigError';
+  }
+}
+
+function jsonContext(app: App, key: string): unknown {
+  const value: unknown = app.node.tryGetContext(key);
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    throw new InfraConfigError(`Context "${key}" is not valid JSON`, key, { cause: error });
+  }
+}
+
+export function loadInfraConfig(app: App): InfraConfig {
+  const overrides = (jsonContext(app, 'pipeline') ?? {}) as Record<string, unknown>;
+  const legacy = jsonContext(app, 'legacyIotAnalytics');
+  if (legacy !== undefined && typeof legacy !== 'boolean') {
+    throw new InfraConfigError('Context "legacyIotAnalytics" must be true or false', 'legacyIotAnalytics');
+  }
+  const pipeline = parsePipelineConfig(legacy ? { ...overrides, dataSource: 'iot-analytics' } : overrides);
+  const email: unknown = app.node.tryGetContext('notificationEmail');
+  if (email !== undefined && (typeof email !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))) {
+    throw new InfraConfigError('Context "notificationEmail" must be an e-mail address', 'notificationEmail');
+  }
+  const str = (key: string): string | undefined => {
+    const v: unknown = app.node.tryGetContext(key);
+    return typeof v === 'string' && v.length > 0 ? v : undefined;
+  };
+  return {
+    pipeline,
+    notificationEmail: email as string | undefined,
+    account: str('account') ?? process.env.CDK_DEFAULT_ACCOUNT,
+    region: str('region') ?? process.env.CDK_DEFAULT_REGION,
+  };
+}

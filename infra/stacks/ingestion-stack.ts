@@ -1,0 +1,288 @@
+import { Duration, RemovalPolicy, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as iot from 'aws-cdk-lib/aws-iot';
+import * as iotanalytics from 'aws-cdk-lib/aws-iotanalytics';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import type { PipelineConfig } from '../../pipeline/config';
+import { type SignalSet, signalSetById } from '../../telemetry/signals';
+
+export interface IngestionStackProps extends StackProps {
+  readonly config: PipelineConfig;
+}
+
+/** Glue/Athena names; the feature SQL reads `telemetry` and `labels` (features/sql.ts). */
+export const LAKE = {
+  database: 'occupancy',
+  telemetryTable: 'telemetry',
+  labelsTable: 'labels',
+  legacyTable: 'legacy_telemetry',
+  workGroup: 'occupancy',
+  labelsTopic: 'occupancy/labels/+',
+  legacyDataset: 'occupancy_legacy_dataset',
+} as const;
+
+/**
+ * Data lake: shadow reports (IoT rule → Firehose → S3 by day), ground-truth labels on their own topic and
+ * table, Glue tables with partition projection, an Athena workgroup with encrypted results. Also holds the
+ * KMS key and the artifacts bucket the pipeline and SageMaker share, so no stack depends on a later one.
+ */
+export class IngestionStack extends Stack {
+  readonly key: kms.Key;
+  readonly lakeBucket: s3.Bucket;
+  readonly artifactsBucket: s3.Bucket;
+  readonly accessLogsBucket: s3.Bucket;
+  readonly telemetryTableName: string;
+
+  constructor(scope: Construct, id: string, props: IngestionStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const signalSet = signalSetById(config.signalSetId);
+
+    this.key = new kms.Key(this, 'DataKey', {
+      alias: 'alias/occupancy-data',
+      description: 'occupancy: lake, artifacts, AutoML volumes, endpoint storage, logs, topics',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch Logs and Firehose encrypt with this key on their own behalf.
+    this.key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`));
+
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const bucket = (id: string, lifecycleRules: s3.LifecycleRule[]): s3.Bucket =>
+      new s3.Bucket(this, id, {
+        encryption: s3.BucketEncryption.KMS,
+        encryptionKey: this.key,
+        bucketKeyEnabled: true,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        versioned: true,
+        serverAccessLogsBucket: this.accessLogsBucket,
+        serverAccessLogsPrefix: `${id.toLowerCase()}/`,
+        lifecycleRules,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    this.lakeBucket = bucket('Lake', [
+      { transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(90) }] },
+      { prefix: 'errors/', expiration: Duration.days(30) },
+      { noncurrentVersionExpiration: Duration.days(30) },
+    ]);
+    this.artifactsBucket = bucket('Artifacts', [
+      { prefix: 'runs/', expiration: Duration.days(365) },
+      { noncurrentVersionExpiration: Duration.days(30) },
+    ]);
+
+    // ---- Glue tables (partition projection: no crawler, no MSCK REPAIR) ----
+    const database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: this.account,
+      databaseInput: { name: LAKE.database, description: 'occupancy data lake' },
+    });
+    const telemetryColumns = [
+      { name: 'thing_name', type: 'string' },
+      { name: 'ts', type: 'bigint' },
+      { name: 'received_at', type: 'bigint' },
+      ...signalSet.signals.map((s) => ({ name: s.name, type: s.kind === 'numeric' ? 'double' : 'string' })),
+    ];
+    const labelColumns = [
+      { name: 'thing_name', type: 'string' },
+      { name: 'ts', type: 'bigint' },
+      { name: 'occupied', type: 'boolean' },
+    ];
+    for (const [tableName, prefix, columns] of [
+      [LAKE.telemetryTable, 'telemetry', telemetryColumns],
+      [LAKE.labelsTable, 'labels', labelColumns],
+    ] as const) {
+      const table = new glue.CfnTable(this, `${prefix}Table`, {
+        catalogId: this.account,
+        databaseName: LAKE.database,
+        tableInput: {
+          name: tableName,
+          tableType: 'EXTERNAL_TABLE',
+          partitionKeys: [{ name: 'dt', type: 'string' }],
+          parameters: {
+            classification: 'json',
+            'projection.enabled': 'true',
+            'projection.dt.type': 'date',
+            'projection.dt.format': 'yyyy-MM-dd',
+            'projection.dt.range': '2020-01-01,NOW',
+            'projection.dt.interval': '1',
+            'projection.dt.interval.unit': 'DAYS',
+            'storage.location.template': `s3://${this.lakeBucket.bucketName}/${prefix}/dt=\${dt}/`,
+          },
+          storageDescriptor: {
+            columns: [...columns],
+            location: `s3://${this.lakeBucket.bucketName}/${prefix}/`,
+            inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+            outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+            serdeInfo: {
+              serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+              parameters: { 'ignore.malformed.json': 'true' },
+            },
+          },
+        },
+      });
+      table.addResourceDependency(database);
+    }
+    this.telemetryTableName = LAKE.telemetryTable;
+
+    new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: LAKE.workGroup,
+      description: 'occupancy feature export',
+      recursiveDeleteOption: true,
+      workGroupConfiguration: {
+        // Queries name their own run-scoped output location; encryption is enforced per query by the pipeline.
+        enforceWorkGroupConfiguration: false,
+        publishCloudWatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: 1024 ** 4,
+        resultConfiguration: {
+          outputLocation: `s3://${this.artifactsBucket.bucketName}/athena/`,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: this.key.keyArn },
+        },
+      },
+    });
+
+    // ---- IoT → Firehose → S3 ----
+    const telemetryStream = this.deliveryStream('Telemetry', 'telemetry');
+    const labelsStream = this.deliveryStream('Labels', 'labels');
+    const ruleRole = new iam.Role(this, 'IotRuleRole', { assumedBy: new iam.ServicePrincipal('iot.amazonaws.com') });
+    telemetryStream.grantPutRecords(ruleRole);
+    labelsStream.grantPutRecords(ruleRole);
+    const errorLogs = new logs.LogGroup(this, 'IotRuleErrors', {
+      encryptionKey: this.key,
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    errorLogs.grantWrite(ruleRole);
+    const errorAction = { cloudwatchLogs: { logGroupName: errorLogs.logGroupName, roleArn: ruleRole.roleArn } };
+    new iot.CfnTopicRule(this, 'TelemetryRule', {
+      topicRulePayload: {
+        description: 'Every shadow report into the lake (one JSON line per report)',
+        sql: telemetryRuleSql(signalSet),
+        awsIotSqlVersion: '2016-03-23',
+        ruleDisabled: false,
+        actions: [
+          {
+            firehose: {
+              deliveryStreamName: telemetryStream.deliveryStreamName,
+              roleArn: ruleRole.roleArn,
+              separator: '\n',
+            },
+          },
+        ],
+        errorAction,
+      },
+    });
+    new iot.CfnTopicRule(this, 'LabelsRule', {
+      topicRulePayload: {
+        description: 'Ground-truth occupancy (PIR, booking, a person) into its own table; never the threshold rule',
+        sql: `SELECT topic(3) AS thing_name, ts, occupied FROM '${LAKE.labelsTopic}' WHERE isBoolean(occupied) AND isNumber(ts)`,
+        awsIotSqlVersion: '2016-03-23',
+        ruleDisabled: false,
+        actions: [
+          {
+            firehose: {
+              deliveryStreamName: labelsStream.deliveryStreamName,
+              roleArn: ruleRole.roleArn,
+              separator: '\n',
+            },
+          },
+        ],
+        errorAction,
+      },
+    });
+
+    if (config.dataSource === 'iot-analytics') this.legacyIotAnalytics(signalSet);
+  }
+
+  private deliveryStream(id: string, prefix: string): firehose.DeliveryStream {
+    const deliveryLogs = new logs.LogGroup(this, `${id}DeliveryLogs`, {
+      encryptionKey: this.key,
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const stream = new firehose.DeliveryStream(this, `${id}Stream`, {
+      encryption: firehose.StreamEncryption.customerManagedKey(this.key),
+      destination: new firehose.S3Bucket(this.lakeBucket, {
+        dataOutputPrefix: `${prefix}/dt=!{timestamp:yyyy-MM-dd}/`,
+        errorOutputPrefix: `errors/${prefix}/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`,
+        bufferingInterval: Duration.seconds(300),
+        bufferingSize: Size.mebibytes(64),
+        compression: firehose.Compression.UNCOMPRESSED,
+        encryptionKey: this.key,
+        loggingConfig: new firehose.EnableLogging(deliveryLogs),
+      }),
+    });
+    return stream;
+  }
+
+  /** Legacy source (behind `legacyIotAnalytics`): channel → pipeline → datastore → dataset to S3 + Glue. */
+  private legacyIotAnalytics(signalSet: SignalSet): void {
+    const channel = new iotanalytics.CfnChannel(this, 'LegacyChannel', { channelName: 'occupancy_channel' });
+    const datastore = new iotanalytics.CfnDatastore(this, 'LegacyDatastore', { datastoreName: 'occupancy_datastore' });
+    new iotanalytics.CfnPipeline(this, 'LegacyPipeline', {
+      pipelineName: 'occupancy_pipeline',
+      pipelineActivities: [
+        { channel: { name: 'source', channelName: channel.channelName ?? '', next: 'store' } },
+        { datastore: { name: 'store', datastoreName: datastore.datastoreName ?? '' } },
+      ],
+    });
+    const role = new iam.Role(this, 'LegacyDatasetRole', {
+      assumedBy: new iam.ServicePrincipal('iotanalytics.amazonaws.com'),
+    });
+    this.lakeBucket.grantReadWrite(role, 'legacy/*');
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:GetDatabase'],
+        resources: [
+          this.formatArn({ service: 'glue', resource: 'catalog' }),
+          this.formatArn({ service: 'glue', resource: 'database', resourceName: LAKE.database }),
+          this.formatArn({ service: 'glue', resource: 'table', resourceName: `${LAKE.database}/${LAKE.legacyTable}` }),
+        ],
+      }),
+    );
+    const columns = ['thing_name', 'ts', 'received_at', ...signalSet.signals.map((s) => s.name)].join(', ');
+    const dataset = new iotanalytics.CfnDataset(this, 'LegacyDataset', {
+      datasetName: LAKE.legacyDataset,
+      actions: [
+        { actionName: 'export', queryAction: { sqlQuery: `SELECT ${columns} FROM ${datastore.datastoreName}` } },
+      ],
+      contentDeliveryRules: [
+        {
+          destination: {
+            s3DestinationConfiguration: {
+              bucket: this.lakeBucket.bucketName,
+              key: 'legacy/!{iotanalytics:scheduleTime}/!{iotanalytics:versionId}.csv',
+              roleArn: role.roleArn,
+              glueConfiguration: { databaseName: LAKE.database, tableName: LAKE.legacyTable },
+            },
+          },
+        },
+      ],
+    });
+    dataset.node.addDependency(datastore);
+  }
+}
+
+/** The ingestion rule's SQL: shadow `current.state.reported` flattened to the lake's columns. */
+export function telemetryRuleSql(signalSet: SignalSet): string {
+  const columns = signalSet.signals.map((s) => `current.state.reported.${s.reportedKey ?? s.name} AS ${s.name}`);
+  return [
+    'SELECT topic(3) AS thing_name, timestamp * 1000 AS ts, timestamp() AS received_at,',
+    `  ${columns.join(', ')}`,
+    "FROM '$aws/things/+/shadow/update/documents'",
+    'WHERE NOT isUndefined(current.state.reported)',
+  ].join('\n');
+}

@@ -1,0 +1,247 @@
+import { join } from 'node:path';
+import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import type { PipelineConfig } from '../../pipeline/config';
+import { RetrainingStateMachine } from '../../pipeline/retraining-state-machine';
+import { MODEL_PACKAGE_INDEX } from '../../tasks/ports/approval-store';
+import { LAKE } from './ingestion-stack';
+import { nodeFunction } from './node-function';
+
+export interface PipelineStackProps extends StackProps {
+  readonly config: PipelineConfig;
+  readonly key: kms.IKey;
+  readonly lakeBucket: s3.IBucket;
+  readonly artifactsBucket: s3.IBucket;
+  readonly sageMakerRole: iam.IRole;
+  readonly rollbackAlarmNames: readonly string[];
+  /** Subscribed to the notification topic. @default no subscription */
+  readonly notificationEmail?: string;
+}
+
+const TASKS_DIR = join(__dirname, '..', '..', 'tasks');
+
+/**
+ * The retraining pipeline: state machine, its Lambdas, the daily schedule, the notification topic, the
+ * approval API and token table, and the model package group.
+ */
+export class PipelineStack extends Stack {
+  readonly retraining: RetrainingStateMachine;
+  readonly topic: sns.Topic;
+  readonly approvalTable: dynamodb.Table;
+  readonly approvalApi: apigw.RestApi;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { config, key } = props;
+
+    this.topic = new sns.Topic(this, 'Notifications', {
+      topicName: 'occupancy-notifications',
+      displayName: 'occupancy retraining',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (props.notificationEmail)
+      this.topic.addSubscription(new subscriptions.EmailSubscription(props.notificationEmail));
+
+    new sagemaker.CfnModelPackageGroup(this, 'ModelPackageGroup', {
+      modelPackageGroupName: config.modelPackageGroupName,
+      modelPackageGroupDescription: 'occupancy classifiers; each version carries its holdout evaluation',
+    });
+
+    this.approvalTable = new dynamodb.Table(this, 'ApprovalTokens', {
+      partitionKey: { name: 'runId', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: key,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.approvalTable.addGlobalSecondaryIndex({
+      indexName: MODEL_PACKAGE_INDEX,
+      partitionKey: { name: 'modelPackageArn', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+    });
+
+    const fn = (
+      idName: string,
+      file: string,
+      description: string,
+      environment: Record<string, string> = {},
+      sizing: { timeout?: Duration; memorySize?: number } = {},
+    ) => nodeFunction(this, idName, { entry: join(TASKS_DIR, file), description, environment, key, ...sizing });
+    const evaluate = fn(
+      'EvaluateFunction',
+      'evaluate.ts',
+      'Evaluate: candidate vs baselines vs serving, then the gate',
+      {},
+      {
+        // Reads the holdout and runs the paired bootstrap in memory.
+        timeout: Duration.minutes(5),
+        memorySize: 3008,
+      },
+    );
+    const scoringInput = fn(
+      'ScoringInputFunction',
+      'prepare-scoring-input.ts',
+      'Holdout without header/target for batch transform',
+      {},
+      {
+        timeout: Duration.minutes(5),
+        memorySize: 2048,
+      },
+    );
+    const containers = fn(
+      'CandidateContainersFunction',
+      'candidate-containers.ts',
+      'Autopilot containers with probability output',
+    );
+    props.artifactsBucket.grantReadWrite(evaluate, 'runs/*');
+    props.artifactsBucket.grantReadWrite(scoringInput, 'runs/*');
+
+    const callback = fn(
+      'ApprovalCallbackFunction',
+      'approval-callback.ts',
+      'Approve/reject link and console decision → task token',
+      {
+        APPROVAL_TABLE: this.approvalTable.tableName,
+      },
+    );
+    this.approvalTable.grantReadWriteData(callback);
+
+    const accessLogs = new logs.LogGroup(this, 'ApprovalApiAccessLogs', {
+      encryptionKey: key,
+      retention: logs.RetentionDays.ONE_YEAR,
+    });
+    this.approvalApi = new apigw.RestApi(this, 'ApprovalApi', {
+      restApiName: 'occupancy-approval',
+      description: 'Signed single-use approve/reject links for candidate models',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: 'prod',
+        tracingEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        throttlingRateLimit: 5,
+        throttlingBurstLimit: 10,
+      },
+    });
+    const validator = this.approvalApi.addRequestValidator('ApprovalParams', {
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
+    const approval = this.approvalApi.root.addResource('approval');
+    const integration = new apigw.LambdaIntegration(callback);
+    approval.addMethod('GET', integration, {
+      requestValidator: validator,
+      requestParameters: {
+        'method.request.querystring.run': true,
+        'method.request.querystring.action': true,
+        'method.request.querystring.token': true,
+      },
+    });
+    approval.addMethod('POST', integration, { requestValidator: validator });
+
+    const request = fn(
+      'ApprovalRequestFunction',
+      'approval-request.ts',
+      'AwaitApproval: store task token, e-mail links',
+      {
+        APPROVAL_TABLE: this.approvalTable.tableName,
+        TOPIC_ARN: this.topic.topicArn,
+        APPROVAL_API_URL: this.approvalApi.url,
+      },
+    );
+    this.approvalTable.grantWriteData(request);
+    this.topic.grantPublish(request);
+
+    this.retraining = new RetrainingStateMachine(this, 'Retraining', {
+      config,
+      artifactsBucket: props.artifactsBucket,
+      lakeBucket: props.lakeBucket,
+      key,
+      glueDatabaseName: LAKE.database,
+      telemetryTableName: config.dataSource === 'iot-analytics' ? LAKE.legacyTable : LAKE.telemetryTable,
+      labelsTableName: LAKE.labelsTable,
+      athenaWorkGroupName: LAKE.workGroup,
+      sageMakerRole: props.sageMakerRole,
+      notificationTopic: this.topic,
+      evaluateFunction: evaluate,
+      approvalRequestFunction: request,
+      candidateContainersFunction: containers,
+      scoringInputFunction: scoringInput,
+      rollbackAlarmNames: props.rollbackAlarmNames,
+      legacyDatasetName: config.dataSource === 'iot-analytics' ? LAKE.legacyDataset : undefined,
+    });
+    // By name, not by reference: the state machine depends (through the request function's API URL) on the
+    // API that invokes this callback, so a reference here would close a dependency cycle.
+    callback.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+        resources: [
+          this.formatArn({
+            service: 'states',
+            resource: 'stateMachine',
+            resourceName: this.retraining.stateMachineName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+
+    // A person approving or rejecting in the SageMaker console answers the same token.
+    new events.Rule(this, 'ModelPackageDecisions', {
+      description: 'SageMaker console approve/reject of an occupancy model package → approval callback',
+      eventPattern: {
+        source: ['aws.sagemaker'],
+        detailType: ['SageMaker Model Package State Change'],
+        detail: {
+          ModelPackageGroupName: [config.modelPackageGroupName],
+          ModelApprovalStatus: ['Approved', 'Rejected'],
+        },
+      },
+      targets: [new targets.LambdaFunction(callback, { retryAttempts: 4, maxEventAge: Duration.hours(2) })],
+    });
+
+    // ---- schedule ----
+    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    });
+    this.retraining.stateMachine.grantStartExecution(schedulerRole);
+    new scheduler.CfnSchedule(this, 'RetrainingSchedule', {
+      name: 'occupancy-retraining',
+      description: 'Start a retraining run',
+      scheduleExpression: config.schedule.expression,
+      scheduleExpressionTimezone: config.schedule.timezone,
+      state: config.schedule.enabled ? 'ENABLED' : 'DISABLED',
+      kmsKeyArn: key.keyArn,
+      flexibleTimeWindow:
+        config.schedule.flexibleWindowMinutes > 0
+          ? { mode: 'FLEXIBLE', maximumWindowInMinutes: config.schedule.flexibleWindowMinutes }
+          : { mode: 'OFF' },
+      target: {
+        arn: this.retraining.stateMachine.stateMachineArn,
+        roleArn: schedulerRole.roleArn,
+        input: JSON.stringify({ trigger: 'schedule' }),
+        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+      },
+    });
+    key.grant(schedulerRole, 'kms:Decrypt');
+  }
+}

@@ -1,0 +1,243 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ArnFormat, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as iot from 'aws-cdk-lib/aws-iot';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import type { PipelineConfig } from '../../pipeline/config';
+import { METRICS_NAMESPACE, PipelineMetrics } from '../../pipeline/state-names';
+import { signalSetById } from '../../telemetry/signals';
+import { nodeFunction } from './node-function';
+
+export interface ServingStackProps extends StackProps {
+  readonly config: PipelineConfig;
+  readonly key: kms.IKey;
+  readonly artifactsBucket: s3.IBucket;
+  /** @default tasks/infer-occupancy.ts when it exists */
+  readonly inferenceEntry?: string;
+}
+
+/** Alarm names are fixed so the pipeline can hand them to UpdateEndpoint's AutoRollbackConfiguration. */
+export function rollbackAlarmNames(endpointName: string) {
+  return {
+    variant5xx: `${endpointName}-variant-5xx`,
+    modelLatency: `${endpointName}-model-latency`,
+    fallbackRate: `${endpointName}-fallback-rate`,
+  };
+}
+
+/** IoT SQL: only shadow updates whose reported telemetry changed (the Lambda's own `desired` writes never match). */
+export function inferenceRuleSql(signalSetId: string): string {
+  const keys = signalSetById(signalSetId).signals.map((s) => s.reportedKey ?? s.name);
+  const changed = keys.map((k) => `current.state.reported.${k} <> previous.state.reported.${k}`);
+  return [
+    "SELECT *, topic(3) AS thingName FROM '$aws/things/+/shadow/update/documents'",
+    `WHERE NOT isUndefined(current.state.reported) AND (isUndefined(previous.state.reported) OR ${changed.join(' OR ')})`,
+  ].join('\n');
+}
+
+/**
+ * Serving: the SageMaker execution role (AutoML, transform, endpoint models), the endpoint alarms that
+ * drive canary rollback, and the inference Lambda behind an IoT rule on `shadow/update/documents`.
+ * The endpoint itself is created by the pipeline's first deploy.
+ */
+export class ServingStack extends Stack {
+  readonly sageMakerRole: iam.Role;
+  readonly alarms: cloudwatch.Alarm[];
+  readonly alarmNames: ReturnType<typeof rollbackAlarmNames>;
+  readonly inferenceFunction?: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: ServingStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const endpoint = config.endpointName;
+
+    this.sageMakerRole = new iam.Role(this, 'SageMakerExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+      description: 'occupancy: Autopilot jobs, batch transform and endpoint models',
+    });
+    props.artifactsBucket.grantReadWrite(this.sageMakerRole);
+    props.key.grantEncryptDecrypt(this.sageMakerRole);
+    props.key.grant(this.sageMakerRole, 'kms:CreateGrant', 'kms:DescribeKey');
+    const arn = (resource: string, name: string) =>
+      this.formatArn({ service: 'sagemaker', resource, resourceName: name });
+    this.sageMakerRole.addToPolicy(
+      new iam.PolicyStatement({
+        // Autopilot runs its processing, training, tuning and transform jobs with this role.
+        actions: [
+          'sagemaker:CreateProcessingJob',
+          'sagemaker:DescribeProcessingJob',
+          'sagemaker:StopProcessingJob',
+          'sagemaker:CreateTrainingJob',
+          'sagemaker:DescribeTrainingJob',
+          'sagemaker:StopTrainingJob',
+          'sagemaker:CreateHyperParameterTuningJob',
+          'sagemaker:DescribeHyperParameterTuningJob',
+          'sagemaker:StopHyperParameterTuningJob',
+          'sagemaker:ListTrainingJobsForHyperParameterTuningJob',
+          'sagemaker:CreateTransformJob',
+          'sagemaker:DescribeTransformJob',
+          'sagemaker:StopTransformJob',
+          'sagemaker:CreateModel',
+          'sagemaker:DescribeModel',
+          'sagemaker:DeleteModel',
+          'sagemaker:AddTags',
+          'sagemaker:ListTags',
+        ],
+        resources: [
+          arn('processing-job', '*'),
+          arn('training-job', '*'),
+          arn('hyper-parameter-tuning-job', '*'),
+          arn('transform-job', '*'),
+          arn('model', '*'),
+          arn('automl-job', '*'),
+        ],
+      }),
+    );
+    this.sageMakerRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.sageMakerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      }),
+    );
+    this.sageMakerRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: [
+          this.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '/aws/sagemaker/*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    this.sageMakerRole.addToPolicy(
+      new iam.PolicyStatement({
+        // AWS-owned Autopilot and algorithm images live in service accounts; the token call has no resource.
+        actions: ['ecr:GetAuthorizationToken', 'cloudwatch:PutMetricData'],
+        resources: ['*'],
+      }),
+    );
+    this.sageMakerRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+        resources: [`arn:${this.partition}:ecr:${this.region}:*:repository/*`],
+      }),
+    );
+
+    // ---- alarms that roll a canary back ----
+    this.alarmNames = rollbackAlarmNames(endpoint);
+    const dims = { EndpointName: endpoint, VariantName: 'AllTraffic' };
+    const period = Duration.minutes(1);
+    const fiveXx = new cloudwatch.Alarm(this, 'Variant5xxAlarm', {
+      alarmName: this.alarmNames.variant5xx,
+      alarmDescription: 'Endpoint variant answers 5xx: roll the deployment back',
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/SageMaker',
+        metricName: 'Invocation5XXErrors',
+        dimensionsMap: dims,
+        statistic: 'Sum',
+        period,
+      }),
+      threshold: config.alarms.invocation5xxErrors,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: config.alarms.evaluationPeriods,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const latency = new cloudwatch.Alarm(this, 'ModelLatencyAlarm', {
+      alarmName: this.alarmNames.modelLatency,
+      alarmDescription: 'Model p99 latency too high: roll the deployment back',
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/SageMaker',
+        metricName: 'ModelLatency',
+        dimensionsMap: dims,
+        statistic: 'p99',
+        period,
+      }),
+      threshold: config.alarms.modelLatencyMicros,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: config.alarms.evaluationPeriods,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const fallback = new cloudwatch.Alarm(this, 'FallbackRateAlarm', {
+      alarmName: this.alarmNames.fallbackRate,
+      alarmDescription: 'Inference answered by the threshold fallback too often: roll the deployment back',
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(total > 0, fallbacks / total, 0)',
+        usingMetrics: {
+          fallbacks: new cloudwatch.Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: PipelineMetrics.InferenceFallback,
+            dimensionsMap: { EndpointName: endpoint },
+            statistic: 'Sum',
+            period,
+          }),
+          total: new cloudwatch.Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: PipelineMetrics.Inferences,
+            dimensionsMap: { EndpointName: endpoint },
+            statistic: 'Sum',
+            period,
+          }),
+        },
+        period,
+      }),
+      threshold: config.alarms.fallbackRate,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: config.alarms.evaluationPeriods,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.alarms = [fiveXx, latency, fallback];
+
+    // ---- realtime inference (the handler is built in the serving issue) ----
+    const entry = props.inferenceEntry ?? join(__dirname, '..', '..', 'tasks', 'infer-occupancy.ts');
+    if (existsSync(entry)) {
+      const fn = nodeFunction(this, 'InferOccupancy', {
+        entry,
+        description: 'Shadow telemetry → features → endpoint → desired.roomOccupancy (threshold fallback)',
+        environment: {
+          ENDPOINT_NAME: endpoint,
+          SIGNAL_SET: config.signalSetId,
+          STATIC_RULE_SIGNAL: config.staticRule.signal,
+          STATIC_RULE_LEVEL: String(config.staticRule.level),
+        },
+        timeout: Duration.seconds(10),
+        key: props.key,
+      });
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['sagemaker:InvokeEndpoint'],
+          resources: [arn('endpoint', endpoint.toLowerCase())],
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['iot:UpdateThingShadow', 'iot:GetThingShadow'],
+          resources: [this.formatArn({ service: 'iot', resource: 'thing', resourceName: '*' })],
+        }),
+      );
+      const rule = new iot.CfnTopicRule(this, 'InferenceRule', {
+        topicRulePayload: {
+          description: 'Changed reported telemetry → inference Lambda',
+          sql: inferenceRuleSql(config.signalSetId),
+          awsIotSqlVersion: '2016-03-23',
+          ruleDisabled: false,
+          actions: [{ lambda: { functionArn: fn.functionArn } }],
+        },
+      });
+      fn.addPermission('IotInvoke', {
+        principal: new iam.ServicePrincipal('iot.amazonaws.com'),
+        sourceArn: rule.attrArn,
+        sourceAccount: this.account,
+      });
+      this.inferenceFunction = fn;
+    }
+  }
+}

@@ -1,0 +1,200 @@
+import { z } from 'zod';
+
+/**
+ * The one typed configuration of the retraining pipeline. The CDK app (from context) and the local
+ * runtime (from flags/files) both parse it here, so defaults and limits live in a single place.
+ */
+
+/** SageMaker instance type without the `ml.` prefix, e.g. `m5.large` (CDK's `InstanceType` form). */
+const instanceType = z
+  .string()
+  .regex(/^[a-z0-9]+\.[a-z0-9]+$/, 'an instance type without the "ml." prefix, e.g. "m5.large"');
+
+/** SageMaker resource names (endpoint, model package group): alphanumerics and hyphens, ≤ 63. */
+const sageMakerName = z
+  .string()
+  .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'alphanumerics and single hyphens, at most 63 characters');
+
+export const ScheduleSchema = z
+  .object({
+    /** EventBridge Scheduler expression. @default 'rate(1 day)' */
+    expression: z
+      .string()
+      .regex(/^(rate\(.+\)|cron\(.+\)|at\(.+\))$/, 'rate(...), cron(...) or at(...)')
+      .default('rate(1 day)'),
+    /** Flexible time window in minutes (0 = off). @default 60 */
+    flexibleWindowMinutes: z.number().int().min(0).max(1440).default(60),
+    /** Scheduler time zone for cron expressions. @default 'UTC' */
+    timezone: z.string().min(1).default('UTC'),
+    /** Create the schedule enabled. @default true */
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+export const SplitSchema = z
+  .object({
+    /** Oldest share of the labelled readings. @default 0.7 */
+    train: z.number().gt(0).lt(1).default(0.7),
+    /** Next share, used by Autopilot for model selection. @default 0.15 */
+    validation: z.number().gt(0).lt(1).default(0.15),
+    /** The newest share: the future production will see. @default 0.15 */
+    holdout: z.number().gt(0).lt(1).default(0.15),
+  })
+  .strict()
+  .refine((s) => Math.abs(s.train + s.validation + s.holdout - 1) < 1e-9, {
+    message: 'train + validation + holdout must equal 1',
+    path: ['holdout'],
+  });
+
+export const AutoMLSchema = z
+  .object({
+    /** @default 10 */
+    maxCandidates: z.number().int().min(1).max(250).default(10),
+    /** @default 1800 (30 min) */
+    maxRuntimePerTrainingJobSeconds: z.number().int().min(60).default(1800),
+    /** @default 7200 (2 h) */
+    maxJobRuntimeSeconds: z.number().int().min(600).default(7200),
+    /** Autopilot's objective metric; the gate also compares on F1. @default 'F1' */
+    objective: z.enum(['F1', 'Accuracy', 'AUC', 'BalancedAccuracy', 'Precision', 'Recall']).default('F1'),
+    /** Autopilot training mode. ENSEMBLING suits datasets under 100 MB. @default 'ENSEMBLING' */
+    mode: z.enum(['AUTO', 'ENSEMBLING', 'HYPERPARAMETER_TUNING']).default('ENSEMBLING'),
+  })
+  .strict()
+  .refine((a) => a.maxRuntimePerTrainingJobSeconds <= a.maxJobRuntimeSeconds, {
+    message: 'must not exceed maxJobRuntimeSeconds',
+    path: ['maxRuntimePerTrainingJobSeconds'],
+  });
+
+export const StaticRuleSchema = z
+  .object({
+    /** @default 'sound' */
+    signal: z.string().min(1).default('sound'),
+    /** @default 10 */
+    level: z.number().finite().default(10),
+  })
+  .strict();
+
+export const GateSchema = z
+  .object({
+    /** The candidate must beat every baseline and the serving model by this much F1. @default 0.01 */
+    margin: z.number().min(0).max(1).default(0.01),
+    /** Paired bootstrap resamples for the ΔF1 confidence interval. @default 1000 */
+    bootstrapResamples: z.number().int().min(100).max(100_000).default(1000),
+    /** @default 7 */
+    seed: z.number().int().default(7),
+  })
+  .strict();
+
+export const CanarySchema = z
+  .object({
+    /** Share of capacity the new fleet takes first. @default 10 */
+    sizePercent: z.number().int().min(1).max(99).default(10),
+    /** Bake time with the canary share while rollback alarms are watched. @default 600 */
+    waitIntervalSeconds: z.number().int().min(0).max(3600).default(600),
+    /** Old fleet kept after full shift, for a quick manual rollback. @default 300 */
+    terminationWaitSeconds: z.number().int().min(0).max(3600).default(300),
+    /** Upper bound of the whole blue/green deployment. @default 3600 */
+    maxExecutionTimeoutSeconds: z.number().int().min(600).max(14400).default(3600),
+  })
+  .strict();
+
+export const AlarmsSchema = z
+  .object({
+    /** Variant 5xx errors per minute that trigger rollback. @default 1 */
+    invocation5xxErrors: z.number().min(0).default(1),
+    /** p99 ModelLatency in microseconds (SageMaker's unit) that triggers rollback. @default 500000 */
+    modelLatencyMicros: z.number().int().min(1).default(500_000),
+    /** Share of inferences answered by the threshold fallback that triggers rollback. @default 0.05 */
+    fallbackRate: z.number().gt(0).max(1).default(0.05),
+    /** Consecutive one-minute periods in breach before alarming. @default 2 */
+    evaluationPeriods: z.number().int().min(1).max(10).default(2),
+  })
+  .strict();
+
+export const InstancesSchema = z
+  .object({
+    /** @default 'm5.large' */
+    endpoint: instanceType.default('m5.large'),
+    /** @default 1 */
+    endpointCount: z.number().int().min(1).max(10).default(1),
+    /** @default 'm5.large' */
+    transform: instanceType.default('m5.large'),
+  })
+  .strict();
+
+export const PollSchema = z
+  .object({
+    /** Wait between DescribeAutoMLJobV2 calls. @default 120 */
+    autoMLSeconds: z.number().int().min(1).default(120),
+    /** @default 200 (with 120 s: > 6 h) */
+    autoMLMaxIterations: z.number().int().min(1).default(200),
+    /** Wait between DescribeEndpoint calls while deploying. @default 60 */
+    endpointSeconds: z.number().int().min(1).default(60),
+    /** @default 120 */
+    endpointMaxIterations: z.number().int().min(1).default(120),
+    /** Wait between GetDatasetContent calls (legacy IoT Analytics source). @default 30 */
+    legacyDatasetSeconds: z.number().int().min(1).default(30),
+    /** @default 60 */
+    legacyDatasetMaxIterations: z.number().int().min(1).default(60),
+  })
+  .strict();
+
+export const PipelineConfigSchema = z
+  .object({
+    schedule: ScheduleSchema.default(ScheduleSchema.parse({})),
+    /** Which signal set the fleet reports (telemetry/signals.ts). @default 'thermostat' */
+    signalSetId: z.string().min(1).default('thermostat'),
+    split: SplitSchema.default(SplitSchema.parse({})),
+    /** The rule in force today, the baseline to beat. @default { signal: 'sound', level: 10 } */
+    staticRule: StaticRuleSchema.default(StaticRuleSchema.parse({})),
+    autoML: AutoMLSchema.default(AutoMLSchema.parse({})),
+    gate: GateSchema.default(GateSchema.parse({})),
+    canary: CanarySchema.default(CanarySchema.parse({})),
+    alarms: AlarmsSchema.default(AlarmsSchema.parse({})),
+    /** How long a candidate waits for a person. @default 259200 (72 h) */
+    approvalTimeoutSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(365 * 86_400)
+      .default(72 * 3600),
+    instances: InstancesSchema.default(InstancesSchema.parse({})),
+    /** Where telemetry is read from. IoT Analytics reached end of support on 2025-12-15. @default 'firehose' */
+    dataSource: z.enum(['firehose', 'iot-analytics']).default('firehose'),
+    /** @default 'occupancy' */
+    endpointName: sageMakerName.default('occupancy'),
+    /** @default 'occupancy' */
+    modelPackageGroupName: sageMakerName.default('occupancy'),
+    poll: PollSchema.default(PollSchema.parse({})),
+  })
+  .strict();
+
+export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
+/** What a caller may pass: every field optional, defaults fill the rest. */
+export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
+
+export class PipelineConfigError extends Error {
+  /** Dotted path of the first offending field, e.g. `canary.sizePercent`. */
+  readonly field: string;
+  readonly issues: readonly { field: string; message: string }[];
+
+  constructor(issues: readonly { field: string; message: string }[], options?: { cause?: unknown }) {
+    const first = issues[0] ?? { field: '(root)', message: 'invalid' };
+    super(`Invalid pipeline config: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, options);
+    this.name = 'PipelineConfigError';
+    this.field = first.field;
+    this.issues = issues;
+  }
+}
+
+export function parsePipelineConfig(input: unknown): PipelineConfig {
+  const result = PipelineConfigSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.join('.') : '(root)',
+    message: issue.message,
+  }));
+  throw new PipelineConfigError(issues, { cause: result.error });
+}
+
+export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = parsePipelineConfig({});

@@ -1,0 +1,137 @@
+/**
+ * Every state of the retraining state machine. These names are stable identifiers: the local runtime
+ * binds Task states by name, tests and dashboards refer to them. Renaming one is a breaking change.
+ */
+export const StateNames = {
+  // Run identity and single-run guard
+  NameRun: 'NameRun',
+  GuardSingleRun: 'GuardSingleRun',
+  CheckSingleRun: 'CheckSingleRun',
+  MarkAlreadyRunning: 'MarkAlreadyRunning',
+  AlreadyRunning: 'AlreadyRunning',
+
+  // Legacy IoT Analytics source (only with dataSource 'iot-analytics')
+  RefreshLegacyDataset: 'RefreshLegacyDataset',
+  WaitLegacyDataset: 'WaitLegacyDataset',
+  GetLegacyDatasetContent: 'GetLegacyDatasetContent',
+  CountLegacyDatasetPoll: 'CountLegacyDatasetPoll',
+  CheckLegacyDataset: 'CheckLegacyDataset',
+  LegacyDatasetFailed: 'LegacyDatasetFailed',
+  LegacyDatasetPollLimit: 'LegacyDatasetPollLimit',
+
+  // Export (a Parallel: one Athena query and one copy per split)
+  ExportDataset: 'ExportDataset',
+  QueryTrainSplit: 'QueryTrainSplit',
+  QueryValidationSplit: 'QueryValidationSplit',
+  QueryHoldoutSplit: 'QueryHoldoutSplit',
+  CopyTrainSplit: 'CopyTrainSplit',
+  CopyValidationSplit: 'CopyValidationSplit',
+  CopyHoldoutSplit: 'CopyHoldoutSplit',
+  PrepareScoringInput: 'PrepareScoringInput',
+
+  // AutoML
+  StartAutoML: 'StartAutoML',
+  InitAutoMLPoll: 'InitAutoMLPoll',
+  WaitAutoML: 'WaitAutoML',
+  DescribeAutoML: 'DescribeAutoML',
+  CountAutoMLPoll: 'CountAutoMLPoll',
+  CheckAutoML: 'CheckAutoML',
+  AutoMLFailed: 'AutoMLFailed',
+  AutoMLStopped: 'AutoMLStopped',
+  AutoMLPollLimit: 'AutoMLPollLimit',
+
+  // Serving model lookup (the incumbent to beat)
+  FindServingEndpoint: 'FindServingEndpoint',
+  CheckServingEndpoint: 'CheckServingEndpoint',
+  FindServingConfig: 'FindServingConfig',
+  NoServingModel: 'NoServingModel',
+
+  // Scoring (a Parallel: candidate and serving model on the same holdout)
+  ScoreCandidates: 'ScoreCandidates',
+  PrepareCandidateContainers: 'PrepareCandidateContainers',
+  CreateCandidateModel: 'CreateCandidateModel',
+  ScoreCandidateModel: 'ScoreCandidateModel',
+  CheckServingModel: 'CheckServingModel',
+  ScoreServingModel: 'ScoreServingModel',
+  SkipServingModel: 'SkipServingModel',
+
+  // Decision
+  Evaluate: 'Evaluate',
+  PublishEvaluationMetrics: 'PublishEvaluationMetrics',
+  Gate: 'Gate',
+  MarkNotPromoted: 'MarkNotPromoted',
+  RegisterModel: 'RegisterModel',
+  AwaitApproval: 'AwaitApproval',
+  MarkRejected: 'MarkRejected',
+  MarkApprovalTimeout: 'MarkApprovalTimeout',
+  RejectModelPackage: 'RejectModelPackage',
+
+  // Deploy (a Parallel holding the blue/green sub-flow)
+  Deploy: 'Deploy',
+  ApproveModelPackage: 'ApproveModelPackage',
+  CreateEndpointConfig: 'CreateEndpointConfig',
+  DescribeEndpoint: 'DescribeEndpoint',
+  CheckEndpointExists: 'CheckEndpointExists',
+  CreateEndpoint: 'CreateEndpoint',
+  UpdateEndpoint: 'UpdateEndpoint',
+  EndpointNotUpdatable: 'EndpointNotUpdatable',
+  InitEndpointPoll: 'InitEndpointPoll',
+  WaitEndpoint: 'WaitEndpoint',
+  PollEndpoint: 'PollEndpoint',
+  CountEndpointPoll: 'CountEndpointPoll',
+  CheckEndpoint: 'CheckEndpoint',
+  EndpointFailed: 'EndpointFailed',
+  EndpointPollLimit: 'EndpointPollLimit',
+  EndpointSettled: 'EndpointSettled',
+  CheckDeployment: 'CheckDeployment',
+  MarkDeployed: 'MarkDeployed',
+  MarkRolledBack: 'MarkRolledBack',
+
+  // Reporting
+  PublishMetrics: 'PublishMetrics',
+  Notify: 'Notify',
+  Summarize: 'Summarize',
+  Done: 'Done',
+  NotifyFailure: 'NotifyFailure',
+  RunFailed: 'RunFailed',
+} as const;
+
+export type StateName = (typeof StateNames)[keyof typeof StateNames];
+
+/** The outcome at `$.outcome` of a succeeded execution; a failed execution's outcome is `failed`. */
+export const Outcomes = [
+  'deployed',
+  'not-promoted',
+  'rejected',
+  'approval-timeout',
+  'rolled-back',
+  'failed',
+  'already-running',
+] as const;
+export type Outcome = (typeof Outcomes)[number];
+
+/** Custom error names raised by the definition (Fail states) or by its Lambda tasks. */
+export const PipelineErrors = {
+  AutoMLFailed: 'AutoMLFailed',
+  PollLimitExceeded: 'PollLimitExceeded',
+  LegacyDatasetFailed: 'LegacyDatasetFailed',
+  EndpointFailed: 'EndpointFailed',
+  EndpointNotUpdatable: 'EndpointNotUpdatable',
+  ApprovalRejected: 'ApprovalRejected',
+} as const;
+
+/** Names of the custom CloudWatch metrics the pipeline publishes (namespace {@link METRICS_NAMESPACE}). */
+export const PipelineMetrics = {
+  CandidateF1: 'CandidateF1',
+  BaselineF1: 'BaselineF1',
+  ServingF1: 'ServingF1',
+  Promoted: 'Promoted',
+  RolledBack: 'RolledBack',
+  Deployed: 'Deployed',
+  ApprovalWaitSeconds: 'ApprovalWaitSeconds',
+  /** Published by the inference Lambda: 1 when a reading was answered by the threshold fallback. */
+  InferenceFallback: 'InferenceFallback',
+  Inferences: 'Inferences',
+} as const;
+
+export const METRICS_NAMESPACE = 'Occupancy';

@@ -1,0 +1,237 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import {
+  applyThreshold,
+  type BaselineResult,
+  classificationMetrics,
+  evaluateBaselines,
+  type GateDecision,
+  gateDecision,
+  type Metrics,
+} from '../evaluation';
+import { PipelineMetrics } from '../pipeline/state-names';
+import { numericSignals, signalSetById } from '../telemetry/signals';
+import { type LabelledTable, numericTableFromCsv } from '../telemetry/table';
+import { ArtifactError, TaskInputError } from './errors';
+import type { ObjectStore } from './ports/object-store';
+import { S3ObjectStore } from './ports/s3-object-store';
+import { firstIssue, powertools } from './powertools';
+import { parsePredictions } from './predictions';
+
+/** Evaluate: candidate vs threshold baselines vs the serving model on the same holdout, then the gate. */
+
+const s3Uri = z.string().regex(/^s3:\/\/[^/]+\/.+/, 'an s3://bucket/key URI');
+
+export const EvaluateInputSchema = z.object({
+  runId: z.string().min(1),
+  signalSetId: z.string().min(1),
+  staticRule: z.object({ signal: z.string().min(1), level: z.number().finite() }).nullable(),
+  gate: z.object({
+    margin: z.number().min(0).max(1),
+    resamples: z.number().int().min(100),
+    seed: z.number().int(),
+  }),
+  trainUri: s3Uri,
+  holdoutUri: s3Uri,
+  candidatePredictionsUri: s3Uri,
+  servingPredictionsUri: s3Uri.nullable(),
+  serving: z
+    .object({ exists: z.boolean(), modelName: z.string().optional(), endpointConfigName: z.string().optional() })
+    .passthrough()
+    .optional(),
+  evaluationPrefix: z.string().regex(/^s3:\/\/[^/]+\/.+[^/]$/, 'an s3://bucket/prefix URI without trailing slash'),
+  endpointName: z.string().min(1),
+});
+export type EvaluateInput = z.infer<typeof EvaluateInputSchema>;
+
+export interface CloudWatchDatum {
+  MetricName: string;
+  Value: number;
+  Unit: 'None' | 'Count';
+  Dimensions: { Name: string; Value: string }[];
+}
+
+export interface EvaluateResult {
+  readonly promote: boolean;
+  readonly decision: 'promote' | 'keep';
+  readonly reasons: string[];
+  readonly candidate: Metrics;
+  readonly baselines: { name: string; description: string; metrics: Metrics }[];
+  readonly bestBaseline: { name: string; f1: number };
+  /** null on the first run (nothing serving). */
+  readonly serving: Metrics | null;
+  readonly summary: string;
+  readonly evaluationUri: string;
+  readonly modelQualityUri: string;
+  /** PutMetricData payload (CandidateF1, BaselineF1 and, when a model serves, ServingF1). */
+  readonly metricData: CloudWatchDatum[];
+  /** Model registry metadata: strings only (SageMaker's CustomerMetadataProperties). */
+  readonly customerMetadata: Record<string, string>;
+}
+
+export function parseEvaluateInput(input: unknown): EvaluateInput {
+  const result = EvaluateInputSchema.safeParse(input);
+  if (!result.success) {
+    const { field, message } = firstIssue(result.error.issues);
+    throw new TaskInputError(`Invalid Evaluate input: ${message}`, field, { cause: result.error });
+  }
+  return result.data;
+}
+
+async function readTable(store: ObjectStore, uri: string): Promise<LabelledTable> {
+  const text = await store.getText(uri);
+  try {
+    return numericTableFromCsv(text, 'occupied');
+  } catch (error) {
+    throw new ArtifactError(`${uri} is not a CSV with header and 0/1 column "occupied"`, uri, { cause: error });
+  }
+}
+
+async function readPredictions(store: ObjectStore, uri: string, rows: number) {
+  const predictions = parsePredictions(await store.getText(uri), uri);
+  if (predictions.predicted.length !== rows) {
+    throw new ArtifactError(`${uri} has ${predictions.predicted.length} predictions for ${rows} holdout rows`, uri);
+  }
+  return predictions;
+}
+
+const f3 = (x: number): string => x.toFixed(3);
+
+/** SageMaker model-quality statistics format (what Studio shows under the package's metrics). */
+function modelQualityReport(metrics: Metrics) {
+  const value = (v: number | undefined) => ({ value: v ?? null, standard_deviation: 'NaN' });
+  return {
+    binary_classification_metrics: {
+      confusion_matrix: {
+        '0': { '0': metrics.tn, '1': metrics.fp },
+        '1': { '0': metrics.fn, '1': metrics.tp },
+      },
+      accuracy: value(metrics.accuracy),
+      precision: value(metrics.precision),
+      recall: value(metrics.recall),
+      f1: value(metrics.f1),
+      auc: value(metrics.rocAuc),
+    },
+  };
+}
+
+export async function evaluateRun(input: EvaluateInput, deps: { store: ObjectStore }): Promise<EvaluateResult> {
+  const { store } = deps;
+  const signalSet = signalSetById(input.signalSetId);
+  const [train, holdout] = await Promise.all([readTable(store, input.trainUri), readTable(store, input.holdoutUri)]);
+  const candidatePredictions = await readPredictions(store, input.candidatePredictionsUri, holdout.rowCount);
+  const servingPredictions = input.servingPredictionsUri
+    ? await readPredictions(store, input.servingPredictionsUri, holdout.rowCount)
+    : undefined;
+
+  const rawSignals = numericSignals(signalSet).map((s) => s.name);
+  const baselines: BaselineResult[] = evaluateBaselines({
+    train,
+    holdout,
+    staticRule: input.staticRule,
+    soundSignal: rawSignals.includes('sound') ? 'sound' : undefined,
+    signals: rawSignals,
+  });
+  const candidate = classificationMetrics(
+    holdout.target,
+    candidatePredictions.predicted,
+    candidatePredictions.probability,
+  );
+  const serving = servingPredictions
+    ? classificationMetrics(holdout.target, servingPredictions.predicted, servingPredictions.probability)
+    : null;
+  const decision: GateDecision = gateDecision({
+    y: holdout.target,
+    candidate: { name: 'candidate', predicted: candidatePredictions.predicted },
+    baselines: baselines.map((b) => ({ name: b.name, predicted: applyThreshold(b.rule, holdout) })),
+    serving: servingPredictions ? { name: 'serving', predicted: servingPredictions.predicted } : undefined,
+    margin: input.gate.margin,
+    resamples: input.gate.resamples,
+    seed: input.gate.seed,
+  });
+
+  const best = baselines.reduce<BaselineResult | undefined>(
+    (acc, b) => (acc === undefined || b.metrics.f1 > acc.metrics.f1 ? b : acc),
+    undefined,
+  );
+  const bestBaseline = { name: best?.name ?? 'none', f1: best?.metrics.f1 ?? 0 };
+  const summary =
+    `Candidate F1 ${f3(candidate.f1)} vs best baseline ${bestBaseline.name} ${f3(bestBaseline.f1)}` +
+    (serving ? ` vs serving ${f3(serving.f1)}` : ' (no model serving)') +
+    ` on ${holdout.rowCount} holdout rows: ${decision.promote ? 'promote' : 'keep what serves'}.`;
+
+  const evaluationUri = `${input.evaluationPrefix}/evaluation.json`;
+  const modelQualityUri = `${input.evaluationPrefix}/model-quality.json`;
+  const report = {
+    runId: input.runId,
+    signalSet: signalSet.id,
+    rows: { train: train.rowCount, holdout: holdout.rowCount },
+    candidate,
+    serving,
+    baselines: baselines.map((b) => ({ name: b.name, description: b.description, rule: b.rule, metrics: b.metrics })),
+    gate: { margin: input.gate.margin, ...decision },
+    summary,
+  };
+  await store.putText(evaluationUri, `${JSON.stringify(report, null, 2)}\n`, 'application/json');
+  await store.putText(
+    modelQualityUri,
+    `${JSON.stringify(modelQualityReport(candidate), null, 2)}\n`,
+    'application/json',
+  );
+
+  const dimensions = [{ Name: 'EndpointName', Value: input.endpointName }];
+  const datum = (MetricName: string, Value: number): CloudWatchDatum => ({
+    MetricName,
+    Value,
+    Unit: 'None',
+    Dimensions: dimensions,
+  });
+  const metricData = [
+    datum(PipelineMetrics.CandidateF1, candidate.f1),
+    datum(PipelineMetrics.BaselineF1, bestBaseline.f1),
+  ];
+  if (serving) metricData.push(datum(PipelineMetrics.ServingF1, serving.f1));
+
+  const customerMetadata: Record<string, string> = {
+    runId: input.runId,
+    candidateF1: f3(candidate.f1),
+    bestBaseline: bestBaseline.name,
+    baselineF1: f3(bestBaseline.f1),
+    servingF1: serving ? f3(serving.f1) : 'none',
+    holdoutRows: String(holdout.rowCount),
+    decision: decision.promote ? 'promote' : 'keep',
+  };
+
+  return {
+    promote: decision.promote,
+    decision: decision.promote ? 'promote' : 'keep',
+    reasons: decision.reasons,
+    candidate,
+    baselines: report.baselines.map(({ name, description, metrics }) => ({ name, description, metrics })),
+    bestBaseline,
+    serving,
+    summary,
+    evaluationUri,
+    modelQualityUri,
+    metricData,
+    customerMetadata,
+  };
+}
+
+// ---- Lambda wiring: clients built once per container, injectable for tests and the local runtime ----
+const { logger, metrics, tracer } = powertools('evaluate');
+const defaultDeps = { store: new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({}))) };
+
+export function createEvaluateHandler(deps: { store: ObjectStore } = defaultDeps) {
+  return async (event: unknown): Promise<EvaluateResult> => {
+    const input = parseEvaluateInput(event);
+    logger.appendKeys({ runId: input.runId });
+    const result = await evaluateRun(input, deps);
+    logger.info('evaluated', { summary: result.summary, reasons: result.reasons });
+    metrics.addMetric('Evaluations', 'Count', 1);
+    metrics.publishStoredMetrics();
+    return result;
+  };
+}
+
+export const handler = createEvaluateHandler();
