@@ -1,7 +1,9 @@
+import './env';
 import './polyfills';
 import { UsageError } from './args';
 import { baselineCommand } from './commands/baseline';
 import { importCommand } from './commands/import';
+import { runCommand } from './commands/run';
 import { simulateCommand } from './commands/simulate';
 import { startCommand } from './commands/start';
 
@@ -14,6 +16,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   baseline: {
     run: baselineCommand,
     help: 'export the lake and print every threshold baseline on the holdout [--json]',
+  },
+  run: {
+    run: runCommand,
+    help: 'run one retraining execution locally: [--auto-approve] [--json] [--inject-fault NAME]',
   },
   automl: {
     run: async (argv) => (await import('../automl/cli')).runAutomlCli(argv),

@@ -160,18 +160,28 @@ export class LocalLake {
     this.viewsReady = false;
   }
 
-  /** A DuckDB connection with `telemetry` and `labels` views over the lake (empty tables when there is no data). */
-  async connect(): Promise<DuckDBConnection> {
-    if (!this.connection) {
-      this.instance = await DuckDBInstance.create(':memory:');
-      this.connection = await this.instance.connect();
+  private connecting: Promise<DuckDBConnection> | undefined;
+
+  /** A DuckDB connection with `telemetry` and `labels` views over the lake (empty views when there is no data). */
+  connect(): Promise<DuckDBConnection> {
+    // One in-flight setup: concurrent callers (parallel export queries) share it instead of racing.
+    if (!this.connecting || !this.viewsReady) {
+      const previous = this.connecting;
+      this.connecting = (async () => {
+        await previous?.catch(() => undefined);
+        if (!this.connection) {
+          this.instance = await DuckDBInstance.create(':memory:');
+          this.connection = await this.instance.connect();
+        }
+        if (!this.viewsReady) {
+          await this.defineView('telemetry', columnTypes(this.signalSet));
+          await this.defineView('labels', LABEL_COLUMNS);
+          this.viewsReady = true;
+        }
+        return this.connection;
+      })();
     }
-    if (!this.viewsReady) {
-      await this.defineView('telemetry', columnTypes(this.signalSet));
-      await this.defineView('labels', LABEL_COLUMNS);
-      this.viewsReady = true;
-    }
-    return this.connection;
+    return this.connecting;
   }
 
   private async defineView(table: 'telemetry' | 'labels', columns: Record<string, string>): Promise<void> {
@@ -199,6 +209,7 @@ export class LocalLake {
     this.instance?.closeSync();
     this.connection = undefined;
     this.instance = undefined;
+    this.connecting = undefined;
     this.viewsReady = false;
   }
 }

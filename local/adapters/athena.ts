@@ -27,7 +27,16 @@ export class LocalAthena {
     private readonly store: FolderObjectStore,
   ) {}
 
-  async startQueryExecutionSync(input: StartQueryExecutionCommandInput): Promise<GetQueryExecutionCommandOutput> {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Queries share one DuckDB connection, so they run one at a time (Athena would queue them too). */
+  startQueryExecutionSync(input: StartQueryExecutionCommandInput): Promise<GetQueryExecutionCommandOutput> {
+    const run = this.queue.then(() => this.execute(input));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async execute(input: StartQueryExecutionCommandInput): Promise<GetQueryExecutionCommandOutput> {
     const query = input.QueryString;
     if (!query) throw new AthenaQueryError('QueryString is required');
     const outputLocation = input.ResultConfiguration?.OutputLocation;

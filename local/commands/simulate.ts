@@ -20,7 +20,13 @@ export interface SimulateSummary {
 }
 
 /** Simulates a thermostat fleet into the local lake, streaming in batches so memory stays flat. */
-export function simulateIntoLake(stateDir: string, rooms: number, days: number, seed: number): SimulateSummary {
+export function simulateIntoLake(
+  stateDir: string,
+  rooms: number,
+  days: number,
+  seed: number,
+  start: number = DEFAULT_SIMULATION_START,
+): SimulateSummary {
   const lake = LocalLake.open(stateDir, THERMOSTAT);
   let readings: Reading[] = [];
   let labels: LabelEvent[] = [];
@@ -34,7 +40,7 @@ export function simulateIntoLake(stateDir: string, rooms: number, days: number, 
     labels = [];
     progress(`simulate: ${readingCount.toLocaleString()} / ~${total.toLocaleString()} readings`);
   };
-  for (const event of simulateFleet({ rooms, days, seed, start: DEFAULT_SIMULATION_START })) {
+  for (const event of simulateFleet({ rooms, days, seed, start })) {
     if (event.kind === 'reading') readings.push(event.reading);
     else labels.push(event.label);
     if (readings.length >= 100_000) flush();

@@ -74,8 +74,10 @@ export interface RunnerOptions {
   readonly stateMachineArn: string;
   readonly store: ExecutionStore;
   readonly bindings: readonly ResourceBinding[];
-  /** Local duration of each Wait state in ms (Wait states sped up locally). @default 50 */
+  /** Local duration in ms of a Wait state without fixed Seconds. @default 50 */
   readonly waitMs?: number;
+  /** Local seconds per AWS second for Wait states with fixed Seconds (Wait states sped up locally). @default 0.001 */
+  readonly waitScale?: number;
   /** Progress lines (state entered/exited with elapsed time). @default none */
   readonly onProgress?: (line: string) => void;
   /** Called after every state change, e.g. to refresh a console. */
@@ -129,7 +131,12 @@ export class LocalStepFunctionsRunner {
     const handlers: Record<string, (input: Json) => Promise<Json>> = {};
     const waits: Record<string, number> = {};
     for (const [stateName, state] of allStates(this.options.definition)) {
-      if (state.Type === 'Wait') waits[stateName] = this.options.waitMs ?? 50;
+      if (state.Type === 'Wait') {
+        waits[stateName] =
+          state.Seconds === undefined
+            ? (this.options.waitMs ?? 50)
+            : Math.round(state.Seconds * (this.options.waitScale ?? 0.001) * 1000);
+      }
       if (state.Type !== 'Task') continue;
       const resource = state.Resource ?? '';
       const binding = this.options.bindings.find((b) => matches(b.resource, resource));
@@ -177,9 +184,9 @@ export class LocalStepFunctionsRunner {
           } else if (event.type === 'StateFailed') {
             entry.status = 'failed';
             entry.error = `${event.Error}: ${String(event.Cause)}`;
-            onProgress?.(`[${elapsed()}] ✗ ${state.name}: ${entry.error}`);
           } else if (event.type === 'StateCaught') {
             entry.status = 'caught';
+            onProgress?.(`[${elapsed()}] ↷ ${state.name}: ${entry.error ?? 'error'} (handled by its Catch)`);
           } else if (event.type === 'StateRetried') {
             entry.status = 'retried';
           }
@@ -206,7 +213,9 @@ export class LocalStepFunctionsRunner {
       record.stopDate = Date.now();
       store.save(record);
       onChange?.(record);
-      onProgress?.(`[${elapsed()}] execution ${name} ${record.status}`);
+      onProgress?.(
+        `[${elapsed()}] execution ${name} ${record.status}${record.status === 'SUCCEEDED' ? '' : `: ${record.cause ?? ''}`}`,
+      );
       return record;
     })();
 

@@ -1,0 +1,197 @@
+import { decide } from '../../tasks/approval';
+import { BrokerTaskCallback } from '../adapters/approvals';
+import { parseCommandArgs, progress, STATE_DIR_OPTION, UsageError } from '../args';
+import { LocalLake } from '../lake';
+import { loadLocalConfig } from '../local-config';
+import type { ExecutionRecord } from '../runtime/executions';
+import { parseFaults } from '../runtime/faults';
+import { LocalStack } from '../runtime/local-stack';
+import { DEFAULT_SIMULATION_START, simulateIntoLake } from './simulate';
+
+/** What `occupancy run --json` prints: the outcome of one execution of the synthesized state machine. */
+export interface RunSummary {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly status: ExecutionRecord['status'];
+  readonly outcome: string;
+  readonly seconds: number;
+  readonly candidate: MetricSummary | null;
+  readonly baselines: Array<{ name: string } & MetricSummary>;
+  readonly serving: MetricSummary | null;
+  readonly decision: { promote: boolean; reasons: string[] } | null;
+  readonly endpoint: {
+    name: string;
+    status: string;
+    config: string;
+    variants: { name: string; weight: number }[];
+  } | null;
+  readonly states: Record<string, number>;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+interface MetricSummary {
+  readonly f1: number;
+  readonly precision: number;
+  readonly recall: number;
+  readonly accuracy: number;
+  readonly rocAuc?: number;
+}
+
+interface Metricish extends MetricSummary {
+  readonly [key: string]: unknown;
+}
+
+const pick = (m: Metricish | null | undefined): MetricSummary | null =>
+  m ? { f1: m.f1, precision: m.precision, recall: m.recall, accuracy: m.accuracy, rocAuc: m.rocAuc } : null;
+
+/** Seconds spent per state (summed over poll iterations). */
+export function stateSeconds(record: ExecutionRecord): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of record.states) {
+    if (s.exitedAt === undefined) continue;
+    out[s.name] = Math.round(((out[s.name] ?? 0) + (s.exitedAt - s.enteredAt) / 1000) * 1000) / 1000;
+  }
+  return out;
+}
+
+export function summarize(record: ExecutionRecord, stack: LocalStack): RunSummary {
+  const output = (record.output ?? {}) as {
+    outcome?: string;
+    evaluation?: {
+      candidate?: Metricish;
+      baselines?: { name: string; metrics: Metricish }[];
+      serving?: Metricish | null;
+      promote?: boolean;
+      reasons?: string[];
+    };
+  };
+  const evaluation =
+    output.evaluation ??
+    (
+      record.states.findLast((s) => s.name === 'Evaluate' && s.status === 'succeeded')?.output as
+        | { evaluation?: typeof output.evaluation }
+        | undefined
+    )?.evaluation;
+  const endpointName = stack.options.config.endpointName;
+  let endpoint: RunSummary['endpoint'] = null;
+  try {
+    const described = stack.hosting.describeEndpoint({ EndpointName: endpointName });
+    endpoint = {
+      name: endpointName,
+      status: String(described.EndpointStatus),
+      config: String(described.EndpointConfigName),
+      variants: (described.ProductionVariants ?? []).map((v) => ({
+        name: String(v.VariantName),
+        weight: Number(v.CurrentWeight ?? 0),
+      })),
+    };
+  } catch {
+    endpoint = null;
+  }
+  return {
+    executionArn: record.executionArn,
+    name: record.name,
+    status: record.status,
+    outcome: record.status === 'SUCCEEDED' ? (output.outcome ?? 'unknown') : 'failed',
+    seconds: Math.round(((record.stopDate ?? Date.now()) - record.startDate) / 10) / 100,
+    candidate: pick(evaluation?.candidate),
+    baselines: (evaluation?.baselines ?? []).map((b) => ({ name: b.name, ...(pick(b.metrics) as MetricSummary) })),
+    serving: pick(evaluation?.serving),
+    decision: evaluation ? { promote: Boolean(evaluation.promote), reasons: evaluation.reasons ?? [] } : null,
+    endpoint,
+    states: stateSeconds(record),
+    ...(record.error ? { error: record.error, cause: record.cause } : {}),
+  };
+}
+
+/** Answers this run's pending approval as the CLI would (`--auto-approve`). */
+function autoApprove(stack: LocalStack, runName: string): () => void {
+  const timer = setInterval(async () => {
+    const record = await stack.approvals.get(runName);
+    if (record?.status !== 'pending') return;
+    clearInterval(timer);
+    await decide(record, 'approve', 'cli', 'auto-approve', {
+      store: stack.approvals,
+      callback: new BrokerTaskCallback(stack.broker),
+    });
+  }, 100);
+  return () => clearInterval(timer);
+}
+
+export interface RunOptions {
+  readonly stateDir: string;
+  readonly autoApprove: boolean;
+  readonly faults: readonly string[];
+  readonly rooms?: number;
+  readonly days?: number;
+  readonly timeScale?: number;
+  readonly approvalBaseUrl?: string;
+}
+
+/** Simulates a fleet into an empty lake so a first run has data to learn from. */
+export function ensureLakeHasData(stateDir: string, rooms = 10, days = 14): void {
+  if (LocalLake.exists(stateDir)) return;
+  progress(`no lake in ${stateDir}: simulating ${rooms} rooms × ${days} days`);
+  simulateIntoLake(stateDir, rooms, days, 1, DEFAULT_SIMULATION_START);
+}
+
+export async function runOnce(options: RunOptions): Promise<RunSummary> {
+  const faults = parseFaults(options.faults);
+  ensureLakeHasData(options.stateDir, options.rooms, options.days);
+  const config = loadLocalConfig(options.stateDir);
+  progress('synthesizing the retraining state machine (CDK)…');
+  const stack = await LocalStack.start({
+    stateDir: options.stateDir,
+    config,
+    faults,
+    timeScale: options.timeScale,
+    approvalBaseUrl: options.approvalBaseUrl,
+    onProgress: progress,
+  });
+  try {
+    const execution = stack.startExecution();
+    progress(`execution ${execution.name} started`);
+    const stopAutoApprove = options.autoApprove ? autoApprove(stack, execution.name) : () => undefined;
+    const record = await execution.done;
+    stopAutoApprove();
+    return summarize(record, stack);
+  } finally {
+    await stack.close();
+  }
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    ...STATE_DIR_OPTION,
+    'auto-approve': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    'inject-fault': { type: 'string', multiple: true, default: [] },
+  });
+  let summary: RunSummary;
+  try {
+    summary = await runOnce({
+      stateDir: values['state-dir'],
+      autoApprove: values['auto-approve'],
+      faults: values['inject-fault'],
+    });
+  } catch (error) {
+    if (error instanceof Error && error.name === 'UnknownFaultError')
+      throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+  process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
+  return summary.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+export function formatSummary(s: RunSummary): string {
+  const f = (m: MetricSummary | null) => (m ? `F1 ${m.f1.toFixed(3)}` : 'none');
+  const lines = [
+    `run ${s.name}: ${s.status}, outcome ${s.outcome} (${s.seconds}s)`,
+    `  candidate ${f(s.candidate)}; serving ${f(s.serving)}; ${s.baselines.map((b) => `${b.name} ${f(b)}`).join('; ')}`,
+    ...(s.decision?.reasons ?? []).map((r) => `  - ${r}`),
+    s.endpoint ? `  endpoint ${s.endpoint.name}: ${s.endpoint.status} on ${s.endpoint.config}` : '  endpoint: none',
+  ];
+  if (s.error) lines.push(`  error ${s.error}: ${s.cause ?? ''}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,296 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { METRICS_NAMESPACE } from '../../pipeline/state-names';
+import { type InferenceConfig, parseInferenceConfig } from '../../tasks/infer-occupancy/config';
+import { SageMakerEndpoint } from '../../tasks/infer-occupancy/endpoint';
+import {
+  createInferenceHandler,
+  type InferenceHandler,
+  type InferenceLogger,
+  type InferenceOutcome,
+  type MetricsSink,
+} from '../../tasks/infer-occupancy/infer';
+import { IotDataShadowPublisher } from '../../tasks/infer-occupancy/publisher';
+import { LocalHosting } from '../hosting/hosting';
+import { type InvocationServer, startInvocationServer } from '../hosting/server';
+import { LocalLake } from '../lake';
+import type { MetricStore } from '../metrics/store';
+import { type LocalBroker, startBroker } from './broker';
+import { type DataPlaneServer, startDataPlane } from './data-plane';
+import { InferenceRule, LakeIngestion } from './rules';
+import { ShadowService } from './shadow-service';
+
+/**
+ * `occupancy serve` as a library: broker + shadow service + data plane + endpoint host + the inference rule wired
+ * to the real handler (real SDK clients against the local HTTP servers) + lake ingestion. `npm start` can embed it
+ * with its own LocalHosting.
+ */
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+const SERVICE = 'infer-occupancy';
+
+export interface ServingOptions {
+  /** Lake and hosting state live here; omit for a memory-only stack without lake ingestion. */
+  readonly stateDir?: string;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** MQTT port; 0 picks a free one. @default 0 */
+  readonly mqttPort?: number;
+  /** @default 0 */
+  readonly endpointPort?: number;
+  /** @default 0 */
+  readonly dataPlanePort?: number;
+  /** Reuse a hosting (the pipeline's); else one is created over `stateDir`. */
+  readonly hosting?: LocalHosting;
+  /** Deploy this model artifact (JSON file) as the endpoint when no endpoint of that name exists. */
+  readonly modelArtifactPath?: string;
+  /** Handler environment overrides (INVOKE_TIMEOUT_MS, ENDPOINT_NAME, …), as the Serving stack would set them. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** @default a Powertools Logger at WARN */
+  readonly logger?: InferenceLogger;
+  /** Called with every handler outcome (tests, progress). */
+  readonly onOutcome?: (outcome: InferenceOutcome) => void;
+  /** Ingest new readings and labels into the lake in `stateDir`. @default true when stateDir is set */
+  readonly ingest?: boolean;
+}
+
+/** The endpoint host's HTTP face, which can be stopped and restarted on the same port (outage drills). */
+export interface EndpointHost {
+  readonly url: string;
+  readonly running: boolean;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export interface ServingStack {
+  readonly broker: LocalBroker;
+  readonly shadows: ShadowService;
+  readonly rule: InferenceRule;
+  readonly ingestion: LakeIngestion | undefined;
+  readonly dataPlane: DataPlaneServer;
+  readonly endpoint: EndpointHost;
+  readonly hosting: LocalHosting;
+  readonly config: InferenceConfig;
+  readonly handler: InferenceHandler;
+  /** What a separate `simulate --live` process needs. */
+  readonly connection: ServeConnection;
+  close(): Promise<void>;
+}
+
+export interface ServeConnection {
+  readonly mqttUrl: string;
+  readonly dataPlaneUrl: string;
+  readonly endpointUrl: string;
+  readonly endpointName: string;
+  readonly pid: number;
+}
+
+export const serveConnectionFile = (stateDir: string): string => join(resolve(stateDir), 'iot', 'serve.json');
+
+export function readServeConnection(stateDir: string): ServeConnection | undefined {
+  try {
+    return JSON.parse(readFileSync(serveConnectionFile(stateDir), 'utf8')) as ServeConnection;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Handler metrics → the local metric store (namespace Occupancy, dimension service), as EMF does on AWS. */
+export class LocalMetricsSink implements MetricsSink {
+  private buffer: MetricDatum[] = [];
+
+  constructor(
+    private readonly store: MetricStore,
+    private readonly service: string = SERVICE,
+  ) {}
+
+  addMetric(name: string, unit: 'Count' | 'Milliseconds', value: number): void {
+    this.buffer.push({
+      MetricName: name,
+      Unit: unit,
+      Value: value,
+      Dimensions: [{ Name: 'service', Value: this.service }],
+    });
+  }
+
+  publishStoredMetrics(): void {
+    if (this.buffer.length === 0) return;
+    const data = this.buffer;
+    this.buffer = [];
+    this.store.putMetricData({ Namespace: METRICS_NAMESPACE, MetricData: data });
+  }
+}
+
+async function endpointHost(hosting: LocalHosting, host: string, port: number): Promise<EndpointHost> {
+  let server: InvocationServer | undefined = await startInvocationServer(hosting, { host, port });
+  const fixedPort = server.port;
+  return {
+    url: server.url,
+    get running() {
+      return server !== undefined;
+    },
+    async stop() {
+      const s = server;
+      server = undefined;
+      await s?.close();
+    },
+    async start() {
+      if (server === undefined) server = await startInvocationServer(hosting, { host, port: fixedPort });
+    },
+  };
+}
+
+/** Deploys an artifact file as `endpointName` (single variant, all traffic) unless the endpoint exists. */
+export async function deployArtifact(hosting: LocalHosting, endpointName: string, artifactPath: string) {
+  if (hosting.listEndpoints().some((e) => e.EndpointName === endpointName)) return false;
+  const path = resolve(artifactPath);
+  const base =
+    basename(path)
+      .replace(/\.json$/, '')
+      .replace(/[^a-zA-Z0-9-]/g, '-')
+      .slice(0, 40) || 'model';
+  const modelName = `${base}-${Date.now().toString(36)}`;
+  hosting.createModel({ ModelName: modelName, PrimaryContainer: { ModelDataUrl: pathToFileURL(path).href } });
+  hosting.createEndpointConfig({
+    EndpointConfigName: `${modelName}-config`,
+    ProductionVariants: [
+      { VariantName: 'AllTraffic', ModelName: modelName, InitialInstanceCount: 1, InitialVariantWeight: 1 },
+    ],
+  });
+  hosting.createEndpoint({ EndpointName: endpointName, EndpointConfigName: `${modelName}-config` });
+  const described = await hosting.whenSettled(endpointName, 60_000);
+  if (described.EndpointStatus !== 'InService') {
+    throw new Error(`Endpoint ${endpointName} is ${described.EndpointStatus}: ${described.FailureReason ?? ''}`);
+  }
+  return true;
+}
+
+/**
+ * One throwaway call per client before the first reading: the SDK loads its signing and protocol code lazily on the
+ * first send, which would otherwise spend the first readings' invoke timeout and answer them by fallback.
+ */
+async function warmUp(sagemaker: SageMakerRuntimeClient, iotData: IoTDataPlaneClient, endpointName: string) {
+  await Promise.allSettled([
+    sagemaker.send(new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: 'text/csv', Body: '' })),
+    iotData.send(new PublishCommand({ topic: 'occupancy/serve/warm-up', qos: 0, payload: new Uint8Array() })),
+  ]);
+}
+
+export async function startServing(options: ServingOptions = {}): Promise<ServingStack> {
+  const host = options.host ?? '127.0.0.1';
+  const ownsHosting = options.hosting === undefined;
+  const hosting =
+    options.hosting ?? new LocalHosting(options.stateDir === undefined ? {} : { stateDir: options.stateDir });
+  const closers: (() => Promise<void> | void)[] = [];
+  let closing: Promise<void> | undefined;
+  /** Idempotent: closes in reverse start order, once. */
+  const closeAll = (): Promise<void> => {
+    closing ??= (async () => {
+      for (const close of closers.reverse()) await close();
+    })();
+    return closing;
+  };
+  if (ownsHosting) closers.push(() => hosting.close());
+  try {
+    const broker = await startBroker({ host, port: options.mqttPort ?? 0 });
+    closers.push(() => broker.close());
+    const shadows = await ShadowService.start(broker);
+    closers.push(() => shadows.stop());
+    const dataPlane = await startDataPlane(broker, shadows, { host, port: options.dataPlanePort ?? 0 });
+    closers.push(() => dataPlane.close());
+    const endpoint = await endpointHost(hosting, host, options.endpointPort ?? 0);
+    closers.push(() => endpoint.stop());
+
+    const config = parseInferenceConfig({
+      SAGEMAKER_RUNTIME_URL: endpoint.url,
+      IOT_DATA_ENDPOINT: dataPlane.url,
+      ...options.env,
+    });
+    if (options.modelArtifactPath !== undefined) {
+      await deployArtifact(hosting, config.endpointName, options.modelArtifactPath);
+    }
+    const sagemaker = new SageMakerRuntimeClient({
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    const iotData = new IoTDataPlaneClient({
+      endpoint: dataPlane.url,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
+    closers.push(() => {
+      sagemaker.destroy();
+      iotData.destroy();
+    });
+    const modelEndpoint = new SageMakerEndpoint(sagemaker, {
+      endpointName: config.endpointName,
+      timeoutMs: config.invokeTimeoutMs,
+      maxAttempts: config.invokeMaxAttempts,
+    });
+    await warmUp(sagemaker, iotData, config.endpointName);
+    const infer = createInferenceHandler({
+      config,
+      endpoint: modelEndpoint,
+      shadow: new IotDataShadowPublisher(iotData),
+      logger: options.logger ?? new Logger({ serviceName: SERVICE, logLevel: 'WARN' }),
+      metrics: new LocalMetricsSink(hosting.metrics),
+    });
+    const onOutcome = options.onOutcome;
+    const handler: InferenceHandler = onOutcome
+      ? async (event) => {
+          const outcome = await infer(event);
+          onOutcome(outcome);
+          return outcome;
+        }
+      : infer;
+    const rule = await InferenceRule.start(broker, handler);
+    closers.push(() => rule.stop());
+
+    let ingestion: LakeIngestion | undefined;
+    if (options.stateDir !== undefined && options.ingest !== false) {
+      const lake = LocalLake.open(options.stateDir);
+      ingestion = await LakeIngestion.start(broker, lake);
+      const started = ingestion;
+      closers.push(async () => {
+        await started.stop();
+        lake.close();
+      });
+    }
+
+    const connection: ServeConnection = {
+      mqttUrl: broker.url,
+      dataPlaneUrl: dataPlane.url,
+      endpointUrl: endpoint.url,
+      endpointName: config.endpointName,
+      pid: process.pid,
+    };
+    if (options.stateDir !== undefined) {
+      const file = serveConnectionFile(options.stateDir);
+      mkdirSync(join(file, '..'), { recursive: true });
+      writeFileSync(file, `${JSON.stringify(connection, null, 2)}\n`);
+    }
+    return {
+      broker,
+      shadows,
+      rule,
+      ingestion,
+      dataPlane,
+      endpoint,
+      hosting,
+      config,
+      handler,
+      connection,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

@@ -1,0 +1,259 @@
+import { thingNameOfShadowTopic } from '../../tasks/infer-occupancy/rule-sql';
+import type { LocalBroker } from './broker';
+
+/**
+ * The classic (unnamed) device shadow service of AWS IoT Core over the local broker:
+ * `$aws/things/<t>/shadow/update` → `update/accepted` + `update/documents` (previous/current/version) and, when the
+ * request set `desired` keys that differ from `reported`, `update/delta`; malformed requests → `update/rejected`.
+ * `get` → `get/accepted` | `get/rejected`. Null values delete keys; metadata carries a per-leaf `timestamp` (epoch
+ * seconds); every update increments `version`. Memory only: the shadow is a cache of the devices' state.
+ */
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+interface ShadowState {
+  desired?: JsonObject;
+  reported?: JsonObject;
+}
+
+interface Shadow {
+  state: ShadowState;
+  metadata: ShadowState;
+  version: number;
+}
+
+/** AWS IoT limits for a classic shadow update request. */
+export const SHADOW_MAX_REQUEST_BYTES = 8 * 1024;
+
+export interface ShadowDocumentSnapshot {
+  readonly state: ShadowState;
+  readonly metadata: ShadowState;
+  readonly version: number;
+}
+
+export interface ShadowServiceStats {
+  updates: number;
+  rejected: number;
+}
+
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+/** Merges `patch` into `target` in place; returns the metadata of what the patch touched. */
+function merge(target: JsonObject, metadata: JsonObject, patch: JsonObject, timestamp: number): JsonObject {
+  const touched: JsonObject = {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) {
+      delete target[key];
+      delete metadata[key];
+      touched[key] = { timestamp };
+    } else if (isObject(value)) {
+      const existing = target[key];
+      const child = isObject(existing) ? existing : {};
+      const childMeta = isObject(metadata[key]) ? (metadata[key] as JsonObject) : {};
+      target[key] = child;
+      metadata[key] = childMeta;
+      touched[key] = merge(child, childMeta, value, timestamp);
+    } else {
+      target[key] = value;
+      metadata[key] = Array.isArray(value) ? value.map(() => ({ timestamp })) : { timestamp };
+      touched[key] = metadata[key] as Json;
+    }
+  }
+  return touched;
+}
+
+/** Keys of `desired` whose value differs from `reported` (recursively for objects). */
+function deltaOf(desired: JsonObject, reported: JsonObject | undefined): JsonObject {
+  const delta: JsonObject = {};
+  for (const [key, value] of Object.entries(desired)) {
+    const other = reported?.[key];
+    if (isObject(value) && isObject(other)) {
+      const inner = deltaOf(value, other);
+      if (Object.keys(inner).length > 0) delta[key] = inner;
+    } else if (JSON.stringify(value) !== JSON.stringify(other)) {
+      delta[key] = value;
+    }
+  }
+  return delta;
+}
+
+function pickMetadata(metadata: JsonObject | undefined, shape: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(shape)) {
+    const meta = metadata?.[key];
+    if (meta === undefined) continue;
+    out[key] = isObject(value) && isObject(meta) ? pickMetadata(meta, value) : meta;
+  }
+  return out;
+}
+
+export class ShadowService {
+  private readonly shadows = new Map<string, Shadow>();
+  private unsubscribers: (() => Promise<void>)[] = [];
+  readonly stats: ShadowServiceStats = { updates: 0, rejected: 0 };
+
+  private constructor(
+    private readonly broker: LocalBroker,
+    private readonly clock: () => number,
+  ) {}
+
+  static async start(broker: LocalBroker, clock: () => number = Date.now): Promise<ShadowService> {
+    const service = new ShadowService(broker, clock);
+    service.unsubscribers = await Promise.all([
+      broker.subscribe('$aws/things/+/shadow/update', (topic, payload) => service.onUpdate(topic, payload)),
+      broker.subscribe('$aws/things/+/shadow/get', (topic) => service.onGet(topic)),
+    ]);
+    return service;
+  }
+
+  /** The current document of a thing (a copy), or undefined before its first update. */
+  document(thingName: string): ShadowDocumentSnapshot | undefined {
+    const shadow = this.shadows.get(thingName);
+    return shadow === undefined ? undefined : clone(shadow);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.unsubscribers.map((u) => u()));
+    this.unsubscribers = [];
+  }
+
+  /**
+   * Applies an update request and returns the messages AWS would publish (topic → payload), in publish order.
+   * Exposed for tests: the broker path calls the same function.
+   */
+  applyUpdate(thingName: string, payload: Buffer | string): { topic: string; message: JsonObject }[] {
+    const base = `$aws/things/${thingName}/shadow/update`;
+    const timestamp = Math.floor(this.clock() / 1000);
+    const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+    let request: unknown;
+    const reject = (code: number, message: string, clientToken?: Json) => {
+      this.stats.rejected++;
+      const body: JsonObject = { code, message, timestamp };
+      if (typeof clientToken === 'string') body.clientToken = clientToken;
+      return [{ topic: `${base}/rejected`, message: body }];
+    };
+    if (bytes > SHADOW_MAX_REQUEST_BYTES) return reject(413, 'The payload exceeds the maximum size allowed');
+    try {
+      request = JSON.parse(payload.toString());
+    } catch {
+      return reject(400, 'Payload contains invalid json');
+    }
+    if (!isObject(request)) return reject(400, 'Payload contains invalid json');
+    const clientToken = request.clientToken;
+    const state = request.state;
+    if (!isObject(state)) return reject(400, 'Missing required node: state', clientToken);
+    for (const section of ['desired', 'reported'] as const) {
+      const value = state[section];
+      if (value !== undefined && value !== null && !isObject(value)) {
+        return reject(400, `Invalid JSON type for state.${section}: expected an object`, clientToken);
+      }
+    }
+    const existing = this.shadows.get(thingName);
+    if (request.version !== undefined && request.version !== (existing?.version ?? 0)) {
+      return reject(409, 'Version conflict', clientToken);
+    }
+
+    const previous: Shadow | undefined = existing === undefined ? undefined : clone(existing);
+    const shadow: Shadow = existing ?? { state: {}, metadata: {}, version: 0 };
+    const touchedMetadata: ShadowState = {};
+    for (const section of ['desired', 'reported'] as const) {
+      const patch = state[section];
+      if (patch === undefined) continue;
+      if (patch === null) {
+        delete shadow.state[section];
+        delete shadow.metadata[section];
+        continue;
+      }
+      const target = shadow.state[section] ?? {};
+      const meta = shadow.metadata[section] ?? {};
+      touchedMetadata[section] = merge(target, meta, patch as JsonObject, timestamp);
+      shadow.state[section] = target;
+      shadow.metadata[section] = meta;
+    }
+    shadow.version++;
+    this.shadows.set(thingName, shadow);
+    this.stats.updates++;
+
+    const token: JsonObject = typeof clientToken === 'string' ? { clientToken } : {};
+    const snapshot = (s: Shadow): JsonObject => ({
+      state: clone(s.state) as JsonObject,
+      metadata: clone(s.metadata) as JsonObject,
+      version: s.version,
+    });
+    const messages: { topic: string; message: JsonObject }[] = [
+      {
+        topic: `${base}/accepted`,
+        message: {
+          state: clone(state),
+          metadata: touchedMetadata as JsonObject,
+          version: shadow.version,
+          timestamp,
+          ...token,
+        },
+      },
+      {
+        topic: `${base}/documents`,
+        message: {
+          previous: previous === undefined ? null : snapshot(previous),
+          current: snapshot(shadow),
+          timestamp,
+          ...token,
+        },
+      },
+    ];
+    if (isObject(state.desired) && shadow.state.desired !== undefined) {
+      const delta = deltaOf(shadow.state.desired, shadow.state.reported);
+      if (Object.keys(delta).length > 0) {
+        messages.push({
+          topic: `${base}/delta`,
+          message: {
+            version: shadow.version,
+            timestamp,
+            state: delta,
+            metadata: pickMetadata(shadow.metadata.desired, delta),
+            ...token,
+          },
+        });
+      }
+    }
+    return messages;
+  }
+
+  private onUpdate(topic: string, payload: Buffer): void {
+    const thingName = thingNameOfShadowTopic(topic);
+    if (thingName === undefined) return;
+    for (const { topic: out, message } of this.applyUpdate(thingName, payload)) {
+      this.broker.publish(out, JSON.stringify(message)).catch(() => {
+        // A publish only fails while the broker closes; nobody is listening any more.
+      });
+    }
+  }
+
+  private onGet(topic: string): void {
+    const thingName = thingNameOfShadowTopic(topic);
+    if (thingName === undefined) return;
+    const base = `$aws/things/${thingName}/shadow/get`;
+    const shadow = this.shadows.get(thingName);
+    const timestamp = Math.floor(this.clock() / 1000);
+    const message =
+      shadow === undefined
+        ? { topic: `${base}/rejected`, body: { code: 404, message: `No shadow exists with name: '${thingName}'` } }
+        : {
+            topic: `${base}/accepted`,
+            body: {
+              state: {
+                ...clone(shadow.state),
+                ...(shadow.state.desired ? { delta: deltaOf(shadow.state.desired, shadow.state.reported) } : {}),
+              },
+              metadata: clone(shadow.metadata),
+              version: shadow.version,
+              timestamp,
+            },
+          };
+    this.broker.publish(message.topic, JSON.stringify(message.body)).catch(() => {});
+  }
+}

@@ -1,0 +1,339 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { AutoMLJobRunner } from '../../automl/job';
+import type { PipelineConfig } from '../../pipeline/config';
+import { parseApprovalRequest, requestApproval } from '../../tasks/approval';
+import { CandidateContainersInputSchema, withProbabilityOutput } from '../../tasks/candidate-containers';
+import { evaluateRun, parseEvaluateInput } from '../../tasks/evaluate';
+import { prepareScoringInput, ScoringInputSchema } from '../../tasks/prepare-scoring-input';
+import { BrokerTaskCallback, FileApprovalStore, LocalNotifier } from '../adapters/approvals';
+import { LocalAthena } from '../adapters/athena';
+import { FolderObjectStore } from '../adapters/s3';
+import { LocalModelRegistry } from '../adapters/sagemaker-registry';
+import { LocalTransformJobs } from '../adapters/sagemaker-transform';
+import { LocalHosting, startInvocationServer } from '../hosting';
+import { LocalLake } from '../lake';
+import { AlarmEvaluator, MetricStore } from '../metrics';
+import { ExecutionStore } from './executions';
+import type { FaultName } from './faults';
+import {
+  type Json,
+  LocalStepFunctionsRunner,
+  type ResourceBinding,
+  type StartedExecution,
+  type TaskContext,
+} from './runner';
+import { type SynthesizedPipeline, synthesizePipeline } from './synth';
+import { TaskTokenBroker } from './task-tokens';
+
+/**
+ * The embedded runtime: every local part wired together, and each Task state of the synthesized
+ * state machine bound to the local implementation of the API it calls.
+ */
+
+export interface LocalStackOptions {
+  readonly stateDir: string;
+  readonly config: PipelineConfig;
+  /** Local time per AWS second: Wait states, canary bake times and alarm periods. @default 0.01 */
+  readonly timeScale?: number;
+  readonly faults?: ReadonlySet<FaultName>;
+  /** Port of the endpoint host (InvokeEndpoint). @default 0 (any free port) */
+  readonly endpointPort?: number;
+  /** Base URL printed in approval links (the console). @default http://127.0.0.1 */
+  readonly approvalBaseUrl?: string;
+  readonly onProgress?: (line: string) => void;
+  /** A synthesized pipeline to reuse (tests synthesize once). @default synthesized from `config` */
+  readonly pipeline?: SynthesizedPipeline;
+}
+
+/** An AWS service error as Step Functions names it (`SageMaker.ValidationException`), keeping the message. */
+class ServiceError extends Error {
+  constructor(name: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = name;
+  }
+}
+
+/** JSON as a state sees it: Dates as ISO strings, no SDK `$metadata`. */
+function toJson(value: unknown): Json {
+  return JSON.parse(JSON.stringify(value, (key, v) => (key === '$metadata' ? undefined : v))) as Json;
+}
+
+const SERVICE_PREFIX: Record<string, string> = {
+  sagemaker: 'SageMaker',
+  s3: 'S3',
+  sfn: 'SFN',
+  cloudwatch: 'CloudWatch',
+  athena: 'Athena',
+  sns: 'SNS',
+};
+
+function sdk(service: string, action: string, handler: (input: Record<string, unknown>) => unknown): ResourceBinding {
+  const prefix = SERVICE_PREFIX[service] ?? service;
+  return {
+    resource: `arn:aws:states:::aws-sdk:${service}:${action}`,
+    handler: async (input) => {
+      try {
+        return toJson(await handler((input ?? {}) as Record<string, unknown>));
+      } catch (error) {
+        const e = error as Error;
+        const name = e.name.includes('.') ? e.name : `${prefix}.${e.name === 'Error' ? `${prefix}Exception` : e.name}`;
+        throw new ServiceError(name, e.message, { cause: error });
+      }
+    },
+  };
+}
+
+function lambda(
+  functionPattern: RegExp,
+  handler: (input: unknown, context: TaskContext) => Promise<unknown>,
+): ResourceBinding {
+  return {
+    resource: new RegExp(`^arn:aws:lambda:[^:]+:\\d+:function:${functionPattern.source}`),
+    handler: async (input, context) => toJson(await handler(input, context)),
+  };
+}
+
+export class LocalStack {
+  readonly stateDir: string;
+  readonly store: FolderObjectStore;
+  readonly lake: LocalLake;
+  readonly athena: LocalAthena;
+  readonly automl: AutoMLJobRunner;
+  readonly metrics: MetricStore;
+  readonly alarms: AlarmEvaluator;
+  readonly hosting: LocalHosting;
+  readonly registry: LocalModelRegistry;
+  readonly transforms: LocalTransformJobs;
+  readonly executions: ExecutionStore;
+  readonly broker: TaskTokenBroker;
+  readonly approvals: FileApprovalStore;
+  readonly notifier: LocalNotifier;
+  readonly pipeline: SynthesizedPipeline;
+  readonly runner: LocalStepFunctionsRunner;
+  private probeRows = '';
+  private lastAutoMLNote = '';
+  private endpointServer: { url: string; close(): Promise<void> } | undefined;
+
+  private constructor(readonly options: LocalStackOptions) {
+    const timeScale = options.timeScale ?? 0.01;
+    const faults = options.faults ?? new Set<FaultName>();
+    const progress = options.onProgress ?? (() => undefined);
+    this.stateDir = resolve(options.stateDir);
+    this.store = new FolderObjectStore(this.stateDir);
+    this.lake = LocalLake.open(this.stateDir);
+    this.athena = new LocalAthena(this.lake, this.store);
+    this.automl = new AutoMLJobRunner({ workDir: join(this.stateDir, 'automl') });
+    this.metrics = new MetricStore({ stateDir: this.stateDir });
+    this.alarms = new AlarmEvaluator(this.metrics, { stateDir: this.stateDir, timeScale });
+    this.hosting = new LocalHosting({
+      stateDir: this.stateDir,
+      metrics: this.metrics,
+      alarms: this.alarms,
+      timeScale,
+      faults: faults.has('deploy-5xx') ? { failNewFleets5xx: true } : {},
+      // Local-only aid: with no live traffic during a canary, probe the new fleet with holdout rows.
+      trafficProbe: () => this.probeRows,
+    });
+    this.registry = new LocalModelRegistry(this.stateDir);
+    this.transforms = new LocalTransformJobs(this.hosting, this.store, {
+      failTransforms: faults.has('transform-failed'),
+    });
+    this.executions = new ExecutionStore(this.stateDir);
+    this.broker = new TaskTokenBroker(this.stateDir);
+    this.approvals = new FileApprovalStore(this.stateDir);
+    this.notifier = new LocalNotifier(this.stateDir, (text) => progress(text));
+    this.pipeline = options.pipeline ?? synthesizePipeline(options.config);
+    for (const alarm of this.pipeline.rollbackAlarms) this.alarms.putMetricAlarm(alarm);
+    this.executions.failInterrupted();
+    this.runner = new LocalStepFunctionsRunner({
+      definition: this.pipeline.definition,
+      stateMachineArn: this.pipeline.stateMachineArn,
+      store: this.executions,
+      bindings: this.bindings(faults, timeScale),
+      waitScale: timeScale,
+      onProgress: progress,
+    });
+  }
+
+  static async start(options: LocalStackOptions): Promise<LocalStack> {
+    const stack = new LocalStack(options);
+    stack.endpointServer = await startInvocationServer(stack.hosting, { port: options.endpointPort ?? 0 });
+    return stack;
+  }
+
+  /** Base URL of the local SageMaker Runtime (InvokeEndpoint). */
+  get endpointUrl(): string {
+    return this.endpointServer?.url ?? '';
+  }
+
+  startExecution(name = newExecutionName()): StartedExecution {
+    return this.runner.start({}, name);
+  }
+
+  async close(): Promise<void> {
+    await this.endpointServer?.close();
+    await this.automl.close();
+    this.hosting.close();
+    this.metrics.close();
+    this.lake.close();
+  }
+
+  private bindings(faults: ReadonlySet<FaultName>, timeScale: number): ResourceBinding[] {
+    const { config } = this.options;
+    const objectStore = this.store;
+    const approvalDeps = {
+      store: this.approvals,
+      notifier: this.notifier,
+      callback: new BrokerTaskCallback(this.broker),
+      apiBaseUrl: this.options.approvalBaseUrl ?? 'http://127.0.0.1',
+      region: 'local',
+    };
+    return [
+      sdk('sfn', 'listExecutions', (input) => ({
+        Executions: this.executions
+          .list('RUNNING')
+          .filter((r) => r.stateMachineArn === input.StateMachineArn)
+          .map((r) => ({
+            executionArn: r.executionArn,
+            name: r.name,
+            status: r.status,
+            startDate: new Date(r.startDate),
+          })),
+      })),
+      {
+        resource: 'arn:aws:states:::athena:startQueryExecution.sync',
+        handler: async (input) => {
+          if (faults.has('export-failed'))
+            throw new ServiceError('Athena.InvalidRequestException', 'Injected fault: export-failed');
+          return toJson(await this.athena.startQueryExecutionSync(input as never));
+        },
+      },
+      sdk('s3', 'copyObject', async (input) => {
+        const source = decodeURIComponent(String(input.CopySource)).replace(/^\//, '');
+        const target = this.store.pathOf(`s3://${String(input.Bucket)}/${String(input.Key)}`);
+        mkdirSync(dirname(target), { recursive: true });
+        copyFileSync(this.store.pathOf(`s3://${source}`), target);
+        return { CopyObjectResult: { LastModified: new Date() } };
+      }),
+      lambda(/ScoringInput/, async (input) =>
+        prepareScoringInput(ScoringInputSchema.parse(input), { store: objectStore }),
+      ),
+      sdk('sagemaker', 'createAutoMLJobV2', (input) => {
+        const spec = input as {
+          AutoMLJobName: string;
+          AutoMLJobInputDataConfig: { ChannelType: string; DataSource: { S3DataSource: { S3Uri: string } } }[];
+          AutoMLProblemTypeConfig?: {
+            TabularJobConfig?: { TargetAttributeName?: string; CompletionCriteria?: Record<string, number> };
+          };
+          AutoMLJobObjective?: { MetricName?: string };
+        };
+        const channel = (type: string) =>
+          spec.AutoMLJobInputDataConfig.find((c) => c.ChannelType === type)?.DataSource.S3DataSource.S3Uri;
+        const train = channel('training');
+        if (!train) throw new ServiceError('SageMaker.ValidationException', 'A training channel is required');
+        const validation = channel('validation');
+        const tabular = spec.AutoMLProblemTypeConfig?.TabularJobConfig;
+        const criteria = tabular?.CompletionCriteria ?? {};
+        this.automl.start({
+          name: spec.AutoMLJobName,
+          trainCsvPath: this.store.pathOf(train),
+          validationCsvPath: validation ? this.store.pathOf(validation) : undefined,
+          target: tabular?.TargetAttributeName ?? 'occupied',
+          objective: (spec.AutoMLJobObjective?.MetricName ?? config.autoML.objective) as never,
+          maxCandidates: criteria.MaxCandidates,
+          // Local runs train on one machine in seconds: Autopilot's runtime limits are scaled like Wait states.
+          maxRuntimePerCandidateSeconds: scaledSeconds(criteria.MaxRuntimePerTrainingJobInSeconds, timeScale),
+          maxJobRuntimeSeconds: scaledSeconds(criteria.MaxAutoMLJobRuntimeInSeconds, timeScale),
+        });
+        return { AutoMLJobArn: `arn:aws:sagemaker:us-east-1:000000000000:automl-job/${spec.AutoMLJobName}` };
+      }),
+      sdk('sagemaker', 'describeAutoMLJobV2', (input) => {
+        const name = String(input.AutoMLJobName);
+        const described = this.automl.describe(name);
+        if (faults.has('automl-failed')) {
+          if (described.AutoMLJobStatus === 'InProgress') this.automl.stop(name);
+          return {
+            ...described,
+            AutoMLJobStatus: 'Failed',
+            FailureReason: 'Injected fault: automl-failed',
+            BestCandidate: undefined,
+          };
+        }
+        const note = described.Progress
+          ? `candidate ${described.Progress.CandidatesCompleted}/${described.Progress.CandidatesTotal}`
+          : '';
+        if (note && note !== this.lastAutoMLNote && described.AutoMLJobStatus === 'InProgress') {
+          this.options.onProgress?.(`           AutoML: ${note}`);
+        }
+        this.lastAutoMLNote = note;
+        return described;
+      }),
+      lambda(/CandidateContainers/, async (input) => {
+        const parsed = CandidateContainersInputSchema.parse(input);
+        return { containers: withProbabilityOutput(parsed.containers), candidateName: parsed.candidateName ?? 'best' };
+      }),
+      sdk('sagemaker', 'describeEndpoint', (input) => this.hosting.describeEndpoint(input as never)),
+      sdk('sagemaker', 'describeEndpointConfig', (input) => this.hosting.describeEndpointConfig(input as never)),
+      sdk('sagemaker', 'createModel', (input) => this.hosting.createModel(input as never)),
+      {
+        resource: 'arn:aws:states:::sagemaker:createTransformJob.sync',
+        handler: async (input) => {
+          try {
+            const uri = (input as { TransformInput?: { DataSource?: { S3DataSource?: { S3Uri?: string } } } })
+              .TransformInput?.DataSource?.S3DataSource?.S3Uri;
+            if (uri) this.probeRows = (await this.store.getText(uri)).split('\n').slice(0, 20).join('\n');
+            return toJson(await this.transforms.createTransformJobSync(input as never));
+          } catch (error) {
+            const e = error as Error;
+            throw new ServiceError('SageMaker.TransformJobFailed', e.message, { cause: error });
+          }
+        },
+      },
+      lambda(/Evaluate/, async (input) => evaluateRun(parseEvaluateInput(input), { store: objectStore })),
+      sdk('cloudwatch', 'putMetricData', (input) => {
+        this.metrics.putMetricData(input as unknown as PutMetricDataCommandInput);
+        return {};
+      }),
+      sdk('sagemaker', 'createModelPackage', (input) => this.registry.createModelPackage(input as never)),
+      sdk('sagemaker', 'updateModelPackage', (input) => this.registry.updateModelPackage(input as never)),
+      {
+        resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        handler: async (input, context) => {
+          const request = parseApprovalRequest((input as { Payload?: unknown }).Payload);
+          const links = await requestApproval(request, approvalDeps);
+          this.options.onProgress?.(
+            `           approve: ${links.approveUrl}\n           or run: occupancy approve ${request.runId}`,
+          );
+          if (faults.has('approval-timeout'))
+            throw new ServiceError('States.Timeout', 'Injected fault: approval-timeout');
+          const outcome = await this.broker.wait(request.taskToken, { runId: request.runId, state: context.stateName });
+          if (outcome.kind === 'success') return toJson(outcome.output);
+          throw new ServiceError(outcome.error, outcome.cause);
+        },
+      },
+      sdk('sagemaker', 'createEndpointConfig', (input) => this.hosting.createEndpointConfig(input as never)),
+      sdk('sagemaker', 'createEndpoint', (input) => this.hosting.createEndpoint(input as never)),
+      sdk('sagemaker', 'updateEndpoint', (input) => this.hosting.updateEndpoint(input as never)),
+      {
+        resource: 'arn:aws:states:::sns:publish',
+        handler: async (input) => {
+          const { Subject, Message } = input as { Subject?: string; Message?: string };
+          await this.notifier.publish(Subject ?? '(no subject)', Message ?? '');
+          return { MessageId: `local-${Date.now()}` };
+        },
+      },
+    ];
+  }
+}
+
+/** Autopilot's limits (hours) scaled to local time, never below what a small search needs. */
+function scaledSeconds(seconds: number | undefined, timeScale: number): number | undefined {
+  return seconds === undefined ? undefined : Math.max(10, Math.round(seconds * timeScale));
+}
+
+export function newExecutionName(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `run-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+}

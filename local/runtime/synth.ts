@@ -1,0 +1,84 @@
+import type { PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildStacks } from '../../infra/stacks';
+import type { PipelineConfig } from '../../pipeline/config';
+import { renderStateMachineAsl } from '../../pipeline/render-asl';
+import type { AslDefinition } from './runner';
+
+/**
+ * The local runtime runs the state machine CDK synthesizes for AWS — the same stacks `cdk deploy`
+ * ships, built with the local config — not a copy. Bundling is skipped (the Lambda code runs
+ * in-process locally), so synthesis needs neither Docker nor esbuild output.
+ */
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT = '000000000000';
+
+export interface SynthesizedPipeline {
+  readonly definition: AslDefinition;
+  readonly stateMachineArn: string;
+  /** The rollback alarms of the Serving stack, as PutMetricAlarm inputs for the local alarm evaluator. */
+  readonly rollbackAlarms: PutMetricAlarmCommandInput[];
+  /** Notes on where a local alarm approximates its AWS definition. */
+  readonly alarmNotes: string[];
+}
+
+type Resource = { Type: string; Properties?: Record<string, unknown> };
+
+/** CloudWatch alarm resource → PutMetricAlarm input; metric math and percentiles get local stand-ins. */
+function localAlarm(props: Record<string, unknown>, notes: string[]): PutMetricAlarmCommandInput {
+  const name = String(props.AlarmName);
+  const base = {
+    AlarmName: name,
+    ComparisonOperator: props.ComparisonOperator as PutMetricAlarmCommandInput['ComparisonOperator'],
+    EvaluationPeriods: Number(props.EvaluationPeriods),
+    Threshold: Number(props.Threshold),
+    TreatMissingData: props.TreatMissingData as string | undefined,
+    DatapointsToAlarm: props.DatapointsToAlarm === undefined ? undefined : Number(props.DatapointsToAlarm),
+  };
+  if (Array.isArray(props.Metrics)) {
+    // IF(total > 0, fallbacks / total, 0) over InferenceFallback (1 per fallback answer, 0 per model answer)
+    // equals the Average of InferenceFallback, which the local evaluator supports without metric math.
+    const stat = (props.Metrics as { MetricStat?: { Metric: Record<string, unknown>; Period: number } }[]).find(
+      (m) => m.MetricStat && String(m.MetricStat.Metric.MetricName).includes('Fallback'),
+    )?.MetricStat;
+    if (!stat) throw new Error(`Alarm ${name}: metric math without a fallback metric has no local stand-in`);
+    notes.push(`${name}: metric math evaluated locally as Average(${String(stat.Metric.MetricName)})`);
+    return {
+      ...base,
+      Namespace: String(stat.Metric.Namespace),
+      MetricName: String(stat.Metric.MetricName),
+      Dimensions: stat.Metric.Dimensions as PutMetricAlarmCommandInput['Dimensions'],
+      Statistic: 'Average',
+      Period: stat.Period,
+    };
+  }
+  const extended = props.ExtendedStatistic as string | undefined;
+  if (extended) notes.push(`${name}: ${extended} evaluated locally as Maximum (stricter)`);
+  return {
+    ...base,
+    Namespace: String(props.Namespace),
+    MetricName: String(props.MetricName),
+    Dimensions: props.Dimensions as PutMetricAlarmCommandInput['Dimensions'],
+    Statistic: (extended ? 'Maximum' : props.Statistic) as PutMetricAlarmCommandInput['Statistic'],
+    Period: Number(props.Period),
+  };
+}
+
+export function synthesizePipeline(config: PipelineConfig): SynthesizedPipeline {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stacks = buildStacks(app, { pipeline: config, account: LOCAL_ACCOUNT, region: LOCAL_REGION });
+  const pipelineTemplate = Template.fromStack(stacks.pipeline).toJSON() as { Resources: Record<string, Resource> };
+  const definition = renderStateMachineAsl(pipelineTemplate, {
+    region: LOCAL_REGION,
+    account: LOCAL_ACCOUNT,
+  }) as unknown as AslDefinition;
+  const servingTemplate = Template.fromStack(stacks.serving).toJSON() as { Resources: Record<string, Resource> };
+  const alarmNotes: string[] = [];
+  const rollbackAlarms = Object.values(servingTemplate.Resources)
+    .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties)
+    .map((r) => localAlarm(r.Properties ?? {}, alarmNotes));
+  const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${stacks.pipeline.retraining.stateMachineName}`;
+  return { definition, stateMachineArn, rollbackAlarms, alarmNotes };
+}
