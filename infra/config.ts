@@ -9,11 +9,13 @@ import { type PipelineConfig, parsePipelineConfig } from '../pipeline/config';
  * - `pipeline`: JSON (object or string) of PipelineConfig overrides, e.g. `-c pipeline='{"gate":{"margin":0.02}}'`
  * - `notificationEmail`: e-mail subscribed to the notification topic (approval links, outcomes, alarms)
  * - `legacyIotAnalytics`: `true` to read telemetry from the legacy IoT Analytics dataset (end of support 2025-12-15)
+ * - `iotDataEndpoint`: the account's IoT data endpoint (`aws iot describe-endpoint --endpoint-type iot:Data-ATS`) for the inference Lambda
  * - `account`, `region`: target environment (default: the CLI's, or none for an environment-agnostic synth)
  */
 export interface InfraConfig {
   readonly pipeline: PipelineConfig;
   readonly notificationEmail?: string;
+  readonly iotDataEndpoint?: string;
   readonly account?: string;
   readonly region?: string;
 }
@@ -57,7 +59,20 @@ export function loadInfraConfig(app: App): InfraConfig {
   return {
     pipeline,
     notificationEmail: email as string | undefined,
+    iotDataEndpoint: iotDataEndpoint(app),
     account: str('account') ?? process.env.CDK_DEFAULT_ACCOUNT,
     region: str('region') ?? process.env.CDK_DEFAULT_REGION,
   };
+}
+
+function iotDataEndpoint(app: App): string | undefined {
+  const value: unknown = app.node.tryGetContext('iotDataEndpoint');
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !/^https:\/\/[a-z0-9-]+\.iot\.[a-z0-9-]+\.amazonaws\.com\/?$/.test(value)) {
+    throw new InfraConfigError(
+      'Context "iotDataEndpoint" must be https://<prefix>-ats.iot.<region>.amazonaws.com',
+      'iotDataEndpoint',
+    );
+  }
+  return value;
 }

@@ -1,17 +1,28 @@
 import './env';
 import './polyfills';
 import { UsageError } from './args';
+import { approvalCommand } from './commands/approval';
 import { baselineCommand } from './commands/baseline';
 import { importCommand } from './commands/import';
 import { runCommand } from './commands/run';
+import { serveCommand } from './commands/serve';
 import { simulateCommand } from './commands/simulate';
+import { simulateLiveCommand } from './commands/simulate-live';
 import { startCommand } from './commands/start';
+import { statusCommand } from './commands/status';
 
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   start: { run: startCommand, help: 'start the local stack (what `npm start` runs)' },
-  simulate: { run: simulateCommand, help: 'simulate a thermostat fleet into the lake: --rooms N --days D [--seed S]' },
+  simulate: {
+    run: (argv) => (argv.includes('--live') ? simulateLiveCommand(argv) : simulateCommand(argv)),
+    help: 'simulate a fleet into the lake: --rooms N --days D [--seed S]; or --live --rooms N --rate R over MQTT',
+  },
+  serve: {
+    run: serveCommand,
+    help: 'serve live inference: MQTT broker, device shadows, the inference rule and the endpoint host',
+  },
   import: { run: importCommand, help: 'import telemetry: <file> --format uci-occupancy|uci-room-occupancy|ndjson' },
   baseline: {
     run: baselineCommand,
@@ -21,6 +32,9 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
     run: runCommand,
     help: 'run one retraining execution locally: [--auto-approve] [--json] [--inject-fault NAME]',
   },
+  status: { run: statusCommand, help: 'list runs (newest first) and pending approvals [--json]' },
+  approve: { run: approvalCommand('approve'), help: 'approve the candidate of a waiting run: <run>' },
+  reject: { run: approvalCommand('reject'), help: 'reject the candidate of a waiting run: <run>' },
   automl: {
     run: async (argv) => (await import('../automl/cli')).runAutomlCli(argv),
     help: 'train with the local AutoML engine: --train <csv> --target <col> [--json]',

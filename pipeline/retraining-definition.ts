@@ -118,9 +118,10 @@ export function buildRetrainingDefinition(scope: Construct, props: RetrainingDef
   };
 
   // ---- run identity ------------------------------------------------------------------------------
-  // AutoML job names are ≤ 32 chars: the MD5 of the execution ARN is exactly 32 hex characters, unique
-  // per execution (the ARN holds account, region, state machine and execution name).
-  const runKey = "States.Hash($$.Execution.Id, 'MD5')";
+  // AutoML job names are ≤ 32 chars: an MD5 is exactly 32 hex characters. Its input, "<state machine>/<execution
+  // name>", is unique per execution (names are unique per state machine). Not the full execution ARN: the local
+  // emulator's States.Hash is wrong for inputs of 56 bytes or more, and every ARN is longer than that.
+  const runKey = `States.Hash(States.Format('${props.stateMachineName}/{}', $$.Execution.Name), 'MD5')`;
   const bucket = props.artifactsBucketName;
   const nameRun = new sfn.Pass(scope, S.NameRun, {
     parameters: {

@@ -135,3 +135,11 @@ export const PipelineMetrics = {
 } as const;
 
 export const METRICS_NAMESPACE = 'Occupancy';
+
+/** Powertools service name of the inference Lambda: its EMF metrics always carry a `service` dimension. */
+export const INFERENCE_SERVICE = 'infer-occupancy';
+
+/** Dimensions of the inference Lambda's metrics (InferenceFallback, Inferences, …): alarms must match them exactly. */
+export function inferenceMetricDimensions(endpointName: string): { EndpointName: string; service: string } {
+  return { EndpointName: endpointName, service: INFERENCE_SERVICE };
+}

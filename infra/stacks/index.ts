@@ -25,6 +25,7 @@ export function buildStacks(app: App, config: InfraConfig): OccupancyStacks {
     description: 'occupancy: SageMaker role, endpoint rollback alarms, realtime inference',
     key: ingestion.key,
     artifactsBucket: ingestion.artifactsBucket,
+    iotDataEndpoint: config.iotDataEndpoint,
   });
   const names = serving.alarmNames;
   const pipeline = new PipelineStack(app, 'OccupancyPipeline', {

@@ -5,7 +5,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../pipeline/config';
-import { METRICS_NAMESPACE, PipelineMetrics } from '../../pipeline/state-names';
+import { inferenceMetricDimensions, METRICS_NAMESPACE, PipelineMetrics } from '../../pipeline/state-names';
 
 export interface ObservabilityStackProps extends StackProps {
   readonly config: PipelineConfig;
@@ -29,6 +29,14 @@ export class ObservabilityStack extends Stack {
         namespace: METRICS_NAMESPACE,
         metricName: name,
         dimensionsMap: { EndpointName: endpoint },
+        statistic,
+        period,
+      });
+    const inference = (name: string, statistic: string, period: Duration) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: name,
+        dimensionsMap: inferenceMetricDimensions(endpoint),
         statistic,
         period,
       });
@@ -66,8 +74,8 @@ export class ObservabilityStack extends Stack {
       metric: new cloudwatch.MathExpression({
         expression: 'IF(total > 0, fallbacks / total, 0)',
         usingMetrics: {
-          fallbacks: own(PipelineMetrics.InferenceFallback, 'Sum', Duration.minutes(5)),
-          total: own(PipelineMetrics.Inferences, 'Sum', Duration.minutes(5)),
+          fallbacks: inference(PipelineMetrics.InferenceFallback, 'Sum', Duration.minutes(5)),
+          total: inference(PipelineMetrics.Inferences, 'Sum', Duration.minutes(5)),
         },
         period: Duration.minutes(5),
       }),
@@ -143,8 +151,8 @@ export class ObservabilityStack extends Stack {
             expression: 'IF(total > 0, fallbacks / total, 0)',
             label: 'fallback rate',
             usingMetrics: {
-              fallbacks: own(PipelineMetrics.InferenceFallback, 'Sum', Duration.minutes(5)),
-              total: own(PipelineMetrics.Inferences, 'Sum', Duration.minutes(5)),
+              fallbacks: inference(PipelineMetrics.InferenceFallback, 'Sum', Duration.minutes(5)),
+              total: inference(PipelineMetrics.Inferences, 'Sum', Duration.minutes(5)),
             },
             period: Duration.minutes(5),
           }),

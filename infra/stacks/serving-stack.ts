@@ -9,15 +9,21 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../pipeline/config';
-import { METRICS_NAMESPACE, PipelineMetrics } from '../../pipeline/state-names';
-import { signalSetById } from '../../telemetry/signals';
+import { inferenceMetricDimensions, METRICS_NAMESPACE, PipelineMetrics } from '../../pipeline/state-names';
+import { INFERENCE_RULE_SQL, INFERENCE_RULE_SQL_VERSION } from '../../tasks/infer-occupancy/rule-sql';
 import { nodeFunction } from './node-function';
 
 export interface ServingStackProps extends StackProps {
   readonly config: PipelineConfig;
   readonly key: kms.IKey;
   readonly artifactsBucket: s3.IBucket;
-  /** @default tasks/infer-occupancy.ts when it exists */
+  /**
+   * The account's IoT data endpoint (`<prefix>-ats.iot.<region>.amazonaws.com`, from `aws iot describe-endpoint
+   * --endpoint-type iot:Data-ATS`) the inference Lambda publishes desired state to.
+   * @default the SDK's default endpoint resolution
+   */
+  readonly iotDataEndpoint?: string;
+  /** @default tasks/infer-occupancy/handler.ts */
   readonly inferenceEntry?: string;
 }
 
@@ -28,16 +34,6 @@ export function rollbackAlarmNames(endpointName: string) {
     modelLatency: `${endpointName}-model-latency`,
     fallbackRate: `${endpointName}-fallback-rate`,
   };
-}
-
-/** IoT SQL: only shadow updates whose reported telemetry changed (the Lambda's own `desired` writes never match). */
-export function inferenceRuleSql(signalSetId: string): string {
-  const keys = signalSetById(signalSetId).signals.map((s) => s.reportedKey ?? s.name);
-  const changed = keys.map((k) => `current.state.reported.${k} <> previous.state.reported.${k}`);
-  return [
-    "SELECT *, topic(3) AS thingName FROM '$aws/things/+/shadow/update/documents'",
-    `WHERE NOT isUndefined(current.state.reported) AND (isUndefined(previous.state.reported) OR ${changed.join(' OR ')})`,
-  ].join('\n');
 }
 
 /**
@@ -175,14 +171,14 @@ export class ServingStack extends Stack {
           fallbacks: new cloudwatch.Metric({
             namespace: METRICS_NAMESPACE,
             metricName: PipelineMetrics.InferenceFallback,
-            dimensionsMap: { EndpointName: endpoint },
+            dimensionsMap: inferenceMetricDimensions(endpoint),
             statistic: 'Sum',
             period,
           }),
           total: new cloudwatch.Metric({
             namespace: METRICS_NAMESPACE,
             metricName: PipelineMetrics.Inferences,
-            dimensionsMap: { EndpointName: endpoint },
+            dimensionsMap: inferenceMetricDimensions(endpoint),
             statistic: 'Sum',
             period,
           }),
@@ -196,17 +192,18 @@ export class ServingStack extends Stack {
     });
     this.alarms = [fiveXx, latency, fallback];
 
-    // ---- realtime inference (the handler is built in the serving issue) ----
-    const entry = props.inferenceEntry ?? join(__dirname, '..', '..', 'tasks', 'infer-occupancy.ts');
+    // ---- realtime inference ----
+    const entry = props.inferenceEntry ?? join(__dirname, '..', '..', 'tasks', 'infer-occupancy', 'handler.ts');
     if (existsSync(entry)) {
       const fn = nodeFunction(this, 'InferOccupancy', {
         entry,
         description: 'Shadow telemetry → features → endpoint → desired.roomOccupancy (threshold fallback)',
         environment: {
           ENDPOINT_NAME: endpoint,
-          SIGNAL_SET: config.signalSetId,
-          STATIC_RULE_SIGNAL: config.staticRule.signal,
-          STATIC_RULE_LEVEL: String(config.staticRule.level),
+          SIGNAL_SET_ID: config.signalSetId,
+          FALLBACK_SIGNAL: config.staticRule.signal,
+          FALLBACK_LEVEL: String(config.staticRule.level),
+          ...(props.iotDataEndpoint ? { IOT_DATA_ENDPOINT: props.iotDataEndpoint } : {}),
         },
         timeout: Duration.seconds(10),
         key: props.key,
@@ -219,15 +216,18 @@ export class ServingStack extends Stack {
       );
       fn.addToRolePolicy(
         new iam.PolicyStatement({
-          actions: ['iot:UpdateThingShadow', 'iot:GetThingShadow'],
-          resources: [this.formatArn({ service: 'iot', resource: 'thing', resourceName: '*' })],
+          // The handler publishes the desired state to the reserved shadow topic through the data plane.
+          actions: ['iot:Publish'],
+          resources: [
+            this.formatArn({ service: 'iot', resource: 'topic', resourceName: '$aws/things/*/shadow/update' }),
+          ],
         }),
       );
       const rule = new iot.CfnTopicRule(this, 'InferenceRule', {
         topicRulePayload: {
           description: 'Changed reported telemetry → inference Lambda',
-          sql: inferenceRuleSql(config.signalSetId),
-          awsIotSqlVersion: '2016-03-23',
+          sql: INFERENCE_RULE_SQL,
+          awsIotSqlVersion: INFERENCE_RULE_SQL_VERSION,
           ruleDisabled: false,
           actions: [{ lambda: { functionArn: fn.functionArn } }],
         },

@@ -106,7 +106,7 @@ export function summarize(record: ExecutionRecord, stack: LocalStack): RunSummar
 }
 
 /** Answers this run's pending approval as the CLI would (`--auto-approve`). */
-function autoApprove(stack: LocalStack, runName: string): () => void {
+export function autoApprove(stack: LocalStack, runName: string): () => void {
   const timer = setInterval(async () => {
     const record = await stack.approvals.get(runName);
     if (record?.status !== 'pending') return;

@@ -1,39 +1,86 @@
-import { join } from 'node:path';
-import { intFlag, parseCommandArgs, progress, STATE_DIR_OPTION } from '../args';
-import { baselineReport } from '../baseline';
-import { LocalLake } from '../lake';
-import { simulateIntoLake } from './simulate';
+import { intFlag, parseCommandArgs, progress, STATE_DIR_OPTION, UsageError } from '../args';
+import { loadLocalConfig } from '../local-config';
+import { startApprovalServer } from '../runtime/approval-server';
+import { parseFaults } from '../runtime/faults';
+import { LocalStack } from '../runtime/local-stack';
+import { scheduleIntervalMs } from '../schedule';
+import { autoApprove, ensureLakeHasData, formatSummary, type RunSummary, summarize } from './run';
 
 /**
- * `npm start`. Until the embedded Step Functions runtime lands, this runs what exists — simulate a
- * fleet (when the lake is empty) → export → baseline report — and says plainly what is not built.
+ * `npm start`: the local stack, one retraining run now (it waits for approval at the printed URL or
+ * `occupancy approve <run>`), then serving the endpoint and retraining on the configured schedule.
+ * `--auto-approve --once` runs one execution to completion and exits with its summary.
  */
 export async function startCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...STATE_DIR_OPTION,
     rooms: { type: 'string' },
     days: { type: 'string' },
-    seed: { type: 'string' },
+    port: { type: 'string' },
     'auto-approve': { type: 'boolean', default: false },
     once: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    'inject-fault': { type: 'string', multiple: true, default: [] },
   });
   const stateDir = values['state-dir'];
-  if (!LocalLake.exists(stateDir)) {
-    const rooms = intFlag(values.rooms, 'rooms', 10, 1, 10_000);
-    const days = intFlag(values.days, 'days', 14, 1, 3650);
-    progress(`start: no lake in ${stateDir}; simulating ${rooms} rooms × ${days} days`);
-    simulateIntoLake(stateDir, rooms, days, intFlag(values.seed, 'seed', 1, 0, 2 ** 31 - 1));
-  }
-  const lake = LocalLake.open(stateDir);
+  let faults: ReturnType<typeof parseFaults>;
   try {
-    progress('start: exporting features and scoring the threshold baselines');
-    const report = await baselineReport(lake, join(stateDir, 'exports', 'baseline'));
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  } finally {
-    lake.close();
+    faults = parseFaults(values['inject-fault']);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
   }
-  process.stdout.write(
-    'Not built yet: the embedded retraining pipeline (AutoML → evaluate → approve → deploy) and live serving.\n',
+  const port = intFlag(values.port, 'port', 8765, 0, 65_535);
+  ensureLakeHasData(stateDir, intFlag(values.rooms, 'rooms', 10, 1, 10_000), intFlag(values.days, 'days', 14, 1, 3650));
+  const config = loadLocalConfig(stateDir);
+  progress('synthesizing the retraining state machine (CDK)…');
+  const stack = await LocalStack.start({ stateDir, config, faults, onProgress: progress });
+  const approvalServer = await startApprovalServer(stack, port);
+  stack.approvalBaseUrl = approvalServer.url;
+  progress(`endpoint host (SageMaker Runtime InvokeEndpoint): ${stack.endpointUrl}`);
+  progress(`approvals: ${approvalServer.url}/approval (links are printed when a run waits)`);
+
+  const runOne = async (): Promise<RunSummary> => {
+    const execution = stack.startExecution();
+    progress(`execution ${execution.name} started`);
+    const stop = values['auto-approve'] ? autoApprove(stack, execution.name) : () => undefined;
+    const record = await execution.done;
+    stop();
+    const summary = summarize(record, stack);
+    process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
+    return summary;
+  };
+
+  const shutdown = async (): Promise<void> => {
+    await approvalServer.close();
+    await stack.close();
+  };
+
+  if (values.once) {
+    try {
+      return (await runOne()).status === 'SUCCEEDED' ? 0 : 1;
+    } finally {
+      await shutdown();
+    }
+  }
+
+  await runOne();
+  const { intervalMs, note } = scheduleIntervalMs(config.schedule.expression);
+  if (note) progress(note);
+  progress(
+    `serving; next retraining in ${Math.round(intervalMs / 60_000)} min (${config.schedule.expression}). Ctrl-C stops.`,
   );
+  const timer = setInterval(() => {
+    runOne().catch((error: unknown) => progress(`scheduled run failed to start: ${String(error)}`));
+  }, intervalMs);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      clearInterval(timer);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  progress('stopping…');
+  await shutdown();
   return 0;
 }

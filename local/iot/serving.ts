@@ -5,7 +5,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { METRICS_NAMESPACE } from '../../pipeline/state-names';
+import { INFERENCE_SERVICE, inferenceMetricDimensions, METRICS_NAMESPACE } from '../../pipeline/state-names';
 import { type InferenceConfig, parseInferenceConfig } from '../../tasks/infer-occupancy/config';
 import { SageMakerEndpoint } from '../../tasks/infer-occupancy/endpoint';
 import {
@@ -32,7 +32,7 @@ import { ShadowService } from './shadow-service';
  */
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-const SERVICE = 'infer-occupancy';
+const SERVICE = INFERENCE_SERVICE;
 
 export interface ServingOptions {
   /** Lake and hosting state live here; omit for a memory-only stack without lake ingestion. */
@@ -100,13 +100,13 @@ export function readServeConnection(stateDir: string): ServeConnection | undefin
   }
 }
 
-/** Handler metrics → the local metric store (namespace Occupancy, dimension service), as EMF does on AWS. */
+/** Handler metrics → the local metric store with the dimensions EMF gives them on AWS (EndpointName, service). */
 export class LocalMetricsSink implements MetricsSink {
   private buffer: MetricDatum[] = [];
 
   constructor(
     private readonly store: MetricStore,
-    private readonly service: string = SERVICE,
+    private readonly endpointName: string,
   ) {}
 
   addMetric(name: string, unit: 'Count' | 'Milliseconds', value: number): void {
@@ -114,7 +114,10 @@ export class LocalMetricsSink implements MetricsSink {
       MetricName: name,
       Unit: unit,
       Value: value,
-      Dimensions: [{ Name: 'service', Value: this.service }],
+      Dimensions: Object.entries(inferenceMetricDimensions(this.endpointName)).map(([Name, Value]) => ({
+        Name,
+        Value,
+      })),
     });
   }
 
@@ -240,7 +243,7 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
       endpoint: modelEndpoint,
       shadow: new IotDataShadowPublisher(iotData),
       logger: options.logger ?? new Logger({ serviceName: SERVICE, logLevel: 'WARN' }),
-      metrics: new LocalMetricsSink(hosting.metrics),
+      metrics: new LocalMetricsSink(hosting.metrics, config.endpointName),
     });
     const onOutcome = options.onOutcome;
     const handler: InferenceHandler = onOutcome

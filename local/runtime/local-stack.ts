@@ -112,6 +112,8 @@ export class LocalStack {
   readonly notifier: LocalNotifier;
   readonly pipeline: SynthesizedPipeline;
   readonly runner: LocalStepFunctionsRunner;
+  /** Base of the approval links AwaitApproval sends (the local approval server or console). */
+  approvalBaseUrl: string;
   private probeRows = '';
   private lastAutoMLNote = '';
   private endpointServer: { url: string; close(): Promise<void> } | undefined;
@@ -121,6 +123,7 @@ export class LocalStack {
     const faults = options.faults ?? new Set<FaultName>();
     const progress = options.onProgress ?? (() => undefined);
     this.stateDir = resolve(options.stateDir);
+    this.approvalBaseUrl = options.approvalBaseUrl ?? 'http://127.0.0.1';
     this.store = new FolderObjectStore(this.stateDir);
     this.lake = LocalLake.open(this.stateDir);
     this.athena = new LocalAthena(this.lake, this.store);
@@ -183,11 +186,15 @@ export class LocalStack {
   private bindings(faults: ReadonlySet<FaultName>, timeScale: number): ResourceBinding[] {
     const { config } = this.options;
     const objectStore = this.store;
+    const stack = this;
     const approvalDeps = {
       store: this.approvals,
       notifier: this.notifier,
       callback: new BrokerTaskCallback(this.broker),
-      apiBaseUrl: this.options.approvalBaseUrl ?? 'http://127.0.0.1',
+      // Read when a run reaches AwaitApproval: the approval server may start after the stack.
+      get apiBaseUrl(): string {
+        return stack.approvalBaseUrl;
+      },
       region: 'local',
     };
     return [

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { DEFAULT_PIPELINE_CONFIG } from '../../pipeline/config';
+import { InferenceConfigError } from './errors';
+
+/**
+ * The inference Lambda's configuration, read from its environment (the Serving stack sets it). Defaults are
+ * sized for a thermostat reporting about once a minute: an answer late by a second is still useful, an answer
+ * that never comes is not, so one short retry then the threshold fallback.
+ */
+export const InferenceConfigSchema = z.object({
+  /** SageMaker endpoint to invoke. @default pipeline config endpointName ('occupancy') */
+  ENDPOINT_NAME: z.string().min(1).default(DEFAULT_PIPELINE_CONFIG.endpointName),
+  /** Per-attempt InvokeEndpoint timeout in ms. @default 300 */
+  INVOKE_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(300),
+  /** Attempts per reading: 2 = one retry (throttling, 5xx, timeout, network). @default 2 */
+  INVOKE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(2),
+  /** Which signal set the fleet reports (telemetry/signals.ts). @default 'thermostat' */
+  SIGNAL_SET_ID: z.string().min(1).default(DEFAULT_PIPELINE_CONFIG.signalSetId),
+  /** Rolling window k the model was trained with (features/spec.ts). @default 5 */
+  FEATURE_ROLLING_WINDOW: z.coerce.number().int().min(1).max(1000).default(5),
+  /** The static rule answering when the endpoint cannot. @default 'sound' */
+  FALLBACK_SIGNAL: z.string().min(1).default(DEFAULT_PIPELINE_CONFIG.staticRule.signal),
+  /** @default 10 */
+  FALLBACK_LEVEL: z.coerce.number().finite().default(DEFAULT_PIPELINE_CONFIG.staticRule.level),
+  /** Devices whose feature history one Lambda instance keeps (LRU). @default 10000 */
+  HISTORY_MAX_DEVICES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Override of the SageMaker Runtime URL (local endpoint host). Unset on AWS. */
+  SAGEMAKER_RUNTIME_URL: z.url().optional(),
+  /** IoT data plane URL (`https://<prefix>-ats.iot.<region>.amazonaws.com` on AWS; the local data plane locally). */
+  IOT_DATA_ENDPOINT: z.url().optional(),
+});
+
+export interface InferenceConfig {
+  readonly endpointName: string;
+  readonly invokeTimeoutMs: number;
+  readonly invokeMaxAttempts: number;
+  readonly signalSetId: string;
+  readonly rollingWindow: number;
+  readonly fallback: { readonly signal: string; readonly level: number };
+  readonly historyMaxDevices: number;
+  readonly sagemakerRuntimeUrl: string | undefined;
+  readonly iotDataEndpoint: string | undefined;
+}
+
+/** The environment variables the handler reads, for the Serving stack. */
+export const INFERENCE_ENV_VARS = Object.keys(InferenceConfigSchema.shape);
+
+export function parseInferenceConfig(env: Readonly<Record<string, string | undefined>>): InferenceConfig {
+  const picked: Record<string, string> = {};
+  for (const key of INFERENCE_ENV_VARS) {
+    const value = env[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+  const result = InferenceConfigSchema.safeParse(picked);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue?.path.map(String).join('.') || '(env)';
+    throw new InferenceConfigError(`Invalid inference config: ${field}: ${issue?.message ?? 'invalid'}`, field, {
+      cause: result.error,
+    });
+  }
+  const c = result.data;
+  return {
+    endpointName: c.ENDPOINT_NAME,
+    invokeTimeoutMs: c.INVOKE_TIMEOUT_MS,
+    invokeMaxAttempts: c.INVOKE_MAX_ATTEMPTS,
+    signalSetId: c.SIGNAL_SET_ID,
+    rollingWindow: c.FEATURE_ROLLING_WINDOW,
+    fallback: { signal: c.FALLBACK_SIGNAL, level: c.FALLBACK_LEVEL },
+    historyMaxDevices: c.HISTORY_MAX_DEVICES,
+    sagemakerRuntimeUrl: c.SAGEMAKER_RUNTIME_URL,
+    iotDataEndpoint: c.IOT_DATA_ENDPOINT,
+  };
+}

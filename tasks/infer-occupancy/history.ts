@@ -1,0 +1,69 @@
+import { type DeviceFeatureState, type FeatureSpec, initialDeviceState, stepFeatures } from '../../features';
+import type { Reading } from '../../telemetry/reading';
+
+/**
+ * Per-device feature history of one Lambda instance: a bounded LRU of the streaming evaluator's carry-over state.
+ *
+ * Semantics vs the SQL (which sees a device's whole stream):
+ * - `delta` is always exact: the shadow's `previous` is the device's previous reading, and the carried state is
+ *   used only when its last reading *is* that previous one (`chained`); otherwise the state is re-seeded from
+ *   `previous` alone.
+ * - rolling mean/std over k and seconds-since-crossing are exact while this instance has seen the device's
+ *   readings back to the start of its stream (local runtime: always). After a cold start, an eviction, or when
+ *   another concurrent instance handled the device's last reading, they are computed from `previous` + current
+ *   only (a shorter window; crossing time counted from `previous`) until k readings have passed here again.
+ *   That is best-effort by design: the alternative, storing the state in the shadow, would put it into every
+ *   `update/delta` the thermostat receives, and a named shadow would cost a read and a write per reading.
+ */
+export type HistorySource = 'chained' | 'seeded' | 'fresh';
+
+export class DeviceHistory {
+  private readonly states = new Map<string, DeviceFeatureState>();
+
+  constructor(readonly maxDevices: number) {
+    if (!Number.isInteger(maxDevices) || maxDevices < 1) {
+      throw new RangeError(`maxDevices must be a positive integer, got ${maxDevices}`);
+    }
+  }
+
+  get size(): number {
+    return this.states.size;
+  }
+
+  /**
+   * The feature vector of `current` and where its history came from. The state advances only when `current` is
+   * newer than everything seen for the device, so a re-delivered or late reading is answered without corrupting it.
+   */
+  features(
+    spec: FeatureSpec,
+    current: Reading,
+    previous: Reading | undefined,
+  ): { vector: number[]; source: HistorySource } {
+    const carried = this.states.get(current.thingName);
+    let state: DeviceFeatureState;
+    let source: HistorySource;
+    if (carried !== undefined && previous !== undefined && carried.lastTs === previous.ts) {
+      state = carried;
+      source = 'chained';
+    } else if (previous !== undefined) {
+      state = stepFeatures(spec, initialDeviceState(), previous).state;
+      source = 'seeded';
+    } else {
+      state = initialDeviceState();
+      source = 'fresh';
+    }
+    const step = stepFeatures(spec, state, current);
+    const newest = carried?.lastTs ?? Number.NEGATIVE_INFINITY;
+    if (current.ts > newest) this.remember(current.thingName, step.state);
+    return { vector: step.vector, source };
+  }
+
+  private remember(thingName: string, state: DeviceFeatureState): void {
+    this.states.delete(thingName);
+    this.states.set(thingName, state);
+    if (this.states.size > this.maxDevices) {
+      const oldest = this.states.keys().next();
+      if (!oldest.done) this.states.delete(oldest.value);
+    }
+  }
+}

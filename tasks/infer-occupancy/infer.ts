@@ -1,0 +1,173 @@
+import { buildFeatureSpec, type FeatureSpec } from '../../features';
+import { numericSignals, type SignalSet, signalSetById } from '../../telemetry/signals';
+import type { InferenceConfig } from './config';
+import type { DocumentReadings } from './documents';
+import { readingsOfDocuments } from './documents';
+import type { EndpointPort } from './endpoint';
+import { EndpointInvocationError, InferenceConfigError, InferenceInputError } from './errors';
+import { thresholdAnswer } from './fallback';
+import { DeviceHistory, type HistorySource } from './history';
+import type { OccupancyDesiredState, ShadowPublisher } from './publisher';
+
+/** Metric names the handler emits (namespace Occupancy, dimension service). */
+export const InferenceMetrics = {
+  /** 1 per answered reading. */
+  Inferences: 'Inferences',
+  /** 1 when the answer came from the threshold rule, else 0: Average = fallback rate, Sum = fallback count. */
+  InferenceFallback: 'InferenceFallback',
+  /** 1 per fallback answer (the issue's name; equals Sum of InferenceFallback). */
+  FallbackCount: 'FallbackCount',
+  /** 1 per event that could not be answered (malformed document, invalid telemetry). */
+  BadInput: 'BadInput',
+  /** Feature building + InvokeEndpoint (+ retry) time of model answers. */
+  InferenceLatency: 'InferenceLatency',
+} as const;
+
+/** The subset of Powertools Metrics the handler uses, so local runs can record into the local metric store. */
+export interface MetricsSink {
+  addMetric(name: string, unit: 'Count' | 'Milliseconds', value: number): unknown;
+  publishStoredMetrics(): unknown;
+}
+
+type LogAttributes = Record<string, string | number | boolean | null | undefined>;
+
+/** The subset of Powertools Logger the handler uses. */
+export interface InferenceLogger {
+  debug(message: string, attributes: LogAttributes): void;
+  warn(message: string, attributes: LogAttributes): void;
+  error(message: string, attributes: LogAttributes): void;
+}
+
+export interface InferenceDeps {
+  readonly config: InferenceConfig;
+  readonly endpoint: EndpointPort;
+  readonly shadow: ShadowPublisher;
+  readonly logger: InferenceLogger;
+  readonly metrics: MetricsSink;
+  /** @default a DeviceHistory of config.historyMaxDevices */
+  readonly history?: DeviceHistory;
+  /** Tracer annotations (Powertools Tracer); omitted locally. */
+  readonly annotate?: (key: string, value: string | boolean) => void;
+  /** @default Date.now */
+  readonly clock?: () => number;
+}
+
+export type InferenceOutcome =
+  | {
+      readonly status: 'answered';
+      readonly thingName: string;
+      readonly desired: OccupancyDesiredState;
+      readonly history: HistorySource;
+      /** Why the model did not answer (fallback only). */
+      readonly fallbackReason?: string;
+    }
+  | { readonly status: 'bad-input'; readonly field: string; readonly code: string; readonly message: string };
+
+export type InferenceHandler = (event: unknown) => Promise<InferenceOutcome>;
+
+function specOf(config: InferenceConfig): { set: SignalSet; spec: FeatureSpec } {
+  let set: SignalSet;
+  try {
+    set = signalSetById(config.signalSetId);
+  } catch (error) {
+    throw new InferenceConfigError(`SIGNAL_SET_ID: ${(error as Error).message}`, 'SIGNAL_SET_ID', { cause: error });
+  }
+  if (!numericSignals(set).some((s) => s.name === config.fallback.signal)) {
+    throw new InferenceConfigError(
+      `FALLBACK_SIGNAL "${config.fallback.signal}" is not a numeric signal of "${set.id}"`,
+      'FALLBACK_SIGNAL',
+    );
+  }
+  return { set, spec: buildFeatureSpec(set, { rollingWindow: config.rollingWindow }) };
+}
+
+/** A short, log-safe description of anything thrown. */
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * The inference use case: documents event → reading (+ previous) → features → endpoint, or the threshold rule when
+ * the endpoint fails → `desired` state in the shadow. Bad input is logged, counted and returned, never thrown: an
+ * IoT rule's async invocation would retry a throw twice and the input would fail the same way each time.
+ */
+export function createInferenceHandler(deps: InferenceDeps): InferenceHandler {
+  const { config, endpoint, shadow, logger, metrics } = deps;
+  const { set, spec } = specOf(config);
+  const history = deps.history ?? new DeviceHistory(config.historyMaxDevices);
+  const clock = deps.clock ?? Date.now;
+
+  const badInput = (error: InferenceInputError): InferenceOutcome => {
+    metrics.addMetric(InferenceMetrics.BadInput, 'Count', 1);
+    logger.error('Bad input: shadow documents event not answered', {
+      field: error.field,
+      code: error.code,
+      reason: error.message,
+    });
+    return { status: 'bad-input', field: error.field, code: error.code, message: error.message };
+  };
+
+  return async function inferOccupancy(event: unknown): Promise<InferenceOutcome> {
+    try {
+      let readings: DocumentReadings;
+      let vector: number[];
+      let source: HistorySource;
+      try {
+        readings = readingsOfDocuments(event, set, clock());
+        ({ vector, source } = history.features(spec, readings.current, readings.previous));
+      } catch (error) {
+        if (error instanceof InferenceInputError) return badInput(error);
+        const field =
+          typeof (error as { field?: unknown }).field === 'string' ? (error as { field: string }).field : '$';
+        return badInput(new InferenceInputError(describe(error), field, 'invalid_features', { cause: error }));
+      }
+      const { current, thingName } = readings;
+      const started = clock();
+      let desired: OccupancyDesiredState;
+      let fallbackReason: string | undefined;
+      try {
+        const answer = await endpoint.predict(vector);
+        metrics.addMetric(InferenceMetrics.InferenceLatency, 'Milliseconds', clock() - started);
+        desired = {
+          roomOccupancy: answer.occupied,
+          occupancyProbability: answer.probability,
+          occupancyModel: answer.model,
+          occupancySource: 'model',
+          occupancyReadingTs: current.ts,
+        };
+      } catch (error) {
+        // Whatever went wrong with the endpoint, the reading is answered: by the rule the model replaces.
+        const rule = thresholdAnswer(current, config.fallback);
+        fallbackReason = error instanceof EndpointInvocationError ? `${error.kind}: ${error.message}` : describe(error);
+        logger.warn('Endpoint did not answer; threshold fallback', {
+          thingName,
+          reason: fallbackReason,
+          kind: error instanceof EndpointInvocationError ? error.kind : 'error',
+        });
+        desired = {
+          roomOccupancy: rule.occupied,
+          occupancyProbability: rule.probability,
+          occupancyModel: rule.model,
+          occupancySource: 'fallback',
+          occupancyReadingTs: current.ts,
+        };
+      }
+      const fallback = desired.occupancySource === 'fallback';
+      metrics.addMetric(InferenceMetrics.Inferences, 'Count', 1);
+      metrics.addMetric(InferenceMetrics.InferenceFallback, 'Count', fallback ? 1 : 0);
+      if (fallback) metrics.addMetric(InferenceMetrics.FallbackCount, 'Count', 1);
+      deps.annotate?.('occupancySource', desired.occupancySource);
+      await shadow.publishDesired(thingName, desired);
+      logger.debug('Answered', { thingName, source: desired.occupancySource, history: source, ts: current.ts });
+      return {
+        status: 'answered',
+        thingName,
+        desired,
+        history: source,
+        ...(fallbackReason === undefined ? {} : { fallbackReason }),
+      };
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}

@@ -1,0 +1,342 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { mockClient } from 'aws-sdk-client-mock';
+import { buildFeatureSpec, computeFeatureVector } from '../../features';
+import { LocalHosting } from '../../local/hosting/hosting';
+import { startInvocationServer } from '../../local/hosting/server';
+import { deployArtifact } from '../../local/iot/serving';
+import {
+  createInferenceHandler,
+  EndpointInvocationError,
+  type EndpointPort,
+  InferenceConfigError,
+  InferenceMetrics,
+  type ModelAnswer,
+  type OccupancyDesiredState,
+  parseInferenceConfig,
+  SageMakerEndpoint,
+} from '../../tasks/infer-occupancy';
+import type { Reading } from '../../telemetry/reading';
+import { THERMOSTAT } from '../../telemetry/signals';
+import { documentsEvent, Recorder, reported, writeSoundModel } from './helpers';
+
+const spec = buildFeatureSpec(THERMOSTAT);
+const T0 = Date.UTC(2026, 0, 7, 10);
+
+class FakeEndpoint implements EndpointPort {
+  readonly rows: number[][] = [];
+  failWith: Error | undefined;
+  async predict(row: readonly number[]): Promise<ModelAnswer> {
+    this.rows.push([...row]);
+    if (this.failWith) throw this.failWith;
+    return { occupied: true, probability: 0.8, model: 'fake/v1', attempts: 1 };
+  }
+}
+
+class RecordingShadow {
+  readonly updates: { thingName: string; desired: OccupancyDesiredState }[] = [];
+  async publishDesired(thingName: string, desired: OccupancyDesiredState): Promise<void> {
+    this.updates.push({ thingName, desired });
+  }
+}
+
+function setup(env: Record<string, string> = {}) {
+  const recorder = new Recorder();
+  const endpoint = new FakeEndpoint();
+  const shadow = new RecordingShadow();
+  const handler = createInferenceHandler({
+    config: parseInferenceConfig(env),
+    endpoint,
+    shadow,
+    logger: recorder.logger,
+    metrics: recorder.metricsSink,
+    clock: () => T0 + 3_600_000,
+  });
+  return { recorder, endpoint, shadow, handler };
+}
+
+const sounds = [3, 14, 22, 8, 30, 2];
+const wire = sounds.map((sound, i) => reported(T0 + i * 60_000, sound, { hvacStatus: i % 2 ? 'FAN' : 'HEATING' }));
+const readings: Reading[] = wire.map((w) => ({
+  thingName: 'room-01',
+  ts: w.timestamp,
+  values: { temperature: w.temperature, humidity: w.humidity, sound: w.sound, hvac_status: w.hvacStatus },
+}));
+const eventAt = (i: number) => documentsEvent('room-01', wire[i] ?? {}, i === 0 ? undefined : wire[i - 1]);
+
+describe('inference handler', () => {
+  it('sends the evaluator’s feature vector for the whole device stream and writes the model’s answer', async () => {
+    const { handler, endpoint, shadow, recorder } = setup();
+    const outcomes = [];
+    for (let i = 0; i < wire.length; i++) outcomes.push(await handler(eventAt(i)));
+    readings.forEach((reading, i) => {
+      expect(endpoint.rows[i]).toEqual(computeFeatureVector(spec, reading, readings.slice(0, i)));
+    });
+    expect(outcomes.map((o) => (o.status === 'answered' ? o.history : o.status))).toEqual([
+      'fresh',
+      'chained',
+      'chained',
+      'chained',
+      'chained',
+      'chained',
+    ]);
+    expect(shadow.updates[5]).toEqual({
+      thingName: 'room-01',
+      desired: {
+        roomOccupancy: true,
+        occupancyProbability: 0.8,
+        occupancyModel: 'fake/v1',
+        occupancySource: 'model',
+        occupancyReadingTs: readings[5]?.ts,
+      },
+    });
+    expect(recorder.sum(InferenceMetrics.Inferences)).toBe(6);
+    expect(recorder.sum(InferenceMetrics.InferenceFallback)).toBe(0);
+    expect(recorder.published).toHaveLength(6);
+  });
+
+  it('after a cold start seeds the history from `previous`, so delta stays exact', async () => {
+    const { handler, endpoint } = setup();
+    const outcome = await handler(eventAt(4));
+    expect(outcome).toMatchObject({ status: 'answered', history: 'seeded' });
+    expect(endpoint.rows[0]).toEqual(computeFeatureVector(spec, readings[4] as Reading, [readings[3] as Reading]));
+  });
+
+  it('answers a re-delivered reading again without breaking the chain', async () => {
+    const { handler, endpoint, shadow } = setup();
+    await handler(eventAt(0));
+    await handler(eventAt(1));
+    await handler(eventAt(1));
+    const next = await handler(eventAt(2));
+    expect(shadow.updates).toHaveLength(4);
+    expect(next).toMatchObject({ status: 'answered', history: 'chained' });
+    expect(endpoint.rows[3]).toEqual(computeFeatureVector(spec, readings[2] as Reading, readings.slice(0, 2)));
+  });
+
+  it('answers with the threshold rule, source fallback, when the endpoint fails', async () => {
+    const { handler, endpoint, shadow, recorder } = setup();
+    endpoint.failWith = new EndpointInvocationError('timed out', 'timeout', 2);
+    const loud = await handler(documentsEvent('room-02', reported(T0, 10.5)));
+    const quiet = await handler(documentsEvent('room-03', reported(T0, 10)));
+    expect(loud).toMatchObject({ status: 'answered', fallbackReason: expect.stringContaining('timeout') });
+    expect(shadow.updates.map((u) => u.desired)).toEqual([
+      {
+        roomOccupancy: true,
+        occupancyProbability: 1,
+        occupancyModel: 'threshold:sound>10',
+        occupancySource: 'fallback',
+        occupancyReadingTs: T0,
+      },
+      {
+        roomOccupancy: false,
+        occupancyProbability: 0,
+        occupancyModel: 'threshold:sound>10',
+        occupancySource: 'fallback',
+        occupancyReadingTs: T0,
+      },
+    ]);
+    expect(quiet.status).toBe('answered');
+    expect(recorder.sum(InferenceMetrics.InferenceFallback)).toBe(2);
+    expect(recorder.sum(InferenceMetrics.FallbackCount)).toBe(2);
+    expect(recorder.sum(InferenceMetrics.Inferences)).toBe(2);
+    expect(recorder.logs.filter((l) => l.level === 'warn')).toHaveLength(2);
+  });
+
+  it.each([
+    ['not an object', 'hello', '$'],
+    ['no current state', { thingName: 'room-01', previous: null }, 'current'],
+    ['a sound out of physical range', documentsEvent('room-01', reported(T0, 900)), 'current.state.reported.sound'],
+    [
+      'an unknown HVAC status',
+      documentsEvent('room-01', reported(T0, 9, { hvacStatus: 'TURBO' })),
+      'current.state.reported.hvacStatus',
+    ],
+    ['a bad thing name', documentsEvent('room 01', reported(T0, 9)), 'thingName'],
+    [
+      'a timestamp in seconds',
+      documentsEvent('room-01', reported(Math.floor(T0 / 1000), 9)),
+      'current.state.reported.timestamp',
+    ],
+  ])('returns (does not throw) on %s, logs it and counts BadInput', async (_what, event, field) => {
+    const { handler, shadow, recorder, endpoint } = setup();
+    const outcome = await handler(event);
+    expect(outcome).toMatchObject({ status: 'bad-input', field });
+    expect(shadow.updates).toHaveLength(0);
+    expect(endpoint.rows).toHaveLength(0);
+    expect(recorder.sum(InferenceMetrics.BadInput)).toBe(1);
+    expect(recorder.logs).toEqual([
+      expect.objectContaining({ level: 'error', attributes: expect.objectContaining({ field }) }),
+    ]);
+    expect(recorder.published).toHaveLength(1);
+  });
+
+  it('refuses a fallback signal the signal set does not have', () => {
+    expect(() => setup({ FALLBACK_SIGNAL: 'light' })).toThrow(
+      expect.objectContaining({ name: 'InferenceConfigError', field: 'FALLBACK_SIGNAL' }),
+    );
+    expect(() => parseInferenceConfig({ INVOKE_TIMEOUT_MS: 'soon' })).toThrow(InferenceConfigError);
+    expect(() => parseInferenceConfig({ INVOKE_TIMEOUT_MS: 'soon' })).toThrow(/INVOKE_TIMEOUT_MS/);
+  });
+});
+
+describe('SageMakerEndpoint over HTTP with the real SageMaker Runtime client', () => {
+  let server: Server;
+  let hits = 0;
+  let respond: (res: import('node:http').ServerResponse) => void;
+  let client: SageMakerRuntimeClient;
+
+  const clientFor = (url: string) =>
+    new SageMakerRuntimeClient({
+      endpoint: url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      hits++;
+      req.resume();
+      req.on('end', () => respond(res));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    client = clientFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  });
+  afterAll(async () => {
+    client.destroy();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  beforeEach(() => {
+    hits = 0;
+  });
+
+  const endpoint = () => new SageMakerEndpoint(client, { endpointName: 'occupancy', timeoutMs: 150, maxAttempts: 2 });
+  const fail = (status: number, errorType: string) => (res: import('node:http').ServerResponse) => {
+    res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': errorType });
+    res.end(JSON.stringify({ message: `${errorType} injected` }));
+  };
+
+  it.each([
+    [500, 'InternalFailure', 'error', 2],
+    [429, 'ThrottlingException', 'throttle', 2],
+    [503, 'ServiceUnavailable', 'error', 2],
+    [400, 'ValidationError', 'error', 1],
+  ])('on HTTP %i %s fails as %s after %i attempt(s)', async (status, errorType, kind, attempts) => {
+    respond = fail(status, errorType);
+    await expect(endpoint().predict([1, 2, 3])).rejects.toMatchObject({
+      name: 'EndpointInvocationError',
+      kind,
+      attempts,
+    });
+    expect(hits).toBe(attempts);
+  });
+
+  it('times out a hanging endpoint and retries once', async () => {
+    const hanging: import('node:http').ServerResponse[] = [];
+    respond = (res) => hanging.push(res);
+    await expect(endpoint().predict([1])).rejects.toMatchObject({ kind: 'timeout', attempts: 2 });
+    expect(hits).toBe(2);
+    for (const res of hanging) res.destroy();
+  });
+
+  it('rejects an answer that is not label,probability without retrying', async () => {
+    respond = (res) => {
+      res.writeHead(200, { 'Content-Type': 'text/csv' });
+      res.end('maybe\n');
+    };
+    await expect(endpoint().predict([1])).rejects.toMatchObject({ kind: 'error', attempts: 1 });
+    expect(hits).toBe(1);
+  });
+
+  it('fails with a network error when nothing listens, after the retry', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const closed = clientFor(`http://127.0.0.1:${port}`);
+    const ep = new SageMakerEndpoint(closed, { endpointName: 'occupancy', timeoutMs: 500, maxAttempts: 2 });
+    await expect(ep.predict([1])).rejects.toMatchObject({ kind: 'error', attempts: 2 });
+    closed.destroy();
+  });
+
+  it('gets the model’s answer from the local endpoint host', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'infer-'));
+    const hosting = new LocalHosting();
+    const host = await startInvocationServer(hosting);
+    const local = clientFor(host.url);
+    try {
+      await deployArtifact(hosting, 'occupancy', writeSoundModel(dir, 'model-a', 12));
+      const ep = new SageMakerEndpoint(local, { endpointName: 'occupancy', timeoutMs: 1000, maxAttempts: 2 });
+      const row = computeFeatureVector(spec, { ...(readings[4] as Reading), thingName: 'room-09' }, []);
+      const answer = await ep.predict(row);
+      expect(answer).toMatchObject({ occupied: true, model: 'occupancy/AllTraffic', attempts: 1 });
+      expect(answer.probability).toBeGreaterThan(0.5);
+    } finally {
+      local.destroy();
+      await host.close();
+      hosting.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Lambda entry (handler.ts)', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('wires env config, the SageMaker Runtime client and the IoT data plane publish', async () => {
+    Object.assign(process.env, {
+      ENDPOINT_NAME: 'rooms',
+      IOT_DATA_ENDPOINT: 'https://example-ats.iot.eu-west-1.amazonaws.com',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
+    const sagemaker = mockClient(SageMakerRuntimeClient);
+    const iot = mockClient(IoTDataPlaneClient);
+    sagemaker
+      .on(InvokeEndpointCommand)
+      .resolves({ Body: new TextEncoder().encode('0,0.2\n') as never, InvokedProductionVariant: 'Blue' });
+    iot.on(PublishCommand).resolves({});
+    try {
+      const { handler } = jest.requireActual<typeof import('../../tasks/infer-occupancy/handler')>(
+        '../../tasks/infer-occupancy/handler',
+      );
+      const now = Date.now();
+      const outcome = await handler(documentsEvent('room-07', reported(now, 4), reported(now - 60_000, 3)));
+      expect(outcome).toMatchObject({
+        status: 'answered',
+        desired: { occupancySource: 'model', roomOccupancy: false },
+      });
+      const invoke = sagemaker.commandCalls(InvokeEndpointCommand)[0]?.args[0].input;
+      expect(invoke).toMatchObject({ EndpointName: 'rooms', ContentType: 'text/csv' });
+      expect(String(invoke?.Body).split(',')).toHaveLength(spec.features.length);
+      const publish = iot.commandCalls(PublishCommand)[0]?.args[0].input;
+      expect(publish?.topic).toBe('$aws/things/room-07/shadow/update');
+      expect(JSON.parse(new TextDecoder().decode(publish?.payload as Uint8Array))).toEqual({
+        state: {
+          desired: {
+            roomOccupancy: false,
+            occupancyProbability: 0.2,
+            occupancyModel: 'rooms/Blue',
+            occupancySource: 'model',
+            occupancyReadingTs: now,
+          },
+        },
+      });
+    } finally {
+      sagemaker.restore();
+      iot.restore();
+    }
+  });
+});
