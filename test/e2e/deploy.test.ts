@@ -53,8 +53,8 @@ describe('retraining runs that deploy', () => {
     expect(await invoke(stack)).toBe(answers);
     // Each run names its AutoML job after itself (≤ 32 characters, unique).
     const jobName = (r: typeof run1) =>
-      (r.states.find((s) => s.name === StateNames.NameRun)?.output as { run: { autoMLJobName: string } }).run
-        .autoMLJobName;
+      (r.states.find((s) => s.name === StateNames.NameRun)?.output as { run: { autoMLJobName: string } } | undefined)
+        ?.run.autoMLJobName;
     expect(jobName(run1)).toHaveLength(32);
     expect(jobName(run2)).not.toBe(jobName(run1));
   });
