@@ -1,0 +1,67 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freshStateDir } from './helpers';
+
+/**
+ * `npm start` with no flags: it prints the approval link and waits; `occupancy approve <run>` from a
+ * second terminal (another process) completes the run, which deploys.
+ */
+jest.setTimeout(240_000);
+
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'occupancy.js');
+
+it('waits at the printed approval link until `occupancy approve <run>` from another process', async () => {
+  const stateDir = freshStateDir();
+  writeFileSync(
+    join(stateDir, 'config.json'),
+    JSON.stringify({ autoML: { maxCandidates: 2, maxRuntimePerTrainingJobSeconds: 600, maxJobRuntimeSeconds: 1000 } }),
+  );
+  const child = spawn(process.execPath, [BIN, 'start', '--state-dir', stateDir, '--port', '0'], { cwd: ROOT });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  try {
+    const waitFor = async (pattern: RegExp, text: () => string): Promise<RegExpMatchArray> => {
+      for (;;) {
+        const match = pattern.exec(text());
+        if (match) return match;
+        if (child.exitCode !== null) throw new Error(`start exited ${child.exitCode}: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const [, link] = await waitFor(/approve: (http:\/\/127\.0\.0\.1:\d+\/approval\?\S+)/, () => stderr);
+    const [, runName] = await waitFor(/or run: occupancy approve (\S+)/, () => stderr);
+    expect(link).toContain(`run=${runName}`);
+    // The link is live: GET shows the confirmation form (and decides nothing).
+    const page = await fetch(link ?? '');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<form method="post">');
+
+    const status = spawnSync(process.execPath, [BIN, 'status', '--state-dir', stateDir, '--json'], {
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(status.stdout).pendingApprovals).toEqual([runName]);
+
+    const approve = spawnSync(process.execPath, [BIN, 'approve', runName ?? '', '--state-dir', stateDir], {
+      encoding: 'utf8',
+    });
+    expect(approve.status).toBe(0);
+    expect(approve.stdout).toContain('approved');
+    await waitFor(/outcome deployed/, () => stdout);
+    expect(stdout).toContain(`run ${runName}: SUCCEEDED, outcome deployed`);
+    // It keeps serving until stopped.
+    await waitFor(/serving; next retraining in/, () => stderr);
+    expect(child.exitCode).toBeNull();
+  } finally {
+    child.kill('SIGINT');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+});
