@@ -1,10 +1,13 @@
 /**
- * `npx tsx bench/automl.ts [--rows 1000000] [--skip-uci] [--skip-synthetic]`: JSON lines
+ * `npx tsx bench/automl.ts [--skip-uci] [--skip-fleet] [--skip-sklearn] [--fleet 1m,20x14] [--max-seconds 30]`: JSON lines
  * `{dataset, engine, f1, accuracy, auc, train_seconds, peak_rss_mb}` for the local AutoML engine, the best
  * single-signal threshold and scikit-learn peers (skipped with a message when python3-sklearn is absent), on
  * (a) UCI Occupancy Detection (train datatraining.txt, holdouts datatest.txt and datatest2.txt) and
- * (b) a simulated thermostat-fleet export (default 1 M rows, time-ordered, 70 % train / 30 % holdout).
- * Each engine trains in its own child process so peak RSS is its own.
+ * (b) simulated thermostat-fleet exports from the project's own simulator and exporter (`occupancy simulate` then
+ * `occupancy baseline`): fleet-1m is 70 rooms × 10 days (≈1 M readings), fleet-20x14 is 20 rooms × 14 days.
+ * Engines train on train.csv + validation.csv and are scored on holdout.csv. Exports are cached under
+ * --fleet-root (default /tmp/occupancy-bench). The engine gets a 30 s job budget by default (`--max-seconds 0`: none);
+ * its lines carry `max_seconds`. Each engine trains in its own child process so peak RSS is its own.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,13 +15,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPredictor } from '../automl/artifact';
-import { mulberry32 } from '../automl/random';
-import { runSearch } from '../automl/search';
+import { concatTables, runSearch } from '../automl/search';
 import { applyThreshold, classificationMetrics, fitBestThreshold } from '../evaluation';
 import type { LabelledTable } from '../telemetry/table';
 
-const DATA = join(__dirname, '..', '..', 'shared', 'data');
+const DATA = join(__dirname, '..', 'test', 'fixtures', 'uci-occupancy');
 const UCI_FEATURES = ['Temperature', 'Humidity', 'Light', 'CO2', 'HumidityRatio'];
+const FLEETS: Record<string, { rooms: number; days: number }> = {
+  '1m': { rooms: 70, days: 10 },
+  '20x14': { rooms: 20, days: 14 },
+};
 
 /** UCI files: header of 7 names, rows of 8 fields (a quoted row id first). */
 function readUci(path: string): LabelledTable {
@@ -29,103 +35,84 @@ function readUci(path: string): LabelledTable {
   return { names: UCI_FEATURES, columns, rowCount: rows.length, ignored: [], target, targetName: 'Occupancy' };
 }
 
-/**
- * A fleet of rooms reporting once a minute, interleaved in time order. Sound is the classic signal but HVAC
- * fans raise it in empty rooms; temperature and humidity drift with the season.
- */
-function simulateFleet(rows: number, seed = 42): LabelledTable {
-  const rooms = 20;
-  const rng = mulberry32(seed);
-  const names = [
-    'temperature',
-    'humidity',
-    'sound',
-    'hvac_fan',
-    'hvac_heating',
-    'sound_delta',
-    'sound_rolling_mean_5',
-    'sound_rolling_std_5',
-    'temperature_delta',
-    'hour_sin',
-    'hour_cos',
-  ];
-  const columns = names.map(() => new Float64Array(rows));
-  const target = new Uint8Array(rows);
-  const state = Array.from({ length: rooms }, () => ({
-    occupied: 0,
-    fan: 0,
-    temp: 21,
-    sounds: [0, 0, 0, 0, 0],
-    last: 0,
-  }));
-  for (let i = 0; i < rows; i++) {
-    const room = state[i % rooms];
-    if (!room) continue;
-    const minute = Math.floor(i / rooms);
-    const hour = (minute / 60) % 24;
-    const day = Math.floor(minute / 1440);
-    const working = day % 7 < 5 && hour >= 8 && hour < 19;
-    if (working && rng() < (room.occupied ? 0.025 : 0.015)) room.occupied = 1 - room.occupied;
-    if (!working) room.occupied = 0;
-    if (rng() < 0.01) room.fan = 1 - room.fan;
-    const heating = hour < 7 || hour > 20 ? 1 : 0;
-    const season = Math.sin((2 * Math.PI * day) / 60);
-    room.temp += 0.05 * (20 + 2 * season + room.occupied * 1.5 + heating - room.temp) + (rng() - 0.5) * 0.1;
-    const sound = Math.max(0, 4 + room.occupied * 9 + room.fan * 7 + (rng() - 0.5) * 10);
-    room.sounds.shift();
-    room.sounds.push(sound);
-    const mean = room.sounds.reduce((a, b) => a + b, 0) / 5;
-    const sd = Math.sqrt(room.sounds.reduce((a, b) => a + (b - mean) ** 2, 0) / 5);
-    const previousTemp = columns[0]?.[i - rooms] ?? room.temp;
-    const values = [
-      room.temp,
-      40 + 10 * season + room.occupied * 3 + (rng() - 0.5) * 4,
-      sound,
-      room.fan,
-      heating,
-      sound - room.last,
-      mean,
-      sd,
-      room.temp - previousTemp,
-      Math.sin((2 * Math.PI * hour) / 24),
-      Math.cos((2 * Math.PI * hour) / 24),
-    ];
-    values.forEach((v, c) => {
-      const col = columns[c];
-      if (col) col[i] = v;
-    });
-    target[i] = room.occupied;
-    room.last = sound;
+/** An all-numeric export CSV (header, target column named), parsed line by line to keep the footprint small. */
+function readNumericCsv(path: string, targetName: string): LabelledTable {
+  const text = readFileSync(path, 'latin1');
+  let at = text.indexOf('\n');
+  const header = text.slice(0, at).trim().split(',');
+  const targetIndex = header.indexOf(targetName);
+  if (targetIndex < 0) throw new Error(`${path}: no column "${targetName}"`);
+  let rowCount = 0;
+  for (let i = at + 1; i < text.length; i++) if (text.charCodeAt(i) === 10) rowCount++;
+  if (!text.endsWith('\n')) rowCount++;
+  const names = header.filter((_, i) => i !== targetIndex);
+  const columns = names.map(() => new Float64Array(rowCount));
+  const target = new Uint8Array(rowCount);
+  for (let r = 0; r < rowCount; r++) {
+    const end = text.indexOf('\n', at + 1);
+    const line = text.slice(at + 1, end < 0 ? text.length : end);
+    at = end;
+    const cells = line.split(',');
+    let c = 0;
+    for (let i = 0; i < cells.length; i++) {
+      const v = cells[i] === '' ? Number.NaN : Number(cells[i]);
+      if (i === targetIndex) target[r] = v === 1 ? 1 : 0;
+      else {
+        const col = columns[c++];
+        if (col) col[r] = v;
+      }
+    }
   }
-  return { names, columns, rowCount: rows, ignored: [], target, targetName: 'occupied' };
-}
-
-function sliceTable(t: LabelledTable, from: number, to: number): LabelledTable {
-  return {
-    ...t,
-    columns: t.columns.map((c) => c.slice(from, to)),
-    rowCount: to - from,
-    target: t.target.slice(from, to),
-  };
+  return { names, columns, rowCount, ignored: [], target, targetName };
 }
 
 interface Dataset {
   readonly name: string;
   readonly train: LabelledTable;
+  readonly validation: LabelledTable | undefined;
   readonly holdouts: { readonly name: string; readonly table: LabelledTable }[];
 }
 
-function dataset(name: string, rows: number): Dataset {
+/** The fleet export folder, simulated and exported with the project CLI when not cached. */
+function fleetExport(root: string, fleet: string): string {
+  const spec = FLEETS[fleet];
+  if (!spec) throw new Error(`unknown fleet "${fleet}" (one of ${Object.keys(FLEETS).join(', ')})`);
+  const stateDir = join(root, `fleet-${fleet}`);
+  const exportDir = join(stateDir, 'export');
+  if (existsSync(join(exportDir, 'holdout.csv'))) return exportDir;
+  const cli = join(__dirname, '..', 'local', 'cli.ts');
+  for (const args of [
+    ['simulate', '--rooms', String(spec.rooms), '--days', String(spec.days), '--state-dir', stateDir],
+    ['baseline', '--state-dir', stateDir, '--out', exportDir, '--json'],
+  ]) {
+    process.stderr.write(`[bench] occupancy ${args.join(' ')}\n`);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+      stdio: ['ignore', args[0] === 'baseline' ? 'pipe' : 'inherit', 'inherit'],
+      encoding: 'utf8',
+    });
+    if (run.status !== 0) throw new Error(`occupancy ${args[0]} exited ${run.status}`);
+    if (args[0] === 'baseline') writeFileSync(join(stateDir, 'baseline.json'), run.stdout);
+  }
+  return exportDir;
+}
+
+function dataset(name: string, root: string): Dataset {
   if (name === 'uci-occupancy') {
     return {
       name,
       train: readUci(join(DATA, 'datatraining.txt')),
+      validation: undefined,
       holdouts: ['datatest', 'datatest2'].map((h) => ({ name: h, table: readUci(join(DATA, `${h}.txt`)) })),
     };
   }
-  const all = simulateFleet(rows);
-  const cut = Math.floor(rows * 0.7);
-  return { name, train: sliceTable(all, 0, cut), holdouts: [{ name: 'holdout', table: sliceTable(all, cut, rows) }] };
+  const dir = fleetExport(root, name.replace(/^fleet-/, ''));
+  const read = (file: string) => readNumericCsv(join(dir, `${file}.csv`), 'occupied');
+  return {
+    name,
+    train: read('train'),
+    validation: read('validation'),
+    holdouts: [{ name: 'holdout', table: read('holdout') }],
+  };
 }
 
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
@@ -137,6 +124,7 @@ function line(
   engine: string,
   m: ReturnType<typeof classificationMetrics>,
   seconds: number,
+  extra: Record<string, number | null> = {},
 ) {
   return JSON.stringify({
     dataset: `${d.name}/${holdout}`,
@@ -146,29 +134,44 @@ function line(
     auc: r4(m.rocAuc),
     train_seconds: Number(seconds.toFixed(2)),
     peak_rss_mb: peakRssMb(),
+    ...extra,
   });
 }
 
+interface ChildOptions {
+  readonly maxCandidates: number;
+  readonly maxSeconds: number | undefined;
+  readonly root: string;
+}
+
 /** Child mode: train one engine on one dataset, print its lines. */
-function child(engine: string, name: string, rows: number, maxCandidates: number): void {
-  const d = dataset(name, rows);
+function child(engine: string, name: string, options: ChildOptions): void {
+  const d = dataset(name, options.root);
   const start = performance.now();
   if (engine === 'automl') {
-    const result = runSearch(d.train, undefined, { jobName: 'bench', maxCandidates, seed: 1 });
+    const result = runSearch(d.train, d.validation, {
+      jobName: 'bench',
+      maxCandidates: options.maxCandidates,
+      seed: 1,
+      ...(options.maxSeconds !== undefined ? { maxJobRuntimeSeconds: options.maxSeconds } : {}),
+    });
     const seconds = (performance.now() - start) / 1000;
     if (!result.best) throw new Error('no candidate completed');
     const predictor = loadPredictor(result.best.artifact);
+    const c = result.best.candidate;
     process.stderr.write(
-      `[bench] ${name}: best ${result.best.candidate.name} F1(validation) ${result.best.candidate.objective.value.toFixed(4)}; baseline ${result.baseline.name} ${result.baseline.objective.value.toFixed(4)}\n`,
+      `[bench] ${name}: best ${c.name} [${result.best.artifact.usedFeatures.join(', ')}] F1(validation) ${c.objective.value.toFixed(4)} robust ${(c.robustValue ?? 0).toFixed(4)}; baseline ${result.baseline.name} ${result.baseline.objective.value.toFixed(4)}; ${result.candidates.length} candidates${result.timedOut ? ' (budget reached)' : ''}\n`,
     );
     for (const h of d.holdouts) {
       const scored = predictor.predictTable(h.table);
       console.log(
-        line(d, h.name, 'automl', classificationMetrics(h.table.target, scored.label, scored.probability), seconds),
+        line(d, h.name, 'automl', classificationMetrics(h.table.target, scored.label, scored.probability), seconds, {
+          max_seconds: options.maxSeconds ?? null,
+        }),
       );
     }
   } else {
-    const rule = fitBestThreshold(d.train);
+    const rule = fitBestThreshold(concatTables(d.train, d.validation));
     const seconds = (performance.now() - start) / 1000;
     process.stderr.write(`[bench] ${name}: best threshold ${rule.signal} ${rule.direction} ${rule.level}\n`);
     for (const h of d.holdouts) {
@@ -186,7 +189,7 @@ function writeCsv(path: string, t: LabelledTable): void {
   writeFileSync(path, `${out.join('\n')}\n`);
 }
 
-function sklearn(name: string, rows: number): void {
+function sklearn(name: string, root: string): void {
   const python = ['/usr/bin/python3', 'python3'].find(
     (p) => spawnSync(p, ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0,
   );
@@ -194,16 +197,32 @@ function sklearn(name: string, rows: number): void {
     process.stderr.write('[bench] scikit-learn skipped: no python3 with sklearn (apt-get install python3-sklearn)\n');
     return;
   }
-  const d = dataset(name, rows);
-  const dir = mkdtempSync(join(tmpdir(), 'bench-automl-'));
-  writeCsv(join(dir, 'train.csv'), d.train);
-  const holdouts = d.holdouts.map((h) => {
-    const path = join(dir, `${h.name}.csv`);
-    writeCsv(path, h.table);
-    return `${h.name}=${path}`;
-  });
+  let train: string[];
+  let holdouts: string[];
+  let target: string;
+  if (name === 'uci-occupancy') {
+    const d = dataset(name, root);
+    const dir = mkdtempSync(join(tmpdir(), 'bench-automl-'));
+    writeCsv(join(dir, 'train.csv'), d.train);
+    train = [join(dir, 'train.csv')];
+    holdouts = d.holdouts.map((h) => {
+      const path = join(dir, `${h.name}.csv`);
+      writeCsv(path, h.table);
+      return `${h.name}=${path}`;
+    });
+    target = d.train.targetName;
+  } else {
+    // The export CSVs as they are: train and validation together, like the other engines.
+    const dir = fleetExport(root, name.replace(/^fleet-/, ''));
+    train = [join(dir, 'train.csv'), join(dir, 'validation.csv')];
+    holdouts = [`holdout=${join(dir, 'holdout.csv')}`];
+    target = 'occupied';
+  }
   const script = join(__dirname, 'sklearn_baseline.py');
-  const run = spawnSync(python, [script, d.name, join(dir, 'train.csv'), ...holdouts], { encoding: 'utf8' });
+  const run = spawnSync(python, [script, name, target, train.join(','), ...holdouts], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
   process.stdout.write(run.stdout);
   if (run.status !== 0) process.stderr.write(`[bench] scikit-learn failed: ${run.stderr}\n`);
 }
@@ -213,24 +232,31 @@ function main(): void {
     options: {
       child: { type: 'string' },
       dataset: { type: 'string' },
-      rows: { type: 'string', default: '1000000' },
+      fleet: { type: 'string', default: '1m,20x14' },
+      'fleet-root': { type: 'string', default: join(tmpdir(), 'occupancy-bench') },
       'max-candidates': { type: 'string', default: '12' },
+      // The job runtime budget the engine is given, as `occupancy automl --max-seconds` would; 0 = none.
+      'max-seconds': { type: 'string', default: '30' },
       'skip-uci': { type: 'boolean', default: false },
-      'skip-synthetic': { type: 'boolean', default: false },
+      'skip-fleet': { type: 'boolean', default: false },
       'skip-sklearn': { type: 'boolean', default: false },
     },
   });
-  const rows = Number(values.rows);
-  const maxCandidates = Number(values['max-candidates']);
+  const options: ChildOptions = {
+    maxCandidates: Number(values['max-candidates']),
+    maxSeconds: Number(values['max-seconds']) > 0 ? Number(values['max-seconds']) : undefined,
+    root: values['fleet-root'],
+  };
   if (values.child) {
-    child(values.child, values.dataset ?? 'uci-occupancy', rows, maxCandidates);
+    child(values.child, values.dataset ?? 'uci-occupancy', options);
     return;
   }
   const datasets = [
     ...(values['skip-uci'] || !existsSync(join(DATA, 'datatraining.txt')) ? [] : ['uci-occupancy']),
-    ...(values['skip-synthetic'] ? [] : ['simulated-fleet']),
+    ...(values['skip-fleet'] ? [] : values.fleet.split(',').map((f) => `fleet-${f.trim()}`)),
   ];
   for (const name of datasets) {
+    if (name !== 'uci-occupancy') fleetExport(options.root, name.replace(/^fleet-/, ''));
     for (const engine of ['threshold', 'automl']) {
       const run = spawnSync(
         process.execPath,
@@ -242,16 +268,17 @@ function main(): void {
           engine,
           '--dataset',
           name,
-          '--rows',
-          String(rows),
+          '--fleet-root',
+          options.root,
           '--max-candidates',
-          String(maxCandidates),
+          String(options.maxCandidates),
+          ...(options.maxSeconds !== undefined ? ['--max-seconds', String(options.maxSeconds)] : []),
         ],
         { stdio: ['ignore', 'inherit', 'inherit'] },
       );
       if (run.status !== 0) process.stderr.write(`[bench] ${engine} on ${name} exited ${run.status}\n`);
     }
-    if (!values['skip-sklearn']) sklearn(name, rows);
+    if (!values['skip-sklearn']) sklearn(name, options.root);
   }
 }
 

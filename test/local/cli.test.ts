@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BaselineReport } from '../../local/baseline';
+import { UCI_TRAINING } from '../fixtures/uci-occupancy';
 
 const ROOT = join(__dirname, '..', '..');
-const UCI_TRAINING = join(ROOT, '..', 'shared', 'data', 'datatraining.txt');
 
 function occupancy(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'occupancy.js'), ...args], {

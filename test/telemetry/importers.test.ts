@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { ImportFormatError } from '../../telemetry/errors';
 import { importNdjson, importUciOccupancy, importUciRoomOccupancy } from '../../telemetry/importers';
 import { THERMOSTAT, UCI_OCCUPANCY, UCI_ROOM_OCCUPANCY } from '../../telemetry/signals';
+import { UCI_OCCUPANCY_DIR } from '../fixtures/uci-occupancy';
 
-const DATA_DIR = join(__dirname, '..', '..', '..', 'shared', 'data');
+const DATA_DIR = UCI_OCCUPANCY_DIR;
 const readData = (file: string): string => readFileSync(join(DATA_DIR, file), 'utf8');
 const NOW = Date.UTC(2026, 0, 10);
 
