@@ -10,9 +10,10 @@ import { type ForestModel, predictForestRow } from './forest';
 import { type GbtModel, predictGbtRow } from './gbt';
 import { type LogisticModel, predictLogisticRow } from './logistic';
 import { OBJECTIVES } from './objective';
+import { predictThresholdRow, type ThresholdRuleModel } from './threshold';
 
 export const ARTIFACT_FORMAT_VERSION = 1;
-export const MODEL_FAMILIES = ['gbt', 'logistic', 'forest'] as const;
+export const MODEL_FAMILIES = ['gbt', 'logistic', 'forest', 'threshold'] as const;
 export type ModelFamily = (typeof MODEL_FAMILIES)[number];
 
 const finite = z.number().finite();
@@ -40,6 +41,14 @@ const treeSchema = z
 
 const gbtModelSchema = z.object({ family: z.literal('gbt'), initScore: finite, trees: z.array(treeSchema).min(1) });
 const forestModelSchema = z.object({ family: z.literal('forest'), trees: z.array(treeSchema).min(1) });
+/** A single-signal rule; the probability is a logistic ramp around the level, 0.5 exactly at it. */
+const thresholdModelSchema = z.object({
+  family: z.literal('threshold'),
+  feature: z.number().int().nonnegative(),
+  level: finite,
+  direction: z.enum(['above', 'below']),
+  scale: finite.positive(),
+});
 const logisticModelSchema = z.object({
   family: z.literal('logistic'),
   inputs: z.array(z.number().int().nonnegative()),
@@ -59,11 +68,14 @@ export const modelArtifactSchema = z.object({
   usedFeatures: z.array(z.string()),
   target: z.string().min(1),
   preprocessing: z.object({
-    /** 'native': trees send missing values left; 'mean': imputed with the training mean, then standardised. */
+    /**
+     * 'native': trees send missing values left, a threshold rule predicts "not occupied";
+     * 'mean': imputed with the training mean, then standardised.
+     */
     missingValues: z.enum(['native', 'mean']),
     standardised: z.boolean(),
   }),
-  model: z.discriminatedUnion('family', [gbtModelSchema, forestModelSchema, logisticModelSchema]),
+  model: z.discriminatedUnion('family', [gbtModelSchema, forestModelSchema, logisticModelSchema, thresholdModelSchema]),
   /** Predict occupied when probability >= threshold. */
   threshold: z.number().min(0).max(1),
   objective: z.object({ name: z.enum(OBJECTIVES), value: finite }),
@@ -109,7 +121,7 @@ function validate(artifact: unknown): ModelArtifact {
     throw new ArtifactError(`family "${a.family}" does not match model.family "${a.model.family}"`, 'model.family');
   }
   const width = a.featureNames.length;
-  const trees = a.model.family === 'logistic' ? [] : a.model.trees;
+  const trees = a.model.family === 'gbt' || a.model.family === 'forest' ? a.model.trees : [];
   for (const tree of trees) {
     if (tree.feature.some((f) => f >= width)) {
       throw new ArtifactError(`a tree splits on a feature index beyond the ${width} inputs`, 'model.trees');
@@ -125,6 +137,9 @@ function validate(artifact: unknown): ModelArtifact {
       throw new ArtifactError(`a logistic input index is beyond the ${width} inputs`, 'model.inputs');
     }
   }
+  if (a.model.family === 'threshold' && a.model.feature >= width) {
+    throw new ArtifactError(`the threshold rule reads a feature index beyond the ${width} inputs`, 'model.feature');
+  }
   return a;
 }
 
@@ -136,6 +151,8 @@ function scorer(model: ArtifactModel): (values: ArrayLike<number>) => number {
       return (values) => predictForestRow(model satisfies ForestModel, values);
     case 'logistic':
       return (values) => predictLogisticRow(model satisfies LogisticModel, values);
+    case 'threshold':
+      return (values) => predictThresholdRow(model satisfies ThresholdRuleModel, values);
   }
 }
 

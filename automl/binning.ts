@@ -59,10 +59,18 @@ export function binOf(bins: FeatureBins, v: number): number {
   return lo + 1;
 }
 
-/** Bin codes for every row of a column (rows outside the fit sample included). */
-export function binColumn(bins: FeatureBins, values: Float64Array): Uint8Array {
+/**
+ * Bin codes for every row of a column (rows outside the fit sample included), or only for `rows` when given
+ * (the others stay 0; a big table's search never reads them).
+ */
+export function binColumn(bins: FeatureBins, values: Float64Array, rows?: Uint32Array): Uint8Array {
   const codes = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) codes[i] = binOf(bins, values[i] ?? Number.NaN);
+  if (rows) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] ?? 0;
+      codes[r] = binOf(bins, values[r] ?? Number.NaN);
+    }
+  } else for (let i = 0; i < values.length; i++) codes[i] = binOf(bins, values[i] ?? Number.NaN);
   return codes;
 }
 

@@ -38,7 +38,11 @@ export function trainingDataFromCsv(text: string, target: string, source = 'CSV'
     throw error;
   }
   const warnings: string[] = [];
-  const { header, rows } = parseCsv(text);
+  // The second, full parse is only needed when a column could be a time column (big exports have none).
+  const headerLine = text.slice(0, Math.max(0, text.indexOf('\n')) || text.length);
+  const maybeTime =
+    table.ignored.length > 0 || parseCsv(headerLine).header.some((h) => h !== target && TIME_COLUMN.test(h));
+  const { header, rows } = maybeTime ? parseCsv(text) : { header: [], rows: [] };
   const timeColumn =
     header.find((h) => h !== target && TIME_COLUMN.test(h)) ??
     table.ignored.find((h) => rows.length > 0 && timeValues(rows.map((r) => r[header.indexOf(h)] ?? '')) !== undefined);

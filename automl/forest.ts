@@ -18,12 +18,12 @@ export interface ForestParams {
 }
 
 export const DEFAULT_FOREST_PARAMS: ForestParams = {
-  trees: 100,
-  maxLeaves: 512,
+  trees: 40,
+  maxLeaves: 128,
   maxDepth: 20,
   minSamplesLeaf: 5,
   featureFraction: 0.5,
-  maxSamples: 100_000,
+  maxSamples: 25_000,
 };
 
 export interface ForestModel {

@@ -135,7 +135,7 @@ const isAlive = (pid: number): boolean => {
 };
 
 function toCandidate(c: CandidateResult, state: JobState, isBaseline: boolean): AutoMLCandidate {
-  const isBest = !isBaseline && c.name === state.bestCandidateName && state.artifactPath !== undefined;
+  const isBest = c.name === state.bestCandidateName && state.artifactPath !== undefined;
   return {
     CandidateName: c.name,
     FinalAutoMLJobObjectiveMetric: { MetricName: c.objective.name, Value: c.objective.value },
@@ -325,8 +325,12 @@ export class AutoMLJobRunner {
   /** The leaderboard, best objective first; the single-signal threshold baseline is included and flagged. */
   listCandidates(name: string): AutoMLCandidate[] {
     const state = this.load(name);
-    const rows = state.candidates.map((c) => toCandidate(c, state, false));
-    if (state.baseline) rows.push(toCandidate(state.baseline, state, true));
+    const baselineName = state.baseline?.name;
+    // The single-signal threshold is usually a candidate itself; it is flagged rather than listed twice.
+    const rows = state.candidates.map((c) => toCandidate(c, state, c.name === baselineName));
+    if (state.baseline && !state.candidates.some((c) => c.name === baselineName)) {
+      rows.push(toCandidate(state.baseline, state, true));
+    }
     const value = (c: AutoMLCandidate) =>
       c.CandidateStatus === 'Completed' ? (c.FinalAutoMLJobObjectiveMetric?.Value ?? 0) : Number.NEGATIVE_INFINITY;
     return rows.sort((a, b) => value(b) - value(a));

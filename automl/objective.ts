@@ -53,7 +53,7 @@ function thresholdedValue(c: Confusion, objective: Objective): number {
 }
 
 /** What the threshold sweep maximises for an objective. */
-function tuningValue(c: Confusion, objective: Objective): number {
+export function tuningValue(c: Confusion, objective: Objective): number {
   if (objective === 'Precision') return fBeta(c, 0.5);
   if (objective === 'Recall') return fBeta(c, 2);
   if (objective === 'AUC') return fBeta(c, 1);

@@ -1,7 +1,11 @@
 /**
  * The AutoML search: candidate families × feature subsets × hyper-parameters, scored by rolling-origin
- * time-ordered validation (train on blocks 1..i, validate on block i+1), the decision threshold tuned
- * for the objective on the pooled out-of-fold predictions, the winner refitted on all rows.
+ * time-ordered validation (train on everything before a block, validate on the block; every validation block
+ * holds both classes), the decision threshold tuned for the objective on the pooled out-of-fold predictions.
+ * Selection is robust, not greedy: a candidate's score is the mean of its pooled and its worst fold value, and
+ * among the candidates within one standard error of the best the simplest wins (threshold < logistic < trees,
+ * fewer features first), because simple models on stable signals are the ones that survive drift.
+ * The winner is refitted on all rows (a time-stratified sample above `refitRowLimit`).
  * Pure: data in, leaderboard and artifact out; progress and stopping through callbacks.
  */
 import { fitBestThreshold } from '../evaluation';
@@ -14,22 +18,26 @@ import { DEFAULT_GBT_PARAMS, fitGbt, type GbtParams, predictGbtRow } from './gbt
 import { DEFAULT_LOGISTIC_PARAMS, fitLogistic, type LogisticParams, predictLogisticRow } from './logistic';
 import { type BinaryMetrics, binaryMetrics, type Objective, objectiveValue, rocAuc, tuneThreshold } from './objective';
 import { mulberry32, type Rng } from './random';
+import { fitThresholdRuleBinned, predictRuleRows, type ThresholdRuleModel, thresholdScale } from './threshold';
 import type { BinnedData } from './tree';
 
 export interface SearchOptions {
   readonly jobName: string;
   /** @default 'F1' */
   readonly objective?: Objective;
-  /** @default 12 */
+  /** Candidates tried, the single-signal threshold candidate included. @default 12 */
   readonly maxCandidates?: number;
   readonly maxRuntimePerCandidateSeconds?: number;
+  /** The whole search and refit; the search stops early enough to leave room for the refit. */
   readonly maxJobRuntimeSeconds?: number;
   /** @default 1 */
   readonly seed?: number;
-  /** Rolling-origin folds. @default 3 */
+  /** Rolling-origin folds (fewer when blocks lacking a class are merged). @default 3 */
   readonly folds?: number;
-  /** Above this many rows the search scores candidates on an every-k-th-row sample; the winner is refitted on all. @default 200000 */
+  /** Above this many rows the search scores candidates on an every-k-th-row sample. @default 40000 */
   readonly searchRowLimit?: number;
+  /** Above this many rows the winner is refitted on an every-k-th-row sample. @default 120000 */
+  readonly refitRowLimit?: number;
   readonly onProgress?: (event: SearchProgress) => void;
   /** Polled inside training loops; true aborts the running candidate and ends the search with the best so far. */
   readonly shouldStop?: () => boolean;
@@ -51,7 +59,7 @@ export type HyperParameters = Record<string, number | string | boolean>;
 
 export interface CandidateResult {
   readonly name: string;
-  readonly family: ModelFamily | 'threshold';
+  readonly family: ModelFamily;
   readonly featureSubset: string;
   readonly features: string[];
   readonly hyperParameters: HyperParameters;
@@ -63,6 +71,10 @@ export interface CandidateResult {
   readonly validation: BinaryMetrics | undefined;
   /** False when the best single-signal threshold does at least as well on validation. */
   readonly beatsBaseline: boolean;
+  /** Selection score: mean of the pooled objective and the worst fold's. */
+  readonly robustValue?: number;
+  /** Features read whose level drifts between time blocks (see `levelDrift`). */
+  readonly driftingFeatures?: string[];
   readonly startedAt: number;
   readonly endedAt: number;
   readonly failureReason?: string;
@@ -70,9 +82,9 @@ export interface CandidateResult {
 
 export interface SearchResult {
   readonly objective: Objective;
-  /** Learned candidates in the order tried. */
+  /** Candidates in the order tried. */
   readonly candidates: CandidateResult[];
-  /** The best single-signal threshold, scored the same way (reference, never deployed). */
+  /** The best single-signal threshold, scored the same way (the reference every candidate is compared to). */
   readonly baseline: CandidateResult;
   readonly best: { readonly candidate: CandidateResult; readonly artifact: ModelArtifact } | undefined;
   readonly stopped: boolean;
@@ -82,7 +94,8 @@ export interface SearchResult {
 type Plan =
   | { family: 'gbt'; params: GbtParams }
   | { family: 'logistic'; params: LogisticParams }
-  | { family: 'forest'; params: ForestParams };
+  | { family: 'forest'; params: ForestParams }
+  | { family: 'threshold'; params: { objective: Objective } };
 
 interface CandidatePlan {
   readonly name: string;
@@ -95,8 +108,17 @@ interface FeatureSubset {
   readonly features: number[];
 }
 
-/** Names of features that describe change rather than level: they transfer across seasons and rooms. */
-const RELATIVE_FEATURE = /delta|diff|change|roll|mean|std|avg|since|slope|hour|weekday|dow|_sin|_cos|minute/i;
+/**
+ * Names of features that describe change, spread or time rather than an absolute level: they transfer across
+ * seasons and rooms (`temperature_delta`, `sound_std_5`, `sound_secs_since_cross`, `hvac_status_is_fan`,
+ * `hour_sin`). Rolling means (`temperature_mean_5`) are levels and do not count.
+ */
+const RELATIVE_FEATURE =
+  /(_delta|_diff|_change|_std|_stddev|_var|_slope|_range|secs_since|_since_|_is_|^hour|^weekday|^dow|^minute|_sin$|_cos$)/i;
+
+export function isRelativeFeature(name: string): boolean {
+  return RELATIVE_FEATURE.test(name);
+}
 
 interface Fold {
   readonly train: Uint32Array;
@@ -126,20 +148,46 @@ export function concatTables(train: LabelledTable, validation: LabelledTable | u
   return { ...train, columns, rowCount: n, target };
 }
 
-function rollingOriginFolds(rows: Uint32Array, folds: number): Fold[] {
-  // Validation blocks cover the last 60% of time in `folds` equal blocks; each trains on everything before.
+/** Fewest rows of each class a validation block needs to say anything about F1. */
+const MIN_CLASS_ROWS = 5;
+
+/**
+ * Rolling-origin folds over the last 70% of time in `folds` equal blocks, each trained on everything before it.
+ * A block lacking either class (a weekend, a quiet week) is merged into the next one (the last into the one
+ * before), so every fold can rank models on both kinds of error.
+ */
+export function timeBlockFolds(rows: Uint32Array, y: Uint8Array, folds: number): Fold[] {
   const n = rows.length;
-  const first = Math.floor(n * 0.4);
+  const first = Math.floor(n * 0.3);
   const size = (n - first) / folds;
-  const result: Fold[] = [];
+  const bounds: { start: number; end: number }[] = [];
   for (let k = 0; k < folds; k++) {
     const start = Math.floor(first + k * size);
     const end = k === folds - 1 ? n : Math.floor(first + (k + 1) * size);
-    result.push({ train: rows.subarray(0, start), valid: rows.subarray(start, end) });
+    bounds.push({ start, end });
   }
-  return result;
+  const informative = (start: number, end: number): boolean => {
+    let positives = 0;
+    for (let i = start; i < end; i++) positives += y[rows[i] ?? 0] ?? 0;
+    return positives >= MIN_CLASS_ROWS && end - start - positives >= MIN_CLASS_ROWS;
+  };
+  const merged: { start: number; end: number }[] = [];
+  let pendingStart: number | undefined;
+  for (const b of bounds) {
+    const start = pendingStart ?? b.start;
+    if (informative(start, b.end)) {
+      merged.push({ start, end: b.end });
+      pendingStart = undefined;
+    } else pendingStart = start;
+  }
+  if (pendingStart !== undefined) {
+    const last = merged.pop();
+    merged.push({ start: last?.start ?? pendingStart, end: n });
+  }
+  return merged.map(({ start, end }) => ({ train: rows.subarray(0, start), valid: rows.subarray(start, end) }));
 }
 
+/** |AUC − 0.5| of one feature on the rows given (0 when a class is absent). */
 function univariateStrength(col: Float64Array, y: Uint8Array, rows: Uint32Array): number {
   const values = new Float64Array(rows.length);
   const labels = new Uint8Array(rows.length);
@@ -153,64 +201,68 @@ function univariateStrength(col: Float64Array, y: Uint8Array, rows: Uint32Array)
   return Number.isNaN(auc) ? 0 : Math.abs(auc - 0.5);
 }
 
-/** Range of a feature's mean over five time blocks, in units of its overall standard deviation. */
-export function levelDrift(col: Float64Array, rows: Uint32Array): number {
+/**
+ * How far a feature's level wanders between five time blocks among the unoccupied rows, relative to the gap
+ * between the classes' means: humidity on a wet day moves more than occupancy moves it, light at night does not.
+ * Occupancy itself changing between blocks (weekends) does not count as drift.
+ */
+export function levelDrift(col: Float64Array, y: Uint8Array, rows: Uint32Array): number {
   const blocks = 5;
   const means: number[] = [];
-  let sum = 0;
-  let sumSq = 0;
-  let count = 0;
+  const sums = [0, 0];
+  const counts = [0, 0];
   for (let b = 0; b < blocks; b++) {
     const from = Math.floor((b * rows.length) / blocks);
     const to = Math.floor(((b + 1) * rows.length) / blocks);
     let blockSum = 0;
     let blockCount = 0;
     for (let i = from; i < to; i++) {
-      const v = col[rows[i] ?? 0] ?? Number.NaN;
+      const r = rows[i] ?? 0;
+      const v = col[r] ?? Number.NaN;
       if (Number.isNaN(v)) continue;
-      blockSum += v;
-      blockCount++;
-      sumSq += v * v;
+      const label = y[r] === 1 ? 1 : 0;
+      sums[label] = (sums[label] ?? 0) + v;
+      counts[label] = (counts[label] ?? 0) + 1;
+      if (label === 0) {
+        blockSum += v;
+        blockCount++;
+      }
     }
-    sum += blockSum;
-    count += blockCount;
-    if (blockCount > 0) means.push(blockSum / blockCount);
+    if (blockCount >= MIN_CLASS_ROWS) means.push(blockSum / blockCount);
   }
-  if (count === 0 || means.length < 2) return 0;
-  const mean = sum / count;
-  const sd = Math.sqrt(Math.max(0, sumSq / count - mean * mean));
-  return sd > 0 ? (Math.max(...means) - Math.min(...means)) / sd : 0;
+  const [n0 = 0, n1 = 0] = counts;
+  if (means.length < 2 || n0 === 0 || n1 === 0) return 0;
+  const gap = Math.abs((sums[1] ?? 0) / n1 - (sums[0] ?? 0) / n0);
+  const range = Math.max(...means) - Math.min(...means);
+  if (range === 0) return 0;
+  return gap > 0 ? range / gap : Number.POSITIVE_INFINITY;
 }
 
-/** Features whose level moves more than this (in standard deviations) across time blocks count as drifting. */
-export const DRIFT_LIMIT = 1.5;
+/** Features whose unoccupied level moves more than this share of the class gap across time blocks drift. */
+export const DRIFT_LIMIT = 0.5;
 
-function featureSubsets(table: LabelledTable, rows: Uint32Array, firstFoldTrain: Uint32Array): FeatureSubset[] {
+function featureSubsets(table: LabelledTable, folds: Fold[], drift: readonly number[]): FeatureSubset[] {
   const all = table.names.map((_, i) => i);
   const subsets: FeatureSubset[] = [{ name: 'all', features: all }];
   const add = (name: string, features: number[]) => {
-    if (features.length === 0 || features.length === all.length) return;
+    if (features.length === 0) return;
     const key = [...features].sort((a, b) => a - b).join(',');
     if (subsets.some((s) => [...s.features].sort((a, b) => a - b).join(',') === key)) return;
     subsets.push({ name, features });
   };
+  const column = (i: number) => table.columns[i] ?? new Float64Array(0);
+  const stable = all.filter((i) => (drift[i] ?? 0) <= DRIFT_LIMIT);
+  // Ranked by the weakest fold: a signal that separates the classes in every block, not just on average.
+  const strength = all.map((i) => Math.min(...folds.map((f) => univariateStrength(column(i), table.target, f.valid))));
+  const ranked = [...all].sort((a, b) => (strength[b] ?? 0) - (strength[a] ?? 0));
+  const rankedStable = ranked.filter((i) => stable.includes(i));
+  for (const k of [1, 2, 3]) add(`top${k}`, (rankedStable.length >= k ? rankedStable : ranked).slice(0, k));
+  add('stable', stable);
   add(
     'relative',
-    all.filter((i) => RELATIVE_FEATURE.test(table.names[i] ?? '')),
+    all.filter((i) => isRelativeFeature(table.names[i] ?? '')),
   );
-  add(
-    'stable',
-    all.filter((i) => levelDrift(table.columns[i] ?? new Float64Array(0), rows) <= DRIFT_LIMIT),
-  );
-  // Ranked on the first fold's training rows only, so the ranking never saw a validation block.
-  const ranked = all
-    .map((i) => ({
-      i,
-      strength: univariateStrength(table.columns[i] ?? new Float64Array(0), table.target, firstFoldTrain),
-    }))
-    .sort((a, b) => b.strength - a.strength)
-    .map((r) => r.i);
-  for (const k of [1, 2, 3, Math.ceil(all.length / 2)]) add(`top${k}`, ranked.slice(0, k));
+  add('top-half', ranked.slice(0, Math.ceil(all.length / 2)));
   return subsets;
 }
 
@@ -219,19 +271,32 @@ const logUniform = (rng: Rng, lo: number, hi: number): number =>
   Math.exp(Math.log(lo) + rng() * (Math.log(hi) - Math.log(lo)));
 const round3 = (x: number): number => Number(x.toPrecision(3));
 
-function candidatePlans(subsets: FeatureSubset[], count: number, rng: Rng): CandidatePlan[] {
+/** Plans in order of value per second: cheap strong candidates first, so a short budget still ranks them. */
+function candidatePlans(subsets: FeatureSubset[], count: number, rng: Rng, objective: Objective): CandidatePlan[] {
   const plans: { subset: FeatureSubset; plan: Plan }[] = [];
+  const byName = (name: string) => subsets.find((s) => s.name === name);
   const all = subsets[0] ?? { name: 'all', features: [] };
-  plans.push({ subset: all, plan: { family: 'gbt', params: DEFAULT_GBT_PARAMS } });
-  plans.push({ subset: all, plan: { family: 'logistic', params: DEFAULT_LOGISTIC_PARAMS } });
-  plans.push({ subset: all, plan: { family: 'forest', params: DEFAULT_FOREST_PARAMS } });
-  for (const subset of subsets.slice(1)) {
-    plans.push({ subset, plan: { family: 'logistic', params: DEFAULT_LOGISTIC_PARAMS } });
-    plans.push({ subset, plan: { family: 'gbt', params: DEFAULT_GBT_PARAMS } });
-  }
+  const logistic = { family: 'logistic', params: DEFAULT_LOGISTIC_PARAMS } as const;
+  const gbt = { family: 'gbt', params: DEFAULT_GBT_PARAMS } as const;
+  const push = (subset: FeatureSubset | undefined, plan: Plan) => {
+    if (subset) plans.push({ subset, plan });
+  };
+  push({ name: 'single-signal', features: all.features }, { family: 'threshold', params: { objective } });
+  push(all, gbt);
+  push(byName('top1'), logistic);
+  push(byName('top2'), logistic);
+  push(all, logistic);
+  push(byName('stable'), gbt);
+  push(byName('relative'), gbt);
+  push(byName('top3'), logistic);
+  push(byName('stable'), logistic);
+  push(byName('relative'), logistic);
+  push(byName('top-half'), gbt);
+  push(all, { family: 'forest', params: DEFAULT_FOREST_PARAMS });
+  const searchable = subsets.filter((s) => s.features.length > 1);
   let guard = 0;
   while (plans.length < count && guard++ < 10 * count) {
-    const subset = pick(rng, subsets);
+    const subset = pick(rng, searchable.length > 0 ? searchable : subsets);
     const family = pick(rng, ['gbt', 'gbt', 'logistic', 'forest'] as const);
     if (family === 'gbt') {
       plans.push({
@@ -240,7 +305,7 @@ function candidatePlans(subsets: FeatureSubset[], count: number, rng: Rng): Cand
           family,
           params: {
             ...DEFAULT_GBT_PARAMS,
-            learningRate: round3(logUniform(rng, 0.03, 0.3)),
+            learningRate: round3(logUniform(rng, 0.05, 0.3)),
             maxLeaves: pick(rng, [7, 15, 31, 63]),
             minSamplesLeaf: pick(rng, [5, 20, 50, 100]),
             lambda: pick(rng, [0, 1, 10]),
@@ -291,6 +356,7 @@ function fitPlan(
   features: number[],
   rows: Uint32Array,
   deadline: number | undefined,
+  exact: boolean,
 ): Fitted {
   const { table, data, rng, shouldStop } = ctx;
   const control = { rng, shouldStop, deadline };
@@ -309,10 +375,40 @@ function fitPlan(
       const model = fitLogistic(table.columns, table.target, rows, features, plan.params, shouldStop);
       return { model: { family: 'logistic', ...model }, extra: {} };
     }
+    case 'threshold': {
+      const rule = exact ? exactRule(table, rows, features) : undefined;
+      const fitted =
+        rule ?? fitThresholdRuleBinned(data, table.columns, table.target, rows, features, plan.params.objective)?.rule;
+      if (!fitted) throw new AutoMLInputError('No signal to fit a threshold rule on', 'features');
+      return {
+        model: { family: 'threshold', ...fitted },
+        extra: { signal: table.names[fitted.feature] ?? '', level: fitted.level, direction: fitted.direction },
+      };
+    }
   }
 }
 
+/** Every-cut F1 rule (the evaluation core's), for the final refit when the table is small enough to sort. */
+function exactRule(table: LabelledTable, rows: Uint32Array, features: number[]): ThresholdRuleModel | undefined {
+  let positives = 0;
+  for (let i = 0; i < rows.length; i++) positives += table.target[rows[i] ?? 0] ?? 0;
+  if (positives === 0) return undefined;
+  const source = rows.length === table.rowCount ? table : subTable(table, rows);
+  const rule = fitBestThreshold(
+    source,
+    features.map((f) => table.names[f] ?? ''),
+  );
+  const feature = table.names.indexOf(rule.signal);
+  return {
+    feature,
+    level: rule.level,
+    direction: rule.direction,
+    scale: thresholdScale(table.columns[feature] ?? new Float64Array(0), rows),
+  };
+}
+
 function predictRows(table: LabelledTable, model: ArtifactModel, rows: Uint32Array): Float64Array {
+  if (model.family === 'threshold') return predictRuleRows(model, table.columns, rows);
   const width = table.columns.length;
   const row = new Float64Array(width);
   const out = new Float64Array(rows.length);
@@ -349,6 +445,69 @@ function hyperParameters(plan: Plan): HyperParameters {
   return { family: plan.family, ...plan.params };
 }
 
+/** Lower is simpler: the family first, then the number of features read. */
+function complexity(c: CandidateResult): number {
+  const family = c.family === 'threshold' ? 0 : c.family === 'logistic' ? 1 : c.family === 'gbt' ? 2 : 3;
+  return family * 1000 + c.features.length;
+}
+
+/** Mean of the pooled objective and the worst fold: a model must hold up in every period, not on average. */
+function robustValue(pooled: number, foldValues: readonly number[]): number {
+  return foldValues.length === 0 ? pooled : (pooled + Math.min(...foldValues)) / 2;
+}
+
+/** Tolerance of the one-standard-error rule, floored and capped so a noisy split cannot excuse a much worse model. */
+function standardError(foldValues: readonly number[]): number {
+  const k = foldValues.length;
+  if (k < 2) return 0.005;
+  const mean = foldValues.reduce((a, b) => a + b, 0) / k;
+  const variance = foldValues.reduce((a, b) => a + (b - mean) ** 2, 0) / (k - 1);
+  return Math.min(0.02, Math.max(0.005, Math.sqrt(variance / k)));
+}
+
+/** How much better on validation a candidate reading drifting features must be than the best without any. */
+export const DRIFT_MARGIN = 0.02;
+
+/**
+ * The candidate to deploy. Among completed candidates: the top robust value, except that a candidate reading
+ * drifting features only counts as top when it beats the best drift-free one by DRIFT_MARGIN (its validation
+ * score is the part least likely to hold in the future); then the simplest candidate within one standard error
+ * of the top (drift-free ones only when the top is). -1 when none completed.
+ */
+export function selectCandidate(candidates: readonly CandidateResult[]): number {
+  const value = (c: CandidateResult) => c.robustValue ?? c.objective.value;
+  const drifts = (c: CandidateResult) => (c.driftingFeatures?.length ?? 0) > 0;
+  const argmax = (keep: (c: CandidateResult) => boolean): number => {
+    let top = -1;
+    candidates.forEach((c, i) => {
+      const current = candidates[top];
+      if (c.status === 'Completed' && keep(c) && (!current || value(c) > value(current) + 1e-12)) top = i;
+    });
+    return top;
+  };
+  let top = argmax(() => true);
+  const stableTop = argmax((c) => !drifts(c));
+  const topCandidate = candidates[top];
+  const stableCandidate = candidates[stableTop];
+  if (!topCandidate) return -1;
+  let stableOnly = !drifts(topCandidate);
+  if (!stableOnly && stableCandidate && value(topCandidate) - value(stableCandidate) < DRIFT_MARGIN) {
+    top = stableTop;
+    stableOnly = true;
+  }
+  const best = candidates[top] ?? topCandidate;
+  const floor = value(best) - standardError(best.foldValues);
+  let chosen = top;
+  candidates.forEach((c, i) => {
+    const current = candidates[chosen];
+    if (c.status !== 'Completed' || value(c) < floor || !current || (stableOnly && drifts(c))) return;
+    const simpler = complexity(c) < complexity(current);
+    const asSimpleButBetter = complexity(c) === complexity(current) && value(c) > value(current) + 1e-12;
+    if (simpler || asSimpleButBetter) chosen = i;
+  });
+  return chosen;
+}
+
 export function runSearch(
   train: LabelledTable,
   validation: LabelledTable | undefined,
@@ -374,16 +533,22 @@ export function runSearch(
     );
   }
   const startedAt = now();
-  const jobDeadline =
-    options.maxJobRuntimeSeconds === undefined ? undefined : startedAt + options.maxJobRuntimeSeconds * 1000;
+  const budgetMs = options.maxJobRuntimeSeconds === undefined ? undefined : options.maxJobRuntimeSeconds * 1000;
+  const jobDeadline = budgetMs === undefined ? undefined : startedAt + budgetMs;
+  // The search leaves a quarter of the budget for refitting the winner on more rows.
+  const searchDeadline = budgetMs === undefined ? undefined : startedAt + budgetMs * 0.75;
   const allRows = Uint32Array.from({ length: n }, (_, i) => i);
-  const limit = options.searchRowLimit ?? 200_000;
-  const step = Math.max(1, Math.ceil(n / limit));
-  const searchRows = step === 1 ? allRows : allRows.filter((_, i) => i % step === 0);
-  const foldList = rollingOriginFolds(searchRows, folds);
+  // Search rows are a subset of the refit rows (the step is a multiple), so only refit rows need bin codes.
+  const refitStep = Math.max(1, Math.ceil(n / (options.refitRowLimit ?? 120_000)));
+  const searchStep = refitStep * Math.max(1, Math.ceil(n / (options.searchRowLimit ?? 40_000) / refitStep));
+  const refitRows = refitStep === 1 ? allRows : allRows.filter((_, i) => i % refitStep === 0);
+  const searchRows = searchStep === 1 ? allRows : allRows.filter((_, i) => i % searchStep === 0);
+  const foldList = timeBlockFolds(searchRows, table.target, folds);
   const bins = table.columns.map((col) => fitFeatureBins(col, searchRows));
   const data: BinnedData = {
-    codes: table.columns.map((col, i) => binColumn(bins[i] ?? fitFeatureBins(col, allRows), col)),
+    codes: table.columns.map((col, i) =>
+      binColumn(bins[i] ?? fitFeatureBins(col, searchRows), col, refitStep === 1 ? undefined : refitRows),
+    ),
     bins,
   };
   let stopped = false;
@@ -397,63 +562,40 @@ export function runSearch(
   const oofLabels = gather(table.target, oofRows);
   const foldLabels = foldList.map((f) => gather(table.target, f.valid));
 
-  const score = (foldProbabilities: Float64Array[]) => {
+  const score = (foldProbabilities: Float64Array[], fixedThreshold?: number) => {
     const pooled = new Float64Array(oofRows.length);
     let offset = 0;
     for (const p of foldProbabilities) {
       pooled.set(p, offset);
       offset += p.length;
     }
-    const tuned = tuneThreshold(oofLabels, pooled, objective);
-    return {
-      threshold: tuned.threshold,
-      value: tuned.value,
-      foldValues: foldProbabilities.map((p, k) =>
-        objectiveValue(foldLabels[k] ?? new Uint8Array(0), p, tuned.threshold, objective),
-      ),
-      validation: binaryMetrics(oofLabels, pooled, tuned.threshold),
-    };
+    const threshold = fixedThreshold ?? tuneThreshold(oofLabels, pooled, objective).threshold;
+    const value = objectiveValue(oofLabels, pooled, threshold, objective);
+    const foldValues = foldProbabilities.map((p, k) =>
+      objectiveValue(foldLabels[k] ?? new Uint8Array(0), p, threshold, objective),
+    );
+    return { threshold, value, foldValues, validation: binaryMetrics(oofLabels, pooled, threshold) };
   };
 
-  // The reference: the best single-signal threshold, fitted per fold on that fold's training rows.
-  const baselineStart = now();
-  const baselineProbabilities = foldList.map((fold) => {
-    const signals = table.names;
-    const rule = fitBestThreshold(subTable(table, fold.train), signals);
-    const col = table.columns[table.names.indexOf(rule.signal)] ?? new Float64Array(0);
-    return Float64Array.from(fold.valid, (r) => {
-      const v = col[r] ?? Number.NaN;
-      return (rule.direction === 'above' ? v > rule.level : v < rule.level) ? 1 : 0;
-    });
-  });
-  const baselineScore = score(baselineProbabilities);
-  const lastRule = fitBestThreshold(subTable(table, foldList[foldList.length - 1]?.train ?? allRows), table.names);
-  const baseline: CandidateResult = {
-    name: `baseline-threshold-${lastRule.signal}`,
-    family: 'threshold',
-    featureSubset: 'single-signal',
-    features: [lastRule.signal],
-    hyperParameters: { signal: lastRule.signal, level: lastRule.level, direction: lastRule.direction },
-    status: 'Completed',
-    objective: { name: objective, value: baselineScore.value },
-    foldValues: baselineScore.foldValues,
-    threshold: 0.5,
-    validation: baselineScore.validation,
-    beatsBaseline: false,
-    startedAt: baselineStart,
-    endedAt: now(),
-  };
-
-  const subsets = featureSubsets(table, searchRows, foldList[0]?.train ?? searchRows);
-  const plans = candidatePlans(subsets, Math.max(1, options.maxCandidates ?? 12), rng);
+  // Relative features (deltas, spreads, time of day) describe change, not level: they are never counted as drifting.
+  const drift = table.columns.map((col, i) =>
+    isRelativeFeature(table.names[i] ?? '') ? 0 : levelDrift(col, table.target, searchRows),
+  );
+  const driftingOf = (features: readonly string[]) =>
+    features.filter((name) => (drift[table.names.indexOf(name)] ?? 0) > DRIFT_LIMIT);
+  const subsets = featureSubsets(table, foldList, drift);
+  const plans = candidatePlans(subsets, Math.max(1, options.maxCandidates ?? 12), rng, objective);
   const candidates: CandidateResult[] = [];
-  let bestIndex = -1;
+  let baseline: CandidateResult | undefined;
   let timedOut = false;
+  const overDeadline = () => searchDeadline !== undefined && now() >= searchDeadline;
   for (let index = 0; index < plans.length; index++) {
     const planned = plans[index];
     if (!planned) break;
-    if (shouldStop()) break;
-    if (jobDeadline !== undefined && now() >= jobDeadline) {
+    const isThreshold = planned.plan.family === 'threshold';
+    // The threshold candidate is the reference every other is compared to: it always runs (it is cheap).
+    if (!isThreshold && shouldStop()) break;
+    if (!isThreshold && overDeadline()) {
       timedOut = true;
       break;
     }
@@ -476,34 +618,43 @@ export function runSearch(
       for (let k = 0; k < foldList.length; k++) {
         const fold = foldList[k];
         if (!fold) continue;
-        const foldDeadlines = [jobDeadline];
+        const foldDeadlines = [searchDeadline];
         if (candidateDeadline !== undefined)
           foldDeadlines.push(candidateStart + ((budget ?? 0) * 1000 * (k + 1)) / foldList.length);
         const deadline = Math.min(...foldDeadlines.map((d) => d ?? Number.POSITIVE_INFINITY));
         const fitted = fitPlan(
-          ctx,
+          isThreshold ? { ...ctx, shouldStop: undefined } : ctx,
           planned.plan,
           features,
           fold.train,
           Number.isFinite(deadline) ? deadline : undefined,
+          false,
         );
         probabilities.push(predictRows(table, fitted.model, fold.valid));
         extras.push(fitted.extra);
       }
-      const s = score(probabilities);
+      // A model cut short by the budget would be ranked on a truncated fit: it is recorded as stopped instead.
+      if (!isThreshold && overDeadline()) throw new TrainingStopped();
+      // A rule's own cut is its decision: scored at 0.5 on its hard 0/1 predictions.
+      const s = score(probabilities, isThreshold ? 0.5 : undefined);
       const iterations = extras.map((e) => e.iterations).filter((v): v is number => typeof v === 'number');
+      const signals = extras.map((e) => e.signal).filter((v): v is string => typeof v === 'string');
       result = {
         ...base,
+        ...(isThreshold ? { features: [...new Set(signals)] } : {}),
         hyperParameters: {
           ...hyperParameters(planned.plan),
           ...(iterations.length > 0 ? { foldIterations: iterations.join('/') } : {}),
+          ...(signals.length > 0 ? { foldSignals: signals.join('/') } : {}),
         },
         status: 'Completed',
         objective: { name: objective, value: s.value },
         foldValues: s.foldValues,
         threshold: s.threshold,
         validation: s.validation,
-        beatsBaseline: s.value > baselineScore.value + 1e-12,
+        beatsBaseline: baseline !== undefined && s.value > baseline.objective.value + 1e-12,
+        robustValue: robustValue(s.value, s.foldValues),
+        driftingFeatures: driftingOf(isThreshold ? [...new Set(signals)] : base.features),
         endedAt: now(),
       };
     } catch (error) {
@@ -519,31 +670,44 @@ export function runSearch(
         validation: undefined,
         beatsBaseline: false,
         endedAt: now(),
-        ...(wasStopped ? {} : { failureReason: error instanceof Error ? error.message : String(error) }),
+        ...(wasStopped
+          ? stopped
+            ? {}
+            : { failureReason: 'MaxAutoMLJobRuntime reached before the candidate finished' }
+          : { failureReason: error instanceof Error ? error.message : String(error) }),
       };
     }
+    if (isThreshold && baseline === undefined) baseline = result;
     candidates.push(result);
-    const best = candidates[bestIndex];
-    if (result.status === 'Completed' && (!best || result.objective.value > best.objective.value + 1e-12)) {
-      bestIndex = candidates.length - 1;
-    }
     options.onProgress?.({ type: 'candidate-finished', index: index + 1, total: plans.length, candidate: result });
   }
+  if (!timedOut && !stopped && overDeadline()) timedOut = true;
 
+  const bestIndex = selectCandidate(candidates);
   const bestCandidate = candidates[bestIndex];
   const bestPlan = plans[bestIndex];
   let best: SearchResult['best'];
   if (bestCandidate && bestPlan) {
     options.onProgress?.({ type: 'refitting', name: bestCandidate.name });
-    // The final refit is not interruptible: a stopped job still ends with its best-so-far model.
+    // The final refit is not interruptible: a stopped job still ends with its best-so-far model. It honours the
+    // job deadline by adding fewer trees.
     const refitCtx: Context = { ...ctx, rng: mulberry32(seed + 7919), shouldStop: undefined };
-    const fitted = fitPlan(refitCtx, bestPlan.plan, bestPlan.subset.features, allRows, undefined);
+    const fitted = fitPlan(
+      refitCtx,
+      bestPlan.plan,
+      bestPlan.subset.features,
+      bestPlan.plan.family === 'logistic' ? allRows : refitRows,
+      jobDeadline,
+      objective === 'F1' && n <= 300_000,
+    );
+    const usedFeatures =
+      fitted.model.family === 'threshold' ? [table.names[fitted.model.feature] ?? ''] : bestCandidate.features;
     const artifact: ModelArtifact = {
       formatVersion: ARTIFACT_FORMAT_VERSION,
       version: `${options.jobName}/${bestCandidate.name}`,
       family: bestPlan.plan.family,
       featureNames: [...table.names],
-      usedFeatures: bestCandidate.features,
+      usedFeatures,
       target: table.targetName,
       preprocessing:
         bestPlan.plan.family === 'logistic'
@@ -568,5 +732,22 @@ export function runSearch(
     };
     best = { candidate: bestCandidate, artifact };
   }
-  return { objective, candidates, baseline, best, stopped, timedOut };
+  const reference =
+    baseline ??
+    ({
+      name: 'baseline-threshold',
+      family: 'threshold',
+      featureSubset: 'single-signal',
+      features: [],
+      hyperParameters: {},
+      status: 'Stopped',
+      objective: { name: objective, value: 0 },
+      foldValues: [],
+      threshold: 0.5,
+      validation: undefined,
+      beatsBaseline: false,
+      startedAt,
+      endedAt: now(),
+    } satisfies CandidateResult);
+  return { objective, candidates, baseline: reference, best, stopped, timedOut };
 }

@@ -17,6 +17,7 @@ const post = (message: WorkerMessage): void => parentPort?.postMessage(message);
 
 function main(input: WorkerInput): void {
   const { spec, jobDir } = input;
+  const startedAt = Date.now();
   const stop = new Int32Array(input.stopFlag);
   post({ type: 'secondary', status: 'AnalyzingData' });
   const train = trainingDataFromCsv(readFileSync(spec.trainCsvPath, 'utf8'), spec.target, spec.trainCsvPath);
@@ -31,7 +32,11 @@ function main(input: WorkerInput): void {
     objective: spec.objective,
     maxCandidates: spec.maxCandidates,
     maxRuntimePerCandidateSeconds: spec.maxRuntimePerCandidateSeconds,
-    maxJobRuntimeSeconds: spec.maxJobRuntimeSeconds,
+    // The job's runtime includes reading the CSVs: the search gets what is left of it.
+    maxJobRuntimeSeconds:
+      spec.maxJobRuntimeSeconds === undefined
+        ? undefined
+        : Math.max(0.5, spec.maxJobRuntimeSeconds - (Date.now() - startedAt) / 1000),
     seed: spec.seed,
     shouldStop: () => Atomics.load(stop, 0) !== 0,
     onProgress: (event) => post({ type: 'progress', event }),

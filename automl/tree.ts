@@ -54,6 +54,8 @@ interface OpenLeaf {
   split: { feature: number; bin: number; gain: number } | undefined;
 }
 
+const NO_HISTOGRAM = new Float64Array(0);
+
 export function buildTree(
   data: BinnedData,
   features: readonly number[],
@@ -117,7 +119,7 @@ export function buildTree(
 
   const findSplit = (leaf: OpenLeaf): void => {
     leaf.split = undefined;
-    if (leaf.depth >= params.maxDepth || leaf.count < 2 * params.minSamplesLeaf) return;
+    if (leaf.depth >= params.maxDepth || leaf.count < 2 * params.minSamplesLeaf || leaf.histogram.length === 0) return;
     const parentScore = score(leaf.g, leaf.h);
     let best: OpenLeaf['split'];
     const histogram = leaf.histogram;
@@ -209,13 +211,20 @@ export function buildTree(
     const rightNode = newNode();
     tree.left[node] = leftNode;
     tree.right[node] = rightNode;
+    const depth = leaf.depth + 1;
+    const canSplit = (count: number) =>
+      depth < params.maxDepth && count >= 2 * params.minSamplesLeaf && leafCount + 1 < params.maxLeaves;
     const leftIsSmaller = mid - leaf.start <= leaf.end - mid;
-    const small = leftIsSmaller ? buildHistogram(leaf.start, mid) : buildHistogram(mid, leaf.end);
-    const large = leaf.histogram;
-    for (let k = 0; k < large.length; k++) large[k] = (large[k] ?? 0) - (small[k] ?? 0);
+    let small: Float64Array = NO_HISTOGRAM;
+    let large: Float64Array = NO_HISTOGRAM;
+    // Children that will never be split need no histogram (the last split of every tree, most small leaves).
+    if (canSplit(mid - leaf.start) || canSplit(leaf.end - mid)) {
+      small = leftIsSmaller ? buildHistogram(leaf.start, mid) : buildHistogram(mid, leaf.end);
+      large = leaf.histogram;
+      for (let k = 0; k < large.length; k++) large[k] = (large[k] ?? 0) - (small[k] ?? 0);
+    }
     const leftTotals = { g: gLeft, h: hLeft };
     const rightTotals = { g: leaf.g - gLeft, h: leaf.h - hLeft };
-    const depth = leaf.depth + 1;
     open.push(
       openLeaf(leftNode, leaf.start, mid, depth, leftIsSmaller ? small : large, leftTotals),
       openLeaf(rightNode, mid, leaf.end, depth, leftIsSmaller ? large : small, rightTotals),

@@ -1,7 +1,8 @@
 """scikit-learn peers for bench/automl.ts (bench only, never at run time).
 
-usage: sklearn_baseline.py <dataset> <train.csv> <holdout-name>=<holdout.csv>...
-CSV: header, numeric feature columns, last column the 0/1 target. Prints one JSON line per model and holdout.
+usage: sklearn_baseline.py <dataset> <target> <train.csv>[,<more-train.csv>...] <holdout-name>=<holdout.csv>...
+CSV: header, numeric columns, one of them the 0/1 target. Train files are concatenated in order (time order).
+Prints one JSON line per model and holdout. Loading is not timed; fitting is.
 """
 import json
 import resource
@@ -14,15 +15,20 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 
-def load(path):
-    data = np.genfromtxt(path, delimiter=",", skip_header=1)
-    return data[:, :-1], data[:, -1].astype(int)
+def load(path, target):
+    with open(path) as f:
+        header = f.readline().strip().split(",")
+    data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    t = header.index(target)
+    return np.delete(data, t, axis=1), data[:, t].astype(int)
 
 
 def main():
-    dataset, train_path, *holdouts = sys.argv[1:]
-    x, y = load(train_path)
-    tests = [(h.split("=", 1)[0], load(h.split("=", 1)[1])) for h in holdouts]
+    dataset, target, train_paths, *holdouts = sys.argv[1:]
+    parts = [load(p, target) for p in train_paths.split(",")]
+    x = np.vstack([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
+    tests = [(h.split("=", 1)[0], load(h.split("=", 1)[1], target)) for h in holdouts]
     for name, model in [
         ("sklearn-HistGradientBoosting", HistGradientBoostingClassifier()),
         ("sklearn-LogisticRegression", LogisticRegression(max_iter=1000)),

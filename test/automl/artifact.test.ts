@@ -62,4 +62,25 @@ describe('model artifact', () => {
     };
     expect(() => loadPredictor(cyclic)).toThrow(ArtifactError);
   });
+
+  it('loads a threshold rule: probability 0.5 at the level, missing values not occupied, index checked', () => {
+    const rule = {
+      ...artifact,
+      family: 'threshold',
+      threshold: 0.5,
+      preprocessing: { missingValues: 'native', standardised: false },
+      model: { family: 'threshold', feature: 1, level: 10, direction: 'above', scale: 2 },
+    };
+    const predictor = loadPredictor(rule);
+    const row = (sound: number) => table.names.map((_, i) => (i === 1 ? sound : 0));
+    expect(predictor.predictRow(row(10)).probability).toBeCloseTo(0.5, 12);
+    expect(predictor.predictRow(row(11)).label).toBe(1);
+    expect(predictor.predictRow(row(9)).label).toBe(0);
+    expect(predictor.predictRow(row(Number.NaN))).toEqual({ probability: 0, label: 0 });
+    const below = loadPredictor({ ...rule, model: { ...rule.model, direction: 'below' } });
+    expect(below.predictRow(row(9)).label).toBe(1);
+    expect(() => loadPredictor({ ...rule, model: { ...rule.model, feature: 99 } })).toThrow(
+      expect.objectContaining({ field: 'model.feature' }),
+    );
+  });
 });

@@ -42,8 +42,9 @@ describe('AutoML job runner (worker thread) and CLI', () => {
     expect(artifact.featureNames).not.toContain('ts');
     expect(loadPredictor(artifact).predictRow(artifact.featureNames.map(() => 0)).label).toBeGreaterThanOrEqual(0);
     const board = runner.listCandidates('job-1');
-    expect(board).toHaveLength(4);
-    expect(board.filter((c) => c.Leaderboard.isBaseline)).toHaveLength(1);
+    // The single-signal threshold is candidate 1 and the flagged baseline: listed once.
+    expect(board).toHaveLength(3);
+    expect(board.filter((c) => c.Leaderboard.isBaseline).map((c) => c.Leaderboard.family)).toEqual(['threshold']);
     const values = board.map((c) => c.FinalAutoMLJobObjectiveMetric?.Value ?? 0);
     expect(values).toEqual([...values].sort((a, b) => b - a));
 
@@ -105,7 +106,7 @@ describe('AutoML job runner (worker thread) and CLI', () => {
     expect(code).toBe(0);
     const result = JSON.parse(out.join(''));
     expect(result.best.objective.name).toBe('F1');
-    expect(result.leaderboard).toHaveLength(3);
+    expect(result.leaderboard).toHaveLength(2);
     expect(result.holdout.f1).toBeGreaterThan(0.5);
     expect(Object.keys(result.holdout).sort()).toEqual(['accuracy', 'auc', 'f1', 'precision', 'recall']);
     expect(existsSync(artifactOut)).toBe(true);

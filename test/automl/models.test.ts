@@ -4,6 +4,7 @@ import { DEFAULT_GBT_PARAMS, fitGbt, predictGbtRow } from '../../automl/gbt';
 import { DEFAULT_LOGISTIC_PARAMS, fitLogistic, predictLogisticRow } from '../../automl/logistic';
 import { binaryMetrics, rocAuc, tuneThreshold } from '../../automl/objective';
 import { mulberry32 } from '../../automl/random';
+import { fitThresholdRuleBinned } from '../../automl/threshold';
 import { buildTree, predictTreeRow } from '../../automl/tree';
 
 const range = (n: number) => Uint32Array.from({ length: n }, (_, i) => i);
@@ -178,5 +179,26 @@ describe('objective', () => {
     const p = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
     expect(tuneThreshold(y, p, 'Recall').threshold).toBeLessThanOrEqual(tuneThreshold(y, p, 'Precision').threshold);
     expect(tuneThreshold(y, p, 'Accuracy').value).toBeCloseTo(7 / 8);
+  });
+});
+
+describe('binned threshold rule', () => {
+  it('finds the signal and the level that separate the classes, in either direction', () => {
+    const rng = mulberry32(4);
+    const n = 2000;
+    const noise = Float64Array.from({ length: n }, () => rng());
+    const signal = Float64Array.from({ length: n }, () => rng() * 100);
+    const y = Uint8Array.from(signal, (v) => (v > 60 ? 1 : 0));
+    const data = binned([noise, signal]);
+    const fitted = fitThresholdRuleBinned(data, [noise, signal], y, range(n), [0, 1], 'F1');
+    expect(fitted?.rule.feature).toBe(1);
+    expect(fitted?.rule.direction).toBe('above');
+    expect(fitted?.rule.level).toBeGreaterThan(59);
+    expect(fitted?.rule.level).toBeLessThan(61);
+    expect(fitted?.value).toBeGreaterThan(0.99);
+    const inverted = Uint8Array.from(signal, (v) => (v < 30 ? 1 : 0));
+    const below = fitThresholdRuleBinned(data, [noise, signal], inverted, range(n), [0, 1], 'F1');
+    expect(below?.rule.direction).toBe('below');
+    expect(below?.rule.level).toBeCloseTo(30, 0);
   });
 });
