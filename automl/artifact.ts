@@ -3,7 +3,7 @@
  * columns, preprocessing, model, decision threshold) and nothing of the training code. The endpoint
  * host and batch scorers load it with `loadPredictor`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { NumericTable } from '../telemetry/table';
 import { ArtifactError } from './errors';
 import { type ForestModel, predictForestRow } from './forest';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The one typed configuration of the retraining pipeline. The CDK app (from context) and the local

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PipelineErrors } from '../pipeline/state-names';
 import { TaskInputError } from './errors';
 import type { ApprovalRecord, ApprovalStore } from './ports/approval-store';

@@ -1,5 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { csvField, parseCsv } from '../telemetry/csv';
 import { ArtifactError, TaskInputError } from './errors';
 import type { ObjectStore } from './ports/object-store';

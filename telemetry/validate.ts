@@ -8,7 +8,7 @@
  * version, battery, …), and rejecting them would break ingestion whenever firmware adds a field.
  * Numbers must be JSON numbers: numeric strings are rejected, since accepting them hides firmware bugs.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type TelemetryIssue, type TelemetryIssueCode, TelemetryValidationError } from './errors';
 import type { LabelEvent, Reading } from './reading';
 import type { Signal, SignalSet } from './signals';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_PIPELINE_CONFIG } from '../../pipeline/config';
 import { InferenceConfigError } from './errors';
 

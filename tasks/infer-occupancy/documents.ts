@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TelemetryValidationError } from '../../telemetry/errors';
 import type { Reading } from '../../telemetry/reading';
 import type { SignalSet } from '../../telemetry/signals';

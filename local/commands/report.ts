@@ -1,0 +1,51 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { FileApprovalStore } from '../adapters/approvals';
+import { FolderObjectStore } from '../adapters/s3';
+import { parseCommandArgs, progress, STATE_DIR_OPTION, UsageError } from '../args';
+import { pageHtml } from '../console/assets';
+import { RunViews } from '../console/data';
+import { loadLocalConfig } from '../local-config';
+import { ExecutionStore } from '../runtime/executions';
+import { type SynthesizedPipeline, synthesizePipeline } from '../runtime/synth';
+
+/**
+ * `occupancy report <run> --out file.html`: the console's run page as one self-contained HTML file (uPlot, styles
+ * and the run's data inlined) that opens from disk with no server and no network.
+ */
+
+export async function buildRunReport(
+  stateDir: string,
+  run: string,
+  options: { pipeline?: SynthesizedPipeline } = {},
+): Promise<string> {
+  const executions = new ExecutionStore(stateDir);
+  let record: ReturnType<ExecutionStore['get']>;
+  try {
+    record = executions.get(run);
+  } catch (error) {
+    throw new UsageError(`"${run}" is not a run name`, { cause: error });
+  }
+  if (!record) throw new UsageError(`no run "${run}" in ${resolve(stateDir)} (see \`occupancy status\`)`);
+  const pipeline = options.pipeline ?? synthesizePipeline(loadLocalConfig(stateDir));
+  const views = new RunViews({
+    executions,
+    store: new FolderObjectStore(stateDir),
+    approvals: new FileApprovalStore(stateDir),
+    definition: pipeline.definition,
+  });
+  const view = await views.get(run);
+  return pageHtml(`occupancy report: ${run}`, { mode: 'static', page: 'run', run, data: view });
+}
+
+export async function reportCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { ...STATE_DIR_OPTION, out: { type: 'string' } }, true);
+  const run = positionals[0];
+  if (!run) throw new UsageError('name the run: occupancy report <run> --out report.html');
+  const out = values.out ?? `${run}.html`;
+  progress('synthesizing the retraining state machine (CDK) for the state graph…');
+  const html = await buildRunReport(values['state-dir'], run);
+  writeFileSync(out, html);
+  process.stdout.write(`${resolve(out)}\n`);
+  return 0;
+}
