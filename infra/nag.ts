@@ -21,7 +21,7 @@ export const REVIEWED_FINDINGS: readonly ReviewedFinding[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding:
-      /^Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic\/\$aws\/things\/\*\/shadow\/update$/,
+      /^Resource::arn:<AWS::Partition>:iot:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d{12}):topic\/\$aws\/things\/\*\/shadow\/update$/,
     path: /\/InferOccupancy\//,
     reason:
       'The inference Lambda answers any thermostat that reports: it may publish only to the shadow update topic of a thing, never elsewhere.',
