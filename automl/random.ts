@@ -1,15 +1,8 @@
-/** Seeded PRNG (mulberry32): searches and forests are reproducible for a given seed. */
-export type Rng = () => number;
+/** Seeded draws for searches and forests: reproducible for a given seed (the project's one PRNG). */
+import { mulberry32 } from '../telemetry/random';
 
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
+
+export type Rng = () => number;
 
 export const randomInt = (rng: Rng, n: number): number => Math.floor(rng() * n);

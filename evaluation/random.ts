@@ -1,34 +1,8 @@
-/**
- * A small seeded PRNG (mulberry32: 32-bit state, period 2^32, passes gjrand/PractRand for the sample sizes used
- * here). Not cryptographic. Deterministic across platforms because it only uses 32-bit integer maths.
- */
+/** Seeded draws for the bootstrap, over the project's one PRNG (telemetry/random.ts). */
 
-// Bound once: a global `Math` lookup per draw is slow inside vm contexts (jest).
-const imul = Math.imul;
+import { mulberry32, mulberry32Uint32 } from '../telemetry/random';
 
-/** Normalises any finite number to a 32-bit unsigned seed, so `seed: 1.5` or negative seeds still work. */
-function toSeed(seed: number): number {
-  if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`);
-  return Math.trunc(seed) >>> 0;
-}
-
-/** Returns a generator of floats uniform in [0, 1); the same seed gives the same sequence. */
-export function mulberry32(seed: number): () => number {
-  const next = mulberry32Uint32(seed);
-  return () => next() / 4294967296;
-}
-
-/** Returns a generator of unsigned 32-bit integers; the same seed gives the same sequence. */
-export function mulberry32Uint32(seed: number): () => number {
-  let state = toSeed(seed);
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = state;
-    t = imul(t ^ (t >>> 15), t | 1);
-    t ^= t + imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+export { mulberry32, mulberry32Uint32 };
 
 /** Convenience wrapper for callers that want integers, floats and normals from one seeded stream. */
 export class SeededRandom {

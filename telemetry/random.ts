@@ -6,18 +6,26 @@ const math = Math;
 const imul = Math.imul;
 
 /**
- * mulberry32 (same sequence as evaluation/random.ts), kept here so the telemetry layer does not depend on
- * evaluation and so `Math.imul` is module-local (global lookups are slow in jest's vm sandbox; this is hot).
+ * mulberry32 — the project's one seeded PRNG (32-bit state, period 2^32; not cryptographic). Deterministic on
+ * every platform because it only uses 32-bit integer maths. Simulator, evaluation bootstrap and AutoML all
+ * draw from it. `imul` is module-local: a global `Math` lookup per draw is slow inside jest's vm sandbox.
  */
-export function mulberry32(seed: number): () => number {
+export function mulberry32Uint32(seed: number): () => number {
+  if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`);
   let state = math.trunc(seed) >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) | 0;
     let t = state;
     t = imul(t ^ (t >>> 15), t | 1);
     t ^= t + imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
   };
+}
+
+/** Floats uniform in [0, 1); the same seed gives the same sequence. */
+export function mulberry32(seed: number): () => number {
+  const next = mulberry32Uint32(seed);
+  return () => next() / 4294967296;
 }
 
 /** Mixes several integers into one 32-bit seed (so room 3's stream does not depend on how many rooms exist). */

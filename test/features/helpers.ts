@@ -1,4 +1,5 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { mulberry32 } from '../../telemetry/random';
 import type { LabelEvent, Reading } from '../../telemetry/reading';
 import type { SignalSet } from '../../telemetry/signals';
 
@@ -9,16 +10,7 @@ export interface LakeRecord {
 }
 
 /** Deterministic PRNG (mulberry32): the same seed gives the same fleet on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 export interface GeneratorOptions {
   readonly devices: number;
