@@ -2,8 +2,9 @@
  * SageMaker Runtime InvokeEndpoint over HTTP on loopback, so the real @aws-sdk/client-sagemaker-runtime client
  * (with an `endpoint` override) talks to LocalHosting: `POST /endpoints/{EndpointName}/invocations`.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../http';
 import { InvokeEndpointError } from './errors';
 import type { LocalHosting } from './hosting';
 
@@ -99,22 +100,5 @@ export function startInvocationServer(
       else sendError(res, failure);
     });
   });
-  // The SDK keeps connections alive; close() must not wait for idle sockets.
-  server.keepAliveTimeout = 1000;
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        port,
-        url: `http://${host}:${port}`,
-        close: () =>
-          new Promise<void>((done, fail) => {
-            server.close((err) => (err ? fail(err) : done()));
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
+  return listen(server, host, options.port ?? 0);
 }

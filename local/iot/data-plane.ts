@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../http';
 import type { LocalBroker } from './broker';
 import type { ShadowService } from './shadow-service';
 
@@ -90,21 +90,5 @@ export function startDataPlane(
       else sendJson(res, 500, { message: `Internal failure: ${String(error)}` }, 'InternalFailureException');
     });
   });
-  server.keepAliveTimeout = 1000;
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        port,
-        url: `http://${host}:${port}`,
-        close: () =>
-          new Promise<void>((done, fail) => {
-            server.close((err) => (err ? fail(err) : done()));
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
+  return listen(server, host, options.port ?? 0);
 }

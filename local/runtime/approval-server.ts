@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { handleApprovalLink } from '../../tasks/approval';
 import { BrokerTaskCallback } from '../adapters/approvals';
+import { type ListeningServer, listen } from '../http';
 import type { LocalStack } from './local-stack';
 
 /**
@@ -26,10 +27,7 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-export interface ApprovalServer {
-  readonly url: string;
-  close(): Promise<void>;
-}
+export type ApprovalServer = ListeningServer;
 
 export async function startApprovalServer(stack: LocalStack, port = 0, host = '127.0.0.1'): Promise<ApprovalServer> {
   const deps = { store: stack.approvals, callback: new BrokerTaskCallback(stack.broker) };
@@ -56,11 +54,5 @@ export async function startApprovalServer(stack: LocalStack, port = 0, host = '1
       res.writeHead(500, { 'Content-Type': 'text/plain' }).end(error instanceof Error ? error.message : 'error');
     }
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
-  const address = server.address();
-  const bound = typeof address === 'object' && address ? address.port : port;
-  return {
-    url: `http://${host}:${bound}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return listen(server, host, port);
 }
