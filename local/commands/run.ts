@@ -6,7 +6,7 @@ import { loadLocalConfig } from '../local-config';
 import type { ExecutionRecord } from '../runtime/executions';
 import { parseFaults } from '../runtime/faults';
 import { LocalStack } from '../runtime/local-stack';
-import { DEFAULT_SIMULATION_START, simulateIntoLake } from './simulate';
+import { simulateIntoLake } from './simulate';
 
 /** What `occupancy run --json` prints: the outcome of one execution of the synthesized state machine. */
 export interface RunSummary {
@@ -133,7 +133,7 @@ export interface RunOptions {
 export function ensureLakeHasData(stateDir: string, rooms = 10, days = 14): void {
   if (LocalLake.exists(stateDir)) return;
   progress(`no lake in ${stateDir}: simulating ${rooms} rooms × ${days} days`);
-  simulateIntoLake(stateDir, rooms, days, 1, DEFAULT_SIMULATION_START);
+  simulateIntoLake(stateDir, rooms, days, 1);
 }
 
 export async function runOnce(options: RunOptions): Promise<RunSummary> {

@@ -1,14 +1,8 @@
 import type { LabelEvent, Reading } from '../../telemetry/reading';
 import { THERMOSTAT } from '../../telemetry/signals';
-import { simulateFleet } from '../../telemetry/simulator';
+import { DEFAULT_SIM_START, simulateFleet } from '../../telemetry/simulator';
 import { intFlag, parseCommandArgs, progress, STATE_DIR_OPTION } from '../args';
 import { LocalLake } from '../lake';
-
-/**
- * Simulations start on a Wednesday so that the time-ordered holdout (the newest 15 %) of a two-week run
- * holds working days, not just a weekend with nobody in the rooms.
- */
-export const DEFAULT_SIMULATION_START = Date.UTC(2026, 0, 7);
 
 export interface SimulateSummary {
   readonly stateDir: string;
@@ -25,7 +19,7 @@ export function simulateIntoLake(
   rooms: number,
   days: number,
   seed: number,
-  start: number = DEFAULT_SIMULATION_START,
+  start: number = DEFAULT_SIM_START,
 ): SimulateSummary {
   const lake = LocalLake.open(stateDir, THERMOSTAT);
   let readings: Reading[] = [];
