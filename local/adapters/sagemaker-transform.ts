@@ -1,6 +1,7 @@
 import type { CreateTransformJobCommandInput, DescribeTransformJobCommandOutput } from '@aws-sdk/client-sagemaker';
 import { csvRecords } from '../../telemetry/csv';
 import { artifactPathOf, defaultModelLoader, type LocalHosting, loadArtifactFile, primaryContainer } from '../hosting';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../runtime/synth';
 import type { FolderObjectStore } from './s3';
 
 /**
@@ -79,7 +80,7 @@ export class LocalTransformJobs {
     const described: DescribeTransformJobCommandOutput = {
       $metadata: {},
       TransformJobName: name,
-      TransformJobArn: `arn:aws:sagemaker:local-1:000000000000:transform-job/${name}`,
+      TransformJobArn: `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:transform-job/${name}`,
       TransformJobStatus: 'Completed',
       ModelName: input.ModelName,
       TransformInput: input.TransformInput,

@@ -24,7 +24,7 @@ import {
   type StartedExecution,
   type TaskContext,
 } from './runner';
-import { type SynthesizedPipeline, synthesizePipeline } from './synth';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type SynthesizedPipeline, synthesizePipeline } from './synth';
 import { TaskTokenBroker } from './task-tokens';
 
 /**
@@ -254,7 +254,7 @@ export class LocalStack {
           maxRuntimePerCandidateSeconds: scaledSeconds(criteria.MaxRuntimePerTrainingJobInSeconds, timeScale),
           maxJobRuntimeSeconds: scaledSeconds(criteria.MaxAutoMLJobRuntimeInSeconds, timeScale),
         });
-        return { AutoMLJobArn: `arn:aws:sagemaker:us-east-1:000000000000:automl-job/${spec.AutoMLJobName}` };
+        return { AutoMLJobArn: `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:automl-job/${spec.AutoMLJobName}` };
       }),
       sdk('sagemaker', 'describeAutoMLJobV2', (input) => {
         const name = String(input.AutoMLJobName);

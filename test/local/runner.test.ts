@@ -5,9 +5,9 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { type CfnTemplate, stateMachineDefinitions } from '../../local/runtime/cfn-resolve';
 import { ExecutionStore } from '../../local/runtime/executions';
 import { type AslDefinition, LocalStepFunctionsRunner } from '../../local/runtime/runner';
+import { renderStateMachineAsl } from '../../pipeline/render-asl';
 
 function synthesizeTinyMachine(): AslDefinition {
   const app = new App();
@@ -26,9 +26,7 @@ function synthesizeTinyMachine(): AslDefinition {
   new sfn.StateMachine(stack, 'Machine', {
     definitionBody: sfn.DefinitionBody.fromChainable(wait.next(describe).next(choice)),
   });
-  const definitions = stateMachineDefinitions(Template.fromStack(stack).toJSON() as CfnTemplate);
-  const [definition] = Object.values(definitions);
-  if (!definition) throw new Error('no state machine synthesized');
+  const definition = renderStateMachineAsl(Template.fromStack(stack).toJSON());
   return definition as unknown as AslDefinition;
 }
 
