@@ -23,7 +23,7 @@ export async function baselineCommand(argv: string[]): Promise<number> {
         `Signal set ${report.signalSet}; rows train ${report.rows.train}, validation ${report.rows.validation}, holdout ${report.rows.holdout}\n`,
       );
       for (const b of report.baselines) {
-        const rule = `${b.rule.signal} ${b.rule.direction === 'above' ? '>' : '<='} ${b.rule.level}`;
+        const rule = `${b.rule.signal} ${b.rule.direction === 'above' ? '>' : '<'} ${Number(b.rule.level.toPrecision(6))}`;
         process.stdout.write(
           `  ${b.name.padEnd(22)} ${rule.padEnd(28)} F1 ${b.f1.toFixed(3)}  precision ${b.precision.toFixed(3)}  recall ${b.recall.toFixed(3)}  accuracy ${b.accuracy.toFixed(3)}\n`,
         );
