@@ -4,6 +4,7 @@ import { UsageError } from './args';
 import { approvalCommand } from './commands/approval';
 import { baselineCommand } from './commands/baseline';
 import { importCommand } from './commands/import';
+import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
 import { serveCommand } from './commands/serve';
 import { simulateCommand } from './commands/simulate';
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   status: { run: statusCommand, help: 'list runs (newest first) and pending approvals [--json]' },
   approve: { run: approvalCommand('approve'), help: 'approve the candidate of a waiting run: <run>' },
   reject: { run: approvalCommand('reject'), help: 'reject the candidate of a waiting run: <run>' },
+  report: { run: reportCommand, help: 'static HTML report of a run (opens without a server): <run> --out file.html' },
   automl: {
     run: async (argv) => (await import('../automl/cli')).runAutomlCli(argv),
     help: 'train with the local AutoML engine: --train <csv> --target <col> [--json]',

@@ -4,6 +4,13 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import {
+  type DashboardWidget,
+  dashboardWidgets,
+  RATIO_EXPRESSION,
+  type WidgetMetric,
+  type WidgetSeries,
+} from '../../observability/widgets';
 import type { PipelineConfig } from '../../pipeline/config';
 import { inferenceMetricDimensions, METRICS_NAMESPACE, PipelineMetrics } from '../../pipeline/state-names';
 
@@ -24,14 +31,6 @@ export class ObservabilityStack extends Stack {
     super(scope, id, props);
     const { config, stateMachine } = props;
     const endpoint = config.endpointName;
-    const own = (name: string, statistic = 'Maximum', period = Duration.days(1)) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: name,
-        dimensionsMap: { EndpointName: endpoint },
-        statistic,
-        period,
-      });
     const inference = (name: string, statistic: string, period: Duration) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
@@ -40,15 +39,6 @@ export class ObservabilityStack extends Stack {
         statistic,
         period,
       });
-    const sagemaker = (name: string, statistic: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/SageMaker',
-        metricName: name,
-        dimensionsMap: { EndpointName: endpoint, VariantName: 'AllTraffic' },
-        statistic,
-        period: Duration.minutes(5),
-      });
-
     this.pipelineFailedAlarm = new cloudwatch.Alarm(this, 'PipelineFailed', {
       alarmName: 'occupancy-retraining-failed',
       alarmDescription: 'A retraining execution failed, timed out or was aborted',
@@ -91,80 +81,64 @@ export class ObservabilityStack extends Stack {
       dashboardName: 'occupancy',
       defaultInterval: Duration.days(14),
     });
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Retraining runs',
-        left: [
-          stateMachine.metricStarted({ period: Duration.days(1) }),
-          stateMachine.metricSucceeded({ period: Duration.days(1) }),
-          stateMachine.metricFailed({ period: Duration.days(1) }),
-        ],
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'F1 on holdout: candidate vs baseline vs serving',
-        left: [own(PipelineMetrics.CandidateF1), own(PipelineMetrics.BaselineF1), own(PipelineMetrics.ServingF1)],
-        leftYAxis: { min: 0, max: 1 },
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Approvals: wait (s)',
-        left: [
-          new cloudwatch.Metric({
-            namespace: METRICS_NAMESPACE,
-            metricName: PipelineMetrics.ApprovalWaitSeconds,
-            dimensionsMap: { service: 'approval-callback', Decision: 'approved', Via: 'link' },
-            statistic: 'Maximum',
-            period: Duration.days(1),
-          }),
-        ],
-        width: 8,
-      }),
-    );
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Promotions, deployments, rollbacks',
-        left: [
-          own(PipelineMetrics.Promoted, 'Sum'),
-          own(PipelineMetrics.Deployed, 'Sum'),
-          own(PipelineMetrics.RolledBack, 'Sum'),
-        ],
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Endpoint invocations and 5xx',
-        left: [sagemaker('Invocations', 'Sum')],
-        right: [sagemaker('Invocation5XXErrors', 'Sum')],
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Model latency (µs)',
-        left: [sagemaker('ModelLatency', 'p50'), sagemaker('ModelLatency', 'p99')],
-        width: 8,
-      }),
-    );
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Inference fallback rate',
-        left: [
-          new cloudwatch.MathExpression({
-            expression: 'IF(total > 0, fallbacks / total, 0)',
-            label: 'fallback rate',
-            usingMetrics: {
-              fallbacks: inference(PipelineMetrics.InferenceFallback, 'Sum', Duration.minutes(5)),
-              total: inference(PipelineMetrics.Inferences, 'Sum', Duration.minutes(5)),
-            },
-            period: Duration.minutes(5),
-          }),
-        ],
-        leftYAxis: { min: 0, max: 1 },
-        width: 12,
-      }),
-      new cloudwatch.AlarmStatusWidget({
-        title: 'Alarms',
-        alarms: [this.pipelineFailedAlarm, fallbackPage, ...props.endpointAlarms],
-        width: 12,
-      }),
-    );
+    const widgets = dashboardWidgets({ endpointName: endpoint, stateMachineArn: stateMachine.stateMachineArn });
+    const graphs = widgets.map((widget) => graphWidget(widget));
+    // CloudWatch lays widgets out left to right; a row holds 24 columns.
+    let row: cloudwatch.IWidget[] = [];
+    let used = 0;
+    for (const graph of graphs) {
+      if (used + graph.width > 24) {
+        this.dashboard.addWidgets(...row);
+        row = [];
+        used = 0;
+      }
+      row.push(graph);
+      used += graph.width;
+    }
+    const alarmStatus = new cloudwatch.AlarmStatusWidget({
+      title: 'Alarms',
+      alarms: [this.pipelineFailedAlarm, fallbackPage, ...props.endpointAlarms],
+      width: 24 - used > 0 ? 24 - used : 24,
+    });
+    if (used + alarmStatus.width > 24) {
+      this.dashboard.addWidgets(...row);
+      row = [];
+    }
+    this.dashboard.addWidgets(...row, alarmStatus);
   }
+}
+
+/** A shared widget definition (observability/widgets.ts) as a CloudWatch graph. */
+function graphWidget(widget: DashboardWidget): cloudwatch.GraphWidget {
+  const left: cloudwatch.IMetric[] = [];
+  const right: cloudwatch.IMetric[] = [];
+  for (const series of widget.series) (series.axis === 'right' ? right : left).push(cloudWatchSeries(series));
+  return new cloudwatch.GraphWidget({
+    title: widget.title,
+    left,
+    ...(right.length > 0 ? { right } : {}),
+    ...(widget.leftYAxis ? { leftYAxis: widget.leftYAxis } : {}),
+    width: widget.width,
+  });
+}
+
+function cloudWatchMetric(metric: WidgetMetric): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: metric.namespace,
+    metricName: metric.name,
+    dimensionsMap: { ...metric.dimensions },
+    statistic: metric.stat,
+    period: Duration.seconds(metric.periodSeconds),
+    label: metric.label,
+  });
+}
+
+function cloudWatchSeries(series: WidgetSeries): cloudwatch.IMetric {
+  if (series.kind === 'metric') return cloudWatchMetric(series);
+  return new cloudwatch.MathExpression({
+    expression: RATIO_EXPRESSION,
+    label: series.label,
+    usingMetrics: { part: cloudWatchMetric(series.numerator), total: cloudWatchMetric(series.denominator) },
+    period: Duration.seconds(series.periodSeconds),
+  });
 }

@@ -1,6 +1,6 @@
 import { intFlag, parseCommandArgs, progress, STATE_DIR_OPTION, UsageError } from '../args';
+import { startConsole } from '../console';
 import { loadLocalConfig } from '../local-config';
-import { startApprovalServer } from '../runtime/approval-server';
 import { parseFaults } from '../runtime/faults';
 import { LocalStack } from '../runtime/local-stack';
 import { scheduleIntervalMs } from '../schedule';
@@ -34,10 +34,10 @@ export async function startCommand(argv: string[]): Promise<number> {
   const config = loadLocalConfig(stateDir);
   progress('synthesizing the retraining state machine (CDK)…');
   const stack = await LocalStack.start({ stateDir, config, faults, onProgress: progress });
-  const approvalServer = await startApprovalServer(stack, port);
-  stack.approvalBaseUrl = approvalServer.url;
+  const consoleServer = await startConsole(stack, { port });
+  stack.approvalBaseUrl = consoleServer.url;
+  progress(`console (runs, approval, endpoint, dashboards): ${consoleServer.url}`);
   progress(`endpoint host (SageMaker Runtime InvokeEndpoint): ${stack.endpointUrl}`);
-  progress(`approvals: ${approvalServer.url}/approval (links are printed when a run waits)`);
 
   const runOne = async (): Promise<RunSummary> => {
     const execution = stack.startExecution();
@@ -51,7 +51,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   };
 
   const shutdown = async (): Promise<void> => {
-    await approvalServer.close();
+    await consoleServer.close();
     await stack.close();
   };
 

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/**
+ * The browser side of the console: client/app.ts bundled with uPlot by esbuild (once per process), and the page
+ * shell. The static report inlines the same bundle, so it opens from a file with no server and no network.
+ */
+
+let bundle: { js: string; css: string } | undefined;
+
+export function clientAssets(): { js: string; css: string } {
+  if (!bundle) {
+    // esbuild ships with tsx (what `npm start` runs); loaded lazily so importing the console stays cheap.
+    const esbuild = require('esbuild') as typeof import('esbuild');
+    const result = esbuild.buildSync({
+      entryPoints: [join(__dirname, 'client', 'app.ts')],
+      bundle: true,
+      minify: true,
+      format: 'iife',
+      target: 'es2020',
+      write: false,
+      logLevel: 'silent',
+    });
+    const js = result.outputFiles[0]?.text ?? '';
+    const uplotDir = dirname(require.resolve('uplot'));
+    const uplotCss = readFileSync(join(uplotDir, 'uPlot.min.css'), 'utf8');
+    bundle = { js, css: `${uplotCss}\n${CONSOLE_CSS}` };
+  }
+  return bundle;
+}
+
+const CONSOLE_CSS = `
+body{font:14px system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
+header{background:#232f3e;color:#fff;padding:8px 16px;display:flex;gap:16px;align-items:center}
+header a{color:#fff;text-decoration:none}header .brand{font-weight:600;margin-right:16px}
+main{padding:16px;max-width:1400px}
+table{border-collapse:collapse;background:#fff;margin:8px 0}th,td{border:1px solid #d5dbe1;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#eef1f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.status-SUCCEEDED,.s-succeeded{color:#1d8102}.status-FAILED,.s-failed{color:#d13212}.status-RUNNING,.s-running{color:#0073bb}
+.panel{background:#fff;border:1px solid #d5dbe1;padding:12px;margin:12px 0}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{background:#fff;border:1px solid #d5dbe1;padding:8px}
+.chart h3{margin:0 0 4px;font-size:14px}
+pre{max-height:300px;overflow:auto;background:#f3f3f3;padding:6px;margin:4px 0;font-size:12px}
+.graph svg text{font-size:11px;font-family:system-ui,sans-serif}
+.approval{border:2px solid #ff9900}.approval textarea{width:100%;min-height:50px}
+button{padding:6px 14px;margin-right:8px;cursor:pointer}
+.muted{color:#687078}.error{color:#d13212}
+`;
+
+export type ConsolePage = 'runs' | 'run' | 'endpoints' | 'dashboard';
+
+/** What the page shell hands the client (embedded as JSON). */
+export interface BootData {
+  readonly mode: 'live' | 'static';
+  readonly page: ConsolePage;
+  readonly run?: string;
+  /** Present on a run page opened from its approval link. */
+  readonly approval?: { readonly token: string; readonly csrf: string; readonly actions: readonly string[] };
+  /** The static report's data (the run view). */
+  readonly data?: unknown;
+}
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+/** JSON safe inside a <script> element. */
+const scriptJson = (value: unknown): string =>
+  JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+
+export function pageHtml(title: string, boot: BootData): string {
+  const inline = boot.mode === 'static';
+  const assets = inline ? clientAssets() : undefined;
+  const head = assets ? `<style>${assets.css}</style>` : '<link rel="stylesheet" href="/assets/app.css">';
+  const script = assets
+    ? `<script>${assets.js.replace(/<\/script/gi, '<\\/script')}</script>`
+    : '<script src="/assets/app.js"></script>';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>${head}</head><body><div id="app"></div><script type="application/json" id="boot">${scriptJson(boot)}</script>${script}</body></html>`;
+}
