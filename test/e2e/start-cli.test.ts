@@ -39,10 +39,12 @@ it('waits at the printed approval link until `occupancy approve <run>` from anot
     const [, link] = await waitFor(/approve: (http:\/\/127\.0\.0\.1:\d+\/approval\?\S+)/, () => stderr);
     const [, runName] = await waitFor(/or run: occupancy approve (\S+)/, () => stderr);
     expect(link).toContain(`run=${runName}`);
-    // The link is live: GET shows the confirmation form (and decides nothing).
+    // The link is live: GET opens the console's run page with approval rights (and decides nothing).
     const page = await fetch(link ?? '');
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('<form method="post">');
+    const html = await page.text();
+    expect(html).toContain(`"run":"${runName}"`);
+    expect(html).toContain('"actions":["approve","reject"]');
 
     const status = spawnSync(process.execPath, [BIN, 'status', '--state-dir', stateDir, '--json'], {
       encoding: 'utf8',
