@@ -1,5 +1,6 @@
 import { intFlag, parseCommandArgs, progress, STATE_DIR_OPTION, UsageError } from '../args';
 import { startConsole } from '../console';
+import { startServing } from '../iot/serving';
 import { loadLocalConfig } from '../local-config';
 import { parseFaults } from '../runtime/faults';
 import { LocalStack } from '../runtime/local-stack';
@@ -17,6 +18,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     rooms: { type: 'string' },
     days: { type: 'string' },
     port: { type: 'string' },
+    'mqtt-port': { type: 'string' },
     'auto-approve': { type: 'boolean', default: false },
     once: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -64,6 +66,13 @@ export async function startCommand(argv: string[]): Promise<number> {
   }
 
   await runOne();
+  // Live inference on what the run deployed (or the threshold fallback until something is deployed).
+  const serving = await startServing({
+    stateDir,
+    hosting: stack.hosting,
+    mqttPort: intFlag(values['mqtt-port'], 'mqtt-port', 1883, 0, 65_535),
+  });
+  progress(`live inference: MQTT ${serving.connection.mqttUrl} — try \`occupancy simulate --live --rooms 20\``);
   const { intervalMs, note } = scheduleIntervalMs(config.schedule.expression);
   if (note) progress(note);
   progress(
@@ -81,6 +90,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   progress('stopping…');
+  await serving.close();
   await shutdown();
   return 0;
 }

@@ -18,7 +18,9 @@ it('waits at the printed approval link until `occupancy approve <run>` from anot
     join(stateDir, 'config.json'),
     JSON.stringify({ autoML: { maxCandidates: 2, maxRuntimePerTrainingJobSeconds: 600, maxJobRuntimeSeconds: 1000 } }),
   );
-  const child = spawn(process.execPath, [BIN, 'start', '--state-dir', stateDir, '--port', '0'], { cwd: ROOT });
+  const child = spawn(process.execPath, [BIN, 'start', '--state-dir', stateDir, '--port', '0', '--mqtt-port', '0'], {
+    cwd: ROOT,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {
@@ -58,7 +60,8 @@ it('waits at the printed approval link until `occupancy approve <run>` from anot
     expect(approve.stdout).toContain('approved');
     await waitFor(/outcome deployed/, () => stdout);
     expect(stdout).toContain(`run ${runName}: SUCCEEDED, outcome deployed`);
-    // It keeps serving until stopped.
+    // It keeps serving until stopped: live inference over MQTT on what it deployed.
+    await waitFor(/live inference: MQTT mqtt:\/\/127\.0\.0\.1:\d+/, () => stderr);
     await waitFor(/serving; next retraining in/, () => stderr);
     expect(child.exitCode).toBeNull();
   } finally {
