@@ -1,19 +1,9 @@
-import {
-  appendFileSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ApprovalRecord, ApprovalStatus, ApprovalStore } from '../../tasks/ports/approval-store';
 import type { Notifier } from '../../tasks/ports/notifier';
 import type { TaskCallback } from '../../tasks/ports/task-callback';
+import { writeFileAtomic } from '../fs';
 import type { TaskTokenBroker } from '../runtime/task-tokens';
 
 /**
@@ -36,9 +26,7 @@ export class FileApprovalStore implements ApprovalStore {
   }
 
   async put(record: ApprovalRecord): Promise<void> {
-    const tmp = `${this.path(record.runId)}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(record, null, 2));
-    renameSync(tmp, this.path(record.runId));
+    writeFileAtomic(this.path(record.runId), JSON.stringify(record, null, 2));
   }
 
   async get(runId: string): Promise<ApprovalRecord | undefined> {

@@ -7,7 +7,7 @@
  * Waits are multiplied by `timeScale`. State is persisted as JSON so a restart keeps serving what it served.
  */
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   CapacitySize,
@@ -34,6 +34,7 @@ import type {
   VariantStatus,
 } from '@aws-sdk/client-sagemaker';
 import { parseCsvRows } from '../../telemetry/csv';
+import { writeFileAtomic } from '../fs';
 import { AlarmEvaluator } from '../metrics/alarms';
 import { MetricStore } from '../metrics/store';
 import { HostingStateError, InvokeEndpointError, ValidationException } from './errors';
@@ -1037,9 +1038,7 @@ export class LocalHosting {
       configs: [...this.configs.values()],
       endpoints: [...this.endpoints.values()],
     };
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state, null, 1));
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify(state, null, 1));
   }
 
   private transition(endpoint: EndpointState, type: EndpointEventType, message: string): void {

@@ -3,9 +3,10 @@
  * demand (describeAlarms / evaluate) from windows ending now. With `timeScale` < 1, periods shrink like every
  * other local wait, so a 60 s alarm period at 0.01 is 0.6 s of wall time.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MetricAlarm, PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { writeFileAtomic } from '../fs';
 import { type AlarmDefinition, type AlarmState, evaluateAlarm, parseAlarm } from './alarm-evaluation';
 import { type MetricStore, statisticOf } from './store';
 
@@ -176,8 +177,6 @@ export class AlarmEvaluator {
 
   private save(): void {
     if (this.file === undefined) return;
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify([...this.alarms.values()].map((r) => r.input)));
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify([...this.alarms.values()].map((r) => r.input)));
   }
 }

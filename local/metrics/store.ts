@@ -3,7 +3,7 @@
  * Samples live in memory for queries; disk writes are batched into an append-only NDJSON file under the
  * state dir (reloaded on start, compacted to the retention window).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   Datapoint,
@@ -14,6 +14,7 @@ import type {
   StandardUnit,
   Statistic,
 } from '@aws-sdk/client-cloudwatch';
+import { writeFileAtomic } from '../fs';
 
 /** One aggregated observation: a single value is a sample with count 1. */
 export interface MetricSample {
@@ -352,8 +353,6 @@ export class MetricStore {
   /** Rewrite the file with only retained samples (atomic rename). */
   private compact(file: string): void {
     const all = [...this.series.values()].flat().sort((a, b) => a.timestamp - b.timestamp);
-    const tmp = `${file}.tmp`;
-    writeFileSync(tmp, all.length === 0 ? '' : `${all.map((s) => JSON.stringify(s)).join('\n')}\n`);
-    renameSync(tmp, file);
+    writeFileAtomic(file, all.length === 0 ? '' : `${all.map((s) => JSON.stringify(s)).join('\n')}\n`);
   }
 }

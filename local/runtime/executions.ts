@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../fs';
 
 /**
  * The local execution store: what `sfn:listExecutions` / `describeExecution` read, and the history the
@@ -49,10 +50,7 @@ export class ExecutionStore {
   }
 
   save(record: ExecutionRecord): void {
-    const path = this.path(record.name);
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(record, null, 2));
-    renameSync(tmp, path);
+    writeFileAtomic(this.path(record.name), JSON.stringify(record, null, 2));
   }
 
   get(name: string): ExecutionRecord | undefined {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../fs';
 
 /**
  * The local SendTaskSuccess / SendTaskFailure: a `.waitForTaskToken` task waits on a token; another
@@ -75,8 +76,6 @@ export class TaskTokenBroker {
     if (!existsSync(join(this.pendingDir, `${k}.json`))) {
       throw new TaskTokenError('Task Timed Out or does not exist: no execution is waiting on this token');
     }
-    const tmp = join(this.answersDir, `${k}.${process.pid}.tmp`);
-    writeFileSync(tmp, JSON.stringify(outcome));
-    renameSync(tmp, join(this.answersDir, `${k}.json`));
+    writeFileAtomic(join(this.answersDir, `${k}.json`), JSON.stringify(outcome));
   }
 }
