@@ -72,6 +72,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     hosting: stack.hosting,
     mqttPort: intFlag(values['mqtt-port'], 'mqtt-port', 1883, 0, 65_535),
   });
+  stack.liveShadows = () => serving.shadows.documents();
   progress(`live inference: MQTT ${serving.connection.mqttUrl} — try \`occupancy simulate --live --rooms 20\``);
   const { intervalMs, note } = scheduleIntervalMs(config.schedule.expression);
   if (note) progress(note);

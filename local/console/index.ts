@@ -13,6 +13,7 @@ import {
 } from './approval';
 import { clientAssets, pageHtml } from './assets';
 import { dashboardView, endpointsView, listRuns, RunViews } from './data';
+import { roomOccupancyView } from './rooms';
 
 /**
  * The local console: runs, a run's state graph and evaluation, approval, the endpoint and the dashboard.
@@ -135,6 +136,7 @@ export async function startConsole(
       return view ? json(res, 200, view) : json(res, 404, { message: 'no such run' });
     }
     if (path === '/api/endpoints') return json(res, 200, endpointsView(stack.hosting));
+    if (path === '/api/rooms') return json(res, 200, roomOccupancyView(stack.liveShadows?.() ?? [], Date.now()));
     if (path === '/api/dashboard') {
       const minutes = Math.min(60 * 24 * 15, Math.max(5, Number(url.searchParams.get('minutes')) || 180));
       const end = Date.now() + 1000;

@@ -116,6 +116,11 @@ export class ShadowService {
     return shadow === undefined ? undefined : clone(shadow);
   }
 
+  /** Every thing with a shadow, with its current document (copies). */
+  documents(): { thingName: string; document: ShadowDocumentSnapshot }[] {
+    return [...this.shadows.entries()].map(([thingName, shadow]) => ({ thingName, document: clone(shadow) }));
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.unsubscribers.map((u) => u()));
     this.unsubscribers = [];

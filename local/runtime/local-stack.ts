@@ -13,6 +13,7 @@ import { FolderObjectStore } from '../adapters/s3';
 import { LocalModelRegistry } from '../adapters/sagemaker-registry';
 import { LocalTransformJobs } from '../adapters/sagemaker-transform';
 import { LocalHosting, startInvocationServer } from '../hosting';
+import type { ShadowDocumentSnapshot } from '../iot/shadow-service';
 import { LocalLake } from '../lake';
 import { AlarmEvaluator, MetricStore } from '../metrics';
 import { ExecutionStore } from './executions';
@@ -112,6 +113,8 @@ export class LocalStack {
   readonly notifier: LocalNotifier;
   readonly pipeline: SynthesizedPipeline;
   readonly runner: LocalStepFunctionsRunner;
+  /** Live shadow documents, once `npm start` serves live inference (the console's live occupancy widget). */
+  liveShadows: (() => { thingName: string; document: ShadowDocumentSnapshot }[]) | undefined;
   /** Base of the approval links AwaitApproval sends (the local approval server or console). */
   approvalBaseUrl: string;
   private probeRows = '';

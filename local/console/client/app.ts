@@ -3,6 +3,7 @@ import type { BootData } from '../assets';
 import type { WidgetData } from '../dashboard';
 import type { EndpointView, RunListItem, RunView } from '../data';
 import type { EvaluationView, ModelEvaluation } from '../evaluation-view';
+import type { RoomOccupancyView } from '../rooms';
 
 /** The console in the browser: renders the JSON views, polling them while the page is open. */
 
@@ -556,6 +557,35 @@ function dashboardPage(): void {
     grid,
   );
   const charts = new Map<string, { plot: uPlot; legend: HTMLElement; keys: string }>();
+  const rooms = el('table', { class: 'latest', id: 'live-rooms' });
+  main.append(el('div', { class: 'card' }, el('h3', {}, 'Live occupancy per room'), rooms));
+  poll(2000, async () => {
+    const rows = await getJson<RoomOccupancyView[]>('/api/rooms');
+    rooms.replaceChildren(
+      el('tr', {}, ...['room', 'occupied', 'probability', 'source', 'model', 'answered'].map((h) => el('th', {}, h))),
+      ...(rows.length === 0
+        ? [
+            el(
+              'tr',
+              {},
+              el('td', { colspan: '6', class: 'muted' }, 'No live thermostats yet: occupancy simulate --live'),
+            ),
+          ]
+        : rows.map((r) =>
+            el(
+              'tr',
+              { 'data-room': r.thingName },
+              el('td', {}, r.thingName),
+              el('td', {}, r.occupied === null ? '—' : r.occupied ? 'occupied' : 'free'),
+              el('td', { class: 'num' }, fmt(r.probability, 2)),
+              el('td', {}, r.source ?? '—'),
+              el('td', { class: 'muted' }, r.model ?? '—'),
+              el('td', { class: 'muted' }, r.ageSeconds === null ? '—' : `${r.ageSeconds} s ago`),
+            ),
+          )),
+    );
+    return true;
+  });
   poll(3000, async () => {
     const widgets = await getJson<WidgetData[]>('/api/dashboard?minutes=180');
     for (const w of widgets) {
