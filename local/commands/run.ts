@@ -105,13 +105,21 @@ export function summarize(record: ExecutionRecord, stack: LocalStack): RunSummar
   };
 }
 
-/** Answers this run's pending approval as the CLI would (`--auto-approve`). */
-export function autoApprove(stack: LocalStack, runName: string): () => void {
+/**
+ * Answers a run's approval as soon as it waits, as `occupancy approve|reject` would: `--auto-approve`, and
+ * tests standing in for a person. Returns a function that stops waiting.
+ */
+export function answerWhenWaiting(
+  stack: LocalStack,
+  runName: string,
+  decision: 'approve' | 'reject' = 'approve',
+  decidedBy = 'auto-approve',
+): () => void {
   const timer = setInterval(async () => {
     const record = await stack.approvals.get(runName);
     if (record?.status !== 'pending') return;
     clearInterval(timer);
-    await decide(record, 'approve', 'cli', 'auto-approve', {
+    await decide(record, decision, 'cli', decidedBy, {
       store: stack.approvals,
       callback: new BrokerTaskCallback(stack.broker),
     });
@@ -152,7 +160,7 @@ export async function runOnce(options: RunOptions): Promise<RunSummary> {
   try {
     const execution = stack.startExecution();
     progress(`execution ${execution.name} started`);
-    const stopAutoApprove = options.autoApprove ? autoApprove(stack, execution.name) : () => undefined;
+    const stopAutoApprove = options.autoApprove ? answerWhenWaiting(stack, execution.name) : () => undefined;
     const record = await execution.done;
     stopAutoApprove();
     return summarize(record, stack);

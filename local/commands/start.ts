@@ -5,7 +5,7 @@ import { loadLocalConfig } from '../local-config';
 import { parseFaults } from '../runtime/faults';
 import { LocalStack } from '../runtime/local-stack';
 import { scheduleIntervalMs } from '../schedule';
-import { autoApprove, ensureLakeHasData, formatSummary, type RunSummary, summarize } from './run';
+import { answerWhenWaiting, ensureLakeHasData, formatSummary, type RunSummary, summarize } from './run';
 
 /**
  * `npm start`: the local stack, one retraining run now (it waits for approval at the printed URL or
@@ -44,7 +44,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   const runOne = async (): Promise<RunSummary> => {
     const execution = stack.startExecution();
     progress(`execution ${execution.name} started`);
-    const stop = values['auto-approve'] ? autoApprove(stack, execution.name) : () => undefined;
+    const stop = values['auto-approve'] ? answerWhenWaiting(stack, execution.name) : () => undefined;
     const record = await execution.done;
     stop();
     const summary = summarize(record, stack);

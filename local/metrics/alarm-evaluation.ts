@@ -38,8 +38,8 @@ export interface AlarmEvaluation {
   readonly reason: string;
 }
 
-/** A PutMetricAlarm request this emulation cannot honour; `field` names the offending parameter. */
-export class InvalidAlarmError extends Error {
+/** CloudWatch's InvalidParameterValue: `field` names the offending request parameter. */
+export class InvalidParameterValueError extends Error {
   override readonly name = 'InvalidParameterValueException';
   readonly code = 'InvalidParameterValue';
   constructor(
@@ -49,6 +49,9 @@ export class InvalidAlarmError extends Error {
     super(`${field}: ${message}`);
   }
 }
+
+/** A PutMetricAlarm request this emulation cannot honour. */
+export class InvalidAlarmError extends InvalidParameterValueError {}
 
 const statistics: readonly Statistic[] = ['Average', 'Maximum', 'Minimum', 'SampleCount', 'Sum'];
 const comparisons: readonly SupportedComparison[] = [

@@ -3,6 +3,7 @@
  * Samples live in memory for queries; disk writes are batched into an append-only NDJSON file under the
  * state dir (reloaded on start, compacted to the retention window).
  */
+
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
@@ -15,6 +16,7 @@ import type {
   Statistic,
 } from '@aws-sdk/client-cloudwatch';
 import { writeFileAtomic } from '../fs';
+import { InvalidParameterValueError } from './alarm-evaluation';
 
 /** One aggregated observation: a single value is a sample with count 1. */
 export interface MetricSample {
@@ -30,16 +32,8 @@ export interface MetricSample {
   readonly unit?: StandardUnit;
 }
 
-export class InvalidMetricDataError extends Error {
-  override readonly name = 'InvalidParameterValueException';
-  readonly code = 'InvalidParameterValue';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-  }
-}
+/** A PutMetricData request CloudWatch would refuse. */
+export class InvalidMetricDataError extends InvalidParameterValueError {}
 
 export class MetricStoreCorruptError extends Error {
   override readonly name = 'MetricStoreCorruptError';

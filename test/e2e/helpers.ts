@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ARTIFACT_FORMAT_VERSION, type ModelArtifact } from '../../automl/artifact';
 import { buildFeatureSpec, featureNames } from '../../features';
-import { BrokerTaskCallback } from '../../local/adapters/approvals';
+import { answerWhenWaiting } from '../../local/commands/run';
 import { simulateIntoLake } from '../../local/commands/simulate';
 import { deployArtifact } from '../../local/iot/serving';
 import { loadLocalConfig } from '../../local/local-config';
@@ -12,7 +12,6 @@ import type { ExecutionRecord } from '../../local/runtime/executions';
 import type { FaultName } from '../../local/runtime/faults';
 import { LocalStack } from '../../local/runtime/local-stack';
 import { type SynthesizedPipeline, synthesizePipeline } from '../../local/runtime/synth';
-import { decide } from '../../tasks/approval';
 import { THERMOSTAT } from '../../telemetry/signals';
 
 /** Small, fast local runs: a 4-room, 10-day fleet and a short AutoML budget. */
@@ -117,15 +116,7 @@ export async function invoke(stack: LocalStack, body = probeRows()): Promise<str
 
 /** Approves or rejects the run's candidate as soon as it waits (what a person or the CLI does). */
 export function answerApproval(stack: LocalStack, runName: string, decision: 'approve' | 'reject'): void {
-  const timer = setInterval(async () => {
-    const record = await stack.approvals.get(runName);
-    if (record?.status !== 'pending') return;
-    clearInterval(timer);
-    await decide(record, decision, 'cli', 'e2e-test', {
-      store: stack.approvals,
-      callback: new BrokerTaskCallback(stack.broker),
-    });
-  }, 100);
+  answerWhenWaiting(stack, runName, decision, 'e2e-test');
 }
 
 export const outcomeOf = (record: ExecutionRecord): string =>
