@@ -1,22 +1,26 @@
 /**
  * Inference bench (issue 7). Prints ONE JSON object:
  *   { direct: {offered_rps, achieved_rps, p50_ms, p99_ms, errors}, mqtt: {...}, bundle_bytes, cold_import_ms }
- * - direct: the handler (real SageMaker Runtime client) → the local endpoint host over HTTP, shadow write in-process;
+ * - direct: the handler with its real transport (SigV4-signed HTTP, tasks/aws-http) → the local endpoint host in
+ *   another process over loopback HTTP, shadow write in-process; arrivals evenly spaced (1 ms ticks);
  * - mqtt: end to end — thermostat publish → broker → shadow → rule → handler → endpoint → IoT data plane →
  *   shadow → `update/delta` received by the thermostat;
  * - bundle: tasks/infer-occupancy/handler.ts bundled as CDK's NodejsFunction would (esbuild, minified, node22,
  *   SDK v3 clients bundled); cold import: median time to require it in a fresh node process.
+ * - invoke_cpu_us: CPU of the handler's process per sequential InvokeEndpoint to the same host, through the signed
+ *   transport and through the AWS SDK's SageMakerRuntimeClient — why the Lambda does not use the SDK client.
  * Env: BENCH_DIRECT_RPS (1000), BENCH_MQTT_RPS (200), BENCH_SECONDS (5).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { build } from 'esbuild';
 import { LiveFleet } from '../local/iot/fleet';
 import { startServing } from '../local/iot/serving';
 import { summariseLatencies } from '../local/iot/stats';
+import { SignedHttpClient } from '../tasks/aws-http';
 import { createInferenceHandler, parseInferenceConfig, SageMakerEndpoint } from '../tasks/infer-occupancy';
 import { soundModelArtifact } from '../test/inference/helpers';
 
@@ -74,14 +78,10 @@ async function startRemoteEndpointHost(dir: string): Promise<{ url: string; stop
   return { url, stop: () => child.kill() };
 }
 
-async function benchDirect(dir: string): Promise<LoadResult> {
-  const host = await startRemoteEndpointHost(dir);
-  const client = new SageMakerRuntimeClient({
-    endpoint: host.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+const LOCAL_IDENTITY = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+
+async function benchDirect(host: { url: string }): Promise<LoadResult> {
+  const client = new SignedHttpClient({ url: host.url, service: 'sagemaker', ...LOCAL_IDENTITY });
   const config = parseInferenceConfig({});
   let fallbacks = 0;
   const handler = createInferenceHandler({
@@ -127,13 +127,13 @@ async function benchDirect(dir: string): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   const total = DIRECT_RPS * SECONDS;
-  const tickMs = 10;
-  const perTick = (DIRECT_RPS * tickMs) / 1000;
+  // 1 ms ticks: a burst of 10 every 10 ms would queue behind itself and measure the burst, not the handler.
+  const tickMs = 1;
   const started = performance.now();
   const inflight: Promise<void>[] = [];
   let sent = 0;
   while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * DIRECT_RPS) + perTick);
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * DIRECT_RPS) + 1);
     while (sent < due) {
       sent++;
       const t0 = performance.now();
@@ -154,7 +154,6 @@ async function benchDirect(dir: string): Promise<LoadResult> {
   await Promise.all(inflight);
   const elapsed = (performance.now() - started) / 1000;
   client.destroy();
-  host.stop();
   const s = summariseLatencies(latencies);
   return {
     offered_rps: DIRECT_RPS,
@@ -163,6 +162,44 @@ async function benchDirect(dir: string): Promise<LoadResult> {
     p99_ms: s.p99_ms,
     errors: errors + fallbacks,
   };
+}
+
+/** CPU µs of this process per sequential InvokeEndpoint (1000 warm-up calls, then 3000 measured). */
+async function invokeCpuMicros(call: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 1000; i++) await call();
+  const n = 3000;
+  const before = process.cpuUsage();
+  for (let i = 0; i < n; i++) await call();
+  const used = process.cpuUsage(before);
+  return Math.round((used.user + used.system) / n);
+}
+
+async function benchInvokeCpu(host: { url: string }): Promise<{ signed_http: number; aws_sdk: number }> {
+  const body = soundModelArtifact('bench-model', 12)
+    .featureNames.map(() => '1')
+    .join(',');
+  const signed = new SignedHttpClient({ url: host.url, service: 'sagemaker', ...LOCAL_IDENTITY });
+  const sdk = new SageMakerRuntimeClient({ endpoint: host.url, maxAttempts: 1, ...LOCAL_IDENTITY });
+  try {
+    const headers = { 'content-type': 'text/csv', accept: 'text/csv' };
+    const path = '/endpoints/occupancy/invocations';
+    return {
+      signed_http: await invokeCpuMicros(() => signed.send({ method: 'POST', path, headers, body, timeoutMs: 1000 })),
+      aws_sdk: await invokeCpuMicros(() =>
+        sdk.send(
+          new InvokeEndpointCommand({
+            EndpointName: 'occupancy',
+            ContentType: 'text/csv',
+            Accept: 'text/csv',
+            Body: body,
+          }),
+        ),
+      ),
+    };
+  } finally {
+    signed.destroy();
+    sdk.destroy();
+  }
 }
 
 async function benchMqtt(dir: string): Promise<LoadResult> {
@@ -212,7 +249,16 @@ async function bundle(dir: string): Promise<{ file: string; bytes: number }> {
 
 function coldImportMs(file: string): number {
   const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-  const env = { ...process.env, AWS_REGION: 'us-east-1', ENDPOINT_NAME: 'occupancy', POWERTOOLS_LOG_LEVEL: 'SILENT' };
+  // What a Lambda's environment holds at init: region, the role's credentials, the function's own settings.
+  const env = {
+    ...process.env,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_SESSION_TOKEN: 'local',
+    ENDPOINT_NAME: 'occupancy',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  };
   const runs: number[] = [];
   for (let i = 0; i < 7; i++) {
     const out = spawnSync(process.execPath, ['--no-warnings', '-e', script], { env, encoding: 'utf8' });
@@ -228,9 +274,18 @@ async function main(): Promise<void> {
   try {
     const { file, bytes } = await bundle(dir);
     const cold = coldImportMs(file);
-    const direct = await benchDirect(dir);
+    const host = await startRemoteEndpointHost(dir);
+    let direct: LoadResult;
+    let invokeCpu: { signed_http: number; aws_sdk: number };
+    try {
+      direct = await benchDirect(host);
+      invokeCpu = await benchInvokeCpu(host);
+    } finally {
+      host.stop();
+    }
     const mqtt = await benchMqtt(dir);
-    process.stdout.write(`${JSON.stringify({ direct, mqtt, bundle_bytes: bytes, cold_import_ms: cold })}\n`);
+    const result = { direct, mqtt, bundle_bytes: bytes, cold_import_ms: cold, invoke_cpu_us: invokeCpu };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

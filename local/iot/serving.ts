@@ -3,9 +3,8 @@ import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
-import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { INFERENCE_SERVICE, inferenceMetricDimensions, METRICS_NAMESPACE } from '../../pipeline/state-names';
+import { SignedHttpClient } from '../../tasks/aws-http';
 import { type InferenceConfig, parseInferenceConfig } from '../../tasks/infer-occupancy/config';
 import { SageMakerEndpoint } from '../../tasks/infer-occupancy/endpoint';
 import {
@@ -20,6 +19,7 @@ import { LocalHosting } from '../hosting/hosting';
 import { type InvocationServer, startInvocationServer } from '../hosting/server';
 import { LocalLake } from '../lake';
 import type { MetricStore } from '../metrics/store';
+import { LOCAL_REGION } from '../runtime/synth';
 import { type LocalBroker, startBroker } from './broker';
 import { type DataPlaneServer, startDataPlane } from './data-plane';
 import { InferenceRule, LakeIngestion } from './rules';
@@ -173,17 +173,6 @@ export async function deployArtifact(hosting: LocalHosting, endpointName: string
   return true;
 }
 
-/**
- * One throwaway call per client before the first reading: the SDK loads its signing and protocol code lazily on the
- * first send, which would otherwise spend the first readings' invoke timeout and answer them by fallback.
- */
-async function warmUp(sagemaker: SageMakerRuntimeClient, iotData: IoTDataPlaneClient, endpointName: string) {
-  await Promise.allSettled([
-    sagemaker.send(new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: 'text/csv', Body: '' })),
-    iotData.send(new PublishCommand({ topic: 'occupancy/serve/warm-up', qos: 0, payload: new Uint8Array() })),
-  ]);
-}
-
 export async function startServing(options: ServingOptions = {}): Promise<ServingStack> {
   const host = options.host ?? '127.0.0.1';
   const ownsHosting = options.hosting === undefined;
@@ -217,27 +206,19 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
     if (options.modelArtifactPath !== undefined) {
       await deployArtifact(hosting, config.endpointName, options.modelArtifactPath);
     }
-    const sagemaker = new SageMakerRuntimeClient({
-      endpoint: endpoint.url,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-      maxAttempts: 1,
-    });
-    const iotData = new IoTDataPlaneClient({
-      endpoint: dataPlane.url,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-    });
+    // The Lambda's own transport and adapters, pointed at the local endpoint host and data plane.
+    const transport = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+    const sagemakerRuntime = new SignedHttpClient({ url: endpoint.url, service: 'sagemaker', ...transport });
+    const iotData = new SignedHttpClient({ url: dataPlane.url, service: 'iotdata', ...transport });
     closers.push(() => {
-      sagemaker.destroy();
+      sagemakerRuntime.destroy();
       iotData.destroy();
     });
-    const modelEndpoint = new SageMakerEndpoint(sagemaker, {
+    const modelEndpoint = new SageMakerEndpoint(sagemakerRuntime, {
       endpointName: config.endpointName,
       timeoutMs: config.invokeTimeoutMs,
       maxAttempts: config.invokeMaxAttempts,
     });
-    await warmUp(sagemaker, iotData, config.endpointName);
     const infer = createInferenceHandler({
       config,
       endpoint: modelEndpoint,

@@ -1,4 +1,12 @@
-import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import {
+  AwsHttpNetworkError,
+  type AwsHttpResponse,
+  AwsHttpTimeoutError,
+  type AwsHttpTransport,
+  AwsServiceError,
+  escapeUri,
+  serviceErrorOf,
+} from '../aws-http';
 import { type EndpointFailureKind, EndpointInvocationError } from './errors';
 
 /** What the handler needs from the model endpoint: one feature row in, one answer out. */
@@ -48,44 +56,81 @@ function modelOf(endpointName: string, variant: string | undefined, customAttrib
   return `${endpointName}/${variant ?? 'unknown'}`;
 }
 
-interface ErrorShape {
-  name?: unknown;
-  code?: unknown;
-  $metadata?: { httpStatusCode?: unknown };
-  $retryable?: unknown;
-  OriginalStatusCode?: unknown;
-}
-
 const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'ThrottledException']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
 
 /** Failure kind and whether one more attempt may succeed. */
 export function classifyEndpointError(error: unknown): { kind: EndpointFailureKind; retryable: boolean } {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as ErrorShape;
-  const name = typeof e.name === 'string' ? e.name : '';
-  const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
-  if (name === 'AbortError' || name === 'TimeoutError') return { kind: 'timeout', retryable: true };
-  if (THROTTLING.has(name) || status === 429) return { kind: 'throttle', retryable: true };
-  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return { kind: 'error', retryable: true };
-  if (name === 'ModelError') {
-    // A model 5xx may be transient; a 4xx (wrong width, bad value) will fail the same way again.
-    const original = typeof e.OriginalStatusCode === 'number' ? e.OriginalStatusCode : 500;
-    return { kind: 'error', retryable: original >= 500 };
+  if (error instanceof AwsHttpTimeoutError) return { kind: 'timeout', retryable: true };
+  if (error instanceof AwsHttpNetworkError) {
+    // Refused or reset (a kept-alive connection the server closed): the request never got an answer.
+    return { kind: 'error', retryable: error.code === undefined || NETWORK_CODES.has(error.code) };
   }
-  if (name === 'ModelNotReadyException' || name === 'ServiceUnavailable' || name === 'InternalFailure') {
+  if (!(error instanceof AwsServiceError)) return { kind: 'error', retryable: true };
+  const { errorType, status } = error;
+  if (THROTTLING.has(errorType) || status === 429) return { kind: 'throttle', retryable: true };
+  if (errorType === 'ModelError') {
+    // A model 5xx may be transient; a 4xx (wrong width, bad value) will fail the same way again.
+    const original = error.details.OriginalStatusCode;
+    return { kind: 'error', retryable: typeof original === 'number' ? original >= 500 : true };
+  }
+  if (errorType === 'ModelNotReadyException' || errorType === 'ServiceUnavailable' || errorType === 'InternalFailure') {
     return { kind: 'error', retryable: true };
   }
-  if (status !== undefined) return { kind: 'error', retryable: status >= 500 };
-  // No HTTP status at all: the request never got an answer (socket closed, DNS); worth one more try.
-  return { kind: 'error', retryable: true };
+  return { kind: 'error', retryable: status >= 500 };
 }
 
-/** InvokeEndpoint with a per-attempt timeout and bounded retries; the SDK's own retries must be off (maxAttempts 1). */
+const headerOf = (response: AwsHttpResponse, name: string): string | undefined => {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+/**
+ * SageMaker Runtime InvokeEndpoint (`POST /endpoints/{name}/invocations`, SigV4 service `sagemaker`) with a
+ * per-attempt timeout and bounded retries of what may succeed on a second try.
+ */
 export class SageMakerEndpoint implements EndpointPort {
+  private readonly path: string;
+
   constructor(
-    private readonly client: SageMakerRuntimeClient,
+    private readonly http: AwsHttpTransport,
     private readonly options: SageMakerEndpointOptions,
-  ) {}
+  ) {
+    this.path = `/endpoints/${escapeUri(options.endpointName)}/invocations`;
+  }
+
+  /** One attempt: the answer, or the service/transport error it failed with. */
+  private async invoke(body: string, attempt: number): Promise<ModelAnswer> {
+    const response = await this.http.send({
+      method: 'POST',
+      path: this.path,
+      headers: { 'content-type': 'text/csv', accept: 'text/csv' },
+      body,
+      timeoutMs: this.options.timeoutMs,
+    });
+    if (response.status < 200 || response.status >= 300) {
+      throw serviceErrorOf(response.status, headerOf(response, 'x-amzn-errortype'), response.body.toString('utf8'));
+    }
+    const text = response.body.toString('utf8');
+    const answer = parseModelAnswer(text);
+    if (answer === undefined) {
+      // A malformed answer is a deployment problem, not a transient one: no retry.
+      throw new EndpointInvocationError(
+        `Endpoint ${this.options.endpointName} answered ${JSON.stringify(text.slice(0, 80))}, not "label,probability"`,
+        'error',
+        attempt,
+      );
+    }
+    return {
+      ...answer,
+      model: modelOf(
+        this.options.endpointName,
+        headerOf(response, 'x-amzn-invoked-production-variant'),
+        headerOf(response, 'x-amzn-sagemaker-custom-attributes'),
+      ),
+      attempts: attempt,
+    };
+  }
 
   async predict(row: readonly number[]): Promise<ModelAnswer> {
     const body = featureCsvLine(row);
@@ -93,43 +138,13 @@ export class SageMakerEndpoint implements EndpointPort {
     let attempts = 0;
     for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
       attempts = attempt;
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), this.options.timeoutMs);
       try {
-        const out = await this.client.send(
-          new InvokeEndpointCommand({
-            EndpointName: this.options.endpointName,
-            ContentType: 'text/csv',
-            Accept: 'text/csv',
-            Body: body,
-          }),
-          { abortSignal: abort.signal },
-        );
-        const text = out.Body === undefined ? '' : Buffer.from(out.Body).toString('utf8');
-        const answer = parseModelAnswer(text);
-        if (answer === undefined) {
-          // A malformed answer is a deployment problem, not a transient one: no retry.
-          throw new EndpointInvocationError(
-            `Endpoint ${this.options.endpointName} answered ${JSON.stringify(text.slice(0, 80))}, not "label,probability"`,
-            'error',
-            attempt,
-          );
-        }
-        return {
-          ...answer,
-          model: modelOf(this.options.endpointName, out.InvokedProductionVariant, out.CustomAttributes),
-          attempts: attempt,
-        };
+        return await this.invoke(body, attempt);
       } catch (error) {
         if (error instanceof EndpointInvocationError) throw error;
-        const timedOut = abort.signal.aborted;
-        const { kind, retryable } = timedOut
-          ? { kind: 'timeout' as const, retryable: true }
-          : classifyEndpointError(error);
+        const { kind, retryable } = classifyEndpointError(error);
         last = { kind, error };
-        if (!retryable || attempt === this.options.maxAttempts) break;
-      } finally {
-        clearTimeout(timer);
+        if (!retryable) break;
       }
     }
     const reason = last.error instanceof Error ? `${last.error.name}: ${last.error.message}` : String(last.error);

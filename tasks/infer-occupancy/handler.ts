@@ -1,6 +1,5 @@
-import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { INFERENCE_SERVICE } from '../../pipeline/state-names';
+import { awsEnvironment, iotDataUrl, SignedHttpClient, sagemakerRuntimeUrl } from '../aws-http';
 import { powertools } from '../powertools';
 import { parseInferenceConfig } from './config';
 import { SageMakerEndpoint } from './endpoint';
@@ -16,25 +15,33 @@ const { logger, metrics, tracer } = powertools(INFERENCE_SERVICE);
 // The rollback alarm on the fallback rate and the dashboard select these exact dimensions.
 metrics.setDefaultDimensions({ EndpointName: config.endpointName });
 
-/** SDK retries off: the endpoint port owns the single retry within its timeout budget. */
-export const sagemakerClient = tracer.captureAWSv3Client(
-  new SageMakerRuntimeClient({
-    maxAttempts: 1,
-    ...(config.sagemakerRuntimeUrl === undefined ? {} : { endpoint: config.sagemakerRuntimeUrl }),
-  }),
-);
-export const iotDataClient = tracer.captureAWSv3Client(
-  new IoTDataPlaneClient(config.iotDataEndpoint === undefined ? {} : { endpoint: config.iotDataEndpoint }),
-);
+const { region, credentials } = awsEnvironment(process.env);
+
+/**
+ * Signed HTTP, not the SDK clients: this runs once per reading, and the SDK's middleware stack costs several
+ * times the rest of the handler (see tasks/aws-http/client.ts). Tracer captures the calls as http subsegments.
+ */
+export const sagemakerRuntime = new SignedHttpClient({
+  url: config.sagemakerRuntimeUrl ?? sagemakerRuntimeUrl(region),
+  service: 'sagemaker',
+  region,
+  credentials,
+});
+export const iotData = new SignedHttpClient({
+  url: config.iotDataEndpoint ?? iotDataUrl(region),
+  service: 'iotdata',
+  region,
+  credentials,
+});
 
 const infer: InferenceHandler = createInferenceHandler({
   config,
-  endpoint: new SageMakerEndpoint(sagemakerClient, {
+  endpoint: new SageMakerEndpoint(sagemakerRuntime, {
     endpointName: config.endpointName,
     timeoutMs: config.invokeTimeoutMs,
     maxAttempts: config.invokeMaxAttempts,
   }),
-  shadow: new IotDataShadowPublisher(iotDataClient),
+  shadow: new IotDataShadowPublisher(iotData),
   logger,
   metrics,
   annotate: (key, value) => tracer.putAnnotation(key, value),

@@ -31,6 +31,7 @@ export {
 export {
   desiredUpdateDocument,
   IotDataShadowPublisher,
+  type IotDataShadowPublisherOptions,
   type OccupancyDesiredState,
   type ShadowPublisher,
   shadowUpdateTopic,

@@ -1,4 +1,4 @@
-import { type IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { type AwsHttpTransport, escapeUri, serviceErrorOf } from '../aws-http';
 import { ShadowPublishError } from './errors';
 
 /** What the handler writes to `state.desired` of the room's shadow. */
@@ -22,23 +22,52 @@ export function desiredUpdateDocument(desired: OccupancyDesiredState): string {
   return JSON.stringify({ state: { desired } });
 }
 
-/** Publishes through the IoT data plane (on AWS; the local data plane forwards to the local broker). */
-export class IotDataShadowPublisher implements ShadowPublisher {
-  private readonly encoder = new TextEncoder();
+export interface IotDataShadowPublisherOptions {
+  /** Per-attempt timeout of the publish. @default 1000 */
+  readonly timeoutMs?: number;
+}
 
-  constructor(private readonly client: IoTDataPlaneClient) {}
+/**
+ * Publishes through the IoT data plane (`POST /topics/{topic}?qos=1`, SigV4 service `iotdata`) on AWS; the local
+ * data plane forwards to the local broker. One retry, then ShadowPublishError.
+ */
+export class IotDataShadowPublisher implements ShadowPublisher {
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly http: AwsHttpTransport,
+    options: IotDataShadowPublisherOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 1000;
+  }
+
+  private async publish(topic: string, payload: string): Promise<void> {
+    const response = await this.http.send({
+      method: 'POST',
+      path: `/topics/${escapeUri(topic)}`,
+      query: { qos: '1' },
+      headers: { 'content-type': 'application/octet-stream' },
+      body: payload,
+      timeoutMs: this.timeoutMs,
+    });
+    if (response.status < 200 || response.status >= 300) {
+      const errorType = response.headers['x-amzn-errortype'];
+      throw serviceErrorOf(
+        response.status,
+        Array.isArray(errorType) ? errorType[0] : errorType,
+        response.body.toString('utf8'),
+      );
+    }
+  }
 
   async publishDesired(thingName: string, desired: OccupancyDesiredState): Promise<void> {
-    const command = new PublishCommand({
-      topic: shadowUpdateTopic(thingName),
-      qos: 1,
-      payload: this.encoder.encode(desiredUpdateDocument(desired)),
-    });
+    const topic = shadowUpdateTopic(thingName);
+    const payload = desiredUpdateDocument(desired);
     try {
-      await this.client.send(command);
+      await this.publish(topic, payload);
     } catch (first) {
       try {
-        await this.client.send(command);
+        await this.publish(topic, payload);
       } catch (error) {
         throw new ShadowPublishError(`Publishing the desired state of ${thingName} failed twice`, thingName, {
           cause: error instanceof Error ? error : first,

@@ -1,0 +1,18 @@
+/** Signed AWS HTTP calls for latency-critical Lambdas (SigV4 + kept-alive connections, no SDK middleware). */
+export {
+  type AwsHttpRequest,
+  type AwsHttpResponse,
+  type AwsHttpTransport,
+  SignedHttpClient,
+  type SignedHttpClientOptions,
+} from './client';
+export {
+  type AwsEnvironment,
+  AwsEnvironmentError,
+  awsDnsSuffix,
+  awsEnvironment,
+  iotDataUrl,
+  sagemakerRuntimeUrl,
+} from './environment';
+export { AwsHttpNetworkError, AwsHttpTimeoutError, AwsServiceError, serviceErrorOf } from './errors';
+export { type AwsCredentials, amzDate, escapeUri, type SignableRequest, type SigningScope, SigV4Signer } from './sigv4';
