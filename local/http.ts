@@ -10,8 +10,9 @@ export interface ListeningServer {
 
 /** Listens on `host:port` (port 0 = any free port) and resolves once bound; rejects on bind errors (port in use). */
 export function listen(server: Server, host: string, port = 0): Promise<ListeningServer> {
-  // Clients (the SDK, browsers) keep connections alive; close() must not wait for them.
-  server.keepAliveTimeout = 1000;
+  // Clients (the SDK, the inference transport, browsers) keep connections alive. Longer than their idle timeout
+  // (30 s), so the server never closes a socket a client is about to reuse; close() drops them all anyway.
+  server.keepAliveTimeout = 65_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

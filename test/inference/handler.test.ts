@@ -3,13 +3,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
 import { buildFeatureSpec, computeFeatureVector } from '../../features';
 import { LocalHosting } from '../../local/hosting/hosting';
 import { startInvocationServer } from '../../local/hosting/server';
 import { deployArtifact } from '../../local/iot/serving';
+import { SignedHttpClient } from '../../tasks/aws-http';
 import {
   createInferenceHandler,
   EndpointInvocationError,
@@ -184,18 +182,18 @@ describe('inference handler', () => {
   });
 });
 
-describe('SageMakerEndpoint over HTTP with the real SageMaker Runtime client', () => {
+describe('SageMakerEndpoint over signed HTTP', () => {
   let server: Server;
   let hits = 0;
   let respond: (res: import('node:http').ServerResponse) => void;
-  let client: SageMakerRuntimeClient;
+  let client: SignedHttpClient;
 
   const clientFor = (url: string) =>
-    new SageMakerRuntimeClient({
-      endpoint: url,
+    new SignedHttpClient({
+      url,
+      service: 'sagemaker',
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
     });
 
   beforeAll(async () => {
@@ -217,18 +215,22 @@ describe('SageMakerEndpoint over HTTP with the real SageMaker Runtime client', (
   });
 
   const endpoint = () => new SageMakerEndpoint(client, { endpointName: 'occupancy', timeoutMs: 150, maxAttempts: 2 });
-  const fail = (status: number, errorType: string) => (res: import('node:http').ServerResponse) => {
-    res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': errorType });
-    res.end(JSON.stringify({ message: `${errorType} injected` }));
-  };
+  const fail =
+    (status: number, errorType: string, details: Record<string, unknown> = {}) =>
+    (res: import('node:http').ServerResponse) => {
+      res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': `${errorType}:http://internal` });
+      res.end(JSON.stringify({ message: `${errorType} injected`, ...details }));
+    };
 
   it.each([
-    [500, 'InternalFailure', 'error', 2],
-    [429, 'ThrottlingException', 'throttle', 2],
-    [503, 'ServiceUnavailable', 'error', 2],
-    [400, 'ValidationError', 'error', 1],
-  ])('on HTTP %i %s fails as %s after %i attempt(s)', async (status, errorType, kind, attempts) => {
-    respond = fail(status, errorType);
+    [500, 'InternalFailure', 'error', 2, {}],
+    [429, 'ThrottlingException', 'throttle', 2, {}],
+    [503, 'ServiceUnavailable', 'error', 2, {}],
+    [400, 'ValidationError', 'error', 1, {}],
+    [424, 'ModelError', 'error', 1, { OriginalStatusCode: 400 }],
+    [424, 'ModelError', 'error', 2, { OriginalStatusCode: 503 }],
+  ])('on HTTP %i %s fails as %s after %i attempt(s)', async (status, errorType, kind, attempts, details) => {
+    respond = fail(status, errorType, details);
     await expect(endpoint().predict([1, 2, 3])).rejects.toMatchObject({
       name: 'EndpointInvocationError',
       kind,
@@ -292,38 +294,79 @@ describe('Lambda entry (handler.ts)', () => {
     process.env = { ...saved };
   });
 
-  it('wires env config, the SageMaker Runtime client and the IoT data plane publish', async () => {
+  interface Received {
+    url: string;
+    headers: import('node:http').IncomingHttpHeaders;
+    body: string;
+  }
+  /** A loopback HTTP server that records each request and answers with `answer`. */
+  async function recordingServer(answer: (res: import('node:http').ServerResponse) => void) {
+    const received: Received[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        answer(res);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      received,
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => {
+        server.closeAllConnections();
+        return new Promise((r) => server.close(r));
+      },
+    };
+  }
+
+  it('signs InvokeEndpoint and the shadow publish with the function role and answers from the model', async () => {
+    const sagemaker = await recordingServer((res) => {
+      res.writeHead(200, { 'Content-Type': 'text/csv', 'x-Amzn-Invoked-Production-Variant': 'Blue' });
+      res.end('0,0.2\n');
+    });
+    const iotData = await recordingServer((res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{}');
+    });
     Object.assign(process.env, {
       ENDPOINT_NAME: 'rooms',
-      IOT_DATA_ENDPOINT: 'https://example-ats.iot.eu-west-1.amazonaws.com',
+      SAGEMAKER_RUNTIME_URL: sagemaker.url,
+      IOT_DATA_ENDPOINT: iotData.url,
       AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ACCESS_KEY_ID: 'ASIATEST',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_SESSION_TOKEN: 'session-token',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
-    const sagemaker = mockClient(SageMakerRuntimeClient);
-    const iot = mockClient(IoTDataPlaneClient);
-    sagemaker
-      .on(InvokeEndpointCommand)
-      .resolves({ Body: new TextEncoder().encode('0,0.2\n') as never, InvokedProductionVariant: 'Blue' });
-    iot.on(PublishCommand).resolves({});
     try {
-      const { handler } = jest.requireActual<typeof import('../../tasks/infer-occupancy/handler')>(
-        '../../tasks/infer-occupancy/handler',
-      );
+      let entry!: typeof import('../../tasks/infer-occupancy/handler');
+      jest.isolateModules(() => {
+        entry = jest.requireActual('../../tasks/infer-occupancy/handler');
+      });
       const now = Date.now();
-      const outcome = await handler(documentsEvent('room-07', reported(now, 4), reported(now - 60_000, 3)));
+      const outcome = await entry.handler(documentsEvent('room-07', reported(now, 4), reported(now - 60_000, 3)));
       expect(outcome).toMatchObject({
         status: 'answered',
         desired: { occupancySource: 'model', roomOccupancy: false },
       });
-      const invoke = sagemaker.commandCalls(InvokeEndpointCommand)[0]?.args[0].input;
-      expect(invoke).toMatchObject({ EndpointName: 'rooms', ContentType: 'text/csv' });
-      expect(String(invoke?.Body).split(',')).toHaveLength(spec.features.length);
-      const publish = iot.commandCalls(PublishCommand)[0]?.args[0].input;
-      expect(publish?.topic).toBe('$aws/things/room-07/shadow/update');
-      expect(JSON.parse(new TextDecoder().decode(publish?.payload as Uint8Array))).toEqual({
+      const invoke = sagemaker.received[0];
+      expect(invoke?.url).toBe('/endpoints/rooms/invocations');
+      expect(invoke?.headers).toMatchObject({
+        'content-type': 'text/csv',
+        accept: 'text/csv',
+        'x-amz-security-token': 'session-token',
+        authorization: expect.stringMatching(
+          /^AWS4-HMAC-SHA256 Credential=ASIATEST\/\d{8}\/eu-west-1\/sagemaker\/aws4_request, SignedHeaders=.*host;.*x-amz-security-token, Signature=[0-9a-f]{64}$/,
+        ),
+      });
+      expect(invoke?.body.split(',')).toHaveLength(spec.features.length);
+      const publish = iotData.received[0];
+      expect(publish?.url).toBe('/topics/%24aws%2Fthings%2Froom-07%2Fshadow%2Fupdate?qos=1');
+      expect(publish?.headers.authorization).toMatch(/\/eu-west-1\/iotdata\/aws4_request, /);
+      expect(JSON.parse(publish?.body ?? '')).toEqual({
         state: {
           desired: {
             roomOccupancy: false,
@@ -334,9 +377,22 @@ describe('Lambda entry (handler.ts)', () => {
           },
         },
       });
+      entry.sagemakerRuntime.destroy();
+      entry.iotData.destroy();
     } finally {
-      sagemaker.restore();
-      iot.restore();
+      await sagemaker.close();
+      await iotData.close();
     }
+  });
+
+  it('refuses to start without the role credentials, naming the variable', () => {
+    Object.assign(process.env, { AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'SILENT' });
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    expect(() =>
+      jest.isolateModules(() => {
+        jest.requireActual('../../tasks/infer-occupancy/handler');
+      }),
+    ).toThrow(expect.objectContaining({ name: 'AwsEnvironmentError', field: 'AWS_ACCESS_KEY_ID' }));
   });
 });
