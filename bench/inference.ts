@@ -7,12 +7,15 @@
  *   shadow → `update/delta` received by the thermostat;
  * - bundle: tasks/infer-occupancy/handler.ts bundled as CDK's NodejsFunction would (esbuild, minified, node22,
  *   SDK v3 clients bundled); cold import: median time to require it in a fresh node process.
+ * - loopback_floor: the same load through a plain http.request to a bare Node server in another process — this
+ *   machine's own latency floor, so `direct` can be read against it in the same run;
  * - invoke_cpu_us: CPU of the handler's process per sequential InvokeEndpoint to the same host, through the signed
  *   transport and through the AWS SDK's SageMakerRuntimeClient — why the Lambda does not use the SDK client.
  * Env: BENCH_DIRECT_RPS (1000), BENCH_MQTT_RPS (200), BENCH_SECONDS (5).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
@@ -21,13 +24,7 @@ import { LiveFleet } from '../local/iot/fleet';
 import { startServing } from '../local/iot/serving';
 import { summariseLatencies } from '../local/iot/stats';
 import { SignedHttpClient } from '../tasks/aws-http';
-import {
-  createInferenceHandler,
-  type InferenceHandler,
-  type InferenceOutcome,
-  parseInferenceConfig,
-  SageMakerEndpoint,
-} from '../tasks/infer-occupancy';
+import { createInferenceHandler, parseInferenceConfig, SageMakerEndpoint } from '../tasks/infer-occupancy';
 import { soundModelArtifact } from '../test/inference/helpers';
 
 const DIRECT_RPS = Number(process.env.BENCH_DIRECT_RPS ?? 1000);
@@ -69,7 +66,12 @@ async function startRemoteEndpointHost(dir: string): Promise<{ url: string; stop
       await deployArtifact(hosting, 'occupancy', ${JSON.stringify(writeModel(dir))});
       process.stdout.write(server.url + '\\n');
     })();`;
-  const child = spawn(process.execPath, ['--no-warnings', '--require', 'tsx/cjs', '-e', script], {
+  return spawnUrlPrinter(['--require', 'tsx/cjs', '-e', script]);
+}
+
+/** Starts `node <args>` in its own process; resolves with the URL it prints on its first line, and a stop. */
+async function spawnUrlPrinter(args: string[]): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['--no-warnings', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -80,7 +82,7 @@ async function startRemoteEndpointHost(dir: string): Promise<{ url: string; stop
       const line = out.split('\n')[0];
       if (out.includes('\n') && line) resolveUrl(line.trim());
     });
-    child.once('exit', (code) => reject(new Error(`endpoint host exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${args.at(-1)?.slice(0, 40)}… exited with ${code}`)));
   });
   return { url, stop: () => child.kill() };
 }
@@ -89,25 +91,23 @@ const LOCAL_IDENTITY = { region: 'us-east-1', credentials: { accessKeyId: 'local
 
 /**
  * Open-loop load: `DIRECT_RPS` calls per second for `seconds`, sent on 1 ms ticks (a burst of 10 every 10 ms
- * would queue behind itself and measure the burst, not the handler); `record` gets each call's latency.
+ * would queue behind itself and measure the burst, not the handler). `call` resolves true when answered.
  */
-async function offerLoad(
-  handler: InferenceHandler,
-  event: () => unknown,
-  seconds: number,
-  record: (ms: number, outcome: InferenceOutcome | undefined) => void,
-): Promise<void> {
+async function offerLoad(seconds: number, call: () => Promise<boolean>): Promise<LoadResult> {
   const total = Math.round(DIRECT_RPS * seconds);
-  const started = performance.now();
+  const latencies: number[] = [];
+  let errors = 0;
   // A count, not an array of promises: keeping every call's promise and outcome alive until the end makes each
   // young-generation GC copy them all, and those pauses would be measured as the handler's latency.
   let pending = 0;
   let drained: (() => void) | undefined;
-  const done = (t0: number, outcome: InferenceOutcome | undefined) => {
-    record(performance.now() - t0, outcome);
+  const done = (t0: number, answered: boolean) => {
+    if (answered) latencies.push(performance.now() - t0);
+    else errors++;
     pending--;
     if (pending === 0) drained?.();
   };
+  const started = performance.now();
   let sent = 0;
   while (sent < total) {
     const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * DIRECT_RPS) + 1);
@@ -115,14 +115,65 @@ async function offerLoad(
       sent++;
       pending++;
       const t0 = performance.now();
-      handler(event()).then(
-        (outcome) => done(t0, outcome),
-        () => done(t0, undefined),
+      call().then(
+        (answered) => done(t0, answered),
+        () => done(t0, false),
       );
     }
     await sleep(1);
   }
   if (pending > 0) await new Promise<void>((resolve) => (drained = resolve));
+  const elapsed = (performance.now() - started) / 1000;
+  const s = summariseLatencies(latencies);
+  return {
+    offered_rps: DIRECT_RPS,
+    achieved_rps: Math.round(latencies.length / elapsed),
+    p50_ms: s.p50_ms,
+    p99_ms: s.p99_ms,
+    errors,
+  };
+}
+
+/** Warm-up at the offered rate (JIT of the concurrent paths, connection pool at its working size), then measure. */
+async function steadyLoad(call: () => Promise<boolean>): Promise<LoadResult> {
+  await offerLoad(WARM_UP_SECONDS, call);
+  return offerLoad(SECONDS, call);
+}
+
+/**
+ * The machine's own floor for the same load: a bare Node HTTP server in another process answering a constant, and
+ * a plain keep-alive `http.request` — no handler, no signing, no model. What `direct` adds to this is ours.
+ */
+async function benchLoopbackFloor(): Promise<LoadResult> {
+  const script = `
+    const server = require('node:http').createServer((req, res) => {
+      req.resume();
+      req.on('end', () => { res.writeHead(200, { 'content-type': 'text/csv', 'content-length': 6 }); res.end('1,0.9\\n'); });
+    });
+    server.keepAliveTimeout = 65000;
+    server.listen(0, '127.0.0.1', () => process.stdout.write('http://127.0.0.1:' + server.address().port + '\\n'));`;
+  const host = await spawnUrlPrinter(['-e', script]);
+  const agent = new Agent({ keepAlive: true, maxSockets: 50 });
+  const { hostname, port } = new URL(host.url);
+  const body = '1,'.repeat(20).concat('1');
+  const call = () =>
+    new Promise<boolean>((resolve) => {
+      const req = request(
+        { hostname, port, method: 'POST', path: '/endpoints/occupancy/invocations', agent },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode === 200));
+        },
+      );
+      req.on('error', () => resolve(false));
+      req.end(body);
+    });
+  try {
+    return await steadyLoad(call);
+  } finally {
+    agent.destroy();
+    host.stop();
+  }
 }
 
 async function benchDirect(host: { url: string }): Promise<LoadResult> {
@@ -165,27 +216,13 @@ async function benchDirect(host: { url: string }): Promise<LoadResult> {
       current: { state: { reported: current } },
     };
   };
-  // Warm-up at the offered rate (JIT of the concurrent paths, the connection pool grown to its working size),
-  // then the measured run: the figures are the steady state a warm Lambda fleet would see.
-  await offerLoad(handler, event, WARM_UP_SECONDS, () => {});
+  const call = async () => (await handler(event())).status === 'answered';
+  await offerLoad(WARM_UP_SECONDS, call);
   fallbacks = 0;
-  const latencies: number[] = [];
-  let errors = 0;
-  const started = performance.now();
-  await offerLoad(handler, event, SECONDS, (ms, outcome) => {
-    if (outcome === undefined || outcome.status !== 'answered') errors++;
-    else latencies.push(ms);
-  });
-  const elapsed = (performance.now() - started) / 1000;
+  const result = await offerLoad(SECONDS, call);
   client.destroy();
-  const s = summariseLatencies(latencies);
-  return {
-    offered_rps: DIRECT_RPS,
-    achieved_rps: Math.round(latencies.length / elapsed),
-    p50_ms: s.p50_ms,
-    p99_ms: s.p99_ms,
-    errors: errors + fallbacks,
-  };
+  // A fallback answer is an answered reading, but not the model's: count it as an error of this bench.
+  return { ...result, errors: result.errors + fallbacks };
 }
 
 /** CPU µs of this process per sequential InvokeEndpoint (1000 warm-up calls, then 3000 measured). */
@@ -307,8 +344,16 @@ async function main(): Promise<void> {
     } finally {
       host.stop();
     }
+    const loopbackFloor = await benchLoopbackFloor();
     const mqtt = await benchMqtt(dir);
-    const result = { direct, mqtt, bundle_bytes: bytes, cold_import_ms: cold, invoke_cpu_us: invokeCpu };
+    const result = {
+      direct,
+      mqtt,
+      bundle_bytes: bytes,
+      cold_import_ms: cold,
+      loopback_floor: loopbackFloor,
+      invoke_cpu_us: invokeCpu,
+    };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

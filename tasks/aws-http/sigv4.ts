@@ -4,7 +4,7 @@
  * requests the SDK would have sent (test/aws-http/sigv4.test.ts compares signatures with the SDK's).
  * Pure: no I/O, the time comes in.
  */
-import { createHash, createHmac } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 export interface AwsCredentials {
   readonly accessKeyId: string;
@@ -57,14 +57,20 @@ export function escapeUri(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
+type OneShotHash = (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string;
+/** `crypto.hash` (Node ≥ 20.12) skips building a Hash object per call; older runtimes take createHash. */
+const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
+const sha256Hex = (data: string | Uint8Array): string =>
+  oneShot ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
+
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
 /** `20261125T215558Z` */
 export function amzDate(at: Date): string {
-  return at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
+  return (
+    `${at.getUTCFullYear()}${pad2(at.getUTCMonth() + 1)}${pad2(at.getUTCDate())}` +
+    `T${pad2(at.getUTCHours())}${pad2(at.getUTCMinutes())}${pad2(at.getUTCSeconds())}Z`
+  );
 }
 
 /** Non-S3 services sign the normalised path escaped once more (so `%2F` in a label is signed as `%252F`). */
@@ -93,14 +99,18 @@ function canonicalQuery(query: Readonly<Record<string, string>> | undefined): st
  * warm Lambda spends two SHA-256 and one HMAC per request.
  */
 export class SigV4Signer {
-  private cachedKey: { day: string; secret: string; key: Buffer } | undefined;
+  private cachedKey: { day: string; secret: string; key: crypto.KeyObject } | undefined;
+  /** Requests within one second share their timestamp string. */
+  private cachedDate: { second: number; text: string } | undefined;
 
   constructor(private readonly scope: SigningScope) {}
 
   /** The request's headers plus host, x-amz-date, x-amz-content-sha256, x-amz-security-token and authorization. */
   sign(request: SignableRequest, at: Date): Record<string, string> {
     const { service, region, credentials } = this.scope;
-    const timestamp = amzDate(at);
+    const second = Math.floor(at.getTime() / 1000);
+    if (this.cachedDate?.second !== second) this.cachedDate = { second, text: amzDate(at) };
+    const timestamp = this.cachedDate.text;
     const day = timestamp.slice(0, 8);
     const payloadHash = sha256Hex(request.body);
     const headers: Record<string, string> = {
@@ -111,15 +121,15 @@ export class SigV4Signer {
     };
     if (credentials.sessionToken !== undefined) headers['x-amz-security-token'] = credentials.sessionToken;
 
-    const signedNames = Object.keys(headers)
-      .map((name) => name.toLowerCase())
-      .filter((name) => !UNSIGNED_HEADERS.has(name))
-      .sort();
-    const lowerCased = new Map(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
-    const canonicalHeaders = signedNames
-      .map((name) => `${name}:${(lowerCased.get(name) ?? '').trim().replace(/\s+/g, ' ')}\n`)
-      .join('');
-    const signedHeaders = signedNames.join(';');
+    const signable: [string, string][] = [];
+    for (const name in headers) {
+      const lower = name.toLowerCase();
+      if (!UNSIGNED_HEADERS.has(lower)) signable.push([lower, headers[name] ?? '']);
+    }
+    signable.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    let canonicalHeaders = '';
+    for (const [name, value] of signable) canonicalHeaders += `${name}:${value.trim().replace(/\s+/g, ' ')}\n`;
+    const signedHeaders = signable.map(([name]) => name).join(';');
     const canonicalRequest = [
       request.method,
       canonicalPath(request.path),
@@ -130,19 +140,21 @@ export class SigV4Signer {
     ].join('\n');
     const credentialScope = `${day}/${region}/${service}/aws4_request`;
     const stringToSign = [ALGORITHM, timestamp, credentialScope, sha256Hex(canonicalRequest)].join('\n');
-    const signature = createHmac('sha256', this.signingKey(day)).update(stringToSign).digest('hex');
+    const signature = crypto.createHmac('sha256', this.signingKey(day)).update(stringToSign).digest('hex');
     headers.authorization =
       `${ALGORITHM} Credential=${credentials.accessKeyId}/${credentialScope}, ` +
       `SignedHeaders=${signedHeaders}, Signature=${signature}`;
     return headers;
   }
 
-  private signingKey(day: string): Buffer {
+  private signingKey(day: string): crypto.KeyObject {
     const { service, region, credentials } = this.scope;
     const cached = this.cachedKey;
     if (cached && cached.day === day && cached.secret === credentials.secretAccessKey) return cached.key;
-    const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
-    const key = hmac(hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, day), region), service), 'aws4_request');
+    const hmac = (key: string | Buffer, data: string) => crypto.createHmac('sha256', key).update(data).digest();
+    const raw = hmac(hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, day), region), service), 'aws4_request');
+    // A KeyObject is imported once; a Buffer key would be imported again by every createHmac.
+    const key = crypto.createSecretKey(raw);
     this.cachedKey = { day, secret: credentials.secretAccessKey, key };
     return key;
   }
