@@ -66,7 +66,9 @@ async function startRemoteEndpointHost(dir: string): Promise<{ url: string; stop
       await deployArtifact(hosting, 'occupancy', ${JSON.stringify(writeModel(dir))});
       process.stdout.write(server.url + '\\n');
     })();`;
-  return spawnUrlPrinter(['--require', 'tsx/cjs', '-e', script]);
+  // SageMaker would run this on another machine. Here it shares two vCPUs with the handler, and V8's parallel
+  // scavenger would take both for its GC pauses; on one GC thread the host keeps to its own core.
+  return spawnUrlPrinter(['--single-threaded-gc', '--require', 'tsx/cjs', '-e', script]);
 }
 
 /** Starts `node <args>` in its own process; resolves with the URL it prints on its first line, and a stop. */

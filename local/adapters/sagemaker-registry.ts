@@ -8,7 +8,7 @@ import type {
   UpdateModelPackageCommandInput,
   UpdateModelPackageCommandOutput,
 } from '@aws-sdk/client-sagemaker';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../runtime/synth';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../runtime/identity';
 
 /** The SageMaker model registry, locally: model packages as JSON files per group, versioned 1, 2, … */
 

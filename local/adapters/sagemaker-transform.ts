@@ -1,7 +1,7 @@
 import type { CreateTransformJobCommandInput, DescribeTransformJobCommandOutput } from '@aws-sdk/client-sagemaker';
 import { csvRecords } from '../../telemetry/csv';
 import { artifactPathOf, defaultModelLoader, type LocalHosting, loadArtifactFile, primaryContainer } from '../hosting';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../runtime/synth';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../runtime/identity';
 import type { FolderObjectStore } from './s3';
 
 /**

@@ -19,7 +19,7 @@ import { LocalHosting } from '../hosting/hosting';
 import { type InvocationServer, startInvocationServer } from '../hosting/server';
 import { LocalLake } from '../lake';
 import type { MetricStore } from '../metrics/store';
-import { LOCAL_REGION } from '../runtime/synth';
+import { LOCAL_REGION } from '../runtime/identity';
 import { type LocalBroker, startBroker } from './broker';
 import { type DataPlaneServer, startDataPlane } from './data-plane';
 import { InferenceRule, LakeIngestion } from './rules';

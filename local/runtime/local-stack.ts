@@ -18,6 +18,7 @@ import { LocalLake } from '../lake';
 import { AlarmEvaluator, MetricStore } from '../metrics';
 import { ExecutionStore } from './executions';
 import type { FaultName } from './faults';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './identity';
 import {
   type Json,
   LocalStepFunctionsRunner,
@@ -25,7 +26,7 @@ import {
   type StartedExecution,
   type TaskContext,
 } from './runner';
-import { LOCAL_ACCOUNT, LOCAL_REGION, type SynthesizedPipeline, synthesizePipeline } from './synth';
+import { type SynthesizedPipeline, synthesizePipeline } from './synth';
 import { TaskTokenBroker } from './task-tokens';
 
 /**

@@ -4,6 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildStacks } from '../../infra/stacks';
 import type { PipelineConfig } from '../../pipeline/config';
 import { renderStateMachineAsl } from '../../pipeline/render-asl';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './identity';
 import type { AslDefinition } from './runner';
 
 /**
@@ -11,9 +12,6 @@ import type { AslDefinition } from './runner';
  * ships, built with the local config — not a copy. Bundling is skipped (the Lambda code runs
  * in-process locally), so synthesis needs neither Docker nor esbuild output.
  */
-
-export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_ACCOUNT = '000000000000';
 
 export interface SynthesizedPipeline {
   readonly definition: AslDefinition;
