@@ -1,12 +1,14 @@
 /**
  * Inference bench (issue 7). Prints ONE JSON object:
  *   { direct: {offered_rps, achieved_rps, p50_ms, p99_ms, errors}, mqtt: {...}, bundle_bytes, cold_import_ms }
+ * - direct and loopback_floor also carry process_cpu_pct: the calling process's CPU over the run (% of a core);
  * - direct: the handler with its real transport (SigV4-signed HTTP, tasks/aws-http) → the local endpoint host in
- *   another process over loopback HTTP, shadow write in-process; arrivals evenly spaced (1 ms ticks);
+ *   another process over loopback HTTP, shadow write in-process; open loop on 1 ms ticks, after a 2 s warm-up,
+ *   in a process of its own (bench/inference-load.ts);
  * - mqtt: end to end — thermostat publish → broker → shadow → rule → handler → endpoint → IoT data plane →
  *   shadow → `update/delta` received by the thermostat;
- * - bundle: tasks/infer-occupancy/handler.ts bundled as CDK's NodejsFunction would (esbuild, minified, node22,
- *   SDK v3 clients bundled); cold import: median time to require it in a fresh node process.
+ * - bundle: tasks/infer-occupancy/handler.ts bundled as CDK's NodejsFunction would (esbuild, minified, node22);
+ *   cold import: median time to require it in a fresh node process.
  * - loopback_floor: the same load through a plain http.request to a bare Node server in another process — this
  *   machine's own latency floor, so `direct` can be read against it in the same run;
  * - invoke_cpu_us: CPU of the handler's process per sequential InvokeEndpoint to the same host, through the signed
@@ -15,34 +17,21 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { build } from 'esbuild';
 import { LiveFleet } from '../local/iot/fleet';
 import { startServing } from '../local/iot/serving';
-import { summariseLatencies } from '../local/iot/stats';
 import { SignedHttpClient } from '../tasks/aws-http';
-import { createInferenceHandler, parseInferenceConfig, SageMakerEndpoint } from '../tasks/infer-occupancy';
 import { soundModelArtifact } from '../test/inference/helpers';
+import type { LoadResult } from './inference-load';
 
-const DIRECT_RPS = Number(process.env.BENCH_DIRECT_RPS ?? 1000);
 const MQTT_RPS = Number(process.env.BENCH_MQTT_RPS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const WARM_UP_SECONDS = 2;
 const ROOT = resolve(__dirname, '..');
 
-interface LoadResult {
-  offered_rps: number;
-  achieved_rps: number;
-  p50_ms: number | null;
-  p99_ms: number | null;
-  errors: number;
-}
-
 const silentLogger = { debug: () => {}, warn: () => {}, error: () => {} };
-const noMetrics = { addMetric: () => {}, publishStoredMetrics: () => {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function writeModel(dir: string): string {
@@ -59,7 +48,7 @@ async function startRemoteEndpointHost(dir: string): Promise<{ url: string; stop
   const script = `
     const { LocalHosting } = require(${JSON.stringify(join(ROOT, 'local/hosting/hosting'))});
     const { startInvocationServer } = require(${JSON.stringify(join(ROOT, 'local/hosting/server'))});
-    const { deployArtifact } = require(${JSON.stringify(join(ROOT, 'local/iot/serving'))});
+    const { deployArtifact } = require(${JSON.stringify(join(ROOT, 'local/hosting/deploy-artifact'))});
     (async () => {
       const hosting = new LocalHosting();
       const server = await startInvocationServer(hosting);
@@ -89,64 +78,30 @@ async function spawnUrlPrinter(args: string[]): Promise<{ url: string; stop: () 
   return { url, stop: () => child.kill() };
 }
 
-const LOCAL_IDENTITY = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-
-/**
- * Open-loop load: `DIRECT_RPS` calls per second for `seconds`, sent on 1 ms ticks (a burst of 10 every 10 ms
- * would queue behind itself and measure the burst, not the handler). `call` resolves true when answered.
- */
-async function offerLoad(seconds: number, call: () => Promise<boolean>): Promise<LoadResult> {
-  const total = Math.round(DIRECT_RPS * seconds);
-  const latencies: number[] = [];
-  let errors = 0;
-  // A count, not an array of promises: keeping every call's promise and outcome alive until the end makes each
-  // young-generation GC copy them all, and those pauses would be measured as the handler's latency.
-  let pending = 0;
-  let drained: (() => void) | undefined;
-  const done = (t0: number, answered: boolean) => {
-    if (answered) latencies.push(performance.now() - t0);
-    else errors++;
-    pending--;
-    if (pending === 0) drained?.();
-  };
-  const started = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * DIRECT_RPS) + 1);
-    while (sent < due) {
-      sent++;
-      pending++;
-      const t0 = performance.now();
-      call().then(
-        (answered) => done(t0, answered),
-        () => done(t0, false),
-      );
-    }
-    await sleep(1);
-  }
-  if (pending > 0) await new Promise<void>((resolve) => (drained = resolve));
-  const elapsed = (performance.now() - started) / 1000;
-  const s = summariseLatencies(latencies);
-  return {
-    offered_rps: DIRECT_RPS,
-    achieved_rps: Math.round(latencies.length / elapsed),
-    p50_ms: s.p50_ms,
-    p99_ms: s.p99_ms,
-    errors,
-  };
+/** Runs bench/inference-load.ts in its own process against `url`; its one JSON line is the result. */
+function runLoad(mode: 'direct' | 'floor', url: string): Promise<LoadResult> {
+  return new Promise((resolveResult, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--no-warnings', '--require', 'tsx/cjs', join(__dirname, 'inference-load.ts'), mode, url],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`inference-load ${mode} exited with ${code}`));
+      else resolveResult(JSON.parse(out) as LoadResult);
+    });
+  });
 }
 
-/** Warm-up at the offered rate (JIT of the concurrent paths, connection pool at its working size), then measure. */
-async function steadyLoad(call: () => Promise<boolean>): Promise<LoadResult> {
-  await offerLoad(WARM_UP_SECONDS, call);
-  return offerLoad(SECONDS, call);
-}
-
-/**
- * The machine's own floor for the same load: a bare Node HTTP server in another process answering a constant, and
- * a plain keep-alive `http.request` — no handler, no signing, no model. What `direct` adds to this is ours.
- */
-async function benchLoopbackFloor(): Promise<LoadResult> {
+/** A bare Node HTTP server answering a constant `1,0.9`: the endpoint of the loopback floor. */
+function startBareHost(): Promise<{ url: string; stop: () => void }> {
   const script = `
     const server = require('node:http').createServer((req, res) => {
       req.resume();
@@ -154,78 +109,10 @@ async function benchLoopbackFloor(): Promise<LoadResult> {
     });
     server.keepAliveTimeout = 65000;
     server.listen(0, '127.0.0.1', () => process.stdout.write('http://127.0.0.1:' + server.address().port + '\\n'));`;
-  const host = await spawnUrlPrinter(['-e', script]);
-  const agent = new Agent({ keepAlive: true, maxSockets: 50 });
-  const { hostname, port } = new URL(host.url);
-  const body = '1,'.repeat(20).concat('1');
-  const call = () =>
-    new Promise<boolean>((resolve) => {
-      const req = request(
-        { hostname, port, method: 'POST', path: '/endpoints/occupancy/invocations', agent },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode === 200));
-        },
-      );
-      req.on('error', () => resolve(false));
-      req.end(body);
-    });
-  try {
-    return await steadyLoad(call);
-  } finally {
-    agent.destroy();
-    host.stop();
-  }
+  return spawnUrlPrinter(['--single-threaded-gc', '-e', script]);
 }
 
-async function benchDirect(host: { url: string }): Promise<LoadResult> {
-  const client = new SignedHttpClient({ url: host.url, service: 'sagemaker', ...LOCAL_IDENTITY });
-  const config = parseInferenceConfig({});
-  let fallbacks = 0;
-  const handler = createInferenceHandler({
-    config,
-    endpoint: new SageMakerEndpoint(client, { endpointName: 'occupancy', timeoutMs: 300, maxAttempts: 2 }),
-    shadow: {
-      publishDesired: async (_thing, desired) => {
-        if (desired.occupancySource === 'fallback') fallbacks++;
-      },
-    },
-    logger: silentLogger,
-    metrics: noMetrics,
-  });
-  const rooms = 200;
-  const last = new Map<string, Record<string, unknown>>();
-  const lastTs = new Map<string, number>();
-  let seq = 0;
-  const event = () => {
-    const thingName = `room-${String(seq % rooms).padStart(3, '0')}`;
-    seq++;
-    // Strictly increasing per device, as a real device stream.
-    const timestamp = Math.max(Date.now(), (lastTs.get(thingName) ?? 0) + 1);
-    lastTs.set(thingName, timestamp);
-    const current = {
-      temperature: 21 + (seq % 7) * 0.1,
-      humidity: 40,
-      sound: (seq * 7) % 30,
-      hvacStatus: 'FAN',
-      timestamp,
-    };
-    const previous = last.get(thingName);
-    last.set(thingName, current);
-    return {
-      thingName,
-      previous: previous ? { state: { reported: previous } } : null,
-      current: { state: { reported: current } },
-    };
-  };
-  const call = async () => (await handler(event())).status === 'answered';
-  await offerLoad(WARM_UP_SECONDS, call);
-  fallbacks = 0;
-  const result = await offerLoad(SECONDS, call);
-  client.destroy();
-  // A fallback answer is an answered reading, but not the model's: count it as an error of this bench.
-  return { ...result, errors: result.errors + fallbacks };
-}
+const LOCAL_IDENTITY = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
 /** CPU µs of this process per sequential InvokeEndpoint (1000 warm-up calls, then 3000 measured). */
 async function invokeCpuMicros(call: () => Promise<unknown>): Promise<number> {
@@ -265,7 +152,7 @@ async function benchInvokeCpu(host: { url: string }): Promise<{ signed_http: num
   }
 }
 
-async function benchMqtt(dir: string): Promise<LoadResult> {
+async function benchMqtt(dir: string): Promise<Omit<LoadResult, 'process_cpu_pct'>> {
   const stack = await startServing({ modelArtifactPath: writeModel(dir), logger: silentLogger });
   try {
     const ratePerRoom = 5;
@@ -341,12 +228,18 @@ async function main(): Promise<void> {
     let direct: LoadResult;
     let invokeCpu: { signed_http: number; aws_sdk: number };
     try {
-      direct = await benchDirect(host);
+      direct = await runLoad('direct', host.url);
       invokeCpu = await benchInvokeCpu(host);
     } finally {
       host.stop();
     }
-    const loopbackFloor = await benchLoopbackFloor();
+    const bare = await startBareHost();
+    let loopbackFloor: LoadResult;
+    try {
+      loopbackFloor = await runLoad('floor', bare.url);
+    } finally {
+      bare.stop();
+    }
     const mqtt = await benchMqtt(dir);
     const result = {
       direct,

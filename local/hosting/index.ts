@@ -1,3 +1,4 @@
+export * from './deploy-artifact';
 export * from './errors';
 export * from './hosting';
 export * from './model';

@@ -1,6 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { INFERENCE_SERVICE, inferenceMetricDimensions, METRICS_NAMESPACE } from '../../pipeline/state-names';
@@ -15,6 +14,7 @@ import {
   type MetricsSink,
 } from '../../tasks/infer-occupancy/infer';
 import { IotDataShadowPublisher } from '../../tasks/infer-occupancy/publisher';
+import { deployArtifact } from '../hosting/deploy-artifact';
 import { LocalHosting } from '../hosting/hosting';
 import { type InvocationServer, startInvocationServer } from '../hosting/server';
 import { LocalLake } from '../lake';
@@ -148,30 +148,7 @@ async function endpointHost(hosting: LocalHosting, host: string, port: number): 
   };
 }
 
-/** Deploys an artifact file as `endpointName` (single variant, all traffic) unless the endpoint exists. */
-export async function deployArtifact(hosting: LocalHosting, endpointName: string, artifactPath: string) {
-  if (hosting.listEndpoints().some((e) => e.EndpointName === endpointName)) return false;
-  const path = resolve(artifactPath);
-  const base =
-    basename(path)
-      .replace(/\.json$/, '')
-      .replace(/[^a-zA-Z0-9-]/g, '-')
-      .slice(0, 40) || 'model';
-  const modelName = `${base}-${Date.now().toString(36)}`;
-  hosting.createModel({ ModelName: modelName, PrimaryContainer: { ModelDataUrl: pathToFileURL(path).href } });
-  hosting.createEndpointConfig({
-    EndpointConfigName: `${modelName}-config`,
-    ProductionVariants: [
-      { VariantName: 'AllTraffic', ModelName: modelName, InitialInstanceCount: 1, InitialVariantWeight: 1 },
-    ],
-  });
-  hosting.createEndpoint({ EndpointName: endpointName, EndpointConfigName: `${modelName}-config` });
-  const described = await hosting.whenSettled(endpointName, 60_000);
-  if (described.EndpointStatus !== 'InService') {
-    throw new Error(`Endpoint ${endpointName} is ${described.EndpointStatus}: ${described.FailureReason ?? ''}`);
-  }
-  return true;
-}
+export { deployArtifact };
 
 export async function startServing(options: ServingOptions = {}): Promise<ServingStack> {
   const host = options.host ?? '127.0.0.1';

@@ -12,7 +12,11 @@ export interface SignedHttpClientOptions {
   readonly credentials: AwsCredentials;
   /** Concurrent connections kept to the service. @default 50 (the SDK's default) */
   readonly maxSockets?: number;
-  /** Idle keep-alive connections are closed after this long. @default 30 s */
+  /**
+   * Close a connection idle this long. @default none: the service closes idle connections, and the rare request
+   * on one it just closed fails as a network error the adapters retry; a socket timeout would cost a timer
+   * update on every read and write of the hot path.
+   */
   readonly idleSocketMs?: number;
   /** @default () => new Date() */
   readonly clock?: () => Date;
@@ -56,6 +60,8 @@ export class SignedHttpClient implements AwsHttpTransport {
   private readonly agent: http.Agent;
   private readonly signer: SigV4Signer;
   private readonly clock: () => Date;
+  /** The base URL's path (a local host may be mounted below `/`), prefixed to every request path. */
+  private readonly pathPrefix: string;
 
   constructor(options: SignedHttpClientOptions) {
     this.base = new URL(options.url);
@@ -66,7 +72,7 @@ export class SignedHttpClient implements AwsHttpTransport {
     const agentOptions = {
       keepAlive: true,
       maxSockets: options.maxSockets ?? 50,
-      timeout: options.idleSocketMs ?? 30_000,
+      ...(options.idleSocketMs === undefined ? {} : { timeout: options.idleSocketMs }),
     };
     this.agent = this.base.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.signer = new SigV4Signer({
@@ -75,17 +81,12 @@ export class SignedHttpClient implements AwsHttpTransport {
       credentials: options.credentials,
     });
     this.clock = options.clock ?? (() => new Date());
-  }
-
-  /** The base URL's path prefix (a local host may be mounted below `/`) joined with the request path. */
-  private pathOf(path: string): string {
-    const prefix = this.base.pathname.replace(/\/+$/, '');
-    return `${prefix}${path}`;
+    this.pathPrefix = this.base.pathname.replace(/\/+$/, '');
   }
 
   send(request: AwsHttpRequest): Promise<AwsHttpResponse> {
     const body = typeof request.body === 'string' ? Buffer.from(request.body) : (request.body ?? new Uint8Array());
-    const path = this.pathOf(request.path);
+    const path = `${this.pathPrefix}${request.path}`;
     const headers = this.signer.sign(
       {
         method: request.method,

@@ -51,6 +51,8 @@ const UNSIGNED_HEADERS = new Set([
 ]);
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
+/** Values are signed with whitespace runs folded to one space: needed only where a run or a non-space blank is. */
+const INNER_WHITESPACE_RUN = /[^\S ]| {2}/;
 
 /** RFC 3986 escaping as the SDK's `escapeUri`: encodeURIComponent plus `!'()*`. */
 export function escapeUri(value: string): string {
@@ -128,7 +130,10 @@ export class SigV4Signer {
     }
     signable.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     let canonicalHeaders = '';
-    for (const [name, value] of signable) canonicalHeaders += `${name}:${value.trim().replace(/\s+/g, ' ')}\n`;
+    for (const [name, value] of signable) {
+      const trimmed = value.trim();
+      canonicalHeaders += `${name}:${INNER_WHITESPACE_RUN.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed}\n`;
+    }
     const signedHeaders = signable.map(([name]) => name).join(';');
     const canonicalRequest = [
       request.method,

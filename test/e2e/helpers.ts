@@ -6,7 +6,7 @@ import { ARTIFACT_FORMAT_VERSION, type ModelArtifact } from '../../automl/artifa
 import { buildFeatureSpec, featureNames } from '../../features';
 import { answerWhenWaiting } from '../../local/commands/run';
 import { simulateIntoLake } from '../../local/commands/simulate';
-import { deployArtifact } from '../../local/iot/serving';
+import { deployArtifact } from '../../local/hosting/deploy-artifact';
 import { loadLocalConfig } from '../../local/local-config';
 import type { ExecutionRecord } from '../../local/runtime/executions';
 import type { FaultName } from '../../local/runtime/faults';

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFeatureSpec, computeFeatureVector } from '../../features';
+import { deployArtifact } from '../../local/hosting/deploy-artifact';
 import { LocalHosting } from '../../local/hosting/hosting';
 import { startInvocationServer } from '../../local/hosting/server';
-import { deployArtifact } from '../../local/iot/serving';
 import { SignedHttpClient } from '../../tasks/aws-http';
 import {
   createInferenceHandler,

@@ -1,0 +1,28 @@
+import { basename, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { LocalHosting } from './hosting';
+
+/** Deploys an artifact file as `endpointName` (single variant, all traffic) unless the endpoint exists. */
+export async function deployArtifact(hosting: LocalHosting, endpointName: string, artifactPath: string) {
+  if (hosting.listEndpoints().some((e) => e.EndpointName === endpointName)) return false;
+  const path = resolve(artifactPath);
+  const base =
+    basename(path)
+      .replace(/\.json$/, '')
+      .replace(/[^a-zA-Z0-9-]/g, '-')
+      .slice(0, 40) || 'model';
+  const modelName = `${base}-${Date.now().toString(36)}`;
+  hosting.createModel({ ModelName: modelName, PrimaryContainer: { ModelDataUrl: pathToFileURL(path).href } });
+  hosting.createEndpointConfig({
+    EndpointConfigName: `${modelName}-config`,
+    ProductionVariants: [
+      { VariantName: 'AllTraffic', ModelName: modelName, InitialInstanceCount: 1, InitialVariantWeight: 1 },
+    ],
+  });
+  hosting.createEndpoint({ EndpointName: endpointName, EndpointConfigName: `${modelName}-config` });
+  const described = await hosting.whenSettled(endpointName, 60_000);
+  if (described.EndpointStatus !== 'InService') {
+    throw new Error(`Endpoint ${endpointName} is ${described.EndpointStatus}: ${described.FailureReason ?? ''}`);
+  }
+  return true;
+}
