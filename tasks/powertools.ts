@@ -12,12 +12,4 @@ export function powertools(serviceName: string): { logger: Logger; metrics: Metr
   };
 }
 
-/** zod issues → "field: message" with the dotted path of the first issue, for TaskInputError. */
-export function firstIssue(issues: readonly { path: readonly PropertyKey[]; message: string }[]): {
-  field: string;
-  message: string;
-} {
-  const issue = issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '(input)';
-  return { field, message: `${field}: ${issue?.message ?? 'invalid'}` };
-}
+export { firstIssue } from './first-issue';

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { firstIssue } from '../first-issue';
 import type { AwsCredentials } from './sigv4';
 
 /** The Lambda runtime's identity: its region and its role's temporary credentials, set in every function's env. */
@@ -34,11 +35,8 @@ export function awsEnvironment(env: Readonly<Record<string, string | undefined>>
     AWS_SESSION_TOKEN: env.AWS_SESSION_TOKEN || undefined,
   });
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue?.path.map(String).join('.') || '(env)';
-    throw new AwsEnvironmentError(`Invalid AWS environment: ${field}: ${issue?.message ?? 'invalid'}`, field, {
-      cause: result.error,
-    });
+    const { field, message } = firstIssue(result.error.issues);
+    throw new AwsEnvironmentError(`Invalid AWS environment: ${message}`, field, { cause: result.error });
   }
   const e = result.data;
   return {

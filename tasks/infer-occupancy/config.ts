@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { DEFAULT_PIPELINE_CONFIG } from '../../pipeline/config';
+import { firstIssue } from '../first-issue';
 import { InferenceConfigError } from './errors';
 
 /**
@@ -53,11 +54,8 @@ export function parseInferenceConfig(env: Readonly<Record<string, string | undef
   }
   const result = InferenceConfigSchema.safeParse(picked);
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue?.path.map(String).join('.') || '(env)';
-    throw new InferenceConfigError(`Invalid inference config: ${field}: ${issue?.message ?? 'invalid'}`, field, {
-      cause: result.error,
-    });
+    const { field, message } = firstIssue(result.error.issues);
+    throw new InferenceConfigError(`Invalid inference config: ${message}`, field, { cause: result.error });
   }
   const c = result.data;
   return {
