@@ -27,7 +27,7 @@ import { ShadowService } from './shadow-service';
 
 /**
  * `occupancy serve` as a library: broker + shadow service + data plane + endpoint host + the inference rule wired
- * to the real handler (real SDK clients against the local HTTP servers) + lake ingestion. `npm start` can embed it
+ * to the real handler (the Lambda's own signed-HTTP transport against the local HTTP servers) + lake ingestion. `npm start` can embed it
  * with its own LocalHosting.
  */
 

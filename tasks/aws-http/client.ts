@@ -18,6 +18,8 @@ export interface SignedHttpClientOptions {
    * update on every read and write of the hot path.
    */
   readonly idleSocketMs?: number;
+  /** A longer answer is abandoned as a network error. @default 32 MiB (InvokeEndpoint answers up to 25 MB) */
+  readonly maxResponseBytes?: number;
   /** @default () => new Date() */
   readonly clock?: () => Date;
 }
@@ -51,8 +53,8 @@ export interface AwsHttpTransport {
 
 /**
  * SigV4-signed HTTP(S) over kept-alive connections: the two calls of the inference hot path without the SDK's
- * per-call middleware stack, which costs ~0.7–0.9 ms of CPU per InvokeEndpoint on Node 20 against ~0.15 ms
- * for this (bench/inference.ts). Outgoing calls still appear in X-Ray: Powertools Tracer captures http(s).
+ * per-call middleware stack, which costs 2–3 times this client's CPU per InvokeEndpoint on Node 20
+ * (bench/inference.ts, `invoke_cpu_us`). Outgoing calls still appear in X-Ray: Powertools Tracer captures http(s).
  */
 export class SignedHttpClient implements AwsHttpTransport {
   private readonly base: URL;
@@ -62,6 +64,7 @@ export class SignedHttpClient implements AwsHttpTransport {
   private readonly clock: () => Date;
   /** The base URL's path (a local host may be mounted below `/`), prefixed to every request path. */
   private readonly pathPrefix: string;
+  private readonly maxResponseBytes: number;
 
   constructor(options: SignedHttpClientOptions) {
     this.base = new URL(options.url);
@@ -82,6 +85,7 @@ export class SignedHttpClient implements AwsHttpTransport {
     });
     this.clock = options.clock ?? (() => new Date());
     this.pathPrefix = this.base.pathname.replace(/\/+$/, '');
+    this.maxResponseBytes = options.maxResponseBytes ?? 32 * 1024 * 1024;
   }
 
   send(request: AwsHttpRequest): Promise<AwsHttpResponse> {
@@ -124,7 +128,12 @@ export class SignedHttpClient implements AwsHttpTransport {
         },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size <= this.maxResponseBytes) chunks.push(chunk);
+            else req.destroy(new Error(`answer larger than ${this.maxResponseBytes} bytes`));
+          });
           res.on('end', () =>
             finish(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) })),
           );

@@ -141,6 +141,24 @@ describe('SignedHttpClient over loopback HTTP', () => {
     http.destroy();
   });
 
+  it('abandons an answer longer than maxResponseBytes as a network error', async () => {
+    handle = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      res.end('x'.repeat(64 * 1024));
+    };
+    const http = new SignedHttpClient({
+      url,
+      service: 'sagemaker',
+      region: 'eu-west-1',
+      credentials,
+      maxResponseBytes: 1024,
+    });
+    const failure = http.send({ method: 'POST', path: '/', timeoutMs: 1000 });
+    await expect(failure).rejects.toBeInstanceOf(AwsHttpNetworkError);
+    await expect(failure).rejects.toThrow(/larger than 1024 bytes/);
+    http.destroy();
+  });
+
   it('refuses a base URL that is not http(s)', () => {
     expect(() => client('ftp://example.com')).toThrow(/must be http\(s\)/);
   });
