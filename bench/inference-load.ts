@@ -6,6 +6,7 @@
  */
 import { Agent, request } from 'node:http';
 import { summariseLatencies } from '../local/iot/stats';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/runtime/identity';
 import { SignedHttpClient } from '../tasks/aws-http';
 import { createInferenceHandler, parseInferenceConfig, SageMakerEndpoint } from '../tasks/infer-occupancy';
 
@@ -78,8 +79,8 @@ async function direct(url: string): Promise<LoadResult> {
   const client = new SignedHttpClient({
     url,
     service: 'sagemaker',
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
   });
   let fallbacks = 0;
   const handler = createInferenceHandler({

@@ -23,6 +23,7 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import { build } from 'esbuild';
 import { LiveFleet } from '../local/iot/fleet';
 import { startServing } from '../local/iot/serving';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/runtime/identity';
 import { SignedHttpClient } from '../tasks/aws-http';
 import { soundModelArtifact } from '../test/inference/helpers';
 import type { LoadResult } from './inference-load';
@@ -112,7 +113,7 @@ function startBareHost(): Promise<{ url: string; stop: () => void }> {
   return spawnUrlPrinter(['--single-threaded-gc', '-e', script]);
 }
 
-const LOCAL_IDENTITY = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+const LOCAL_IDENTITY = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
 
 /** CPU µs of this process per sequential InvokeEndpoint (1000 warm-up calls, then 3000 measured). */
 async function invokeCpuMicros(call: () => Promise<unknown>): Promise<number> {

@@ -4,7 +4,6 @@ export { type DataPlaneServer, startDataPlane } from './data-plane';
 export { type FleetAnswer, FleetOptionsError, type FleetSummary, LiveFleet, type LiveFleetOptions } from './fleet';
 export { InferenceRule, type InferenceRuleStats, LakeIngestion, type LakeIngestionOptions } from './rules';
 export {
-  deployArtifact,
   type EndpointHost,
   LocalMetricsSink,
   readServeConnection,

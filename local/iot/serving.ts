@@ -19,7 +19,7 @@ import { LocalHosting } from '../hosting/hosting';
 import { type InvocationServer, startInvocationServer } from '../hosting/server';
 import { LocalLake } from '../lake';
 import type { MetricStore } from '../metrics/store';
-import { LOCAL_REGION } from '../runtime/identity';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../runtime/identity';
 import { type LocalBroker, startBroker } from './broker';
 import { type DataPlaneServer, startDataPlane } from './data-plane';
 import { InferenceRule, LakeIngestion } from './rules';
@@ -27,11 +27,10 @@ import { ShadowService } from './shadow-service';
 
 /**
  * `occupancy serve` as a library: broker + shadow service + data plane + endpoint host + the inference rule wired
- * to the real handler (the Lambda's own signed-HTTP transport against the local HTTP servers) + lake ingestion. `npm start` can embed it
- * with its own LocalHosting.
+ * to the real handler (the Lambda's own signed-HTTP transport against the local HTTP servers) + lake ingestion.
+ * `npm start` can embed it with its own LocalHosting.
  */
 
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const SERVICE = INFERENCE_SERVICE;
 
 export interface ServingOptions {
@@ -147,8 +146,6 @@ async function endpointHost(hosting: LocalHosting, host: string, port: number): 
     },
   };
 }
-
-export { deployArtifact };
 
 export async function startServing(options: ServingOptions = {}): Promise<ServingStack> {
   const host = options.host ?? '127.0.0.1';
