@@ -171,7 +171,7 @@ function validateWithWindow<T>(
   fields: ReadonlyMap<string, FieldDescription>,
   now: number,
 ): T {
-  const result = schema.safeParse(input, { reportInput: true });
+  const result = schema.safeParse(input);
   const issues = result.success ? [] : toTelemetryIssues(result.error.issues, input, fields);
   const isObject = typeof input === 'object' && input !== null && !Array.isArray(input);
   const windowIssue = isObject ? timestampWindowIssue((input as Record<string, unknown>).timestamp, now) : undefined;

@@ -2,15 +2,20 @@ import * as z from 'zod';
 import { TelemetryValidationError } from '../../telemetry/errors';
 import type { Reading } from '../../telemetry/reading';
 import type { SignalSet } from '../../telemetry/signals';
-import { parseReading } from '../../telemetry/validate';
+import { parseReading, wireKey } from '../../telemetry/validate';
 import { InferenceInputError } from './errors';
 import { REPORTED_TIME_KEY } from './rule-sql';
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The event the IoT rule hands the Lambda: the shadow `update/documents` message (`SELECT *`) plus `thingName`
  * (`topic(3)`). Unknown keys are allowed: AWS adds fields over time and the handler must not break on them.
+ * `reported` is only checked to be an object here (its keys are the telemetry's, validated by parseReading):
+ * a `z.record` would copy it key by key on every reading, for nothing.
  */
-const reportedSchema = z.record(z.string(), z.unknown());
+const reportedSchema = z.custom<Record<string, unknown>>(isRecord, { message: 'Invalid input: expected an object' });
 
 /**
  * `previous` is history, not the reading: whatever shape it has, it must not cost the current reading its answer
@@ -31,23 +36,57 @@ export const ShadowDocumentsEventSchema = z.object({
 });
 export type ShadowDocumentsEvent = z.infer<typeof ShadowDocumentsEventSchema>;
 
+/**
+ * The shadow's `previous` reported state, validated only on demand: a warm instance that already holds the
+ * device's last reading needs only its time to know it (DeviceHistory), so most readings skip a second parse.
+ */
+export interface PreviousReport {
+  /** Its device timestamp when that is epoch ms (a number); undefined when absent or in another form. */
+  readonly ts: number | undefined;
+  /** The previous reading when it is valid and older than the current one, else undefined. Parsed once. */
+  reading(): Reading | undefined;
+}
+
 export interface DocumentReadings {
   readonly thingName: string;
   readonly current: Reading;
-  /** The reading before this one when `previous` holds a valid one; undefined for a device's first. */
-  readonly previous: Reading | undefined;
+  /** The state before this one; `reading()` is undefined for a device's first, or when `previous` is invalid. */
+  readonly previous: PreviousReport;
   readonly shadowVersion: number | undefined;
 }
 
-/** The wire report (telemetry/validate.ts) of a `reported` state: thing name from the topic, time from the device. */
-function wireReport(thingName: string, reported: Record<string, unknown>, updateSeconds: number | undefined) {
-  const timestamp =
-    reported[REPORTED_TIME_KEY] ?? (updateSeconds === undefined ? undefined : Math.round(updateSeconds * 1000));
-  return { ...reported, thingName, timestamp };
+const NO_PREVIOUS: PreviousReport = { ts: undefined, reading: () => undefined };
+
+const wireKeysBySet = new WeakMap<SignalSet, readonly string[]>();
+
+function wireKeysOf(set: SignalSet): readonly string[] {
+  let keys = wireKeysBySet.get(set);
+  if (keys === undefined) {
+    keys = set.signals.map(wireKey);
+    wireKeysBySet.set(set, keys);
+  }
+  return keys;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * The wire report (telemetry/validate.ts) of a `reported` state: thing name from the topic, time from the device.
+ * Only the set's own keys are copied (parseReading ignores the others), always in one order: a spread of the
+ * whole state would give every report a shape of its own and cost the parse twice as much.
+ */
+function wireReport(
+  thingName: string,
+  reported: Record<string, unknown>,
+  updateSeconds: number | undefined,
+  set: SignalSet,
+): Record<string, unknown> {
+  const deviceTime = Object.hasOwn(reported, REPORTED_TIME_KEY) ? reported[REPORTED_TIME_KEY] : undefined;
+  const timestamp = deviceTime ?? (updateSeconds === undefined ? undefined : Math.round(updateSeconds * 1000));
+  const report: Record<string, unknown> = { thingName, timestamp };
+  for (const key of wireKeysOf(set)) {
+    if (Object.hasOwn(reported, key)) report[key] = reported[key];
+  }
+  return report;
+}
 
 function previousReportedOf(previous: unknown): Record<string, unknown> | undefined {
   if (!isRecord(previous) || !isRecord(previous.state)) return undefined;
@@ -76,23 +115,50 @@ export function readingsOfDocuments(event: unknown, set: SignalSet, now: number)
   const doc = parsed.data;
   let current: Reading;
   try {
-    current = parseReading(wireReport(doc.thingName, doc.current.state.reported, doc.timestamp), set, { now });
+    current = parseReading(wireReport(doc.thingName, doc.current.state.reported, doc.timestamp, set), set, { now });
   } catch (error) {
     if (!(error instanceof TelemetryValidationError)) throw error;
     const field = error.field === 'thingName' ? 'thingName' : `current.state.reported.${error.field}`;
     throw new InferenceInputError(`Invalid reported telemetry: ${error.message}`, field, error.code, { cause: error });
   }
-  let previous: Reading | undefined;
   const previousReported = previousReportedOf(doc.previous);
-  if (previousReported !== undefined) {
-    try {
-      // The previous document's own update time is not in the message: without a device timestamp it is unknown.
-      const candidate = parseReading(wireReport(doc.thingName, previousReported, undefined), set, { now });
-      if (candidate.ts < current.ts) previous = candidate;
-    } catch (error) {
-      if (!(error instanceof TelemetryValidationError)) throw error;
-      // An invalid previous state (partial first report, sensor fault) only costs the delta its history.
-    }
-  }
+  const previous =
+    previousReported === undefined ? NO_PREVIOUS : previousReport(doc.thingName, previousReported, current, set, now);
   return { thingName: doc.thingName, current, previous, shadowVersion: doc.current.version };
+}
+
+function previousReport(
+  thingName: string,
+  reported: Record<string, unknown>,
+  current: Reading,
+  set: SignalSet,
+  now: number,
+): PreviousReport {
+  const rawTs = reported[REPORTED_TIME_KEY];
+  let parsed: { reading: Reading | undefined } | undefined;
+  return {
+    ts: typeof rawTs === 'number' && Number.isFinite(rawTs) ? rawTs : undefined,
+    reading() {
+      parsed ??= { reading: parsePrevious(thingName, reported, current, set, now) };
+      return parsed.reading;
+    },
+  };
+}
+
+function parsePrevious(
+  thingName: string,
+  reported: Record<string, unknown>,
+  current: Reading,
+  set: SignalSet,
+  now: number,
+): Reading | undefined {
+  try {
+    // The previous document's own update time is not in the message: without a device timestamp it is unknown.
+    const candidate = parseReading(wireReport(thingName, reported, undefined, set), set, { now });
+    return candidate.ts < current.ts ? candidate : undefined;
+  } catch (error) {
+    if (!(error instanceof TelemetryValidationError)) throw error;
+    // An invalid previous state (partial first report, sensor fault) only costs the delta its history.
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import { type DeviceFeatureState, type FeatureSpec, initialDeviceState, stepFeatures } from '../../features';
 import type { Reading } from '../../telemetry/reading';
+import type { PreviousReport } from './documents';
 
 /**
  * Per-device feature history of one Lambda instance: a bounded LRU of the streaming evaluator's carry-over state.
@@ -16,6 +17,16 @@ import type { Reading } from '../../telemetry/reading';
  *   `update/delta` the thermostat receives, and a named shadow would cost a read and a write per reading.
  */
 export type HistorySource = 'chained' | 'seeded' | 'fresh';
+
+/**
+ * Whether the carried state's last reading is the shadow's previous one, told by its time. A numeric device
+ * time needs no parse: the carried state was built from that reading, validated when it was the current one.
+ */
+function endsAtPrevious(carried: DeviceFeatureState, previous: PreviousReport, current: Reading): boolean {
+  if (previous.ts !== undefined) return carried.lastTs === previous.ts && previous.ts < current.ts;
+  const prior = previous.reading();
+  return prior !== undefined && carried.lastTs === prior.ts;
+}
 
 export class DeviceHistory {
   private readonly states = new Map<string, DeviceFeatureState>();
@@ -34,23 +45,17 @@ export class DeviceHistory {
    * The feature vector of `current` and where its history came from. The state advances only when `current` is
    * newer than everything seen for the device, so a re-delivered or late reading is answered without corrupting it.
    */
-  features(
-    spec: FeatureSpec,
-    current: Reading,
-    previous: Reading | undefined,
-  ): { vector: number[]; source: HistorySource } {
+  features(spec: FeatureSpec, current: Reading, previous: PreviousReport): { vector: number[]; source: HistorySource } {
     const carried = this.states.get(current.thingName);
     let state: DeviceFeatureState;
     let source: HistorySource;
-    if (carried !== undefined && previous !== undefined && carried.lastTs === previous.ts) {
+    if (carried !== undefined && endsAtPrevious(carried, previous, current)) {
       state = carried;
       source = 'chained';
-    } else if (previous !== undefined) {
-      state = stepFeatures(spec, initialDeviceState(), previous).state;
-      source = 'seeded';
     } else {
-      state = initialDeviceState();
-      source = 'fresh';
+      const prior = previous.reading();
+      state = prior === undefined ? initialDeviceState() : stepFeatures(spec, initialDeviceState(), prior).state;
+      source = prior === undefined ? 'fresh' : 'seeded';
     }
     const step = stepFeatures(spec, state, current);
     const newest = carried?.lastTs ?? Number.NEGATIVE_INFINITY;

@@ -1,6 +1,11 @@
 /** Public API of the inference Lambda's domain code (the Lambda entry itself is handler.ts). */
 export { INFERENCE_ENV_VARS, type InferenceConfig, InferenceConfigSchema, parseInferenceConfig } from './config';
-export { type DocumentReadings, readingsOfDocuments, ShadowDocumentsEventSchema } from './documents';
+export {
+  type DocumentReadings,
+  type PreviousReport,
+  readingsOfDocuments,
+  ShadowDocumentsEventSchema,
+} from './documents';
 export {
   classifyEndpointError,
   type EndpointPort,

@@ -105,6 +105,39 @@ describe('inference handler', () => {
     expect(endpoint.rows[0]).toEqual(computeFeatureVector(spec, readings[4] as Reading, [readings[3] as Reading]));
   });
 
+  it('chains on the reading it already holds, even when the shadow’s copy of it is no longer valid', async () => {
+    const { handler, endpoint } = setup();
+    await handler(eventAt(0));
+    await handler(eventAt(1));
+    // `previous` names the held reading by its time; its values are not read again (a partial state here).
+    const next = await handler(documentsEvent('room-01', wire[2] ?? {}, { timestamp: wire[1]?.timestamp, sound: 'x' }));
+    expect(next).toMatchObject({ status: 'answered', history: 'chained' });
+    expect(endpoint.rows[2]).toEqual(computeFeatureVector(spec, readings[2] as Reading, readings.slice(0, 2)));
+  });
+
+  it('chains when the device writes its time as ISO-8601 (the previous state is parsed to read it)', async () => {
+    const { handler, endpoint } = setup();
+    const iso = wire.map((w) => ({ ...w, timestamp: new Date(w.timestamp).toISOString() }));
+    const outcomes = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await handler(documentsEvent('room-01', iso[i] ?? {}, iso[i - 1])));
+    expect(outcomes.map((o) => (o.status === 'answered' ? o.history : o.status))).toEqual([
+      'fresh',
+      'chained',
+      'chained',
+    ]);
+    expect(endpoint.rows[2]).toEqual(computeFeatureVector(spec, readings[2] as Reading, readings.slice(0, 2)));
+  });
+
+  it('does not chain on a held time the shadow’s previous state does not have', async () => {
+    const { handler, endpoint } = setup();
+    await handler(eventAt(0));
+    await handler(eventAt(1));
+    // The shadow says the reading before #3 was #2, which this instance never saw: seed from it instead.
+    const outcome = await handler(eventAt(3));
+    expect(outcome).toMatchObject({ status: 'answered', history: 'seeded' });
+    expect(endpoint.rows[2]).toEqual(computeFeatureVector(spec, readings[3] as Reading, [readings[2] as Reading]));
+  });
+
   it('answers a re-delivered reading again without breaking the chain', async () => {
     const { handler, endpoint, shadow } = setup();
     await handler(eventAt(0));
