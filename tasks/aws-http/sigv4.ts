@@ -96,59 +96,154 @@ function canonicalQuery(query: Readonly<Record<string, string>> | undefined): st
     .join('&');
 }
 
+/** Header values the signer fills in per request; a plan holds a slot for each. */
+enum Slot {
+  ContentLength = 0,
+  PayloadHash = 1,
+  Date = 2,
+}
+
+const SLOT_HEADERS: readonly [string, Slot][] = [
+  ['x-amz-content-sha256', Slot.PayloadHash],
+  ['x-amz-date', Slot.Date],
+];
+
+/** Headers the signer owns: a caller's value for one of them would be signed and then overwritten. */
+const SIGNER_HEADERS = new Set(['host', 'x-amz-date', 'x-amz-content-sha256', 'x-amz-security-token', 'authorization']);
+
 /**
- * Signs requests of one service in one region. The derived signing key changes once a day and is kept, so a
- * warm Lambda spends two SHA-256 and one HMAC per request.
+ * What signing needs of a kind of request that does not change from call to call: the sorted canonical headers
+ * with slots for the per-request values, the signed-header list, and the constant headers to send.
+ */
+export interface SigningPlan {
+  readonly method: string;
+  /** Canonical header lines in order: constant text, or the slot whose value goes there. */
+  readonly canonicalHeaders: readonly (string | Slot)[];
+  readonly signedHeaders: string;
+  /** `[name, value, …]` sent as they are: the caller's headers, host and the session token. */
+  readonly constantHeaders: readonly string[];
+  /** Whether content-length is signed from the body's length (else it is a constant header or absent). */
+  readonly signsContentLength: boolean;
+}
+
+export interface RequestSignature {
+  readonly timestamp: string;
+  readonly payloadHash: string;
+  readonly authorization: string;
+}
+
+const canonicalValue = (value: string): string => {
+  const trimmed = value.trim();
+  return INNER_WHITESPACE_RUN.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed;
+};
+
+/**
+ * Signs requests of one service in one region. The derived signing key changes once a day and is kept, and a
+ * kind of request is planned once (`plan`), so a warm Lambda spends two SHA-256, one HMAC and a few string joins
+ * per request.
  */
 export class SigV4Signer {
   private cachedKey: { day: string; secret: string; key: crypto.KeyObject } | undefined;
   /** Requests within one second share their timestamp string. */
   private cachedDate: { second: number; text: string } | undefined;
+  /** The last path signed and its canonical form: the endpoint's calls all have one path. */
+  private cachedPath: { path: string; canonical: string } | undefined;
 
   constructor(private readonly scope: SigningScope) {}
 
-  /** The request's headers plus host, x-amz-date, x-amz-content-sha256, x-amz-security-token and authorization. */
-  sign(request: SignableRequest, at: Date): Record<string, string> {
+  /**
+   * Plans the signing of requests with these headers (any case; host, x-amz-* and authorization are the signer's).
+   * With `contentLength`, content-length is signed per request from the body, and must not be among `headers`.
+   */
+  plan(method: string, host: string, headers: Readonly<Record<string, string>>, contentLength: boolean): SigningPlan {
+    const { sessionToken } = this.scope.credentials;
+    const constantHeaders: string[] = [];
+    const lines: [string, string | Slot][] = [];
+    const add = (name: string, value: string) => {
+      constantHeaders.push(name, value);
+      const lower = name.toLowerCase();
+      if (!UNSIGNED_HEADERS.has(lower)) lines.push([lower, canonicalValue(value)]);
+    };
+    for (const name in headers) {
+      const lower = name.toLowerCase();
+      if (SIGNER_HEADERS.has(lower)) continue;
+      if (contentLength && lower === 'content-length') {
+        throw new TypeError('content-length is signed from the body: leave it out of the planned headers');
+      }
+      add(name, headers[name] ?? '');
+    }
+    add('host', host);
+    if (sessionToken !== undefined) add('x-amz-security-token', sessionToken);
+    lines.push(...SLOT_HEADERS);
+    if (contentLength) lines.push(['content-length', Slot.ContentLength]);
+    lines.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    // Adjacent constant lines are joined, so a request concatenates a handful of pieces.
+    const canonicalHeaders: (string | Slot)[] = [];
+    let text = '';
+    for (const [name, value] of lines) {
+      if (typeof value === 'string') {
+        text += `${name}:${value}\n`;
+      } else {
+        canonicalHeaders.push(`${text}${name}:`, value);
+        text = '\n';
+      }
+    }
+    canonicalHeaders.push(text);
+    return {
+      method,
+      canonicalHeaders,
+      signedHeaders: lines.map(([name]) => name).join(';'),
+      constantHeaders,
+      signsContentLength: contentLength,
+    };
+  }
+
+  /** The signature of one request of a planned kind; send it with the plan's constant headers. */
+  signPlanned(
+    plan: SigningPlan,
+    path: string,
+    query: Readonly<Record<string, string>> | undefined,
+    body: string | Uint8Array,
+    at: Date,
+  ): RequestSignature {
     const { service, region, credentials } = this.scope;
     const second = Math.floor(at.getTime() / 1000);
     if (this.cachedDate?.second !== second) this.cachedDate = { second, text: amzDate(at) };
     const timestamp = this.cachedDate.text;
+    const payloadHash = sha256Hex(body);
+    if (this.cachedPath?.path !== path) this.cachedPath = { path, canonical: canonicalPath(path) };
+    let canonicalRequest = `${plan.method}\n${this.cachedPath.canonical}\n${canonicalQuery(query)}\n`;
+    for (const piece of plan.canonicalHeaders) {
+      if (typeof piece === 'string') canonicalRequest += piece;
+      else if (piece === Slot.PayloadHash) canonicalRequest += payloadHash;
+      else if (piece === Slot.Date) canonicalRequest += timestamp;
+      else canonicalRequest += String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+    }
+    canonicalRequest += `\n${plan.signedHeaders}\n${payloadHash}`;
     const day = timestamp.slice(0, 8);
-    const payloadHash = sha256Hex(request.body);
-    const headers: Record<string, string> = {
-      ...request.headers,
-      host: request.host,
-      'x-amz-date': timestamp,
-      'x-amz-content-sha256': payloadHash,
-    };
-    if (credentials.sessionToken !== undefined) headers['x-amz-security-token'] = credentials.sessionToken;
-
-    const signable: [string, string][] = [];
-    for (const name in headers) {
-      const lower = name.toLowerCase();
-      if (!UNSIGNED_HEADERS.has(lower)) signable.push([lower, headers[name] ?? '']);
-    }
-    signable.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    let canonicalHeaders = '';
-    for (const [name, value] of signable) {
-      const trimmed = value.trim();
-      canonicalHeaders += `${name}:${INNER_WHITESPACE_RUN.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed}\n`;
-    }
-    const signedHeaders = signable.map(([name]) => name).join(';');
-    const canonicalRequest = [
-      request.method,
-      canonicalPath(request.path),
-      canonicalQuery(request.query),
-      canonicalHeaders,
-      signedHeaders,
-      payloadHash,
-    ].join('\n');
     const credentialScope = `${day}/${region}/${service}/aws4_request`;
-    const stringToSign = [ALGORITHM, timestamp, credentialScope, sha256Hex(canonicalRequest)].join('\n');
+    const stringToSign = `${ALGORITHM}\n${timestamp}\n${credentialScope}\n${sha256Hex(canonicalRequest)}`;
     const signature = crypto.createHmac('sha256', this.signingKey(day)).update(stringToSign).digest('hex');
-    headers.authorization =
-      `${ALGORITHM} Credential=${credentials.accessKeyId}/${credentialScope}, ` +
-      `SignedHeaders=${signedHeaders}, Signature=${signature}`;
+    return {
+      timestamp,
+      payloadHash,
+      authorization:
+        `${ALGORITHM} Credential=${credentials.accessKeyId}/${credentialScope}, ` +
+        `SignedHeaders=${plan.signedHeaders}, Signature=${signature}`,
+    };
+  }
+
+  /** The request's headers plus host, x-amz-date, x-amz-content-sha256, x-amz-security-token and authorization. */
+  sign(request: SignableRequest, at: Date): Record<string, string> {
+    const plan = this.plan(request.method, request.host, request.headers, false);
+    const signature = this.signPlanned(plan, request.path, request.query, request.body, at);
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < plan.constantHeaders.length; i += 2) {
+      headers[plan.constantHeaders[i] as string] = plan.constantHeaders[i + 1] as string;
+    }
+    headers['x-amz-date'] = signature.timestamp;
+    headers['x-amz-content-sha256'] = signature.payloadHash;
+    headers.authorization = signature.authorization;
     return headers;
   }
 

@@ -80,6 +80,9 @@ export function classifyEndpointError(error: unknown): { kind: EndpointFailureKi
   return { kind: 'error', retryable: status >= 500 };
 }
 
+/** One object for every call: the transport plans the signing of a headers object once. */
+const CSV_HEADERS = { 'content-type': 'text/csv', accept: 'text/csv' } as const;
+
 const headerOf = (response: AwsHttpResponse, name: string): string | undefined => {
   const value = response.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -104,7 +107,7 @@ export class SageMakerEndpoint implements EndpointPort {
     const response = await this.http.send({
       method: 'POST',
       path: this.path,
-      headers: { 'content-type': 'text/csv', accept: 'text/csv' },
+      headers: CSV_HEADERS,
       body,
       timeoutMs: this.options.timeoutMs,
     });

@@ -27,6 +27,10 @@ export interface IotDataShadowPublisherOptions {
   readonly timeoutMs?: number;
 }
 
+/** One object for every call: the transport plans the signing of a headers object once. */
+const PUBLISH_HEADERS = { 'content-type': 'application/octet-stream' } as const;
+const QOS_1 = { qos: '1' } as const;
+
 /**
  * Publishes through the IoT data plane (`POST /topics/{topic}?qos=1`, SigV4 service `iotdata`) on AWS; the local
  * data plane forwards to the local broker. One retry, then ShadowPublishError.
@@ -45,8 +49,8 @@ export class IotDataShadowPublisher implements ShadowPublisher {
     const response = await this.http.send({
       method: 'POST',
       path: `/topics/${escapeUri(topic)}`,
-      query: { qos: '1' },
-      headers: { 'content-type': 'application/octet-stream' },
+      query: QOS_1,
+      headers: PUBLISH_HEADERS,
       body: payload,
       timeoutMs: this.timeoutMs,
     });
