@@ -128,6 +128,66 @@ describe('SigV4Signer signs as the AWS SDK does', () => {
   });
 });
 
+describe('SignedHttpClient sends what the SDK-checked signer signs', () => {
+  it.each([
+    ['POST', '/endpoints/occupancy/invocations', undefined, '0.1,2,-3', WITH_TOKEN],
+    ['POST', '/topics/%24aws%2Fthings%2Froom-07%2Fshadow%2Fupdate', { qos: '1' }, '{"state":{}}', WITHOUT_TOKEN],
+    ['GET', '/ping', undefined, '', WITH_TOKEN],
+  ] as const)(
+    '%s %s: the planned signature equals a fresh one over the headers received',
+    async (method, path, query, body, credentials) => {
+      let received: { url: string; headers: Record<string, string>; body: string } | undefined;
+      const server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const headers: Record<string, string> = {};
+          for (let i = 0; i < req.rawHeaders.length; i += 2) {
+            headers[(req.rawHeaders[i] as string).toLowerCase()] = req.rawHeaders[i + 1] as string;
+          }
+          received = { url: req.url ?? '', headers, body: Buffer.concat(chunks).toString() };
+          res.end();
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const at = new Date(Date.UTC(2026, 10, 25, 21, 55, 58));
+      const client = new SignedHttpClient({
+        url,
+        service: 'iotdata',
+        region: 'eu-west-1',
+        credentials,
+        clock: () => at,
+      });
+      const headers = { 'content-type': 'application/octet-stream' };
+      try {
+        // Twice: the second call signs from the plan kept for this headers object.
+        for (let i = 0; i < 2; i++) {
+          await client.send({ method, path, ...(query ? { query } : {}), headers, body, timeoutMs: 1000 });
+          if (!received) throw new Error('nothing arrived');
+          const { authorization, connection: _c, ...sent } = received.headers;
+          const fresh = new SigV4Signer({ service: 'iotdata', region: 'eu-west-1', credentials }).sign(
+            { method, host: sent.host ?? '', path, ...(query ? { query } : {}), headers: sent, body: received.body },
+            at,
+          );
+          expect(authorization).toBe(fresh.authorization);
+          expect(sent['content-length']).toBe(String(Buffer.byteLength(body)));
+          expect(received.url).toBe(query ? `${path}?qos=1` : path);
+        }
+      } finally {
+        client.destroy();
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
+    },
+  );
+
+  it('refuses a planned content-length: the body decides it', () => {
+    const signer = new SigV4Signer({ service: 'sagemaker', region: 'eu-west-1', credentials: WITHOUT_TOKEN });
+    expect(() => signer.plan('POST', 'h', { 'Content-Length': '3' }, true)).toThrow(/content-length is signed/);
+  });
+});
+
 describe('the inference adapters send the request the SDK would', () => {
   /** A loopback server recording the raw request line, headers and body. */
   async function capture(run: (url: string) => Promise<unknown>) {
