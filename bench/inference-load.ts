@@ -1,7 +1,8 @@
 /**
  * The `direct` and `loopback_floor` loads of bench/inference.ts, each run in a process of its own holding only
  * what it measures (as a Lambda instance holds only its function), so neither pays for the orchestrator's heap
- * (esbuild, the SDK, the MQTT stack). Usage: `tsx bench/inference-load.ts <direct|floor> <url>`; prints one JSON
+ * (esbuild, the SDK, the MQTT stack). Usage: `tsx bench/inference-load.ts <direct|floor> <url>` (bench/inference.ts
+ * runs it bundled as the Lambda's code is: tsx wraps every closure to keep its name); prints one JSON
  * LoadResult. Env: BENCH_DIRECT_RPS (1000), BENCH_SECONDS (5).
  */
 import { Agent, request } from 'node:http';

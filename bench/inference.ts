@@ -4,7 +4,7 @@
  * - direct and loopback_floor also carry process_cpu_pct: the calling process's CPU over the run (% of a core);
  * - direct: the handler with its real transport (SigV4-signed HTTP, tasks/aws-http) → the local endpoint host in
  *   another process over loopback HTTP, shadow write in-process; open loop on 1 ms ticks, after a 2 s warm-up,
- *   in a process of its own (bench/inference-load.ts);
+ *   in a process of its own (bench/inference-load.ts, bundled as the Lambda's code is and run by plain node);
  * - mqtt: end to end — thermostat publish → broker → shadow → rule → handler → endpoint → IoT data plane →
  *   shadow → `update/delta` received by the thermostat;
  * - bundle: tasks/infer-occupancy/handler.ts bundled as CDK's NodejsFunction would (esbuild, minified, node22);
@@ -79,17 +79,17 @@ async function spawnUrlPrinter(args: string[]): Promise<{ url: string; stop: () 
   return { url, stop: () => child.kill() };
 }
 
-/** Runs bench/inference-load.ts in its own process against `url`; its one JSON line is the result. */
-function runLoad(mode: 'direct' | 'floor', url: string): Promise<LoadResult> {
+/**
+ * Runs the load bundle (bench/inference-load.ts built as the Lambda's code is, see `bundle`) in its own process
+ * against `url`; its one JSON line is the result. Run from the bundle, not through tsx: tsx keeps function names
+ * by wrapping every closure, a cost per request the deployed code does not have.
+ */
+function runLoad(loadBundle: string, mode: 'direct' | 'floor', url: string): Promise<LoadResult> {
   return new Promise((resolveResult, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--no-warnings', '--require', 'tsx/cjs', join(__dirname, 'inference-load.ts'), mode, url],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const child = spawn(process.execPath, ['--no-warnings', loadBundle, mode, url], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -183,10 +183,10 @@ async function benchMqtt(dir: string): Promise<Omit<LoadResult, 'process_cpu_pct
   }
 }
 
-async function bundle(dir: string): Promise<{ file: string; bytes: number }> {
-  const file = join(dir, 'infer-occupancy.js');
+/** `entry` bundled as CDK's NodejsFunction bundles the Lambda (esbuild, minified, node22, cjs). */
+async function bundle(entry: string, file: string): Promise<{ file: string; bytes: number }> {
   await build({
-    entryPoints: [join(ROOT, 'tasks/infer-occupancy/handler.ts')],
+    entryPoints: [entry],
     bundle: true,
     minify: true,
     platform: 'node',
@@ -223,13 +223,17 @@ function coldImportMs(file: string): number {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-inference-'));
   try {
-    const { file, bytes } = await bundle(dir);
+    const { file, bytes } = await bundle(
+      join(ROOT, 'tasks/infer-occupancy/handler.ts'),
+      join(dir, 'infer-occupancy.js'),
+    );
+    const load = await bundle(join(__dirname, 'inference-load.ts'), join(dir, 'inference-load.js'));
     const cold = coldImportMs(file);
     const host = await startRemoteEndpointHost(dir);
     let direct: LoadResult;
     let invokeCpu: { signed_http: number; aws_sdk: number };
     try {
-      direct = await runLoad('direct', host.url);
+      direct = await runLoad(load.file, 'direct', host.url);
       invokeCpu = await benchInvokeCpu(host);
     } finally {
       host.stop();
@@ -237,7 +241,7 @@ async function main(): Promise<void> {
     const bare = await startBareHost();
     let loopbackFloor: LoadResult;
     try {
-      loopbackFloor = await runLoad('floor', bare.url);
+      loopbackFloor = await runLoad(load.file, 'floor', bare.url);
     } finally {
       bare.stop();
     }
