@@ -122,8 +122,6 @@ export interface SigningPlan {
   readonly signedHeaders: string;
   /** `[name, value, …]` sent as they are: the caller's headers, host and the session token. */
   readonly constantHeaders: readonly string[];
-  /** Whether content-length is signed from the body's length (else it is a constant header or absent). */
-  readonly signsContentLength: boolean;
 }
 
 export interface RequestSignature {
@@ -194,7 +192,6 @@ export class SigV4Signer {
       canonicalHeaders,
       signedHeaders: lines.map(([name]) => name).join(';'),
       constantHeaders,
-      signsContentLength: contentLength,
     };
   }
 

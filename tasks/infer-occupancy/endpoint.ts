@@ -36,14 +36,20 @@ export function featureCsvLine(row: readonly number[]): string {
   return row.map((v) => (Number.isFinite(v) ? String(v) : '')).join(',');
 }
 
-/** `predicted_label,probability` (first line). Labels may be 0/1 or true/false, as Autopilot containers answer. */
+/**
+ * `predicted_label,probability` (first line; more columns are ignored). Labels may be 0/1 or true/false, as
+ * Autopilot containers answer. Read with indexOf, not split: it runs once per reading.
+ */
 export function parseModelAnswer(body: string): { occupied: boolean; probability: number } | undefined {
-  const line = body.split('\n', 1)[0]?.trim() ?? '';
-  const [label, probabilityText] = line.split(',').map((s) => s.trim());
+  const lineEnd = body.indexOf('\n');
+  const line = lineEnd === -1 ? body : body.slice(0, lineEnd);
+  const comma = line.indexOf(',');
+  if (comma === -1) return undefined;
+  const nextComma = line.indexOf(',', comma + 1);
+  const label = line.slice(0, comma).trim();
+  const probabilityText = (nextComma === -1 ? line.slice(comma + 1) : line.slice(comma + 1, nextComma)).trim();
   const probability = Number(probabilityText);
-  if (probabilityText === undefined || probabilityText === '' || !(probability >= 0 && probability <= 1)) {
-    return undefined;
-  }
+  if (probabilityText === '' || !(probability >= 0 && probability <= 1)) return undefined;
   if (label === '1' || label === 'true' || label === 'True') return { occupied: true, probability };
   if (label === '0' || label === 'false' || label === 'False') return { occupied: false, probability };
   return undefined;
@@ -51,8 +57,10 @@ export function parseModelAnswer(body: string): { occupied: boolean; probability
 
 /** `model-version=<v>` in the container's custom attributes names the model; otherwise endpoint/variant does. */
 function modelOf(endpointName: string, variant: string | undefined, customAttributes: string | undefined): string {
-  const version = /(?:^|[;,]\s*)model-version=([^;,]+)/.exec(customAttributes ?? '')?.[1];
-  if (version) return version.trim();
+  if (customAttributes !== undefined) {
+    const version = /(?:^|[;,]\s*)model-version=([^;,]+)/.exec(customAttributes)?.[1]?.trim();
+    if (version) return version;
+  }
   return `${endpointName}/${variant ?? 'unknown'}`;
 }
 
@@ -125,7 +133,8 @@ export class SageMakerEndpoint implements EndpointPort {
       );
     }
     return {
-      ...answer,
+      occupied: answer.occupied,
+      probability: answer.probability,
       model: modelOf(
         this.options.endpointName,
         headerOf(response, 'x-amzn-invoked-production-variant'),
