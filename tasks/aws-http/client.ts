@@ -59,7 +59,7 @@ const NO_HEADERS: Readonly<Record<string, string>> = {};
 
 /**
  * SigV4-signed HTTP(S) over kept-alive connections: the two calls of the inference hot path without the SDK's
- * per-call middleware stack, which costs 2–3 times this client's CPU per InvokeEndpoint on Node 20
+ * per-call middleware stack, which costs about 3 times this client's CPU per InvokeEndpoint on Node 20
  * (bench/inference.ts, `invoke_cpu_us`). Outgoing calls still appear in X-Ray: Powertools Tracer captures http(s).
  */
 export class SignedHttpClient implements AwsHttpTransport {
