@@ -100,15 +100,7 @@ export class SignedHttpClient implements AwsHttpTransport {
     const body = request.body ?? EMPTY_BODY;
     const path = `${this.pathPrefix}${request.path}`;
     const plan = this.planOf(request.method, request.headers ?? NO_HEADERS);
-    const signature = this.signer.signPlanned(plan, path, request.query, body, this.clock());
-    const headers: Record<string, string> = {};
-    for (let i = 0; i < plan.constantHeaders.length; i += 2) {
-      headers[plan.constantHeaders[i] as string] = plan.constantHeaders[i + 1] as string;
-    }
-    headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
-    headers['x-amz-date'] = signature.timestamp;
-    headers['x-amz-content-sha256'] = signature.payloadHash;
-    headers.authorization = signature.authorization;
+    const headers = this.signer.signPlanned(plan, path, request.query, body, this.clock());
     const search =
       request.query === undefined
         ? ''

@@ -124,12 +124,6 @@ export interface SigningPlan {
   readonly constantHeaders: readonly string[];
 }
 
-export interface RequestSignature {
-  readonly timestamp: string;
-  readonly payloadHash: string;
-  readonly authorization: string;
-}
-
 const canonicalValue = (value: string): string => {
   const trimmed = value.trim();
   return INNER_WHITESPACE_RUN.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed;
@@ -195,53 +189,57 @@ export class SigV4Signer {
     };
   }
 
-  /** The signature of one request of a planned kind; send it with the plan's constant headers. */
+  /**
+   * The headers of one request of a planned kind, as they are sent: the plan's constant headers, content-length
+   * when the plan signs it, x-amz-date, x-amz-content-sha256 and authorization.
+   */
   signPlanned(
     plan: SigningPlan,
     path: string,
     query: Readonly<Record<string, string>> | undefined,
     body: string | Uint8Array,
     at: Date,
-  ): RequestSignature {
+  ): Record<string, string> {
     const { service, region, credentials } = this.scope;
     const second = Math.floor(at.getTime() / 1000);
     if (this.cachedDate?.second !== second) this.cachedDate = { second, text: amzDate(at) };
     const timestamp = this.cachedDate.text;
     const payloadHash = sha256Hex(body);
+    let contentLength: string | undefined;
     if (this.cachedPath?.path !== path) this.cachedPath = { path, canonical: canonicalPath(path) };
     let canonicalRequest = `${plan.method}\n${this.cachedPath.canonical}\n${canonicalQuery(query)}\n`;
     for (const piece of plan.canonicalHeaders) {
       if (typeof piece === 'string') canonicalRequest += piece;
       else if (piece === Slot.PayloadHash) canonicalRequest += payloadHash;
       else if (piece === Slot.Date) canonicalRequest += timestamp;
-      else canonicalRequest += String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+      else {
+        contentLength = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+        canonicalRequest += contentLength;
+      }
     }
     canonicalRequest += `\n${plan.signedHeaders}\n${payloadHash}`;
     const day = timestamp.slice(0, 8);
     const credentialScope = `${day}/${region}/${service}/aws4_request`;
     const stringToSign = `${ALGORITHM}\n${timestamp}\n${credentialScope}\n${sha256Hex(canonicalRequest)}`;
     const signature = crypto.createHmac('sha256', this.signingKey(day)).update(stringToSign).digest('hex');
-    return {
-      timestamp,
-      payloadHash,
-      authorization:
-        `${ALGORITHM} Credential=${credentials.accessKeyId}/${credentialScope}, ` +
-        `SignedHeaders=${plan.signedHeaders}, Signature=${signature}`,
-    };
+
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < plan.constantHeaders.length; i += 2) {
+      headers[plan.constantHeaders[i] as string] = plan.constantHeaders[i + 1] as string;
+    }
+    if (contentLength !== undefined) headers['content-length'] = contentLength;
+    headers['x-amz-date'] = timestamp;
+    headers['x-amz-content-sha256'] = payloadHash;
+    headers.authorization =
+      `${ALGORITHM} Credential=${credentials.accessKeyId}/${credentialScope}, ` +
+      `SignedHeaders=${plan.signedHeaders}, Signature=${signature}`;
+    return headers;
   }
 
   /** The request's headers plus host, x-amz-date, x-amz-content-sha256, x-amz-security-token and authorization. */
   sign(request: SignableRequest, at: Date): Record<string, string> {
     const plan = this.plan(request.method, request.host, request.headers, false);
-    const signature = this.signPlanned(plan, request.path, request.query, request.body, at);
-    const headers: Record<string, string> = {};
-    for (let i = 0; i < plan.constantHeaders.length; i += 2) {
-      headers[plan.constantHeaders[i] as string] = plan.constantHeaders[i + 1] as string;
-    }
-    headers['x-amz-date'] = signature.timestamp;
-    headers['x-amz-content-sha256'] = signature.payloadHash;
-    headers.authorization = signature.authorization;
-    return headers;
+    return this.signPlanned(plan, request.path, request.query, request.body, at);
   }
 
   private signingKey(day: string): crypto.KeyObject {
