@@ -1,6 +1,5 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
 import { AwsHttpNetworkError, AwsHttpTimeoutError } from './errors';
+import { Http1Pool, Http1TimeoutError } from './http1-pool';
 import { type AwsCredentials, escapeUri, type SigningPlan, SigV4Signer } from './sigv4';
 
 export interface SignedHttpClientOptions {
@@ -22,7 +21,25 @@ export interface SignedHttpClientOptions {
   readonly maxResponseBytes?: number;
   /** @default () => new Date() */
   readonly clock?: () => Date;
+  /** Certificate authorities trusted for https instead of Node's bundled roots (a test's own CA). @default none */
+  readonly ca?: string | Buffer;
+  /**
+   * Called as each exchange starts; the function it returns, as it ends. The Lambda records X-Ray subsegments with
+   * it: the calls bypass node:http, where the Tracer's automatic capture would see them. @default none
+   */
+  readonly onExchange?: (call: ExchangeStart) => (outcome: ExchangeOutcome) => void;
 }
+
+export interface ExchangeStart {
+  readonly method: string;
+  /** `host[:port]` of the service. */
+  readonly host: string;
+  /** The path sent, query included. */
+  readonly path: string;
+}
+
+/** The answer's status, or the failure (AwsHttpTimeoutError | AwsHttpNetworkError). */
+export type ExchangeOutcome = { readonly status: number } | { readonly error: Error };
 
 export interface AwsHttpRequest {
   readonly method: 'GET' | 'POST';
@@ -41,7 +58,8 @@ export interface AwsHttpRequest {
 
 export interface AwsHttpResponse {
   readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
+  /** Lower-case names; a repeated header's values joined with `, `. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer;
 }
 
@@ -56,36 +74,42 @@ export interface AwsHttpTransport {
 
 const EMPTY_BODY = new Uint8Array();
 const NO_HEADERS: Readonly<Record<string, string>> = {};
+/** What may appear in a request line's target or a header value we write: visible ASCII (and space, in values). */
+const UNSAFE_TARGET = /[^\x21-\x7e]/;
+const UNSAFE_VALUE = /[^\x20-\x7e]/;
 
 /**
- * SigV4-signed HTTP(S) over kept-alive connections: the two calls of the inference hot path without the SDK's
- * per-call middleware stack, which costs about 3 times this client's CPU per InvokeEndpoint on Node 20
- * (bench/inference.ts, `invoke_cpu_us`). Outgoing calls still appear in X-Ray: Powertools Tracer captures http(s).
+ * SigV4-signed HTTP(S)/1.1 over kept-alive connections: the two calls of the inference hot path without the SDK's
+ * per-call middleware stack (about 3 times this client's CPU per InvokeEndpoint on Node 20) and without node:http's
+ * per-request streams (bench/inference.ts, `invoke_cpu_us`). The wire format is plain HTTP/1.1 (Http1Pool).
  */
 export class SignedHttpClient implements AwsHttpTransport {
   private readonly base: URL;
-  private readonly transport: typeof http | typeof https;
-  private readonly agent: http.Agent;
+  private readonly pool: Http1Pool;
   private readonly signer: SigV4Signer;
   private readonly clock: () => Date;
   /** The base URL's path (a local host may be mounted below `/`), prefixed to every request path. */
   private readonly pathPrefix: string;
-  private readonly maxResponseBytes: number;
+  private readonly onExchange: SignedHttpClientOptions['onExchange'];
   /** Signing plans per method and headers object (adapters pass one constant object per kind of call). */
   private readonly plans = new WeakMap<Readonly<Record<string, string>>, Map<string, SigningPlan>>();
 
   constructor(options: SignedHttpClientOptions) {
     this.base = new URL(options.url);
-    if (this.base.protocol !== 'https:' && this.base.protocol !== 'http:') {
+    const protocol = this.base.protocol;
+    if (protocol !== 'https:' && protocol !== 'http:') {
       throw new TypeError(`SignedHttpClient url must be http(s), got ${options.url}`);
     }
-    this.transport = this.base.protocol === 'https:' ? https : http;
-    const agentOptions = {
-      keepAlive: true,
+    this.pool = new Http1Pool({
+      protocol,
+      // `[::1]` in a URL is `::1` to connect to.
+      hostname: this.base.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: this.base.port === '' ? (protocol === 'https:' ? 443 : 80) : Number(this.base.port),
       maxSockets: options.maxSockets ?? 50,
-      ...(options.idleSocketMs === undefined ? {} : { timeout: options.idleSocketMs }),
-    };
-    this.agent = this.base.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+      maxResponseBytes: options.maxResponseBytes ?? 32 * 1024 * 1024,
+      ...(options.idleSocketMs === undefined ? {} : { idleSocketMs: options.idleSocketMs }),
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+    });
     this.signer = new SigV4Signer({
       service: options.service,
       region: options.region,
@@ -93,63 +117,42 @@ export class SignedHttpClient implements AwsHttpTransport {
     });
     this.clock = options.clock ?? (() => new Date());
     this.pathPrefix = this.base.pathname.replace(/\/+$/, '');
-    this.maxResponseBytes = options.maxResponseBytes ?? 32 * 1024 * 1024;
+    this.onExchange = options.onExchange;
   }
 
   send(request: AwsHttpRequest): Promise<AwsHttpResponse> {
     const body = request.body ?? EMPTY_BODY;
     const path = `${this.pathPrefix}${request.path}`;
+    if (UNSAFE_TARGET.test(path)) throw new TypeError(`request path must be percent-encoded ASCII: ${path}`);
     const plan = this.planOf(request.method, request.headers ?? NO_HEADERS);
     const headers = this.signer.signPlanned(plan, path, request.query, body, this.clock());
-    const search =
+    const target =
       request.query === undefined
-        ? ''
-        : `?${Object.entries(request.query)
+        ? path
+        : `${path}?${Object.entries(request.query)
             .map(([key, value]) => `${escapeUri(key)}=${escapeUri(value)}`)
             .join('&')}`;
-    return new Promise<AwsHttpResponse>((resolve, reject) => {
-      let settled = false;
-      const finish = (outcome: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        outcome();
-      };
-      const req = this.transport.request(
-        {
-          protocol: this.base.protocol,
-          hostname: this.base.hostname,
-          port: this.base.port,
-          method: request.method,
-          path: `${path}${search}`,
-          headers,
-          agent: this.agent,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size <= this.maxResponseBytes) chunks.push(chunk);
-            else req.destroy(new Error(`answer larger than ${this.maxResponseBytes} bytes`));
-          });
-          res.on('end', () =>
-            finish(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) })),
-          );
-          res.on('error', (error) => finish(() => reject(this.networkError(error))));
-        },
-      );
-      const timer = setTimeout(() => {
-        const error = new AwsHttpTimeoutError(
-          `${request.method} ${this.base.host}${path}: no answer within ${request.timeoutMs} ms`,
-          request.timeoutMs,
-        );
-        finish(() => reject(error));
-        req.destroy(error);
-      }, request.timeoutMs);
-      req.on('error', (error) => finish(() => reject(this.networkError(error))));
-      req.end(body);
-    });
+    let head = `${request.method} ${target} HTTP/1.1\r\n`;
+    for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+    head += '\r\n';
+    const ended = this.onExchange?.({ method: request.method, host: this.base.host, path: target });
+    return this.pool.exchange(head, body, request.timeoutMs).then(
+      (response) => {
+        ended?.({ status: response.status });
+        return response;
+      },
+      (cause: unknown) => {
+        const error =
+          cause instanceof Http1TimeoutError
+            ? new AwsHttpTimeoutError(
+                `${request.method} ${this.base.host}${path}: no answer within ${request.timeoutMs} ms`,
+                request.timeoutMs,
+              )
+            : this.networkError(cause);
+        ended?.({ error });
+        throw error;
+      },
+    );
   }
 
   private planOf(method: string, headers: Readonly<Record<string, string>>): SigningPlan {
@@ -160,6 +163,12 @@ export class SignedHttpClient implements AwsHttpTransport {
     }
     let plan = byMethod.get(method);
     if (plan === undefined) {
+      for (const [name, value] of Object.entries(headers)) {
+        // What is written on the wire as is must not be able to end the header or start another.
+        if (UNSAFE_TARGET.test(name) || name.includes(':') || UNSAFE_VALUE.test(value)) {
+          throw new TypeError(`header ${JSON.stringify(name)} must be visible ASCII without a line break`);
+        }
+      }
       plan = this.signer.plan(method, this.base.host, headers, true);
       byMethod.set(method, plan);
     }
@@ -173,6 +182,6 @@ export class SignedHttpClient implements AwsHttpTransport {
 
   /** Closes the kept-alive connections. */
   destroy(): void {
-    this.agent.destroy();
+    this.pool.destroy();
   }
 }

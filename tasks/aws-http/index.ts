@@ -3,6 +3,8 @@ export {
   type AwsHttpRequest,
   type AwsHttpResponse,
   type AwsHttpTransport,
+  type ExchangeOutcome,
+  type ExchangeStart,
   SignedHttpClient,
   type SignedHttpClientOptions,
 } from './client';
@@ -15,4 +17,6 @@ export {
   sagemakerRuntimeUrl,
 } from './environment';
 export { AwsHttpNetworkError, AwsHttpTimeoutError, AwsServiceError, serviceErrorOf } from './errors';
+export { Http1ProtocolError, type Http1Response, Http1ResponseReader } from './http1-response';
 export { type AwsCredentials, amzDate, escapeUri, type SignableRequest, type SigningScope, SigV4Signer } from './sigv4';
+export { type TraceSegment, type TraceSubsegment, xrayExchanges } from './xray';

@@ -1,5 +1,5 @@
 import { INFERENCE_SERVICE } from '../../pipeline/state-names';
-import { awsEnvironment, iotDataUrl, SignedHttpClient, sagemakerRuntimeUrl } from '../aws-http';
+import { awsEnvironment, iotDataUrl, SignedHttpClient, sagemakerRuntimeUrl, xrayExchanges } from '../aws-http';
 import { powertools } from '../powertools';
 import { parseInferenceConfig } from './config';
 import { SageMakerEndpoint } from './endpoint';
@@ -16,22 +16,26 @@ const { logger, metrics, tracer } = powertools(INFERENCE_SERVICE);
 metrics.setDefaultDimensions({ EndpointName: config.endpointName });
 
 const { region, credentials } = awsEnvironment(process.env);
+// The Tracer's automatic http capture patches node:http, which SignedHttpClient does not use: record the calls.
+const onExchange = tracer.isTracingEnabled() ? xrayExchanges(() => tracer.getSegment()) : undefined;
 
 /**
  * Signed HTTP, not the SDK clients: this runs once per reading, and the SDK client costs 2–3 times the CPU per
- * call and ~90 ms of cold start each (see tasks/aws-http/client.ts). Tracer captures the calls as http subsegments.
+ * call and ~90 ms of cold start each (see tasks/aws-http/client.ts). Each call is an X-Ray subsegment (onExchange).
  */
 export const sagemakerRuntime = new SignedHttpClient({
   url: config.sagemakerRuntimeUrl ?? sagemakerRuntimeUrl(region),
   service: 'sagemaker',
   region,
   credentials,
+  ...(onExchange === undefined ? {} : { onExchange }),
 });
 export const iotData = new SignedHttpClient({
   url: config.iotDataEndpoint ?? iotDataUrl(region),
   service: 'iotdata',
   region,
   credentials,
+  ...(onExchange === undefined ? {} : { onExchange }),
 });
 
 const infer: InferenceHandler = createInferenceHandler({
