@@ -3,7 +3,8 @@
  *   { direct: {offered_rps, achieved_rps, p50_ms, p99_ms, errors}, mqtt: {...}, bundle_bytes, cold_import_ms }
  * - direct and loopback_floor also carry process_cpu_pct: the calling process's CPU over the run (% of a core);
  * - direct: the handler with its real transport (SigV4-signed HTTP, tasks/aws-http) → the local endpoint host in
- *   another process over loopback HTTP, shadow write in-process; open loop on 1 ms ticks, after a 2 s warm-up,
+ *   another process over loopback HTTP, shadow write in-process; open loop on 1 ms ticks, after a 5 s warm-up
+ *   (V8 tiering; its p99 is reported as `warmup_p99_ms`),
  *   in a process of its own (bench/inference-load.ts, bundled as the Lambda's code is and run by plain node);
  * - mqtt: end to end — thermostat publish → broker → shadow → rule → handler → endpoint → IoT data plane →
  *   shadow → `update/delta` received by the thermostat;
@@ -13,7 +14,7 @@
  *   machine's own latency floor, so `direct` can be read against it in the same run;
  * - invoke_cpu_us: CPU of the handler's process per sequential InvokeEndpoint to the same host, through the signed
  *   transport and through the AWS SDK's SageMakerRuntimeClient — why the Lambda does not use the SDK client.
- * Env: BENCH_DIRECT_RPS (1000), BENCH_MQTT_RPS (200), BENCH_SECONDS (5).
+ * Env: BENCH_DIRECT_RPS (1000), BENCH_MQTT_RPS (200), BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (5).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -153,7 +154,7 @@ async function benchInvokeCpu(host: { url: string }): Promise<{ signed_http: num
   }
 }
 
-async function benchMqtt(dir: string): Promise<Omit<LoadResult, 'process_cpu_pct'>> {
+async function benchMqtt(dir: string): Promise<Omit<LoadResult, 'process_cpu_pct' | 'warmup_p99_ms'>> {
   const stack = await startServing({ modelArtifactPath: writeModel(dir), logger: silentLogger });
   try {
     const ratePerRoom = 5;
