@@ -80,7 +80,7 @@ const UNSAFE_VALUE = /[^\x20-\x7e]/;
 
 /**
  * SigV4-signed HTTP(S)/1.1 over kept-alive connections: the two calls of the inference hot path without the SDK's
- * per-call middleware stack (about 3 times this client's CPU per InvokeEndpoint on Node 20) and without node:http's
+ * per-call middleware stack (4–6 times this client's CPU per InvokeEndpoint on Node 20) and without node:http's
  * per-request streams (bench/inference.ts, `invoke_cpu_us`). The wire format is plain HTTP/1.1 (Http1Pool).
  */
 export class SignedHttpClient implements AwsHttpTransport {

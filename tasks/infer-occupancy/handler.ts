@@ -20,7 +20,7 @@ const { region, credentials } = awsEnvironment(process.env);
 const onExchange = tracer.isTracingEnabled() ? xrayExchanges(() => tracer.getSegment()) : undefined;
 
 /**
- * Signed HTTP, not the SDK clients: this runs once per reading, and the SDK client costs 2–3 times the CPU per
+ * Signed HTTP, not the SDK clients: this runs once per reading, and the SDK client costs 4–6 times the CPU per
  * call and ~90 ms of cold start each (see tasks/aws-http/client.ts). Each call is an X-Ray subsegment (onExchange).
  */
 export const sagemakerRuntime = new SignedHttpClient({
