@@ -68,7 +68,9 @@ export class Http1Pool {
       }
       const job: Job = { head, body, resolve, reject, timer: undefined, connection: undefined };
       job.timer = setTimeout(() => this.timeOut(job), timeoutMs);
-      const free = this.idle.pop();
+      let free = this.idle.pop();
+      // One the server just closed (its 'close' not yet delivered) cannot carry a request.
+      while (free !== undefined && !free.socket.writable) free = this.idle.pop();
       if (free !== undefined) this.assign(free, job);
       else if (this.open.size < this.options.maxSockets) this.assign(this.connect(), job);
       else this.queue.push(job);
