@@ -26,6 +26,7 @@ const MAX_HEAD_BYTES = 16 * 1024;
 /** A chunk-size line (size and extensions) longer than this is refused. */
 const MAX_CHUNK_LINE_BYTES = 1024;
 const CRLF = Buffer.from('\r\n');
+const HEAD_END = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: .*)?$/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -68,32 +69,19 @@ export class Http1ResponseReader {
     while (data.length > 0) {
       switch (this.phase as Phase) {
         case Phase.Head: {
-          const end = data.indexOf('\r\n\r\n');
-          if (end < 0) {
-            if (data.length > MAX_HEAD_BYTES) throw new Http1ProtocolError(`answer head over ${MAX_HEAD_BYTES} bytes`);
-            this.pending = data;
-            return undefined;
-          }
-          if (end > MAX_HEAD_BYTES) throw new Http1ProtocolError(`answer head over ${MAX_HEAD_BYTES} bytes`);
+          const end = this.find(data, HEAD_END, MAX_HEAD_BYTES, 'answer head');
+          if (end < 0) return undefined;
           this.readHead(data.toString('latin1', 0, end));
           data = data.subarray(end + 4);
           break;
         }
-        case Phase.Length: {
-          const take = Math.min(this.remaining, data.length);
-          this.addBody(data.subarray(0, take));
-          this.remaining -= take;
-          data = data.subarray(take);
+        case Phase.Length:
+          data = this.takeBody(data);
           if (this.remaining === 0) this.complete();
           break;
-        }
         case Phase.ChunkSize: {
-          const end = data.indexOf(CRLF);
-          if (end < 0) {
-            if (data.length > MAX_CHUNK_LINE_BYTES) throw new Http1ProtocolError('chunk-size line too long');
-            this.pending = data;
-            return undefined;
-          }
+          const end = this.find(data, CRLF, MAX_CHUNK_LINE_BYTES, 'chunk-size line');
+          if (end < 0) return undefined;
           // `1a;name=value`: extensions carry nothing this client uses.
           const sizeText = data.toString('latin1', 0, end).split(';', 1)[0]?.trim() ?? '';
           if (!/^[0-9A-Fa-f]{1,12}$/.test(sizeText)) throw new Http1ProtocolError(`bad chunk size "${sizeText}"`);
@@ -102,14 +90,10 @@ export class Http1ResponseReader {
           data = data.subarray(end + 2);
           break;
         }
-        case Phase.ChunkData: {
-          const take = Math.min(this.remaining, data.length);
-          this.addBody(data.subarray(0, take));
-          this.remaining -= take;
-          data = data.subarray(take);
+        case Phase.ChunkData:
+          data = this.takeBody(data);
           if (this.remaining === 0) this.phase = Phase.ChunkEnd;
           break;
-        }
         case Phase.ChunkEnd: {
           if (data.length < 2) {
             this.pending = data;
@@ -122,12 +106,8 @@ export class Http1ResponseReader {
         }
         case Phase.Trailers: {
           // Trailer fields, then an empty line; their content is not used.
-          const end = data.indexOf(CRLF);
-          if (end < 0) {
-            if (data.length > MAX_HEAD_BYTES) throw new Http1ProtocolError('trailer section too long');
-            this.pending = data;
-            return undefined;
-          }
+          const end = this.find(data, CRLF, MAX_HEAD_BYTES, 'trailer line');
+          if (end < 0) return undefined;
           data = data.subarray(end + 2);
           if (end === 0) this.complete();
           break;
@@ -212,6 +192,22 @@ export class Http1ResponseReader {
     }
     this.keepAlive = false;
     this.phase = Phase.UntilClose;
+  }
+
+  /** Where `delimiter` starts in `data`; -1 (keeping `data` for the next push) while it has not arrived. */
+  private find(data: Buffer, delimiter: Buffer, max: number, what: string): number {
+    const end = data.indexOf(delimiter);
+    if (end > max || (end < 0 && data.length > max)) throw new Http1ProtocolError(`${what} over ${max} bytes`);
+    if (end < 0) this.pending = data;
+    return end;
+  }
+
+  /** Takes up to `remaining` body bytes (of a Content-Length body or a chunk) from `data`; returns the rest. */
+  private takeBody(data: Buffer): Buffer {
+    const take = Math.min(this.remaining, data.length);
+    this.addBody(data.subarray(0, take));
+    this.remaining -= take;
+    return data.subarray(take);
   }
 
   private addBody(part: Buffer): void {

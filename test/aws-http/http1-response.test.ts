@@ -99,6 +99,11 @@ describe('Http1ResponseReader', () => {
     ['lengths that disagree', ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n'], /"2, 3"/],
     ['a bad chunk size', ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'], /bad chunk size "zz"/],
     ['a chunk without its CRLF', ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX'], /CRLF/],
+    [
+      'a chunk-size line over 1 KiB',
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', `1;${'x'.repeat(1100)}`],
+      /chunk-size line over 1024 bytes/,
+    ],
     ['a head over 16 KiB', [`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(17 * 1024)}`], /head over 16384 bytes/],
     ['a declared length over the limit', ['HTTP/1.1 200 OK\r\nContent-Length: 1025\r\n\r\n'], /larger than 1024/],
     [
