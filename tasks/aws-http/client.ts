@@ -36,6 +36,8 @@ export interface ExchangeStart {
   readonly host: string;
   /** The path sent, query included. */
   readonly path: string;
+  /** The whole URL called (`https://host/path?query`). */
+  readonly url: string;
 }
 
 /** The answer's status, or the failure (AwsHttpTimeoutError | AwsHttpNetworkError). */
@@ -135,7 +137,12 @@ export class SignedHttpClient implements AwsHttpTransport {
     let head = `${request.method} ${target} HTTP/1.1\r\n`;
     for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
     head += '\r\n';
-    const ended = this.onExchange?.({ method: request.method, host: this.base.host, path: target });
+    const ended = this.onExchange?.({
+      method: request.method,
+      host: this.base.host,
+      path: target,
+      url: `${this.base.protocol}//${this.base.host}${target}`,
+    });
     return this.pool.exchange(head, body, request.timeoutMs).then(
       (response) => {
         ended?.({ status: response.status });

@@ -28,7 +28,7 @@ export function xrayExchanges(
     return (outcome) => {
       if (subsegment === undefined) return;
       subsegment.addAttribute('namespace', 'remote');
-      const request = { method: call.method, url: `https://${call.host}${call.path}` };
+      const request = { method: call.method, url: call.url };
       if ('error' in outcome) {
         subsegment.addAttribute('http', { request });
         subsegment.addError(outcome.error, true);

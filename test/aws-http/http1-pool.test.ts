@@ -139,7 +139,10 @@ describe('SignedHttpClient connections (HTTP/1.1 over loopback)', () => {
   it('reports each exchange to onExchange: its start, then the status or the failure', async () => {
     const seen: (ExchangeOutcome & { path: string })[] = [];
     const client = signed(`${url}/base`, {
-      onExchange: (call) => (outcome) => seen.push({ path: `${call.method} ${call.host}${call.path}`, ...outcome }),
+      onExchange: (call) => (outcome) => {
+        expect(call.url).toBe(`http://${call.host}${call.path}`);
+        seen.push({ path: `${call.method} ${call.host}${call.path}`, ...outcome });
+      },
     });
     handle = (_req, res) => res.writeHead(429).end();
     await client.send({ method: 'GET', path: '/a', query: { q: '1 2' }, timeoutMs: 1000 });

@@ -13,8 +13,9 @@ function recordingSubsegment(name: string, log: string[]): TraceSubsegment {
 }
 
 describe('xrayExchanges', () => {
-  const call = { method: 'POST', host: 'runtime.sagemaker.eu-west-1.amazonaws.com', path: '/endpoints/e/invocations' };
-  const url = `https://${call.host}${call.path}`;
+  const host = 'runtime.sagemaker.eu-west-1.amazonaws.com';
+  const url = `https://${host}/endpoints/e/invocations`;
+  const call = { method: 'POST', host, path: '/endpoints/e/invocations', url };
 
   it.each([
     [200, []],
