@@ -10,6 +10,7 @@ import {
   sagemakerRuntimeUrl,
   serviceErrorOf,
 } from '../../tasks/aws-http';
+import { closedLoopbackPort } from '../loopback';
 
 const credentials = { accessKeyId: 'AKID', secretAccessKey: 'secret' };
 
@@ -130,10 +131,7 @@ describe('SignedHttpClient over loopback HTTP', () => {
   });
 
   it('fails with a network error naming the code when nothing listens', async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    const port = await closedLoopbackPort();
     const http = client(`http://127.0.0.1:${port}`);
     const failure = http.send({ method: 'POST', path: '/', timeoutMs: 1000 });
     await expect(failure).rejects.toBeInstanceOf(AwsHttpNetworkError);

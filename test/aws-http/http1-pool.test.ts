@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import {
@@ -12,6 +12,7 @@ import {
   SignedHttpClient,
   type SignedHttpClientOptions,
 } from '../../tasks/aws-http';
+import { closeServer, listenOnLoopback } from '../loopback';
 
 /** The signed client's own HTTP/1.1 connections against real servers on loopback: framing, reuse, failures. */
 
@@ -19,14 +20,6 @@ const credentials = { accessKeyId: 'AKID', secretAccessKey: 'secret' };
 const TLS_DIR = join(__dirname, '../fixtures/tls');
 const ROOT = resolve(__dirname, '../..');
 
-const listening = async <S extends Server | NetServer>(server: S): Promise<{ server: S; port: number }> => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port };
-};
-const closing = async (server: Server | NetServer) => {
-  if ('closeAllConnections' in server) server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-};
 const signed = (url: string, options: Partial<SignedHttpClientOptions> = {}) =>
   new SignedHttpClient({ url, service: 'sagemaker', region: 'eu-west-1', credentials, ...options });
 const post = (client: SignedHttpClient, body = 'x', timeoutMs = 2000) =>
@@ -46,9 +39,9 @@ describe('SignedHttpClient connections (HTTP/1.1 over loopback)', () => {
     });
     http.keepAliveTimeout = 60_000;
     http.on('connection', (socket: Socket) => connections.push(socket));
-    url = `http://127.0.0.1:${(await listening(http)).port}`;
+    url = `http://127.0.0.1:${await listenOnLoopback(http)}`;
   });
-  afterAll(() => closing(http));
+  afterAll(() => closeServer(http));
   beforeEach(() => {
     connections = [];
     handle = (_req, res) => res.end('ok');
@@ -187,9 +180,9 @@ describe('SignedHttpClient against servers that break HTTP', () => {
       accepted++;
       socket.once('data', () => answer(socket));
     });
-    url = `http://127.0.0.1:${(await listening(raw)).port}`;
+    url = `http://127.0.0.1:${await listenOnLoopback(raw)}`;
   });
-  afterAll(() => closing(raw));
+  afterAll(() => closeServer(raw));
   beforeEach(() => {
     accepted = 0;
   });
@@ -232,9 +225,9 @@ describe('SignedHttpClient over TLS', () => {
       req.on('end', () => res.end(`tls ${req.headers.host}`));
     });
     server.on('secureConnection', (socket: TLSSocket) => resumed.push(socket.isSessionReused()));
-    url = `https://localhost:${(await listening(server)).port}`;
+    url = `https://localhost:${await listenOnLoopback(server)}`;
   });
-  afterAll(() => closing(server));
+  afterAll(() => closeServer(server));
 
   it('verifies the certificate, keeps the connection, and resumes the TLS session on a new one', async () => {
     const client = signed(url, { ca });

@@ -21,6 +21,7 @@ import {
 } from '../../tasks/infer-occupancy';
 import type { Reading } from '../../telemetry/reading';
 import { THERMOSTAT } from '../../telemetry/signals';
+import { closedLoopbackPort } from '../loopback';
 import { documentsEvent, Recorder, reported, writeSoundModel } from './helpers';
 
 const spec = buildFeatureSpec(THERMOSTAT);
@@ -290,10 +291,7 @@ describe('SageMakerEndpoint over signed HTTP', () => {
   });
 
   it('fails with a network error when nothing listens, after the retry', async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    const port = await closedLoopbackPort();
     const closed = clientFor(`http://127.0.0.1:${port}`);
     const ep = new SageMakerEndpoint(closed, { endpointName: 'occupancy', timeoutMs: 500, maxAttempts: 2 });
     await expect(ep.predict([1])).rejects.toMatchObject({ kind: 'error', attempts: 2 });
