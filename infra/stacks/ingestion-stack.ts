@@ -8,9 +8,12 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../pipeline/config';
 import { type SignalSet, signalSetById } from '../../telemetry/signals';
+import { IOT_SQL_VERSION, LABELS_RULE_SQL, LABELS_TOPIC_FILTER, telemetryRuleSql } from '../../telemetry/wire';
+import { allowServicePrincipals } from './key-policy';
 
 export interface IngestionStackProps extends StackProps {
   readonly config: PipelineConfig;
@@ -23,7 +26,7 @@ export const LAKE = {
   labelsTable: 'labels',
   legacyTable: 'legacy_telemetry',
   workGroup: 'occupancy',
-  labelsTopic: 'occupancy/labels/+',
+  labelsTopic: LABELS_TOPIC_FILTER,
   legacyDataset: 'occupancy_legacy_dataset',
 } as const;
 
@@ -41,6 +44,8 @@ export class IngestionStack extends Stack {
 
   constructor(scope: Construct, id: string, props: IngestionStackProps) {
     super(scope, id, props);
+    // Buckets given serverAccessLogsBucket grant logging.s3.amazonaws.com through the target's bucket policy, not an ACL.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     const { config } = props;
     const signalSet = signalSetById(config.signalSetId);
 
@@ -50,14 +55,15 @@ export class IngestionStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // CloudWatch Logs and Firehose encrypt with this key on their own behalf.
-    this.key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`));
+    allowServicePrincipals(this, this.key);
 
+    // Server access logs may only go to an SSE-S3 bucket, written by logging.s3.amazonaws.com under a bucket policy
+    // (ACLs disabled): https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ expiration: Duration.days(365) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -169,9 +175,9 @@ export class IngestionStack extends Stack {
     const errorAction = { cloudwatchLogs: { logGroupName: errorLogs.logGroupName, roleArn: ruleRole.roleArn } };
     new iot.CfnTopicRule(this, 'TelemetryRule', {
       topicRulePayload: {
-        description: 'Every shadow report into the lake (one JSON line per report)',
+        description: 'Each new device reading into the lake, once, with the device time (telemetry/wire.ts)',
         sql: telemetryRuleSql(signalSet),
-        awsIotSqlVersion: '2016-03-23',
+        awsIotSqlVersion: IOT_SQL_VERSION,
         ruleDisabled: false,
         actions: [
           {
@@ -188,8 +194,8 @@ export class IngestionStack extends Stack {
     new iot.CfnTopicRule(this, 'LabelsRule', {
       topicRulePayload: {
         description: 'Ground-truth occupancy (PIR, booking, a person) into its own table; never the threshold rule',
-        sql: `SELECT topic(3) AS thing_name, ts, occupied FROM '${LAKE.labelsTopic}' WHERE isBoolean(occupied) AND isNumber(ts)`,
-        awsIotSqlVersion: '2016-03-23',
+        sql: LABELS_RULE_SQL,
+        awsIotSqlVersion: IOT_SQL_VERSION,
         ruleDisabled: false,
         actions: [
           {
@@ -276,13 +282,5 @@ export class IngestionStack extends Stack {
   }
 }
 
-/** The ingestion rule's SQL: shadow `current.state.reported` flattened to the lake's columns. */
-export function telemetryRuleSql(signalSet: SignalSet): string {
-  const columns = signalSet.signals.map((s) => `current.state.reported.${s.reportedKey ?? s.name} AS ${s.name}`);
-  return [
-    'SELECT topic(3) AS thing_name, timestamp * 1000 AS ts, timestamp() AS received_at,',
-    `  ${columns.join(', ')}`,
-    "FROM '$aws/things/+/shadow/update/documents'",
-    'WHERE NOT isUndefined(current.state.reported)',
-  ].join('\n');
-}
+/** The telemetry rule's SQL lives with the wire format it reads (telemetry/wire.ts); kept importable from here. */
+export { telemetryRuleSql };

@@ -17,6 +17,7 @@ import type { PipelineConfig } from '../../pipeline/config';
 import { RetrainingStateMachine } from '../../pipeline/retraining-state-machine';
 import { MODEL_PACKAGE_INDEX } from '../../tasks/ports/approval-store';
 import { LAKE } from './ingestion-stack';
+import { alarmsOfThisAccount } from './key-policy';
 import { nodeFunction } from './node-function';
 
 export interface PipelineStackProps extends StackProps {
@@ -54,6 +55,17 @@ export class PipelineStack extends Stack {
     });
     if (props.notificationEmail)
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.notificationEmail));
+    // The topic has a resource policy (enforceSSL), so a service principal publishes only if it allows it; the key
+    // policy (ingestion stack) lets the same alarms encrypt. https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisAccountPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: alarmsOfThisAccount(this),
+      }),
+    );
 
     new sagemaker.CfnModelPackageGroup(this, 'ModelPackageGroup', {
       modelPackageGroupName: config.modelPackageGroupName,
@@ -187,6 +199,15 @@ export class PipelineStack extends Stack {
       rollbackAlarmNames: props.rollbackAlarmNames,
       legacyDatasetName: config.dataSource === 'iot-analytics' ? LAKE.legacyDataset : undefined,
     });
+    // CreateEndpoint/UpdateEndpoint with the endpoint config's KmsKeyId: SageMaker creates the storage volume's grant
+    // as the caller. Only grants for AWS resources. https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource
+    this.retraining.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:CreateGrant'],
+        resources: [key.keyArn],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+    );
     // By name, not by reference: the state machine depends (through the request function's API URL) on the
     // API that invokes this callback, so a reference here would close a dependency cycle.
     callback.addToRolePolicy(

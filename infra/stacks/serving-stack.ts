@@ -58,7 +58,16 @@ export class ServingStack extends Stack {
     });
     props.artifactsBucket.grantReadWrite(this.sageMakerRole);
     props.key.grantEncryptDecrypt(this.sageMakerRole);
-    props.key.grant(this.sageMakerRole, 'kms:CreateGrant', 'kms:DescribeKey');
+    props.key.grant(this.sageMakerRole, 'kms:DescribeKey');
+    // Job volumes (VolumeKmsKeyId) are attached with a grant SageMaker creates as this role; only grants for AWS
+    // resources. https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource
+    this.sageMakerRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:CreateGrant'],
+        resources: [props.key.keyArn],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+    );
     const arn = (resource: string, name: string) =>
       this.formatArn({ service: 'sagemaker', resource, resourceName: name });
     this.sageMakerRole.addToPolicy(
