@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -105,7 +105,8 @@ export class RetrainingStateMachine extends Construct {
     });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/vendedlogs/states/${this.stateMachineName}`,
+      // Retained: a name unique to the stack instance (its StackId's UUID) so a redeploy after a destroy does not collide.
+      logGroupName: `/aws/vendedlogs/states/${this.stateMachineName}-${Fn.select(2, Fn.split('/', Stack.of(this).stackId))}`,
       encryptionKey: props.key,
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
