@@ -8,7 +8,6 @@ import { type PipelineConfig, parsePipelineConfig } from '../pipeline/config';
  * Context keys:
  * - `pipeline`: JSON (object or string) of PipelineConfig overrides, e.g. `-c pipeline='{"gate":{"margin":0.02}}'`
  * - `notificationEmail`: e-mail subscribed to the notification topic (approval links, outcomes, alarms)
- * - `legacyIotAnalytics`: `true` to read telemetry from the legacy IoT Analytics dataset (end of support 2025-12-15)
  * - `iotDataEndpoint`: the account's IoT data endpoint (`aws iot describe-endpoint --endpoint-type iot:Data-ATS`) for the inference Lambda
  * - `account`, `region`: target environment (default: the CLI's, or none for an environment-agnostic synth)
  */
@@ -42,12 +41,16 @@ function jsonContext(app: App, key: string): unknown {
 }
 
 export function loadInfraConfig(app: App): InfraConfig {
-  const overrides = (jsonContext(app, 'pipeline') ?? {}) as Record<string, unknown>;
-  const legacy = jsonContext(app, 'legacyIotAnalytics');
-  if (legacy !== undefined && typeof legacy !== 'boolean') {
-    throw new InfraConfigError('Context "legacyIotAnalytics" must be true or false', 'legacyIotAnalytics');
+  // Refused rather than ignored: a deployment that used it expects a data source that no longer exists.
+  if (app.node.tryGetContext('legacyIotAnalytics') !== undefined) {
+    throw new InfraConfigError(
+      'Context "legacyIotAnalytics" was removed: AWS IoT Analytics reached end of support on 2025-12-15. ' +
+        'Move exported data into the lake as described in docs/migrate-from-iot-analytics.md',
+      'legacyIotAnalytics',
+    );
   }
-  const pipeline = parsePipelineConfig(legacy ? { ...overrides, dataSource: 'iot-analytics' } : overrides);
+  const overrides = (jsonContext(app, 'pipeline') ?? {}) as Record<string, unknown>;
+  const pipeline = parsePipelineConfig(overrides);
   const email: unknown = app.node.tryGetContext('notificationEmail');
   if (email !== undefined && (typeof email !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))) {
     throw new InfraConfigError('Context "notificationEmail" must be an e-mail address', 'notificationEmail');

@@ -3,7 +3,6 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
-import * as iotanalytics from 'aws-cdk-lib/aws-iotanalytics';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,7 +10,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../pipeline/config';
-import { type SignalSet, signalSetById } from '../../telemetry/signals';
+import { signalSetById } from '../../telemetry/signals';
 import { IOT_SQL_VERSION, LABELS_RULE_SQL, LABELS_TOPIC_FILTER, telemetryRuleSql } from '../../telemetry/wire';
 import { allowServicePrincipals } from './key-policy';
 
@@ -24,10 +23,8 @@ export const LAKE = {
   database: 'occupancy',
   telemetryTable: 'telemetry',
   labelsTable: 'labels',
-  legacyTable: 'legacy_telemetry',
   workGroup: 'occupancy',
   labelsTopic: LABELS_TOPIC_FILTER,
-  legacyDataset: 'occupancy_legacy_dataset',
 } as const;
 
 /**
@@ -209,8 +206,6 @@ export class IngestionStack extends Stack {
         errorAction,
       },
     });
-
-    if (config.dataSource === 'iot-analytics') this.legacyIotAnalytics(signalSet);
   }
 
   private deliveryStream(id: string, prefix: string): firehose.DeliveryStream {
@@ -232,53 +227,6 @@ export class IngestionStack extends Stack {
       }),
     });
     return stream;
-  }
-
-  /** Legacy source (behind `legacyIotAnalytics`): channel → pipeline → datastore → dataset to S3 + Glue. */
-  private legacyIotAnalytics(signalSet: SignalSet): void {
-    const channel = new iotanalytics.CfnChannel(this, 'LegacyChannel', { channelName: 'occupancy_channel' });
-    const datastore = new iotanalytics.CfnDatastore(this, 'LegacyDatastore', { datastoreName: 'occupancy_datastore' });
-    new iotanalytics.CfnPipeline(this, 'LegacyPipeline', {
-      pipelineName: 'occupancy_pipeline',
-      pipelineActivities: [
-        { channel: { name: 'source', channelName: channel.channelName ?? '', next: 'store' } },
-        { datastore: { name: 'store', datastoreName: datastore.datastoreName ?? '' } },
-      ],
-    });
-    const role = new iam.Role(this, 'LegacyDatasetRole', {
-      assumedBy: new iam.ServicePrincipal('iotanalytics.amazonaws.com'),
-    });
-    this.lakeBucket.grantReadWrite(role, 'legacy/*');
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:GetDatabase'],
-        resources: [
-          this.formatArn({ service: 'glue', resource: 'catalog' }),
-          this.formatArn({ service: 'glue', resource: 'database', resourceName: LAKE.database }),
-          this.formatArn({ service: 'glue', resource: 'table', resourceName: `${LAKE.database}/${LAKE.legacyTable}` }),
-        ],
-      }),
-    );
-    const columns = ['thing_name', 'ts', 'received_at', ...signalSet.signals.map((s) => s.name)].join(', ');
-    const dataset = new iotanalytics.CfnDataset(this, 'LegacyDataset', {
-      datasetName: LAKE.legacyDataset,
-      actions: [
-        { actionName: 'export', queryAction: { sqlQuery: `SELECT ${columns} FROM ${datastore.datastoreName}` } },
-      ],
-      contentDeliveryRules: [
-        {
-          destination: {
-            s3DestinationConfiguration: {
-              bucket: this.lakeBucket.bucketName,
-              key: 'legacy/!{iotanalytics:scheduleTime}/!{iotanalytics:versionId}.csv',
-              roleArn: role.roleArn,
-              glueConfiguration: { databaseName: LAKE.database, tableName: LAKE.legacyTable },
-            },
-          },
-        },
-      ],
-    });
-    dataset.node.addDependency(datastore);
   }
 }
 

@@ -187,7 +187,7 @@ export class PipelineStack extends Stack {
       lakeBucket: props.lakeBucket,
       key,
       glueDatabaseName: LAKE.database,
-      telemetryTableName: config.dataSource === 'iot-analytics' ? LAKE.legacyTable : LAKE.telemetryTable,
+      telemetryTableName: LAKE.telemetryTable,
       labelsTableName: LAKE.labelsTable,
       athenaWorkGroupName: LAKE.workGroup,
       sageMakerRole: props.sageMakerRole,
@@ -197,7 +197,6 @@ export class PipelineStack extends Stack {
       candidateContainersFunction: containers,
       scoringInputFunction: scoringInput,
       rollbackAlarmNames: props.rollbackAlarmNames,
-      legacyDatasetName: config.dataSource === 'iot-analytics' ? LAKE.legacyDataset : undefined,
     });
     // CreateEndpoint/UpdateEndpoint with the endpoint config's KmsKeyId: SageMaker creates the storage volume's grant
     // as the caller. Only grants for AWS resources. https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource

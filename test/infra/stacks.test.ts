@@ -154,14 +154,17 @@ describe('AWS stacks', () => {
 });
 
 describe('infra config from context', () => {
-  it('adds the legacy IoT Analytics source behind its flag', () => {
-    const legacyApp = new App({ context: { legacyIotAnalytics: true } });
-    expect(loadInfraConfig(legacyApp).pipeline.dataSource).toBe('iot-analytics');
+  it('refuses the removed legacyIotAnalytics key (end of support 2025-12-15), pointing to the migration guide', () => {
+    for (const value of [true, false, 'true']) {
+      expect(() => loadInfraConfig(new App({ context: { legacyIotAnalytics: value } }))).toThrow(
+        /legacyIotAnalytics.*docs\/migrate-from-iot-analytics\.md/s,
+      );
+    }
   });
 
   it.each([
     [{ notificationEmail: 'not-an-email' }, 'notificationEmail'],
-    [{ legacyIotAnalytics: 'yes' }, 'legacyIotAnalytics'],
+    [{ legacyIotAnalytics: true }, 'legacyIotAnalytics'],
     [{ pipeline: '{oops' }, 'pipeline'],
   ])('rejects %j naming %s', (context, field) => {
     expect(() => loadInfraConfig(new App({ context }))).toThrow(InfraConfigError);
