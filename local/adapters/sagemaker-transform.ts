@@ -1,6 +1,13 @@
 import type { CreateTransformJobCommandInput, DescribeTransformJobCommandOutput } from '@aws-sdk/client-sagemaker';
 import { csvRecords } from '../../telemetry/csv';
-import { artifactPathOf, defaultModelLoader, type LocalHosting, loadArtifactFile, primaryContainer } from '../hosting';
+import {
+  artifactPathOf,
+  defaultModelLoader,
+  type LocalHosting,
+  loadArtifactFile,
+  primaryContainer,
+  ValidationException,
+} from '../hosting';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../runtime/identity';
 import type { FolderObjectStore } from './s3';
 
@@ -35,12 +42,30 @@ export class LocalTransformJobs {
   async createTransformJobSync(input: CreateTransformJobCommandInput): Promise<DescribeTransformJobCommandOutput> {
     const name = input.TransformJobName;
     if (!name) throw new TransformJobError('TransformJobName is required');
-    if (this.jobs.has(name)) throw new TransformJobError(`Transform job ${name} already exists`);
+    const arn = `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:transform-job/${name.toLowerCase()}`;
+    // A job name is taken once the job exists, whatever became of it; a retry with the same name is refused.
+    // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTransformJob.html#sagemaker-CreateTransformJob-request-TransformJobName
+    if (this.jobs.has(name)) {
+      throw new ValidationException(
+        `Job name must be unique within an AWS account and region, and a job with this name already exists (${arn})`,
+      );
+    }
     const inputUri = input.TransformInput?.DataSource?.S3DataSource?.S3Uri;
     const outputPath = input.TransformOutput?.S3OutputPath;
     if (!inputUri || !outputPath)
       throw new TransformJobError('TransformInput S3Uri and TransformOutput S3OutputPath are required');
     const started = new Date();
+    this.jobs.set(name, {
+      $metadata: {},
+      TransformJobName: name,
+      TransformJobArn: arn,
+      TransformJobStatus: 'InProgress',
+      ModelName: input.ModelName,
+      TransformInput: input.TransformInput,
+      TransformOutput: input.TransformOutput,
+      TransformResources: input.TransformResources,
+      CreationTime: started,
+    });
     if (this.faults.failTransforms) {
       throw new TransformJobError(`Transform job ${name} failed: injected fault (transform-failed)`);
     }
@@ -80,7 +105,7 @@ export class LocalTransformJobs {
     const described: DescribeTransformJobCommandOutput = {
       $metadata: {},
       TransformJobName: name,
-      TransformJobArn: `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:transform-job/${name}`,
+      TransformJobArn: arn,
       TransformJobStatus: 'Completed',
       ModelName: input.ModelName,
       TransformInput: input.TransformInput,

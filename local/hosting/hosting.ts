@@ -34,6 +34,7 @@ import type {
   VariantStatus,
 } from '@aws-sdk/client-sagemaker';
 import { parseCsvRows } from '../../telemetry/csv';
+import { assertBlueGreenPolicy, assertSageMakerName } from '../aws-contract';
 import { writeFileAtomic } from '../fs';
 import { AlarmEvaluator } from '../metrics/alarms';
 import { MetricStore } from '../metrics/store';
@@ -77,6 +78,11 @@ export interface LocalHostingOptions {
    * invokes it with this CSV body so the rollback alarms have data. Real SageMaker relies on real traffic.
    */
   readonly trafficProbe?: () => string;
+  /**
+   * IAM actions the calling role is allowed (locally: the synthesized state machine role's policies). Unset: not
+   * checked (direct local callers such as the console's deployArtifact have no AWS role).
+   */
+  readonly callerAllows?: (action: string) => boolean;
   readonly clock?: () => number;
   readonly region?: string;
   readonly accountId?: string;
@@ -362,6 +368,7 @@ export class LocalHosting {
       throw new ValidationException(`Cannot create already existing endpoint "${this.arn('endpoint', name)}".`);
     }
     const config = this.config(input.EndpointConfigName);
+    this.assertCallerMayGrant(config, 'CreateEndpoint');
     const now = this.clock();
     const endpoint: EndpointState = {
       name,
@@ -392,6 +399,9 @@ export class LocalHosting {
     }
     const deploymentConfig =
       input.DeploymentConfig ?? (input.RetainDeploymentConfig ? endpoint.lastDeploymentConfig : undefined) ?? {};
+    this.assertCallerMayGrant(config, 'UpdateEndpoint');
+    const instances = (config.input.ProductionVariants ?? []).reduce((n, v) => n + (v.InitialInstanceCount ?? 1), 0);
+    assertBlueGreenPolicy(deploymentConfig, instances); // canary ≤ 50 % of the new fleet, documented ranges
     this.trafficSteps(deploymentConfig, config); // validates sizes before anything changes
     for (const alarm of deploymentConfig.AutoRollbackConfiguration?.Alarms ?? []) {
       const alarmName = alarm.AlarmName;
@@ -1077,11 +1087,22 @@ export class LocalHosting {
   }
 
   private requireName(value: string | undefined, field: string): string {
-    if (value === undefined || value === '') throw new ValidationException(`${field} is required.`);
-    if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(value)) {
-      throw new ValidationException(`${field} "${value}" must match ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}.`);
-    }
-    return value;
+    return assertSageMakerName(field, value, 'ModelName'); // same 63-character pattern for every hosting name
+  }
+
+  /**
+   * CreateEndpoint/UpdateEndpoint on a config with KmsKeyId: SageMaker creates a KMS grant as the caller, so the
+   * caller's role needs kms:CreateGrant (issue 14 defect 2). Checked only when the caller's policy is known.
+   */
+  // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html#sagemaker-CreateEndpointConfig-request-KmsKeyId
+  // https://docs.aws.amazon.com/sagemaker/latest/dg/api-permissions-reference.html
+  private assertCallerMayGrant(config: ConfigRecord, operation: 'CreateEndpoint' | 'UpdateEndpoint'): void {
+    const allows = this.options.callerAllows;
+    if (config.input.KmsKeyId === undefined || allows === undefined || allows('kms:CreateGrant')) return;
+    // The exact code SageMaker answers with here is not documented (AccessDeniedException or ValidationException).
+    throw new ValidationException(
+      `${operation}: the caller is not authorized to perform kms:CreateGrant on ${config.input.KmsKeyId}, which endpoint config ${config.name} uses (KmsKeyId).`,
+    );
   }
 
   private arn(kind: 'model' | 'endpoint-config' | 'endpoint', name: string): string {

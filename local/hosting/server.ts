@@ -4,6 +4,7 @@
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { AwsContractError, assertHttpRequest } from '../aws-contract';
 import { listen } from '../http';
 import { InvokeEndpointError } from './errors';
 import type { LocalHosting } from './hosting';
@@ -25,7 +26,7 @@ export interface InvocationServer {
   close(): Promise<void>;
 }
 
-const INVOCATIONS_PATH = /^\/endpoints\/([^/]+)\/invocations\/?$/;
+const INVOCATIONS_PATH = /^\/endpoints\/([^/]*)\/invocations\/?$/;
 
 function sendError(res: ServerResponse, error: InvokeEndpointError): void {
   const body = JSON.stringify({ message: error.message, ...error.details });
@@ -67,6 +68,19 @@ async function handle(hosting: LocalHosting, req: IncomingMessage, res: ServerRe
       res,
       new InvokeEndpointError('ValidationError', 413, `Request payload exceeds the ${MAX_PAYLOAD_BYTES} byte limit.`),
     );
+    return;
+  }
+  try {
+    // The request as the SDK's model binds it: EndpointName label, Body payload, header members.
+    assertHttpRequest('sagemaker-runtime', 'invokeEndpoint', {
+      labels: { EndpointName: endpointName },
+      query: new URL(req.url ?? '/', 'http://localhost').searchParams,
+      headers: req.headers,
+      body,
+    });
+  } catch (error) {
+    if (!(error instanceof AwsContractError)) throw error;
+    sendError(res, new InvokeEndpointError('ValidationError', error.statusCode, error.message, {}, { cause: error }));
     return;
   }
   const targetHeader = req.headers['x-amzn-sagemaker-target-variant'];

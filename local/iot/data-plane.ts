@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { AwsContractError, assertHttpRequest } from '../aws-contract';
 import { listen } from '../http';
 import type { LocalBroker } from './broker';
 import type { ShadowService } from './shadow-service';
@@ -41,6 +42,29 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   });
 }
 
+function contractHolds(
+  res: ServerResponse,
+  operation: 'publish' | 'getThingShadow',
+  labels: Record<string, string>,
+  url: URL,
+  req: IncomingMessage,
+  body: Buffer | 'too-large',
+): boolean {
+  try {
+    assertHttpRequest('iot-data-plane', operation, {
+      labels,
+      query: url.searchParams,
+      headers: req.headers,
+      body: body === 'too-large' ? new Uint8Array() : body,
+    });
+    return true;
+  } catch (error) {
+    if (!(error instanceof AwsContractError)) throw error;
+    sendJson(res, error.statusCode, { message: error.message }, error.code);
+    return false;
+  }
+}
+
 async function route(
   broker: LocalBroker,
   shadows: ShadowService | undefined,
@@ -49,13 +73,15 @@ async function route(
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const body = await readBody(req);
-  const publish = /^\/topics\/([^/]+)$/.exec(url.pathname);
+  const publish = /^\/topics\/([^/]*)$/.exec(url.pathname);
   if (publish && req.method === 'POST') {
     if (body === 'too-large') {
       sendJson(res, 413, { message: `Payload exceeds ${MAX_PUBLISH_BYTES} bytes` }, 'RequestEntityTooLargeException');
       return;
     }
     const topic = decodeURIComponent(publish[1] ?? '');
+    // The request as the SDK's model binds it (label, query, headers, payload), refused as IoT refuses it.
+    if (!contractHolds(res, 'publish', { topic }, url, req, body)) return;
     if (topic === '' || topic.includes('+') || topic.includes('#')) {
       sendJson(res, 400, { message: `Invalid topic "${topic}"` }, 'InvalidRequestException');
       return;
@@ -64,9 +90,10 @@ async function route(
     sendJson(res, 200, {});
     return;
   }
-  const shadow = /^\/things\/([^/]+)\/shadow$/.exec(url.pathname);
+  const shadow = /^\/things\/([^/]*)\/shadow$/.exec(url.pathname);
   if (shadow && req.method === 'GET' && shadows) {
     const thingName = decodeURIComponent(shadow[1] ?? '');
+    if (!contractHolds(res, 'getThingShadow', { thingName }, url, req, body)) return;
     const document = shadows.document(thingName);
     if (document === undefined) {
       sendJson(res, 404, { message: `No shadow exists with name: '${thingName}'` }, 'ResourceNotFoundException');

@@ -12,7 +12,14 @@ import { LocalAthena } from '../adapters/athena';
 import { FolderObjectStore } from '../adapters/s3';
 import { LocalModelRegistry } from '../adapters/sagemaker-registry';
 import { LocalTransformJobs } from '../adapters/sagemaker-transform';
-import { LocalHosting, startInvocationServer } from '../hosting';
+import {
+  type AwsService,
+  assertRequest,
+  assertSageMakerName,
+  assertSnsSubject,
+  stepFunctionsNameOf,
+} from '../aws-contract';
+import { LocalHosting, startInvocationServer, ValidationException } from '../hosting';
 import type { ShadowDocumentSnapshot } from '../iot/shadow-service';
 import { LocalLake } from '../lake';
 import { AlarmEvaluator, MetricStore } from '../metrics';
@@ -26,7 +33,7 @@ import {
   type StartedExecution,
   type TaskContext,
 } from './runner';
-import { type SynthesizedPipeline, synthesizePipeline } from './synth';
+import { actionAllowed, type SynthesizedPipeline, synthesizePipeline } from './synth';
 import { TaskTokenBroker } from './task-tokens';
 
 /**
@@ -49,7 +56,7 @@ export interface LocalStackOptions {
   readonly pipeline?: SynthesizedPipeline;
 }
 
-/** An AWS service error as Step Functions names it (`SageMaker.ValidationException`), keeping the message. */
+/** An AWS service error as Step Functions names it (`SageMaker.SageMakerException`), keeping the message. */
 class ServiceError extends Error {
   constructor(name: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -62,28 +69,47 @@ function toJson(value: unknown): Json {
   return JSON.parse(JSON.stringify(value, (key, v) => (key === '$metadata' ? undefined : v))) as Json;
 }
 
-const SERVICE_PREFIX: Record<string, string> = {
-  sagemaker: 'SageMaker',
-  s3: 'S3',
-  sfn: 'SFN',
-  cloudwatch: 'CloudWatch',
-  athena: 'Athena',
-  sns: 'SNS',
+/** Step Functions' service names (`aws-sdk:<service>:…`) → the SDK client whose model validates the request. */
+const SDK_SERVICES: Record<string, AwsService> = {
+  sagemaker: 'sagemaker',
+  s3: 's3',
+  sfn: 'sfn',
+  cloudwatch: 'cloudwatch',
+  athena: 'athena',
+  sns: 'sns',
+  dynamodb: 'dynamodb',
+  iotdata: 'iot-data-plane',
+  lambda: 'lambda',
 };
 
+/**
+ * A Task state's call reaching a local adapter: the input is checked against the SDK's model for the operation
+ * (as Step Functions passes it: PascalCase members, JSON values) and any error surfaces under the name Step
+ * Functions would give it on AWS (see local/aws-contract/errors.ts for which names are certain).
+ */
+function serviceCall(
+  service: AwsService,
+  operation: string,
+  input: Json,
+  handler: (input: Record<string, unknown>) => unknown,
+): Promise<Json> {
+  return (async () => {
+    try {
+      assertRequest(service, operation, input ?? {}, 'stepfunctions');
+      return toJson(await handler((input ?? {}) as Record<string, unknown>));
+    } catch (error) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      throw new ServiceError(stepFunctionsNameOf(service, e), e.message, { cause: error });
+    }
+  })();
+}
+
 function sdk(service: string, action: string, handler: (input: Record<string, unknown>) => unknown): ResourceBinding {
-  const prefix = SERVICE_PREFIX[service] ?? service;
+  const awsService = SDK_SERVICES[service];
+  if (!awsService) throw new Error(`No SDK model is known for Step Functions service "${service}"`);
   return {
     resource: `arn:aws:states:::aws-sdk:${service}:${action}`,
-    handler: async (input) => {
-      try {
-        return toJson(await handler((input ?? {}) as Record<string, unknown>));
-      } catch (error) {
-        const e = error as Error;
-        const name = e.name.includes('.') ? e.name : `${prefix}.${e.name === 'Error' ? `${prefix}Exception` : e.name}`;
-        throw new ServiceError(name, e.message, { cause: error });
-      }
-    },
+    handler: (input) => serviceCall(awsService, action, input, handler),
   };
 }
 
@@ -142,6 +168,11 @@ export class LocalStack {
       faults: faults.has('deploy-5xx') ? { failNewFleets5xx: true } : {},
       // Local-only aid: with no live traffic during a canary, probe the new fleet with holdout rows.
       trafficProbe: () => this.probeRows,
+      // SageMaker checks the caller's own permissions (kms:CreateGrant): the caller is the state machine role.
+      callerAllows: (action) => {
+        const allowed = this.pipeline.stateMachineRoleActions;
+        return allowed === undefined || actionAllowed(allowed, action);
+      },
     });
     this.registry = new LocalModelRegistry(this.stateDir);
     this.transforms = new LocalTransformJobs(this.hosting, this.store, {
@@ -215,11 +246,12 @@ export class LocalStack {
       })),
       {
         resource: 'arn:aws:states:::athena:startQueryExecution.sync',
-        handler: async (input) => {
-          if (faults.has('export-failed'))
-            throw new ServiceError('Athena.InvalidRequestException', 'Injected fault: export-failed');
-          return toJson(await this.athena.startQueryExecutionSync(input as never));
-        },
+        handler: (input) =>
+          serviceCall('athena', 'startQueryExecution', input, async (request) => {
+            if (faults.has('export-failed'))
+              throw new ServiceError('Athena.InvalidRequestException', 'Injected fault: export-failed');
+            return this.athena.startQueryExecutionSync(request as never);
+          }),
       },
       sdk('s3', 'copyObject', async (input) => {
         const source = decodeURIComponent(String(input.CopySource)).replace(/^\//, '');
@@ -232,6 +264,7 @@ export class LocalStack {
         prepareScoringInput(ScoringInputSchema.parse(input), { store: objectStore }),
       ),
       sdk('sagemaker', 'createAutoMLJobV2', (input) => {
+        assertSageMakerName('AutoMLJobName', input.AutoMLJobName);
         const spec = input as {
           AutoMLJobName: string;
           AutoMLJobInputDataConfig: { ChannelType: string; DataSource: { S3DataSource: { S3Uri: string } } }[];
@@ -243,7 +276,7 @@ export class LocalStack {
         const channel = (type: string) =>
           spec.AutoMLJobInputDataConfig.find((c) => c.ChannelType === type)?.DataSource.S3DataSource.S3Uri;
         const train = channel('training');
-        if (!train) throw new ServiceError('SageMaker.ValidationException', 'A training channel is required');
+        if (!train) throw new ValidationException('AutoMLJobInputDataConfig: a training channel is required.');
         const validation = channel('validation');
         const tabular = spec.AutoMLProblemTypeConfig?.TabularJobConfig;
         const criteria = tabular?.CompletionCriteria ?? {};
@@ -291,6 +324,14 @@ export class LocalStack {
       {
         resource: 'arn:aws:states:::sagemaker:createTransformJob.sync',
         handler: async (input) => {
+          // A request SageMaker refuses fails the call itself, before any job exists.
+          try {
+            assertRequest('sagemaker', 'createTransformJob', input, 'stepfunctions');
+            assertSageMakerName('TransformJobName', (input as { TransformJobName?: unknown }).TransformJobName);
+          } catch (error) {
+            const e = error as Error;
+            throw new ServiceError(stepFunctionsNameOf('sagemaker', e), e.message, { cause: error });
+          }
           try {
             const uri = (input as { TransformInput?: { DataSource?: { S3DataSource?: { S3Uri?: string } } } })
               .TransformInput?.DataSource?.S3DataSource?.S3Uri;
@@ -298,7 +339,10 @@ export class LocalStack {
             return toJson(await this.transforms.createTransformJobSync(input as never));
           } catch (error) {
             const e = error as Error;
-            throw new ServiceError('SageMaker.TransformJobFailed', e.message, { cause: error });
+            // A refused CreateTransformJob call is the service's error; a job that ran and failed is the .sync failure.
+            const name =
+              e instanceof ValidationException ? stepFunctionsNameOf('sagemaker', e) : 'SageMaker.TransformJobFailed';
+            throw new ServiceError(name, e.message, { cause: error });
           }
         },
       },
@@ -312,6 +356,12 @@ export class LocalStack {
       {
         resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
         handler: async (input, context) => {
+          try {
+            assertRequest('lambda', 'invoke', input, 'stepfunctions');
+          } catch (error) {
+            const e = error as Error;
+            throw new ServiceError(stepFunctionsNameOf('lambda', e), e.message, { cause: error });
+          }
           const request = parseApprovalRequest((input as { Payload?: unknown }).Payload);
           const links = await requestApproval(request, approvalDeps);
           this.options.onProgress?.(
@@ -329,11 +379,13 @@ export class LocalStack {
       sdk('sagemaker', 'updateEndpoint', (input) => this.hosting.updateEndpoint(input as never)),
       {
         resource: 'arn:aws:states:::sns:publish',
-        handler: async (input) => {
-          const { Subject, Message } = input as { Subject?: string; Message?: string };
-          await this.notifier.publish(Subject ?? '(no subject)', Message ?? '');
-          return { MessageId: `local-${Date.now()}` };
-        },
+        handler: (input) =>
+          serviceCall('sns', 'publish', input, async (request) => {
+            assertSnsSubject(request.Subject);
+            const { Subject, Message } = request as { Subject?: string; Message: string };
+            await this.notifier.publish(Subject ?? '(no subject)', Message);
+            return { MessageId: `local-${Date.now()}` };
+          }),
       },
     ];
   }

@@ -20,6 +20,52 @@ export interface SynthesizedPipeline {
   readonly rollbackAlarms: PutMetricAlarmCommandInput[];
   /** Notes on where a local alarm approximates its AWS definition. */
   readonly alarmNotes: string[];
+  /**
+   * IAM actions the state machine role's policies Allow (resources and conditions not evaluated): what the local
+   * parts check where AWS checks the caller's permissions (kms:CreateGrant). Absent: not checked.
+   */
+  readonly stateMachineRoleActions?: readonly string[];
+}
+
+/** Whether an Allow list (`kms:CreateGrant`, `kms:*`, `*`) covers an action; IAM action names are case-insensitive. */
+export function actionAllowed(allowed: readonly string[], action: string): boolean {
+  const wanted = action.toLowerCase();
+  return allowed.some((a) => {
+    const pattern = new RegExp(
+      `^${a
+        .toLowerCase()
+        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')}$`,
+    );
+    return pattern.test(wanted);
+  });
+}
+
+/** Allowed actions of the role the (single) state machine runs as, from its inline and attached policies. */
+function stateMachineRoleActions(resources: Record<string, Resource>): string[] {
+  const machine = Object.values(resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+  const roleArn = machine?.Properties?.RoleArn as { 'Fn::GetAtt'?: [string, string] } | undefined;
+  const roleId = roleArn?.['Fn::GetAtt']?.[0];
+  if (!roleId) return [];
+  const documents: unknown[] = [];
+  const role = resources[roleId];
+  for (const p of (role?.Properties?.Policies as { PolicyDocument?: unknown }[] | undefined) ?? []) {
+    documents.push(p.PolicyDocument);
+  }
+  for (const r of Object.values(resources)) {
+    if (r.Type !== 'AWS::IAM::Policy' && r.Type !== 'AWS::IAM::ManagedPolicy') continue;
+    const roles = (r.Properties?.Roles as { Ref?: string }[] | undefined) ?? [];
+    if (roles.some((ref) => ref.Ref === roleId)) documents.push(r.Properties?.PolicyDocument);
+  }
+  const actions: string[] = [];
+  for (const doc of documents) {
+    const statements = (doc as { Statement?: { Effect?: string; Action?: string | string[] }[] })?.Statement ?? [];
+    for (const st of statements) {
+      if (st.Effect !== 'Allow' || st.Action === undefined) continue;
+      actions.push(...(Array.isArray(st.Action) ? st.Action : [st.Action]));
+    }
+  }
+  return [...new Set(actions)];
 }
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
@@ -78,5 +124,6 @@ export function synthesizePipeline(config: PipelineConfig): SynthesizedPipeline 
     .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties)
     .map((r) => localAlarm(r.Properties ?? {}, alarmNotes));
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${stacks.pipeline.retraining.stateMachineName}`;
-  return { definition, stateMachineArn, rollbackAlarms, alarmNotes };
+  const roleActions = stateMachineRoleActions(pipelineTemplate.Resources);
+  return { definition, stateMachineArn, rollbackAlarms, alarmNotes, stateMachineRoleActions: roleActions };
 }
