@@ -5,46 +5,67 @@ import type { IConstruct } from 'constructs';
 
 /**
  * Reviewed cdk-nag findings. cdk-nag 3 acknowledges findings one by one (`Rule[finding]`); rather than
- * hard-coding logical IDs, each entry matches a rule and a finding pattern and carries the reason it is
- * acceptable here. Anything not matched stays a finding and fails the nag test.
+ * hard-coding logical IDs, each entry matches a rule, a finding pattern and the construct paths it covers, and
+ * carries the reason it is acceptable there. A finding on any other construct stays a finding, and an entry that
+ * matches no finding is stale: both fail the nag test and `cdk synth`.
  */
 export interface ReviewedFinding {
   readonly rule: string;
   /** Matches the text inside `[...]` of the finding id (absent = the rule has no detail). */
   readonly finding?: RegExp;
-  /** Matches the construct path of the offending resource. */
-  readonly path?: RegExp;
+  /** Matches the construct path of each offending resource this entry covers (anchored). */
+  readonly path: RegExp;
   readonly reason: string;
 }
+
+/** An anchored alternation of construct paths (`/` and spaces as in the tree). */
+function paths(...alternatives: string[]): RegExp {
+  return new RegExp(`^(?:${alternatives.join('|')})$`);
+}
+
+const POLICY = '/DefaultPolicy/Resource';
+const FIREHOSE_ROLES = `OccupancyIngestion/(?:Telemetry|Labels)Stream/(?:S3 Destination Role|Service Role)${POLICY}`;
+const PIPELINE_FUNCTION_ROLES = `OccupancyPipeline/[A-Za-z]+Function/ServiceRole${POLICY}`;
+const INFERENCE_ROLE = `OccupancyServing/InferOccupancy/ServiceRole${POLICY}`;
+const STATE_MACHINE_ROLE =
+  'OccupancyPipeline/Retraining/StateMachine/Role/(?:DefaultPolicy|OverflowPolicy\\d+)/Resource';
+const SAGEMAKER_ROLE = `OccupancyServing/SageMakerExecutionRole${POLICY}`;
+const FUNCTIONS = '(?:OccupancyPipeline/[A-Za-z]+Function|OccupancyServing/InferOccupancy)';
+const APPROVAL_METHODS = 'OccupancyPipeline/ApprovalApi/Default/approval/(?:GET|POST)/Resource';
 
 export const REVIEWED_FINDINGS: readonly ReviewedFinding[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding:
       /^Resource::arn:<AWS::Partition>:iot:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d{12}):topic\/\$aws\/things\/\*\/shadow\/update$/,
-    path: /\/InferOccupancy\//,
+    path: paths(INFERENCE_ROLE),
     reason:
       'The inference Lambda answers any thermostat that reports: it may publish only to the shadow update topic of a thing, never elsewhere.',
   },
   {
-    rule: 'AwsSolutions-S1',
-    path: /\/AccessLogs\//,
-    reason: 'The server access log bucket itself; logging it into itself would loop.',
+    rule: 'AwsSolutions-IAM4',
+    finding: /AWSLambdaBasicExecutionRole$/,
+    path: paths(`${FUNCTIONS}/ServiceRole/Resource`),
+    reason:
+      'AWS managed policy for Lambda logging only (CreateLogStream/PutLogEvents), attached by the Lambda construct.',
   },
   {
     rule: 'AwsSolutions-IAM4',
-    finding: /AWSLambdaBasicExecutionRole|AmazonAPIGatewayPushToCloudWatchLogs/,
-    reason: 'AWS managed policies scoped to logging only (Lambda basic execution, API Gateway account logging role).',
+    finding: /AmazonAPIGatewayPushToCloudWatchLogs$/,
+    path: paths('OccupancyPipeline/ApprovalApi/CloudWatchRole/Resource'),
+    reason: 'AWS managed policy of the API Gateway account logging role: it only lets API Gateway write its own logs.',
   },
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Action::(kms:(GenerateDataKey|ReEncrypt)\*|s3:(Abort|GetObject|GetBucket|List|DeleteObject)\*)$/,
+    path: paths(FIREHOSE_ROLES, PIPELINE_FUNCTION_ROLES, STATE_MACHINE_ROLE, SAGEMAKER_ROLE),
     reason: 'CDK grant helpers for S3 object access and KMS data keys: action families, on specific buckets/keys only.',
   },
   {
     rule: 'AwsSolutions-IAM5',
     finding:
-      /^Resource::(<[^>]*(Lake|Artifacts)[^>]*>|OccupancyIngestion:ExportsOutputFnGetAtt(Lake|Artifacts)[A-Za-z0-9]+)\/(\*|runs\/\*|legacy\/\*)$/,
+      /^Resource::(<[^>]*(Lake|Artifacts)[^>]*>|OccupancyIngestion:ExportsOutputFnGetAtt(Lake|Artifacts)[A-Za-z0-9]+)\/(\*|runs\/\*)$/,
+    path: paths(FIREHOSE_ROLES, PIPELINE_FUNCTION_ROLES, STATE_MACHINE_ROLE, SAGEMAKER_ROLE),
     reason:
       'Objects under the lake/artifacts buckets (or their run-scoped prefixes): keys are created per run and per day.',
   },
@@ -52,54 +73,65 @@ export const REVIEWED_FINDINGS: readonly ReviewedFinding[] = [
     rule: 'AwsSolutions-IAM5',
     finding:
       /^Resource::arn:<AWS::Partition>:sagemaker:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d{12}):(automl-job|processing-job|training-job|hyper-parameter-tuning-job|transform-job|model|endpoint-config|model-package\/[a-z0-9-]+)\/(occ-)?\*$/,
+    path: paths(STATE_MACHINE_ROLE, SAGEMAKER_ROLE),
     reason:
       'SageMaker job, model and config names are derived per run (execution hash); the ARNs are scoped by type and prefix.',
   },
   {
     rule: 'AwsSolutions-IAM5',
     finding:
-      /^Resource::arn:<AWS::Partition>:(glue:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d{12}):table\/occupancy\/\*|logs:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d{12}):log-group:\/aws\/sagemaker\/\*|ecr:(<AWS::Region>|[a-z0-9-]+):\*:repository\/\*|iot:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d{12}):thing\/\*)$/,
+      /^Resource::arn:<AWS::Partition>:glue:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d{12}):table\/occupancy\/\*$/,
+    path: paths(STATE_MACHINE_ROLE),
+    reason: 'Athena export queries read the tables of the occupancy database (telemetry, labels) through Glue.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding:
+      /^Resource::arn:<AWS::Partition>:(logs:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d{12}):log-group:\/aws\/sagemaker\/\*|ecr:(<AWS::Region>|[a-z0-9-]+):\*:repository\/\*)$/,
+    path: paths(SAGEMAKER_ROLE),
     reason:
-      'Tables of the occupancy database; SageMaker job log groups; AWS-owned Autopilot images (account varies by region); every thermostat thing shadow.',
+      'SageMaker job log groups are named per job; AWS-owned Autopilot images live in service accounts that vary by region.',
   },
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
+    path: paths(PIPELINE_FUNCTION_ROLES, INFERENCE_ROLE, STATE_MACHINE_ROLE, SAGEMAKER_ROLE),
     reason:
-      'cloudwatch:PutMetricData, ecr:GetAuthorizationToken and X-Ray PutTraceSegments support no resource-level permissions.',
-  },
-  {
-    rule: 'AwsSolutions-IAM5',
-    finding: /^Resource::(<[^>]*Logs[^>]*\.Arn>:\*|arn:<AWS::Partition>:logs:.*)$/,
-    reason: 'Log streams inside the stack-owned, KMS-encrypted log groups are created at run time.',
+      'X-Ray segments, cloudwatch:PutMetricData, ecr:GetAuthorizationToken and the CloudWatch Logs delivery actions Step Functions logging needs support no resource-level permissions.',
   },
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::<ApprovalTokens[A-Za-z0-9]+\.Arn>\/index\/\*$/,
+    path: paths(`OccupancyPipeline/Approval(?:Callback|Request)Function/ServiceRole${POLICY}`),
     reason: 'CDK table grant includes its secondary indexes; the callback queries the byModelPackage index.',
   },
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::<[A-Za-z0-9]+Function[A-Za-z0-9]+\.Arn>:\*$/,
+    path: paths(STATE_MACHINE_ROLE),
     reason: 'The state machine may invoke any version/alias of its own task functions (CDK LambdaInvoke grant).',
   },
   {
     rule: 'AwsSolutions-L1',
+    path: paths(`${FUNCTIONS}/Resource`),
     reason:
       'Node.js 22 (LTS) is the runtime the project targets and tests against; moving to 24 is a deliberate upgrade.',
   },
   {
     rule: 'AwsSolutions-APIG4',
+    path: paths(APPROVAL_METHODS),
     reason:
       'The approval links are authorised by a single-use 256-bit secret in the link (hashed in DynamoDB, compared in constant time), since e-mail recipients hold no AWS identity.',
   },
   {
     rule: 'AwsSolutions-COG4',
+    path: paths(APPROVAL_METHODS),
     reason:
       'No Cognito user pool: approvers authenticate with the single-use secret e-mailed to the notification list.',
   },
   {
     rule: 'AwsSolutions-APIG3',
+    path: paths('OccupancyPipeline/ApprovalApi/DeploymentStage\\.prod/Resource'),
     reason:
       'Low-volume approval API (a few requests a day) protected by stage throttling (5 rps); WAF adds cost without benefit here.',
   },
@@ -112,13 +144,17 @@ function parseRule(ruleName: string): { rule: string; finding?: string } {
   return { rule: match?.[1] ?? ruleName, finding: match?.[2] };
 }
 
-export function reviewFor(ruleName: string, constructPath: string): ReviewedFinding | undefined {
+export function reviewFor(
+  ruleName: string,
+  constructPath: string,
+  reviewed: readonly ReviewedFinding[] = REVIEWED_FINDINGS,
+): ReviewedFinding | undefined {
   const { rule, finding } = parseRule(ruleName);
-  return REVIEWED_FINDINGS.find(
+  return reviewed.find(
     (r) =>
       r.rule === rule &&
       (r.finding === undefined || (finding !== undefined && r.finding.test(finding))) &&
-      (r.path === undefined || r.path.test(constructPath)),
+      r.path.test(constructPath),
   );
 }
 
@@ -138,16 +174,50 @@ function findConstruct(app: App, path: string): IConstruct | undefined {
   return app.node.findAll().find((c) => c.node.path === path);
 }
 
-/** Runs the pack once, acknowledges the findings the table covers (with its reason), returns the rest. */
-export function acknowledgeReviewedFindings(app: App, pack: AwsSolutionsChecks): Violation[] {
+export interface ReviewResult {
+  /** Findings no entry covers (rule and construct path). */
+  readonly unreviewed: Violation[];
+  /** Entries that covered no finding: delete them (or fix their path) rather than keep acknowledging nothing. */
+  readonly stale: ReviewedFinding[];
+}
+
+/** Unreviewed findings or stale entries, named. */
+export class NagReviewError extends Error {
+  constructor(
+    message: string,
+    readonly result: ReviewResult,
+  ) {
+    super(message);
+    this.name = 'NagReviewError';
+  }
+
+  static check(result: ReviewResult): void {
+    const lines = [
+      ...result.unreviewed.flatMap((v) =>
+        v.violatingResources.map((r) => `unreviewed: ${v.ruleName} @ ${r.constructPath ?? '?'}`),
+      ),
+      ...result.stale.map((r) => `stale: ${r.rule}${r.finding ? ` ${r.finding}` : ''} @ ${r.path} (${r.reason})`),
+    ];
+    if (lines.length > 0) throw new NagReviewError(`cdk-nag review (infra/nag.ts):\n${lines.join('\n')}`, result);
+  }
+}
+
+/** Runs the pack once, acknowledges the findings the table covers (with its reason), returns the rest and stale entries. */
+export function acknowledgeReviewedFindings(
+  app: App,
+  pack: AwsSolutionsChecks,
+  reviewed: readonly ReviewedFinding[] = REVIEWED_FINDINGS,
+): ReviewResult {
   const report = pack.validateScope(app);
   const unreviewed: Violation[] = [];
+  const used = new Set<ReviewedFinding>();
   for (const violation of report.violations) {
     const left = violation.violatingResources.filter((resource) => {
       const path = resource.constructPath ?? '';
-      const review = reviewFor(violation.ruleName, path);
+      const review = reviewFor(violation.ruleName, path, reviewed);
       const construct = review ? findConstruct(app, path) : undefined;
       if (!review || !construct) return true;
+      used.add(review);
       for (const id of findingIdVariants(violation.ruleName, construct)) {
         Validations.of(construct).acknowledge({ id, reason: review.reason });
       }
@@ -155,5 +225,5 @@ export function acknowledgeReviewedFindings(app: App, pack: AwsSolutionsChecks):
     });
     if (left.length > 0) unreviewed.push({ ...violation, violatingResources: left });
   }
-  return unreviewed;
+  return { unreviewed, stale: reviewed.filter((r) => !used.has(r)) };
 }
