@@ -55,6 +55,8 @@ export class LocalTransformJobs {
     if (!inputUri || !outputPath)
       throw new TransformJobError('TransformInput S3Uri and TransformOutput S3OutputPath are required');
     const started = new Date();
+    // An unknown model refuses the call itself (no job is created); everything after runs as the job.
+    const model = this.hosting.describeModel({ ModelName: input.ModelName });
     this.jobs.set(name, {
       $metadata: {},
       TransformJobName: name,
@@ -69,7 +71,6 @@ export class LocalTransformJobs {
     if (this.faults.failTransforms) {
       throw new TransformJobError(`Transform job ${name} failed: injected fault (transform-failed)`);
     }
-    const model = this.hosting.describeModel({ ModelName: input.ModelName });
     const container = primaryContainer(model, input.ModelName ?? '');
     const predictor = loadArtifactFile(
       artifactPathOf(container.ModelDataUrl, input.ModelName ?? ''),

@@ -93,7 +93,11 @@ export function assertBlueGreenPolicy(deploymentConfig: DeploymentConfig | undef
       );
     }
     const on = capacityInstances(size, instances);
-    if (on * 2 > instances || on < Math.ceil(instances * minShare)) {
+    // A percentage is checked as given (≤ 50) and must leave part of the fleet off once rounded up to whole
+    // instances (how SageMaker rounds is not documented; 1 instance can never canary). A count must be ≤ half.
+    const share = size.Type === 'INSTANCE_COUNT' ? (2 * on) / instances : size.Value / 50;
+    const minOk = size.Type === 'INSTANCE_COUNT' ? on >= Math.ceil(instances * minShare) : size.Value >= minShare * 100;
+    if (share > 1 || on >= instances || !minOk) {
       throw new AwsConstraintError(
         'sagemaker',
         `${base}.${field}`,

@@ -1,16 +1,12 @@
 import { assertRequest } from './requests';
 import type { AwsService } from './schema';
 
+type Handler = (args: { input: unknown }) => Promise<unknown>;
+type Middleware = (next: Handler, context: { commandName?: string }) => Handler;
+
+/** Any SDK v3 client (only its middleware stack is used). */
 interface MiddlewareClient {
-  readonly middlewareStack: {
-    add(
-      middleware: (
-        next: (args: { input: unknown }) => Promise<unknown>,
-        context: { commandName?: string },
-      ) => (args: { input: unknown }) => Promise<unknown>,
-      options: { step: 'initialize'; name: string },
-    ): void;
-  };
+  readonly middlewareStack: { add(...args: never[]): void };
 }
 
 /**
@@ -18,7 +14,11 @@ interface MiddlewareClient {
  * way the service would refuse it: for code that talks to AWS through a real client (the DynamoDB approval store).
  */
 export function enforceContract<C extends MiddlewareClient>(client: C, service: AwsService): C {
-  client.middlewareStack.add(
+  const add = client.middlewareStack.add.bind(client.middlewareStack) as unknown as (
+    middleware: Middleware,
+    options: { step: 'initialize'; name: string },
+  ) => void;
+  add(
     (next, context) => async (args) => {
       const operation = (context.commandName ?? '').replace(/Command$/, '');
       assertRequest(service, operation, args.input, 'sdk');

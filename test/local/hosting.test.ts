@@ -72,7 +72,8 @@ function registerModel(name: string, soundCutoff: number): void {
   hosting.createEndpointConfig({
     EndpointConfigName: `${name}-config`,
     ProductionVariants: [
-      { VariantName: 'AllTraffic', ModelName: name, InitialInstanceCount: 1, InitialVariantWeight: 1 },
+      // 5 instances: SageMaker turns a canary of at most 50 % of the new fleet's capacity on (1 instance cannot canary).
+      { VariantName: 'AllTraffic', ModelName: name, InitialInstanceCount: 5, InitialVariantWeight: 1 },
     ],
   });
 }
@@ -334,7 +335,7 @@ describe('blue/green deployment', () => {
           TrafficRoutingConfiguration: {
             Type: 'CANARY',
             CanarySize: { Type: 'CAPACITY_PERCENT', Value: 50 },
-            WaitIntervalInSeconds: 1e6,
+            WaitIntervalInSeconds: 3600, // SageMaker's maximum; 7 s of wall time here, longer than the test
           },
         },
       },
