@@ -148,9 +148,11 @@ function toCandidate(c: CandidateResult, state: JobState, isBaseline: boolean): 
             {
               Image: LOCAL_AUTOML_IMAGE,
               ModelDataUrl: `file://${state.artifactPath}`,
+              // As Autopilot describes an ensembling candidate: predicted_label only until asked for more.
+              // https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-automate-model-development-container-output.html
               Environment: {
-                SAGEMAKER_INFERENCE_OUTPUT: 'predicted_label,probability',
-                SAGEMAKER_INFERENCE_SUPPORTED: 'predicted_label,probability',
+                SAGEMAKER_INFERENCE_OUTPUT: 'predicted_label',
+                SAGEMAKER_INFERENCE_SUPPORTED: 'predicted_label,probability,labels,probabilities',
                 MODEL_FAMILY: c.family,
               },
             },

@@ -11,6 +11,7 @@ export {
 } from './bootstrap';
 export { EvaluationError } from './errors';
 export { type GateComparison, type GateDecision, type GateOptions, gateDecision, type NamedPredictions } from './gate';
+export { assertScoresNotInverted, INVERSION_F1, ScoreInversionError } from './inversion';
 export {
   averagePrecision,
   brierScore,
@@ -28,6 +29,13 @@ export {
   rocAuc,
   rocCurve,
 } from './metrics';
+export {
+  INFERENCE_OUTPUT,
+  INFERENCE_RESPONSE_KEYS,
+  type InferenceResponseKey,
+  type OccupancyScore,
+  readOccupancyScore,
+} from './p-occupied';
 export { mulberry32, mulberry32Uint32, SeededRandom } from './random';
 export {
   applyThreshold,

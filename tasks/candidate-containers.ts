@@ -1,17 +1,22 @@
 import * as z from 'zod';
+import { INFERENCE_RESPONSE_KEYS } from '../evaluation/p-occupied';
 import { TaskInputError } from './errors';
 import { firstIssue, powertools } from './powertools';
 
 /**
- * PrepareCandidateContainers: Autopilot's BestCandidate.InferenceContainers answer with the label only.
- * Evaluation needs the probability too, which Autopilot emits when told so through environment variables:
- * - one container (ensembling): SAGEMAKER_INFERENCE_OUTPUT on it;
- * - a pipeline (hyper-parameter tuning: feature transform → algorithm → inverse label transform):
- *   the algorithm container outputs predicted_label,probability and the last container takes it as input
- *   and passes it through.
+ * PrepareCandidateContainers: Autopilot's BestCandidate.InferenceContainers answer `predicted_label` only.
+ * Evaluation needs P(occupied), so every container that declares SAGEMAKER_INFERENCE_SUPPORTED is told to output
+ * the keys of INFERENCE_RESPONSE_KEYS it supports, and to take what the container before it outputs:
+ * - ensembling (one container): SAGEMAKER_INFERENCE_OUTPUT=predicted_label,probabilities,labels;
+ * - HPO (feature transform → algorithm → inverse label transform): the algorithm outputs
+ *   predicted_label,probabilities (`labels` is deliberately not among its supported keys), the last container
+ *   takes that as SAGEMAKER_INFERENCE_INPUT and outputs predicted_label,probabilities,labels.
+ * https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-automate-model-development-container-output.html
+ * This is the SageMaker Python SDK's `validate_and_update_inference_response`, including its refusal when the last
+ * container cannot output every key.
  */
 
-export const INFERENCE_OUTPUT = 'predicted_label,probability';
+const SUPPORTED = 'SAGEMAKER_INFERENCE_SUPPORTED';
 
 const ContainerSchema = z
   .object({
@@ -28,18 +33,43 @@ export const CandidateContainersInputSchema = z.object({
   objective: z.unknown().optional(),
 });
 
-export function withProbabilityOutput(containers: readonly InferenceContainer[]): InferenceContainer[] {
-  const last = containers.length - 1;
-  return containers.map((container, i) => {
-    const env = { ...(container.Environment ?? {}) };
-    if (containers.length === 1) {
-      env.SAGEMAKER_INFERENCE_OUTPUT = INFERENCE_OUTPUT;
-    } else if (i === last) {
-      env.SAGEMAKER_INFERENCE_INPUT = INFERENCE_OUTPUT;
-      env.SAGEMAKER_INFERENCE_OUTPUT = INFERENCE_OUTPUT;
-    } else if (i === last - 1) {
-      env.SAGEMAKER_INFERENCE_OUTPUT = INFERENCE_OUTPUT;
+/** The keys a container declares it can output; undefined when it declares none (a feature transform). */
+export function supportedKeys(container: InferenceContainer): string[] | undefined {
+  const declared = container.Environment?.[SUPPORTED];
+  return declared === undefined ? undefined : declared.split(',').map((key) => key.trim());
+}
+
+export function withProbabilityOutput(
+  containers: readonly InferenceContainer[],
+  keys: readonly string[] = INFERENCE_RESPONSE_KEYS,
+): InferenceContainer[] {
+  const lastIndex = containers.length - 1;
+  const lastSupported = supportedKeys(containers[lastIndex] ?? { Image: '' });
+  if (lastSupported === undefined) {
+    throw new TaskInputError(
+      `The inference model does not support selection of inference content beyond its default content (containers[${lastIndex}] has no ${SUPPORTED})`,
+      `containers[${lastIndex}].Environment.${SUPPORTED}`,
+    );
+  }
+  const missing = keys.filter((key) => !lastSupported.includes(key));
+  if (missing.length > 0) {
+    throw new TaskInputError(
+      `Requested inference output keys [${missing.join(', ')}] are unsupported. The supported inference keys are [${lastSupported.join(', ')}]`,
+      `containers[${lastIndex}].Environment.${SUPPORTED}`,
+    );
+  }
+  let previousOutput: string | undefined;
+  return containers.map((container) => {
+    const supported = supportedKeys(container);
+    if (supported === undefined) {
+      previousOutput = undefined;
+      return container;
     }
+    const env = { ...(container.Environment ?? {}) };
+    const output = keys.filter((key) => supported.includes(key)).join(',');
+    if (previousOutput) env.SAGEMAKER_INFERENCE_INPUT = previousOutput;
+    if (output) env.SAGEMAKER_INFERENCE_OUTPUT = output;
+    previousOutput = output || undefined;
     return { ...container, Environment: env };
   });
 }

@@ -2,6 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import {
   applyThreshold,
+  assertScoresNotInverted,
   type BaselineResult,
   classificationMetrics,
   evaluateBaselines,
@@ -140,6 +141,11 @@ export async function evaluateRun(input: EvaluateInput, deps: { store: ObjectSto
   const serving = servingPredictions
     ? classificationMetrics(holdout.target, servingPredictions.predicted, servingPredictions.probability)
     : null;
+  // Inverted scores would pass the gate (it compares F1) and draw wrong curves: fail the run instead.
+  assertScoresNotInverted('candidate', candidate, candidatePredictions.predicted, candidatePredictions.probability);
+  if (serving && servingPredictions) {
+    assertScoresNotInverted('serving', serving, servingPredictions.predicted, servingPredictions.probability);
+  }
   const decision: GateDecision = gateDecision({
     y: holdout.target,
     candidate: { name: 'candidate', predicted: candidatePredictions.predicted },

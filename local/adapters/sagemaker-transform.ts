@@ -2,10 +2,11 @@ import type { CreateTransformJobCommandInput, DescribeTransformJobCommandOutput 
 import { csvRecords } from '../../telemetry/csv';
 import {
   artifactPathOf,
+  ContainerConfigError,
   defaultModelLoader,
   type LocalHosting,
-  loadArtifactFile,
   primaryContainer,
+  startModelContainer,
   ValidationException,
 } from '../hosting';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../runtime/identity';
@@ -13,8 +14,8 @@ import type { FolderObjectStore } from './s3';
 
 /**
  * SageMaker CreateTransformJob (`.sync`) → batch scoring with the model's artifact: each headerless CSV
- * line of the input becomes a `predicted_label,probability` line in `<S3OutputPath>/<input name>.out`,
- * as a batch transform of an Autopilot model with SAGEMAKER_INFERENCE_OUTPUT does.
+ * line of the input becomes the container's answer line (the keys its SAGEMAKER_INFERENCE_OUTPUT asks for,
+ * local/hosting/model.ts) in `<S3OutputPath>/<input name>.out`, as a batch transform of an Autopilot model does.
  */
 
 export class TransformJobError extends Error {
@@ -72,10 +73,17 @@ export class LocalTransformJobs {
       throw new TransformJobError(`Transform job ${name} failed: injected fault (transform-failed)`);
     }
     const container = primaryContainer(model, input.ModelName ?? '');
-    const predictor = loadArtifactFile(
-      artifactPathOf(container.ModelDataUrl, input.ModelName ?? ''),
-      defaultModelLoader,
-    );
+    let predictor: ReturnType<typeof startModelContainer>;
+    try {
+      predictor = startModelContainer(
+        artifactPathOf(container.ModelDataUrl, input.ModelName ?? ''),
+        container.Environment,
+        defaultModelLoader,
+      );
+    } catch (error) {
+      if (!(error instanceof ContainerConfigError)) throw error;
+      throw new TransformJobError(`Transform job ${name} failed: ${error.message}`, { cause: error });
+    }
     const lines: string[] = [];
     for (const inputObject of this.store.list(inputUri)) {
       const text = await this.store.getText(inputObject);
@@ -97,8 +105,7 @@ export class LocalTransformJobs {
           }
           return v;
         });
-        const { label, probability } = predictor.predictRow(values);
-        lines.push(`${label},${probability}`);
+        lines.push(predictor.answerRow(values));
       }
       const base = inputObject.split('/').pop() ?? 'input';
       await this.store.putText(`${outputPath.replace(/\/$/, '')}/${base}.out`, `${lines.join('\n')}\n`);

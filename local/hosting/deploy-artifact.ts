@@ -1,5 +1,6 @@
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { INFERENCE_OUTPUT } from '../../evaluation/p-occupied';
 import type { LocalHosting } from './hosting';
 
 /** Deploys an artifact file as `endpointName` (single variant, all traffic) unless the endpoint exists. */
@@ -12,7 +13,14 @@ export async function deployArtifact(hosting: LocalHosting, endpointName: string
       .replace(/[^a-zA-Z0-9-]/g, '-')
       .slice(0, 40) || 'model';
   const modelName = `${base}-${Date.now().toString(36)}`;
-  hosting.createModel({ ModelName: modelName, PrimaryContainer: { ModelDataUrl: pathToFileURL(path).href } });
+  hosting.createModel({
+    ModelName: modelName,
+    // The answer format every model the pipeline creates has (tasks/candidate-containers.ts).
+    PrimaryContainer: {
+      ModelDataUrl: pathToFileURL(path).href,
+      Environment: { SAGEMAKER_INFERENCE_OUTPUT: INFERENCE_OUTPUT },
+    },
+  });
   hosting.createEndpointConfig({
     EndpointConfigName: `${modelName}-config`,
     ProductionVariants: [

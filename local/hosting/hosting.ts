@@ -42,10 +42,10 @@ import { HostingStateError, InvokeEndpointError, ValidationException } from './e
 import {
   artifactPathOf,
   defaultModelLoader,
-  type HostedPredictor,
-  loadArtifactFile,
+  type ModelContainer,
   type ModelLoader,
   primaryContainer,
+  startModelContainer,
 } from './model';
 import { WeightedRoundRobin } from './routing';
 
@@ -177,7 +177,7 @@ interface LoadedVariant {
   readonly modelName: string;
   readonly weight: number;
   readonly instanceCount: number;
-  readonly predictor: HostedPredictor;
+  readonly predictor: ModelContainer;
   readonly faulty: boolean;
 }
 
@@ -518,7 +518,7 @@ export class LocalHosting {
 
   // ---- data plane ---------------------------------------------------------------------------------------
 
-  /** InvokeEndpoint: CSV rows of feature values in, `predicted_label,probability` lines out. */
+  /** InvokeEndpoint: CSV rows of feature values in, one answer line per row as SAGEMAKER_INFERENCE_OUTPUT asks. */
   invoke(request: InvocationRequest): InvocationResult {
     const contentType = (request.contentType ?? 'text/csv').split(';')[0]?.trim().toLowerCase();
     if (contentType !== 'text/csv') {
@@ -813,7 +813,11 @@ export class LocalHosting {
         modelName,
         weight: v.InitialVariantWeight ?? 1,
         instanceCount: v.InitialInstanceCount ?? 1,
-        predictor: loadArtifactFile(model.artifactPath, this.loader),
+        predictor: startModelContainer(
+          model.artifactPath,
+          primaryContainer(model.input, modelName).Environment,
+          this.loader,
+        ),
         faulty: state.faulty || failing.has(modelName),
       };
     });
@@ -923,13 +927,12 @@ export class LocalHosting {
         }
         values[c] = value;
       }
-      let prediction: { probability: number; label: 0 | 1 };
       try {
-        prediction = variant.predictor.predictRow(values);
+        // The answer format is the container's SAGEMAKER_INFERENCE_OUTPUT (local/hosting/model.ts).
+        lines.push(variant.predictor.answerRow(values));
       } catch (error) {
         throw modelError(500, (error as Error).message, error);
       }
-      lines.push(`${prediction.label},${prediction.probability}`);
     }
     const micros = Number(process.hrtime.bigint() - started) / 1000;
     counters.latencySum += micros;

@@ -61,3 +61,80 @@ export function loadArtifactFile(path: string, loader: ModelLoader): HostedPredi
   const text = readFileSync(path, 'utf8');
   return loader(JSON.parse(text));
 }
+
+/**
+ * The local image plays Autopilot's ensembling inference container: one container, these keys, `predicted_label`
+ * alone unless SAGEMAKER_INFERENCE_OUTPUT asks for more, columns in the order asked, lists as Python list reprs
+ * (`1,0.9,"[0.1, 0.9]","['0', '1']"`), and `probability` meaning P(predicted label) as ensembling models do.
+ * https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-automate-model-development-container-output.html
+ */
+export const CONTAINER_SUPPORTED_KEYS = ['predicted_label', 'probability', 'labels', 'probabilities'] as const;
+export type ContainerOutputKey = (typeof CONTAINER_SUPPORTED_KEYS)[number];
+const DEFAULT_OUTPUT: readonly ContainerOutputKey[] = ['predicted_label'];
+const isSupported = (key: string): key is ContainerOutputKey =>
+  (CONTAINER_SUPPORTED_KEYS as readonly string[]).includes(key);
+
+/** The container refuses its configuration at start (the endpoint or transform job fails with this message). */
+export class ContainerConfigError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+    this.name = 'ContainerConfigError';
+  }
+}
+
+/**
+ * SAGEMAKER_INFERENCE_OUTPUT as the container reads it. Keys outside CONTAINER_SUPPORTED_KEYS are refused; the
+ * container's own wording is not published, so this is the SageMaker Python SDK's check of the same list.
+ */
+export function containerOutputKeys(environment: Record<string, string> | undefined): ContainerOutputKey[] {
+  const declared = environment?.SAGEMAKER_INFERENCE_OUTPUT;
+  if (declared === undefined || declared.trim() === '') return [...DEFAULT_OUTPUT];
+  const keys = declared.split(',').map((key) => key.trim());
+  const bad = keys.filter((key) => !isSupported(key));
+  if (bad.length > 0) {
+    throw new ContainerConfigError(
+      `Requested inference output keys [${bad.join(', ')}] are unsupported. The supported inference keys are [${CONTAINER_SUPPORTED_KEYS.join(', ')}]`,
+      'Environment.SAGEMAKER_INFERENCE_OUTPUT',
+    );
+  }
+  return keys.filter(isSupported);
+}
+
+const FIELD: Record<ContainerOutputKey, (label: 0 | 1, p: number) => string> = {
+  predicted_label: (label) => String(label),
+  probability: (label, p) => String(label === 1 ? p : 1 - p),
+  probabilities: (_, p) => `"[${1 - p}, ${p}]"`,
+  labels: () => `"['0', '1']"`,
+};
+
+/** One answer line for `keys`, from the model's P(occupied) and its thresholded label. */
+export function containerAnswer(
+  keys: readonly ContainerOutputKey[],
+  prediction: { probability: number; label: 0 | 1 },
+): string {
+  return keys.map((key) => FIELD[key](prediction.label, prediction.probability)).join(',');
+}
+
+/** A started model container: the predictor plus the answer format its environment asks for. */
+export interface ModelContainer extends HostedPredictor {
+  /** The text/csv answer line for one row of feature values. */
+  answerRow(values: ArrayLike<number>): string;
+}
+
+export function startModelContainer(
+  artifactPath: string,
+  environment: Record<string, string> | undefined,
+  loader: ModelLoader,
+): ModelContainer {
+  const keys = containerOutputKeys(environment);
+  const predictor = loadArtifactFile(artifactPath, loader);
+  return {
+    featureNames: predictor.featureNames,
+    version: predictor.version,
+    predictRow: (values) => predictor.predictRow(values),
+    answerRow: (values) => containerAnswer(keys, predictor.predictRow(values)),
+  };
+}

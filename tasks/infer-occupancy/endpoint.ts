@@ -1,3 +1,4 @@
+import { INFERENCE_OUTPUT, readOccupancyScore } from '../../evaluation/p-occupied';
 import {
   AwsHttpNetworkError,
   type AwsHttpResponse,
@@ -37,22 +38,14 @@ export function featureCsvLine(row: readonly number[]): string {
 }
 
 /**
- * `predicted_label,probability` (first line; more columns are ignored). Labels may be 0/1 or true/false, as
- * Autopilot containers answer. Read with indexOf, not split: it runs once per reading.
+ * The first line of the container's answer to SAGEMAKER_INFERENCE_OUTPUT=predicted_label,probabilities,labels
+ * (`1,"[0.1, 0.9]","['0', '1']"`): occupied is the predicted label, probability is P(occupied), read by
+ * evaluation/p-occupied.ts as the evaluation reads it. Undefined when the line is not such an answer.
  */
 export function parseModelAnswer(body: string): { occupied: boolean; probability: number } | undefined {
   const lineEnd = body.indexOf('\n');
-  const line = lineEnd === -1 ? body : body.slice(0, lineEnd);
-  const comma = line.indexOf(',');
-  if (comma === -1) return undefined;
-  const nextComma = line.indexOf(',', comma + 1);
-  const label = line.slice(0, comma).trim();
-  const probabilityText = (nextComma === -1 ? line.slice(comma + 1) : line.slice(comma + 1, nextComma)).trim();
-  const probability = Number(probabilityText);
-  if (probabilityText === '' || !(probability >= 0 && probability <= 1)) return undefined;
-  if (label === '1' || label === 'true' || label === 'True') return { occupied: true, probability };
-  if (label === '0' || label === 'false' || label === 'False') return { occupied: false, probability };
-  return undefined;
+  const read = readOccupancyScore(lineEnd === -1 ? body : body.slice(0, lineEnd));
+  return read.ok ? { occupied: read.score.predicted === 1, probability: read.score.pOccupied } : undefined;
 }
 
 /** `model-version=<v>` in the container's custom attributes names the model; otherwise endpoint/variant does. */
@@ -127,7 +120,7 @@ export class SageMakerEndpoint implements EndpointPort {
     if (answer === undefined) {
       // A malformed answer is a deployment problem, not a transient one: no retry.
       throw new EndpointInvocationError(
-        `Endpoint ${this.options.endpointName} answered ${JSON.stringify(text.slice(0, 80))}, not "label,probability"`,
+        `Endpoint ${this.options.endpointName} answered ${JSON.stringify(text.slice(0, 80))}, not "${INFERENCE_OUTPUT}"`,
         'error',
         attempt,
       );

@@ -38,6 +38,12 @@ describe('AutoML job runner (worker thread) and CLI', () => {
     expect(progress.some((d) => d.Progress.CandidatesCompleted === 2 && d.Progress.CandidatesTotal === 3)).toBe(true);
     const url = done.BestCandidate?.InferenceContainers?.[0]?.ModelDataUrl ?? '';
     expect(url.startsWith('file://')).toBe(true);
+    // One container, described as Autopilot describes an ensembling candidate: predicted_label until asked.
+    expect(done.BestCandidate?.InferenceContainers).toHaveLength(1);
+    expect(done.BestCandidate?.InferenceContainers?.[0]?.Environment).toMatchObject({
+      SAGEMAKER_INFERENCE_OUTPUT: 'predicted_label',
+      SAGEMAKER_INFERENCE_SUPPORTED: 'predicted_label,probability,labels,probabilities',
+    });
     const artifact = parseArtifact(readFileSync(fileURLToPath(url), 'utf8'));
     expect(artifact.featureNames).not.toContain('ts');
     expect(loadPredictor(artifact).predictRow(artifact.featureNames.map(() => 0)).label).toBeGreaterThanOrEqual(0);

@@ -1,28 +1,28 @@
 import { parseModelAnswer } from '../../tasks/infer-occupancy';
 
-describe('parseModelAnswer reads the Autopilot container’s text/csv answer', () => {
+/** The inference Lambda reads the answer with evaluation/p-occupied.ts, as scoring and evaluation do. */
+describe('parseModelAnswer reads predicted_label,probabilities,labels into occupied and P(occupied)', () => {
   it.each([
-    ['1,0.93', { occupied: true, probability: 0.93 }],
-    ['0,0.12\n', { occupied: false, probability: 0.12 }],
-    ['true,1', { occupied: true, probability: 1 }],
-    ['False,0', { occupied: false, probability: 0 }],
-    [' 1 , 0.5 \r\n0,0.1', { occupied: true, probability: 0.5 }],
-    ['1,0.75,"[0.25, 0.75]"', { occupied: true, probability: 0.75 }],
-    ['0,1e-3', { occupied: false, probability: 0.001 }],
+    [`1,"[0.07, 0.93]","['0', '1']"`, { occupied: true, probability: 0.93 }],
+    [`0,"[0.88, 0.12]","['0', '1']"\n`, { occupied: false, probability: 0.12 }],
+    // Labels in the other order: P(occupied) is the probability at the occupied label, not the second one.
+    [`1,"[0.8, 0.2]","['1', '0']"`, { occupied: true, probability: 0.8 }],
+    // A decision threshold above 0.5: predicted empty with P(occupied) 0.6 stays 0.6.
+    [`0,"[0.4, 0.6]","['0', '1']"`, { occupied: false, probability: 0.6 }],
+    [`True,"[0, 1]","['False', 'True']"\r\n0,"[1, 0]","['0', '1']"`, { occupied: true, probability: 1 }],
   ])('%j → %j', (body, expected) => {
     expect(parseModelAnswer(body)).toEqual(expected);
   });
 
   it.each([
     ['', 'empty'],
-    ['1', 'no probability'],
-    ['1,', 'empty probability'],
-    ['1, ,0.5', 'blank probability column'],
-    ['1,1.5', 'probability above 1'],
-    ['0,-0.1', 'probability below 0'],
-    ['1,NaN', 'not a number'],
-    ['yes,0.9', 'unknown label'],
-    ['\n1,0.9', 'answer not on the first line'],
+    ['1,0.93', 'the mode-dependent predicted_label,probability answer'],
+    ['1,0.75,"[0.25, 0.75]"', 'no labels'],
+    [`yes,"[0.1, 0.9]","['0', '1']"`, 'unknown predicted label'],
+    [`1,"[0.1, 1.9]","['0', '1']"`, 'probability above 1'],
+    [`1,"[0.5, 0.9]","['0', '1']"`, 'probabilities that do not sum to 1'],
+    [`1,"[0.1, 0.9]","['a', 'b']"`, 'labels that are not occupied/empty'],
+    [`\n1,"[0.1, 0.9]","['0', '1']"`, 'answer not on the first line'],
   ])('%j is not an answer (%s)', (body) => {
     expect(parseModelAnswer(body)).toBeUndefined();
   });

@@ -355,7 +355,7 @@ describe('Lambda entry (handler.ts)', () => {
   it('signs InvokeEndpoint and the shadow publish with the function role and answers from the model', async () => {
     const sagemaker = await recordingServer((res) => {
       res.writeHead(200, { 'Content-Type': 'text/csv', 'x-Amzn-Invoked-Production-Variant': 'Blue' });
-      res.end('0,0.2\n');
+      res.end('0,"[0.8, 0.2]","[\'0\', \'1\']"\n');
     });
     const iotData = await recordingServer((res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });

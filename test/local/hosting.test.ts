@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { ModelArtifact } from '../../automl/artifact';
+import { INFERENCE_OUTPUT, readOccupancyScore } from '../../evaluation/p-occupied';
 import { ValidationException } from '../../local/hosting/errors';
 import { LocalHosting, type LocalHostingOptions } from '../../local/hosting/hosting';
 import { type InvocationServer, startInvocationServer } from '../../local/hosting/server';
@@ -68,7 +69,13 @@ async function stop(): Promise<void> {
 function registerModel(name: string, soundCutoff: number): void {
   const path = join(dir, `${name}.json`);
   writeFileSync(path, JSON.stringify(artifact(name, soundCutoff)));
-  hosting.createModel({ ModelName: name, PrimaryContainer: { ModelDataUrl: pathToFileURL(path).href } });
+  hosting.createModel({
+    ModelName: name,
+    PrimaryContainer: {
+      ModelDataUrl: pathToFileURL(path).href,
+      Environment: { SAGEMAKER_INFERENCE_OUTPUT: INFERENCE_OUTPUT },
+    },
+  });
   hosting.createEndpointConfig({
     EndpointConfigName: `${name}-config`,
     ProductionVariants: [
@@ -118,17 +125,16 @@ describe('InvokeEndpoint over HTTP with the real SageMaker Runtime client', () =
   });
   afterEach(stop);
 
-  it('answers predicted_label,probability per CSV row and names the variant', async () => {
+  it('answers predicted_label,probabilities,labels per CSV row and names the variant', async () => {
     const out = await invoke('21.5,40,12\n21.5,40,3\n');
     expect(out.variant).toBe('AllTraffic');
     expect(out.contentType).toBe('text/csv');
-    const lines = out.text
+    const scores = out.text
       .trim()
       .split('\n')
-      .map((l) => l.split(','));
-    expect(lines.map((l) => l[0])).toEqual(['1', '0']);
-    expect(Number(lines[0]?.[1])).toBeGreaterThan(0.5);
-    expect(Number(lines[1]?.[1])).toBeLessThan(0.5);
+      .map((l) => readOccupancyScore(l));
+    expect(scores.map((s) => s.ok && s.score.predicted)).toEqual([1, 0]);
+    expect(scores.map((s) => s.ok && s.score.pOccupied > 0.5)).toEqual([true, false]);
   });
 
   it('records per-variant invocation metrics under AWS/SageMaker', async () => {

@@ -3,6 +3,12 @@ import { createEvaluateHandler, type EvaluateInput, evaluateRun } from '../../ta
 import { MemoryObjectStore } from '../../tasks/ports/object-store';
 import { parsePredictions } from '../../tasks/predictions';
 
+/** One answer line as the container writes it for SAGEMAKER_INFERENCE_OUTPUT=predicted_label,probabilities,labels. */
+const answer = (label: 0 | 1, pOccupied: number, labels = "'0', '1'") =>
+  labels.startsWith("'0'")
+    ? `${label},"[${1 - pOccupied}, ${pOccupied}]","[${labels}]"`
+    : `${label},"[${pOccupied}, ${1 - pOccupied}]","[${labels}]"`;
+
 /** A small holdout where sound > 10 is a decent but imperfect rule, and `perfect` predictions match the labels. */
 function fixture(rows = 120) {
   const header = 'temperature,humidity,sound,occupied';
@@ -19,8 +25,10 @@ function fixture(rows = 120) {
   return {
     train: csv(300, 0),
     holdout: csv(rows, 1000),
-    perfect: labels.map((y) => `${y},${y ? 0.9 : 0.8}`).join('\n'),
-    allZero: labels.map(() => '0,0.7').join('\n'),
+    perfect: labels.map((y) => answer(y ? 1 : 0, y ? 0.9 : 0.2)).join('\n'),
+    // A decision threshold above 0.5: every row predicted empty, the occupied ones with P(occupied) 0.6.
+    highThreshold: labels.map((y) => answer(0, y ? 0.6 : 0.1)).join('\n'),
+    inverted: labels.map((y) => answer(y ? 1 : 0, y ? 0.2 : 0.9)).join('\n'),
   };
 }
 
@@ -79,7 +87,7 @@ describe('evaluateRun', () => {
   });
 
   it('refuses predictions that do not align with the holdout rows', async () => {
-    const store = storeWith('1,0.9\n0,0.8\n');
+    const store = storeWith(`${answer(1, 0.9)}\n${answer(0, 0.2)}\n`);
     await expect(evaluateRun(input(), { store })).rejects.toBeInstanceOf(ArtifactError);
   });
 
@@ -95,20 +103,48 @@ describe('evaluateRun', () => {
   });
 });
 
+describe('inverted scores fail the evaluation loudly (issue 14, defect 7)', () => {
+  it('a candidate with F1 1 and ROC AUC 0 is refused, naming the candidate', async () => {
+    const store = storeWith(fixture().inverted);
+    await expect(evaluateRun(input(), { store })).rejects.toMatchObject({
+      name: 'ScoreInversionError',
+      message: expect.stringMatching(/^candidate: ROC AUC 0\.000 with F1 1\.000/),
+    });
+  });
+
+  it('so is a serving model whose scores are inverted', async () => {
+    const f = fixture();
+    const store = storeWith(f.perfect, f.inverted);
+    await expect(
+      evaluateRun(
+        input({ servingPredictionsUri: 's3://bucket/runs/run-1/predictions/serving/holdout-input.csv.out' }),
+        {
+          store,
+        },
+      ),
+    ).rejects.toMatchObject({ name: 'ScoreInversionError', message: expect.stringMatching(/^serving: /) });
+  });
+
+  it('a threshold above 0.5 keeps the ranking: predicted empty with P(occupied) 0.6 scores AUC 1', async () => {
+    const result = await evaluateRun(input(), { store: storeWith(fixture().highThreshold) });
+    expect(result.candidate.f1).toBe(0);
+    expect(result.candidate.rocAuc).toBe(1);
+  });
+});
+
 describe('parsePredictions', () => {
-  it('reads probability of the predicted label as probability of class 1', () => {
-    const p = parsePredictions('1,0.9\n0,0.8\n', 'u');
-    expect([...p.predicted]).toEqual([1, 0]);
-    expect(p.probability[0]).toBeCloseTo(0.9);
-    expect(p.probability[1]).toBeCloseTo(0.2);
+  it('reads P(occupied) from probabilities and labels, whatever the label order', () => {
+    const p = parsePredictions(`${answer(1, 0.9)}\n${answer(0, 0.6)}\n${answer(0, 0.3, "'1', '0'")}\n`, 'u');
+    expect([...p.predicted]).toEqual([1, 0, 0]);
+    expect([...p.probability].map((x) => Number(x.toFixed(6)))).toEqual([0.9, 0.6, 0.3]);
   });
 
-  it('keeps a positive-class probability column as it is', () => {
-    const p = parsePredictions('1,0.9\n0,0.3\n', 'u');
-    expect(p.probability[1]).toBeCloseTo(0.3);
-  });
-
-  it.each(['maybe,0.5', '1,1.5'])('rejects %s', (line) => {
-    expect(() => parsePredictions(line, 'u')).toThrow(ArtifactError);
+  it.each([
+    ['maybe,"[0.5, 0.5]","[\'0\', \'1\']"', /Line 1: predicted_label "maybe"/],
+    ['1,0.9', /Line 1: 2 fields, expected 3/],
+    ['1,"[0.1, 1.5]","[\'0\', \'1\']"', /Line 1: probabilities/],
+  ])('rejects %s naming the line', (line, message) => {
+    expect(() => parsePredictions(line, 's3://b/x.out')).toThrow(ArtifactError);
+    expect(() => parsePredictions(line, 's3://b/x.out')).toThrow(message);
   });
 });

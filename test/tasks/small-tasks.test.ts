@@ -1,30 +1,98 @@
 import {
   handler as containersHandler,
-  INFERENCE_OUTPUT,
+  type InferenceContainer,
+  supportedKeys,
   withProbabilityOutput,
 } from '../../tasks/candidate-containers';
 import { ArtifactError } from '../../tasks/errors';
 import { MemoryObjectStore } from '../../tasks/ports/object-store';
 import { prepareScoringInput } from '../../tasks/prepare-scoring-input';
 
-describe('withProbabilityOutput', () => {
-  it('switches a single (ensembling) container to label and probability', () => {
-    const [only] = withProbabilityOutput([{ Image: 'img', Environment: { A: '1' } }]);
-    expect(only?.Environment).toEqual({ A: '1', SAGEMAKER_INFERENCE_OUTPUT: INFERENCE_OUTPUT });
+/**
+ * BestCandidate.InferenceContainers as Autopilot describes them (environment as in the AWS documentation:
+ * https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-automate-model-development-container-output.html).
+ */
+const ENSEMBLING: InferenceContainer[] = [
+  {
+    Image: 'autogluon-inference',
+    Environment: {
+      MODEL_NAME: 'm',
+      SAGEMAKER_INFERENCE_OUTPUT: 'predicted_label',
+      SAGEMAKER_INFERENCE_SUPPORTED: 'predicted_label,probability,labels,probabilities',
+    },
+  },
+];
+const HPO: InferenceContainer[] = [
+  { Image: 'sklearn-automl', Environment: { AUTOML_TRANSFORM_MODE: 'feature-transform' } },
+  {
+    Image: 'xgboost',
+    Environment: {
+      SAGEMAKER_INFERENCE_OUTPUT: 'predicted_label',
+      SAGEMAKER_INFERENCE_SUPPORTED: 'predicted_label,probability,probabilities',
+    },
+  },
+  {
+    Image: 'sklearn-automl',
+    Environment: {
+      AUTOML_TRANSFORM_MODE: 'inverse-label-transform',
+      SAGEMAKER_INFERENCE_INPUT: 'predicted_label',
+      SAGEMAKER_INFERENCE_OUTPUT: 'predicted_label',
+      SAGEMAKER_INFERENCE_SUPPORTED: 'predicted_label,probability,labels,probabilities',
+    },
+  },
+];
+
+describe('withProbabilityOutput asks for predicted_label,probabilities,labels (never the mode-dependent probability)', () => {
+  it('ensembling: the one container outputs the three keys', () => {
+    const [only] = withProbabilityOutput(ENSEMBLING);
+    expect(only?.Environment).toEqual({
+      ...ENSEMBLING[0]?.Environment,
+      SAGEMAKER_INFERENCE_OUTPUT: 'predicted_label,probabilities,labels',
+    });
   });
 
-  it('in a three-container pipeline the algorithm emits and the last container passes both through', () => {
-    const out = withProbabilityOutput([{ Image: 'transform' }, { Image: 'algo' }, { Image: 'inverse' }]);
-    expect(out[0]?.Environment).toEqual({});
-    expect(out[1]?.Environment).toEqual({ SAGEMAKER_INFERENCE_OUTPUT: INFERENCE_OUTPUT });
-    expect(out[2]?.Environment).toEqual({
-      SAGEMAKER_INFERENCE_INPUT: INFERENCE_OUTPUT,
-      SAGEMAKER_INFERENCE_OUTPUT: INFERENCE_OUTPUT,
+  it('HPO: the algorithm outputs what it supports, the inverse label transform takes it and adds labels', () => {
+    const out = withProbabilityOutput(HPO);
+    expect(out[0]).toEqual(HPO[0]);
+    expect(out[1]?.Environment?.SAGEMAKER_INFERENCE_OUTPUT).toBe('predicted_label,probabilities');
+    expect(out[1]?.Environment?.SAGEMAKER_INFERENCE_INPUT).toBeUndefined();
+    expect(out[2]?.Environment).toMatchObject({
+      SAGEMAKER_INFERENCE_INPUT: 'predicted_label,probabilities',
+      SAGEMAKER_INFERENCE_OUTPUT: 'predicted_label,probabilities,labels',
     });
+  });
+
+  it('reads SAGEMAKER_INFERENCE_SUPPORTED with spaces as the documentation writes it', () => {
+    expect(
+      supportedKeys({ Image: 'x', Environment: { SAGEMAKER_INFERENCE_SUPPORTED: 'predicted_label, labels' } }),
+    ).toEqual(['predicted_label', 'labels']);
+  });
+
+  it('refuses a last container that declares no supported keys, naming the field', () => {
+    expect(() => withProbabilityOutput([{ Image: 'img', Environment: { A: '1' } }])).toThrow(
+      expect.objectContaining({
+        name: 'TaskInputError',
+        field: 'containers[0].Environment.SAGEMAKER_INFERENCE_SUPPORTED',
+        message: expect.stringMatching(/does not support selection of inference content/),
+      }),
+    );
+  });
+
+  it('refuses a last container that cannot output labels, with the SDK’s wording', () => {
+    const algoOnly = HPO.slice(0, 2);
+    expect(() => withProbabilityOutput(algoOnly)).toThrow(
+      'Requested inference output keys [labels] are unsupported. The supported inference keys are [predicted_label, probability, probabilities]',
+    );
   });
 
   it('the handler rejects an empty container list naming the field', async () => {
     await expect(containersHandler({ containers: [] })).rejects.toMatchObject({ field: 'containers' });
+  });
+
+  it('the handler returns the prepared containers', async () => {
+    const out = await containersHandler({ containers: ENSEMBLING, candidateName: 'c1' });
+    expect(out.candidateName).toBe('c1');
+    expect(out.containers[0]?.Environment?.SAGEMAKER_INFERENCE_OUTPUT).toBe('predicted_label,probabilities,labels');
   });
 });
 

@@ -1,0 +1,45 @@
+import { EvaluationError } from './errors';
+import type { Metrics } from './metrics';
+import { rocAuc } from './metrics';
+
+/**
+ * Scores that rank the wrong way round are a parsing bug (issue 14, defect 7: ROC AUC 0.004 for F1 0.98 when
+ * P(predicted label) was read as P(occupied)), never a property of a model: refuse them so the run fails
+ * loudly instead of drawing wrong curves.
+ */
+export class ScoreInversionError extends EvaluationError {
+  override readonly name = 'ScoreInversionError';
+}
+
+/** F1 above this with ROC AUC below 0.5 cannot both be true of one set of scores read correctly. */
+export const INVERSION_F1 = 0.9;
+
+/**
+ * Throws ScoreInversionError when `model`'s probabilities contradict its own predictions:
+ * - F1 > 0.9 (its labels are good) while ROC AUC < 0.5 (its scores rank worse than chance);
+ * - its scores rank its own predicted-occupied rows below its predicted-empty rows (AUC of the scores against
+ *   the predicted labels < 0.5): whatever the threshold, a model's P(occupied) is higher where it says occupied.
+ */
+export function assertScoresNotInverted(
+  model: string,
+  metrics: Metrics,
+  predicted: ArrayLike<number>,
+  probability: ArrayLike<number>,
+): void {
+  if (metrics.rocAuc !== undefined && metrics.f1 > INVERSION_F1 && metrics.rocAuc < 0.5) {
+    throw new ScoreInversionError(
+      `${model}: ROC AUC ${metrics.rocAuc.toFixed(3)} with F1 ${metrics.f1.toFixed(3)}: its probabilities are inverted (not P(occupied))`,
+      'probability',
+    );
+  }
+  let positives = 0;
+  for (let i = 0; i < predicted.length; i++) positives += predicted[i] === 1 ? 1 : 0;
+  if (positives === 0 || positives === predicted.length) return;
+  const selfAuc = rocAuc(predicted, probability);
+  if (selfAuc < 0.5) {
+    throw new ScoreInversionError(
+      `${model}: its probabilities rank its own occupied predictions below its empty ones (AUC ${selfAuc.toFixed(3)} against its labels): not P(occupied)`,
+      'probability',
+    );
+  }
+}

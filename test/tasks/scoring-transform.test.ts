@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ModelArtifact } from '../../automl/artifact';
+import { FolderObjectStore } from '../../local/adapters/s3';
+import { LocalTransformJobs } from '../../local/adapters/sagemaker-transform';
+import { LocalHosting } from '../../local/hosting/hosting';
+import { withProbabilityOutput } from '../../tasks/candidate-containers';
+import { parsePredictions } from '../../tasks/predictions';
+
+/**
+ * Scoring end to end on the local parts: the candidate containers as PrepareCandidateContainers leaves them,
+ * CreateModel, a batch transform, and the `.out` file read by parsePredictions (what Evaluate reads).
+ */
+
+/** P(occupied) = σ(sound − 10), occupied from 0.75: the tuned threshold above 0.5 that the old guess inverted. */
+const ARTIFACT: ModelArtifact = {
+  formatVersion: 1,
+  version: 'sound-v1',
+  family: 'logistic',
+  featureNames: ['sound'],
+  usedFeatures: ['sound'],
+  target: 'occupied',
+  preprocessing: { missingValues: 'mean', standardised: true },
+  model: { family: 'logistic', inputs: [0], standardisation: { mean: [0], scale: [1] }, weights: [1], intercept: -10 },
+  threshold: 0.75,
+  objective: { name: 'F1', value: 0.9 },
+  training: {
+    candidateName: 'sound-v1',
+    trainedAt: '2026-01-01T00:00:00Z',
+    rows: 10,
+    featureSubset: 'all',
+    hyperParameters: {},
+    validation: {},
+    seed: 1,
+  },
+};
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+/** What the local AutoML job reports as BestCandidate.InferenceContainers (automl/job.ts). */
+const AUTOPILOT_ENV = {
+  SAGEMAKER_INFERENCE_OUTPUT: 'predicted_label',
+  SAGEMAKER_INFERENCE_SUPPORTED: 'predicted_label,probability,labels,probabilities',
+};
+
+let dir = '';
+let hosting: LocalHosting;
+let store: FolderObjectStore;
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'scoring-'));
+  hosting = new LocalHosting({ timeScale: 0.001 });
+  store = new FolderObjectStore(dir);
+  await store.putText('s3://bucket/in/holdout-input.csv', '12\n10.5\n5\n');
+});
+afterEach(() => {
+  hosting.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function transform(environment: Record<string, string>) {
+  const path = join(dir, 'model.json');
+  writeFileSync(path, JSON.stringify(ARTIFACT));
+  const [container] = withProbabilityOutput([
+    { Image: 'local', ModelDataUrl: pathToFileURL(path).href, Environment: environment },
+  ]);
+  hosting.createModel({ ModelName: 'm', Containers: container ? [container] : [] });
+  return new LocalTransformJobs(hosting, store).createTransformJobSync({
+    TransformJobName: 'score',
+    ModelName: 'm',
+    TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://bucket/in/' } } },
+    TransformOutput: { S3OutputPath: 's3://bucket/out' },
+    TransformResources: { InstanceType: 'ml.m5.large', InstanceCount: 1 },
+  });
+}
+
+describe('batch scoring with the prepared containers', () => {
+  it('writes one answer line per row that parsePredictions reads as P(occupied)', async () => {
+    await transform(AUTOPILOT_ENV);
+    const out = await store.getText('s3://bucket/out/holdout-input.csv.out');
+    const { predicted, probability } = parsePredictions(out, 's3://bucket/out/holdout-input.csv.out');
+    expect([...predicted]).toEqual([1, 0, 0]);
+    // Row 2 is predicted empty with P(occupied) 0.62: read as it is, not flipped to 0.38.
+    expect([...probability]).toEqual([sigmoid(2), sigmoid(0.5), sigmoid(-5)]);
+  });
+
+  it('a container whose SAGEMAKER_INFERENCE_OUTPUT asks for an unsupported key fails the job with the reason', () => {
+    const path = join(dir, 'model.json');
+    writeFileSync(path, JSON.stringify(ARTIFACT));
+    hosting.createModel({
+      ModelName: 'm',
+      PrimaryContainer: {
+        ModelDataUrl: pathToFileURL(path).href,
+        Environment: { SAGEMAKER_INFERENCE_OUTPUT: 'predicted_label,probability_of_true' },
+      },
+    });
+    return expect(
+      new LocalTransformJobs(hosting, store).createTransformJobSync({
+        TransformJobName: 'score',
+        ModelName: 'm',
+        TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://bucket/in/' } } },
+        TransformOutput: { S3OutputPath: 's3://bucket/out' },
+        TransformResources: { InstanceType: 'ml.m5.large', InstanceCount: 1 },
+      }),
+    ).rejects.toThrow(
+      /Transform job score failed: Requested inference output keys \[probability_of_true\] are unsupported/,
+    );
+  });
+});
