@@ -102,12 +102,15 @@ function runLoad(loadBundle: string, mode: 'direct' | 'floor', url: string): Pro
   });
 }
 
-/** A bare Node HTTP server answering a constant `1,0.9`: the endpoint of the loopback floor. */
+/** An answer of the shape the local host gives for SAGEMAKER_INFERENCE_OUTPUT=predicted_label,probabilities,labels. */
+const FLOOR_ANSWER = `1,"[0.1, 0.9]","['0', '1']"\n`;
+
+/** A bare Node HTTP server answering a constant FLOOR_ANSWER: the endpoint of the loopback floor. */
 function startBareHost(): Promise<{ url: string; stop: () => void }> {
   const script = `
     const server = require('node:http').createServer((req, res) => {
       req.resume();
-      req.on('end', () => { res.writeHead(200, { 'content-type': 'text/csv', 'content-length': 6 }); res.end('1,0.9\\n'); });
+      req.on('end', () => { res.writeHead(200, { 'content-type': 'text/csv', 'content-length': ${Buffer.byteLength(FLOOR_ANSWER)} }); res.end(${JSON.stringify(FLOOR_ANSWER)}); });
     });
     server.keepAliveTimeout = 65000;
     server.listen(0, '127.0.0.1', () => process.stdout.write('http://127.0.0.1:' + server.address().port + '\\n'));`;
