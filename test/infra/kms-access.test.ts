@@ -1,3 +1,4 @@
+import { renderStateMachineAsl } from '../../pipeline/render-asl';
 import {
   allowsAll,
   coversAction,
@@ -106,18 +107,29 @@ describe('KMS: every service writing to a key-encrypted target may use the key',
     ).toBe(true);
   });
 
-  it('the SageMaker volumes, outputs and endpoint storage the pipeline asks for use the key both roles may use', () => {
-    const asl = JSON.stringify(
-      props(resourcesOf(templates.pipeline, 'AWS::StepFunctions::StateMachine')[0]?.[1] ?? {}),
-    );
-    for (const field of ['VolumeKmsKeyId', 'KmsKeyId']) expect(asl).toContain(field);
-    expect(
-      allowsAll(
-        roleStatements(templates.pipeline, stateMachineRole()),
-        ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-        key.id,
-      ),
-    ).toBe(true);
+  it('every KMS key and role the state machine hands to SageMaker and Athena is the data key and a role that may use it', () => {
+    const asl = renderStateMachineAsl(templates.pipeline.toJSON());
+    const keys: string[] = [];
+    const roles: string[] = [];
+    const walk = (value: unknown): void => {
+      if (value === null || typeof value !== 'object') return;
+      for (const [name, v] of Object.entries(value)) {
+        if (/^(Volume)?Kms(Key|KeyId)$/.test(name)) keys.push(String(v));
+        if (/^(Execution)?RoleArn$/.test(name)) roles.push(String(v));
+        walk(v);
+      }
+    };
+    walk(asl.States);
+    // AutoML output and volumes, transform output and volumes, endpoint storage, Athena results: at least one each.
+    expect(keys.length).toBeGreaterThanOrEqual(6);
+    for (const k of keys) expect(k.toLowerCase()).toContain(key.id.toLowerCase());
+    const [sageMakerRole] = rolesAssumedBy(templates.serving, 'sagemaker.amazonaws.com');
+    expect(roles.length).toBeGreaterThan(0);
+    for (const r of roles) expect(r.toLowerCase()).toContain(String(sageMakerRole).toLowerCase());
+    // The state machine passes that role, and may itself use the key for the requests it signs (Athena results).
+    const machine = roleStatements(templates.pipeline, stateMachineRole());
+    expect(allowsAll(machine, ['iam:PassRole'], String(sageMakerRole))).toBe(true);
+    expect(allowsAll(machine, ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], key.id)).toBe(true);
   });
 
   it('EventBridge Scheduler starts the state machine with a role that may decrypt the schedule payload', () => {
@@ -176,6 +188,16 @@ describe('KMS: every service writing to a key-encrypted target may use the key',
           roleId,
           ok: true,
         });
+    }
+  });
+
+  it('Lambda environments are encrypted with the data key (Lambda decrypts through the grant it creates at deploy)', () => {
+    // The grant is created for the execution role when the function is created or updated; the deploying role
+    // needs the key, the execution role needs no IAM statement: https://repost.aws/knowledge-center/lambda-kmsaccessdeniedexception-errors
+    for (const template of [templates.pipeline, templates.serving]) {
+      const functions = resourcesOf(template, 'AWS::Lambda::Function');
+      expect(functions.length).toBeGreaterThan(0);
+      for (const [, fn] of functions) expect(JSON.stringify(props(fn).KmsKeyArn)).toContain(key.id);
     }
   });
 
