@@ -162,6 +162,31 @@ describe('KMS: every service writing to a key-encrypted target may use the key',
     }
   });
 
+  it('IoT rules put into the encrypted streams and log errors to an encrypted log group with a role allowed both', () => {
+    // Firehose encrypts server-side with the grant it holds for the stream; the rule's role needs only PutRecord.
+    const streamIds = resourcesOf(templates.ingestion, 'AWS::KinesisFirehose::DeliveryStream').map(([id]) => id);
+    const rules = resourcesOf(templates.ingestion, 'AWS::IoT::TopicRule');
+    expect(rules.length).toBeGreaterThan(0);
+    for (const [, rule] of rules) {
+      const payload = props(rule).TopicRulePayload as { Actions: Json[]; ErrorAction?: Json };
+      for (const action of [...payload.Actions, payload.ErrorAction].filter((a): a is Json => a !== undefined)) {
+        const [kind, target] = Object.entries(action)[0] as [string, Json];
+        const statements = roleStatements(templates.ingestion, referencedId(target.RoleArn) as string);
+        if (kind === 'Firehose') {
+          const stream = streamIds.find((id) => JSON.stringify(target.DeliveryStreamName).includes(id));
+          expect(stream).toBeDefined();
+          expect(allowsAll(statements, ['firehose:PutRecord', 'firehose:PutRecordBatch'], stream)).toBe(true);
+        } else {
+          expect(kind).toBe('CloudwatchLogs');
+          const group = referencedId(target.LogGroupName) as string;
+          const logGroup = templates.ingestion.toJSON().Resources[group] as Json;
+          expect(JSON.stringify(props(logGroup).KmsKeyId)).toContain(key.id);
+          expect(allowsAll(statements, ['logs:CreateLogStream', 'logs:PutLogEvents'], group)).toBe(true);
+        }
+      }
+    }
+  });
+
   it('Athena writes query results with the key as the caller (the state machine role)', () => {
     const [[, workGroup]] = resourcesOf(templates.ingestion, 'AWS::Athena::WorkGroup') as [[string, Json]];
     expect(JSON.stringify(props(workGroup).WorkGroupConfiguration)).toContain('SSE_KMS');
