@@ -74,11 +74,15 @@ export function csvFields(line: string): string[] | undefined {
 /** `[0.1, 0.9]` or `['0', '1']` (Python's list repr, as the container writes it) → the trimmed, unquoted items. */
 function listItems(text: string): string[] | undefined {
   const t = text.trim();
-  if (!t.startsWith('[') || !t.endsWith(']')) return undefined;
-  return t
-    .slice(1, -1)
-    .split(',')
-    .map((item) => item.trim().replace(/^(['"])(.*)\1$/, '$2'));
+  if (t.charCodeAt(0) !== 91 /* [ */ || t.charCodeAt(t.length - 1) !== 93 /* ] */) return undefined;
+  const items = t.slice(1, -1).split(',');
+  for (let i = 0; i < items.length; i++) {
+    const item = (items[i] ?? '').trim();
+    const quote = item.charCodeAt(0);
+    const quoted = item.length >= 2 && (quote === 39 || quote === 34) && item.charCodeAt(item.length - 1) === quote;
+    items[i] = quoted ? item.slice(1, -1) : item;
+  }
+  return items;
 }
 
 const labelOf = (text: string): 0 | 1 | undefined => (OCCUPIED.has(text) ? 1 : EMPTY.has(text) ? 0 : undefined);
@@ -100,15 +104,15 @@ export function readOccupancyScore(line: string): ReadResult {
   if (labels.length !== 2 || probabilities.length !== 2) {
     return fail(`expected 2 labels and 2 probabilities (binary), got ${labels.length} and ${probabilities.length}`);
   }
-  const classes = labels.map(labelOf);
-  const occupiedAt = classes.indexOf(1);
-  if (occupiedAt === -1 || classes.indexOf(0) === -1) {
+  const firstLabel = labelOf(labels[0] ?? '');
+  if (firstLabel === undefined || labelOf(labels[1] ?? '') !== 1 - firstLabel) {
     return fail(`labels ${labelsText} are not one "occupied" (1/true) and one "empty" (0/false) label`);
   }
-  const values = probabilities.map((p) => (p === '' ? Number.NaN : Number(p)));
-  if (!values.every((p) => p >= 0 && p <= 1)) return fail(`probabilities ${probabilitiesText} are not all in [0, 1]`);
-  if (Math.abs((values[0] ?? 0) + (values[1] ?? 0) - 1) > SUM_TOLERANCE) {
-    return fail(`probabilities ${probabilitiesText} do not sum to 1`);
-  }
-  return { ok: true, score: { predicted, pOccupied: values[occupiedAt] ?? Number.NaN } };
+  const [p0Text = '', p1Text = ''] = probabilities;
+  const p0 = p0Text === '' ? Number.NaN : Number(p0Text);
+  const p1 = p1Text === '' ? Number.NaN : Number(p1Text);
+  if (!(p0 >= 0 && p0 <= 1 && p1 >= 0 && p1 <= 1))
+    return fail(`probabilities ${probabilitiesText} are not all in [0, 1]`);
+  if (Math.abs(p0 + p1 - 1) > SUM_TOLERANCE) return fail(`probabilities ${probabilitiesText} do not sum to 1`);
+  return { ok: true, score: { predicted, pOccupied: firstLabel === 1 ? p0 : p1 } };
 }
