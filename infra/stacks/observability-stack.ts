@@ -18,7 +18,7 @@ export interface ObservabilityStackProps extends StackProps {
   readonly config: PipelineConfig;
   readonly stateMachine: sfn.IStateMachine;
   readonly topic: sns.ITopic;
-  /** The serving stack's rollback alarms: also notify people. */
+  /** The serving stack's rollback alarms: shown on the dashboard, and notify people through a composite alarm. */
   readonly endpointAlarms: readonly cloudwatch.IAlarm[];
 }
 
@@ -76,6 +76,17 @@ export class ObservabilityStack extends Stack {
     });
     fallbackPage.addAlarmAction(notify);
     fallbackPage.addOkAction(notify);
+    // The serving stack's rollback alarms carry no action (SageMaker watches them); people hear of them here.
+    const endpointUnhealthy = new cloudwatch.CompositeAlarm(this, 'EndpointUnhealthy', {
+      compositeAlarmName: `${endpoint}-unhealthy`,
+      alarmDescription:
+        'An endpoint rollback alarm fired (variant 5xx, model latency or fallback rate): a canary is being rolled back or serving is degraded',
+      alarmRule: cloudwatch.AlarmRule.anyOf(
+        ...props.endpointAlarms.map((alarm) => cloudwatch.AlarmRule.fromAlarm(alarm, cloudwatch.AlarmState.ALARM)),
+      ),
+    });
+    endpointUnhealthy.addAlarmAction(notify);
+    endpointUnhealthy.addOkAction(notify);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: 'occupancy',

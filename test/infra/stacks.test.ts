@@ -78,6 +78,19 @@ describe('AWS stacks', () => {
     for (const name of rollback) expect(alarmNames).toContain(name);
   });
 
+  it('notifies people when any endpoint rollback alarm fires (composite alarm on the notification topic)', () => {
+    // The rule names each alarm by ARN: imported from the serving stack (the export name holds its logical ID).
+    const rollback = Object.entries(templates.serving.findResources('AWS::CloudWatch::Alarm'));
+    expect(rollback).toHaveLength(3);
+    const composites = Object.values(templates.observability.findResources('AWS::CloudWatch::CompositeAlarm'));
+    const covering = composites.filter((c) => {
+      const rule = JSON.stringify(c.Properties.AlarmRule);
+      return rollback.every(([id, alarm]) => rule.includes(id) || rule.includes(alarm.Properties.AlarmName as string));
+    });
+    expect(covering).toHaveLength(1);
+    expect(JSON.stringify(covering[0]?.Properties.AlarmActions)).toContain('Notifications');
+  });
+
   it('routes model package decisions from the SageMaker console to the approval callback', () => {
     templates.pipeline.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: Match.objectLike({
