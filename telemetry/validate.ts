@@ -1,8 +1,9 @@
 /**
  * Validation of untrusted telemetry (device reports, label events) into `Reading` / `LabelEvent`.
  *
- * Wire format of a report (what a device publishes; keys are each signal's `reportedKey ?? name`):
- *   { "thingName": "room-01", "timestamp": 1767607200000 | "2026-01-05T10:00:00Z",
+ * Wire format of a report (telemetry/wire.ts: the one definition the IoT rules read; keys are each signal's
+ * `reportedKey ?? name`; `timestamp` is an integer of epoch milliseconds, as the rules require):
+ *   { "thingName": "room-01", "timestamp": 1767607200000,
  *     "temperature": 21.4, "humidity": 38.2, "sound": 12.5, "hvacStatus": "HEATING" }
  * Unknown extra keys are ignored on purpose: devices report more than a signal set uses (firmware
  * version, battery, …), and rejecting them would break ingestion whenever firmware adds a field.
@@ -11,7 +12,10 @@
 import * as z from 'zod';
 import { type TelemetryIssue, type TelemetryIssueCode, TelemetryValidationError } from './errors';
 import type { LabelEvent, Reading } from './reading';
-import type { Signal, SignalSet } from './signals';
+import type { SignalSet } from './signals';
+import { MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS, TIME_KEY, wireKey } from './wire';
+
+export { MAX_FUTURE_SKEW_MS, MIN_TIMESTAMP_MS, wireKey };
 
 export interface ValidateOptions {
   /** Reference "now" (epoch ms) for the timestamp window; inject it for deterministic tests. @default Date.now() */
@@ -24,18 +28,9 @@ export interface PayloadOptions extends ValidateOptions {
 }
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 8 * 1024;
-/** Timestamps before this are sensor clock faults (or epoch seconds sent as milliseconds). */
-export const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
-/** Tolerated clock skew into the future. */
-export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
 
 const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]+$/;
 const THING_NAME_MAX = 128;
-/** ISO-8601 date-time with an explicit zone (Z or ±hh:mm); zone-less times are ambiguous. */
-const ISO_DATETIME = z.iso.datetime({ offset: true });
-
-/** The key a signal has on the wire (device shadow `reported` state). */
-export const wireKey = (signal: Signal): string => signal.reportedKey ?? signal.name;
 
 /** What the error messages say a field should be. */
 interface FieldDescription {
@@ -129,30 +124,24 @@ function toTelemetryIssues(
 
 const thingNameSchema = z.string().min(1).max(THING_NAME_MAX).regex(THING_NAME_PATTERN);
 
-/** Type and format of a timestamp; the time window depends on `now` and is checked by `timestampWindowIssue`. */
-const timestampSchema = z.union([z.number(), z.string()]).transform((value, ctx): number => {
-  const reject = (telemetryCode: TelemetryIssueCode, message: string): number => {
+/**
+ * Type and format of a timestamp: an integer of epoch ms, the only form the IoT rules carry into the lake
+ * (telemetry/wire.ts); the time window depends on `now` and is checked by `timestampWindowIssue`.
+ */
+const timestampSchema = z.number().superRefine((value, ctx) => {
+  const reject = (telemetryCode: TelemetryIssueCode, message: string): void => {
     ctx.addIssue({ code: 'custom', message, params: { telemetryCode } satisfies CodedParams });
-    return z.NEVER;
   };
-  if (typeof value === 'number') {
-    return Number.isFinite(value) ? value : reject('not_finite', `timestamp: must be a finite number, got ${value}`);
+  if (!Number.isFinite(value)) reject('not_finite', `timestamp: must be a finite number, got ${value}`);
+  else if (!Number.isInteger(value)) {
+    reject('invalid_format', `timestamp: expected an integer of epoch milliseconds, got ${describeValue(value)}`);
   }
-  const ts = ISO_DATETIME.safeParse(value).success ? Date.parse(value) : Number.NaN;
-  return Number.isFinite(ts)
-    ? ts
-    : reject(
-        'invalid_format',
-        `timestamp: expected epoch milliseconds or an ISO-8601 date-time with zone, got ${describeValue(value)}`,
-      );
 });
 
 function timestampWindowIssue(input: unknown, now: number): TelemetryIssue | undefined {
   // Type/format problems are reported by the schema; only a well-formed timestamp gets a window check.
-  let ts = Number.NaN;
-  if (typeof input === 'number') ts = input;
-  else if (typeof input === 'string' && ISO_DATETIME.safeParse(input).success) ts = Date.parse(input);
-  if (!Number.isFinite(ts)) return undefined;
+  if (typeof input !== 'number' || !Number.isInteger(input)) return undefined;
+  const ts = input;
   const latest = now + MAX_FUTURE_SKEW_MS;
   if (ts >= MIN_TIMESTAMP_MS && ts <= latest) return undefined;
   const hint = typeof input === 'number' && ts < MIN_TIMESTAMP_MS && ts > 1e8 ? ' (epoch seconds instead of ms?)' : '';
@@ -174,7 +163,7 @@ function validateWithWindow<T>(
   const result = schema.safeParse(input);
   const issues = result.success ? [] : toTelemetryIssues(result.error.issues, input, fields);
   const isObject = typeof input === 'object' && input !== null && !Array.isArray(input);
-  const windowIssue = isObject ? timestampWindowIssue((input as Record<string, unknown>).timestamp, now) : undefined;
+  const windowIssue = isObject ? timestampWindowIssue((input as Record<string, unknown>)[TIME_KEY], now) : undefined;
   if (windowIssue) {
     const order = [...fields.keys()];
     issues.push(windowIssue);
@@ -186,7 +175,7 @@ function validateWithWindow<T>(
 
 const COMMON_FIELDS: ReadonlyArray<[string, FieldDescription]> = [
   ['thingName', { expected: `1–${THING_NAME_MAX} characters of [a-zA-Z0-9:_-]` }],
-  ['timestamp', { expected: 'epoch milliseconds (number) or an ISO-8601 date-time string' }],
+  ['timestamp', { expected: 'an integer of epoch milliseconds' }],
 ];
 
 type WireReport = { thingName: string; timestamp: number } & Record<string, unknown>;
@@ -269,7 +258,7 @@ export function parseReadingPayload(payload: string | Uint8Array, set: SignalSet
 const LABEL_SCHEMA = z.object({ thingName: thingNameSchema, timestamp: timestampSchema, occupied: z.boolean() });
 const LABEL_FIELDS = new Map<string, FieldDescription>([...COMMON_FIELDS, ['occupied', { expected: 'a boolean' }]]);
 
-/** Validates a ground-truth label event `{thingName, timestamp, occupied: boolean}` (0/1 and "true" are rejected). */
+/** Validates a ground-truth label event (telemetry/wire.ts: `{thingName, timestamp, occupied: boolean}`; 0/1 and "true" are rejected). */
 export function parseLabelEvent(input: unknown, opts: ValidateOptions = {}): LabelEvent {
   const data = validateWithWindow(LABEL_SCHEMA, input, LABEL_FIELDS, opts.now ?? Date.now());
   return { thingName: data.thingName, ts: data.timestamp, occupied: data.occupied };
@@ -288,6 +277,11 @@ export function toWireReport(reading: Reading, set: SignalSet): Record<string, s
     if (value !== undefined) report[wireKey(signal)] = value;
   }
   return report;
+}
+
+/** The inverse of parseLabelEvent: a label in wire format, as a device or the simulator publishes it. */
+export function toWireLabel(label: LabelEvent): { thingName: string; timestamp: number; occupied: boolean } {
+  return { thingName: label.thingName, timestamp: label.ts, occupied: label.occupied };
 }
 
 /** True when a thing name follows AWS IoT rules (1–128 chars of [a-zA-Z0-9:_-]). */

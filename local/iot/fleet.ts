@@ -1,7 +1,7 @@
 import { connectAsync, type MqttClient } from 'mqtt';
 import { THERMOSTAT } from '../../telemetry/signals';
 import { createRoomSimulator, type RoomSimulator } from '../../telemetry/simulator';
-import { toWireReport } from '../../telemetry/validate';
+import { toWireLabel, toWireReport } from '../../telemetry/validate';
 import { type LatencySummary, summariseLatencies } from './stats';
 import { labelsTopic, shadowTopic } from './topics';
 
@@ -157,10 +157,11 @@ export class LiveFleet {
       });
     if (step.label) {
       this.labels++;
-      const label = { thingName: step.label.thingName, timestamp: step.label.ts, occupied: step.label.occupied };
-      client.publishAsync(labelsTopic(device.sim.thingName), JSON.stringify(label), { qos: 1 }).catch(() => {
-        this.publishErrors++;
-      });
+      client
+        .publishAsync(labelsTopic(device.sim.thingName), JSON.stringify(toWireLabel(step.label)), { qos: 1 })
+        .catch(() => {
+          this.publishErrors++;
+        });
     }
   }
 

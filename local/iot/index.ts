@@ -2,7 +2,14 @@
 export { BrokerError, type LocalBroker, type LocalBrokerOptions, type MessageHandler, startBroker } from './broker';
 export { type DataPlaneServer, startDataPlane } from './data-plane';
 export { type FleetAnswer, FleetOptionsError, type FleetSummary, LiveFleet, type LiveFleetOptions } from './fleet';
-export { InferenceRule, type InferenceRuleStats, LakeIngestion, type LakeIngestionOptions } from './rules';
+export { compileIotSql, SqlParseException, topicMatches } from './iot-sql';
+export {
+  InferenceRule,
+  type InferenceRuleStats,
+  LakeIngestion,
+  type LakeIngestionOptions,
+  LocalTopicRule,
+} from './rules';
 export {
   type EndpointHost,
   LocalMetricsSink,

@@ -1,39 +1,93 @@
-import { readingsOfDocuments } from '../../tasks/infer-occupancy/documents';
-import {
-  inferenceRuleMatches,
-  SHADOW_DOCUMENTS_TOPIC_FILTER,
-  thingNameOfShadowTopic,
-} from '../../tasks/infer-occupancy/rule-sql';
+import { INFERENCE_RULE_SQL } from '../../tasks/infer-occupancy/rule-sql';
 import type { LabelEvent, Reading } from '../../telemetry/reading';
-import { parseJsonPayload, parseLabelEventPayload } from '../../telemetry/validate';
+import { parseJsonPayload, parseLabelEvent, parseReading, wireKey } from '../../telemetry/validate';
+import { LABELS_RULE_SQL, telemetryRuleSql } from '../../telemetry/wire';
 import type { LocalLake } from '../lake';
 import type { LocalBroker } from './broker';
-import { LABELS_TOPIC_FILTER } from './topics';
+import { type CompiledRule, compileIotSql } from './iot-sql';
 
 /**
- * Local IoT rules: the inference rule (rule-sql.ts, evaluated by `inferenceRuleMatches`) invoking the handler
- * in-process like the Lambda action, and the ingestion rules the Firehose delivery streams play on AWS (new
- * readings and ground-truth labels, buffered, into the local lake).
+ * Local IoT rules. Each one runs the exact SQL text its CDK stack deploys (the same constants) through the IoT SQL
+ * evaluator: the inference rule (Serving stack) invoking the handler in-process like the Lambda action, and the
+ * Ingestion stack's telemetry and labels rules, whose rows Firehose would buffer into the lake.
  */
 
 /** Documents messages hold previous + current state: allow a few times a shadow request's size. */
-const DOCUMENTS_MAX_BYTES = 64 * 1024;
+const MAX_MESSAGE_BYTES = 64 * 1024;
 
-export interface InferenceRuleStats {
+export interface TopicRuleStats {
+  /** Messages on the rule's topic filter. */
   messages: number;
+  /** …whose WHERE clause was true (the action ran). */
   matched: number;
+  /** …whose WHERE clause was not true. */
   skipped: number;
+  /** …that were not JSON (AWS would send them to the error action). */
   invalidJson: number;
+}
+
+/** One topic rule on the local broker: SELECT's output row for every message the WHERE clause matches. */
+export class LocalTopicRule {
+  readonly stats: TopicRuleStats = { messages: 0, matched: 0, skipped: 0, invalidJson: 0 };
+  private unsubscribe: (() => Promise<void>) | undefined;
+
+  private constructor(
+    readonly rule: CompiledRule,
+    private readonly action: (row: Record<string, unknown>) => void,
+    private readonly clock: () => number,
+  ) {}
+
+  /** Subscribes a compiled rule (compileIotSql: SqlParseException outside the subset) to its FROM filter. */
+  static async start(
+    broker: LocalBroker,
+    compiled: CompiledRule,
+    action: (row: Record<string, unknown>) => void,
+    clock: () => number = Date.now,
+  ): Promise<LocalTopicRule> {
+    const rule = new LocalTopicRule(compiled, action, clock);
+    rule.unsubscribe = await broker.subscribe(rule.rule.topicFilter, (topic, payload) =>
+      rule.onMessage(topic, payload),
+    );
+    return rule;
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    this.stats.messages++;
+    let message: unknown;
+    try {
+      message = parseJsonPayload(payload, MAX_MESSAGE_BYTES);
+    } catch {
+      this.stats.invalidJson++;
+      return;
+    }
+    const row = this.rule.apply(topic, message, this.clock());
+    if (row === undefined) {
+      this.stats.skipped++;
+      return;
+    }
+    this.stats.matched++;
+    this.action(row);
+  }
+
+  async stop(): Promise<void> {
+    await this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+}
+
+export interface InferenceRuleStats extends TopicRuleStats {
   failed: number;
   inFlight: number;
 }
 
 export type RuleEventHandler = (event: Record<string, unknown>) => Promise<unknown>;
 
+/** The Serving stack's inference rule (INFERENCE_RULE_SQL) with its Lambda action run in-process. */
 export class InferenceRule {
-  readonly stats: InferenceRuleStats = { messages: 0, matched: 0, skipped: 0, invalidJson: 0, failed: 0, inFlight: 0 };
-  private unsubscribe: (() => Promise<void>) | undefined;
+  private topicRule: LocalTopicRule | undefined;
   private readonly pending = new Set<Promise<unknown>>();
+  private failed = 0;
+  private inFlight = 0;
 
   private constructor(
     private readonly handler: RuleEventHandler,
@@ -45,38 +99,26 @@ export class InferenceRule {
     handler: RuleEventHandler,
     onError: (error: unknown) => void = () => {},
   ): Promise<InferenceRule> {
+    const compiled = compileIotSql(INFERENCE_RULE_SQL);
     const rule = new InferenceRule(handler, onError);
-    rule.unsubscribe = await broker.subscribe(SHADOW_DOCUMENTS_TOPIC_FILTER, (topic, payload) =>
-      rule.onDocuments(topic, payload),
-    );
+    rule.topicRule = await LocalTopicRule.start(broker, compiled, (event) => rule.invoke(event));
     return rule;
   }
 
-  private onDocuments(topic: string, payload: Buffer): void {
-    this.stats.messages++;
-    const thingName = thingNameOfShadowTopic(topic);
-    let documents: unknown;
-    try {
-      documents = parseJsonPayload(payload, DOCUMENTS_MAX_BYTES);
-    } catch {
-      this.stats.invalidJson++;
-      return;
-    }
-    if (thingName === undefined || !inferenceRuleMatches(documents)) {
-      this.stats.skipped++;
-      return;
-    }
-    this.stats.matched++;
-    this.stats.inFlight++;
-    // SELECT *, topic(3) AS thingName
-    const event = { ...(documents as Record<string, unknown>), thingName };
+  get stats(): InferenceRuleStats {
+    const base = this.topicRule?.stats ?? { messages: 0, matched: 0, skipped: 0, invalidJson: 0 };
+    return { ...base, failed: this.failed, inFlight: this.inFlight };
+  }
+
+  private invoke(event: Record<string, unknown>): void {
+    this.inFlight++;
     const run = this.handler(event)
       .catch((error: unknown) => {
-        this.stats.failed++;
+        this.failed++;
         this.onError(error);
       })
       .finally(() => {
-        this.stats.inFlight--;
+        this.inFlight--;
         this.pending.delete(run);
       });
     this.pending.add(run);
@@ -88,8 +130,8 @@ export class InferenceRule {
   }
 
   async stop(): Promise<void> {
-    await this.unsubscribe?.();
-    this.unsubscribe = undefined;
+    // The rule keeps its counts after it stops: they are the run's record.
+    await this.topicRule?.stop();
     await this.idle();
   }
 }
@@ -105,16 +147,20 @@ export interface LakeIngestionOptions {
 export interface LakeIngestionStats {
   readings: number;
   labels: number;
+  /** Rows the rules selected that the lake's validators refuse (e.g. a signal out of its physical range). */
   rejected: number;
   flushes: number;
 }
 
-/** New readings (same condition as the inference rule) and labels → the lake, in batches, like Firehose. */
+/**
+ * The Ingestion stack's telemetry and labels rules into the lake, in batches, like Firehose. Rule rows are lake
+ * rows (thing_name, ts, …); they are validated as the importers validate before they are appended.
+ */
 export class LakeIngestion {
   readonly stats: LakeIngestionStats = { readings: 0, labels: 0, rejected: 0, flushes: 0 };
   private readings: Reading[] = [];
   private labels: LabelEvent[] = [];
-  private unsubscribers: (() => Promise<void>)[] = [];
+  private rules: LocalTopicRule[] = [];
   private readonly timer: NodeJS.Timeout;
   private readonly maxBuffered: number;
   private readonly clock: () => number;
@@ -130,21 +176,23 @@ export class LakeIngestion {
   }
 
   static async start(broker: LocalBroker, lake: LocalLake, options: LakeIngestionOptions = {}): Promise<LakeIngestion> {
+    // Both compile before anything subscribes: SQL outside the subset fails the start, leaving nothing behind.
+    const telemetry = compileIotSql(telemetryRuleSql(lake.signalSet));
+    const labels = compileIotSql(LABELS_RULE_SQL);
     const ingestion = new LakeIngestion(lake, options);
-    ingestion.unsubscribers = await Promise.all([
-      broker.subscribe(SHADOW_DOCUMENTS_TOPIC_FILTER, (topic, payload) => ingestion.onDocuments(topic, payload)),
-      broker.subscribe(LABELS_TOPIC_FILTER, (_topic, payload) => ingestion.onLabel(payload)),
+    ingestion.rules = await Promise.all([
+      LocalTopicRule.start(broker, telemetry, (row) => ingestion.onReading(row), ingestion.clock),
+      LocalTopicRule.start(broker, labels, (row) => ingestion.onLabel(row), ingestion.clock),
     ]);
     return ingestion;
   }
 
-  private onDocuments(topic: string, payload: Buffer): void {
-    const thingName = thingNameOfShadowTopic(topic);
+  /** A telemetry rule row → a Reading, through the same validator as live reports and imports. */
+  private onReading(row: Record<string, unknown>): void {
+    const report: Record<string, unknown> = { thingName: row.thing_name, timestamp: row.ts };
+    for (const signal of this.lake.signalSet.signals) report[wireKey(signal)] = row[signal.name];
     try {
-      const documents = parseJsonPayload(payload, DOCUMENTS_MAX_BYTES);
-      if (thingName === undefined || !inferenceRuleMatches(documents)) return;
-      const event = { ...(documents as Record<string, unknown>), thingName };
-      this.readings.push(readingsOfDocuments(event, this.lake.signalSet, this.clock()).current);
+      this.readings.push(parseReading(report, this.lake.signalSet, { now: this.clock() }));
     } catch {
       this.stats.rejected++;
       return;
@@ -152,9 +200,10 @@ export class LakeIngestion {
     if (this.readings.length >= this.maxBuffered) this.flush();
   }
 
-  private onLabel(payload: Buffer): void {
+  private onLabel(row: Record<string, unknown>): void {
     try {
-      this.labels.push(parseLabelEventPayload(payload, { now: this.clock() }));
+      const label = { thingName: row.thing_name, timestamp: row.ts, occupied: row.occupied };
+      this.labels.push(parseLabelEvent(label, { now: this.clock() }));
     } catch {
       this.stats.rejected++;
       return;
@@ -176,8 +225,8 @@ export class LakeIngestion {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await Promise.all(this.unsubscribers.map((u) => u()));
-    this.unsubscribers = [];
+    await Promise.all(this.rules.map((r) => r.stop()));
+    this.rules = [];
     this.flush();
   }
 }

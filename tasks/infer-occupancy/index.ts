@@ -44,7 +44,6 @@ export {
 export {
   INFERENCE_RULE_SQL,
   INFERENCE_RULE_SQL_VERSION,
-  inferenceRuleMatches,
   REPORTED_TIME_KEY,
   SHADOW_DOCUMENTS_TOPIC_FILTER,
   thingNameOfShadowTopic,

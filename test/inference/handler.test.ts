@@ -116,17 +116,12 @@ describe('inference handler', () => {
     expect(endpoint.rows[2]).toEqual(computeFeatureVector(spec, readings[2] as Reading, readings.slice(0, 2)));
   });
 
-  it('chains when the device writes its time as ISO-8601 (the previous state is parsed to read it)', async () => {
+  it('refuses a device time written as ISO-8601: the wire format is integer epoch ms (telemetry/wire.ts)', async () => {
     const { handler, endpoint } = setup();
-    const iso = wire.map((w) => ({ ...w, timestamp: new Date(w.timestamp).toISOString() }));
-    const outcomes = [];
-    for (let i = 0; i < 3; i++) outcomes.push(await handler(documentsEvent('room-01', iso[i] ?? {}, iso[i - 1])));
-    expect(outcomes.map((o) => (o.status === 'answered' ? o.history : o.status))).toEqual([
-      'fresh',
-      'chained',
-      'chained',
-    ]);
-    expect(endpoint.rows[2]).toEqual(computeFeatureVector(spec, readings[2] as Reading, readings.slice(0, 2)));
+    const iso = { ...wire[0], timestamp: new Date(wire[0]?.timestamp ?? 0).toISOString() };
+    const outcome = await handler(documentsEvent('room-01', iso));
+    expect(outcome).toMatchObject({ status: 'bad-input', field: 'current.state.reported.timestamp' });
+    expect(endpoint.rows).toHaveLength(0);
   });
 
   it('does not chain on a held time the shadow’s previous state does not have', async () => {

@@ -1,5 +1,6 @@
 import { connectAsync, type MqttClient } from 'mqtt';
 import { type LocalBroker, startBroker } from '../../local/iot/broker';
+import { compileIotSql } from '../../local/iot/iot-sql';
 import { InferenceRule } from '../../local/iot/rules';
 import { ShadowService } from '../../local/iot/shadow-service';
 import {
@@ -7,12 +8,16 @@ import {
   desiredUpdateDocument,
   type EndpointPort,
   INFERENCE_RULE_SQL,
-  inferenceRuleMatches,
   parseInferenceConfig,
   SHADOW_DOCUMENTS_TOPIC_FILTER,
   shadowUpdateTopic,
 } from '../../tasks/infer-occupancy';
 import { Recorder, reported } from './helpers';
+
+/** The deployed rule's SQL, run by the local IoT SQL evaluator. */
+const inferenceRule = compileIotSql(INFERENCE_RULE_SQL);
+const inferenceRuleMatches = (documents: unknown): boolean =>
+  inferenceRule.apply('$aws/things/room-03/shadow/update/documents', documents, Date.now()) !== undefined;
 
 let broker: LocalBroker;
 let shadows: ShadowService;

@@ -130,7 +130,7 @@ describe('importNdjson', () => {
   const line = (extra: Record<string, unknown>): string =>
     JSON.stringify({
       thingName: 'room-07',
-      timestamp: '2026-01-05T09:00:00Z',
+      timestamp: Date.UTC(2026, 0, 5, 9, 0),
       temperature: 21,
       humidity: 35,
       sound: 14,
@@ -141,13 +141,13 @@ describe('importNdjson', () => {
   it('reads reports, adds a label when a line carries `occupied`, and rejects bad lines with reasons', () => {
     const text = [
       line({ occupied: true }),
-      line({ timestamp: '2026-01-05T09:01:00Z' }),
+      line({ timestamp: Date.UTC(2026, 0, 5, 9, 1) }),
       '',
       '{"thingName": "room-07",',
       line({ sound: 'loud' }),
       line({ occupied: 'yes' }),
       line({ hvacStatus: 'TURBO' }),
-      line({ timestamp: '2026-01-05T09:02:00Z', occupied: false }),
+      line({ timestamp: Date.UTC(2026, 0, 5, 9, 2), occupied: false }),
       '[]',
     ].join('\n');
     const result = importNdjson(text, THERMOSTAT, { now: NOW });

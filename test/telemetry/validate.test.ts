@@ -62,14 +62,14 @@ const MALFORMED: ReadonlyArray<readonly [string, unknown, string, Code]> = [
   ['missing timestamp', without('timestamp'), 'timestamp', 'missing'],
   ['timestamp NaN', withValue('timestamp', Number.NaN), 'timestamp', 'not_finite'],
   ['timestamp Infinity', withValue('timestamp', Number.POSITIVE_INFINITY), 'timestamp', 'not_finite'],
-  ['timestamp bad ISO date', withValue('timestamp', '2026-13-45T10:00:00Z'), 'timestamp', 'invalid_format'],
-  ['timestamp ISO without zone', withValue('timestamp', '2026-01-05T10:00:00'), 'timestamp', 'invalid_format'],
-  ['timestamp free text', withValue('timestamp', 'yesterday'), 'timestamp', 'invalid_format'],
-  ['timestamp numeric string', withValue('timestamp', '1767607200000'), 'timestamp', 'invalid_format'],
+  // The wire format's time is an integer of epoch ms (telemetry/wire.ts): the IoT rules pass nothing else.
+  ['timestamp ISO-8601', withValue('timestamp', '2026-01-05T10:00:00Z'), 'timestamp', 'wrong_type'],
+  ['timestamp free text', withValue('timestamp', 'yesterday'), 'timestamp', 'wrong_type'],
+  ['timestamp numeric string', withValue('timestamp', '1767607200000'), 'timestamp', 'wrong_type'],
+  ['timestamp with a fraction of a ms', withValue('timestamp', NOW - 0.5), 'timestamp', 'invalid_format'],
   ['timestamp in epoch seconds', withValue('timestamp', 1767607200), 'timestamp', 'out_of_range'],
   ['timestamp before 2000', withValue('timestamp', Date.UTC(1999, 11, 31)), 'timestamp', 'out_of_range'],
   ['timestamp two days ahead', withValue('timestamp', NOW + 2 * 86_400_000), 'timestamp', 'out_of_range'],
-  ['timestamp ISO far future', withValue('timestamp', '2099-01-01T00:00:00Z'), 'timestamp', 'out_of_range'],
   ['timestamp boolean', withValue('timestamp', true), 'timestamp', 'wrong_type'],
   ['timestamp null', withValue('timestamp', null), 'timestamp', 'wrong_type'],
   ['timestamp object', withValue('timestamp', { ms: 1 }), 'timestamp', 'wrong_type'],
@@ -108,7 +108,7 @@ const MALFORMED: ReadonlyArray<readonly [string, unknown, string, Code]> = [
   ['hvacStatus null', withValue('hvacStatus', null), 'hvacStatus', 'wrong_type'],
   ['hvacStatus by lake name only', { ...without('hvacStatus'), hvac_status: 'OFF' }, 'hvacStatus', 'missing'],
   // Several faults: the first field in wire order is reported, all are listed
-  ['timestamp and sound bad', { ...VALID, timestamp: 'soon', sound: Number.NaN }, 'timestamp', 'invalid_format'],
+  ['timestamp and sound bad', { ...VALID, timestamp: 'soon', sound: Number.NaN }, 'timestamp', 'wrong_type'],
   ['JSON payload with out-of-range sound', payload(JSON.stringify(withValue('sound', 1e308))), 'sound', 'out_of_range'],
 ];
 
@@ -175,11 +175,11 @@ describe('parseReading accepts valid reports', () => {
     });
   });
 
-  it('accepts ISO-8601 timestamps with zone, boundary values and the longest thing name', () => {
+  it('accepts boundary values and the longest thing name', () => {
     const name = `a:${'b_-'.repeat(42)}`;
     expect(name.length).toBe(128);
     const reading = parseReading(
-      { ...VALID, thingName: name, timestamp: '2026-01-05T11:00:00+01:00', temperature: -40, humidity: 100, sound: 0 },
+      { ...VALID, thingName: name, timestamp: Date.UTC(2026, 0, 5, 10), temperature: -40, humidity: 100, sound: 0 },
       THERMOSTAT,
       { now: NOW },
     );
@@ -197,7 +197,7 @@ describe('parseReading accepts valid reports', () => {
   it('validates the UCI Occupancy signal set', () => {
     const report = {
       thingName: 'uci-office',
-      timestamp: '2015-02-04T17:51:00Z',
+      timestamp: Date.UTC(2015, 1, 4, 17, 51),
       temperature: 23.18,
       humidity: 27.272,
       light: 426,
@@ -231,7 +231,7 @@ describe('parseReading accepts valid reports', () => {
 });
 
 describe('parseLabelEvent', () => {
-  const label = { thingName: 'room-02', timestamp: '2026-01-05T09:03:27Z', occupied: true };
+  const label = { thingName: 'room-02', timestamp: Date.UTC(2026, 0, 5, 9, 3, 27), occupied: true };
 
   it('reads a label event', () => {
     expect(parseLabelEvent(label, { now: NOW })).toEqual({
