@@ -9,7 +9,7 @@
 import { parseCsvRows } from './csv';
 import { ImportFormatError, TelemetryValidationError } from './errors';
 import type { LabelEvent, Reading } from './reading';
-import { type SignalSet, UCI_OCCUPANCY, UCI_ROOM_OCCUPANCY } from './signals';
+import { type SignalSet, THERMOSTAT, UCI_OCCUPANCY, UCI_ROOM_OCCUPANCY } from './signals';
 import { DEFAULT_MAX_PAYLOAD_BYTES, isValidThingName, parseJsonPayload, parseReading, wireKey } from './validate';
 
 export interface RejectedRow {
@@ -279,6 +279,67 @@ export function importNdjson(text: string, set: SignalSet, opts: NdjsonImportOpt
       }
       result.readings.push(reading);
       if (occupied !== undefined) result.labels.push({ thingName: reading.thingName, ts: reading.ts, occupied });
+    } catch (error) {
+      result.rejected.push(toRejection(line, error));
+    }
+  }
+  return result;
+}
+
+export interface IotAnalyticsCsvOptions extends CsvImportOptions {
+  /** Signal set of the exported columns. @default thermostat (the caller passes the lake's) */
+  readonly signalSet?: SignalSet;
+}
+
+/** Names a column may have in an export: the lake column (what the old dataset query selected) or the shadow key. */
+const columnNames = (...names: string[]): string[] => [...new Set(names.map((n) => n.toLowerCase()))];
+
+/**
+ * AWS IoT Analytics dataset content (CSV with a header line; columns are the attributes the dataset query selected,
+ * often quoted, plus IoT Analytics' own `__dt`). Migration path for data exported before its end of support
+ * (docs/migrate-from-iot-analytics.md): `thing_name` (or `--thing-name` when the export has none), the time as
+ * `ts` or `timestamp` (integer epoch ms, the wire format's), one column per signal named as the signal or its shadow
+ * key (case-insensitive: IoT Analytics may lower-case attribute names); other columns are ignored. Rows are
+ * validated as live readings are; datasets hold no ground truth, so no label events.
+ */
+export function importIotAnalyticsCsv(text: string, opts: IotAnalyticsCsvOptions = {}): ImportResult {
+  const set = opts.signalSet ?? THERMOSTAT;
+  const records = numberedLines(text);
+  const first = records.next();
+  if (first.done) throw new ImportFormatError('Not an iot-analytics-csv file: it is empty');
+  const header = parseCsvLine(first.value.content).map((h) => h.trim().toLowerCase());
+  const find = (names: string[]): number => header.findIndex((h) => names.includes(h));
+  const required = (field: string, names: string[]): number => {
+    const index = find(names);
+    if (index < 0) {
+      throw new ImportFormatError(
+        `Not an iot-analytics-csv export of signal set "${set.id}": no ${names.join(' or ')} column (header: ${header.join(',')})`,
+        field,
+      );
+    }
+    return index;
+  };
+  const thingColumn = find(columnNames('thing_name', 'thingName'));
+  if (thingColumn < 0 && opts.thingName === undefined) required('thing_name', columnNames('thing_name', 'thingName'));
+  if (opts.thingName !== undefined) checkThingName(opts.thingName);
+  const timeColumn = required('ts', columnNames('ts', 'timestamp'));
+  const signalColumns = set.signals.map((s) => [s, required(s.name, columnNames(s.name, wireKey(s)))] as const);
+  const result: ImportResult = { signalSet: set, readings: [], labels: [], rejected: [] };
+  for (const { line, content } of records) {
+    try {
+      const cells = parseCsvLine(content);
+      if (cells.length !== header.length) {
+        throw new RowError('$', `row: expected ${header.length} fields, got ${cells.length}`);
+      }
+      const thingName = thingColumn < 0 ? opts.thingName : (cells[thingColumn] ?? '').trim();
+      const wire: Record<string, unknown> = { thingName, timestamp: numberCell(cells[timeColumn], 'timestamp') };
+      for (const [signal, column] of signalColumns) {
+        const cell = cells[column];
+        const key = wireKey(signal);
+        // An empty enum cell is a missing value (the validator names it), not the value "".
+        wire[key] = signal.kind === 'numeric' ? numberCell(cell, key) : (cell ?? '').trim() || undefined;
+      }
+      result.readings.push(parseReading(wire, set, { now: opts.now }));
     } catch (error) {
       result.rejected.push(toRejection(line, error));
     }

@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { type ImportResult, importNdjson, importUciOccupancy, importUciRoomOccupancy } from '../../telemetry/importers';
+import {
+  type ImportResult,
+  importIotAnalyticsCsv,
+  importNdjson,
+  importUciOccupancy,
+  importUciRoomOccupancy,
+} from '../../telemetry/importers';
 import { signalSetById } from '../../telemetry/signals';
 import { parseCommandArgs, STATE_DIR_OPTION, UsageError } from '../args';
 import { LocalLake } from '../lake';
 
-const FORMATS = ['uci-occupancy', 'uci-room-occupancy', 'ndjson'] as const;
+const FORMATS = ['uci-occupancy', 'uci-room-occupancy', 'ndjson', 'iot-analytics-csv'] as const;
 type ImportFormat = (typeof FORMATS)[number];
 
 export interface ImportSummary {
@@ -33,6 +39,8 @@ function runImporter(
       return importUciRoomOccupancy(text, thingName ? { thingName } : undefined);
     case 'ndjson':
       return importNdjson(text, signalSetById(signalSetId ?? 'thermostat'));
+    case 'iot-analytics-csv':
+      return importIotAnalyticsCsv(text, { signalSet: signalSetById(signalSetId ?? 'thermostat'), thingName });
   }
 }
 
