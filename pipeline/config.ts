@@ -87,8 +87,11 @@ export const GateSchema = z
 
 export const CanarySchema = z
   .object({
-    /** Share of capacity the new fleet takes first. @default 10 */
-    sizePercent: z.number().int().min(1).max(99).default(10),
+    /**
+     * Share of the new fleet's capacity that takes traffic first; at most 50 % and, in whole instances, at most
+     * half of `instances.endpointCount`. @default 50 (1 of the 2 default instances)
+     */
+    sizePercent: z.number().int().min(1).max(50).default(50),
     /** Bake time with the canary share while rollback alarms are watched. @default 600 */
     waitIntervalSeconds: z.number().int().min(0).max(3600).default(600),
     /** Old fleet kept after full shift, for a quick manual rollback. @default 300 */
@@ -115,8 +118,11 @@ export const InstancesSchema = z
   .object({
     /** @default 'm5.large' */
     endpoint: instanceType.default('m5.large'),
-    /** @default 1 */
-    endpointCount: z.number().int().min(1).max(10).default(1),
+    /**
+     * Instances behind the endpoint, around the clock (a blue/green update runs a second fleet of as many while
+     * it deploys). A canary needs at least 2. @default 2
+     */
+    endpointCount: z.number().int().min(1).max(10).default(2),
     /** @default 'm5.large' */
     transform: instanceType.default('m5.large'),
   })
@@ -132,10 +138,6 @@ export const PollSchema = z
     endpointSeconds: z.number().int().min(1).default(60),
     /** @default 120 */
     endpointMaxIterations: z.number().int().min(1).default(120),
-    /** Wait between GetDatasetContent calls (legacy IoT Analytics source). @default 30 */
-    legacyDatasetSeconds: z.number().int().min(1).default(30),
-    /** @default 60 */
-    legacyDatasetMaxIterations: z.number().int().min(1).default(60),
   })
   .strict();
 
@@ -159,15 +161,33 @@ export const PipelineConfigSchema = z
       .max(365 * 86_400)
       .default(72 * 3600),
     instances: InstancesSchema.default(InstancesSchema.parse({})),
-    /** Where telemetry is read from. IoT Analytics reached end of support on 2025-12-15. @default 'firehose' */
-    dataSource: z.enum(['firehose', 'iot-analytics']).default('firehose'),
     /** @default 'occupancy' */
     endpointName: sageMakerName.default('occupancy'),
     /** @default 'occupancy' */
     modelPackageGroupName: sageMakerName.default('occupancy'),
     poll: PollSchema.default(PollSchema.parse({})),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const canary = canaryInstances(c.canary.sizePercent, c.instances.endpointCount);
+    // The canary must be at most 50 % of the new fleet's capacity:
+    // https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-blue-green-canary.html
+    if (canary * 2 > c.instances.endpointCount) {
+      const message =
+        `a ${c.canary.sizePercent} % canary of ${c.instances.endpointCount} instance(s) is ${canary} instance(s), ` +
+        'more than half the fleet: SageMaker refuses it (raise instances.endpointCount or lower canary.sizePercent)';
+      ctx.addIssue({ code: 'custom', path: ['canary', 'sizePercent'], message });
+      ctx.addIssue({ code: 'custom', path: ['instances', 'endpointCount'], message });
+    }
+  });
+
+/**
+ * Instances a CAPACITY_PERCENT canary takes. SageMaker does not document its rounding, so the stricter
+ * reading is assumed: whole instances rounded up, and never fewer than one.
+ */
+export function canaryInstances(sizePercent: number, endpointCount: number): number {
+  return Math.max(1, Math.ceil((endpointCount * sizePercent) / 100));
+}
 
 export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
 /** What a caller may pass: every field optional, defaults fill the rest. */

@@ -2,9 +2,13 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 
 /**
- * Transient failures of AWS calls, as Step Functions names them for SDK integrations
- * (`<Service>.<Exception>`) and for optimised integrations (bare names). Deterministic failures
- * (validation, missing resources) are deliberately absent: retrying them only delays the Catch.
+ * Transient failures of AWS calls, as Step Functions names them: `<ServiceName>.<ErrorName>` in PascalCase,
+ * with an `Exception` suffix even where the service's own name has none, for aws-sdk integrations
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html), and the bare names
+ * for optimised integrations. Validation errors and missing resources are deliberately absent: retrying them
+ * only delays the Catch. So is the generic `SageMaker.AmazonSageMakerException` (`SageMakerException`): it is
+ * the name unmodeled SageMaker errors get, among them every ValidationException (retrying those can never
+ * succeed), so SageMaker throttling surfaces under a modeled name or not at all.
  */
 const TRANSIENT_EXCEPTIONS = [
   'ThrottlingException',
@@ -21,12 +25,27 @@ const TRANSIENT_EXCEPTIONS = [
   'ThrottledException',
 ];
 
-export type AwsService = 'SageMaker' | 'Athena' | 'S3' | 'SFN' | 'SNS' | 'CloudWatch' | 'IoTAnalytics' | 'Lambda';
+export type AwsService = 'SageMaker' | 'Athena' | 'S3' | 'Sfn' | 'SNS' | 'CloudWatch' | 'Lambda';
+
+/**
+ * How each service's name is spelled in error names. The Step Functions API (`aws-sdk:sfn:…`) and SNS are
+ * spelled differently by different sources (`Sfn.`/`SFN.`, `SNS.`/`Sns.`): a Retry lists both, so the
+ * pipeline does not depend on which one AWS uses.
+ */
+const SPELLINGS: Record<AwsService, readonly string[]> = {
+  SageMaker: ['SageMaker'],
+  Athena: ['Athena'],
+  S3: ['S3'],
+  Sfn: ['Sfn', 'SFN'],
+  SNS: ['SNS', 'Sns'],
+  CloudWatch: ['CloudWatch'],
+  Lambda: ['Lambda'],
+};
 
 export function transientErrors(service: AwsService): string[] {
-  const names = TRANSIENT_EXCEPTIONS.flatMap((e) => [e, `${service}.${e}`]);
-  if (service === 'SageMaker') names.push('SageMaker.SageMakerException');
+  const names = TRANSIENT_EXCEPTIONS.flatMap((e) => [e, ...SPELLINGS[service].map((s) => `${s}.${e}`)]);
   if (service === 'Lambda') {
+    // https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
     names.push(
       'Lambda.ServiceException',
       'Lambda.AWSLambdaException',

@@ -10,15 +10,6 @@ export const StateNames = {
   MarkAlreadyRunning: 'MarkAlreadyRunning',
   AlreadyRunning: 'AlreadyRunning',
 
-  // Legacy IoT Analytics source (only with dataSource 'iot-analytics')
-  RefreshLegacyDataset: 'RefreshLegacyDataset',
-  WaitLegacyDataset: 'WaitLegacyDataset',
-  GetLegacyDatasetContent: 'GetLegacyDatasetContent',
-  CountLegacyDatasetPoll: 'CountLegacyDatasetPoll',
-  CheckLegacyDataset: 'CheckLegacyDataset',
-  LegacyDatasetFailed: 'LegacyDatasetFailed',
-  LegacyDatasetPollLimit: 'LegacyDatasetPollLimit',
-
   // Export (a Parallel: one Athena query and one copy per split)
   ExportDataset: 'ExportDataset',
   QueryTrainSplit: 'QueryTrainSplit',
@@ -40,8 +31,13 @@ export const StateNames = {
   AutoMLStopped: 'AutoMLStopped',
   AutoMLPollLimit: 'AutoMLPollLimit',
 
-  // Serving model lookup (the incumbent to beat)
+  // Serving model lookup (the incumbent to beat): ListEndpoints, exact name match, then DescribeEndpoint
   FindServingEndpoint: 'FindServingEndpoint',
+  NameServingEndpoints: 'NameServingEndpoints',
+  ServingEndpointName: 'ServingEndpointName',
+  MatchServingEndpoint: 'MatchServingEndpoint',
+  CheckServingEndpointListed: 'CheckServingEndpointListed',
+  DescribeServingEndpoint: 'DescribeServingEndpoint',
   CheckServingEndpoint: 'CheckServingEndpoint',
   FindServingConfig: 'FindServingConfig',
   NoServingModel: 'NoServingModel',
@@ -50,10 +46,32 @@ export const StateNames = {
   ScoreCandidates: 'ScoreCandidates',
   PrepareCandidateContainers: 'PrepareCandidateContainers',
   CreateCandidateModel: 'CreateCandidateModel',
+  DescribeCandidateModel: 'DescribeCandidateModel',
+  CompareCandidateModel: 'CompareCandidateModel',
+  CheckCandidateModel: 'CheckCandidateModel',
+  CandidateModelConflict: 'CandidateModelConflict',
+  CandidateModelFailed: 'CandidateModelFailed',
   ScoreCandidateModel: 'ScoreCandidateModel',
   CheckServingModel: 'CheckServingModel',
   ScoreServingModel: 'ScoreServingModel',
   SkipServingModel: 'SkipServingModel',
+  // A transform job of this run's name that already exists (a retry after a lost response) is adopted
+  InitCandidateTransformPoll: 'InitCandidateTransformPoll',
+  WaitCandidateTransform: 'WaitCandidateTransform',
+  DescribeCandidateTransform: 'DescribeCandidateTransform',
+  CountCandidateTransformPoll: 'CountCandidateTransformPoll',
+  CheckCandidateTransform: 'CheckCandidateTransform',
+  AdoptCandidateTransform: 'AdoptCandidateTransform',
+  CandidateTransformConflict: 'CandidateTransformConflict',
+  CandidateTransformFailed: 'CandidateTransformFailed',
+  InitServingTransformPoll: 'InitServingTransformPoll',
+  WaitServingTransform: 'WaitServingTransform',
+  DescribeServingTransform: 'DescribeServingTransform',
+  CountServingTransformPoll: 'CountServingTransformPoll',
+  CheckServingTransform: 'CheckServingTransform',
+  AdoptServingTransform: 'AdoptServingTransform',
+  ServingTransformConflict: 'ServingTransformConflict',
+  ServingTransformFailed: 'ServingTransformFailed',
 
   // Decision
   Evaluate: 'Evaluate',
@@ -70,6 +88,15 @@ export const StateNames = {
   Deploy: 'Deploy',
   ApproveModelPackage: 'ApproveModelPackage',
   CreateEndpointConfig: 'CreateEndpointConfig',
+  DescribeNewEndpointConfig: 'DescribeNewEndpointConfig',
+  CheckNewEndpointConfig: 'CheckNewEndpointConfig',
+  EndpointConfigConflict: 'EndpointConfigConflict',
+  EndpointConfigFailed: 'EndpointConfigFailed',
+  FindEndpoint: 'FindEndpoint',
+  NameEndpoints: 'NameEndpoints',
+  EndpointName: 'EndpointName',
+  MatchEndpoint: 'MatchEndpoint',
+  CheckEndpointListed: 'CheckEndpointListed',
   DescribeEndpoint: 'DescribeEndpoint',
   CheckEndpointExists: 'CheckEndpointExists',
   CreateEndpoint: 'CreateEndpoint',
@@ -80,6 +107,7 @@ export const StateNames = {
   PollEndpoint: 'PollEndpoint',
   CountEndpointPoll: 'CountEndpointPoll',
   CheckEndpoint: 'CheckEndpoint',
+  ExplainEndpointFailure: 'ExplainEndpointFailure',
   EndpointFailed: 'EndpointFailed',
   EndpointPollLimit: 'EndpointPollLimit',
   EndpointSettled: 'EndpointSettled',
@@ -114,10 +142,11 @@ export type Outcome = (typeof Outcomes)[number];
 export const PipelineErrors = {
   AutoMLFailed: 'AutoMLFailed',
   PollLimitExceeded: 'PollLimitExceeded',
-  LegacyDatasetFailed: 'LegacyDatasetFailed',
   EndpointFailed: 'EndpointFailed',
   EndpointNotUpdatable: 'EndpointNotUpdatable',
   ApprovalRejected: 'ApprovalRejected',
+  /** A resource of the run's name exists with another definition (or a transform job that was not adopted). */
+  ResourceConflict: 'ResourceConflict',
 } as const;
 
 /** Names of the custom CloudWatch metrics the pipeline publishes (namespace {@link METRICS_NAMESPACE}). */

@@ -126,4 +126,11 @@ export class LocalTransformJobs {
     this.jobs.set(name, described);
     return described;
   }
+
+  /** DescribeTransformJob of a job run here (what a Step Functions retry adopts after a lost response). */
+  describeTransformJob(input: { TransformJobName?: string }): DescribeTransformJobCommandOutput {
+    const job = input.TransformJobName === undefined ? undefined : this.jobs.get(input.TransformJobName);
+    if (!job) throw new ValidationException(`Could not find requested job with name ${String(input.TransformJobName)}`);
+    return job;
+  }
 }

@@ -146,8 +146,9 @@ export function ensureLakeHasData(stateDir: string, rooms = 10, days = 14): void
 
 export async function runOnce(options: RunOptions): Promise<RunSummary> {
   const faults = parseFaults(options.faults);
-  ensureLakeHasData(options.stateDir, options.rooms, options.days);
+  // A config SageMaker would refuse fails here, before a lake is simulated or any state runs.
   const config = loadLocalConfig(options.stateDir);
+  ensureLakeHasData(options.stateDir, options.rooms, options.days);
   progress('synthesizing the retraining state machine (CDK)…');
   const stack = await LocalStack.start({
     stateDir: options.stateDir,

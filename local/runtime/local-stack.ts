@@ -320,6 +320,29 @@ export class LocalStack {
       }),
       sdk('sagemaker', 'describeEndpoint', (input) => this.hosting.describeEndpoint(input as never)),
       sdk('sagemaker', 'describeEndpointConfig', (input) => this.hosting.describeEndpointConfig(input as never)),
+      // ListEndpoints: NameContains filter, newest first, MaxResults per page (default 10), as SageMaker pages.
+      // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpoints.html
+      sdk('sagemaker', 'listEndpoints', (input) => {
+        const contains = input.NameContains === undefined ? '' : String(input.NameContains);
+        const all = this.hosting
+          .listEndpoints()
+          .filter((e) => e.EndpointName.includes(contains))
+          .map((e) => this.hosting.describeEndpoint({ EndpointName: e.EndpointName }))
+          .sort((a, b) => (b.CreationTime?.getTime() ?? 0) - (a.CreationTime?.getTime() ?? 0));
+        const page = all.slice(0, typeof input.MaxResults === 'number' ? input.MaxResults : 10);
+        return {
+          Endpoints: page.map((e) => ({
+            EndpointName: e.EndpointName,
+            EndpointArn: e.EndpointArn,
+            CreationTime: e.CreationTime,
+            LastModifiedTime: e.LastModifiedTime,
+            EndpointStatus: e.EndpointStatus,
+          })),
+          ...(all.length > page.length ? { NextToken: String(page.length) } : {}),
+        };
+      }),
+      sdk('sagemaker', 'describeModel', (input) => this.hosting.describeModel(input as never)),
+      sdk('sagemaker', 'describeTransformJob', (input) => this.transforms.describeTransformJob(input as never)),
       sdk('sagemaker', 'createModel', (input) => this.hosting.createModel(input as never)),
       {
         resource: 'arn:aws:states:::sagemaker:createTransformJob.sync',

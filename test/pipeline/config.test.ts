@@ -8,7 +8,6 @@ describe('parsePipelineConfig', () => {
     expect(config.split).toEqual({ train: 0.7, validation: 0.15, holdout: 0.15 });
     expect(config.gate.margin).toBe(0.01);
     expect(config.approvalTimeoutSeconds).toBe(72 * 3600);
-    expect(config.dataSource).toBe('firehose');
     expect(config.autoML.objective).toBe('F1');
     expect(config.instances.endpoint).toBe('m5.large');
     expect(DEFAULT_PIPELINE_CONFIG).toEqual(config);
@@ -29,7 +28,7 @@ describe('parsePipelineConfig', () => {
       { autoML: { maxRuntimePerTrainingJobSeconds: 9000, maxJobRuntimeSeconds: 3600 } },
       'autoML.maxRuntimePerTrainingJobSeconds',
     ],
-    [{ dataSource: 'kinesis' }, 'dataSource'],
+    [{ dataSource: 'iot-analytics' }, '(root)'],
     [{ endpointName: 'bad_name!' }, 'endpointName'],
     [{ gate: { margin: 'high' } }, 'gate.margin'],
     [{ unknownKey: 1 }, '(root)'],

@@ -2,6 +2,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { flattenStates } from '../../pipeline/render-asl';
 import { StateNames } from '../../pipeline/state-names';
 import { synthRetraining } from './fixture';
+import { context, EXECUTION_ID, runLocally as runWith, type Scenario } from './local-run';
 
 const aslValidator: (definition: unknown) => {
   isValid: boolean;
@@ -27,7 +28,6 @@ const DESIGN_STATES = [
 const config = { approvalTimeoutSeconds: 7200, canary: { sizePercent: 20, waitIntervalSeconds: 300 } };
 const { asl } = synthRetraining(config);
 const states = flattenStates(asl);
-const legacy = synthRetraining({ dataSource: 'iot-analytics' });
 
 type Params = Record<string, unknown>;
 const params = (name: string): Params => (states[name]?.Parameters ?? {}) as Params;
@@ -35,18 +35,14 @@ const params = (name: string): Params => (states[name]?.Parameters ?? {}) as Par
 describe('retraining definition (synthesized ASL)', () => {
   it('holds every state of DESIGN.md §3 under its exact name, and every StateNames entry exists', () => {
     for (const name of DESIGN_STATES) expect(Object.keys(states)).toContain(name);
-    expect(Object.keys(states)).not.toContain('RefreshLegacyDataset');
-    const legacyStates = flattenStates(legacy.asl);
-    expect(Object.keys(legacyStates)).toContain('RefreshLegacyDataset');
-    const all = new Set([...Object.keys(states), ...Object.keys(legacyStates)]);
-    for (const name of Object.values(StateNames)) expect(all).toContain(name);
+    for (const name of Object.values(StateNames)) expect(Object.keys(states)).toContain(name);
+    // IoT Analytics reached end of support on 2025-12-15: nothing reads it any more.
+    expect(JSON.stringify(asl)).not.toMatch(/iotanalytics|LegacyDataset/i);
   });
 
-  it('passes asl-validator, with and without the legacy source', () => {
-    for (const definition of [asl, legacy.asl]) {
-      const result = aslValidator(definition);
-      expect([result.isValid, result.errorsText('\n')]).toEqual([true, expect.any(String)]);
-    }
+  it('passes asl-validator', () => {
+    const result = aslValidator(asl);
+    expect([result.isValid, result.errorsText('\n')]).toEqual([true, expect.any(String)]);
   });
 
   it('uses JSONPath only', () => {
@@ -120,131 +116,7 @@ describe('retraining definition (synthesized ASL)', () => {
 
 // ---- the same ASL, run by the local runner with every AWS call stubbed at its state name ----
 
-const EXECUTION_ID = 'arn:aws:states:eu-west-1:123456789012:execution:occupancy-retraining:run-1';
-
-function context(id = EXECUTION_ID) {
-  const name = id.split(':').pop() ?? 'run';
-  return {
-    Execution: { Id: id, Name: name, StartTime: '2025-01-01T00:00:00Z', Input: {} },
-    StateMachine: {
-      Id: 'arn:aws:states:eu-west-1:123456789012:stateMachine:occupancy-retraining',
-      Name: 'occupancy-retraining',
-    },
-    Task: { Token: 'token-1' },
-  };
-}
-
-type Handler = (input: Record<string, unknown>) => Promise<unknown>;
-
-function stubs(scenario: {
-  running?: number;
-  endpoint?: 'missing' | 'InService';
-  promote?: boolean;
-  rollBack?: boolean;
-}) {
-  const calls: string[] = [];
-  let createdConfig = '';
-  const record =
-    (name: string, result: unknown): Handler =>
-    async () => {
-      calls.push(name);
-      return result;
-    };
-  const endpointMissing = Object.assign(new Error('Could not find endpoint'), {
-    name: 'SageMaker.ValidationException',
-  });
-  const describeEndpoint: Handler = async () => {
-    calls.push('describeEndpoint');
-    if (scenario.endpoint === 'missing') throw endpointMissing;
-    return { EndpointStatus: 'InService', EndpointConfigName: 'occ-old' };
-  };
-  const handlers: Record<string, Handler> = {
-    GuardSingleRun: record('GuardSingleRun', {
-      Executions: Array.from({ length: scenario.running ?? 1 }, (_, i) => ({ name: `run-${i}` })),
-    }),
-    QueryTrainSplit: record('QueryTrainSplit', { QueryExecution: { QueryExecutionId: 'q-train' } }),
-    QueryValidationSplit: record('QueryValidationSplit', { QueryExecution: { QueryExecutionId: 'q-validation' } }),
-    QueryHoldoutSplit: record('QueryHoldoutSplit', { QueryExecution: { QueryExecutionId: 'q-holdout' } }),
-    CopyTrainSplit: record('CopyTrainSplit', {}),
-    CopyValidationSplit: record('CopyValidationSplit', {}),
-    CopyHoldoutSplit: record('CopyHoldoutSplit', {}),
-    PrepareScoringInput: record('PrepareScoringInput', { rows: 10 }),
-    StartAutoML: record('StartAutoML', {}),
-    DescribeAutoML: record('DescribeAutoML', {
-      AutoMLJobStatus: 'Completed',
-      AutoMLJobSecondaryStatus: 'Completed',
-      BestCandidate: {
-        CandidateName: 'best',
-        InferenceContainers: [{ Image: 'img', ModelDataUrl: 's3://b/m.tar.gz', Environment: {} }],
-        FinalAutoMLJobObjectiveMetric: { MetricName: 'F1', Value: 0.9 },
-      },
-    }),
-    PrepareCandidateContainers: record('PrepareCandidateContainers', { containers: [{ Image: 'img' }] }),
-    FindServingEndpoint: describeEndpoint,
-    FindServingConfig: record('FindServingConfig', {
-      EndpointConfigName: 'occ-old',
-      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'occ-old-candidate' }],
-    }),
-    CreateCandidateModel: record('CreateCandidateModel', {}),
-    ScoreCandidateModel: record('ScoreCandidateModel', { TransformOutput: { S3OutputPath: 's3://b/candidate' } }),
-    ScoreServingModel: record('ScoreServingModel', { TransformOutput: { S3OutputPath: 's3://b/serving' } }),
-    Evaluate: async (input) => {
-      calls.push('Evaluate');
-      expect(input.servingPredictionsUri).toBe(
-        scenario.endpoint === 'missing' ? null : 's3://b/serving/holdout-input.csv.out',
-      );
-      expect(input.candidatePredictionsUri).toBe('s3://b/candidate/holdout-input.csv.out');
-      return {
-        promote: scenario.promote ?? true,
-        summary: 'summary',
-        evaluationUri: 's3://b/e.json',
-        modelQualityUri: 's3://b/q.json',
-        metricData: [],
-        customerMetadata: {},
-      };
-    },
-    PublishEvaluationMetrics: record('PublishEvaluationMetrics', {}),
-    RegisterModel: record('RegisterModel', {
-      ModelPackageArn: 'arn:aws:sagemaker:eu-west-1:123456789012:model-package/occupancy/1',
-    }),
-    AwaitApproval: record('AwaitApproval', { approved: true, via: 'cli', decidedBy: 'test', waitedSeconds: 5 }),
-    ApproveModelPackage: record('ApproveModelPackage', {}),
-    CreateEndpointConfig: async (input) => {
-      calls.push('CreateEndpointConfig');
-      createdConfig = String(input.EndpointConfigName);
-      return {};
-    },
-    DescribeEndpoint: describeEndpoint,
-    CreateEndpoint: record('CreateEndpoint', {}),
-    UpdateEndpoint: record('UpdateEndpoint', {}),
-    PollEndpoint: async () => {
-      calls.push('PollEndpoint');
-      return { EndpointStatus: 'InService', EndpointConfigName: scenario.rollBack ? 'occ-old' : createdConfig };
-    },
-    RejectModelPackage: record('RejectModelPackage', {}),
-    PublishMetrics: record('PublishMetrics', {}),
-    Notify: record('Notify', {}),
-    NotifyFailure: record('NotifyFailure', {}),
-  };
-  return { calls, handlers };
-}
-
-async function runLocally(scenario: Parameters<typeof stubs>[0], id?: string) {
-  const { calls, handlers } = stubs(scenario);
-  const machine = new StateMachine(asl as never, { validationOptions: { checkArn: false, checkPaths: false } });
-  const execution = machine.run(
-    {},
-    {
-      context: context(id),
-      overrides: {
-        taskResourceLocalHandlers: handlers as never,
-        waitTimeOverrides: { WaitAutoML: 0, WaitEndpoint: 0, WaitLegacyDataset: 0 },
-      },
-    },
-  );
-  const output = (await execution.result) as Record<string, unknown>;
-  return { output, calls };
-}
+const runLocally = (scenario: Scenario, id?: string) => runWith(asl, scenario, { id });
 
 describe('retraining definition run by aws-local-stepfunctions', () => {
   it('derives a unique AutoML job name of at most 32 characters from the execution', async () => {

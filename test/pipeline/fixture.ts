@@ -37,7 +37,6 @@ export function synthRetraining(configInput: PipelineConfigInput = {}) {
     candidateContainersFunction: fn('CandidateContainers'),
     scoringInputFunction: fn('ScoringInput'),
     rollbackAlarmNames: ['occupancy-variant-5xx', 'occupancy-model-latency', 'occupancy-fallback-rate'],
-    legacyDatasetName: config.dataSource === 'iot-analytics' ? 'occupancy_legacy' : undefined,
   });
   const template = Template.fromStack(stack);
   const asl = renderStateMachineAsl(template.toJSON(), { region: 'eu-west-1' });

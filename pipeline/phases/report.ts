@@ -1,0 +1,60 @@
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { METRICS_NAMESPACE, PipelineMetrics, StateNames as S } from '../state-names';
+import type { PhaseContext } from './context';
+
+/**
+ * PublishMetrics → Notify → Summarize → Done. The subject holds only the outcome (a closed set of short
+ * ASCII words): SNS refuses subjects of 100 characters or more, and the run id (up to 80 characters, maybe
+ * non-ASCII) is in the message (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
+ */
+export function buildReport(ctx: PhaseContext): sfn.IChainable {
+  const { scope, config } = ctx;
+  const metric = (name: string, valuePath: string) => ({
+    MetricName: name,
+    Unit: 'Count',
+    Value: sfn.JsonPath.numberAt(valuePath),
+    Dimensions: [{ Name: 'EndpointName', Value: config.endpointName }],
+  });
+  const publishMetrics = ctx.guard(
+    new tasks.CallAwsService(scope, S.PublishMetrics, {
+      service: 'cloudwatch',
+      action: 'putMetricData',
+      iamAction: 'cloudwatch:PutMetricData',
+      iamResources: ['*'],
+      parameters: {
+        Namespace: METRICS_NAMESPACE,
+        MetricData: [
+          metric(PipelineMetrics.Promoted, '$.result.promoted'),
+          metric(PipelineMetrics.Deployed, '$.result.deployed'),
+          metric(PipelineMetrics.RolledBack, '$.result.rolledBack'),
+        ],
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    }),
+    'CloudWatch',
+  );
+  const notify = ctx.guard(
+    new tasks.SnsPublish(scope, S.Notify, {
+      topic: ctx.topic(),
+      subject: sfn.JsonPath.format('occupancy retraining: {}', sfn.JsonPath.stringAt('$.result.outcome')),
+      message: sfn.TaskInput.fromJsonPathAt(
+        "States.Format('Run {} finished: {}.\n{}\n\nDetails: {}', $.run.id, $.result.outcome, $.evaluation.summary, $.evaluation.evaluationUri)",
+      ),
+      resultPath: sfn.JsonPath.DISCARD,
+    }),
+    'SNS',
+  );
+  const summarize = new sfn.Pass(scope, S.Summarize, {
+    parameters: {
+      'outcome.$': '$.result.outcome',
+      'runId.$': '$.run.id',
+      'executionArn.$': '$.run.executionArn',
+      'result.$': '$.result',
+      'evaluation.$': '$.evaluation',
+      'serving.$': '$.serving',
+      endpointName: config.endpointName,
+    },
+  });
+  return publishMetrics.next(notify).next(summarize).next(new sfn.Succeed(scope, S.Done));
+}

@@ -1,0 +1,56 @@
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { StateNames as S } from '../state-names';
+import type { PhaseContext } from './context';
+import { describeEndpoint, endpointLookup } from './endpoint-lookup';
+
+/**
+ * The incumbent to beat: the model the endpoint serves, if the endpoint exists and is InService.
+ * Leaves `$.serving` = `{ exists, endpointName[, endpointConfigName, modelName] }` and goes to `next`.
+ */
+export function buildServingLookup(ctx: PhaseContext, next: sfn.IChainable): sfn.IChainable {
+  const { scope, config } = ctx;
+  const noServingModel = new sfn.Pass(scope, S.NoServingModel, {
+    parameters: { exists: false, endpointName: config.endpointName },
+    resultPath: '$.serving',
+  }).next(next);
+  const findServingConfig = ctx
+    .guard(
+      new tasks.CallAwsService(scope, S.FindServingConfig, {
+        service: 'sagemaker',
+        action: 'describeEndpointConfig',
+        iamAction: 'sagemaker:DescribeEndpointConfig',
+        iamResources: [ctx.arns.anyEndpointConfig],
+        parameters: { EndpointConfigName: sfn.JsonPath.stringAt('$.servingEndpoint.endpointConfigName') },
+        resultSelector: {
+          exists: true,
+          endpointName: config.endpointName,
+          'endpointConfigName.$': '$.EndpointConfigName',
+          'modelName.$': '$.ProductionVariants[0].ModelName',
+        },
+        resultPath: '$.serving',
+      }),
+      'SageMaker',
+    )
+    .next(next);
+  const describeServing = ctx
+    .guard(describeEndpoint(ctx, S.DescribeServingEndpoint, '$.servingEndpoint'), 'SageMaker')
+    .next(
+      new sfn.Choice(scope, S.CheckServingEndpoint)
+        .when(sfn.Condition.stringEquals('$.servingEndpoint.status', 'InService'), findServingConfig)
+        .otherwise(noServingModel),
+    );
+  return endpointLookup(ctx, {
+    ids: {
+      list: S.FindServingEndpoint,
+      names: S.NameServingEndpoints,
+      name: S.ServingEndpointName,
+      match: S.MatchServingEndpoint,
+      check: S.CheckServingEndpointListed,
+    },
+    resultPath: '$.servingLookup',
+    found: describeServing,
+    missing: noServingModel,
+    errors: 'guard',
+  });
+}
