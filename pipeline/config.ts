@@ -177,7 +177,11 @@ export const PipelineConfigSchema = z
         `a ${c.canary.sizePercent} % canary of ${c.instances.endpointCount} instance(s) is ${canary} instance(s), ` +
         'more than half the fleet: SageMaker refuses it (raise instances.endpointCount or lower canary.sizePercent)';
       ctx.addIssue({ code: 'custom', path: ['canary', 'sizePercent'], message });
-      ctx.addIssue({ code: 'custom', path: ['instances', 'endpointCount'], message });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['instances', 'endpointCount'],
+        message: `${c.instances.endpointCount} instance(s) cannot carry that canary (see canary.sizePercent)`,
+      });
     }
   });
 
