@@ -14,8 +14,9 @@ export class SnsNotifier implements Notifier {
 
   async publish(subject: string, message: string): Promise<void> {
     try {
-      // SNS subjects are limited to 100 printable ASCII characters.
-      const safeSubject = subject.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
+      // SNS subjects must be fewer than 100 characters, without line breaks or control characters:
+      // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html (printable ASCII here, for e-mail).
+      const safeSubject = subject.replace(/[^\x20-\x7e]/g, '?').slice(0, 99);
       await this.client.send(new PublishCommand({ TopicArn: this.topicArn, Subject: safeSubject, Message: message }));
     } catch (error) {
       throw new PortError(`Publishing to ${this.topicArn} failed`, { cause: error });

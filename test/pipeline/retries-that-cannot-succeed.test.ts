@@ -1,4 +1,5 @@
 import { flattenStates } from '../../pipeline/render-asl';
+import { SnsNotifier } from '../../tasks/ports/notifier';
 import { synthRetraining } from './fixture';
 import { awsError, EXECUTION_ID, type Handler, runLocally } from './local-run';
 
@@ -169,5 +170,15 @@ describe('SNS subjects', () => {
       expect(subject.length).toBeLessThan(100);
       expect(subject).toMatch(/^[A-Za-z0-9!-/:-@[-`{-~][ -~]*$/);
     }
+  });
+});
+
+describe('the approval request subject (AwaitApproval Lambda)', () => {
+  it('stays under 100 characters for the longest run id', async () => {
+    const sent: { Subject?: string }[] = [];
+    const client = { send: async (command: { input: { Subject?: string } }) => sent.push(command.input) };
+    const notifier = new SnsNotifier(client as never, 'arn:aws:sns:eu-west-1:123456789012:t');
+    await notifier.publish(`occupancy: approve model from run ${'r'.repeat(80)}?`, 'body');
+    expect(sent[0]?.Subject?.length).toBeLessThan(100);
   });
 });
