@@ -87,7 +87,12 @@ const FUNCTION_ARITY: Readonly<Record<string, readonly [number, number]>> = {
   isnull: [1, 1],
   get: [2, 2],
 };
-const CAST_TYPES = new Set(['int', 'integer', 'decimal', 'double', 'string', 'bool', 'boolean']);
+/** cast() keywords of SQL 2016-03-23 (https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-functions.html#iot-sql-function-cast). */
+const CAST_TYPES = new Set(
+  ['String', 'Nvarchar', 'Text', 'Ntext', 'varchar', 'Int', 'Integer', 'Double', 'Decimal', 'Bool', 'Boolean'].map(
+    (t) => t.toLowerCase(),
+  ),
+);
 
 class Parser {
   private at = 0;

@@ -65,7 +65,7 @@ function toText(v: IotValue): string | undefined {
 function cast(v: IotValue, type: string): IotValue {
   if (v === undefined || v === null) return undefined;
   if (type === 'bool' || type === 'boolean') return typeof v === 'number' ? v !== 0 : toBoolean(v);
-  if (type === 'string' || type === 'nvarchar' || type === 'text' || type === 'varchar') return toText(v);
+  if (['string', 'nvarchar', 'text', 'ntext', 'varchar'].includes(type)) return toText(v);
   const n = typeof v === 'boolean' ? (v ? 1 : 0) : toDecimal(v);
   if (n === undefined) return undefined;
   return type === 'int' || type === 'integer' ? Math.floor(n) : n;
