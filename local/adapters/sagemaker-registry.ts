@@ -12,10 +12,12 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from '../runtime/identity';
 
 /** The SageMaker model registry, locally: model packages as JSON files per group, versioned 1, 2, … */
 
+/** SageMaker's ValidationException (its Step Functions name is given by the Task binding, local/aws-contract). */
 export class ModelRegistryError extends Error {
+  readonly code = 'ValidationException';
   constructor(message: string) {
     super(message);
-    this.name = 'SageMaker.ValidationException';
+    this.name = 'ValidationException';
   }
 }
 

@@ -58,7 +58,7 @@ export class LocalTransformJobs {
     const started = new Date();
     // An unknown model refuses the call itself (no job is created); everything after runs as the job.
     const model = this.hosting.describeModel({ ModelName: input.ModelName });
-    this.jobs.set(name, {
+    const job: DescribeTransformJobCommandOutput = {
       $metadata: {},
       TransformJobName: name,
       TransformJobArn: arn,
@@ -68,7 +68,31 @@ export class LocalTransformJobs {
       TransformOutput: input.TransformOutput,
       TransformResources: input.TransformResources,
       CreationTime: started,
-    });
+    };
+    this.jobs.set(name, job);
+    try {
+      return await this.run(name, arn, input, model, started, inputUri, outputPath);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.jobs.set(name, {
+        ...job,
+        TransformJobStatus: 'Failed',
+        FailureReason: reason,
+        TransformEndTime: new Date(),
+      });
+      throw error;
+    }
+  }
+
+  private async run(
+    name: string,
+    arn: string,
+    input: CreateTransformJobCommandInput,
+    model: ReturnType<LocalHosting['describeModel']>,
+    started: Date,
+    inputUri: string,
+    outputPath: string,
+  ): Promise<DescribeTransformJobCommandOutput> {
     if (this.faults.failTransforms) {
       throw new TransformJobError(`Transform job ${name} failed: injected fault (transform-failed)`);
     }
