@@ -63,17 +63,39 @@ export const NEW_READING_CONDITION = [
 ].join(' ');
 
 /**
- * The telemetry rule (Ingestion stack → Firehose → `telemetry/dt=…/`): one lake row per new reading, with the
+ * IoT SQL reference to a key of `current.state.reported`. Dot notation does not work for names with numeric
+ * characters (UCI's `co2`, `s1_temp`): those go through get()
+ * (https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-json.html).
+ */
+function reportedField(key: string): string {
+  return /^[A-Za-z_]+$/.test(key) ? `current.state.reported.${key}` : `get(current.state.reported, '${key}')`;
+}
+
+/**
+ * IoT SQL: a signal's value is what the validator accepts (validate.ts): a number within the physical range (not a
+ * numeric string: `cast(x AS Decimal) = x` is false for a string) or one of the enum's values.
+ */
+function signalCondition(signal: Signal): string {
+  const path = reportedField(wireKey(signal));
+  if (signal.kind === 'numeric') {
+    return `cast(${path} AS Decimal) = ${path} AND ${path} >= ${signal.min} AND ${path} <= ${signal.max}`;
+  }
+  return `(${signal.values.map((value) => `${path} = '${value}'`).join(' OR ')})`;
+}
+
+/**
+ * The telemetry rule (Ingestion stack → Firehose → `telemetry/dt=…/`): one lake row per new VALID reading, with the
  * device's ms time as `ts` (the de-duplication key and the time the features use, as in serving) and the rules
- * engine's time as `received_at`. Bare `timestamp` and `current.state.reported.<key>` are field references, as in
+ * engine's time as `received_at`. A reading the validator would refuse (sensor fault) never reaches the AWS lake,
+ * as it never reaches the local one. Bare `timestamp` and `current.state.reported.<key>` are field references, as in
  * AWS's own shadow rule examples (aws-samples/aws-iot-edukit-tutorials, smart-spaces).
  */
 export function telemetryRuleSql(set: SignalSet): string {
-  const columns = set.signals.map((s) => `current.state.reported.${wireKey(s)} AS ${s.name}`);
+  const columns = set.signals.map((s) => `${reportedField(wireKey(s))} AS ${s.name}`);
   return [
     `SELECT topic(3) AS thing_name, ${CURRENT_TIME} AS ts, timestamp() AS received_at, ${columns.join(', ')}`,
     `FROM '${SHADOW_DOCUMENTS_TOPIC_FILTER}'`,
-    `WHERE ${NEW_READING_CONDITION}`,
+    `WHERE ${NEW_READING_CONDITION} AND ${set.signals.map(signalCondition).join(' AND ')}`,
   ].join(' ');
 }
 

@@ -234,13 +234,20 @@ class Parser {
     if (upper === 'CASE') return this.caseExpr();
     if (KEYWORDS.has(upper)) return this.fail(`Unexpected keyword ${upper}`, token);
     if (this.isOp('(')) return this.call(token);
-    const keys = [token.v];
+    const keys = [this.fieldName(token)];
     while (this.acceptOp('.')) {
       const key = this.next();
       if (key.t !== 'id') this.fail('Expected a field name after "."', key);
-      keys.push(key.v);
+      keys.push(this.fieldName(key));
     }
     return { kind: 'path', keys };
+  }
+  /** Dot notation does not work for names with numeric characters or hyphens: AWS requires get() for them
+   * (https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-json.html). */
+  private fieldName(token: Token & { t: 'id' }): string {
+    if (/[0-9]/.test(token.v))
+      this.fail(`Field name ${token.v} has numeric characters: use get(…, '${token.v}')`, token);
+    return token.v;
   }
   private call(nameToken: Token & { t: 'id' }): Expr {
     this.expectOp('(');

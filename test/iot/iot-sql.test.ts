@@ -18,6 +18,7 @@ describe('IoT SQL evaluator: parsing', () => {
     ["SELECT * FROM 'a/b' WHERE topic(1, 2) = 'a'", 'topic takes 0–1 arguments'],
     ["SELECT * FROM 'a/b' WHERE cast(x AS Float) = 1", 'Unknown cast type'],
     ["SELECT * FROM 'a/b' WHERE x = 1 garbage", 'Unexpected input after the statement'],
+    ["SELECT * FROM 'a/b' WHERE mydata.item2 = 1", 'Field name item2 has numeric characters'],
   ])('refuses %s with SqlParseException (%s)', (sql, message) => {
     expect(() => compileIotSql(sql)).toThrow(SqlParseException);
     expect(() => compileIotSql(sql)).toThrow(message);

@@ -9,7 +9,7 @@ import { ShadowService } from '../../local/iot/shadow-service';
 import { LocalLake } from '../../local/lake';
 import { desiredUpdateDocument } from '../../tasks/infer-occupancy/publisher';
 import { INFERENCE_RULE_SQL } from '../../tasks/infer-occupancy/rule-sql';
-import { THERMOSTAT } from '../../telemetry/signals';
+import { THERMOSTAT, UCI_OCCUPANCY } from '../../telemetry/signals';
 import { LABELS_RULE_SQL, labelsTopic, telemetryRuleSql } from '../../telemetry/wire';
 
 /**
@@ -120,6 +120,37 @@ describe('the telemetry and inference rules on AWS shadow traffic', () => {
     );
     expect(rowsOf(telemetryRuleSql(THERMOSTAT), messages)).toEqual([]);
     expect(rowsOf(INFERENCE_RULE_SQL, messages)).toEqual([]);
+  });
+});
+
+describe('the telemetry rule refuses what the validator refuses', () => {
+  it.each([
+    ['sound out of its physical range', { sound: 250 }],
+    ['an unknown HVAC status', { hvacStatus: 'TURBO' }],
+    ['a numeric string', { temperature: '21.5' }],
+    ['a missing signal', { humidity: undefined }],
+  ])('no lake row for %s (the Lambda is still invoked, and answers bad-input)', async (_what, change) => {
+    const shadows = await offlineShadows();
+    const report = JSON.parse(JSON.stringify({ ...reported(T1, 4), ...change }));
+    const messages = shadows.applyUpdate('room-03', JSON.stringify({ state: { reported: report } }));
+    expect(rowsOf(telemetryRuleSql(THERMOSTAT), messages)).toEqual([]);
+    expect(rowsOf(INFERENCE_RULE_SQL, messages)).toHaveLength(1);
+  });
+
+  it('reads signal keys with numeric characters through get() (UCI Occupancy: co2)', async () => {
+    const shadows = await offlineShadows();
+    const report = {
+      timestamp: T1,
+      temperature: 23.2,
+      humidity: 27.3,
+      light: 426,
+      co2: 721.25,
+      humidity_ratio: 0.0048,
+    };
+    const messages = shadows.applyUpdate('uci-office', JSON.stringify({ state: { reported: report } }));
+    expect(rowsOf(telemetryRuleSql(UCI_OCCUPANCY), messages)).toEqual([
+      expect.objectContaining({ thing_name: 'uci-office', ts: T1, co2: 721.25, light: 426 }),
+    ]);
   });
 });
 
