@@ -98,6 +98,12 @@ function check(shape: Shape, value: unknown, casing: Casing, path: string, out: 
     }
     default:
       checkStructure(shape.members, value, casing, path, out);
+      if (shape.kind === 'union' && isPlainObject(value)) {
+        // A union holds exactly one of its members (DynamoDB's AttributeValue: one of S, N, B, …).
+        const set = Object.values(value).filter((v) => v !== undefined && v !== null).length;
+        if (set !== 1)
+          out.push({ kind: 'type', path, expected: 'union with exactly one member set', got: `${set} set` });
+      }
   }
 }
 

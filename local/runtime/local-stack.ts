@@ -358,7 +358,9 @@ export class LocalStack {
           try {
             const uri = (input as { TransformInput?: { DataSource?: { S3DataSource?: { S3Uri?: string } } } })
               .TransformInput?.DataSource?.S3DataSource?.S3Uri;
-            if (uri) this.probeRows = (await this.store.getText(uri)).split('\n').slice(0, 20).join('\n');
+            // Probe rows for canary bakes: the first object of the input (an S3Prefix or a single object).
+            const first = uri === undefined ? undefined : this.store.list(uri)[0];
+            if (first) this.probeRows = (await this.store.getText(first)).split('\n').slice(0, 20).join('\n');
             return toJson(await this.transforms.createTransformJobSync(input as never));
           } catch (error) {
             const e = error as Error;

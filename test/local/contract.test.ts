@@ -266,6 +266,9 @@ describe('the validator reads the SDK model, not a field list', () => {
     expect(refused('sagemaker', 'createEndpointConfig', { EndpointConfigName: 'c', ProductionVariants: {} })).toContain(
       'Member must be a list',
     );
+    expect(refused('dynamodb', 'putItem', { TableName: 't', Item: { n: { N: '1', S: '1' } } })).toContain(
+      "'Item.n' failed to satisfy constraint: Member must be a union with exactly one member set",
+    );
     expect(refused('sagemaker', 'describeEndpoint', { EndpointName: 'e' })).toBeUndefined();
     expect(() => assertRequest('sagemaker', 'launchRocket', {})).toThrow(/no operation launchRocket/);
   });
