@@ -89,10 +89,16 @@ export class LocalLake {
     return existsSync(join(resolve(stateDir), 'lake', 'manifest.json'));
   }
 
-  appendReadings(readings: Iterable<Reading>, receivedAt: number = Date.now()): AppendSummary {
+  /**
+   * @param receivedAt `received_at` of every row, or one per reading in order (the IoT rule's `timestamp()` for
+   *   each message: the export's de-duplication keeps the latest received copy of a reading).
+   */
+  appendReadings(readings: Iterable<Reading>, receivedAt: number | readonly number[] = Date.now()): AppendSummary {
     const signals = this.signalSet.signals;
-    return this.appendByDay('telemetry', readings, (r) => {
-      const row: Record<string, string | number> = { thing_name: r.thingName, ts: r.ts, received_at: receivedAt };
+    return this.appendByDay('telemetry', readings, (r, i) => {
+      const at = typeof receivedAt === 'number' ? receivedAt : receivedAt[i];
+      if (at === undefined) throw new LakeError(`No received_at for reading ${i} of ${r.thingName} at ${r.ts}`);
+      const row: Record<string, string | number> = { thing_name: r.thingName, ts: r.ts, received_at: at };
       for (const signal of signals) {
         const value = r.values[signal.name];
         if (value === undefined)
@@ -110,7 +116,7 @@ export class LocalLake {
   private appendByDay<T extends { ts: number }>(
     table: 'telemetry' | 'labels',
     items: Iterable<T>,
-    toRow: (item: T) => Record<string, string | number | boolean>,
+    toRow: (item: T, index: number) => Record<string, string | number | boolean>,
   ): AppendSummary {
     const byDay = new Map<string, string[]>();
     let rows = 0;
@@ -130,7 +136,7 @@ export class LocalLake {
         lines = [];
         byDay.set(day, lines);
       }
-      lines.push(`${JSON.stringify(toRow(item))}\n`);
+      lines.push(`${JSON.stringify(toRow(item, rows))}\n`);
       rows++;
       if (++buffered >= 50_000) {
         flush();

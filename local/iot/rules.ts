@@ -159,6 +159,8 @@ export interface LakeIngestionStats {
 export class LakeIngestion {
   readonly stats: LakeIngestionStats = { readings: 0, labels: 0, rejected: 0, flushes: 0 };
   private readings: Reading[] = [];
+  /** The telemetry rule's `received_at` (rules engine time) of each buffered reading. */
+  private receivedAt: number[] = [];
   private labels: LabelEvent[] = [];
   private rules: LocalTopicRule[] = [];
   private readonly timer: NodeJS.Timeout;
@@ -192,7 +194,9 @@ export class LakeIngestion {
     const report: Record<string, unknown> = { thingName: row.thing_name, timestamp: row.ts };
     for (const signal of this.lake.signalSet.signals) report[wireKey(signal)] = row[signal.name];
     try {
-      this.readings.push(parseReading(report, this.lake.signalSet, { now: this.clock() }));
+      const reading = parseReading(report, this.lake.signalSet, { now: this.clock() });
+      this.readings.push(reading);
+      this.receivedAt.push(typeof row.received_at === 'number' ? row.received_at : this.clock());
     } catch {
       this.stats.rejected++;
       return;
@@ -215,10 +219,12 @@ export class LakeIngestion {
   flush(): void {
     if (this.readings.length === 0 && this.labels.length === 0) return;
     const readings = this.readings;
+    const receivedAt = this.receivedAt;
     const labels = this.labels;
     this.readings = [];
+    this.receivedAt = [];
     this.labels = [];
-    if (readings.length > 0) this.stats.readings += this.lake.appendReadings(readings).rows;
+    if (readings.length > 0) this.stats.readings += this.lake.appendReadings(readings, receivedAt).rows;
     if (labels.length > 0) this.stats.labels += this.lake.appendLabels(labels).rows;
     this.stats.flushes++;
   }

@@ -41,6 +41,16 @@ describe('LocalLake', () => {
     lake.close();
   });
 
+  it('takes one received_at per reading (the rule time of each message), refusing a reading without one', async () => {
+    const lake = LocalLake.open(dir, THERMOSTAT);
+    lake.appendReadings([reading('room-01', T0, 5), reading('room-01', T0 + 1, 6)], [T0 + 10, T0 + 20]);
+    const connection = await lake.connect();
+    const rows = (await connection.runAndReadAll('SELECT received_at FROM telemetry ORDER BY ts')).getRows();
+    expect(rows.map((r) => Number(r[0]))).toEqual([T0 + 10, T0 + 20]);
+    expect(() => lake.appendReadings([reading('room-01', T0 + 2, 7)], [])).toThrow(/No received_at for reading 0/);
+    lake.close();
+  });
+
   it('sees data appended after the first query', async () => {
     const lake = LocalLake.open(dir);
     expect(await lake.count('telemetry')).toBe(0);
