@@ -55,7 +55,7 @@ export function assertSageMakerName(
 /** Instances a CapacitySize turns on out of a fleet of `instances`. */
 function capacityInstances(size: CapacitySize, instances: number): number {
   const value = size.Value ?? 0;
-  return size.Type === 'INSTANCE_COUNT' ? value : Math.ceil((instances * value) / 100);
+  return size.Type === 'INSTANCE_COUNT' ? value : Math.max(1, Math.ceil((instances * value) / 100));
 }
 
 /**
@@ -93,9 +93,10 @@ export function assertBlueGreenPolicy(deploymentConfig: DeploymentConfig | undef
       );
     }
     const on = capacityInstances(size, instances);
-    // A percentage is checked as given (≤ 50) and must leave part of the fleet off once rounded up to whole
-    // instances (how SageMaker rounds is not documented; 1 instance can never canary). A count must be ≤ half.
-    const share = size.Type === 'INSTANCE_COUNT' ? (2 * on) / instances : size.Value / 50;
+    // How SageMaker rounds a percentage is not documented: the stricter reading is taken (whole instances rounded
+    // up, at least one), and those instances must be at most half the fleet; so 1 instance can never canary.
+    const share =
+      size.Type === 'INSTANCE_COUNT' ? (2 * on) / instances : Math.max((2 * on) / instances, size.Value / 50);
     const minOk = size.Type === 'INSTANCE_COUNT' ? on >= Math.ceil(instances * minShare) : size.Value >= minShare * 100;
     if (share > 1 || on >= instances || !minOk) {
       throw new AwsConstraintError(
@@ -111,17 +112,16 @@ export function assertBlueGreenPolicy(deploymentConfig: DeploymentConfig | undef
 
 /**
  * SNS Subject: "UTF-8 text with no line breaks or control characters, and less than 100 characters long"; SNS
- * email delivery requires ASCII. Enforced here as at most 100 printable ASCII characters (the bound issue 14 names;
- * the doc's "less than 100" is stricter by one — keep subjects under 100 to be safe on both readings).
+ * email delivery requires ASCII. Enforced as the doc reads: 1–99 printable ASCII characters.
  */
 // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html#API_Publish_RequestParameters
 export function assertSnsSubject(subject: unknown): void {
   if (subject === undefined || subject === null) return;
-  if (typeof subject !== 'string' || subject.length === 0 || subject.length > 100 || !/^[\x20-\x7e]+$/.test(subject)) {
+  if (typeof subject !== 'string' || subject.length === 0 || subject.length >= 100 || !/^[\x20-\x7e]+$/.test(subject)) {
     throw new AwsConstraintError(
       'sns',
       'Subject',
-      'Invalid parameter: Subject (must be at most 100 printable ASCII characters with no line breaks)',
+      'Invalid parameter: Subject (must be less than 100 printable ASCII characters with no line breaks)',
     );
   }
 }

@@ -77,7 +77,8 @@ const REFUSALS: Record<AwsService, ServiceRefusal> = {
     status: 400,
   },
   // https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html
-  sfn: { stepFunctions: 'SFN', invalid: 'ValidationException', missing: 'MissingRequiredParameter', status: 400 },
+  // PascalCase of the resource's service name (aws-sdk:sfn → Sfn), as the doc's acmpca → AcmPca example.
+  sfn: { stepFunctions: 'Sfn', invalid: 'ValidationException', missing: 'MissingRequiredParameter', status: 400 },
   // https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html (InvalidParameterValueException, 400)
   lambda: {
     stepFunctions: 'Lambda',

@@ -203,7 +203,7 @@ describe('the inference adapters send the request the SDK would', () => {
           body: Buffer.concat(chunks).toString(),
         };
         res.writeHead(200, { 'content-type': 'text/csv', 'x-amzn-invoked-production-variant': 'AllTraffic' });
-        res.end('1,0.75');
+        res.end(`1,"[0.25, 0.75]","['0', '1']"`);
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

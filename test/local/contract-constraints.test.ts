@@ -248,20 +248,22 @@ describe('UpdateEndpoint: only an InService endpoint, with a canary of at most 5
     );
     expect(update('five', { Type: 'INSTANCE_COUNT', Value: 3 })).toThrow(/CanarySize/);
     expect(update('five', { Type: 'CAPACITY_PERCENT', Value: 60 })).toThrow(/CanarySize/);
+    // 50 % of 5 is 2.5 instances: rounded up, 3 of 5 is more than half (the same reading as pipeline/config.ts).
+    expect(update('five', { Type: 'CAPACITY_PERCENT', Value: 50 })).toThrow(/CanarySize/);
     expect(update('five', { Type: 'INSTANCE_COUNT', Value: 2 })).not.toThrow();
     fast.close();
   });
 });
 
-describe('SNS Subject: at most 100 printable ASCII characters, no line breaks', () => {
+describe('SNS Subject: less than 100 printable ASCII characters, no line breaks', () => {
   const topic = 'arn:aws:sns:us-east-1:000000000000:occupancy';
   it('refuses a long, multi-line or non-ASCII subject with InvalidParameter', async () => {
-    for (const Subject of ['x'.repeat(101), 'run\nfailed', 'Lüftung']) {
+    for (const Subject of ['x'.repeat(100), 'run\nfailed', 'Lüftung']) {
       expect(await failure('Notify', { TopicArn: topic, Subject, Message: 'm' })).toEqual({
         error: 'SNS.InvalidParameterException',
         cause: expect.stringContaining('Subject'),
       });
     }
-    expect((await run('Notify', { TopicArn: topic, Subject: 'x'.repeat(100), Message: 'm' })).status).toBe('SUCCEEDED');
+    expect((await run('Notify', { TopicArn: topic, Subject: 'x'.repeat(99), Message: 'm' })).status).toBe('SUCCEEDED');
   });
 });

@@ -150,7 +150,7 @@ describe('a Task state whose request breaks the service model fails with the ser
 
   it('Step Functions (aws-sdk listExecutions): members in PascalCase, as Step Functions passes them', async () => {
     const camel = await failure('SFN', { stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:x' });
-    expect(camel).toEqual({ error: 'SFN.ValidationException', cause: expect.stringContaining('StateMachineArn') });
+    expect(camel).toEqual({ error: 'Sfn.ValidationException', cause: expect.stringContaining('StateMachineArn') });
   });
 
   it('Lambda (optimized invoke.waitForTaskToken): InvalidParameterValueException', async () => {

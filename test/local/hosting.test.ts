@@ -340,7 +340,7 @@ describe('blue/green deployment', () => {
         BlueGreenUpdatePolicy: {
           TrafficRoutingConfiguration: {
             Type: 'CANARY',
-            CanarySize: { Type: 'CAPACITY_PERCENT', Value: 50 },
+            CanarySize: { Type: 'CAPACITY_PERCENT', Value: 40 },
             WaitIntervalInSeconds: 3600, // SageMaker's maximum; 7 s of wall time here, longer than the test
           },
         },

@@ -209,7 +209,8 @@ describe('AWS adapters (aws-sdk-client-mock)', () => {
     );
     const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
     expect(input?.TopicArn).toBe('arn:topic');
-    expect(input?.Subject?.length).toBe(100);
+    // SNS: "less than 100 characters".
+    expect(input?.Subject?.length).toBe(99);
     expect(input?.Subject).not.toContain('✓');
     sns.restore();
   });
