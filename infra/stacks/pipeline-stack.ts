@@ -198,15 +198,7 @@ export class PipelineStack extends Stack {
       scoringInputFunction: scoringInput,
       rollbackAlarmNames: props.rollbackAlarmNames,
     });
-    // CreateEndpoint/UpdateEndpoint with the endpoint config's KmsKeyId: SageMaker creates the storage volume's grant
-    // as the caller. Only grants for AWS resources. https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource
-    this.retraining.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['kms:CreateGrant'],
-        resources: [key.keyArn],
-        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-      }),
-    );
+    // kms:CreateGrant for CreateEndpoint/UpdateEndpoint with a KmsKeyId: the definition's statements (pipeline/phases/deploy.ts).
     // By name, not by reference: the state machine depends (through the request function's API URL) on the
     // API that invokes this callback, so a reference here would close a dependency cycle.
     callback.addToRolePolicy(

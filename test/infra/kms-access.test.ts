@@ -96,6 +96,14 @@ describe('KMS: every service writing to a key-encrypted target may use the key',
     }
     // CreateEndpoint/UpdateEndpoint with an endpoint config KmsKeyId: the caller creates the volume grant.
     expect(allowsAll(roleStatements(templates.pipeline, stateMachineRole()), ['kms:CreateGrant'], key.id)).toBe(true);
+    // The state machine role's grants are for SageMaker only (kms:ViaService), never for any other AWS service.
+    const smGrants = roleStatements(templates.pipeline, stateMachineRole()).filter(
+      (st) => st.Effect === 'Allow' && coversAction(st, 'kms:CreateGrant'),
+    );
+    expect(smGrants.length).toBeGreaterThan(0);
+    for (const st of smGrants) {
+      expect(JSON.stringify(st.Condition?.StringEquals?.['kms:ViaService'])).toMatch(/sagemaker\./);
+    }
     const [sageMakerRole] = rolesAssumedBy(templates.serving, 'sagemaker.amazonaws.com');
     expect(sageMakerRole).toBeDefined();
     expect(
