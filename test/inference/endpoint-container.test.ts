@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ModelArtifact } from '../../automl/artifact';
 import { INFERENCE_OUTPUT, readOccupancyScore } from '../../evaluation/p-occupied';
 import { LocalHosting } from '../../local/hosting/hosting';
 import { containerAnswer, containerOutputKeys } from '../../local/hosting/model';
 import { parseModelAnswer } from '../../tasks/infer-occupancy';
+import { SOUND_MODEL, sigmoid } from '../fixtures/sound-model';
 
 /**
  * The local model container answers as Autopilot's ensembling container does: predicted_label unless
@@ -14,30 +14,6 @@ import { parseModelAnswer } from '../../tasks/infer-occupancy';
  * and a refusal of keys the container does not support.
  * https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-automate-model-development-container-output.html
  */
-
-/** P(occupied) = σ(sound − 10); predicts occupied only from 0.75 (a tuned threshold above 0.5). */
-const ARTIFACT: ModelArtifact = {
-  formatVersion: 1,
-  version: 'sound-v1',
-  family: 'logistic',
-  featureNames: ['sound'],
-  usedFeatures: ['sound'],
-  target: 'occupied',
-  preprocessing: { missingValues: 'mean', standardised: true },
-  model: { family: 'logistic', inputs: [0], standardisation: { mean: [0], scale: [1] }, weights: [1], intercept: -10 },
-  threshold: 0.75,
-  objective: { name: 'F1', value: 0.9 },
-  training: {
-    candidateName: 'sound-v1',
-    trainedAt: '2026-01-01T00:00:00Z',
-    rows: 10,
-    featureSubset: 'all',
-    hyperParameters: {},
-    validation: {},
-    seed: 1,
-  },
-};
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 let dir = '';
 let hosting: LocalHosting;
@@ -50,10 +26,10 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** An endpoint serving ARTIFACT with the given container environment; its settled description. */
+/** An endpoint serving SOUND_MODEL with the given container environment; its settled description. */
 async function endpointWith(environment: Record<string, string> | undefined) {
   const path = join(dir, 'model.json');
-  writeFileSync(path, JSON.stringify(ARTIFACT));
+  writeFileSync(path, JSON.stringify(SOUND_MODEL));
   hosting.createModel({
     ModelName: 'm',
     PrimaryContainer: { ModelDataUrl: pathToFileURL(path).href, ...(environment ? { Environment: environment } : {}) },

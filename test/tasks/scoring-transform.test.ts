@@ -2,41 +2,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ModelArtifact } from '../../automl/artifact';
 import { FolderObjectStore } from '../../local/adapters/s3';
 import { LocalTransformJobs } from '../../local/adapters/sagemaker-transform';
 import { LocalHosting } from '../../local/hosting/hosting';
 import { withProbabilityOutput } from '../../tasks/candidate-containers';
 import { parsePredictions } from '../../tasks/predictions';
+import { SOUND_MODEL, sigmoid } from '../fixtures/sound-model';
 
 /**
  * Scoring end to end on the local parts: the candidate containers as PrepareCandidateContainers leaves them,
  * CreateModel, a batch transform, and the `.out` file read by parsePredictions (what Evaluate reads).
  */
 
-/** P(occupied) = σ(sound − 10), occupied from 0.75: the tuned threshold above 0.5 that the old guess inverted. */
-const ARTIFACT: ModelArtifact = {
-  formatVersion: 1,
-  version: 'sound-v1',
-  family: 'logistic',
-  featureNames: ['sound'],
-  usedFeatures: ['sound'],
-  target: 'occupied',
-  preprocessing: { missingValues: 'mean', standardised: true },
-  model: { family: 'logistic', inputs: [0], standardisation: { mean: [0], scale: [1] }, weights: [1], intercept: -10 },
-  threshold: 0.75,
-  objective: { name: 'F1', value: 0.9 },
-  training: {
-    candidateName: 'sound-v1',
-    trainedAt: '2026-01-01T00:00:00Z',
-    rows: 10,
-    featureSubset: 'all',
-    hyperParameters: {},
-    validation: {},
-    seed: 1,
-  },
-};
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 /** What the local AutoML job reports as BestCandidate.InferenceContainers (automl/job.ts). */
 const AUTOPILOT_ENV = {
   SAGEMAKER_INFERENCE_OUTPUT: 'predicted_label',
@@ -59,7 +36,7 @@ afterEach(() => {
 
 function transform(environment: Record<string, string>) {
   const path = join(dir, 'model.json');
-  writeFileSync(path, JSON.stringify(ARTIFACT));
+  writeFileSync(path, JSON.stringify(SOUND_MODEL));
   const [container] = withProbabilityOutput([
     { Image: 'local', ModelDataUrl: pathToFileURL(path).href, Environment: environment },
   ]);
@@ -85,7 +62,7 @@ describe('batch scoring with the prepared containers', () => {
 
   it('a container whose SAGEMAKER_INFERENCE_OUTPUT asks for an unsupported key fails the job with the reason', () => {
     const path = join(dir, 'model.json');
-    writeFileSync(path, JSON.stringify(ARTIFACT));
+    writeFileSync(path, JSON.stringify(SOUND_MODEL));
     hosting.createModel({
       ModelName: 'm',
       PrimaryContainer: {
