@@ -1,13 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ModelArtifact } from '../../automl/artifact';
 import { INFERENCE_OUTPUT } from '../../evaluation/p-occupied';
 import { LocalHosting } from '../../local/hosting/hosting';
-import { LocalStack } from '../../local/runtime/local-stack';
-import type { AslDefinition, Json } from '../../local/runtime/runner';
-import { PipelineConfigSchema } from '../../pipeline/config';
+import type { Json } from '../../local/runtime/runner';
+import { soundCutoffModel } from '../fixtures/sound-model';
+import { dispatcherStack } from './dispatcher';
 
 /**
  * Issue 14: constraints AWS documents outside the SDK schemas, enforced by the local parts with the service's
@@ -23,90 +21,20 @@ const RESOURCES = {
   Transform: 'arn:aws:states:::sagemaker:createTransformJob.sync',
   Notify: 'arn:aws:states:::sns:publish',
 } as const;
-type Call = keyof typeof RESOURCES;
 
-function dispatcher(): AslDefinition {
-  const states: Record<string, unknown> = {
-    Dispatch: {
-      Type: 'Choice',
-      Choices: Object.keys(RESOURCES).map((call) => ({ Variable: '$.call', StringEquals: call, Next: call })),
-    },
-  };
-  for (const [call, resource] of Object.entries(RESOURCES)) {
-    states[call] = { Type: 'Task', Resource: resource, InputPath: '$.request', End: true };
-  }
-  return { StartAt: 'Dispatch', States: states } as unknown as AslDefinition;
-}
-
-function artifact(): ModelArtifact {
-  return {
-    formatVersion: 1,
-    version: 'v1',
-    family: 'logistic',
-    featureNames: ['temperature', 'humidity', 'sound'],
-    usedFeatures: ['sound'],
-    target: 'occupied',
-    preprocessing: { missingValues: 'mean', standardised: true },
-    model: {
-      family: 'logistic',
-      inputs: [2],
-      standardisation: { mean: [0], scale: [1] },
-      weights: [2],
-      intercept: -20,
-    },
-    threshold: 0.5,
-    objective: { name: 'F1', value: 0.9 },
-    training: {
-      candidateName: 'v1',
-      trainedAt: '2025-01-01T00:00:00Z',
-      rows: 100,
-      featureSubset: 'all',
-      hyperParameters: {},
-      validation: {},
-      seed: 1,
-    },
-  };
-}
-
-let dir: string;
-let stack: LocalStack;
+// A state machine role without kms:CreateGrant (issue 14 defect 2 as it was).
+const { stack, dir, run, failure } = dispatcherStack('constraints', RESOURCES, [
+  'sagemaker:*',
+  'kms:Decrypt',
+  'kms:GenerateDataKey*',
+]);
 let modelUrl: string;
-let runs = 0;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'constraints-'));
-  const path = join(dir, 'model.json');
-  writeFileSync(path, JSON.stringify(artifact()));
+beforeAll(() => {
+  const path = join(dir(), 'model.json');
+  writeFileSync(path, JSON.stringify(soundCutoffModel('v1', 10)));
   modelUrl = pathToFileURL(path).href;
-  stack = await LocalStack.start({
-    stateDir: join(dir, 'state'),
-    config: PipelineConfigSchema.parse({}),
-    pipeline: {
-      definition: dispatcher(),
-      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:constraints',
-      rollbackAlarms: [],
-      alarmNotes: [],
-      // A state machine role without kms:CreateGrant (issue 14 defect 2 as it was).
-      stateMachineRoleActions: ['sagemaker:*', 'kms:Decrypt', 'kms:GenerateDataKey*'],
-    },
-  });
 });
-
-afterAll(async () => {
-  await stack.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function run(call: Call, request: Record<string, Json>) {
-  runs++;
-  return stack.runner.start({ call, request }, `constraints-${runs}`).done;
-}
-
-async function failure(call: Call, request: Record<string, Json>): Promise<{ error: string; cause: string }> {
-  const record = await run(call, request);
-  expect(record.status).toBe('FAILED');
-  return { error: record.error ?? '', cause: record.cause ?? '' };
-}
 
 const container = (): Record<string, Json> => ({
   Image: 'local/occupancy',
@@ -161,7 +89,7 @@ describe('create on an existing name: the "already exists" ValidationException, 
       TransformOutput: { S3OutputPath: 's3://bucket/out' },
       TransformResources: { InstanceType: 'ml.m5.large', InstanceCount: 1 },
     };
-    await stack.store.putText('s3://bucket/in/rows.csv', '21,40,12\n');
+    await stack().store.putText('s3://bucket/in/rows.csv', '21,40,12\n');
     expect(await run('Transform', transform)).toMatchObject({ status: 'SUCCEEDED' });
     // The call is refused (the service's error), not a job that ran and failed (SageMaker.TransformJobFailed).
     expect(await failure('Transform', transform)).toEqual({

@@ -1,14 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type AwsContractError, assertRequest, enforceContract } from '../../local/aws-contract';
 import { type LocalBroker, startBroker } from '../../local/iot/broker';
 import { type DataPlaneServer, startDataPlane } from '../../local/iot/data-plane';
-import { LocalStack } from '../../local/runtime/local-stack';
-import type { AslDefinition, Json } from '../../local/runtime/runner';
-import { PipelineConfigSchema } from '../../pipeline/config';
 import { DynamoApprovalStore } from '../../tasks/ports/approval-store';
+import { dispatcherStack } from './dispatcher';
 
 /**
  * Issue 14, "close the class": every request reaching a local adapter is checked against the AWS SDK's own model
@@ -26,51 +21,8 @@ const RESOURCES = {
   SFN: 'arn:aws:states:::aws-sdk:sfn:listExecutions',
   Approval: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
 } as const;
-type Call = keyof typeof RESOURCES;
 
-/** One Task per binding, chosen by `$.call`; the Task's input is `$.request`, as Parameters would build it. */
-function dispatcher(): AslDefinition {
-  const states: Record<string, unknown> = {
-    Dispatch: {
-      Type: 'Choice',
-      Choices: Object.keys(RESOURCES).map((call) => ({ Variable: '$.call', StringEquals: call, Next: call })),
-    },
-  };
-  for (const [call, resource] of Object.entries(RESOURCES)) {
-    states[call] = { Type: 'Task', Resource: resource, InputPath: '$.request', End: true };
-  }
-  return { StartAt: 'Dispatch', States: states } as unknown as AslDefinition;
-}
-
-let stateDir: string;
-let stack: LocalStack;
-let runs = 0;
-
-beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), 'contract-'));
-  stack = await LocalStack.start({
-    stateDir,
-    config: PipelineConfigSchema.parse({}),
-    pipeline: {
-      definition: dispatcher(),
-      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:contract',
-      rollbackAlarms: [],
-      alarmNotes: [],
-    },
-  });
-});
-
-afterAll(async () => {
-  await stack.close();
-  rmSync(stateDir, { recursive: true, force: true });
-});
-
-async function failure(call: Call, request: Record<string, Json>): Promise<{ error: string; cause: string }> {
-  runs++;
-  const record = await stack.runner.start({ call, request }, `contract-${runs}`).done;
-  expect(record.status).toBe('FAILED');
-  return { error: record.error ?? '', cause: record.cause ?? '' };
-}
+const { stack, failure } = dispatcherStack('contract', RESOURCES);
 
 const container = { Image: 'local/occupancy', ModelDataUrl: 'file:///nowhere/model.json' };
 
@@ -239,7 +191,7 @@ describe('IoT data plane host (Publish, GetThingShadow over HTTP)', () => {
 
 describe('SageMaker Runtime host (InvokeEndpoint over HTTP)', () => {
   it('refuses an invocation without the required Body: ValidationError', async () => {
-    const res = await fetch(`${stack.endpointUrl}/endpoints/occupancy/invocations`, {
+    const res = await fetch(`${stack().endpointUrl}/endpoints/occupancy/invocations`, {
       method: 'POST',
       headers: { 'Content-Type': 'text/csv' },
     });

@@ -3,42 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import type { ModelArtifact } from '../../automl/artifact';
 import { INFERENCE_OUTPUT, readOccupancyScore } from '../../evaluation/p-occupied';
 import { ValidationException } from '../../local/hosting/errors';
 import { LocalHosting, type LocalHostingOptions } from '../../local/hosting/hosting';
 import { type InvocationServer, startInvocationServer } from '../../local/hosting/server';
-
-/** A real (hand-built) logistic artifact: occupied when sound > cutoff. */
-function artifact(version: string, soundCutoff: number): ModelArtifact {
-  return {
-    formatVersion: 1,
-    version,
-    family: 'logistic',
-    featureNames: ['temperature', 'humidity', 'sound'],
-    usedFeatures: ['sound'],
-    target: 'occupied',
-    preprocessing: { missingValues: 'mean', standardised: true },
-    model: {
-      family: 'logistic',
-      inputs: [2],
-      standardisation: { mean: [0], scale: [1] },
-      weights: [2],
-      intercept: -2 * soundCutoff,
-    },
-    threshold: 0.5,
-    objective: { name: 'F1', value: 0.9 },
-    training: {
-      candidateName: version,
-      trainedAt: '2025-01-01T00:00:00Z',
-      rows: 100,
-      featureSubset: 'all',
-      hyperParameters: {},
-      validation: {},
-      seed: 1,
-    },
-  };
-}
+import { soundCutoffModel } from '../fixtures/sound-model';
 
 /** sound = 7: the old model (cutoff 10) says 0, the new one (cutoff 5) says 1. */
 const PROBE_ROW = '21.5,40,7';
@@ -68,7 +37,7 @@ async function stop(): Promise<void> {
 
 function registerModel(name: string, soundCutoff: number): void {
   const path = join(dir, `${name}.json`);
-  writeFileSync(path, JSON.stringify(artifact(name, soundCutoff)));
+  writeFileSync(path, JSON.stringify(soundCutoffModel(name, soundCutoff)));
   hosting.createModel({
     ModelName: name,
     PrimaryContainer: {
