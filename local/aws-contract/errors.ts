@@ -109,30 +109,38 @@ function describeViolation(v: Violation): string {
 }
 
 /**
- * A request the service's model refuses. `name`/`code` are the wire error code an SDK client would see
+ * A refusal as the service answers it: `name`/`code` are the wire error code an SDK client would see
  * (`ValidationException`, `InvalidParameterValue`); `stepFunctionsName` is what a Task state's Catch matches.
  */
-export class AwsContractError extends Error {
+abstract class AwsRefusal extends Error {
   readonly $fault = 'client' as const;
   readonly code: string;
   readonly statusCode: number;
   readonly stepFunctionsName: string;
 
+  constructor(service: AwsService, shape: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = errorCode(service, shape);
+    this.name = this.code;
+    this.statusCode = REFUSALS[service].status;
+    this.stepFunctionsName = stepFunctionsErrorName(service, shape);
+  }
+}
+
+/** A request the service's model refuses. */
+export class AwsContractError extends AwsRefusal {
   constructor(
     readonly service: AwsService,
     readonly operation: string,
     readonly violations: readonly Violation[],
   ) {
     const refusal = REFUSALS[service];
-    const shape = violations[0]?.kind === 'missing' ? refusal.missing : refusal.invalid;
     const count = violations.length;
     super(
+      service,
+      violations[0]?.kind === 'missing' ? refusal.missing : refusal.invalid,
       `${count} validation error${count === 1 ? '' : 's'} detected in ${operation}: ${violations.map(describeViolation).join('; ')}`,
     );
-    this.code = errorCode(service, shape);
-    this.name = this.code;
-    this.statusCode = refusal.status;
-    this.stepFunctionsName = stepFunctionsErrorName(service, shape);
   }
 }
 
@@ -140,24 +148,14 @@ export class AwsContractError extends Error {
  * A constraint AWS documents outside the schemas (name lengths, canary size, …), refused with the service's
  * validation error. `field` names the member at fault.
  */
-export class AwsConstraintError extends Error {
-  readonly $fault = 'client' as const;
-  readonly code: string;
-  readonly statusCode: number;
-  readonly stepFunctionsName: string;
-
+export class AwsConstraintError extends AwsRefusal {
   constructor(
     readonly service: AwsService,
     readonly field: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    const refusal = REFUSALS[service];
-    this.code = errorCode(service, refusal.invalid);
-    this.name = this.code;
-    this.statusCode = refusal.status;
-    this.stepFunctionsName = stepFunctionsErrorName(service, refusal.invalid);
+    super(service, REFUSALS[service].invalid, message, options);
   }
 }
 
@@ -166,7 +164,7 @@ export class AwsConstraintError extends Error {
  * name, names already in `Service.Error` form (and `States.*`) pass through, anything else is named from its code.
  */
 export function stepFunctionsNameOf(service: AwsService, error: unknown): string {
-  if (error instanceof AwsContractError || error instanceof AwsConstraintError) return error.stepFunctionsName;
+  if (error instanceof AwsRefusal) return error.stepFunctionsName;
   const name = error instanceof Error ? error.name : '';
   if (name.includes('.')) return name;
   return stepFunctionsErrorName(service, name === '' || name === 'Error' ? '' : name);
