@@ -21,6 +21,14 @@ const outputPathOf = (input: Record<string, unknown> | undefined): string =>
 const variantModelOf = (input: Record<string, unknown> | undefined): string =>
   String((input?.ProductionVariants as { ModelName?: string }[] | undefined)?.[0]?.ModelName);
 
+/** A first deploy (no endpoint yet) with these handlers in place of the default stubs. */
+const deployWith = (overrides: Record<string, Handler>) => runLocally(asl, { endpoint: 'missing' }, { overrides });
+
+/** DescribeModel answering for the model asked, with the pipeline's role and these containers. */
+const modelDescribedWith =
+  (containers: unknown[]): Handler =>
+  async (input) => ({ ModelName: input.ModelName, ExecutionRoleArn: roleArn, Containers: containers });
+
 /** The first call "fails" the way a retry after a lost response does: the resource is already there. */
 function alreadyCreated(name: string, calls: Inputs): Handler {
   let first = true;
@@ -40,62 +48,52 @@ describe('creates are idempotent: an existing resource with the same definition 
     const inputs: Inputs = {};
     let transformPolls = 0;
     let evaluated: Record<string, unknown> = {};
-    const run = await runLocally(
-      asl,
-      { endpoint: 'missing' },
-      {
-        overrides: {
-          CreateCandidateModel: alreadyCreated('CreateCandidateModel', inputs),
-          DescribeCandidateModel: async (input) => ({
-            ModelName: input.ModelName,
-            ExecutionRoleArn: roleArn,
-            Containers: CONTAINERS,
-          }),
-          CreateEndpointConfig: alreadyCreated('CreateEndpointConfig', inputs),
-          DescribeNewEndpointConfig: async (input) => ({
-            EndpointConfigName: input.EndpointConfigName,
-            ProductionVariants: [
-              {
-                VariantName: 'AllTraffic',
-                ModelName: variantModelOf(inputs.CreateEndpointConfig),
-                InstanceType: 'ml.m5.large',
-                InitialInstanceCount: 2,
-              },
-            ],
-          }),
-          ScoreCandidateModel: async (input) => {
-            inputs.ScoreCandidateModel = input;
-            throw awsError(
-              'SageMaker.AmazonSageMakerException',
-              'Job name must be unique; a job with this name already exists.',
-            );
+    const run = await deployWith({
+      CreateCandidateModel: alreadyCreated('CreateCandidateModel', inputs),
+      DescribeCandidateModel: modelDescribedWith(CONTAINERS),
+      CreateEndpointConfig: alreadyCreated('CreateEndpointConfig', inputs),
+      DescribeNewEndpointConfig: async (input) => ({
+        EndpointConfigName: input.EndpointConfigName,
+        ProductionVariants: [
+          {
+            VariantName: 'AllTraffic',
+            ModelName: variantModelOf(inputs.CreateEndpointConfig),
+            InstanceType: 'ml.m5.large',
+            InitialInstanceCount: 2,
           },
-          DescribeCandidateTransform: async (input) => ({
-            TransformJobName: input.TransformJobName,
-            TransformJobStatus: transformPolls++ === 0 ? 'InProgress' : 'Completed',
-            ModelName: inputs.ScoreCandidateModel?.ModelName,
-            TransformOutput: {
-              S3OutputPath: outputPathOf(inputs.ScoreCandidateModel),
-            },
-          }),
-          PollEndpoint: async () => ({
-            EndpointStatus: 'InService',
-            EndpointConfigName: inputs.CreateEndpointConfig?.EndpointConfigName,
-          }),
-          Evaluate: async (input) => {
-            evaluated = input;
-            return {
-              promote: true,
-              summary: 's',
-              evaluationUri: 's3://b/e',
-              modelQualityUri: 's3://b/q',
-              metricData: [],
-              customerMetadata: {},
-            };
-          },
-        },
+        ],
+      }),
+      ScoreCandidateModel: async (input) => {
+        inputs.ScoreCandidateModel = input;
+        throw awsError(
+          'SageMaker.AmazonSageMakerException',
+          'Job name must be unique; a job with this name already exists.',
+        );
       },
-    );
+      DescribeCandidateTransform: async (input) => ({
+        TransformJobName: input.TransformJobName,
+        TransformJobStatus: transformPolls++ === 0 ? 'InProgress' : 'Completed',
+        ModelName: inputs.ScoreCandidateModel?.ModelName,
+        TransformOutput: {
+          S3OutputPath: outputPathOf(inputs.ScoreCandidateModel),
+        },
+      }),
+      PollEndpoint: async () => ({
+        EndpointStatus: 'InService',
+        EndpointConfigName: inputs.CreateEndpointConfig?.EndpointConfigName,
+      }),
+      Evaluate: async (input) => {
+        evaluated = input;
+        return {
+          promote: true,
+          summary: 's',
+          evaluationUri: 's3://b/e',
+          modelQualityUri: 's3://b/q',
+          metricData: [],
+          customerMetadata: {},
+        };
+      },
+    });
     expect([run.status, run.error, run.output.outcome]).toEqual(['SUCCEEDED', undefined, 'deployed']);
     const outputPath = outputPathOf(inputs.ScoreCandidateModel);
     expect(evaluated.candidatePredictionsUri).toBe(`${outputPath}/holdout-input.csv.out`);
@@ -104,40 +102,24 @@ describe('creates are idempotent: an existing resource with the same definition 
 
   it('a model of the same name with another definition fails the run, naming the model', async () => {
     const inputs: Inputs = {};
-    const run = await runLocally(
-      asl,
-      { endpoint: 'missing' },
-      {
-        overrides: {
-          CreateCandidateModel: alreadyCreated('CreateCandidateModel', inputs),
-          DescribeCandidateModel: async (input) => ({
-            ModelName: input.ModelName,
-            ExecutionRoleArn: roleArn,
-            Containers: [{ Image: 'img', ModelDataUrl: 's3://b/another.tar.gz' }],
-          }),
-        },
-      },
-    );
+    const run = await deployWith({
+      CreateCandidateModel: alreadyCreated('CreateCandidateModel', inputs),
+      DescribeCandidateModel: modelDescribedWith([{ Image: 'img', ModelDataUrl: 's3://b/another.tar.gz' }]),
+    });
     expect(run.status).toBe('FAILED');
     expect(run.cause).toContain(String(inputs.CreateCandidateModel?.ModelName));
     expect(run.calls).not.toContain('Evaluate');
   });
 
   it("a create that fails for another reason fails the run with that error, not the lookup's", async () => {
-    const run = await runLocally(
-      asl,
-      { endpoint: 'missing' },
-      {
-        overrides: {
-          CreateCandidateModel: async () => {
-            throw awsError('SageMaker.AmazonSageMakerException', 'Could not access model data at s3://b/m.tar.gz.');
-          },
-          DescribeCandidateModel: async () => {
-            throw awsError('SageMaker.AmazonSageMakerException', 'Could not find model.');
-          },
-        },
+    const run = await deployWith({
+      CreateCandidateModel: async () => {
+        throw awsError('SageMaker.AmazonSageMakerException', 'Could not access model data at s3://b/m.tar.gz.');
       },
-    );
+      DescribeCandidateModel: async () => {
+        throw awsError('SageMaker.AmazonSageMakerException', 'Could not find model.');
+      },
+    });
     expect(run.status).toBe('FAILED');
     expect(run.cause).toContain('Could not access model data');
   });
