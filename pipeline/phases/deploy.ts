@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { PipelineErrors, StateNames as S } from '../state-names';
+import { describeEndpointConfig, updateModelPackage } from './calls';
 import type { PhaseContext } from './context';
 import { describeEndpoint, endpointLookup } from './endpoint-lookup';
 import { outcome, PACKAGE_EXTRA } from './evaluate-gate';
@@ -20,18 +21,12 @@ export const ENDPOINT_DEAD_STATES = ['Failed', 'OutOfService', 'UpdateRollbackFa
 export function buildDeploy(ctx: PhaseContext, report: sfn.IChainable): sfn.IChainable {
   const { scope, stack, props, config } = ctx;
   const approveModelPackage = ctx.retryOnly(
-    new tasks.CallAwsService(scope, S.ApproveModelPackage, {
-      service: 'sagemaker',
-      action: 'updateModelPackage',
-      iamAction: 'sagemaker:UpdateModelPackage',
-      iamResources: [ctx.arns.modelPackage],
-      parameters: {
-        ModelPackageArn: sfn.JsonPath.stringAt('$.registration.modelPackageArn'),
-        ModelApprovalStatus: 'Approved',
-        ApprovalDescription: sfn.JsonPath.format('Approved; deployed by run {}', sfn.JsonPath.stringAt('$.run.id')),
-      },
-      resultPath: sfn.JsonPath.DISCARD,
-    }),
+    updateModelPackage(
+      ctx,
+      S.ApproveModelPackage,
+      'Approved',
+      sfn.JsonPath.format('Approved; deployed by run {}', sfn.JsonPath.stringAt('$.run.id')),
+    ),
     'SageMaker',
   );
   const instanceType = `ml.${config.instances.endpoint}`;
@@ -204,12 +199,9 @@ export function buildDeploy(ctx: PhaseContext, report: sfn.IChainable): sfn.ICha
     ids: { check: S.CheckNewEndpointConfig, conflict: S.EndpointConfigConflict, failed: S.EndpointConfigFailed },
     create: createEndpointConfig,
     describe: ctx.retryOnly(
-      new tasks.CallAwsService(scope, S.DescribeNewEndpointConfig, {
-        service: 'sagemaker',
-        action: 'describeEndpointConfig',
-        iamAction: 'sagemaker:DescribeEndpointConfig',
-        iamResources: [ctx.arns.endpointConfig],
-        parameters: { EndpointConfigName: sfn.JsonPath.stringAt('$.run.endpointConfigName') },
+      describeEndpointConfig(ctx, S.DescribeNewEndpointConfig, {
+        iamResource: ctx.arns.endpointConfig,
+        namePath: '$.run.endpointConfigName',
         resultSelector: {
           'variants.$': 'States.ArrayLength($.ProductionVariants)',
           'modelName.$': '$.ProductionVariants[0].ModelName',

@@ -2,7 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { awsRetry } from '../retry';
-import { METRICS_NAMESPACE, PipelineErrors, StateNames as S } from '../state-names';
+import { PipelineErrors, StateNames as S } from '../state-names';
+import { putMetricData, updateModelPackage } from './calls';
 import type { PhaseContext } from './context';
 
 /** A `$.result` outcome Pass (modelPackageArn / endpointConfigName only for outcomes that have them). */
@@ -51,14 +52,7 @@ export function buildEvaluateAndGate(ctx: PhaseContext, exits: DecisionExits): s
     'Lambda',
   );
   const publishEvaluationMetrics = ctx.guard(
-    new tasks.CallAwsService(scope, S.PublishEvaluationMetrics, {
-      service: 'cloudwatch',
-      action: 'putMetricData',
-      iamAction: 'cloudwatch:PutMetricData',
-      iamResources: ['*'],
-      parameters: { Namespace: METRICS_NAMESPACE, MetricData: sfn.JsonPath.listAt('$.evaluation.metricData') },
-      resultPath: sfn.JsonPath.DISCARD,
-    }),
+    putMetricData(ctx, S.PublishEvaluationMetrics, sfn.JsonPath.listAt('$.evaluation.metricData')),
     'CloudWatch',
   );
   const registerModel = ctx.guard(
@@ -115,22 +109,12 @@ export function buildEvaluateAndGate(ctx: PhaseContext, exits: DecisionExits): s
   awaitApproval.addRetry(awsRetry('Lambda'));
   const rejectModelPackage = ctx
     .guard(
-      new tasks.CallAwsService(scope, S.RejectModelPackage, {
-        service: 'sagemaker',
-        action: 'updateModelPackage',
-        iamAction: 'sagemaker:UpdateModelPackage',
-        iamResources: [ctx.arns.modelPackage],
-        parameters: {
-          ModelPackageArn: sfn.JsonPath.stringAt('$.registration.modelPackageArn'),
-          ModelApprovalStatus: 'Rejected',
-          ApprovalDescription: sfn.JsonPath.format(
-            'Run {}: {}',
-            sfn.JsonPath.stringAt('$.run.id'),
-            sfn.JsonPath.stringAt('$.result.outcome'),
-          ),
-        },
-        resultPath: sfn.JsonPath.DISCARD,
-      }),
+      updateModelPackage(
+        ctx,
+        S.RejectModelPackage,
+        'Rejected',
+        sfn.JsonPath.format('Run {}: {}', sfn.JsonPath.stringAt('$.run.id'), sfn.JsonPath.stringAt('$.result.outcome')),
+      ),
       'SageMaker',
     )
     .next(exits.report);

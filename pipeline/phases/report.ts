@@ -1,6 +1,7 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { METRICS_NAMESPACE, PipelineMetrics, StateNames as S } from '../state-names';
+import { PipelineMetrics, StateNames as S } from '../state-names';
+import { putMetricData } from './calls';
 import type { PhaseContext } from './context';
 
 /**
@@ -17,21 +18,11 @@ export function buildReport(ctx: PhaseContext): sfn.IChainable {
     Dimensions: [{ Name: 'EndpointName', Value: config.endpointName }],
   });
   const publishMetrics = ctx.guard(
-    new tasks.CallAwsService(scope, S.PublishMetrics, {
-      service: 'cloudwatch',
-      action: 'putMetricData',
-      iamAction: 'cloudwatch:PutMetricData',
-      iamResources: ['*'],
-      parameters: {
-        Namespace: METRICS_NAMESPACE,
-        MetricData: [
-          metric(PipelineMetrics.Promoted, '$.result.promoted'),
-          metric(PipelineMetrics.Deployed, '$.result.deployed'),
-          metric(PipelineMetrics.RolledBack, '$.result.rolledBack'),
-        ],
-      },
-      resultPath: sfn.JsonPath.DISCARD,
-    }),
+    putMetricData(ctx, S.PublishMetrics, [
+      metric(PipelineMetrics.Promoted, '$.result.promoted'),
+      metric(PipelineMetrics.Deployed, '$.result.deployed'),
+      metric(PipelineMetrics.RolledBack, '$.result.rolledBack'),
+    ]),
     'CloudWatch',
   );
   const notify = ctx.guard(

@@ -1,6 +1,6 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { StateNames as S } from '../state-names';
+import { describeEndpointConfig } from './calls';
 import type { PhaseContext } from './context';
 import { describeEndpoint, endpointLookup } from './endpoint-lookup';
 
@@ -16,12 +16,9 @@ export function buildServingLookup(ctx: PhaseContext, next: sfn.IChainable): sfn
   }).next(next);
   const findServingConfig = ctx
     .guard(
-      new tasks.CallAwsService(scope, S.FindServingConfig, {
-        service: 'sagemaker',
-        action: 'describeEndpointConfig',
-        iamAction: 'sagemaker:DescribeEndpointConfig',
-        iamResources: [ctx.arns.anyEndpointConfig],
-        parameters: { EndpointConfigName: sfn.JsonPath.stringAt('$.servingEndpoint.endpointConfigName') },
+      describeEndpointConfig(ctx, S.FindServingConfig, {
+        iamResource: ctx.arns.anyEndpointConfig,
+        namePath: '$.servingEndpoint.endpointConfigName',
         resultSelector: {
           exists: true,
           endpointName: config.endpointName,
