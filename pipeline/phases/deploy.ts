@@ -5,7 +5,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { PipelineErrors, StateNames as S } from '../state-names';
 import { describeEndpointConfig, updateModelPackage } from './calls';
 import type { PhaseContext } from './context';
-import { describeEndpoint, endpointLookup } from './endpoint-lookup';
+import { describeEndpoint, endpointLookup, whenEndpointInService } from './endpoint-lookup';
 import { outcome, PACKAGE_EXTRA } from './evaluate-gate';
 import { adoptExisting } from './idempotent';
 import { pollLoop } from './poll-loop';
@@ -175,13 +175,13 @@ export function buildDeploy(ctx: PhaseContext, report: sfn.IChainable): sfn.ICha
     error: PipelineErrors.EndpointNotUpdatable,
     cause: `Endpoint ${config.endpointName} is not InService; it was left as it is`,
   });
-  const describeExisting = ctx
-    .retryOnly(describeEndpoint(ctx, S.DescribeEndpoint, '$.endpointBefore'), 'SageMaker')
-    .next(
-      new sfn.Choice(scope, S.CheckEndpointExists)
-        .when(sfn.Condition.stringEquals('$.endpointBefore.status', 'InService'), updateEndpoint)
-        .otherwise(endpointNotUpdatable),
-    );
+  const describeExisting = whenEndpointInService(ctx, {
+    ids: { describe: S.DescribeEndpoint, check: S.CheckEndpointExists },
+    resultPath: '$.endpointBefore',
+    inService: updateEndpoint,
+    otherwise: endpointNotUpdatable,
+    errors: 'retryOnly',
+  });
   const lookup = endpointLookup(ctx, {
     ids: {
       list: S.FindEndpoint,

@@ -69,3 +69,25 @@ export function describeEndpoint(ctx: PhaseContext, id: string, resultPath: stri
     resultPath,
   });
 }
+
+export interface EndpointInServiceProps {
+  readonly ids: { readonly describe: string; readonly check: string };
+  /** Where DescribeEndpoint's `{ status, endpointConfigName }` is kept. */
+  readonly resultPath: string;
+  readonly inService: sfn.IChainable;
+  readonly otherwise: sfn.IChainable;
+  /** 'guard' outside Parallel branches (Catch to the failure path), 'retryOnly' inside them. */
+  readonly errors: 'guard' | 'retryOnly';
+}
+
+/** DescribeEndpoint, then `inService` if the endpoint is InService, else `otherwise`. */
+export function whenEndpointInService(ctx: PhaseContext, props: EndpointInServiceProps): sfn.IChainable {
+  const describe = describeEndpoint(ctx, props.ids.describe, props.resultPath);
+  if (props.errors === 'guard') ctx.guard(describe, 'SageMaker');
+  else ctx.retryOnly(describe, 'SageMaker');
+  return describe.next(
+    new sfn.Choice(ctx.scope, props.ids.check)
+      .when(sfn.Condition.stringEquals(`${props.resultPath}.status`, 'InService'), props.inService)
+      .otherwise(props.otherwise),
+  );
+}

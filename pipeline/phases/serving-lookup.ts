@@ -2,7 +2,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { StateNames as S } from '../state-names';
 import { describeEndpointConfig } from './calls';
 import type { PhaseContext } from './context';
-import { describeEndpoint, endpointLookup } from './endpoint-lookup';
+import { endpointLookup, whenEndpointInService } from './endpoint-lookup';
 
 /**
  * The incumbent to beat: the model the endpoint serves, if the endpoint exists and is InService.
@@ -30,13 +30,13 @@ export function buildServingLookup(ctx: PhaseContext, next: sfn.IChainable): sfn
       'SageMaker',
     )
     .next(next);
-  const describeServing = ctx
-    .guard(describeEndpoint(ctx, S.DescribeServingEndpoint, '$.servingEndpoint'), 'SageMaker')
-    .next(
-      new sfn.Choice(scope, S.CheckServingEndpoint)
-        .when(sfn.Condition.stringEquals('$.servingEndpoint.status', 'InService'), findServingConfig)
-        .otherwise(noServingModel),
-    );
+  const describeServing = whenEndpointInService(ctx, {
+    ids: { describe: S.DescribeServingEndpoint, check: S.CheckServingEndpoint },
+    resultPath: '$.servingEndpoint',
+    inService: findServingConfig,
+    otherwise: noServingModel,
+    errors: 'guard',
+  });
   return endpointLookup(ctx, {
     ids: {
       list: S.FindServingEndpoint,
