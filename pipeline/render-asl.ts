@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * Turns the synthesized CloudFormation of a state machine back into plain Amazon States Language:
  * the `DefinitionString` is a `Fn::Join` of literals and references (bucket names, function ARNs,
@@ -78,7 +79,7 @@ export function resolveCfnValue(template: CfnTemplate, value: unknown, options: 
       }
       if (entries.length === 1 && fn === 'Fn::ImportValue') {
         const name = resolve(arg);
-        return o.references[name] ?? `imported-${name.replace(/[^A-Za-z0-9-]/g, '-').toLowerCase()}`;
+        return o.references[name] ?? importStandIn(name);
       }
       if (entries.length === 1 && fn === 'Fn::Select' && Array.isArray(arg)) {
         const [index, list] = arg as [number, unknown];
@@ -132,4 +133,19 @@ export function flattenStates(asl: { States: AslStates }): AslStates {
   };
   visit(asl.States);
   return out;
+}
+
+/**
+ * A stand-in for a cross-stack import the caller did not resolve: lowercase, at most 63 characters and starting and
+ * ending with a letter or digit, so it is also a valid S3 bucket name (imports are mostly bucket names here).
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+ */
+export function importStandIn(exportName: string): string {
+  const slug = exportName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 44)
+    .replace(/^-+|-+$/g, '');
+  const hash = createHash('sha256').update(exportName).digest('hex').slice(0, 8);
+  return `imported-${slug}-${hash}`;
 }

@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 export class LocalS3Error extends Error {
   constructor(
     message: string,
-    readonly code: 'NoSuchKey' | 'InvalidUri',
+    readonly code: 'NoSuchKey' | 'InvalidUri' | 'InvalidBucketName',
   ) {
     super(message);
     this.name = code;
@@ -26,9 +26,13 @@ export class FolderObjectStore {
   /** The local path behind an s3:// or file:// URI; refuses keys that escape the bucket folder. */
   pathOf(uri: string): string {
     if (uri.startsWith('file://')) return uri.slice('file://'.length);
-    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,62})\/?(.*)$/.exec(uri);
+    const match = /^s3:\/\/([^/]*)\/?(.*)$/.exec(uri);
     if (!match) throw new LocalS3Error(`Not an s3:// URI: "${uri}"`, 'InvalidUri');
     const [, bucket = '', key = ''] = match;
+    // 3–63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit, no "..":
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..'))
+      throw new LocalS3Error(`The specified bucket is not valid: "${bucket}" (in "${uri}")`, 'InvalidBucketName');
     const path = resolve(this.root, bucket, key);
     if (!path.startsWith(join(this.root, bucket)))
       throw new LocalS3Error(`Key escapes its bucket: "${uri}"`, 'InvalidUri');
