@@ -144,7 +144,7 @@ export function importStandIn(exportName: string): string {
   const slug = exportName
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
-    .slice(0, 44)
+    .slice(-44) // the tail names the resource (`…FnGetAttDataKey17AFBB84Arn…`); the head is the exporting stack
     .replace(/^-+|-+$/g, '');
   const hash = createHash('sha256').update(exportName).digest('hex').slice(0, 8);
   return `imported-${slug}-${hash}`;
