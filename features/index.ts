@@ -22,8 +22,15 @@ export {
   type TimeFeatureKind,
 } from './spec';
 export {
+  type PlannedSplit,
+  SPLIT_PLAN_COLUMNS,
+  SPLIT_PLAN_INSUFFICIENT,
+  SPLIT_PLAN_OK,
+} from './split-plan';
+export {
   buildExportQuery,
   buildFeatureQuery,
+  buildSplitPlanQuery,
   buildSplitQuery,
   type ExportQueryOptions,
   type FeatureQueryOptions,

@@ -1,5 +1,6 @@
 import { type SqlDialect, type SqlDialectName, SqlGenerationError, sqlDialect } from './dialect';
 import { type FeatureDef, type FeatureSpec, featureNames } from './spec';
+import { type PlannedSplit, plannedSplitCase, SPLIT_PLAN_COLUMNS, splitPlanCtes } from './split-plan';
 
 /**
  * The SQL interpreter of the feature spec: one query of window functions over the telemetry table,
@@ -18,10 +19,12 @@ export const SPLIT_NAMES: readonly SplitName[] = ['train', 'validation', 'holdou
  * - fractions: by percent_rank() of ts over all labelled rows; rows with equal ts fall on the same side.
  *   Holdout gets the remaining 1 - train - validation.
  * - cutoffs: ts < validationStart → train, ts < holdoutStart → validation, else holdout (epoch ms).
+ * - planned: the fraction cutoffs, moved earlier until every split holds enough of both classes (split-plan.ts).
  */
 export type SplitOptions =
   | { readonly kind: 'fractions'; readonly train: number; readonly validation: number }
-  | { readonly kind: 'cutoffs'; readonly validationStart: number; readonly holdoutStart: number };
+  | { readonly kind: 'cutoffs'; readonly validationStart: number; readonly holdoutStart: number }
+  | PlannedSplit;
 
 export interface FeatureQueryOptions {
   readonly dialect: SqlDialectName;
@@ -176,11 +179,12 @@ function splitExpression(split: SplitOptions, d: SqlDialect): string {
     }
     return `CASE WHEN "ts" < ${d.bigintLiteral(validationStart)} THEN 'train' WHEN "ts" < ${d.bigintLiteral(holdoutStart)} THEN 'validation' ELSE 'holdout' END`;
   }
-  throw new SqlGenerationError(`split.kind must be "fractions" or "cutoffs"`, 'split.kind');
+  if (split.kind === 'planned') return plannedSplitCase('"ts"', 'plan_cuts');
+  throw new SqlGenerationError(`split.kind must be "fractions", "cutoffs" or "planned"`, 'split.kind');
 }
 
 /** CTEs of the export: features, the label in force at each reading, and its split (`split_rows`). */
-function exportCtes(spec: FeatureSpec, options: ExportQueryOptions): string {
+function exportCtes(spec: FeatureSpec, options: ExportQueryOptions, planReport = false): string {
   const d = sqlDialect(options.dialect);
   const q = d.quoteIdentifier;
   const labels = d.tableReference(options.labelsTable ?? 'labels', 'labelsTable');
@@ -211,6 +215,7 @@ ${indent(['f."thing_name"', 'f."ts"', ...features.map((c) => `f.${c}`), `CAST(${
 )`;
   const rankColumns = ['"thing_name"', '"ts"', ...features, '"occupied"'];
   if (options.split.kind === 'fractions') rankColumns.push('percent_rank() OVER (ORDER BY "ts") AS "_time_rank"');
+  const plan = options.split.kind === 'planned' ? splitPlanCtes(options.split, d, planReport) : [];
   const splitRows = `split_rows AS (
   SELECT
 ${indent(['"thing_name"', '"ts"', `${splitCase} AS "split"`, ...features, '"occupied"'])}
@@ -218,9 +223,9 @@ ${indent(['"thing_name"', '"ts"', `${splitCase} AS "split"`, ...features, '"occu
     SELECT
 ${indent(rankColumns, '      ')}
     FROM labelled
-  ) ranked_rows
+  ) ranked_rows${plan.length > 0 ? '\n  CROSS JOIN plan_cuts' : ''}
 )`;
-  return [featureCtes(spec, options), labelStream, labelInForce, labelled, splitRows].join(',\n');
+  return [featureCtes(spec, options), labelStream, labelInForce, labelled, ...plan, splitRows].join(',\n');
 }
 
 /** thing_name, ts, split, ...featureNames(spec), occupied (0/1) for every labelled reading, ordered by thing_name, ts. */
@@ -250,5 +255,27 @@ ${indent(columns, '  ')}
 FROM split_rows
 WHERE "split" = '${split}'
 ORDER BY "ts", "thing_name"
+`;
+}
+
+/**
+ * The split plan of a `planned` split: one row of SPLIT_PLAN_COLUMNS (status `ok` or `insufficient-data`, a
+ * message naming the cutoffs or what is missing, the cutoffs in epoch ms, per-split occupied/empty counts).
+ */
+export function buildSplitPlanQuery(spec: FeatureSpec, options: ExportQueryOptions): string {
+  if (options.split.kind !== 'planned') {
+    throw new SqlGenerationError(
+      `split.kind must be "planned" for a split plan, got "${options.split.kind}"`,
+      'split.kind',
+    );
+  }
+  return `WITH
+${exportCtes(spec, options, true)}
+SELECT
+${indent(
+  SPLIT_PLAN_COLUMNS.map((c) => `"${c}"`),
+  '  ',
+)}
+FROM split_plan
 `;
 }

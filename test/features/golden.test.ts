@@ -4,6 +4,7 @@ import {
   buildExportQuery,
   buildFeatureQuery,
   buildFeatureSpec,
+  buildSplitPlanQuery,
   buildSplitQuery,
   DUCKDB_ONLY_SYNTAX,
   type ExportQueryOptions,
@@ -28,6 +29,10 @@ const cutoffs: ExportQueryOptions = {
   dialect: 'athena',
   split: { kind: 'cutoffs', validationStart: Date.UTC(2024, 0, 8), holdoutStart: Date.UTC(2024, 0, 11) },
 };
+const planned: ExportQueryOptions = {
+  dialect: 'athena',
+  split: { kind: 'planned', train: 0.7, validation: 0.15, minPositives: 50, minNegatives: 50 },
+};
 const thermostat = buildFeatureSpec(THERMOSTAT);
 const uci = buildFeatureSpec(UCI_OCCUPANCY);
 
@@ -37,6 +42,8 @@ const GOLDEN: Record<string, string> = {
   'thermostat-train.athena.sql': buildSplitQuery(thermostat, fractions, 'train'),
   'uci-occupancy-export.athena.sql': buildExportQuery(uci, cutoffs),
   'uci-occupancy-holdout.athena.sql': buildSplitQuery(uci, cutoffs, 'holdout'),
+  'thermostat-split-plan.athena.sql': buildSplitPlanQuery(thermostat, planned),
+  'thermostat-planned-holdout.athena.sql': buildSplitQuery(thermostat, planned, 'holdout'),
 };
 
 describe('Athena (Trino) SQL', () => {
@@ -56,6 +63,7 @@ describe('Athena (Trino) SQL', () => {
         [`${set.id} features`, buildFeatureQuery(spec, { dialect: 'athena' })],
         [`${set.id} validation split`, buildSplitQuery(spec, fractions, 'validation')],
         [`${set.id} export by cutoffs`, buildExportQuery(spec, cutoffs)],
+        [`${set.id} split plan`, buildSplitPlanQuery(spec, planned)],
       ];
     }),
   ];
