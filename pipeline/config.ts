@@ -39,6 +39,13 @@ export const SplitSchema = z
     validation: z.number().gt(0).lt(1).default(0.15),
     /** The newest share: the future production will see. @default 0.15 */
     holdout: z.number().gt(0).lt(1).default(0.15),
+    /**
+     * Occupied readings each split (train, validation, holdout) must hold. When the fractions leave fewer, the
+     * cutoffs move earlier (still by time); when no cutoffs can, the run ends as `insufficient-data`. @default 50
+     */
+    minPositives: z.number().int().min(1).default(50),
+    /** Empty readings each split must hold, as `minPositives`. @default 50 */
+    minNegatives: z.number().int().min(1).default(50),
   })
   .strict()
   .refine((s) => Math.abs(s.train + s.validation + s.holdout - 1) < 1e-9, {

@@ -22,8 +22,12 @@ import { buildServingLookup } from './phases/serving-lookup';
  * (aws-local-stepfunctions) does not support JSONata. Each phase is built in `phases/`.
  */
 
-/** The three Athena queries (one per time split), each a SELECT of the features + `occupied`. */
+/**
+ * The split plan (one row: status, message, cutoffs, per-split class counts; features/split-plan.ts) and the three
+ * Athena queries (one per time split), each a SELECT of the features + `occupied`.
+ */
 export interface ExportQueries {
+  readonly splitPlan: string;
   readonly train: string;
   readonly validation: string;
   readonly holdout: string;
@@ -78,7 +82,7 @@ export function buildRetrainingDefinition(scope: Construct, props: RetrainingDef
   const score = buildScoring(ctx).next(decide);
   const lookupServing = buildServingLookup(ctx, score);
   const automl = buildAutoML(ctx, buildCandidateContainers(ctx, lookupServing));
-  const definition = buildRunIdentity(ctx, buildExport(ctx, automl));
+  const definition = buildRunIdentity(ctx, buildExport(ctx, automl, report));
 
   const timeout = Duration.seconds(
     config.autoML.maxJobRuntimeSeconds +

@@ -7,7 +7,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { buildFeatureSpec, buildSplitQuery } from '../features';
+import { buildFeatureSpec, buildSplitPlanQuery, buildSplitQuery } from '../features';
 import { signalSetById } from '../telemetry/signals';
 import type { PipelineConfig } from './config';
 import { buildRetrainingDefinition, type ExportQueries } from './retraining-definition';
@@ -50,7 +50,7 @@ export interface RetrainingStateMachineProps {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
-/** Athena queries of the three time splits, generated from the one feature definition. */
+/** Athena queries of the split plan and the three time splits, generated from the one feature definition. */
 export function exportQueriesFor(
   config: PipelineConfig,
   tables: { telemetryTable?: string; labelsTable?: string } = {},
@@ -60,9 +60,16 @@ export function exportQueriesFor(
     dialect: 'athena' as const,
     telemetryTable: tables.telemetryTable ?? 'telemetry',
     labelsTable: tables.labelsTable ?? 'labels',
-    split: { kind: 'fractions' as const, train: config.split.train, validation: config.split.validation },
+    split: {
+      kind: 'planned' as const,
+      train: config.split.train,
+      validation: config.split.validation,
+      minPositives: config.split.minPositives,
+      minNegatives: config.split.minNegatives,
+    },
   };
   return {
+    splitPlan: buildSplitPlanQuery(spec, options),
     train: buildSplitQuery(spec, options, 'train'),
     validation: buildSplitQuery(spec, options, 'validation'),
     holdout: buildSplitQuery(spec, options, 'holdout'),

@@ -10,6 +10,12 @@ export const StateNames = {
   MarkAlreadyRunning: 'MarkAlreadyRunning',
   AlreadyRunning: 'AlreadyRunning',
 
+  // Split plan: one Athena query choosing the cutoffs, its one row read, and a Choice on its status
+  PlanSplit: 'PlanSplit',
+  ReadSplitPlan: 'ReadSplitPlan',
+  CheckSplitPlan: 'CheckSplitPlan',
+  MarkInsufficientData: 'MarkInsufficientData',
+
   // Export (a Parallel: one Athena query and one copy per split)
   ExportDataset: 'ExportDataset',
   QueryTrainSplit: 'QueryTrainSplit',
@@ -135,6 +141,8 @@ export const Outcomes = [
   'rolled-back',
   'failed',
   'already-running',
+  /** The lake cannot give every time split enough of both classes (the split plan says what is missing). */
+  'insufficient-data',
 ] as const;
 export type Outcome = (typeof Outcomes)[number];
 

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { GetQueryExecutionCommandOutput, StartQueryExecutionCommandInput } from '@aws-sdk/client-athena';
+import type {
+  GetQueryExecutionCommandOutput,
+  GetQueryResultsCommandInput,
+  GetQueryResultsCommandOutput,
+  StartQueryExecutionCommandInput,
+} from '@aws-sdk/client-athena';
 import type { LocalLake } from '../lake';
 import type { FolderObjectStore } from './s3';
 
@@ -28,12 +33,47 @@ export class LocalAthena {
   ) {}
 
   private queue: Promise<unknown> = Promise.resolve();
+  /** Result file of each query this instance ran, by QueryExecutionId. */
+  private readonly results = new Map<string, string>();
 
   /** Queries share one DuckDB connection, so they run one at a time (Athena would queue them too). */
   startQueryExecutionSync(input: StartQueryExecutionCommandInput): Promise<GetQueryExecutionCommandOutput> {
     const run = this.queue.then(() => this.execute(input));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * GetQueryResults of a query this instance ran: every value as VarCharValue (left out for NULL), the first row the
+   * column names, at most MaxResults rows (1..1000, default 1000) counting that header row, no further pages
+   * (https://docs.aws.amazon.com/athena/latest/APIReference/API_GetQueryResults.html).
+   */
+  getQueryResults(input: GetQueryResultsCommandInput): Promise<GetQueryResultsCommandOutput> {
+    const run = this.queue.then(() => this.readResults(input));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readResults(input: GetQueryResultsCommandInput): Promise<GetQueryResultsCommandOutput> {
+    const id = input.QueryExecutionId ?? '';
+    const path = this.results.get(id);
+    if (!path) throw new AthenaQueryError(`QueryExecution ${id} was not found`);
+    const max = input.MaxResults ?? 1000;
+    if (!(Number.isInteger(max) && max >= 1 && max <= 1000)) {
+      throw new AthenaQueryError(`MaxResults must be between 1 and 1000, got ${String(input.MaxResults)}`);
+    }
+    const connection = await this.lake.connect();
+    const reader = await connection.runAndReadAll(
+      `SELECT * FROM read_csv('${path.replace(/'/g, "''")}', header = true, all_varchar = true)`,
+    );
+    const names = reader.columnNames();
+    const cell = (value: unknown) => (value === null || value === undefined ? {} : { VarCharValue: String(value) });
+    const rows = [names, ...reader.getRows()].slice(0, max).map((row) => ({ Data: row.map(cell) }));
+    return {
+      $metadata: {},
+      UpdateCount: 0,
+      ResultSet: { Rows: rows, ResultSetMetadata: { ColumnInfo: names.map((Name) => ({ Name, Type: 'varchar' })) } },
+    };
   }
 
   private async execute(input: StartQueryExecutionCommandInput): Promise<GetQueryExecutionCommandOutput> {
@@ -66,6 +106,7 @@ export class LocalAthena {
         cause: error,
       });
     }
+    this.results.set(id, resultPath);
     return {
       $metadata: {},
       QueryExecution: {

@@ -253,6 +253,11 @@ export class LocalStack {
             return this.athena.startQueryExecutionSync(request as never);
           }),
       },
+      {
+        resource: 'arn:aws:states:::athena:getQueryResults',
+        handler: (input) =>
+          serviceCall('athena', 'getQueryResults', input, (request) => this.athena.getQueryResults(request as never)),
+      },
       sdk('s3', 'copyObject', async (input) => {
         const source = decodeURIComponent(String(input.CopySource)).replace(/^\//, '');
         const target = this.store.pathOf(`s3://${String(input.Bucket)}/${String(input.Key)}`);

@@ -1,16 +1,86 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { SPLIT_PLAN_COLUMNS, SPLIT_PLAN_OK } from '../../features';
 import { StateNames as S } from '../state-names';
 import type { PhaseContext } from './context';
 
+/** JSONPath of one column of the split plan's one row in a GetQueryResults answer (row 0 is the header). */
+function planColumn(name: (typeof SPLIT_PLAN_COLUMNS)[number]): string {
+  // https://docs.aws.amazon.com/athena/latest/APIReference/API_GetQueryResults.html: for a SELECT, the first
+  // row of ResultSet.Rows holds the column names; every column of the plan is non-null, so VarCharValue is set.
+  return `$.ResultSet.Rows[1].Data[${SPLIT_PLAN_COLUMNS.indexOf(name)}].VarCharValue`;
+}
+
 /**
- * ExportDataset (one Athena query and one copy per time split) → PrepareScoringInput. Returns the
- * chain's entry; `next` follows PrepareScoringInput.
+ * PlanSplit (the split-plan query) → ReadSplitPlan → CheckSplitPlan: when the lake cannot give every split enough
+ * of both classes, MarkInsufficientData → `insufficient` (the report; nothing is trained or deployed). Otherwise
+ * ExportDataset (one Athena query and one copy per time split, by the plan's cutoffs) → PrepareScoringInput →
+ * `next`. Returns the chain's entry.
  */
-export function buildExport(ctx: PhaseContext, next: sfn.IChainable): sfn.IChainable {
-  const { scope, stack, props } = ctx;
+export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficient: sfn.IChainable): sfn.IChainable {
+  const { scope, stack, props, config } = ctx;
   const bucket = props.artifactsBucketName;
+  const planSplit = ctx.guard(
+    new sfn.CustomState(scope, S.PlanSplit, {
+      stateJson: {
+        Type: 'Task',
+        Comment: 'Cutoffs that leave train, validation and holdout enough occupied and empty readings',
+        Resource: `arn:${stack.partition}:states:::athena:startQueryExecution.sync`,
+        Parameters: {
+          QueryString: props.exportQueries.splitPlan,
+          QueryExecutionContext: { Database: props.glueDatabaseName, Catalog: 'AwsDataCatalog' },
+          WorkGroup: props.athenaWorkGroupName,
+          ResultConfiguration: {
+            'OutputLocation.$': '$.run.athenaOutput',
+            EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: props.kmsKeyArn },
+          },
+        },
+        ResultSelector: { 'queryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
+        ResultPath: '$.splitPlanQuery',
+      },
+    }),
+    'Athena',
+  );
+  const planFields: Record<string, string> = {};
+  for (const [field, column] of [
+    ['status', 'status'],
+    ['message', 'message'],
+    ['validationStart', 'validation_start'],
+    ['holdoutStart', 'holdout_start'],
+  ] as const) {
+    planFields[`${field}.$`] = planColumn(column);
+  }
+  const readSplitPlan = ctx.guard(
+    new sfn.CustomState(scope, S.ReadSplitPlan, {
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${stack.partition}:states:::athena:getQueryResults`,
+        Parameters: { 'QueryExecutionId.$': '$.splitPlanQuery.queryExecutionId', MaxResults: 2 },
+        ResultSelector: planFields,
+        ResultPath: '$.splitPlan',
+      },
+    }),
+    'Athena',
+  );
+  // Ends the run as a report: the evaluation slot carries the plan's message as the reason (console, e-mail).
+  const markInsufficientData = new sfn.Pass(scope, S.MarkInsufficientData, {
+    parameters: {
+      'run.$': '$.run',
+      'splitPlan.$': '$.splitPlan',
+      result: { outcome: 'insufficient-data', promoted: 0, deployed: 0, rolledBack: 0 },
+      evaluation: {
+        promote: false,
+        decision: 'keep',
+        'reasons.$': 'States.Array($.splitPlan.message)',
+        'summary.$': '$.splitPlan.message',
+        evaluationUri: 'none: the run ended before training; the endpoint is untouched',
+      },
+      serving: { lookedUp: false, endpointName: config.endpointName },
+    },
+  }).next(insufficient);
+  const checkSplitPlan = new sfn.Choice(scope, S.CheckSplitPlan).otherwise(markInsufficientData);
+
   const exportDataset = new sfn.Parallel(scope, S.ExportDataset, {
     comment: 'One Athena query per time split, copied to a stable run-scoped key with its header',
     resultPath: sfn.JsonPath.DISCARD,
@@ -70,7 +140,12 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable): sfn.IChain
   ctx.guard(exportDataset);
   ctx.statements.push(
     new iam.PolicyStatement({
-      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
+      actions: [
+        'athena:StartQueryExecution',
+        'athena:GetQueryExecution',
+        'athena:StopQueryExecution',
+        'athena:GetQueryResults',
+      ],
       resources: [
         stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.athenaWorkGroupName }),
       ],
@@ -100,5 +175,9 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable): sfn.IChain
     }),
     'Lambda',
   );
-  return exportDataset.next(prepareScoringInput).next(next);
+  checkSplitPlan.when(
+    sfn.Condition.stringEquals('$.splitPlan.status', SPLIT_PLAN_OK),
+    exportDataset.next(prepareScoringInput).next(next),
+  );
+  return planSplit.next(readSplitPlan).next(checkSplitPlan);
 }

@@ -5,7 +5,7 @@ describe('parsePipelineConfig', () => {
     const config = parsePipelineConfig({});
     expect(config.schedule.expression).toBe('rate(1 day)');
     expect(config.signalSetId).toBe('thermostat');
-    expect(config.split).toEqual({ train: 0.7, validation: 0.15, holdout: 0.15 });
+    expect(config.split).toEqual({ train: 0.7, validation: 0.15, holdout: 0.15, minPositives: 50, minNegatives: 50 });
     expect(config.gate.margin).toBe(0.01);
     expect(config.approvalTimeoutSeconds).toBe(72 * 3600);
     expect(config.autoML.objective).toBe('F1');

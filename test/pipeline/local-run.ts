@@ -36,6 +36,8 @@ export interface Scenario {
   /** The error DescribeEndpoint throws for a missing endpoint. @default SageMaker.ValidationException */
   missingError?: string;
   promote?: boolean;
+  /** The split plan's status (PlanSplit/ReadSplitPlan). @default 'ok' */
+  splitPlan?: 'ok' | 'insufficient-data';
   rollBack?: boolean;
   /** Statuses PollEndpoint answers in turn (the last one repeats). @default ['InService'] */
   endpointStatuses?: string[];
@@ -83,6 +85,21 @@ export function stubs(scenario: Scenario, overrides: Record<string, Handler> = {
   const handlers: Record<string, Handler> = {
     GuardSingleRun: record('GuardSingleRun', {
       Executions: Array.from({ length: scenario.running ?? 1 }, (_, i) => ({ name: `run-${i}` })),
+    }),
+    PlanSplit: record('PlanSplit', { QueryExecution: { QueryExecutionId: 'q-plan' } }),
+    ReadSplitPlan: record('ReadSplitPlan', {
+      ResultSet: {
+        Rows: [
+          {
+            Data: ['status', 'message', 'validation_start', 'holdout_start'].map((VarCharValue) => ({ VarCharValue })),
+          },
+          {
+            Data: [scenario.splitPlan ?? 'ok', 'holdout has 0 occupied readings; need ≥ 50', '1000', '2000'].map(
+              (VarCharValue) => ({ VarCharValue }),
+            ),
+          },
+        ],
+      },
     }),
     QueryTrainSplit: record('QueryTrainSplit', { QueryExecution: { QueryExecutionId: 'q-train' } }),
     QueryValidationSplit: record('QueryValidationSplit', { QueryExecution: { QueryExecutionId: 'q-validation' } }),
