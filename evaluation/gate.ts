@@ -1,11 +1,14 @@
 import { pairedBootstrapDeltaF1, resolveBootstrapOptions } from './bootstrap';
 import { EvaluationError } from './errors';
-import { assertBinary, assertSameLength, f1Score } from './metrics';
+import { scoreInversion } from './inversion';
+import { assertBinary, assertSameLength, classificationMetrics, f1Score } from './metrics';
 
 export interface NamedPredictions {
   readonly name: string;
   /** 0/1 predictions on the same rows as `y`. */
   readonly predicted: ArrayLike<number>;
+  /** P(occupied) on the same rows, for a model that scores: probabilities inverted against the labels refuse. */
+  readonly probability?: ArrayLike<number>;
 }
 
 export interface GateOptions {
@@ -38,9 +41,15 @@ export interface GateComparison {
 
 export interface GateDecision {
   readonly promote: boolean;
-  /** One human-readable sentence per comparison, in the order of `comparisons`. */
+  /** The refusals first (why the evaluation cannot be trusted), then one sentence per comparison. */
   readonly reasons: string[];
+  /** Empty when the holdout holds no occupied or no empty reading: F1 is then undefined, not 0. */
   readonly comparisons: GateComparison[];
+  /**
+   * Why nothing may be promoted whatever the comparisons say: a holdout of one class (F1 and recall undefined, or
+   * nothing to be wrong about), or a model whose probabilities rank worse than chance while it classifies well.
+   */
+  readonly refusals: string[];
 }
 
 // F1 differences are ratios of counts; without a tolerance a delta equal to the margin on paper (0.3 − 0.2 vs 0.1)
@@ -63,8 +72,27 @@ function describe(comparison: GateComparison, margin: number, confidence: number
   return `does not beat ${comparison.against}: ${problems.join(' and ')} (${ci}); ${f1s}`;
 }
 
+/** Refusals of an evaluation on a holdout of one class: no model can be judged on it. */
+function degenerateHoldout(y: ArrayLike<number>): string[] {
+  let positives = 0;
+  for (let i = 0; i < y.length; i++) positives += y[i] === 1 ? 1 : 0;
+  const negatives = y.length - positives;
+  if (positives === 0) {
+    return [
+      `degenerate holdout: its ${y.length} rows hold 0 occupied readings, so F1 and recall are undefined (not 0) for every model and baseline`,
+    ];
+  }
+  if (negatives === 0) {
+    return [
+      `degenerate holdout: its ${y.length} rows are all occupied, so there is no empty reading to be wrong about (precision, specificity and ROC AUC cannot judge)`,
+    ];
+  }
+  return [];
+}
+
 /**
- * The promotion gate: promote iff, against every baseline and the serving model, the candidate's F1 exceeds the
+ * The promotion gate: promote iff the evaluation can be trusted (a holdout of both classes, no model's
+ * probabilities inverted) and, against every baseline and the serving model, the candidate's F1 exceeds the
  * other's by at least `margin` AND the paired bootstrap CI of ΔF1 has a lower bound above 0 (the gain is not luck).
  */
 export function gateDecision(opts: GateOptions): GateDecision {
@@ -93,6 +121,15 @@ export function gateDecision(opts: GateOptions): GateDecision {
     assertBinary(other.predicted, field);
   });
 
+  const refusals = degenerateHoldout(y);
+  if (refusals.length > 0) return { promote: false, reasons: refusals, comparisons: [], refusals };
+  for (const model of [candidate, ...(serving ? [serving] : [])]) {
+    if (model.probability === undefined) continue;
+    const metrics = classificationMetrics(y, model.predicted, model.probability);
+    const inverted = scoreInversion(model.name, metrics, model.predicted, model.probability);
+    if (inverted) refusals.push(`${inverted}: the evaluation cannot be trusted`);
+  }
+
   const candidateF1 = f1Score(y, candidate.predicted);
   const comparisons = others.map((other): GateComparison => {
     const interval = pairedBootstrapDeltaF1(y, candidate.predicted, other.predicted, bootstrap);
@@ -108,8 +145,9 @@ export function gateDecision(opts: GateOptions): GateDecision {
     };
   });
   return {
-    promote: comparisons.every((c) => c.passed),
-    reasons: comparisons.map((c) => describe(c, margin, bootstrap.confidence)),
+    promote: refusals.length === 0 && comparisons.every((c) => c.passed),
+    reasons: [...refusals, ...comparisons.map((c) => describe(c, margin, bootstrap.confidence))],
     comparisons,
+    refusals,
   };
 }

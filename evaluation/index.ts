@@ -11,7 +11,7 @@ export {
 } from './bootstrap';
 export { EvaluationError } from './errors';
 export { type GateComparison, type GateDecision, type GateOptions, gateDecision, type NamedPredictions } from './gate';
-export { assertScoresNotInverted, INVERSION_F1, ScoreInversionError } from './inversion';
+export { assertScoresNotInverted, INVERSION_F1, ScoreInversionError, scoreInversion } from './inversion';
 export {
   averagePrecision,
   brierScore,
@@ -28,6 +28,7 @@ export {
   type RocCurve,
   rocAuc,
   rocCurve,
+  type UndefinedMetric,
 } from './metrics';
 export {
   INFERENCE_OUTPUT,

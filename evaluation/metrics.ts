@@ -33,7 +33,15 @@ export interface Metrics {
   readonly prAuc?: number;
   /** Mean squared error of the probability against the 0/1 label. */
   readonly brier?: number;
+  /**
+   * Metrics that are undefined on these rows (0/0), present only when some are: their number above is the
+   * zero_division convention, not a measurement, and must be reported as undefined. No positives: recall and F1
+   * (and MCC); nothing predicted positive: precision; one class only: MCC.
+   */
+  readonly undefinedMetrics?: readonly UndefinedMetric[];
 }
+
+export type UndefinedMetric = 'precision' | 'recall' | 'f1' | 'mcc';
 
 export interface ConfusionMatrix {
   readonly tp: number;
@@ -116,6 +124,11 @@ function countMetrics({ tp, fp, tn, fn }: ConfusionMatrix): Metrics {
     classesPresent === 0 ? 0 : ((positives > 0 ? recall : 0) + (negatives > 0 ? specificity : 0)) / classesPresent;
   // Square roots taken pairwise so the product of four counts never loses precision on large tables.
   const mccDenominator = Math.sqrt(tp + fp) * Math.sqrt(tp + fn) * Math.sqrt(tn + fp) * Math.sqrt(tn + fn);
+  const undefinedMetrics: UndefinedMetric[] = [
+    ...(tp + fp === 0 ? (['precision'] as const) : []),
+    ...(positives === 0 ? (['recall', 'f1'] as const) : []),
+    ...(positives === 0 || negatives === 0 ? (['mcc'] as const) : []),
+  ];
   return {
     rows,
     positives,
@@ -129,6 +142,7 @@ function countMetrics({ tp, fp, tn, fn }: ConfusionMatrix): Metrics {
     f1: f1FromCounts(tp, fp, fn),
     mcc: mccDenominator === 0 ? 0 : (tp * tn - fp * fn) / mccDenominator,
     balancedAccuracy,
+    ...(undefinedMetrics.length > 0 ? { undefinedMetrics } : {}),
   };
 }
 

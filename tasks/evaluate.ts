@@ -2,7 +2,6 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import {
   applyThreshold,
-  assertScoresNotInverted,
   type BaselineResult,
   classificationMetrics,
   evaluateBaselines,
@@ -141,16 +140,12 @@ export async function evaluateRun(input: EvaluateInput, deps: { store: ObjectSto
   const serving = servingPredictions
     ? classificationMetrics(holdout.target, servingPredictions.predicted, servingPredictions.probability)
     : null;
-  // Inverted scores would pass the gate (it compares F1) and draw wrong curves: fail the run instead.
-  assertScoresNotInverted('candidate', candidate, candidatePredictions.predicted, candidatePredictions.probability);
-  if (serving && servingPredictions) {
-    assertScoresNotInverted('serving', serving, servingPredictions.predicted, servingPredictions.probability);
-  }
+  // A holdout of one class and inverted scores are refused by the gate, which says why (decision.refusals).
   const decision: GateDecision = gateDecision({
     y: holdout.target,
-    candidate: { name: 'candidate', predicted: candidatePredictions.predicted },
+    candidate: { name: 'candidate', ...candidatePredictions },
     baselines: baselines.map((b) => ({ name: b.name, predicted: applyThreshold(b.rule, holdout) })),
-    serving: servingPredictions ? { name: 'serving', predicted: servingPredictions.predicted } : undefined,
+    serving: servingPredictions ? { name: 'serving', ...servingPredictions } : undefined,
     margin: input.gate.margin,
     resamples: input.gate.resamples,
     seed: input.gate.seed,
@@ -161,9 +156,13 @@ export async function evaluateRun(input: EvaluateInput, deps: { store: ObjectSto
     undefined,
   );
   const bestBaseline = { name: best?.name ?? 'none', f1: best?.metrics.f1 ?? 0 };
+  // An undefined F1 (no occupied holdout row) is reported as undefined, never as 0.
+  const f1Text = (m: Metrics): string => (m.undefinedMetrics?.includes('f1') ? 'undefined' : f3(m.f1));
+  const bestBaselineF1 = best ? f1Text(best.metrics) : f3(0);
   const summary =
-    `Candidate F1 ${f3(candidate.f1)} vs best baseline ${bestBaseline.name} ${f3(bestBaseline.f1)}` +
-    (serving ? ` vs serving ${f3(serving.f1)}` : ' (no model serving)') +
+    (decision.refusals.length > 0 ? `Cannot judge: ${decision.refusals.join('; ')}. ` : '') +
+    `Candidate F1 ${f1Text(candidate)} vs best baseline ${bestBaseline.name} ${bestBaselineF1}` +
+    (serving ? ` vs serving ${f1Text(serving)}` : ' (no model serving)') +
     ` on ${holdout.rowCount} holdout rows: ${decision.promote ? 'promote' : 'keep what serves'}.`;
 
   const evaluationUri = `${input.evaluationPrefix}/evaluation.json`;

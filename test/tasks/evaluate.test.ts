@@ -103,26 +103,23 @@ describe('evaluateRun', () => {
   });
 });
 
-describe('inverted scores fail the evaluation loudly (issue 14, defect 7)', () => {
-  it('a candidate with F1 1 and ROC AUC 0 is refused, naming the candidate', async () => {
-    const store = storeWith(fixture().inverted);
-    await expect(evaluateRun(input(), { store })).rejects.toMatchObject({
-      name: 'ScoreInversionError',
-      message: expect.stringMatching(/^candidate: ROC AUC 0\.000 with F1 1\.000/),
-    });
+describe('inverted scores: the gate refuses, saying why (issue 14, defect 7)', () => {
+  it('a candidate with F1 1 and ROC AUC 0 is not promoted, naming the candidate', async () => {
+    const result = await evaluateRun(input(), { store: storeWith(fixture().inverted) });
+    expect(result.promote).toBe(false);
+    expect(result.reasons[0]).toMatch(/^candidate: ROC AUC 0\.000 with F1 1\.000: .*inverted/);
+    expect(result.summary).toMatch(/^Cannot judge: candidate: ROC AUC 0\.000/);
   });
 
   it('so is a serving model whose scores are inverted', async () => {
     const f = fixture();
     const store = storeWith(f.perfect, f.inverted);
-    await expect(
-      evaluateRun(
-        input({ servingPredictionsUri: 's3://bucket/runs/run-1/predictions/serving/holdout-input.csv.out' }),
-        {
-          store,
-        },
-      ),
-    ).rejects.toMatchObject({ name: 'ScoreInversionError', message: expect.stringMatching(/^serving: /) });
+    const result = await evaluateRun(
+      input({ servingPredictionsUri: 's3://bucket/runs/run-1/predictions/serving/holdout-input.csv.out' }),
+      { store },
+    );
+    expect(result.promote).toBe(false);
+    expect(result.reasons[0]).toMatch(/^serving: /);
   });
 
   it('a threshold above 0.5 keeps the ranking: predicted empty with P(occupied) 0.6 scores AUC 1', async () => {
