@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type BaselineResult, evaluateBaselines } from '../evaluation';
+import type { StaticRule } from '../pipeline/config';
 import { numericSignals } from '../telemetry/signals';
 import { numericTableFromCsv } from '../telemetry/table';
 import { type ExportManifest, exportDataset, TARGET_COLUMN } from './export';
@@ -14,8 +15,15 @@ export interface BaselineReport {
   >;
 }
 
-/** Exports the lake and scores every threshold baseline on the holdout: the bar a learned model must clear. */
-export async function baselineReport(lake: LocalLake, outDir: string): Promise<BaselineReport> {
+/**
+ * Exports the lake and scores every threshold baseline on the holdout: the bar a learned model must clear.
+ * @param staticRule the rule in force (`null`: none); @default the lake's signal set's own rule, if it has one
+ */
+export async function baselineReport(
+  lake: LocalLake,
+  outDir: string,
+  staticRule: StaticRule | null = lake.signalSet.staticRule ?? null,
+): Promise<BaselineReport> {
   const manifest = await exportDataset(lake, { outDir });
   const train = numericTableFromCsv(readFileSync(manifest.files.train, 'utf8'), TARGET_COLUMN);
   const holdout = numericTableFromCsv(readFileSync(manifest.files.holdout, 'utf8'), TARGET_COLUMN);
@@ -24,7 +32,7 @@ export async function baselineReport(lake: LocalLake, outDir: string): Promise<B
   const results = evaluateBaselines({
     train,
     holdout,
-    staticRule: set.staticRule,
+    staticRule,
     soundSignal: hasSound ? 'sound' : undefined,
     signals: numericSignals(set).map((s) => s.name),
   });

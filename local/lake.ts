@@ -84,6 +84,22 @@ export class LocalLake {
     return new LocalLake(stateDir, set);
   }
 
+  /** The signal set id recorded by the lake in `stateDir`, or undefined when there is no lake (nothing is created). */
+  static signalSetIdOf(stateDir: string): string | undefined {
+    const manifestPath = join(resolve(stateDir), 'lake', 'manifest.json');
+    if (!existsSync(manifestPath)) return undefined;
+    let manifest: LakeManifest;
+    try {
+      manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as LakeManifest;
+    } catch (error) {
+      throw new LakeError(`The lake manifest ${manifestPath} is not valid JSON`, { cause: error });
+    }
+    if (typeof manifest.signalSet !== 'string' || manifest.signalSet === '') {
+      throw new LakeError(`The lake manifest ${manifestPath} names no signal set`);
+    }
+    return manifest.signalSet;
+  }
+
   /** True when a lake exists in `stateDir` (without creating one). */
   static exists(stateDir: string): boolean {
     return existsSync(join(resolve(stateDir), 'lake', 'manifest.json'));

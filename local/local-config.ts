@@ -1,20 +1,54 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type PipelineConfig, type PipelineConfigInput, parsePipelineConfig } from '../pipeline/config';
+import { numericSignals, signalSetById } from '../telemetry/signals';
+import { LocalLake } from './lake';
 
 /**
  * The local runtime's config: the pipeline's one zod config, with local defaults where AWS defaults
  * would make a laptop run slow (fewer AutoML candidates), overridable by `<state-dir>/config.json`.
+ *
+ * The lake decides the signal set: a run synthesizes the state machine for the signals the lake holds, and the
+ * static rule defaults to that set's own rule (none when it has none). `config.json` may restate the lake's
+ * `signalSetId` but never contradict it.
  */
 export const LOCAL_DEFAULTS: PipelineConfigInput = {
   autoML: { maxCandidates: 6, maxRuntimePerTrainingJobSeconds: 600, maxJobRuntimeSeconds: 1800 },
   canary: { sizePercent: 20, waitIntervalSeconds: 300, terminationWaitSeconds: 120 },
 };
 
+export class LocalConfigError extends Error {
+  constructor(
+    message: string,
+    /** Dotted config field at fault, e.g. `signalSetId`; `(file)` when the file itself is unreadable. */
+    readonly field: string,
+    /** The config file. */
+    readonly file: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'LocalConfigError';
+  }
+}
+
+function readOverrides(path: string): Record<string, unknown> {
+  if (!existsSync(path)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new LocalConfigError(`${path} is not valid JSON`, '(file)', path, { cause: error });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new LocalConfigError(`${path} must hold a JSON object`, '(file)', path);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The config for `stateDir`: local defaults, then `config.json`, with the signal set of the lake when there is one. */
 export function loadLocalConfig(stateDir: string): PipelineConfig {
   const path = join(resolve(stateDir), 'config.json');
-  let overrides: Record<string, unknown> = {};
-  if (existsSync(path)) overrides = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const overrides = readOverrides(path);
   const merged: Record<string, unknown> = { ...LOCAL_DEFAULTS };
   for (const [key, value] of Object.entries(overrides)) {
     const base = merged[key];
@@ -23,5 +57,31 @@ export function loadLocalConfig(stateDir: string): PipelineConfig {
         ? { ...base, ...(value as object) }
         : value;
   }
-  return parsePipelineConfig(merged);
+  const lakeSet = LocalLake.signalSetIdOf(stateDir);
+  if (lakeSet !== undefined) {
+    const configured = overrides.signalSetId;
+    if (configured !== undefined && configured !== lakeSet) {
+      throw new LocalConfigError(
+        `${path} sets signalSetId "${String(configured)}" but the lake in ${join(resolve(stateDir), 'lake')} holds ` +
+          `signal set "${lakeSet}": remove signalSetId from ${path} (the lake decides) or use another --state-dir`,
+        'signalSetId',
+        path,
+      );
+    }
+    merged.signalSetId = lakeSet;
+  }
+  const config = parsePipelineConfig(merged);
+  const rule = config.staticRule;
+  if (rule !== null && overrides.staticRule !== undefined) {
+    const signals = numericSignals(signalSetById(config.signalSetId)).map((s) => s.name);
+    if (!signals.includes(rule.signal)) {
+      throw new LocalConfigError(
+        `${path} sets staticRule.signal "${rule.signal}", not a numeric signal of signal set "${config.signalSetId}" ` +
+          `(${signals.join(', ')})`,
+        'staticRule.signal',
+        path,
+      );
+    }
+  }
+  return config;
 }

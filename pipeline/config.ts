@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { SIGNAL_SETS } from '../telemetry/signals';
 
 /**
  * The one typed configuration of the retraining pipeline. The CDK app (from context) and the local
@@ -72,14 +73,14 @@ export const AutoMLSchema = z
     path: ['maxRuntimePerTrainingJobSeconds'],
   });
 
+/** `signal > level` means occupied. Both fields are required: a partial rule means nothing on another signal set. */
 export const StaticRuleSchema = z
   .object({
-    /** @default 'sound' */
-    signal: z.string().min(1).default('sound'),
-    /** @default 10 */
-    level: z.number().finite().default(10),
+    signal: z.string().min(1),
+    level: z.number().finite(),
   })
   .strict();
+export type StaticRule = z.infer<typeof StaticRuleSchema>;
 
 export const GateSchema = z
   .object({
@@ -154,8 +155,11 @@ export const PipelineConfigSchema = z
     /** Which signal set the fleet reports (telemetry/signals.ts). @default 'thermostat' */
     signalSetId: z.string().min(1).default('thermostat'),
     split: SplitSchema.default(SplitSchema.parse({})),
-    /** The rule in force today, the baseline to beat. @default { signal: 'sound', level: 10 } */
-    staticRule: StaticRuleSchema.default(StaticRuleSchema.parse({})),
+    /**
+     * The rule in force today, the baseline to beat; `null`: none (the best single-signal threshold is the bar).
+     * @default the signal set's own rule (thermostat: `sound > 10`), or none when the set has no rule
+     */
+    staticRule: StaticRuleSchema.nullable().optional(),
     autoML: AutoMLSchema.default(AutoMLSchema.parse({})),
     gate: GateSchema.default(GateSchema.parse({})),
     canary: CanarySchema.default(CanarySchema.parse({})),
@@ -190,7 +194,18 @@ export const PipelineConfigSchema = z
         message: `${c.instances.endpointCount} instance(s) cannot carry that canary (see canary.sizePercent)`,
       });
     }
-  });
+  })
+  .transform(({ staticRule, ...rest }) => ({ ...rest, staticRule: resolveStaticRule(rest.signalSetId, staticRule) }));
+
+/**
+ * The static rule in force: the one configured (`null`: none), else the signal set's own rule, else none.
+ * An unknown signal set id resolves to none here; whoever reads the signal set refuses the id.
+ */
+export function resolveStaticRule(signalSetId: string, configured: StaticRule | null | undefined): StaticRule | null {
+  if (configured !== undefined) return configured;
+  const own = SIGNAL_SETS[signalSetId]?.staticRule;
+  return own ? { signal: own.signal, level: own.level } : null;
+}
 
 /**
  * Instances a CAPACITY_PERCENT canary takes. SageMaker does not document its rounding, so the stricter

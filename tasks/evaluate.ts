@@ -25,7 +25,11 @@ const s3Uri = z.string().regex(/^s3:\/\/[^/]+\/.+/, 'an s3://bucket/key URI');
 export const EvaluateInputSchema = z.object({
   runId: z.string().min(1),
   signalSetId: z.string().min(1),
-  staticRule: z.object({ signal: z.string().min(1), level: z.number().finite() }).nullable(),
+  /** The rule in force today; absent or null: none, and the fitted single-signal thresholds are the bar. */
+  staticRule: z
+    .object({ signal: z.string().min(1), level: z.number().finite() })
+    .nullish()
+    .transform((rule) => rule ?? null),
   gate: z.object({
     margin: z.number().min(0).max(1),
     resamples: z.number().int().min(100),

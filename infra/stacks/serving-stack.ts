@@ -210,8 +210,10 @@ export class ServingStack extends Stack {
         environment: {
           ENDPOINT_NAME: endpoint,
           SIGNAL_SET_ID: config.signalSetId,
-          FALLBACK_SIGNAL: config.staticRule.signal,
-          FALLBACK_LEVEL: String(config.staticRule.level),
+          // No static rule: no fallback; a reading the endpoint cannot answer is left unanswered (and counted).
+          ...(config.staticRule
+            ? { FALLBACK_SIGNAL: config.staticRule.signal, FALLBACK_LEVEL: String(config.staticRule.level) }
+            : {}),
           ...(props.iotDataEndpoint ? { IOT_DATA_ENDPOINT: props.iotDataEndpoint } : {}),
         },
         timeout: Duration.seconds(10),

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { parseCommandArgs, STATE_DIR_OPTION, UsageError } from '../args';
 import { baselineReport } from '../baseline';
 import { LocalLake } from '../lake';
+import { loadLocalConfig } from '../local-config';
 
 export async function baselineCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
@@ -13,9 +14,11 @@ export async function baselineCommand(argv: string[]): Promise<number> {
   if (!LocalLake.exists(stateDir)) {
     throw new UsageError(`No lake in ${resolve(stateDir)}: run \`occupancy simulate\` or \`occupancy import\` first`);
   }
+  // config.json may name the static rule (or `null`: none); a signalSetId contradicting the lake's is refused.
+  const { staticRule } = loadLocalConfig(stateDir);
   const lake = LocalLake.open(stateDir);
   try {
-    const report = await baselineReport(lake, values.out ?? join(stateDir, 'exports', 'baseline'));
+    const report = await baselineReport(lake, values.out ?? join(stateDir, 'exports', 'baseline'), staticRule);
     if (values.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {

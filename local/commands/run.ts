@@ -1,4 +1,6 @@
+import type { StaticRule } from '../../pipeline/config';
 import { decide } from '../../tasks/approval';
+import { THERMOSTAT } from '../../telemetry/signals';
 import { BrokerTaskCallback } from '../adapters/approvals';
 import { parseCommandArgs, progress, STATE_DIR_OPTION, UsageError } from '../args';
 import { LocalLake } from '../lake';
@@ -137,18 +139,34 @@ export interface RunOptions {
   readonly approvalBaseUrl?: string;
 }
 
-/** Simulates a fleet into an empty lake so a first run has data to learn from. */
+/**
+ * Simulates a thermostat fleet into an empty lake so a first run has data to learn from. A config naming another
+ * signal set has nothing to simulate: that data must be imported.
+ */
 export function ensureLakeHasData(stateDir: string, rooms = 10, days = 14): void {
   if (LocalLake.exists(stateDir)) return;
+  const wanted = loadLocalConfig(stateDir).signalSetId;
+  if (wanted !== THERMOSTAT.id) {
+    throw new UsageError(
+      `No lake in ${stateDir} and config.json names signal set "${wanted}": the simulator makes "${THERMOSTAT.id}" ` +
+        `readings only; run \`occupancy import\` with your "${wanted}" data first`,
+    );
+  }
   progress(`no lake in ${stateDir}: simulating ${rooms} rooms × ${days} days`);
   simulateIntoLake(stateDir, rooms, days, 1);
 }
 
+export const describeStaticRule = (rule: StaticRule | null): string =>
+  rule ? `${rule.signal} > ${rule.level}` : 'none (the best single-signal threshold is the bar)';
+
 export async function runOnce(options: RunOptions): Promise<RunSummary> {
   const faults = parseFaults(options.faults);
   // A config SageMaker would refuse fails here, before a lake is simulated or any state runs.
-  const config = loadLocalConfig(options.stateDir);
+  loadLocalConfig(options.stateDir);
   ensureLakeHasData(options.stateDir, options.rooms, options.days);
+  // The lake decides the signal set (and with it the default static rule) the state machine is synthesized for.
+  const config = loadLocalConfig(options.stateDir);
+  progress(`signal set ${config.signalSetId}; static rule ${describeStaticRule(config.staticRule)}`);
   progress('synthesizing the retraining state machine (CDK)…');
   const stack = await LocalStack.start({
     stateDir: options.stateDir,

@@ -5,7 +5,14 @@ import { loadLocalConfig } from '../local-config';
 import { parseFaults } from '../runtime/faults';
 import { LocalStack } from '../runtime/local-stack';
 import { scheduleIntervalMs } from '../schedule';
-import { answerWhenWaiting, ensureLakeHasData, formatSummary, type RunSummary, summarize } from './run';
+import {
+  answerWhenWaiting,
+  describeStaticRule,
+  ensureLakeHasData,
+  formatSummary,
+  type RunSummary,
+  summarize,
+} from './run';
 
 /**
  * `npm start`: the local stack, one retraining run now (it waits for approval at the printed URL or
@@ -33,7 +40,9 @@ export async function startCommand(argv: string[]): Promise<number> {
   }
   const port = intFlag(values.port, 'port', 8765, 0, 65_535);
   ensureLakeHasData(stateDir, intFlag(values.rooms, 'rooms', 10, 1, 10_000), intFlag(values.days, 'days', 14, 1, 3650));
+  // The lake decides the signal set (and with it the default static rule) the state machine is synthesized for.
   const config = loadLocalConfig(stateDir);
+  progress(`signal set ${config.signalSetId}; static rule ${describeStaticRule(config.staticRule)}`);
   progress('synthesizing the retraining state machine (CDK)…');
   const stack = await LocalStack.start({ stateDir, config, faults, onProgress: progress });
   const consoleServer = await startConsole(stack, { port });

@@ -35,7 +35,10 @@ export function buildEvaluateAndGate(ctx: PhaseContext, exits: DecisionExits): s
       payload: sfn.TaskInput.fromObject({
         runId: sfn.JsonPath.stringAt('$.run.id'),
         signalSetId: config.signalSetId,
-        staticRule: { signal: config.staticRule.signal, level: config.staticRule.level },
+        // No static rule: the key is left out and Evaluate scores the fitted thresholds only.
+        ...(config.staticRule
+          ? { staticRule: { signal: config.staticRule.signal, level: config.staticRule.level } }
+          : {}),
         gate: { margin: config.gate.margin, resamples: config.gate.bootstrapResamples, seed: config.gate.seed },
         trainUri: sfn.JsonPath.stringAt('$.run.trainUri'),
         holdoutUri: sfn.JsonPath.stringAt('$.run.holdoutUri'),

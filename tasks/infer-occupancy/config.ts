@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { DEFAULT_PIPELINE_CONFIG } from '../../pipeline/config';
+import { SIGNAL_SETS } from '../../telemetry/signals';
 import { firstIssue } from '../first-issue';
 import { InferenceConfigError } from './errors';
 
@@ -19,10 +20,13 @@ export const InferenceConfigSchema = z.object({
   SIGNAL_SET_ID: z.string().min(1).default(DEFAULT_PIPELINE_CONFIG.signalSetId),
   /** Rolling window k the model was trained with (features/spec.ts). @default 5 */
   FEATURE_ROLLING_WINDOW: z.coerce.number().int().min(1).max(1000).default(5),
-  /** The static rule answering when the endpoint cannot. @default 'sound' */
-  FALLBACK_SIGNAL: z.string().min(1).default(DEFAULT_PIPELINE_CONFIG.staticRule.signal),
-  /** @default 10 */
-  FALLBACK_LEVEL: z.coerce.number().finite().default(DEFAULT_PIPELINE_CONFIG.staticRule.level),
+  /**
+   * The static rule answering when the endpoint cannot. @default the signal set's own rule (thermostat: sound > 10);
+   * none when the set has no rule (then a reading the endpoint cannot answer is left unanswered).
+   */
+  FALLBACK_SIGNAL: z.string().min(1).optional(),
+  /** @default the signal set's rule level when FALLBACK_SIGNAL is its signal; required for any other signal */
+  FALLBACK_LEVEL: z.coerce.number().finite().optional(),
   /** Devices whose feature history one Lambda instance keeps (LRU). @default 10000 */
   HISTORY_MAX_DEVICES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Override of the SageMaker Runtime URL (local endpoint host). Unset on AWS. */
@@ -37,7 +41,8 @@ export interface InferenceConfig {
   readonly invokeMaxAttempts: number;
   readonly signalSetId: string;
   readonly rollingWindow: number;
-  readonly fallback: { readonly signal: string; readonly level: number };
+  /** null: no rule to answer with when the endpoint cannot. */
+  readonly fallback: { readonly signal: string; readonly level: number } | null;
   readonly historyMaxDevices: number;
   readonly sagemakerRuntimeUrl: string | undefined;
   readonly iotDataEndpoint: string | undefined;
@@ -58,13 +63,22 @@ export function parseInferenceConfig(env: Readonly<Record<string, string | undef
     throw new InferenceConfigError(`Invalid inference config: ${message}`, field, { cause: result.error });
   }
   const c = result.data;
+  const own = SIGNAL_SETS[c.SIGNAL_SET_ID]?.staticRule;
+  const signal = c.FALLBACK_SIGNAL ?? own?.signal;
+  const level = c.FALLBACK_LEVEL ?? (signal === own?.signal ? own?.level : undefined);
+  if (signal !== undefined && level === undefined) {
+    throw new InferenceConfigError(
+      `Invalid inference config: FALLBACK_LEVEL is required with FALLBACK_SIGNAL "${signal}"`,
+      'FALLBACK_LEVEL',
+    );
+  }
   return {
     endpointName: c.ENDPOINT_NAME,
     invokeTimeoutMs: c.INVOKE_TIMEOUT_MS,
     invokeMaxAttempts: c.INVOKE_MAX_ATTEMPTS,
     signalSetId: c.SIGNAL_SET_ID,
     rollingWindow: c.FEATURE_ROLLING_WINDOW,
-    fallback: { signal: c.FALLBACK_SIGNAL, level: c.FALLBACK_LEVEL },
+    fallback: signal !== undefined && level !== undefined ? { signal, level } : null,
     historyMaxDevices: c.HISTORY_MAX_DEVICES,
     sagemakerRuntimeUrl: c.SAGEMAKER_RUNTIME_URL,
     iotDataEndpoint: c.IOT_DATA_ENDPOINT,

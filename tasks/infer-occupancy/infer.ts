@@ -61,6 +61,8 @@ export type InferenceOutcome =
       /** Why the model did not answer (fallback only). */
       readonly fallbackReason?: string;
     }
+  /** The endpoint could not answer and there is no static rule to answer with: no desired state published. */
+  | { readonly status: 'unanswered'; readonly thingName: string; readonly reason: string }
   | { readonly status: 'bad-input'; readonly field: string; readonly code: string; readonly message: string };
 
 export type InferenceHandler = (event: unknown) => Promise<InferenceOutcome>;
@@ -72,9 +74,10 @@ function specOf(config: InferenceConfig): { set: SignalSet; spec: FeatureSpec } 
   } catch (error) {
     throw new InferenceConfigError(`SIGNAL_SET_ID: ${(error as Error).message}`, 'SIGNAL_SET_ID', { cause: error });
   }
-  if (!numericSignals(set).some((s) => s.name === config.fallback.signal)) {
+  const fallback = config.fallback;
+  if (fallback && !numericSignals(set).some((s) => s.name === fallback.signal)) {
     throw new InferenceConfigError(
-      `FALLBACK_SIGNAL "${config.fallback.signal}" is not a numeric signal of "${set.id}"`,
+      `FALLBACK_SIGNAL "${fallback.signal}" is not a numeric signal of "${set.id}"`,
       'FALLBACK_SIGNAL',
     );
   }
@@ -137,8 +140,17 @@ export function createInferenceHandler(deps: InferenceDeps): InferenceHandler {
         };
       } catch (error) {
         // Whatever went wrong with the endpoint, the reading is answered: by the rule the model replaces.
-        const rule = thresholdAnswer(current, config.fallback);
         fallbackReason = error instanceof EndpointInvocationError ? `${error.kind}: ${error.message}` : describe(error);
+        if (config.fallback === null) {
+          // No rule to answer with: counted as a fallback, so the fallback-rate alarm still sees the endpoint fail.
+          metrics.addMetric(InferenceMetrics.InferenceFallback, 'Count', 1);
+          logger.warn('Endpoint did not answer and there is no static rule; reading unanswered', {
+            thingName,
+            reason: fallbackReason,
+          });
+          return { status: 'unanswered', thingName, reason: fallbackReason };
+        }
+        const rule = thresholdAnswer(current, config.fallback);
         logger.warn('Endpoint did not answer; threshold fallback', {
           thingName,
           reason: fallbackReason,

@@ -203,11 +203,31 @@ describe('inference handler', () => {
   });
 
   it('refuses a fallback signal the signal set does not have', () => {
-    expect(() => setup({ FALLBACK_SIGNAL: 'light' })).toThrow(
+    expect(() => setup({ FALLBACK_SIGNAL: 'light', FALLBACK_LEVEL: '365' })).toThrow(
       expect.objectContaining({ name: 'InferenceConfigError', field: 'FALLBACK_SIGNAL' }),
+    );
+    // A level belongs to a signal: another signal than the set's own rule's needs its own level.
+    expect(() => parseInferenceConfig({ FALLBACK_SIGNAL: 'humidity' })).toThrow(
+      expect.objectContaining({ name: 'InferenceConfigError', field: 'FALLBACK_LEVEL' }),
     );
     expect(() => parseInferenceConfig({ INVOKE_TIMEOUT_MS: 'soon' })).toThrow(InferenceConfigError);
     expect(() => parseInferenceConfig({ INVOKE_TIMEOUT_MS: 'soon' })).toThrow(/INVOKE_TIMEOUT_MS/);
+  });
+
+  it('with no static rule (a signal set without one, no FALLBACK_SIGNAL) leaves a reading the endpoint cannot answer unanswered, counted as a fallback', async () => {
+    expect(parseInferenceConfig({}).fallback).toEqual({ signal: 'sound', level: 10 });
+    expect(parseInferenceConfig({ SIGNAL_SET_ID: 'uci-occupancy' }).fallback).toBeNull();
+    const { handler, endpoint, shadow, recorder } = setup({ SIGNAL_SET_ID: 'uci-occupancy' });
+    endpoint.failWith = new EndpointInvocationError('timed out', 'timeout', 2);
+    const reading = { timestamp: T0, temperature: 21, humidity: 30, light: 500, co2: 800, humidity_ratio: 0.004 };
+    const outcome = await handler(documentsEvent('office', reading));
+    expect(outcome).toMatchObject({
+      status: 'unanswered',
+      thingName: 'office',
+      reason: expect.stringContaining('timeout'),
+    });
+    expect(shadow.updates).toHaveLength(0);
+    expect(recorder.sum(InferenceMetrics.InferenceFallback)).toBe(1);
   });
 });
 

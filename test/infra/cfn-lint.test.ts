@@ -14,6 +14,9 @@ const README_VARIANTS: Record<string, Record<string, string>> = {
   'pipeline override (the README example)': {
     pipeline: '{"schedule":{"expression":"cron(0 3 * * ? *)"},"gate":{"margin":0.02},"canary":{"sizePercent":20}}',
   },
+  'pipeline signalSetId of a set with no static rule (no fallback rule, no static-rule baseline)': {
+    pipeline: '{"signalSetId":"uci-occupancy"}',
+  },
   'iotDataEndpoint with an account and region': {
     iotDataEndpoint: 'https://a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com',
     account: '123456789012',
