@@ -73,7 +73,7 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficien
         promote: false,
         decision: 'keep',
         'reasons.$': 'States.Array($.splitPlan.message)',
-        'summary.$': '$.splitPlan.message',
+        summary: 'Not trained: the lake cannot give every time split enough occupied and empty readings.',
         evaluationUri: 'none: the run ended before training; the endpoint is untouched',
       },
       serving: { lookedUp: false, endpointName: config.endpointName },

@@ -30,7 +30,7 @@ export function buildReport(ctx: PhaseContext): sfn.IChainable {
       topic: ctx.topic(),
       subject: sfn.JsonPath.format('occupancy retraining: {}', sfn.JsonPath.stringAt('$.result.outcome')),
       message: sfn.TaskInput.fromJsonPathAt(
-        "States.Format('Run {} finished: {}.\n{}\n\nDetails: {}', $.run.id, $.result.outcome, $.evaluation.summary, $.evaluation.evaluationUri)",
+        "States.Format('Run {} finished: {}.\n{}\nSplit: {}\n\nDetails: {}', $.run.id, $.result.outcome, $.evaluation.summary, $.splitPlan.message, $.evaluation.evaluationUri)",
       ),
       resultPath: sfn.JsonPath.DISCARD,
     }),
@@ -43,6 +43,8 @@ export function buildReport(ctx: PhaseContext): sfn.IChainable {
       'executionArn.$': '$.run.executionArn',
       'result.$': '$.result',
       'evaluation.$': '$.evaluation',
+      // The time cutoffs chosen (or what the data lacks): features/split-plan.ts.
+      'splitPlan.$': '$.splitPlan',
       'serving.$': '$.serving',
       endpointName: config.endpointName,
     },

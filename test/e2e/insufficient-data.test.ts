@@ -115,6 +115,9 @@ describe('a lake whose newest days hold no occupied reading', () => {
     expect(plan.splitPlan.status).toBe('ok');
     expect(plan.splitPlan.message).toMatch(/^cutoffs moved from the fractions/);
     expect(Number(plan.splitPlan.holdoutStart)).toBeLessThan(START + 6 * DAY);
+    // Reported: in the run's output and in the notification.
+    expect((record.output as { splitPlan: { message: string } }).splitPlan.message).toBe(plan.splitPlan.message);
+    expect(notifications(dir).some((n) => n.message.includes(`Split: ${plan.splitPlan.message}`))).toBe(true);
     const evaluate = record.states.find((s) => s.name === StateNames.Evaluate && s.status === 'succeeded')?.output as {
       evaluation: { candidate: { positives: number; rows: number } };
     };
