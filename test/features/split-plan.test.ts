@@ -24,13 +24,14 @@ async function plan(
   occupied: (m: number) => boolean,
   split: Partial<PlannedSplit> = {},
   dialect: 'duckdb' | 'athena' = 'duckdb',
+  start = T0,
 ) {
   const db = await memoryDuckDb();
   try {
     const readings: Reading[] = [];
     const labels: LabelEvent[] = [];
     for (let m = 0; m < minutes; m++) {
-      const ts = T0 + m * minute;
+      const ts = start + m * minute;
       readings.push({ thingName: 'room', ts, values: { temperature: 21, humidity: 40, sound: 5, hvac_status: 'OFF' } });
       labels.push({ thingName: 'room', ts, occupied: occupied(m) });
     }
@@ -124,6 +125,19 @@ describe('planned split', () => {
     const duck = await plan(100, (m) => m % 2 === 1 && m < 90);
     const athena = await plan(100, (m) => m % 2 === 1 && m < 90, {}, 'athena');
     expect(athena.row).toEqual(duck.row);
+  });
+
+  test.each([
+    ['a year boundary', Date.UTC(2023, 11, 31, 23, 0)],
+    ['a leap day', Date.UTC(2024, 1, 29, 23, 30)],
+    ['a century leap day', Date.UTC(2000, 1, 29, 23, 30)],
+    ['before 1970', Date.UTC(1969, 11, 31, 23, 30)],
+    ['a March 1st after a common February', Date.UTC(2023, 1, 28, 23, 30)],
+  ])('the reported times are UTC calendar times across %s', async (_name, start) => {
+    const { row } = await plan(100, (m) => m % 2 === 1, {}, 'duckdb', start);
+    const text = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+    expect(row.message).toContain(`train ${text(start)}..${text(start + 69 * minute)}:`);
+    expect(row.message).toContain(`holdout ${text(start + 85 * minute)}..${text(start + 99 * minute)}:`);
   });
 
   test.each([
