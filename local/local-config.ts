@@ -85,3 +85,17 @@ export function loadLocalConfig(stateDir: string): PipelineConfig {
   }
   return config;
 }
+
+/**
+ * The inference handler's environment for a config, as the Serving stack sets it (infra/stacks/serving-stack.ts):
+ * the endpoint, the signal set, and the static rule as the fallback when there is one.
+ */
+export function inferenceEnv(config: PipelineConfig): Record<string, string> {
+  return {
+    ENDPOINT_NAME: config.endpointName,
+    SIGNAL_SET_ID: config.signalSetId,
+    ...(config.staticRule
+      ? { FALLBACK_SIGNAL: config.staticRule.signal, FALLBACK_LEVEL: String(config.staticRule.level) }
+      : {}),
+  };
+}

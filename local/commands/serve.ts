@@ -1,5 +1,6 @@
 import { intFlag, parseCommandArgs, progress, STATE_DIR_OPTION } from '../args';
 import { startServing } from '../iot/serving';
+import { inferenceEnv, loadLocalConfig } from '../local-config';
 
 /**
  * `occupancy serve`: the local AWS IoT side of live inference — MQTT broker, device shadows, the inference rule
@@ -16,7 +17,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'invoke-timeout-ms': { type: 'string' },
     json: { type: 'boolean', default: false },
   });
-  const env: Record<string, string> = {};
+  // The handler infers for the lake's signal set, with its static rule as the fallback, as the Serving stack sets it.
+  const env: Record<string, string> = inferenceEnv(loadLocalConfig(values['state-dir']));
   if (values['invoke-timeout-ms'] !== undefined) {
     env.INVOKE_TIMEOUT_MS = String(intFlag(values['invoke-timeout-ms'], 'invoke-timeout-ms', 300, 10, 60_000));
   }

@@ -1,7 +1,7 @@
 import { intFlag, parseCommandArgs, progress, STATE_DIR_OPTION, UsageError } from '../args';
 import { startConsole } from '../console';
 import { startServing } from '../iot/serving';
-import { loadLocalConfig } from '../local-config';
+import { inferenceEnv, loadLocalConfig } from '../local-config';
 import { parseFaults } from '../runtime/faults';
 import { LocalStack } from '../runtime/local-stack';
 import { scheduleIntervalMs } from '../schedule';
@@ -80,6 +80,8 @@ export async function startCommand(argv: string[]): Promise<number> {
     stateDir,
     hosting: stack.hosting,
     mqttPort: intFlag(values['mqtt-port'], 'mqtt-port', 1883, 0, 65_535),
+    // The handler infers for the lake's signal set, with its static rule as the fallback, as on AWS.
+    env: inferenceEnv(config),
   });
   stack.liveShadows = () => serving.shadows.documents();
   progress(`live inference: MQTT ${serving.connection.mqttUrl} — try \`occupancy simulate --live --rooms 20\``);

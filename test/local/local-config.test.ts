@@ -5,9 +5,10 @@ import { UsageError } from '../../local/args';
 import { importIntoLake } from '../../local/commands/import';
 import { ensureLakeHasData } from '../../local/commands/run';
 import { LakeError, LocalLake } from '../../local/lake';
-import { LocalConfigError, loadLocalConfig } from '../../local/local-config';
+import { inferenceEnv, LocalConfigError, loadLocalConfig } from '../../local/local-config';
 import { synthesizePipeline } from '../../local/runtime/synth';
 import { parsePipelineConfig } from '../../pipeline/config';
+import { parseInferenceConfig } from '../../tasks/infer-occupancy';
 import { THERMOSTAT } from '../../telemetry/signals';
 import { UCI_TRAINING } from '../fixtures/uci-occupancy';
 import { uciRoomOccupancyText } from '../fixtures/uci-room-occupancy';
@@ -157,6 +158,17 @@ describe('loadLocalConfig: the lake decides', () => {
     expect(() => importIntoLake(dir, IOT_ANALYTICS, 'iot-analytics-csv')).toThrow(LakeError);
     expect(() => LocalLake.open(dir, THERMOSTAT)).toThrow(/holds signal set "uci-occupancy"; cannot add "thermostat"/);
     expect(LocalLake.signalSetIdOf(dir)).toBe('uci-occupancy');
+  });
+
+  it('live inference (start, serve) infers for the lake’s signal set, with its static rule as the fallback', () => {
+    const dir = stateDir();
+    importIntoLake(dir, UCI_TRAINING, 'uci-occupancy');
+    const uci = parseInferenceConfig(inferenceEnv(loadLocalConfig(dir)));
+    expect(uci).toMatchObject({ signalSetId: 'uci-occupancy', endpointName: 'occupancy', fallback: null });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ staticRule: { signal: 'light', level: 365 } }));
+    expect(parseInferenceConfig(inferenceEnv(loadLocalConfig(dir))).fallback).toEqual({ signal: 'light', level: 365 });
+    const thermostat = parseInferenceConfig(inferenceEnv(loadLocalConfig(stateDir())));
+    expect(thermostat).toMatchObject({ signalSetId: 'thermostat', fallback: { signal: 'sound', level: 10 } });
   });
 
   it('with no lake, a config naming a set the simulator cannot make is refused instead of simulating thermostats', () => {
