@@ -21,6 +21,8 @@ export interface RunSummary {
   readonly baselines: Array<{ name: string } & MetricSummary>;
   readonly serving: MetricSummary | null;
   readonly decision: { promote: boolean; reasons: string[] } | null;
+  /** The split plan's message: the time cutoffs chosen, or what the data lacks (features/split-plan.ts). */
+  readonly split: string | null;
   readonly endpoint: {
     name: string;
     status: string;
@@ -60,6 +62,7 @@ export function stateSeconds(record: ExecutionRecord): Record<string, number> {
 export function summarize(record: ExecutionRecord, stack: LocalStack): RunSummary {
   const output = (record.output ?? {}) as {
     outcome?: string;
+    splitPlan?: { message?: string };
     evaluation?: {
       candidate?: Metricish;
       baselines?: { name: string; metrics: Metricish }[];
@@ -101,6 +104,14 @@ export function summarize(record: ExecutionRecord, stack: LocalStack): RunSummar
     baselines: (evaluation?.baselines ?? []).map((b) => ({ name: b.name, ...(pick(b.metrics) as MetricSummary) })),
     serving: pick(evaluation?.serving),
     decision: evaluation ? { promote: Boolean(evaluation.promote), reasons: evaluation.reasons ?? [] } : null,
+    split:
+      output.splitPlan?.message ??
+      (
+        record.states.findLast((s) => s.name === 'ReadSplitPlan' && s.status === 'succeeded')?.output as
+          | { splitPlan?: { message?: string } }
+          | undefined
+      )?.splitPlan?.message ??
+      null,
     endpoint,
     states: stateSeconds(record),
     ...(record.error ? { error: record.error, cause: record.cause } : {}),
@@ -215,6 +226,7 @@ export function formatSummary(s: RunSummary): string {
   const f = (m: MetricSummary | null) => (m ? `F1 ${m.f1.toFixed(3)}` : 'none');
   const lines = [
     `run ${s.name}: ${s.status}, outcome ${s.outcome} (${s.seconds}s)`,
+    ...(s.split ? [`  split: ${s.split}`] : []),
     `  candidate ${f(s.candidate)}; serving ${f(s.serving)}; ${s.baselines.map((b) => `${b.name} ${f(b)}`).join('; ')}`,
     ...(s.decision?.reasons ?? []).map((r) => `  - ${r}`),
     s.endpoint ? `  endpoint ${s.endpoint.name}: ${s.endpoint.status} on ${s.endpoint.config}` : '  endpoint: none',

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatSummary, summarize } from '../../local/commands/run';
 import { simulateIntoLake } from '../../local/commands/simulate';
 import { LocalLake } from '../../local/lake';
 import type { LocalStack } from '../../local/runtime/local-stack';
@@ -95,6 +96,11 @@ describe('a lake whose newest days hold no occupied reading', () => {
     );
     const notified = notifications(dir).find((n) => n.subject.includes('insufficient-data'));
     expect(notified?.message).toContain(reason);
+    // What `occupancy run` prints: the outcome, then what is missing.
+    const summary = summarize(record, stack);
+    expect(summary.split).toBe(reason);
+    expect(formatSummary(summary)).toContain(`outcome insufficient-data`);
+    expect(formatSummary(summary)).toContain(`  - ${reason}`);
     expect(await invoke(stack)).toBe(before);
   });
 
@@ -115,7 +121,8 @@ describe('a lake whose newest days hold no occupied reading', () => {
     expect(plan.splitPlan.status).toBe('ok');
     expect(plan.splitPlan.message).toMatch(/^cutoffs moved from the fractions/);
     expect(Number(plan.splitPlan.holdoutStart)).toBeLessThan(START + 6 * DAY);
-    // Reported: in the run's output and in the notification.
+    // Reported: in the run's output, what `occupancy run` prints, and the notification.
+    expect(formatSummary(summarize(record, stack))).toContain(`  split: ${plan.splitPlan.message}`);
     expect((record.output as { splitPlan: { message: string } }).splitPlan.message).toBe(plan.splitPlan.message);
     expect(notifications(dir).some((n) => n.message.includes(`Split: ${plan.splitPlan.message}`))).toBe(true);
     const evaluate = record.states.find((s) => s.name === StateNames.Evaluate && s.status === 'succeeded')?.output as {
