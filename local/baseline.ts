@@ -10,6 +10,8 @@ export interface BaselineReport {
   readonly signalSet: string;
   readonly rows: ExportManifest['rows'];
   readonly timeRange: ExportManifest['timeRange'];
+  /** The time cutoffs chosen (the split plan's message). */
+  readonly split?: string;
   readonly baselines: Array<
     Pick<BaselineResult, 'name' | 'description' | 'rule'> & BaselineResult['metrics'] & { readonly split: 'holdout' }
   >;
@@ -40,6 +42,7 @@ export async function baselineReport(
     signalSet: set.id,
     rows: manifest.rows,
     timeRange: manifest.timeRange,
+    ...(manifest.split === undefined ? {} : { split: manifest.split }),
     baselines: results.map((b) => ({
       name: b.name,
       description: b.description,

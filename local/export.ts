@@ -1,6 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildExportQuery, buildFeatureSpec, type FeatureSpec, featureNames, type SplitOptions } from '../features';
+import {
+  buildExportQuery,
+  buildFeatureSpec,
+  buildSplitPlanQuery,
+  type FeatureSpec,
+  featureNames,
+  SPLIT_PLAN_OK,
+  type SplitOptions,
+} from '../features';
+import { DEFAULT_PIPELINE_CONFIG } from '../pipeline/config';
 import { LakeError, type LocalLake } from './lake';
 
 /**
@@ -20,6 +29,8 @@ export interface ExportManifest {
   readonly rows: Record<SplitName, number>;
   /** First and last reading time (epoch ms) per split: the holdout is the future. */
   readonly timeRange: Record<SplitName, { from: number | null; to: number | null }>;
+  /** The split plan's message (planned split only): the cutoffs chosen (features/split-plan.ts). */
+  readonly split?: string;
   /** Lake readings in no split: duplicates of a (device, time) already kept, or no label in force yet. */
   readonly readingsLeftOut: number;
   readonly files: Record<SplitName | 'holdoutInput', string>;
@@ -27,12 +38,19 @@ export interface ExportManifest {
 
 export interface ExportOptions {
   readonly outDir: string;
-  /** @default { kind: 'fractions', train: 0.7, validation: 0.15 } */
+  /** @default the pipeline's: fractions 0.7/0.15, cutoffs moved so each split holds 50 occupied and 50 empty */
   readonly split?: SplitOptions;
   readonly spec?: FeatureSpec;
 }
 
-export const DEFAULT_SPLIT: SplitOptions = { kind: 'fractions', train: 0.7, validation: 0.15 };
+/** The split the pipeline runs with by default (the same planned split: features/split-plan.ts). */
+export const DEFAULT_SPLIT: SplitOptions = {
+  kind: 'planned',
+  train: DEFAULT_PIPELINE_CONFIG.split.train,
+  validation: DEFAULT_PIPELINE_CONFIG.split.validation,
+  minPositives: DEFAULT_PIPELINE_CONFIG.split.minPositives,
+  minNegatives: DEFAULT_PIPELINE_CONFIG.split.minNegatives,
+};
 
 const sqlPath = (p: string): string => `'${p.replace(/'/g, "''")}'`;
 
@@ -49,12 +67,26 @@ export async function exportDataset(lake: LocalLake, options: ExportOptions): Pr
   // Materialise the NDJSON views once: the export query reads telemetry twice (features and label join).
   await connection.run('CREATE OR REPLACE TEMP TABLE export_telemetry AS SELECT * FROM telemetry');
   await connection.run('CREATE OR REPLACE TEMP TABLE export_labels AS SELECT * FROM labels');
-  const query = buildExportQuery(spec, {
-    dialect: 'duckdb',
+  const queryOptions = {
+    dialect: 'duckdb' as const,
     telemetryTable: 'export_telemetry',
     labelsTable: 'export_labels',
     split,
-  });
+  };
+  let splitMessage: string | undefined;
+  if (split.kind === 'planned') {
+    // The same split plan the state machine reads before its export: refuse what cannot be judged.
+    const plan = await connection.runAndReadAll(
+      `SELECT "status", "message" FROM (${buildSplitPlanQuery(spec, queryOptions)})`,
+    );
+    const [status, message] = plan.getRows()[0] ?? [];
+    splitMessage = String(message);
+    if (status !== SPLIT_PLAN_OK) {
+      for (const table of ['export_telemetry', 'export_labels']) await connection.run(`DROP TABLE ${table}`);
+      throw new LakeError(`insufficient-data: ${splitMessage}`);
+    }
+  }
+  const query = buildExportQuery(spec, queryOptions);
   await connection.run(`CREATE OR REPLACE TEMP TABLE export_rows AS ${query}`);
   const columns = [...names, TARGET_COLUMN].map((n) => `"${n}"`).join(', ');
   const files = {
@@ -88,6 +120,7 @@ export async function exportDataset(lake: LocalLake, options: ExportOptions): Pr
     target: TARGET_COLUMN,
     rows,
     timeRange,
+    ...(splitMessage === undefined ? {} : { split: splitMessage }),
     readingsLeftOut: Math.max(0, readings - exported),
     files,
   };

@@ -25,6 +25,7 @@ export async function baselineCommand(argv: string[]): Promise<number> {
       process.stdout.write(
         `Signal set ${report.signalSet}; rows train ${report.rows.train}, validation ${report.rows.validation}, holdout ${report.rows.holdout}\n`,
       );
+      if (report.split) process.stdout.write(`Split: ${report.split}\n`);
       for (const b of report.baselines) {
         const rule = `${b.rule.signal} ${b.rule.direction === 'above' ? '>' : '<'} ${Number(b.rule.level.toPrecision(6))}`;
         process.stdout.write(

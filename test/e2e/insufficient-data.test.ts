@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { baselineReport } from '../../local/baseline';
 import { formatSummary, summarize } from '../../local/commands/run';
 import { simulateIntoLake } from '../../local/commands/simulate';
 import { LocalLake } from '../../local/lake';
@@ -75,6 +76,12 @@ describe('a lake whose newest days hold no occupied reading', () => {
       ]),
     );
     lake.close();
+    // `occupancy baseline` runs the same split plan and refuses the same way.
+    const reading = LocalLake.open(dir);
+    await expect(baselineReport(reading, join(dir, 'baseline'))).rejects.toThrow(
+      /^insufficient-data: validation .* has 0 occupied readings; need ≥ 50; holdout .* has 0 occupied readings/,
+    );
+    reading.close();
 
     stack = await startStack(dir);
     await deployIncumbent(stack);
@@ -110,6 +117,11 @@ describe('a lake whose newest days hold no occupied reading', () => {
     dirs.push(dir);
     simulateIntoLake(dir, ROOMS.length, 6, 1, START);
     appendQuietDays(dir, START + 6 * DAY, 2);
+    const reading = LocalLake.open(dir);
+    const baseline = await baselineReport(reading, join(dir, 'baseline'));
+    reading.close();
+    expect(baseline.split).toMatch(/^cutoffs moved from the fractions/);
+    expect(baseline.baselines.every((b) => b.positives >= 50)).toBe(true);
 
     stack = await startStack(dir);
     const record = await stack.startExecution().done;
