@@ -112,6 +112,33 @@ describe.each([
   });
 });
 
+describe('after importing uci-occupancy with no config.json, start and baseline use the lake’s signal set too', () => {
+  let stateDir = '';
+  beforeAll(() => {
+    stateDir = mkdtempSync(join(tmpdir(), 'lake-decides-start-'));
+    ok(['import', UCI_TRAINING, '--format', 'uci-occupancy', '--state-dir', stateDir]);
+  });
+  afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+
+  it('baseline scores the set’s signals with no static rule', () => {
+    const report = JSON.parse(ok(['baseline', '--json', '--state-dir', stateDir])) as {
+      signalSet: string;
+      baselines: { name: string; rule: { signal: string }; f1: number }[];
+    };
+    expect(report.signalSet).toBe('uci-occupancy');
+    expect(report.baselines.map((b) => b.name)).toEqual(['best-threshold']);
+    expect(report.baselines[0]?.rule.signal).toBe('light');
+  });
+
+  it('start --once reaches a real outcome', () => {
+    const start = cli(['start', '--auto-approve', '--once', '--json', '--port', '0', '--state-dir', stateDir]);
+    const summary = JSON.parse(start.stdout) as Summary;
+    expect(summary.status).toBe('SUCCEEDED');
+    expect(REAL_OUTCOMES).toContain(summary.outcome);
+    expect(start.stderr).toContain('signal set uci-occupancy; static rule none');
+  });
+});
+
 function write(dir: string, name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
