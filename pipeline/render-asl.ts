@@ -141,11 +141,12 @@ export function flattenStates(asl: { States: AslStates }): AslStates {
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
  */
 export function importStandIn(exportName: string): string {
-  const slug = exportName
+  // The export's last part names the resource (`Stack:ExportsOutputFnGetAttDataKey17AFBB84Arn…`): keep its tail.
+  const parts = exportName
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .slice(-44) // the tail names the resource (`…FnGetAttDataKey17AFBB84Arn…`); the head is the exporting stack
-    .replace(/^-+|-+$/g, '');
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  const slug = (parts.at(-1) ?? 'export').slice(-44);
   const hash = createHash('sha256').update(exportName).digest('hex').slice(0, 8);
   return `imported-${slug}-${hash}`;
 }
