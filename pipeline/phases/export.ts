@@ -21,14 +21,15 @@ function planColumn(name: (typeof SPLIT_PLAN_COLUMNS)[number]): string {
 export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficient: sfn.IChainable): sfn.IChainable {
   const { scope, stack, props, config } = ctx;
   const bucket = props.artifactsBucketName;
-  const planSplit = ctx.guard(
-    new sfn.CustomState(scope, S.PlanSplit, {
+  /** An Athena query run to completion into the run's result folder (SSE-KMS), keeping its execution id. */
+  const athenaQuery = (id: string, query: string, resultPath: string, comment?: string): sfn.CustomState =>
+    new sfn.CustomState(scope, id, {
       stateJson: {
         Type: 'Task',
-        Comment: 'Cutoffs that leave train, validation and holdout enough occupied and empty readings',
+        ...(comment ? { Comment: comment } : {}),
         Resource: `arn:${stack.partition}:states:::athena:startQueryExecution.sync`,
         Parameters: {
-          QueryString: props.exportQueries.splitPlan,
+          QueryString: query,
           QueryExecutionContext: { Database: props.glueDatabaseName, Catalog: 'AwsDataCatalog' },
           WorkGroup: props.athenaWorkGroupName,
           ResultConfiguration: {
@@ -37,9 +38,16 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficien
           },
         },
         ResultSelector: { 'queryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
-        ResultPath: '$.splitPlanQuery',
+        ResultPath: resultPath,
       },
-    }),
+    });
+  const planSplit = ctx.guard(
+    athenaQuery(
+      S.PlanSplit,
+      props.exportQueries.splitPlan,
+      '$.splitPlanQuery',
+      'Cutoffs that leave train, validation and holdout enough occupied and empty readings',
+    ),
     'Athena',
   );
   const planFields: Record<string, string> = {};
@@ -93,26 +101,7 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficien
   for (const { split, query, q, c } of splits) {
     // Athena names its result `<QueryExecutionId>.csv` beside a `.metadata` file; Autopilot reads every
     // object under an S3 prefix, so each split is copied to a key of its own.
-    const runQuery = ctx.retryOnly(
-      new sfn.CustomState(scope, q, {
-        stateJson: {
-          Type: 'Task',
-          Resource: `arn:${stack.partition}:states:::athena:startQueryExecution.sync`,
-          Parameters: {
-            QueryString: query,
-            QueryExecutionContext: { Database: props.glueDatabaseName, Catalog: 'AwsDataCatalog' },
-            WorkGroup: props.athenaWorkGroupName,
-            ResultConfiguration: {
-              'OutputLocation.$': '$.run.athenaOutput',
-              EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: props.kmsKeyArn },
-            },
-          },
-          ResultSelector: { 'queryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
-          ResultPath: '$.query',
-        },
-      }),
-      'Athena',
-    );
+    const runQuery = ctx.retryOnly(athenaQuery(q, query, '$.query'), 'Athena');
     const copy = ctx.retryOnly(
       new tasks.CallAwsService(scope, c, {
         service: 's3',
