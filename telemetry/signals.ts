@@ -5,6 +5,10 @@
  *
  * Signal names are snake_case and double as lake column names and raw feature names.
  */
+import { parseSignalSet } from './signal-set-schema';
+import thermostatJson from './signal-sets/thermostat.json';
+import uciOccupancyJson from './signal-sets/uci-occupancy.json';
+import uciRoomOccupancyJson from './signal-sets/uci-room-occupancy.json';
 
 export interface NumericSignal {
   readonly name: string;
@@ -45,55 +49,19 @@ export interface SignalSet {
   readonly staticRule?: ThresholdRule;
 }
 
-const numeric = (
-  name: string,
-  unit: string,
-  min: number,
-  max: number,
-  extra: Partial<Pick<NumericSignal, 'crossingLevel' | 'reportedKey'>> = {},
-): NumericSignal => ({ name, kind: 'numeric', unit, min, max, ...extra });
-
 export const HVAC_STATUSES = ['OFF', 'HEATING', 'COOLING', 'FAN'] as const;
 
-export const THERMOSTAT: SignalSet = {
-  id: 'thermostat',
-  description: 'IoT thermostat fleet: temperature, humidity, sound level, HVAC status',
-  signals: [
-    numeric('temperature', '°C', -40, 85),
-    numeric('humidity', '%', 0, 100),
-    numeric('sound', 'level', 0, 200, { crossingLevel: 10 }),
-    { name: 'hvac_status', kind: 'enum', values: HVAC_STATUSES, reportedKey: 'hvacStatus' },
-  ],
-  staticRule: { signal: 'sound', level: 10 },
-};
+/** IoT thermostat fleet (telemetry/signal-sets/thermostat.json). */
+export const THERMOSTAT: SignalSet = parseSignalSet(thermostatJson, 'telemetry/signal-sets/thermostat.json');
 
 /** UCI Occupancy Detection (Candanedo & Feldheim 2016): one office, one reading a minute. No sound sensor. */
-export const UCI_OCCUPANCY: SignalSet = {
-  id: 'uci-occupancy',
-  description: 'UCI Occupancy Detection: temperature, humidity, light, CO2, humidity ratio',
-  signals: [
-    numeric('temperature', '°C', -40, 85),
-    numeric('humidity', '%', 0, 100),
-    numeric('light', 'lux', 0, 100000, { crossingLevel: 365 }),
-    numeric('co2', 'ppm', 0, 20000),
-    numeric('humidity_ratio', 'kg/kg', 0, 0.1),
-  ],
-};
+export const UCI_OCCUPANCY: SignalSet = parseSignalSet(uciOccupancyJson, 'telemetry/signal-sets/uci-occupancy.json');
 
 /** UCI Room Occupancy Estimation (Singh et al. 2018): four nodes, CO2, two PIR sensors. */
-export const UCI_ROOM_OCCUPANCY: SignalSet = {
-  id: 'uci-room-occupancy',
-  description: 'UCI Room Occupancy Estimation: 4 temperature/light/sound nodes, CO2 and slope, 2 PIR',
-  signals: [
-    ...[1, 2, 3, 4].map((i) => numeric(`s${i}_temp`, '°C', -40, 85)),
-    ...[1, 2, 3, 4].map((i) => numeric(`s${i}_light`, 'lux', 0, 100000)),
-    ...[1, 2, 3, 4].map((i) => numeric(`s${i}_sound`, 'V', 0, 10)),
-    numeric('s5_co2', 'ppm', 0, 20000),
-    numeric('s5_co2_slope', 'ppm/min', -1000, 1000),
-    numeric('s6_pir', 'binary', 0, 1, { crossingLevel: 0.5 }),
-    numeric('s7_pir', 'binary', 0, 1, { crossingLevel: 0.5 }),
-  ],
-};
+export const UCI_ROOM_OCCUPANCY: SignalSet = parseSignalSet(
+  uciRoomOccupancyJson,
+  'telemetry/signal-sets/uci-room-occupancy.json',
+);
 
 export const SIGNAL_SETS: Readonly<Record<string, SignalSet>> = {
   [THERMOSTAT.id]: THERMOSTAT,
