@@ -1,4 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { loadSignalSetFile } from '../telemetry/signal-set-schema';
+import { SIGNAL_SETS, type SignalSet } from '../telemetry/signals';
 
 /** A CLI usage error: bad flag, missing value. Printed without a stack, exit code 2. */
 export class UsageError extends Error {
@@ -33,4 +35,19 @@ export const STATE_DIR_OPTION = { 'state-dir': { type: 'string', default: '.occu
 /** Progress for long work goes to stderr so stdout stays machine-readable (--json). */
 export function progress(message: string): void {
   process.stderr.write(`${message}\n`);
+}
+
+export const SIGNAL_SET_OPTION = { 'signal-set': { type: 'string' } } as const;
+
+/** `--signal-set`: a built-in set's id (thermostat, uci-occupancy, …) or a signal set JSON file. */
+export function signalSetFlag(value: string | undefined): SignalSet | undefined {
+  if (value === undefined) return undefined;
+  const builtIn = SIGNAL_SETS[value];
+  if (builtIn) return builtIn;
+  try {
+    return loadSignalSetFile(value);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`--signal-set: ${message}`, { cause: error });
+  }
 }

@@ -18,20 +18,23 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   start: { run: startCommand, help: 'start the local stack (what `npm start` runs)' },
   simulate: {
     run: (argv) => (argv.includes('--live') ? simulateLiveCommand(argv) : simulateCommand(argv)),
-    help: 'simulate a fleet into the lake: --rooms N --days D [--seed S]; or --live --rooms N --rate R over MQTT',
+    help: 'simulate a fleet into the lake: --rooms N --days D [--seed S] [--signal-set FILE]; or --live --rooms N --rate R over MQTT',
   },
   serve: {
     run: serveCommand,
     help: 'serve live inference: MQTT broker, device shadows, the inference rule and the endpoint host',
   },
-  import: { run: importCommand, help: 'import telemetry: <file> --format uci-occupancy|uci-room-occupancy|ndjson' },
+  import: {
+    run: importCommand,
+    help: 'import telemetry: <file> --format uci-occupancy|uci-room-occupancy|ndjson [--signal-set FILE|ID]',
+  },
   baseline: {
     run: baselineCommand,
     help: 'export the lake and print every threshold baseline on the holdout [--json]',
   },
   run: {
     run: runCommand,
-    help: 'run one retraining execution locally: [--auto-approve] [--json] [--inject-fault NAME]',
+    help: 'run one retraining execution locally: [--auto-approve] [--json] [--inject-fault NAME] [--signal-set FILE]',
   },
   status: { run: statusCommand, help: 'list runs (newest first) and pending approvals [--json]' },
   approve: { run: approvalCommand('approve'), help: 'approve the candidate of a waiting run: <run>' },

@@ -1,7 +1,9 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { LabelEvent, Reading } from '../telemetry/reading';
+import { parseSignalSet } from '../telemetry/signal-set-schema';
 import { type SignalSet, signalSetById } from '../telemetry/signals';
 
 /**
@@ -17,8 +19,10 @@ export class LakeError extends Error {
   }
 }
 
+/** `signalSetDocument` is the whole set (a user's set lives only here); old manifests carry only the built-in's id. */
 interface LakeManifest {
   readonly signalSet: string;
+  readonly signalSetDocument?: unknown;
 }
 
 const DAY_MS = 86_400_000;
@@ -67,25 +71,28 @@ export class LocalLake {
    */
   static open(stateDir: string, signalSet?: SignalSet): LocalLake {
     const root = join(resolve(stateDir), 'lake');
-    const manifestPath = join(root, 'manifest.json');
-    if (existsSync(manifestPath)) {
-      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as LakeManifest;
-      const existing = signalSetById(manifest.signalSet);
-      if (signalSet && signalSet.id !== existing.id) {
+    const existing = LocalLake.signalSetOf(stateDir);
+    if (existing) {
+      if (signalSet && (signalSet.id !== existing.id || !isDeepStrictEqual(signalSet, existing))) {
+        const what = signalSet.id === existing.id ? 'a different document of the same id' : `"${signalSet.id}"`;
         throw new LakeError(
-          `The lake in ${root} holds signal set "${existing.id}"; cannot add "${signalSet.id}". Use another --state-dir.`,
+          `The lake in ${root} holds signal set "${existing.id}"; cannot add ${what}. Use another --state-dir.`,
         );
       }
       return new LocalLake(stateDir, existing);
     }
     const set = signalSet ?? signalSetById('thermostat');
     mkdirSync(root, { recursive: true });
-    writeFileSync(manifestPath, `${JSON.stringify({ signalSet: set.id } satisfies LakeManifest)}\n`);
+    const manifest: LakeManifest = { signalSet: set.id, signalSetDocument: set };
+    writeFileSync(join(root, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
     return new LocalLake(stateDir, set);
   }
 
-  /** The signal set id recorded by the lake in `stateDir`, or undefined when there is no lake (nothing is created). */
-  static signalSetIdOf(stateDir: string): string | undefined {
+  /**
+   * The signal set recorded by the lake in `stateDir` (its document; a built-in's id for an old manifest), or
+   * undefined when there is no lake (nothing is created).
+   */
+  static signalSetOf(stateDir: string): SignalSet | undefined {
     const manifestPath = join(resolve(stateDir), 'lake', 'manifest.json');
     if (!existsSync(manifestPath)) return undefined;
     let manifest: LakeManifest;
@@ -94,10 +101,26 @@ export class LocalLake {
     } catch (error) {
       throw new LakeError(`The lake manifest ${manifestPath} is not valid JSON`, { cause: error });
     }
+    if (manifest.signalSetDocument !== undefined) {
+      try {
+        return parseSignalSet(manifest.signalSetDocument, `${manifestPath} (signalSetDocument)`);
+      } catch (error) {
+        throw new LakeError(`The lake manifest ${manifestPath} holds an invalid signal set`, { cause: error });
+      }
+    }
     if (typeof manifest.signalSet !== 'string' || manifest.signalSet === '') {
       throw new LakeError(`The lake manifest ${manifestPath} names no signal set`);
     }
-    return manifest.signalSet;
+    try {
+      return signalSetById(manifest.signalSet);
+    } catch (error) {
+      throw new LakeError(`The lake manifest ${manifestPath} names an unknown signal set`, { cause: error });
+    }
+  }
+
+  /** The signal set id recorded by the lake in `stateDir`, or undefined when there is no lake. */
+  static signalSetIdOf(stateDir: string): string | undefined {
+    return LocalLake.signalSetOf(stateDir)?.id;
   }
 
   /** True when a lake exists in `stateDir` (without creating one). */

@@ -1,7 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type PipelineConfig, type PipelineConfigInput, parsePipelineConfig } from '../pipeline/config';
-import { numericSignals, signalSetById } from '../telemetry/signals';
+import {
+  customSignalSet,
+  type PipelineConfig,
+  type PipelineConfigInput,
+  parsePipelineConfig,
+  signalSetOf,
+} from '../pipeline/config';
+import { numericSignals } from '../telemetry/signals';
 import { LocalLake } from './lake';
 
 /**
@@ -57,8 +63,9 @@ export function loadLocalConfig(stateDir: string): PipelineConfig {
         ? { ...base, ...(value as object) }
         : value;
   }
-  const lakeSet = LocalLake.signalSetIdOf(stateDir);
-  if (lakeSet !== undefined) {
+  const lakeDocument = LocalLake.signalSetOf(stateDir);
+  const lakeSet = lakeDocument?.id;
+  if (lakeDocument !== undefined) {
     const configured = overrides.signalSetId;
     if (configured !== undefined && configured !== lakeSet) {
       throw new LocalConfigError(
@@ -69,11 +76,12 @@ export function loadLocalConfig(stateDir: string): PipelineConfig {
       );
     }
     merged.signalSetId = lakeSet;
+    merged.signalSet = lakeDocument;
   }
   const config = parsePipelineConfig(merged);
   const rule = config.staticRule;
   if (rule !== null && overrides.staticRule !== undefined) {
-    const signals = numericSignals(signalSetById(config.signalSetId)).map((s) => s.name);
+    const signals = numericSignals(signalSetOf(config)).map((s) => s.name);
     if (!signals.includes(rule.signal)) {
       throw new LocalConfigError(
         `${path} sets staticRule.signal "${rule.signal}", not a numeric signal of signal set "${config.signalSetId}" ` +
@@ -94,6 +102,7 @@ export function inferenceEnv(config: PipelineConfig): Record<string, string> {
   return {
     ENDPOINT_NAME: config.endpointName,
     SIGNAL_SET_ID: config.signalSetId,
+    ...(customSignalSet(config) ? { SIGNAL_SET: JSON.stringify(customSignalSet(config)) } : {}),
     ...(config.staticRule
       ? { FALLBACK_SIGNAL: config.staticRule.signal, FALLBACK_LEVEL: String(config.staticRule.level) }
       : {}),

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { SIGNAL_SETS } from '../telemetry/signals';
+import { signalSetSchema } from '../telemetry/signal-set-schema';
+import { SIGNAL_SETS, type SignalSet, signalSetById } from '../telemetry/signals';
 
 /**
  * The one typed configuration of the retraining pipeline. The CDK app (from context) and the local
@@ -154,6 +155,8 @@ export const PipelineConfigSchema = z
     schedule: ScheduleSchema.default(ScheduleSchema.parse({})),
     /** Which signal set the fleet reports (telemetry/signals.ts). @default 'thermostat' */
     signalSetId: z.string().min(1).default('thermostat'),
+    /** A user's signal set document (`--signal-set FILE`, `-c signalSet=FILE`); when set, `signalSetId` is its id. */
+    signalSet: signalSetSchema.optional(),
     split: SplitSchema.default(SplitSchema.parse({})),
     /**
      * The rule in force today, the baseline to beat; `null`: none (the best single-signal threshold is the bar).
@@ -195,7 +198,29 @@ export const PipelineConfigSchema = z
       });
     }
   })
-  .transform(({ staticRule, ...rest }) => ({ ...rest, staticRule: resolveStaticRule(rest.signalSetId, staticRule) }));
+  .transform(({ staticRule, ...rest }) => {
+    const signalSetId = rest.signalSet?.id ?? rest.signalSetId;
+    const own = rest.signalSet?.staticRule;
+    const rule =
+      staticRule === undefined && rest.signalSet ? (own ? { signal: own.signal, level: own.level } : null) : undefined;
+    return { ...rest, signalSetId, staticRule: rule !== undefined ? rule : resolveStaticRule(signalSetId, staticRule) };
+  });
+
+/** The config's signal set document when it is not a built-in (what generated resources must carry), else undefined. */
+export function customSignalSet(config: {
+  readonly signalSetId: string;
+  readonly signalSet?: SignalSet;
+}): SignalSet | undefined {
+  const doc = config.signalSet;
+  if (!doc) return undefined;
+  const builtIn = SIGNAL_SETS[doc.id];
+  return builtIn && JSON.stringify(builtIn) === JSON.stringify(doc) ? undefined : doc;
+}
+
+/** The signal set a config runs on: its document when it carries one, else the built-in of its id. */
+export function signalSetOf(config: { readonly signalSetId: string; readonly signalSet?: SignalSet }): SignalSet {
+  return config.signalSet ?? signalSetById(config.signalSetId);
+}
 
 /**
  * The static rule in force: the one configured (`null`: none), else the signal set's own rule, else none.

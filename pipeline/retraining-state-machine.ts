@@ -8,8 +8,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { buildFeatureSpec, buildSplitPlanQuery, buildSplitQuery } from '../features';
-import { signalSetById } from '../telemetry/signals';
-import type { PipelineConfig } from './config';
+import { type PipelineConfig, signalSetOf } from './config';
 import { buildRetrainingDefinition, type ExportQueries } from './retraining-definition';
 
 export interface RetrainingStateMachineProps {
@@ -55,7 +54,7 @@ export function exportQueriesFor(
   config: PipelineConfig,
   tables: { telemetryTable?: string; labelsTable?: string } = {},
 ): ExportQueries {
-  const spec = buildFeatureSpec(signalSetById(config.signalSetId));
+  const spec = buildFeatureSpec(signalSetOf(config));
   const options = {
     dialect: 'athena' as const,
     telemetryTable: tables.telemetryTable ?? 'telemetry',

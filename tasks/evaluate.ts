@@ -10,6 +10,7 @@ import {
   type Metrics,
 } from '../evaluation';
 import { PipelineMetrics } from '../pipeline/state-names';
+import { signalSetSchema } from '../telemetry/signal-set-schema';
 import { numericSignals, signalSetById } from '../telemetry/signals';
 import { type LabelledTable, numericTableFromCsv } from '../telemetry/table';
 import { ArtifactError, TaskInputError } from './errors';
@@ -25,6 +26,8 @@ const s3Uri = z.string().regex(/^s3:\/\/[^/]+\/.+/, 'an s3://bucket/key URI');
 export const EvaluateInputSchema = z.object({
   runId: z.string().min(1),
   signalSetId: z.string().min(1),
+  /** A user's signal set document; absent for a built-in set (looked up by `signalSetId`). */
+  signalSet: signalSetSchema.optional(),
   /** The rule in force today; absent or null: none, and the fitted single-signal thresholds are the bar. */
   staticRule: z
     .object({ signal: z.string().min(1), level: z.number().finite() })
@@ -121,7 +124,7 @@ function modelQualityReport(metrics: Metrics) {
 
 export async function evaluateRun(input: EvaluateInput, deps: { store: ObjectStore }): Promise<EvaluateResult> {
   const { store } = deps;
-  const signalSet = signalSetById(input.signalSetId);
+  const signalSet = input.signalSet ?? signalSetById(input.signalSetId);
   const [train, holdout] = await Promise.all([readTable(store, input.trainUri), readTable(store, input.holdoutUri)]);
   const candidatePredictions = await readPredictions(store, input.candidatePredictionsUri, holdout.rowCount);
   const servingPredictions = input.servingPredictionsUri

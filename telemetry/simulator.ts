@@ -15,9 +15,10 @@
  * the fleet size and however it is stepped (batch or live).
  */
 
+import { roomForSignalSet } from './generic-simulator';
 import { Random } from './random';
 import type { LabelEvent, Reading } from './reading';
-import type { HVAC_STATUSES } from './signals';
+import type { HVAC_STATUSES, SignalSet } from './signals';
 
 /** Module-local: `Math` looked up as a global is ~10× slower inside jest's vm sandbox, and this is a hot path. */
 const math = Math;
@@ -35,6 +36,8 @@ export interface SimulateFleetOptions {
   readonly start?: number;
   /** Seconds between two readings of one device. @default 60 */
   readonly intervalSeconds?: number;
+  /** The signal set to report (generic-simulator.ts). @default the thermostat set, with its own physics */
+  readonly signalSet?: SignalSet;
 }
 
 export class SimulatorOptionsError extends Error {
@@ -393,7 +396,7 @@ export function* simulateFleet(opts: SimulateFleetOptions): Generator<SimEvent> 
   const intervalMs = intervalSeconds * 1000;
   const ticks = math.floor((opts.days * DAY) / intervalMs);
   const rooms = Array.from({ length: opts.rooms }, (_, i) => {
-    const sim = createRoomSimulator(i, seed, start);
+    const sim = roomForSignalSet(createRoomSimulator(i, seed, start), opts.signalSet, seed, i);
     return { sim, offset: math.floor(sim.phase * intervalMs) };
   });
   const batch: SimEvent[] = [];

@@ -9,8 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
-import type { PipelineConfig } from '../../pipeline/config';
-import { signalSetById } from '../../telemetry/signals';
+import { type PipelineConfig, signalSetOf } from '../../pipeline/config';
 import { IOT_SQL_VERSION, LABELS_RULE_SQL, LABELS_TOPIC_FILTER, telemetryRuleSql } from '../../telemetry/wire';
 import { allowServicePrincipals } from './key-policy';
 
@@ -44,7 +43,7 @@ export class IngestionStack extends Stack {
     // Buckets given serverAccessLogsBucket grant logging.s3.amazonaws.com through the target's bucket policy, not an ACL.
     this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     const { config } = props;
-    const signalSet = signalSetById(config.signalSetId);
+    const signalSet = signalSetOf(config);
 
     this.key = new kms.Key(this, 'DataKey', {
       alias: 'alias/occupancy-data',

@@ -8,7 +8,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import type { PipelineConfig } from '../../pipeline/config';
+import { customSignalSet, type PipelineConfig } from '../../pipeline/config';
 import { inferenceMetricDimensions, METRICS_NAMESPACE, PipelineMetrics } from '../../pipeline/state-names';
 import { INFERENCE_RULE_SQL, INFERENCE_RULE_SQL_VERSION } from '../../tasks/infer-occupancy/rule-sql';
 import { nodeFunction } from './node-function';
@@ -210,6 +210,8 @@ export class ServingStack extends Stack {
         environment: {
           ENDPOINT_NAME: endpoint,
           SIGNAL_SET_ID: config.signalSetId,
+          // A user's set is unknown to the handler by id: the document itself, validated at cold start.
+          ...(customSignalSet(config) ? { SIGNAL_SET: JSON.stringify(customSignalSet(config)) } : {}),
           // No static rule: no fallback; a reading the endpoint cannot answer is left unanswered (and counted).
           ...(config.staticRule
             ? { FALLBACK_SIGNAL: config.staticRule.signal, FALLBACK_LEVEL: String(config.staticRule.level) }

@@ -6,8 +6,8 @@ import {
   importUciOccupancy,
   importUciRoomOccupancy,
 } from '../../telemetry/importers';
-import { signalSetById } from '../../telemetry/signals';
-import { parseCommandArgs, STATE_DIR_OPTION, UsageError } from '../args';
+import { type SignalSet, THERMOSTAT } from '../../telemetry/signals';
+import { parseCommandArgs, STATE_DIR_OPTION, signalSetFlag, UsageError } from '../args';
 import { LocalLake } from '../lake';
 
 const FORMATS = ['uci-occupancy', 'uci-room-occupancy', 'ndjson', 'iot-analytics-csv'] as const;
@@ -29,7 +29,7 @@ export interface ImportSummary {
 function runImporter(
   format: ImportFormat,
   text: string,
-  signalSetId: string | undefined,
+  signalSet: SignalSet | undefined,
   thingName?: string,
 ): ImportResult {
   switch (format) {
@@ -38,9 +38,9 @@ function runImporter(
     case 'uci-room-occupancy':
       return importUciRoomOccupancy(text, thingName ? { thingName } : undefined);
     case 'ndjson':
-      return importNdjson(text, signalSetById(signalSetId ?? 'thermostat'));
+      return importNdjson(text, signalSet ?? THERMOSTAT);
     case 'iot-analytics-csv':
-      return importIotAnalyticsCsv(text, { signalSet: signalSetById(signalSetId ?? 'thermostat'), thingName });
+      return importIotAnalyticsCsv(text, { signalSet: signalSet ?? THERMOSTAT, thingName });
   }
 }
 
@@ -48,7 +48,7 @@ export function importIntoLake(
   stateDir: string,
   file: string,
   format: ImportFormat,
-  options: { signalSet?: string; thingName?: string } = {},
+  options: { signalSet?: string | SignalSet; thingName?: string } = {},
 ): ImportSummary {
   let text: string;
   try {
@@ -58,7 +58,12 @@ export function importIntoLake(
       cause: error,
     });
   }
-  const result = runImporter(format, text, options.signalSet, options.thingName);
+  const result = runImporter(
+    format,
+    text,
+    typeof options.signalSet === 'string' ? signalSetFlag(options.signalSet) : options.signalSet,
+    options.thingName,
+  );
   const lake = LocalLake.open(stateDir, result.signalSet);
   const imported = lake.appendReadings(result.readings).rows;
   const labels = lake.appendLabels(result.labels).rows;

@@ -1,8 +1,8 @@
 import type { StaticRule } from '../../pipeline/config';
 import { decide } from '../../tasks/approval';
-import { THERMOSTAT } from '../../telemetry/signals';
+import { type SignalSet, THERMOSTAT } from '../../telemetry/signals';
 import { BrokerTaskCallback } from '../adapters/approvals';
-import { parseCommandArgs, progress, STATE_DIR_OPTION, UsageError } from '../args';
+import { parseCommandArgs, progress, SIGNAL_SET_OPTION, STATE_DIR_OPTION, signalSetFlag, UsageError } from '../args';
 import { LocalLake } from '../lake';
 import { loadLocalConfig } from '../local-config';
 import type { ExecutionRecord } from '../runtime/executions';
@@ -148,23 +148,29 @@ export interface RunOptions {
   readonly days?: number;
   readonly timeScale?: number;
   readonly approvalBaseUrl?: string;
+  /** `--signal-set`: simulated into an empty lake, or checked against the lake's. */
+  readonly signalSet?: SignalSet;
 }
 
 /**
- * Simulates a thermostat fleet into an empty lake so a first run has data to learn from. A config naming another
- * signal set has nothing to simulate: that data must be imported.
+ * Simulates a fleet into an empty lake so a first run has data to learn from: the `--signal-set` given, else the
+ * thermostat. A config naming another built-in set has nothing to simulate: that data must be imported. With a
+ * lake already there, a `--signal-set` must be the lake's own.
  */
-export function ensureLakeHasData(stateDir: string, rooms = 10, days = 14): void {
-  if (LocalLake.exists(stateDir)) return;
+export function ensureLakeHasData(stateDir: string, rooms = 10, days = 14, signalSet?: SignalSet): void {
+  if (LocalLake.exists(stateDir)) {
+    if (signalSet) LocalLake.open(stateDir, signalSet).close();
+    return;
+  }
   const wanted = loadLocalConfig(stateDir).signalSetId;
-  if (wanted !== THERMOSTAT.id) {
+  if (!signalSet && wanted !== THERMOSTAT.id) {
     throw new UsageError(
       `No lake in ${stateDir} and config.json names signal set "${wanted}": the simulator makes "${THERMOSTAT.id}" ` +
-        `readings only; run \`occupancy import\` with your "${wanted}" data first`,
+        `readings only (or a --signal-set FILE's); run \`occupancy import\` with your "${wanted}" data first`,
     );
   }
   progress(`no lake in ${stateDir}: simulating ${rooms} rooms × ${days} days`);
-  simulateIntoLake(stateDir, rooms, days, 1);
+  simulateIntoLake(stateDir, rooms, days, 1, undefined, signalSet);
 }
 
 export const describeStaticRule = (rule: StaticRule | null): string =>
@@ -174,7 +180,7 @@ export async function runOnce(options: RunOptions): Promise<RunSummary> {
   const faults = parseFaults(options.faults);
   // A config SageMaker would refuse fails here, before a lake is simulated or any state runs.
   loadLocalConfig(options.stateDir);
-  ensureLakeHasData(options.stateDir, options.rooms, options.days);
+  ensureLakeHasData(options.stateDir, options.rooms, options.days, options.signalSet);
   // The lake decides the signal set (and with it the default static rule) the state machine is synthesized for.
   const config = loadLocalConfig(options.stateDir);
   progress(`signal set ${config.signalSetId}; static rule ${describeStaticRule(config.staticRule)}`);
@@ -202,6 +208,7 @@ export async function runOnce(options: RunOptions): Promise<RunSummary> {
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...STATE_DIR_OPTION,
+    ...SIGNAL_SET_OPTION,
     'auto-approve': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     'inject-fault': { type: 'string', multiple: true, default: [] },
@@ -212,6 +219,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       stateDir: values['state-dir'],
       autoApprove: values['auto-approve'],
       faults: values['inject-fault'],
+      signalSet: signalSetFlag(values['signal-set']),
     });
   } catch (error) {
     if (error instanceof Error && error.name === 'UnknownFaultError')

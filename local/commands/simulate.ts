@@ -1,7 +1,7 @@
 import type { LabelEvent, Reading } from '../../telemetry/reading';
-import { THERMOSTAT } from '../../telemetry/signals';
+import { type SignalSet, THERMOSTAT } from '../../telemetry/signals';
 import { DEFAULT_SIM_START, simulateFleet } from '../../telemetry/simulator';
-import { intFlag, parseCommandArgs, progress, STATE_DIR_OPTION } from '../args';
+import { intFlag, parseCommandArgs, progress, SIGNAL_SET_OPTION, STATE_DIR_OPTION, signalSetFlag } from '../args';
 import { LocalLake } from '../lake';
 
 export interface SimulateSummary {
@@ -13,15 +13,16 @@ export interface SimulateSummary {
   readonly labels: number;
 }
 
-/** Simulates a thermostat fleet into the local lake, streaming in batches so memory stays flat. */
+/** Simulates a fleet (thermostat, or any signal set) into the local lake, streaming in batches so memory stays flat. */
 export function simulateIntoLake(
   stateDir: string,
   rooms: number,
   days: number,
   seed: number,
   start: number = DEFAULT_SIM_START,
+  signalSet: SignalSet = THERMOSTAT,
 ): SimulateSummary {
-  const lake = LocalLake.open(stateDir, THERMOSTAT);
+  const lake = LocalLake.open(stateDir, signalSet);
   let readings: Reading[] = [];
   let labels: LabelEvent[] = [];
   let readingCount = 0;
@@ -34,7 +35,7 @@ export function simulateIntoLake(
     labels = [];
     progress(`simulate: ${readingCount.toLocaleString()} / ~${total.toLocaleString()} readings`);
   };
-  for (const event of simulateFleet({ rooms, days, seed, start })) {
+  for (const event of simulateFleet({ rooms, days, seed, start, signalSet })) {
     if (event.kind === 'reading') readings.push(event.reading);
     else labels.push(event.label);
     if (readings.length >= 100_000) flush();
@@ -47,6 +48,7 @@ export function simulateIntoLake(
 export async function simulateCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...STATE_DIR_OPTION,
+    ...SIGNAL_SET_OPTION,
     rooms: { type: 'string' },
     days: { type: 'string' },
     seed: { type: 'string' },
@@ -55,7 +57,14 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   const rooms = intFlag(values.rooms, 'rooms', 10, 1, 10_000);
   const days = intFlag(values.days, 'days', 14, 1, 3650);
   const seed = intFlag(values.seed, 'seed', 1, 0, 2 ** 31 - 1);
-  const summary = simulateIntoLake(values['state-dir'], rooms, days, seed);
+  const summary = simulateIntoLake(
+    values['state-dir'],
+    rooms,
+    days,
+    seed,
+    DEFAULT_SIM_START,
+    signalSetFlag(values['signal-set']),
+  );
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else
     process.stdout.write(

@@ -1,4 +1,12 @@
-import { intFlag, parseCommandArgs, progress, STATE_DIR_OPTION, UsageError } from '../args';
+import {
+  intFlag,
+  parseCommandArgs,
+  progress,
+  SIGNAL_SET_OPTION,
+  STATE_DIR_OPTION,
+  signalSetFlag,
+  UsageError,
+} from '../args';
 import { startConsole } from '../console';
 import { startServing } from '../iot/serving';
 import { inferenceEnv, loadLocalConfig } from '../local-config';
@@ -22,6 +30,7 @@ import {
 export async function startCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...STATE_DIR_OPTION,
+    ...SIGNAL_SET_OPTION,
     rooms: { type: 'string' },
     days: { type: 'string' },
     port: { type: 'string' },
@@ -39,7 +48,12 @@ export async function startCommand(argv: string[]): Promise<number> {
     throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
   }
   const port = intFlag(values.port, 'port', 8765, 0, 65_535);
-  ensureLakeHasData(stateDir, intFlag(values.rooms, 'rooms', 10, 1, 10_000), intFlag(values.days, 'days', 14, 1, 3650));
+  ensureLakeHasData(
+    stateDir,
+    intFlag(values.rooms, 'rooms', 10, 1, 10_000),
+    intFlag(values.days, 'days', 14, 1, 3650),
+    signalSetFlag(values['signal-set']),
+  );
   // The lake decides the signal set (and with it the default static rule) the state machine is synthesized for.
   const config = loadLocalConfig(stateDir);
   progress(`signal set ${config.signalSetId}; static rule ${describeStaticRule(config.staticRule)}`);

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { customSignalSet } from '../config';
 import { awsRetry } from '../retry';
 import { PipelineErrors, StateNames as S } from '../state-names';
 import { putMetricData, updateModelPackage } from './calls';
@@ -35,6 +36,8 @@ export function buildEvaluateAndGate(ctx: PhaseContext, exits: DecisionExits): s
       payload: sfn.TaskInput.fromObject({
         runId: sfn.JsonPath.stringAt('$.run.id'),
         signalSetId: config.signalSetId,
+        // A user's set is not known to the Lambda by id: the document rides along.
+        ...(customSignalSet(config) ? { signalSet: customSignalSet(config) } : {}),
         // No static rule: the key is left out and Evaluate scores the fitted thresholds only.
         ...(config.staticRule
           ? { staticRule: { signal: config.staticRule.signal, level: config.staticRule.level } }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { DEFAULT_PIPELINE_CONFIG } from '../../pipeline/config';
-import { SIGNAL_SETS } from '../../telemetry/signals';
+import { parseSignalSetText } from '../../telemetry/signal-set-schema';
+import { SIGNAL_SETS, type SignalSet } from '../../telemetry/signals';
 import { firstIssue } from '../first-issue';
 import { InferenceConfigError } from './errors';
 
@@ -18,6 +19,8 @@ export const InferenceConfigSchema = z.object({
   INVOKE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(2),
   /** Which signal set the fleet reports (telemetry/signals.ts). @default 'thermostat' */
   SIGNAL_SET_ID: z.string().min(1).default(DEFAULT_PIPELINE_CONFIG.signalSetId),
+  /** A user's signal set document (JSON); when set, it is the set and `SIGNAL_SET_ID` must be its id. */
+  SIGNAL_SET: z.string().min(2).optional(),
   /** Rolling window k the model was trained with (features/spec.ts). @default 5 */
   FEATURE_ROLLING_WINDOW: z.coerce.number().int().min(1).max(1000).default(5),
   /**
@@ -40,6 +43,8 @@ export interface InferenceConfig {
   readonly invokeTimeoutMs: number;
   readonly invokeMaxAttempts: number;
   readonly signalSetId: string;
+  /** The document from SIGNAL_SET; undefined for a built-in set (looked up by id). */
+  readonly signalSet?: SignalSet;
   readonly rollingWindow: number;
   /** null: no rule to answer with when the endpoint cannot. */
   readonly fallback: { readonly signal: string; readonly level: number } | null;
@@ -63,7 +68,23 @@ export function parseInferenceConfig(env: Readonly<Record<string, string | undef
     throw new InferenceConfigError(`Invalid inference config: ${message}`, field, { cause: result.error });
   }
   const c = result.data;
-  const own = SIGNAL_SETS[c.SIGNAL_SET_ID]?.staticRule;
+  let document: SignalSet | undefined;
+  if (c.SIGNAL_SET !== undefined) {
+    try {
+      document = parseSignalSetText(c.SIGNAL_SET, 'SIGNAL_SET');
+    } catch (error) {
+      throw new InferenceConfigError(`Invalid inference config: ${(error as Error).message}`, 'SIGNAL_SET', {
+        cause: error,
+      });
+    }
+    if (picked.SIGNAL_SET_ID !== undefined && picked.SIGNAL_SET_ID !== document.id) {
+      throw new InferenceConfigError(
+        `Invalid inference config: SIGNAL_SET_ID "${picked.SIGNAL_SET_ID}" is not SIGNAL_SET's id "${document.id}"`,
+        'SIGNAL_SET_ID',
+      );
+    }
+  }
+  const own = (document ?? SIGNAL_SETS[c.SIGNAL_SET_ID])?.staticRule;
   const signal = c.FALLBACK_SIGNAL ?? own?.signal;
   const level = c.FALLBACK_LEVEL ?? (signal === own?.signal ? own?.level : undefined);
   if (signal !== undefined && level === undefined) {
@@ -76,7 +97,8 @@ export function parseInferenceConfig(env: Readonly<Record<string, string | undef
     endpointName: c.ENDPOINT_NAME,
     invokeTimeoutMs: c.INVOKE_TIMEOUT_MS,
     invokeMaxAttempts: c.INVOKE_MAX_ATTEMPTS,
-    signalSetId: c.SIGNAL_SET_ID,
+    signalSetId: document?.id ?? c.SIGNAL_SET_ID,
+    ...(document ? { signalSet: document } : {}),
     rollingWindow: c.FEATURE_ROLLING_WINDOW,
     fallback: signal !== undefined && level !== undefined ? { signal, level } : null,
     historyMaxDevices: c.HISTORY_MAX_DEVICES,

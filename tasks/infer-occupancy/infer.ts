@@ -70,7 +70,7 @@ export type InferenceHandler = (event: unknown) => Promise<InferenceOutcome>;
 function specOf(config: InferenceConfig): { set: SignalSet; spec: FeatureSpec } {
   let set: SignalSet;
   try {
-    set = signalSetById(config.signalSetId);
+    set = config.signalSet ?? signalSetById(config.signalSetId);
   } catch (error) {
     throw new InferenceConfigError(`SIGNAL_SET_ID: ${(error as Error).message}`, 'SIGNAL_SET_ID', { cause: error });
   }
