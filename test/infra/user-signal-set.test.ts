@@ -90,4 +90,13 @@ describe('cdk synth -c signalSet=<file>', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('-c signalSetId=<built-in> still works: its id in the env, no document', () => {
+    const envs = resources({ signalSetId: 'uci-occupancy' })
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((r) => (r.Properties?.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {})
+      .filter((v) => v.SIGNAL_SET_ID !== undefined);
+    expect(envs.map((v) => v.SIGNAL_SET_ID)).toEqual(['uci-occupancy']);
+    expect(envs[0]?.SIGNAL_SET).toBeUndefined();
+  }, 180_000);
 });
