@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type GenericCsvResult, importGenericCsv } from '../../telemetry/csv-import';
+import { ImportFormatError } from '../../telemetry/errors';
 import {
   type ImportResult,
   importIotAnalyticsCsv,
@@ -10,7 +13,7 @@ import { type SignalSet, THERMOSTAT } from '../../telemetry/signals';
 import { parseCommandArgs, STATE_DIR_OPTION, signalSetFlag, UsageError } from '../args';
 import { LocalLake } from '../lake';
 
-const FORMATS = ['uci-occupancy', 'uci-room-occupancy', 'ndjson', 'iot-analytics-csv'] as const;
+const FORMATS = ['uci-occupancy', 'uci-room-occupancy', 'ndjson', 'iot-analytics-csv', 'csv'] as const;
 type ImportFormat = (typeof FORMATS)[number];
 
 export interface ImportSummary {
@@ -24,6 +27,35 @@ export interface ImportSummary {
   readonly rejectedByReason: Record<string, number>;
   /** The first rejected rows, with line numbers. */
   readonly rejectedSample: ImportResult['rejected'];
+  /** `--format csv` without `--signal-set`: where the inferred set was written for review and re-use. */
+  readonly inferredSignalSet?: string;
+  /** `--format csv`: columns that became no signal, with why. */
+  readonly skippedColumns?: GenericCsvResult['skippedColumns'];
+}
+
+/** `--format csv` column flags. */
+export interface CsvColumns {
+  readonly timestamp?: string;
+  readonly target?: string;
+  readonly device?: string;
+}
+
+function runGenericCsv(file: string, text: string, signalSet: SignalSet | undefined, c: CsvColumns): GenericCsvResult {
+  for (const flag of ['timestamp', 'target'] as const) {
+    if (!c[flag]) throw new UsageError(`--format csv needs --${flag} COL (the name of a header column)`);
+  }
+  try {
+    return importGenericCsv(text, {
+      timestamp: c.timestamp ?? '',
+      target: c.target ?? '',
+      device: c.device,
+      fileName: file,
+      signalSet,
+    });
+  } catch (error) {
+    if (error instanceof ImportFormatError) throw new UsageError(`${file}: ${error.message}`, { cause: error });
+    throw error;
+  }
 }
 
 function runImporter(
@@ -41,6 +73,8 @@ function runImporter(
       return importNdjson(text, signalSet ?? THERMOSTAT);
     case 'iot-analytics-csv':
       return importIotAnalyticsCsv(text, { signalSet: signalSet ?? THERMOSTAT, thingName });
+    case 'csv':
+      throw new UsageError('--format csv is imported by runGenericCsv');
   }
 }
 
@@ -48,7 +82,7 @@ export function importIntoLake(
   stateDir: string,
   file: string,
   format: ImportFormat,
-  options: { signalSet?: string | SignalSet; thingName?: string } = {},
+  options: { signalSet?: string | SignalSet; thingName?: string; csv?: CsvColumns } = {},
 ): ImportSummary {
   let text: string;
   try {
@@ -58,13 +92,15 @@ export function importIntoLake(
       cause: error,
     });
   }
-  const result = runImporter(
-    format,
-    text,
-    typeof options.signalSet === 'string' ? signalSetFlag(options.signalSet) : options.signalSet,
-    options.thingName,
-  );
+  const signalSet = typeof options.signalSet === 'string' ? signalSetFlag(options.signalSet) : options.signalSet;
+  const csv = format === 'csv' ? runGenericCsv(file, text, signalSet, options.csv ?? {}) : undefined;
+  const result = csv ?? runImporter(format, text, signalSet, options.thingName);
   const lake = LocalLake.open(stateDir, result.signalSet);
+  let inferredSignalSet: string | undefined;
+  if (csv?.inferred) {
+    inferredSignalSet = join(resolve(stateDir), 'signal-set.json');
+    writeFileSync(inferredSignalSet, `${JSON.stringify(csv.signalSet, null, 2)}\n`);
+  }
   const imported = lake.appendReadings(result.readings).rows;
   const labels = lake.appendLabels(result.labels).rows;
   lake.close();
@@ -82,6 +118,8 @@ export function importIntoLake(
     rejected: result.rejected.length,
     rejectedByReason,
     rejectedSample: result.rejected.slice(0, 20),
+    ...(inferredSignalSet ? { inferredSignalSet } : {}),
+    ...(csv ? { skippedColumns: csv.skippedColumns } : {}),
   };
 }
 
@@ -93,13 +131,18 @@ export async function importCommand(argv: string[]): Promise<number> {
       format: { type: 'string' },
       'signal-set': { type: 'string' },
       'thing-name': { type: 'string' },
+      timestamp: { type: 'string' },
+      target: { type: 'string' },
+      device: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     true,
   );
   const [file, ...extra] = positionals;
   if (!file || extra.length > 0)
-    throw new UsageError('usage: occupancy import <file> --format <format> [--state-dir D]');
+    throw new UsageError(
+      'usage: occupancy import <file> --format <format> [--timestamp COL --target COL [--device COL]] [--signal-set FILE] [--state-dir D]',
+    );
   const format = values.format as ImportFormat | undefined;
   if (!format || !FORMATS.includes(format)) {
     throw new UsageError(`--format must be one of ${FORMATS.join(', ')}${format ? `, got "${format}"` : ''}`);
@@ -107,6 +150,7 @@ export async function importCommand(argv: string[]): Promise<number> {
   const summary = importIntoLake(values['state-dir'], file, format, {
     signalSet: values['signal-set'],
     thingName: values['thing-name'],
+    csv: { timestamp: values.timestamp, target: values.target, device: values.device },
   });
   if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else {
@@ -115,6 +159,13 @@ export async function importCommand(argv: string[]): Promise<number> {
     );
     for (const [reason, n] of Object.entries(summary.rejectedByReason))
       process.stdout.write(`  rejected ${n}: ${reason}\n`);
+    for (const { column, reason } of summary.skippedColumns ?? [])
+      process.stdout.write(`  column "${column}" skipped: ${reason}\n`);
+    if (summary.inferredSignalSet) {
+      process.stdout.write(
+        `Inferred signal set written to ${summary.inferredSignalSet}; review it and re-use it with --signal-set ${summary.inferredSignalSet}\n`,
+      );
+    }
   }
   return 0;
 }

@@ -1,0 +1,283 @@
+/**
+ * Generic CSV importer (`occupancy import FILE --format csv --timestamp COL --target COL [--device COL]`): any
+ * tabular sensor CSV with a header row. Pure: text in, readings, label events and rejections out.
+ *
+ * - Timestamp: ISO-8601 with a zone (`2015-02-04T17:51:00Z`, `…+01:00`), `YYYY-MM-DD HH:MM:SS[.fff]` or
+ *   `YYYY-MM-DDTHH:MM:SS` without a zone (UTC wall clock), or an integer epoch: 13+ digits = ms, 9–10 digits = s.
+ * - Target: `0/1`, `true/false`, `occupied/empty` (case-insensitive); anything else rejects the row, naming it.
+ * - Device: the `--device` column's value per row, else one device named after the file.
+ * - An unnamed first header cell (R's `write.table` row id), or rows with one field more than the header (the
+ *   row id R writes without a header name), are ignored.
+ * Without a signal set, one is inferred (`inferSignalSet`); with one, columns map to signals by name or
+ * reportedKey (case-insensitive) and rows are validated as live readings are (ranges, enum values).
+ */
+import { basename, extname } from 'node:path';
+import { parseCsvRows } from './csv';
+import { ImportFormatError, TelemetryValidationError } from './errors';
+import type { ImportResult, RejectedRow } from './importers';
+import type { EnumSignal, NumericSignal, Signal, SignalSet } from './signals';
+import { isValidThingName, parseReading, wireKey } from './validate';
+
+export interface GenericCsvOptions {
+  readonly timestamp: string;
+  readonly target: string;
+  readonly device?: string;
+  /** Used for the default device name and the inferred set's id. */
+  readonly fileName: string;
+  readonly signalSet?: SignalSet;
+  readonly now?: number;
+}
+
+export interface SkippedColumn {
+  readonly column: string;
+  readonly reason: string;
+}
+
+export interface GenericCsvResult extends ImportResult {
+  /** True when the signal set was inferred from the columns (the caller writes it out for review). */
+  readonly inferred: boolean;
+  /** Columns that became no signal, with why. */
+  readonly skippedColumns: SkippedColumn[];
+}
+
+/** Distinct text values up to which a non-numeric column becomes an enum signal. */
+export const MAX_ENUM_VALUES = 20;
+/** Inferred numeric ranges are the data's [min, max] widened by this fraction of the span on each side. */
+export const RANGE_MARGIN = 0.5;
+
+const NUMBER_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const WALL_CLOCK = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?$/;
+const ISO_ZONED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+const TRUE_TARGETS = new Set(['1', '1.0', 'true', 'occupied']);
+const FALSE_TARGETS = new Set(['0', '0.0', 'false', 'empty']);
+
+class RowError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Parses one timestamp cell (formats in the module comment); throws naming `field`. */
+export function parseTimestampCell(raw: string, field: string): number {
+  const text = raw.trim();
+  if (text === '') throw new RowError(field, `${field}: missing value`);
+  if (/^\d+$/.test(text)) {
+    if (text.length >= 13) return Number(text);
+    if (text.length >= 9 && text.length <= 10) return Number(text) * 1000;
+  }
+  const wall = WALL_CLOCK.exec(text);
+  if (wall) {
+    const [y, mo, d, h, mi, s] = wall.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+    const ms = wall[7] ? Math.round(Number(`0${wall[7]}`) * 1000) : 0;
+    const ts = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+    const back = new Date(ts);
+    if (back.getUTCDate() === d && back.getUTCMonth() === mo - 1 && back.getUTCHours() === h) return ts;
+    throw new RowError(field, `${field}: not a real date-time, got ${JSON.stringify(text)}`);
+  }
+  if (ISO_ZONED.test(text)) {
+    const ts = Date.parse(text);
+    if (Number.isFinite(ts)) return ts;
+  }
+  throw new RowError(
+    field,
+    `${field}: expected ISO-8601, "YYYY-MM-DD HH:MM:SS" (UTC) or epoch ms/s, got ${JSON.stringify(text)}`,
+  );
+}
+
+export function parseTargetCell(raw: string, field: string): boolean {
+  const text = raw.trim().toLowerCase();
+  if (TRUE_TARGETS.has(text)) return true;
+  if (FALSE_TARGETS.has(text)) return false;
+  throw new RowError(field, `${field}: expected 0/1, true/false or occupied/empty, got ${JSON.stringify(raw.trim())}`);
+}
+
+/** `HumidityRatio` → `humidity_ratio`, `CO2 (ppm)` → `co2_ppm`. */
+export function snakeCase(name: string): string {
+  const s = name
+    .trim()
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .toLowerCase();
+  return /^[a-z]/.test(s) ? s : `c_${s}`;
+}
+
+const slug = (name: string): string =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '') || 'csv';
+
+interface Table {
+  readonly header: string[];
+  /** Data rows, aligned with the header (a leading unnamed row id dropped), with 1-based line numbers. */
+  readonly rows: { line: number; cells: string[] | undefined; error?: string }[];
+}
+
+function readTable(text: string): Table {
+  const lines = text.split(/\r?\n|\r/);
+  const numbered = lines.map((content, i) => ({ line: i + 1, content })).filter((l) => l.content.trim() !== '');
+  const first = numbered.shift();
+  if (!first) throw new ImportFormatError('Not a CSV file: it is empty');
+  let header = (parseCsvRows(first.content)[0] ?? []).map((h) => h.trim());
+  const leadingId = header[0] === '';
+  if (leadingId) header = header.slice(1);
+  const rows = numbered.map(({ line, content }) => {
+    const cells = parseCsvRows(content)[0] ?? [];
+    if (cells.length === header.length + 1) return { line, cells: cells.slice(1) };
+    if (cells.length === header.length) return { line, cells };
+    return { line, cells: undefined, error: `row: expected ${header.length} fields, got ${cells.length}` };
+  });
+  return { header, rows };
+}
+
+function columnIndex(header: readonly string[], column: string, flag: string): number {
+  const i = header.findIndex((h) => h.toLowerCase() === column.trim().toLowerCase());
+  if (i < 0) {
+    throw new ImportFormatError(`--${flag}: no column "${column}" in the header (columns: ${header.join(', ')})`, flag);
+  }
+  return i;
+}
+
+/** Infers a signal set from the data columns (see RANGE_MARGIN, MAX_ENUM_VALUES); `columns` get their signal. */
+export function inferSignalSet(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  dataColumns: readonly number[],
+  fileName: string,
+): { set: SignalSet; columns: Map<number, Signal>; skipped: SkippedColumn[] } {
+  const columns = new Map<number, Signal>();
+  const skipped: SkippedColumn[] = [];
+  const used = new Set<string>();
+  for (const i of dataColumns) {
+    const column = header[i] ?? '';
+    const values = rows.map((r) => (r[i] ?? '').trim()).filter((v) => v !== '');
+    const name = snakeCase(column);
+    if (values.length === 0) {
+      skipped.push({ column, reason: 'no values' });
+      continue;
+    }
+    if (used.has(name)) {
+      skipped.push({ column, reason: `its signal name "${name}" is taken by another column` });
+      continue;
+    }
+    const reportedKey =
+      /^[A-Za-z_][A-Za-z0-9_]*$/.test(column) && column.toLowerCase() !== name ? { reportedKey: column } : {};
+    if (values.every((v) => NUMBER_PATTERN.test(v))) {
+      const nums = values.map(Number);
+      const lo = Math.min(...nums);
+      const hi = Math.max(...nums);
+      const margin = hi > lo ? (hi - lo) * RANGE_MARGIN : Math.max(1, Math.abs(hi) * RANGE_MARGIN);
+      const signal: NumericSignal = { name, kind: 'numeric', unit: 'unknown', min: lo - margin, max: hi + margin };
+      columns.set(i, { ...signal, ...reportedKey });
+    } else {
+      const distinct = [...new Set(values)];
+      if (distinct.length > MAX_ENUM_VALUES) {
+        skipped.push({
+          column,
+          reason: `not numeric and ${distinct.length} distinct values (more than ${MAX_ENUM_VALUES} for an enum)`,
+        });
+        continue;
+      }
+      const signal: EnumSignal = { name, kind: 'enum', values: distinct.sort() };
+      columns.set(i, { ...signal, ...reportedKey });
+    }
+    used.add(name);
+  }
+  if (columns.size === 0) {
+    throw new ImportFormatError(
+      `No signal could be inferred: ${skipped.map((s) => `${s.column}: ${s.reason}`).join('; ') || 'no data columns'}`,
+    );
+  }
+  const set: SignalSet = {
+    id: slug(basename(fileName, extname(fileName))),
+    description: `Inferred by occupancy import --format csv from ${basename(fileName)}`,
+    signals: [...columns.values()],
+  };
+  return { set, columns, skipped };
+}
+
+function mapColumns(header: readonly string[], dataColumns: readonly number[], set: SignalSet): Map<number, Signal> {
+  const columns = new Map<number, Signal>();
+  for (const signal of set.signals) {
+    const names = [signal.name, wireKey(signal)].map((n) => n.toLowerCase());
+    const i = dataColumns.find((c) => names.includes((header[c] ?? '').toLowerCase()));
+    if (i === undefined) {
+      throw new ImportFormatError(
+        `--signal-set: no column for signal "${signal.name}" (by name or reportedKey; columns: ${header.join(', ')})`,
+        signal.name,
+      );
+    }
+    columns.set(i, signal);
+  }
+  return columns;
+}
+
+export function importGenericCsv(text: string, opts: GenericCsvOptions): GenericCsvResult {
+  const { header, rows } = readTable(text);
+  const timeColumn = columnIndex(header, opts.timestamp, 'timestamp');
+  const targetColumn = columnIndex(header, opts.target, 'target');
+  const deviceColumn = opts.device === undefined ? -1 : columnIndex(header, opts.device, 'device');
+  const defaultDevice = basename(opts.fileName, extname(opts.fileName)).replace(/[^a-zA-Z0-9:_-]/g, '-') || 'device';
+  if (!isValidThingName(defaultDevice)) throw new ImportFormatError(`device name "${defaultDevice}" is invalid`);
+  const dataColumns = header
+    .map((_, i) => i)
+    .filter((i) => i !== timeColumn && i !== targetColumn && i !== deviceColumn);
+  let set: SignalSet;
+  let columns: Map<number, Signal>;
+  let skipped: SkippedColumn[] = [];
+  if (opts.signalSet) {
+    set = opts.signalSet;
+    columns = mapColumns(header, dataColumns, set);
+    skipped = dataColumns
+      .filter((i) => !columns.has(i))
+      .map((i) => ({ column: header[i] ?? '', reason: 'not in the signal set' }));
+  } else {
+    const good = rows.flatMap((r) => (r.cells ? [r.cells] : []));
+    ({ set, columns, skipped } = inferSignalSet(header, good, dataColumns, opts.fileName));
+  }
+  const result: GenericCsvResult = {
+    signalSet: set,
+    readings: [],
+    labels: [],
+    rejected: [],
+    inferred: !opts.signalSet,
+    skippedColumns: skipped,
+  };
+  for (const { line, cells, error } of rows) {
+    try {
+      if (!cells) throw new RowError('$', error ?? 'row: malformed');
+      const thingName = deviceColumn < 0 ? defaultDevice : (cells[deviceColumn] ?? '').trim();
+      const wire: Record<string, unknown> = {
+        thingName,
+        timestamp: parseTimestampCell(cells[timeColumn] ?? '', header[timeColumn] ?? 'timestamp'),
+      };
+      for (const [i, signal] of columns) {
+        const cell = (cells[i] ?? '').trim();
+        const key = wireKey(signal);
+        if (signal.kind === 'enum') wire[key] = cell || undefined;
+        else if (cell === '') throw new RowError(signal.name, `${signal.name}: missing value`);
+        else if (!NUMBER_PATTERN.test(cell))
+          throw new RowError(signal.name, `${signal.name}: not a number, got ${JSON.stringify(cell)}`);
+        else wire[key] = Number(cell);
+      }
+      const occupied = parseTargetCell(cells[targetColumn] ?? '', header[targetColumn] ?? 'target');
+      const reading = parseReading(wire, set, { now: opts.now });
+      result.readings.push(reading);
+      result.labels.push({ thingName: reading.thingName, ts: reading.ts, occupied });
+    } catch (e) {
+      result.rejected.push(rejection(line, e));
+    }
+  }
+  return result;
+}
+
+function rejection(line: number, error: unknown): RejectedRow {
+  if (error instanceof RowError || error instanceof TelemetryValidationError) {
+    return { line, reason: error.message, field: error.field };
+  }
+  throw error;
+}
