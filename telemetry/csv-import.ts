@@ -42,7 +42,7 @@ export interface GenericCsvResult extends ImportResult {
 
 /** Distinct text values up to which a non-numeric column becomes an enum signal. */
 export const MAX_ENUM_VALUES = 20;
-/** Inferred numeric ranges are the data's [min, max] widened by this fraction of the span on each side. */
+/** Inferred numeric ranges: the data's [min, max] widened by this fraction of the span on each side, rounded outward. */
 export const RANGE_MARGIN = 0.5;
 
 const NUMBER_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -171,7 +171,12 @@ export function inferSignalSet(
       const lo = Math.min(...nums);
       const hi = Math.max(...nums);
       const margin = hi > lo ? (hi - lo) * RANGE_MARGIN : Math.max(1, Math.abs(hi) * RANGE_MARGIN);
-      const signal: NumericSignal = { name, kind: 'numeric', unit: 'unknown', min: lo - margin, max: hi + margin };
+      // Rounded outward to a power-of-ten step no larger than the margin, so the file reads well.
+      const step = 10 ** Math.floor(Math.log10(margin));
+      const round = (x: number): number => Number(x.toPrecision(12));
+      const min = round(Math.floor((lo - margin) / step) * step);
+      const max = round(Math.ceil((hi + margin) / step) * step);
+      const signal: NumericSignal = { name, kind: 'numeric', unit: 'unknown', min, max };
       columns.set(i, { ...signal, ...reportedKey });
     } else {
       const distinct = [...new Set(values)];

@@ -17,7 +17,7 @@ const CSV = [
 ].join('\n');
 
 describe('generic CSV importer', () => {
-  it('infers numeric signals (snake_case, unit unknown, range widened by half the span) and enum signals', () => {
+  it('infers numeric signals (snake_case, unit unknown, range widened by half the span, rounded outward) and enum signals', () => {
     const rows = CSV.split('\n')
       .slice(1)
       .map((l) => l.split(','));
@@ -25,8 +25,8 @@ describe('generic CSV importer', () => {
     const { set, skipped } = inferSignalSet(header, rows, [1, 2, 3, 5], 'Room 7.csv');
     expect(set.id).toBe('room-7');
     const co2 = set.signals[0] as NumericSignal;
-    expect(co2).toEqual({ name: 'co2_ppm', kind: 'numeric', unit: 'unknown', min: 150, max: 1150 });
-    expect(set.signals[1]).toMatchObject({ name: 'light', kind: 'numeric', min: -15, max: 85 });
+    expect(co2).toEqual({ name: 'co2_ppm', kind: 'numeric', unit: 'unknown', min: 100, max: 1200 });
+    expect(set.signals[1]).toMatchObject({ name: 'light', kind: 'numeric', min: -20, max: 90 });
     expect(set.signals[2]).toEqual({ name: 'mode', kind: 'enum', values: ['auto', 'manual'] });
     expect(set.signals[3]).toMatchObject({ name: 'note', kind: 'enum' });
     expect(skipped).toEqual([]);
