@@ -45,6 +45,8 @@ export const MAX_ENUM_VALUES = 20;
 /** Inferred numeric ranges: the data's [min, max] widened by this fraction of the span on each side, rounded outward. */
 export const RANGE_MARGIN = 0.5;
 
+/** Cells that count as missing when inferring (a numeric column with gaps stays numeric; those rows are rejected). */
+const MISSING = new Set(['', 'na', 'nan', 'null', 'none']);
 const NUMBER_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const WALL_CLOCK = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?$/;
 const ISO_ZONED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
@@ -154,7 +156,7 @@ export function inferSignalSet(
   const used = new Set<string>();
   for (const i of dataColumns) {
     const column = header[i] ?? '';
-    const values = rows.map((r) => (r[i] ?? '').trim()).filter((v) => v !== '');
+    const values = rows.map((r) => (r[i] ?? '').trim()).filter((v) => !MISSING.has(v.toLowerCase()));
     const name = snakeCase(column);
     if (values.length === 0) {
       skipped.push({ column, reason: 'no values' });

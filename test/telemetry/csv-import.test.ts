@@ -42,6 +42,14 @@ describe('generic CSV importer', () => {
     ]);
   });
 
+  it('keeps a numeric column with NA gaps numeric and rejects the gap rows naming the signal', () => {
+    const text = 'time,v,occ\n2024-01-01T00:00:00Z,1,0\n2024-01-01T00:01:00Z,NA,1\n2024-01-01T00:02:00Z,3,1\n';
+    const result = importGenericCsv(text, opts);
+    expect(result.signalSet.signals[0]).toMatchObject({ name: 'v', kind: 'numeric' });
+    expect(result.readings).toHaveLength(2);
+    expect(result.rejected).toEqual([{ line: 3, field: 'v', reason: 'v: not a number, got "NA"' }]);
+  });
+
   it('skips a high-cardinality text column with a reason', () => {
     const header = ['id', 'v'];
     const rows = Array.from({ length: 30 }, (_, i) => [`x${i}`, String(i)]);
