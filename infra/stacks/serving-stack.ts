@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import { customSignalSet, type PipelineConfig } from '../../pipeline/config';
 import { inferenceMetricDimensions, METRICS_NAMESPACE, PipelineMetrics } from '../../pipeline/state-names';
 import { INFERENCE_RULE_SQL, INFERENCE_RULE_SQL_VERSION } from '../../tasks/infer-occupancy/rule-sql';
+import { assertLambdaEnvironmentSize } from './lambda-environment';
 import { nodeFunction } from './node-function';
 
 export interface ServingStackProps extends StackProps {
@@ -204,20 +205,22 @@ export class ServingStack extends Stack {
     // ---- realtime inference ----
     const entry = props.inferenceEntry ?? join(__dirname, '..', '..', 'tasks', 'infer-occupancy', 'handler.ts');
     if (existsSync(entry)) {
+      const environment: Record<string, string> = {
+        ENDPOINT_NAME: endpoint,
+        SIGNAL_SET_ID: config.signalSetId,
+        // A user's set is unknown to the handler by id: the document itself, validated at cold start.
+        ...(customSignalSet(config) ? { SIGNAL_SET: JSON.stringify(customSignalSet(config)) } : {}),
+        // No static rule: no fallback; a reading the endpoint cannot answer is left unanswered (and counted).
+        ...(config.staticRule
+          ? { FALLBACK_SIGNAL: config.staticRule.signal, FALLBACK_LEVEL: String(config.staticRule.level) }
+          : {}),
+        ...(props.iotDataEndpoint ? { IOT_DATA_ENDPOINT: props.iotDataEndpoint } : {}),
+      };
+      assertLambdaEnvironmentSize('InferOccupancy', environment);
       const fn = nodeFunction(this, 'InferOccupancy', {
         entry,
         description: 'Shadow telemetry → features → endpoint → desired.roomOccupancy (threshold fallback)',
-        environment: {
-          ENDPOINT_NAME: endpoint,
-          SIGNAL_SET_ID: config.signalSetId,
-          // A user's set is unknown to the handler by id: the document itself, validated at cold start.
-          ...(customSignalSet(config) ? { SIGNAL_SET: JSON.stringify(customSignalSet(config)) } : {}),
-          // No static rule: no fallback; a reading the endpoint cannot answer is left unanswered (and counted).
-          ...(config.staticRule
-            ? { FALLBACK_SIGNAL: config.staticRule.signal, FALLBACK_LEVEL: String(config.staticRule.level) }
-            : {}),
-          ...(props.iotDataEndpoint ? { IOT_DATA_ENDPOINT: props.iotDataEndpoint } : {}),
-        },
+        environment,
         timeout: Duration.seconds(10),
         key: props.key,
       });
