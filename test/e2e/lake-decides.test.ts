@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UCI_TRAINING } from '../fixtures/uci-occupancy';
+import { UCI_TRAINING, uciNdjson } from '../fixtures/uci-occupancy';
 import { uciRoomOccupancyText } from '../fixtures/uci-room-occupancy';
 
 /**
@@ -36,28 +36,6 @@ interface Summary {
 }
 
 const REAL_OUTCOMES = ['deployed', 'not-promoted'];
-
-/** NDJSON readings with labels, in the uci-occupancy signal set, from the UCI training file. */
-function uciNdjson(): string {
-  const lines = readFileSync(UCI_TRAINING, 'utf8').trim().split('\n').slice(1);
-  return lines
-    .map((line) => {
-      const cells = line.split(',').map((c) => c.replace(/"/g, ''));
-      const [temperature, humidity, light, co2, humidityRatio, occupancy] = cells.slice(2).map(Number);
-      const timestamp = Date.parse(`${(cells[1] ?? '').replace(' ', 'T')}Z`);
-      return JSON.stringify({
-        thingName: 'office',
-        timestamp,
-        temperature,
-        humidity,
-        light,
-        co2,
-        humidity_ratio: humidityRatio,
-        occupied: occupancy === 1,
-      });
-    })
-    .join('\n');
-}
 
 describe.each([
   ['uci-occupancy', 'uci-occupancy', (_: string) => UCI_TRAINING, [] as string[]],

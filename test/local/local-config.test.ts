@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../local/args';
@@ -10,7 +10,7 @@ import { synthesizePipeline } from '../../local/runtime/synth';
 import { parsePipelineConfig } from '../../pipeline/config';
 import { parseInferenceConfig } from '../../tasks/infer-occupancy';
 import { THERMOSTAT } from '../../telemetry/signals';
-import { UCI_TRAINING } from '../fixtures/uci-occupancy';
+import { UCI_TRAINING, uciNdjson } from '../fixtures/uci-occupancy';
 import { uciRoomOccupancyText } from '../fixtures/uci-room-occupancy';
 
 /** The lake decides: the signal set the lake holds, and its own static rule unless config.json names one. */
@@ -27,31 +27,6 @@ afterEach(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   dirs = [];
 });
-
-/** The first `n` UCI training rows as NDJSON readings with labels, the `ndjson` format of another signal set. */
-function uciNdjson(n: number): string {
-  const lines = readFileSync(UCI_TRAINING, 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1, n + 1);
-  return lines
-    .map((line) => {
-      const cells = line.split(',').map((c) => c.replace(/"/g, ''));
-      const [temperature, humidity, light, co2, humidityRatio, occupancy] = cells.slice(2).map(Number);
-      const timestamp = Date.parse(`${(cells[1] ?? '').replace(' ', 'T')}Z`);
-      return JSON.stringify({
-        thingName: 'office',
-        timestamp,
-        temperature,
-        humidity,
-        light,
-        co2,
-        humidity_ratio: humidityRatio,
-        occupied: occupancy === 1,
-      });
-    })
-    .join('\n');
-}
 
 function withFile(dir: string, name: string, text: string): string {
   const path = join(dir, name);
