@@ -87,21 +87,19 @@ const SDK_SERVICES: Record<string, AwsService> = {
  * (as Step Functions passes it: PascalCase members, JSON values) and any error surfaces under the name Step
  * Functions would give it on AWS (see local/aws-contract/errors.ts for which names are certain).
  */
-function serviceCall(
+async function serviceCall(
   service: AwsService,
   operation: string,
   input: Json,
   handler: (input: Record<string, unknown>) => unknown,
 ): Promise<Json> {
-  return (async () => {
-    try {
-      assertRequest(service, operation, input ?? {}, 'stepfunctions');
-      return toJson(await handler((input ?? {}) as Record<string, unknown>));
-    } catch (error) {
-      const e = error instanceof Error ? error : new Error(String(error));
-      throw new ServiceError(stepFunctionsNameOf(service, e), e.message, { cause: error });
-    }
-  })();
+  try {
+    assertRequest(service, operation, input ?? {}, 'stepfunctions');
+    return toJson(await handler((input ?? {}) as Record<string, unknown>));
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    throw new ServiceError(stepFunctionsNameOf(service, e), e.message, { cause: error });
+  }
 }
 
 function sdk(service: string, action: string, handler: (input: Record<string, unknown>) => unknown): ResourceBinding {
