@@ -1,4 +1,4 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
 
 /**
  * Writes a state file so readers (this process, or `occupancy status/approve` in another) never see a torn
@@ -6,6 +6,13 @@ import { renameSync, writeFileSync } from 'node:fs';
  */
 export function writeFileAtomic(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
+  // fsync before the rename: otherwise a power loss can leave the new name pointing at an empty file.
+  const fd = openSync(tmp, 'w');
+  try {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, path);
 }

@@ -1,34 +1,26 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { LabelEvent, Reading } from '../telemetry/reading';
-import { parseSignalSet } from '../telemetry/signal-set-schema';
 import { type SignalSet, signalSetById } from '../telemetry/signals';
+import { LakeError } from './lake-errors';
+import { readLakeManifest, writeLakeManifest } from './lake-manifest';
+import { type LakeTable, type RecoveryReport, recoverStaging } from './lake-staging';
+import { LakeAppend } from './lake-transaction';
+
+export { LakeError } from './lake-errors';
+export type { RecoveryReport } from './lake-staging';
+export { type AppendTotals, LakeAppend } from './lake-transaction';
 
 /**
  * The local stand-in for S3 + Glue + Athena: telemetry and labels appended as NDJSON files
  * partitioned by day (`dt=YYYY-MM-DD`, as Firehose writes them), queried with DuckDB through views
  * that have the same columns as the Glue tables.
+ *
+ * Every append is all-or-nothing (local/lake-staging.ts): rows are staged outside the partitions, fsync'd and
+ * renamed in at commit, so readers never see a torn file and a killed or failed append leaves the lake as it was.
  */
-
-export class LakeError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LakeError';
-  }
-}
-
-/** `signalSetDocument` is the whole set (a user's set lives only here); old manifests carry only the built-in's id. */
-interface LakeManifest {
-  readonly signalSet: string;
-  readonly signalSetDocument?: unknown;
-}
-
-const DAY_MS = 86_400_000;
-
-const dayPartition = (ts: number): string =>
-  `dt=${new Date(Math.floor(ts / DAY_MS) * DAY_MS).toISOString().slice(0, 10)}`;
 
 /** SQL column type per signal, the same as the Glue table's. */
 function columnTypes(set: SignalSet): Record<string, string> {
@@ -54,7 +46,8 @@ export interface AppendSummary {
 
 export class LocalLake {
   readonly root: string;
-  private partSeq = 0;
+  /** What opening the lake did with appends left by processes that died mid-way. */
+  recovered: RecoveryReport = { rolledForward: 0, rolledBack: 0 };
   private instance: DuckDBInstance | undefined;
   private connection: DuckDBConnection | undefined;
 
@@ -68,8 +61,15 @@ export class LocalLake {
   /**
    * Opens the lake in `stateDir`. A new lake takes `signalSet` (default: thermostat); an existing lake
    * keeps the set it was created with, and appending another set is refused (one lake, one schema).
+   * Appends left by a process that died are first finished or discarded (see LakeAppend).
    */
   static open(stateDir: string, signalSet?: SignalSet): LocalLake {
+    const lake = LocalLake.openManifest(stateDir, signalSet);
+    lake.recovered = recoverStaging(lake.root);
+    return lake;
+  }
+
+  private static openManifest(stateDir: string, signalSet?: SignalSet): LocalLake {
     const root = join(resolve(stateDir), 'lake');
     const existing = LocalLake.signalSetOf(stateDir);
     if (existing) {
@@ -83,8 +83,7 @@ export class LocalLake {
     }
     const set = signalSet ?? signalSetById('thermostat');
     mkdirSync(root, { recursive: true });
-    const manifest: LakeManifest = { signalSet: set.id, signalSetDocument: set };
-    writeFileSync(join(root, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
+    writeLakeManifest(join(root, 'manifest.json'), set);
     return new LocalLake(stateDir, set);
   }
 
@@ -93,29 +92,7 @@ export class LocalLake {
    * undefined when there is no lake (nothing is created).
    */
   static signalSetOf(stateDir: string): SignalSet | undefined {
-    const manifestPath = join(resolve(stateDir), 'lake', 'manifest.json');
-    if (!existsSync(manifestPath)) return undefined;
-    let manifest: LakeManifest;
-    try {
-      manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as LakeManifest;
-    } catch (error) {
-      throw new LakeError(`The lake manifest ${manifestPath} is not valid JSON`, { cause: error });
-    }
-    if (manifest.signalSetDocument !== undefined) {
-      try {
-        return parseSignalSet(manifest.signalSetDocument, `${manifestPath} (signalSetDocument)`);
-      } catch (error) {
-        throw new LakeError(`The lake manifest ${manifestPath} holds an invalid signal set`, { cause: error });
-      }
-    }
-    if (typeof manifest.signalSet !== 'string' || manifest.signalSet === '') {
-      throw new LakeError(`The lake manifest ${manifestPath} names no signal set`);
-    }
-    try {
-      return signalSetById(manifest.signalSet);
-    } catch (error) {
-      throw new LakeError(`The lake manifest ${manifestPath} names an unknown signal set`, { cause: error });
-    }
+    return readLakeManifest(join(resolve(stateDir), 'lake', 'manifest.json'));
   }
 
   /** The signal set id recorded by the lake in `stateDir`, or undefined when there is no lake. */
@@ -128,73 +105,38 @@ export class LocalLake {
     return existsSync(join(resolve(stateDir), 'lake', 'manifest.json'));
   }
 
+  /** Begins an all-or-nothing append of any number of batches (see LakeAppend for the contract). */
+  beginAppend(): LakeAppend {
+    return new LakeAppend(this.root, this.signalSet, () => this.invalidateViews());
+  }
+
   /**
+   * Appends readings in one all-or-nothing transaction (`beginAppend` + `appendReadings` + `commit`).
    * @param receivedAt `received_at` of every row, or one per reading in order (the IoT rule's `timestamp()` for
    *   each message: the export's de-duplication keeps the latest received copy of a reading).
    */
   appendReadings(readings: Iterable<Reading>, receivedAt: number | readonly number[] = Date.now()): AppendSummary {
-    const signals = this.signalSet.signals;
-    return this.appendByDay('telemetry', readings, (r, i) => {
-      const at = typeof receivedAt === 'number' ? receivedAt : receivedAt[i];
-      if (at === undefined) throw new LakeError(`No received_at for reading ${i} of ${r.thingName} at ${r.ts}`);
-      const row: Record<string, string | number> = { thing_name: r.thingName, ts: r.ts, received_at: at };
-      for (const signal of signals) {
-        const value = r.values[signal.name];
-        if (value === undefined)
-          throw new LakeError(`Reading of ${r.thingName} at ${r.ts} lacks signal "${signal.name}"`);
-        row[signal.name] = value;
-      }
-      return row;
-    });
-  }
-
-  appendLabels(labels: Iterable<LabelEvent>): AppendSummary {
-    return this.appendByDay('labels', labels, (l) => ({ thing_name: l.thingName, ts: l.ts, occupied: l.occupied }));
-  }
-
-  private appendByDay<T extends { ts: number }>(
-    table: 'telemetry' | 'labels',
-    items: Iterable<T>,
-    toRow: (item: T, index: number) => Record<string, string | number | boolean>,
-  ): AppendSummary {
-    const byDay = new Map<string, string[]>();
-    let rows = 0;
-    const flush = (): void => {
-      for (const [day, lines] of byDay) {
-        const dir = join(this.root, table, day);
-        mkdirSync(dir, { recursive: true });
-        appendFileSync(join(dir, this.partName()), lines.join(''));
-      }
-      byDay.clear();
-    };
-    let buffered = 0;
-    for (const item of items) {
-      const day = dayPartition(item.ts);
-      let lines = byDay.get(day);
-      if (!lines) {
-        lines = [];
-        byDay.set(day, lines);
-      }
-      lines.push(`${JSON.stringify(toRow(item, rows))}\n`);
-      rows++;
-      if (++buffered >= 50_000) {
-        flush();
-        buffered = 0;
-      }
+    const tx = this.beginAppend();
+    try {
+      const rows = tx.appendReadings(readings, receivedAt);
+      return { rows, files: tx.commit().files };
+    } finally {
+      tx.abort();
     }
-    const files = byDay.size;
-    flush();
-    this.invalidateViews();
-    return { rows, files };
   }
 
-  /** One part file per append call and day, so concurrent appenders never interleave lines. */
-  private partName(): string {
-    this.partSeq++;
-    return `part-${process.pid}-${Date.now()}-${this.partSeq}.ndjson`;
+  /** Appends labels in one all-or-nothing transaction. */
+  appendLabels(labels: Iterable<LabelEvent>): AppendSummary {
+    const tx = this.beginAppend();
+    try {
+      const rows = tx.appendLabels(labels);
+      return { rows, files: tx.commit().files };
+    } finally {
+      tx.abort();
+    }
   }
 
-  private hasFiles(table: 'telemetry' | 'labels'): boolean {
+  private hasFiles(table: LakeTable): boolean {
     const dir = join(this.root, table);
     return existsSync(dir) && readdirSync(dir).some((d) => readdirSync(join(dir, d)).length > 0);
   }

@@ -1,0 +1,141 @@
+import type { LabelEvent, Reading } from '../telemetry/reading';
+import type { SignalSet } from '../telemetry/signals';
+import { LakeError } from './lake-errors';
+import { type LakeTable, StagedAppend } from './lake-staging';
+
+const DAY_MS = 86_400_000;
+
+/** The Firehose-style day partition of a timestamp. */
+export const dayPartition = (ts: number): string =>
+  `dt=${new Date(Math.floor(ts / DAY_MS) * DAY_MS).toISOString().slice(0, 10)}`;
+
+/** Rows buffered per day before they go to the staged file, so a huge batch never sits whole in memory. */
+const FLUSH_ROWS = 50_000;
+
+export interface AppendTotals {
+  /** Telemetry rows made visible. */
+  readonly readings: number;
+  /** Label rows made visible. */
+  readonly labels: number;
+  /** Part files added to the partitions (one per table and day). */
+  readonly files: number;
+}
+
+/**
+ * One all-or-nothing append to the lake, begun with `LocalLake.beginAppend()`:
+ *
+ * ```ts
+ * const tx = lake.beginAppend();
+ * try {
+ *   for (const batch of batches) tx.appendReadings(batch.readings, receivedAt); // and/or tx.appendLabels(…)
+ *   const totals = tx.commit(); // { readings, labels, files }: now visible to every reader, or throws
+ * } catch (error) {
+ *   tx.abort(); // nothing of it is visible; a no-op if commit already succeeded
+ *   throw error;
+ * }
+ * ```
+ *
+ * - Each `append*` call writes its batch to the staging area at once (memory is bounded by the batch, not the
+ *   import), so call it as many times as needed; rows stay invisible to readers until `commit`.
+ * - A failing `append*` or `commit` (a row lacking a signal, a full disk: LakeError naming the cause) aborts the
+ *   transaction itself: nothing of it becomes visible, and later calls throw. `abort()` is then a no-op.
+ * - If the process dies before `commit` returns, the next `LocalLake.open` (any process) discards the staged
+ *   rows, or finishes the commit if its commit point was reached: the lake holds all of the append or none.
+ * - Everything is synchronous; one transaction is used by one caller at a time.
+ */
+export class LakeAppend {
+  private readonly staged: StagedAppend;
+  private readings = 0;
+  private labels = 0;
+
+  constructor(
+    lakeRoot: string,
+    private readonly signalSet: SignalSet,
+    private readonly onCommit: () => void,
+  ) {
+    this.staged = new StagedAppend(lakeRoot);
+  }
+
+  /** 'open' until `commit` or `abort` (or a failure, which aborts). */
+  get status(): 'open' | 'committed' | 'aborted' {
+    return this.staged.status;
+  }
+
+  /**
+   * Stages telemetry rows; returns how many this call staged.
+   * @param receivedAt `received_at` of every row, or one per reading of this batch in order (the IoT rule's
+   *   `timestamp()` for each message: the export's de-duplication keeps the latest received copy of a reading).
+   */
+  appendReadings(readings: Iterable<Reading>, receivedAt: number | readonly number[] = Date.now()): number {
+    const signals = this.signalSet.signals;
+    const n = this.stage('telemetry', readings, (r, i) => {
+      const at = typeof receivedAt === 'number' ? receivedAt : receivedAt[i];
+      if (at === undefined) throw new LakeError(`No received_at for reading ${i} of ${r.thingName} at ${r.ts}`);
+      const row: Record<string, string | number> = { thing_name: r.thingName, ts: r.ts, received_at: at };
+      for (const signal of signals) {
+        const value = r.values[signal.name];
+        if (value === undefined)
+          throw new LakeError(`Reading of ${r.thingName} at ${r.ts} lacks signal "${signal.name}"`);
+        row[signal.name] = value;
+      }
+      return row;
+    });
+    this.readings += n;
+    return n;
+  }
+
+  /** Stages label rows; returns how many this call staged. */
+  appendLabels(labels: Iterable<LabelEvent>): number {
+    const n = this.stage('labels', labels, (l) => ({ thing_name: l.thingName, ts: l.ts, occupied: l.occupied }));
+    this.labels += n;
+    return n;
+  }
+
+  /** Makes every staged row visible at once (see the class comment); throws a LakeError when it cannot. */
+  commit(): AppendTotals {
+    const files = this.staged.commit();
+    this.onCommit();
+    return { readings: this.readings, labels: this.labels, files };
+  }
+
+  /** Discards the staged rows. A no-op once committed or aborted. */
+  abort(): void {
+    this.staged.abort();
+  }
+
+  private stage<T extends { ts: number }>(
+    table: LakeTable,
+    items: Iterable<T>,
+    toRow: (item: T, index: number) => Record<string, string | number | boolean>,
+  ): number {
+    if (this.staged.status !== 'open') {
+      throw new LakeError(`This lake append is already ${this.staged.status}; begin a new one`);
+    }
+    const byDay = new Map<string, string[]>();
+    let rows = 0;
+    let buffered = 0;
+    const flush = (): void => {
+      for (const [day, lines] of byDay) this.staged.write(table, day, lines.join(''));
+      byDay.clear();
+      buffered = 0;
+    };
+    try {
+      for (const item of items) {
+        const day = dayPartition(item.ts);
+        let lines = byDay.get(day);
+        if (!lines) {
+          lines = [];
+          byDay.set(day, lines);
+        }
+        lines.push(`${JSON.stringify(toRow(item, rows))}\n`);
+        rows++;
+        if (++buffered >= FLUSH_ROWS) flush();
+      }
+      flush();
+    } catch (error) {
+      this.staged.abort();
+      throw error;
+    }
+    return rows;
+  }
+}
