@@ -8,13 +8,16 @@
  * - Device: the `--device` column's value per row, else one device named after the file.
  * - An unnamed first header cell (R's `write.table` row id), or rows with one field more than the header (the
  *   row id R writes without a header name), are ignored.
- * Without a signal set, one is inferred (`inferSignalSet`); with one, columns map to signals by name or
+ * Without a signal set, one is inferred (`CsvInference`) from every row: `occupancy import` reads the file twice
+ * (pass 1 accumulates per-column statistics in bounded memory, pass 2 imports), so the inferred ranges cover the
+ * whole file, not a sample that later rows would fall outside of. With a set, columns map to signals by name or
  * reportedKey (case-insensitive) and rows are validated as live readings are (ranges, enum values).
  */
 import { basename, extname } from 'node:path';
 import { parseCsvRows } from './csv';
-import { ImportFormatError, TelemetryValidationError } from './errors';
-import type { ImportResult, RejectedRow } from './importers';
+import { clip, ImportFormatError, RowError } from './errors';
+import { type SourceLine, textLines } from './import-lines';
+import { headerText, type ImportResult, parseInto, type RowParser } from './importers';
 import type { EnumSignal, NumericSignal, Signal, SignalSet } from './signals';
 import { isValidThingName, parseReading, wireKey } from './validate';
 
@@ -53,15 +56,6 @@ const ISO_ZONED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?
 const TRUE_TARGETS = new Set(['1', '1.0', 'true', 'occupied']);
 const FALSE_TARGETS = new Set(['0', '0.0', 'false', 'empty']);
 
-class RowError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** Parses one timestamp cell (formats in the module comment); throws naming `field`. */
 export function parseTimestampCell(raw: string, field: string): number {
   const text = raw.trim();
@@ -77,7 +71,7 @@ export function parseTimestampCell(raw: string, field: string): number {
     const ts = Date.UTC(y, mo - 1, d, h, mi, s, ms);
     const back = new Date(ts);
     if (back.getUTCDate() === d && back.getUTCMonth() === mo - 1 && back.getUTCHours() === h) return ts;
-    throw new RowError(field, `${field}: not a real date-time, got ${JSON.stringify(text)}`);
+    throw new RowError(field, `${field}: not a real date-time, got ${clip(text)}`);
   }
   if (ISO_ZONED.test(text)) {
     const ts = Date.parse(text);
@@ -85,7 +79,7 @@ export function parseTimestampCell(raw: string, field: string): number {
   }
   throw new RowError(
     field,
-    `${field}: expected ISO-8601, "YYYY-MM-DD HH:MM:SS" (UTC) or epoch ms/s, got ${JSON.stringify(text)}`,
+    `${field}: expected ISO-8601, "YYYY-MM-DD HH:MM:SS" (UTC) or epoch ms/s, got ${clip(text)}`,
   );
 }
 
@@ -93,7 +87,7 @@ export function parseTargetCell(raw: string, field: string): boolean {
   const text = raw.trim().toLowerCase();
   if (TRUE_TARGETS.has(text)) return true;
   if (FALSE_TARGETS.has(text)) return false;
-  throw new RowError(field, `${field}: expected 0/1, true/false or occupied/empty, got ${JSON.stringify(raw.trim())}`);
+  throw new RowError(field, `${field}: expected 0/1, true/false or occupied/empty, got ${clip(raw.trim())}`);
 }
 
 /** `HumidityRatio` → `humidity_ratio`, `CO2 (ppm)` → `co2_ppm`. */
@@ -113,35 +107,164 @@ const slug = (name: string): string =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '') || 'csv';
 
-interface Table {
-  readonly header: string[];
-  /** Data rows, aligned with the header (a leading unnamed row id dropped), with 1-based line numbers. */
-  readonly rows: { line: number; cells: string[] | undefined; error?: string }[];
+/** Distinct values tracked per column while inferring (enough to report how far over MAX_ENUM_VALUES a column is). */
+const DISTINCT_CAP = 1000;
+/** A value longer than this makes a text column no enum (and keeps the inference's memory small). */
+const MAX_ENUM_VALUE_CHARS = 200;
+
+/** What inference needs of one column, accumulated row by row in bounded memory. */
+interface ColumnStats {
+  present: number;
+  numeric: boolean;
+  min: number;
+  max: number;
+  distinct: Set<string>;
+  longValue: boolean;
 }
 
-function readTable(text: string): Table {
-  const lines = text.split(/\r?\n|\r/);
-  const numbered = lines.map((content, i) => ({ line: i + 1, content })).filter((l) => l.content.trim() !== '');
-  const first = numbered.shift();
-  if (!first) throw new ImportFormatError('Not a CSV file: it is empty');
-  let header = (parseCsvRows(first.content)[0] ?? []).map((h) => h.trim());
-  const leadingId = header[0] === '';
-  if (leadingId) header = header.slice(1);
-  const rows = numbered.map(({ line, content }) => {
-    const cells = parseCsvRows(content)[0] ?? [];
-    if (cells.length === header.length + 1) return { line, cells: cells.slice(1) };
-    if (cells.length === header.length) return { line, cells };
-    return { line, cells: undefined, error: `row: expected ${header.length} fields, got ${cells.length}` };
-  });
-  return { header, rows };
+/** The layout of a generic CSV file, from its header line and the column flags. */
+export interface CsvLayout {
+  readonly header: string[];
+  readonly timeColumn: number;
+  readonly targetColumn: number;
+  readonly deviceColumn: number;
+  readonly dataColumns: number[];
+  readonly defaultDevice: string;
+}
+
+export function csvLayout(first: SourceLine | undefined, opts: GenericCsvOptions): CsvLayout {
+  let header = (parseCsvRows(headerText(first, 'CSV'))[0] ?? []).map((h) => h.trim());
+  // An unnamed first header cell is R's `write.table` row id.
+  if (header[0] === '') header = header.slice(1);
+  const timeColumn = columnIndex(header, opts.timestamp, 'timestamp');
+  const targetColumn = columnIndex(header, opts.target, 'target');
+  const deviceColumn = opts.device === undefined ? -1 : columnIndex(header, opts.device, 'device');
+  const defaultDevice = basename(opts.fileName, extname(opts.fileName)).replace(/[^a-zA-Z0-9:_-]/g, '-') || 'device';
+  if (!isValidThingName(defaultDevice)) throw new ImportFormatError(`device name ${clip(defaultDevice)} is invalid`);
+  const dataColumns = header
+    .map((_, i) => i)
+    .filter((i) => i !== timeColumn && i !== targetColumn && i !== deviceColumn);
+  return { header, timeColumn, targetColumn, deviceColumn, dataColumns, defaultDevice };
+}
+
+/** A data line's cells aligned with the header (a leading row id dropped); throws naming the field count. */
+export function rowCells(header: readonly string[], content: string): string[] {
+  const cells = parseCsvRows(content)[0] ?? [];
+  if (cells.length === header.length + 1) return cells.slice(1);
+  if (cells.length === header.length) return cells;
+  throw new RowError('$', `row: expected ${header.length} fields, got ${cells.length}`);
 }
 
 function columnIndex(header: readonly string[], column: string, flag: string): number {
   const i = header.findIndex((h) => h.toLowerCase() === column.trim().toLowerCase());
   if (i < 0) {
-    throw new ImportFormatError(`--${flag}: no column "${column}" in the header (columns: ${header.join(', ')})`, flag);
+    throw new ImportFormatError(
+      `--${flag}: no column ${clip(column)} in the header (columns: ${header.join(', ').slice(0, 400)})`,
+      flag,
+    );
   }
   return i;
+}
+
+/**
+ * Signal set inference over a stream of rows (pass 1): per data column, the count of present values, whether all
+ * are numbers, their range, and up to DISTINCT_CAP distinct values. Memory does not grow with the row count.
+ */
+export class CsvInference {
+  private readonly stats = new Map<number, ColumnStats>();
+
+  constructor(
+    private readonly header: readonly string[],
+    private readonly dataColumns: readonly number[],
+  ) {
+    for (const i of dataColumns) {
+      this.stats.set(i, {
+        present: 0,
+        numeric: true,
+        min: Infinity,
+        max: -Infinity,
+        distinct: new Set(),
+        longValue: false,
+      });
+    }
+  }
+
+  /** Adds one well-formed row (cells aligned with the header). */
+  add(cells: readonly string[]): void {
+    for (const [i, st] of this.stats) {
+      const v = (cells[i] ?? '').trim();
+      if (MISSING.has(v.toLowerCase())) continue;
+      st.present++;
+      if (st.numeric) {
+        if (NUMBER_PATTERN.test(v)) {
+          const n = Number(v);
+          if (n < st.min) st.min = n;
+          if (n > st.max) st.max = n;
+        } else st.numeric = false;
+      }
+      if (v.length > MAX_ENUM_VALUE_CHARS) st.longValue = true;
+      else if (st.distinct.size < DISTINCT_CAP) st.distinct.add(v);
+    }
+  }
+
+  result(fileName: string): { set: SignalSet; columns: Map<number, Signal>; skipped: SkippedColumn[] } {
+    const columns = new Map<number, Signal>();
+    const skipped: SkippedColumn[] = [];
+    const used = new Set<string>();
+    for (const i of this.dataColumns) {
+      const column = this.header[i] ?? '';
+      const st = this.stats.get(i);
+      const name = snakeCase(column);
+      if (!st || st.present === 0) {
+        skipped.push({ column, reason: 'no values' });
+        continue;
+      }
+      if (used.has(name)) {
+        skipped.push({ column, reason: `its signal name "${name}" is taken by another column` });
+        continue;
+      }
+      const reportedKey =
+        /^[A-Za-z_][A-Za-z0-9_]*$/.test(column) && column.toLowerCase() !== name ? { reportedKey: column } : {};
+      if (st.numeric) {
+        const { min: lo, max: hi } = st;
+        const margin = hi > lo ? (hi - lo) * RANGE_MARGIN : Math.max(1, Math.abs(hi) * RANGE_MARGIN);
+        // Rounded outward to a power-of-ten step no larger than the margin, so the file reads well.
+        const step = 10 ** Math.floor(Math.log10(margin));
+        const round = (x: number): number => Number(x.toPrecision(12));
+        const min = round(Math.floor((lo - margin) / step) * step);
+        const max = round(Math.ceil((hi + margin) / step) * step);
+        const signal: NumericSignal = { name, kind: 'numeric', unit: 'unknown', min, max };
+        columns.set(i, { ...signal, ...reportedKey });
+      } else {
+        if (st.longValue) {
+          skipped.push({ column, reason: `not numeric and has values over ${MAX_ENUM_VALUE_CHARS} characters` });
+          continue;
+        }
+        if (st.distinct.size > MAX_ENUM_VALUES) {
+          const n = st.distinct.size >= DISTINCT_CAP ? `${DISTINCT_CAP} or more` : String(st.distinct.size);
+          skipped.push({
+            column,
+            reason: `not numeric and ${n} distinct values (more than ${MAX_ENUM_VALUES} for an enum)`,
+          });
+          continue;
+        }
+        const signal: EnumSignal = { name, kind: 'enum', values: [...st.distinct].sort() };
+        columns.set(i, { ...signal, ...reportedKey });
+      }
+      used.add(name);
+    }
+    if (columns.size === 0) {
+      throw new ImportFormatError(
+        `No signal could be inferred: ${skipped.map((s) => `${s.column}: ${s.reason}`).join('; ') || 'no data columns'}`,
+      );
+    }
+    const set: SignalSet = {
+      id: slug(basename(fileName, extname(fileName))),
+      description: `Inferred by occupancy import --format csv from ${basename(fileName)}`,
+      signals: [...columns.values()],
+    };
+    return { set, columns, skipped };
+  }
 }
 
 /** Infers a signal set from the data columns (see RANGE_MARGIN, MAX_ENUM_VALUES); `columns` get their signal. */
@@ -151,112 +274,47 @@ export function inferSignalSet(
   dataColumns: readonly number[],
   fileName: string,
 ): { set: SignalSet; columns: Map<number, Signal>; skipped: SkippedColumn[] } {
-  const columns = new Map<number, Signal>();
-  const skipped: SkippedColumn[] = [];
-  const used = new Set<string>();
-  for (const i of dataColumns) {
-    const column = header[i] ?? '';
-    const values = rows.map((r) => (r[i] ?? '').trim()).filter((v) => !MISSING.has(v.toLowerCase()));
-    const name = snakeCase(column);
-    if (values.length === 0) {
-      skipped.push({ column, reason: 'no values' });
-      continue;
-    }
-    if (used.has(name)) {
-      skipped.push({ column, reason: `its signal name "${name}" is taken by another column` });
-      continue;
-    }
-    const reportedKey =
-      /^[A-Za-z_][A-Za-z0-9_]*$/.test(column) && column.toLowerCase() !== name ? { reportedKey: column } : {};
-    if (values.every((v) => NUMBER_PATTERN.test(v))) {
-      const nums = values.map(Number);
-      const lo = Math.min(...nums);
-      const hi = Math.max(...nums);
-      const margin = hi > lo ? (hi - lo) * RANGE_MARGIN : Math.max(1, Math.abs(hi) * RANGE_MARGIN);
-      // Rounded outward to a power-of-ten step no larger than the margin, so the file reads well.
-      const step = 10 ** Math.floor(Math.log10(margin));
-      const round = (x: number): number => Number(x.toPrecision(12));
-      const min = round(Math.floor((lo - margin) / step) * step);
-      const max = round(Math.ceil((hi + margin) / step) * step);
-      const signal: NumericSignal = { name, kind: 'numeric', unit: 'unknown', min, max };
-      columns.set(i, { ...signal, ...reportedKey });
-    } else {
-      const distinct = [...new Set(values)];
-      if (distinct.length > MAX_ENUM_VALUES) {
-        skipped.push({
-          column,
-          reason: `not numeric and ${distinct.length} distinct values (more than ${MAX_ENUM_VALUES} for an enum)`,
-        });
-        continue;
-      }
-      const signal: EnumSignal = { name, kind: 'enum', values: distinct.sort() };
-      columns.set(i, { ...signal, ...reportedKey });
-    }
-    used.add(name);
-  }
-  if (columns.size === 0) {
-    throw new ImportFormatError(
-      `No signal could be inferred: ${skipped.map((s) => `${s.column}: ${s.reason}`).join('; ') || 'no data columns'}`,
-    );
-  }
-  const set: SignalSet = {
-    id: slug(basename(fileName, extname(fileName))),
-    description: `Inferred by occupancy import --format csv from ${basename(fileName)}`,
-    signals: [...columns.values()],
-  };
-  return { set, columns, skipped };
+  const inference = new CsvInference(header, dataColumns);
+  for (const row of rows) inference.add(row);
+  return inference.result(fileName);
 }
 
-function mapColumns(header: readonly string[], dataColumns: readonly number[], set: SignalSet): Map<number, Signal> {
+/** Maps the data columns to a given set's signals (by name or reportedKey); the other columns are skipped. */
+export function mapColumns(
+  layout: CsvLayout,
+  set: SignalSet,
+): { columns: Map<number, Signal>; skipped: SkippedColumn[] } {
+  const { header, dataColumns } = layout;
   const columns = new Map<number, Signal>();
   for (const signal of set.signals) {
     const names = [signal.name, wireKey(signal)].map((n) => n.toLowerCase());
     const i = dataColumns.find((c) => names.includes((header[c] ?? '').toLowerCase()));
     if (i === undefined) {
       throw new ImportFormatError(
-        `--signal-set: no column for signal "${signal.name}" (by name or reportedKey; columns: ${header.join(', ')})`,
+        `--signal-set: no column for signal "${signal.name}" (by name or reportedKey; columns: ${header.join(', ').slice(0, 400)})`,
         signal.name,
       );
     }
     columns.set(i, signal);
   }
-  return columns;
+  const skipped = dataColumns
+    .filter((i) => !columns.has(i))
+    .map((i) => ({ column: header[i] ?? '', reason: 'not in the signal set' }));
+  return { columns, skipped };
 }
 
-export function importGenericCsv(text: string, opts: GenericCsvOptions): GenericCsvResult {
-  const { header, rows } = readTable(text);
-  const timeColumn = columnIndex(header, opts.timestamp, 'timestamp');
-  const targetColumn = columnIndex(header, opts.target, 'target');
-  const deviceColumn = opts.device === undefined ? -1 : columnIndex(header, opts.device, 'device');
-  const defaultDevice = basename(opts.fileName, extname(opts.fileName)).replace(/[^a-zA-Z0-9:_-]/g, '-') || 'device';
-  if (!isValidThingName(defaultDevice)) throw new ImportFormatError(`device name "${defaultDevice}" is invalid`);
-  const dataColumns = header
-    .map((_, i) => i)
-    .filter((i) => i !== timeColumn && i !== targetColumn && i !== deviceColumn);
-  let set: SignalSet;
-  let columns: Map<number, Signal>;
-  let skipped: SkippedColumn[] = [];
-  if (opts.signalSet) {
-    set = opts.signalSet;
-    columns = mapColumns(header, dataColumns, set);
-    skipped = dataColumns
-      .filter((i) => !columns.has(i))
-      .map((i) => ({ column: header[i] ?? '', reason: 'not in the signal set' }));
-  } else {
-    const good = rows.flatMap((r) => (r.cells ? [r.cells] : []));
-    ({ set, columns, skipped } = inferSignalSet(header, good, dataColumns, opts.fileName));
-  }
-  const result: GenericCsvResult = {
+/** The row parser of pass 2: one data line to a reading and its label, validated against `set`. */
+export function genericCsvParser(
+  layout: CsvLayout,
+  set: SignalSet,
+  columns: ReadonlyMap<number, Signal>,
+  now?: number,
+): RowParser {
+  const { header, timeColumn, targetColumn, deviceColumn, defaultDevice } = layout;
+  return {
     signalSet: set,
-    readings: [],
-    labels: [],
-    rejected: [],
-    inferred: !opts.signalSet,
-    skippedColumns: skipped,
-  };
-  for (const { line, cells, error } of rows) {
-    try {
-      if (!cells) throw new RowError('$', error ?? 'row: malformed');
+    parse(content) {
+      const cells = rowCells(header, content);
       const thingName = deviceColumn < 0 ? defaultDevice : (cells[deviceColumn] ?? '').trim();
       const wire: Record<string, unknown> = {
         thingName,
@@ -268,23 +326,64 @@ export function importGenericCsv(text: string, opts: GenericCsvOptions): Generic
         if (signal.kind === 'enum') wire[key] = cell || undefined;
         else if (cell === '') throw new RowError(signal.name, `${signal.name}: missing value`);
         else if (!NUMBER_PATTERN.test(cell))
-          throw new RowError(signal.name, `${signal.name}: not a number, got ${JSON.stringify(cell)}`);
+          throw new RowError(signal.name, `${signal.name}: not a number, got ${clip(cell)}`);
         else wire[key] = Number(cell);
       }
       const occupied = parseTargetCell(cells[targetColumn] ?? '', header[targetColumn] ?? 'target');
-      const reading = parseReading(wire, set, { now: opts.now });
-      result.readings.push(reading);
-      result.labels.push({ thingName: reading.thingName, ts: reading.ts, occupied });
-    } catch (e) {
-      result.rejected.push(rejection(line, e));
-    }
-  }
-  return result;
+      const reading = parseReading(wire, set, { now });
+      return { reading, label: { thingName: reading.thingName, ts: reading.ts, occupied } };
+    },
+  };
 }
 
-function rejection(line: number, error: unknown): RejectedRow {
-  if (error instanceof RowError || error instanceof TelemetryValidationError) {
-    return { line, reason: error.message, field: error.field };
+/** Pass 1 over lines (the header excluded): the inferred set, from the rows with the right field count. */
+export function inferFromLines(
+  layout: CsvLayout,
+  fileName: string,
+): {
+  add: (l: SourceLine) => void;
+  result: () => ReturnType<CsvInference['result']>;
+} {
+  const inference = new CsvInference(layout.header, layout.dataColumns);
+  return {
+    add(l) {
+      if (l.truncated || l.text.trim() === '') return;
+      let cells: string[];
+      try {
+        cells = rowCells(layout.header, l.text);
+      } catch {
+        return;
+      }
+      inference.add(cells);
+    },
+    result: () => inference.result(fileName),
+  };
+}
+
+/** The pure API: text in, both passes over it. */
+export function importGenericCsv(text: string, opts: GenericCsvOptions): GenericCsvResult {
+  const lines = [...textLines(text)].filter((l) => l.text.trim() !== '');
+  const layout = csvLayout(lines.shift(), opts);
+  let set: SignalSet;
+  let columns: Map<number, Signal>;
+  let skipped: SkippedColumn[];
+  if (opts.signalSet) {
+    set = opts.signalSet;
+    ({ columns, skipped } = mapColumns(layout, set));
+  } else {
+    const inference = inferFromLines(layout, opts.fileName);
+    for (const l of lines) inference.add(l);
+    ({ set, columns, skipped } = inference.result());
   }
-  throw error;
+  const parser = genericCsvParser(layout, set, columns, opts.now);
+  const result: GenericCsvResult = {
+    signalSet: set,
+    readings: [],
+    labels: [],
+    rejected: [],
+    inferred: !opts.signalSet,
+    skippedColumns: skipped,
+  };
+  for (const l of lines) parseInto(parser, l, result);
+  return result;
 }

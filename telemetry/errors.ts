@@ -44,3 +44,31 @@ export class ImportFormatError extends Error {
     this.name = 'ImportFormatError';
   }
 }
+
+/** Characters of an offending value or line quoted in a message: enough to recognise it, never the whole of it. */
+export const QUOTE_CHARS = 80;
+
+/**
+ * `s` quoted for a message: JSON-quoted when short, else its first `max` characters and its real size, so a
+ * 200 MB header line or a 5 MB cell never ends up in an error or a report.
+ */
+export function clip(s: string, max = QUOTE_CHARS): string {
+  if (s.length <= max) return JSON.stringify(s);
+  return `${JSON.stringify(s.slice(0, max))}…(${Buffer.byteLength(s, 'utf8')} bytes)`;
+}
+
+/** A message shortened to `max` characters (rejection reasons come partly from validators quoting values). */
+export function shorten(message: string, max = 200): string {
+  return message.length <= max ? message : `${message.slice(0, max)}…`;
+}
+
+/** A row-level problem naming its field; becomes a rejection of that row, never escapes an importer. */
+export class RowError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RowError';
+  }
+}

@@ -1,5 +1,9 @@
 /**
- * Importers for real telemetry: text in, validated readings and label events out (pure, no I/O).
+ * Importers for real telemetry: lines in, validated readings and label events out (pure, no I/O).
+ *
+ * Each format is a `RowParser` built from its header line (CSV formats) that turns one data line into a reading
+ * (plus its label event) or throws a row-level error; `occupancy import` feeds it a file's lines as a stream
+ * (local/commands/import-stream.ts), the text-taking functions below feed it a string (tests, small inputs).
  *
  * Every data row either becomes a reading (plus its label event) or a rejection with the line number and a
  * reason naming the field, so `readings.length + rejected.length` equals the number of non-blank data rows.
@@ -7,7 +11,8 @@
  * and exactly right for the lake's "label in force at the reading's time" join.
  */
 import { parseCsvRows } from './csv';
-import { ImportFormatError, TelemetryValidationError } from './errors';
+import { clip, ImportFormatError, RowError, shorten, TelemetryValidationError } from './errors';
+import { type SourceLine, textLines, tooLongReason } from './import-lines';
 import type { LabelEvent, Reading } from './reading';
 import { type SignalSet, THERMOSTAT, UCI_OCCUPANCY, UCI_ROOM_OCCUPANCY } from './signals';
 import { DEFAULT_MAX_PAYLOAD_BYTES, isValidThingName, parseJsonPayload, parseReading, wireKey } from './validate';
@@ -39,23 +44,28 @@ export interface NdjsonImportOptions {
   readonly maxLineBytes?: number;
 }
 
-/** A row-level problem; becomes a rejection, never escapes the importer. */
-class RowError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
+/** One data line's outcome. */
+export interface ParsedRow {
+  readonly reading: Reading;
+  readonly label?: LabelEvent;
 }
 
-/** Non-blank lines with their 1-based line numbers (these formats have no quoted newlines). */
-function* numberedLines(text: string): Generator<{ line: number; content: string }> {
-  const lines = text.split(/\r?\n|\r/);
-  for (let i = 0; i < lines.length; i++) {
-    const content = lines[i] ?? '';
-    if (content.trim() !== '') yield { line: i + 1, content };
+/** A format's parser for data lines (these formats have no quoted newlines: one line, one row). */
+export interface RowParser {
+  readonly signalSet: SignalSet;
+  /** Parses one non-blank data line; throws `RowError`/`TelemetryValidationError` for a row-level problem. */
+  parse(content: string): ParsedRow;
+}
+
+/** The header line of a CSV format: refused whole when it is over the line limit (its start is quoted). */
+export function headerText(first: SourceLine | undefined, format: string): string {
+  if (!first) throw new ImportFormatError(`Not a ${format} file: it is empty`);
+  if (first.truncated) {
+    throw new ImportFormatError(
+      `Not a ${format} file: its first line is ${first.bytes} bytes long, not a header (starts ${clip(first.text)})`,
+    );
   }
+  return first.text;
 }
 
 const parseCsvLine = (content: string): string[] => parseCsvRows(content)[0] ?? [];
@@ -65,7 +75,7 @@ const NUMBER_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 function numberCell(cell: string | undefined, field: string): number {
   const text = (cell ?? '').trim();
   if (text === '') throw new RowError(field, `${field}: missing value`);
-  if (!NUMBER_PATTERN.test(text)) throw new RowError(field, `${field}: not a number, got ${JSON.stringify(text)}`);
+  if (!NUMBER_PATTERN.test(text)) throw new RowError(field, `${field}: not a number, got ${clip(text)}`);
   return Number(text);
 }
 
@@ -88,7 +98,7 @@ function utcWallClock(
     back.getUTCMinutes() !== mi ||
     back.getUTCSeconds() !== s
   ) {
-    throw new RowError(field, `${field}: not a real date-time, got ${JSON.stringify(raw)}`);
+    throw new RowError(field, `${field}: not a real date-time, got ${clip(raw)}`);
   }
   return ts;
 }
@@ -99,7 +109,7 @@ function parseUciDate(cell: string | undefined, field: string): number {
   const raw = (cell ?? '').trim();
   if (raw === '') throw new RowError(field, `${field}: missing value`);
   const m = UCI_DATE.exec(raw);
-  if (!m) throw new RowError(field, `${field}: expected "YYYY-MM-DD hh:mm:ss", got ${JSON.stringify(raw)}`);
+  if (!m) throw new RowError(field, `${field}: expected "YYYY-MM-DD hh:mm:ss", got ${clip(raw)}`);
   return utcWallClock(field, raw, [m[1] ?? '', m[2] ?? '', m[3] ?? '', m[4] ?? '', m[5] ?? '', m[6] ?? '', m[7]]);
 }
 
@@ -119,16 +129,39 @@ function validatedReading(
 function checkThingName(thingName: string): void {
   if (!isValidThingName(thingName)) {
     throw new ImportFormatError(
-      `thingName: must be 1–128 characters of [a-zA-Z0-9:_-], got ${JSON.stringify(thingName)}`,
+      `thingName: must be 1–128 characters of [a-zA-Z0-9:_-], got ${clip(thingName)}`,
       'thingName',
     );
   }
 }
 
-function toRejection(line: number, error: unknown): RejectedRow {
-  if (error instanceof RowError) return { line, reason: error.message, field: error.field };
-  if (error instanceof TelemetryValidationError) return { line, reason: error.message, field: error.field };
+/** A row-level error as a rejection (reason shortened: validators may quote a long value); others rethrown. */
+export function toRejection(line: number, error: unknown): RejectedRow {
+  if (error instanceof RowError || error instanceof TelemetryValidationError) {
+    return { line, reason: shorten(error.message), field: error.field };
+  }
   throw error;
+}
+
+/** Parses one source line into `result` (a line over the limit is rejected unread). */
+export function parseInto(parser: RowParser, l: SourceLine, result: ImportResult): void {
+  try {
+    if (l.truncated) throw new RowError('$', tooLongReason(l));
+    const { reading, label } = parser.parse(l.text);
+    result.readings.push(reading);
+    if (label) result.labels.push(label);
+  } catch (error) {
+    result.rejected.push(toRejection(l.line, error));
+  }
+}
+
+/** Runs a parser over text (the pure API): `makeParser` gets the header line (CSV) or is called with none (NDJSON). */
+function importText(text: string, makeParser: (first: SourceLine | undefined) => RowParser, header: boolean) {
+  const lines = [...textLines(text)].filter((l) => l.text.trim() !== '');
+  const parser = makeParser(header ? lines.shift() : undefined);
+  const result: ImportResult = { signalSet: parser.signalSet, readings: [], labels: [], rejected: [] };
+  for (const l of lines) parseInto(parser, l, result);
+  return result;
 }
 
 /** Maps header names (case-insensitive) to column indexes; a missing required column fails the whole file. */
@@ -140,7 +173,7 @@ function headerIndex(header: readonly string[], required: readonly string[], for
   const missing = required.filter((name) => !index.has(name.toLowerCase()));
   if (missing.length > 0) {
     throw new ImportFormatError(
-      `Not a ${format} file: header lacks ${missing.join(', ')} (header: ${header.join(',')})`,
+      `Not a ${format} file: header lacks ${missing.join(', ')} (header: ${clip(header.join(','))})`,
       missing[0],
     );
   }
@@ -152,7 +185,7 @@ function occupancyLabel(cell: string | undefined, field: string, allowCounts: bo
   if (allowCounts ? !Number.isInteger(value) || value < 0 : value !== 0 && value !== 1) {
     throw new RowError(
       field,
-      `${field}: expected ${allowCounts ? 'a non-negative integer count' : '0 or 1'}, got ${cell?.trim()}`,
+      `${field}: expected ${allowCounts ? 'a non-negative integer count' : '0 or 1'}, got ${clip(cell?.trim() ?? '')}`,
     );
   }
   return value > 0;
@@ -171,18 +204,15 @@ const UCI_OCCUPANCY_COLUMNS: readonly (readonly [string, string])[] = [
  * has 7 names but rows carry a leading row id (8 fields); rows without the id are accepted too. Dates, quoted
  * or not, are wall-clock times taken as UTC.
  */
-export function importUciOccupancy(text: string, opts: CsvImportOptions = {}): ImportResult {
+export function uciOccupancyParser(first: SourceLine | undefined, opts: CsvImportOptions = {}): RowParser {
   const thingName = opts.thingName ?? 'uci-office';
   checkThingName(thingName);
-  const lines = numberedLines(text);
-  const first = lines.next();
-  if (first.done) throw new ImportFormatError('Not a uci-occupancy file: it is empty');
-  const header = parseCsvLine(first.value.content);
+  const header = parseCsvLine(headerText(first, 'uci-occupancy'));
   const columns = headerIndex(header, ['date', ...UCI_OCCUPANCY_COLUMNS.map(([c]) => c), 'Occupancy'], 'uci-occupancy');
   const col = (name: string): number => columns.get(name.toLowerCase()) ?? -1;
-  const result: ImportResult = { signalSet: UCI_OCCUPANCY, readings: [], labels: [], rejected: [] };
-  for (const { line, content } of lines) {
-    try {
+  return {
+    signalSet: UCI_OCCUPANCY,
+    parse(content) {
       const cells = parseCsvLine(content);
       // The row id R writes before the data shifts every column by one.
       const shift = cells.length === header.length + 1 ? 1 : cells.length === header.length ? 0 : -1;
@@ -195,13 +225,13 @@ export function importUciOccupancy(text: string, opts: CsvImportOptions = {}): I
       for (const [column, signal] of UCI_OCCUPANCY_COLUMNS) values[signal] = numberCell(cell(column), signal);
       const occupied = occupancyLabel(cell('Occupancy'), 'occupancy', false);
       const reading = validatedReading(thingName, ts, values, UCI_OCCUPANCY, opts.now);
-      result.readings.push(reading);
-      result.labels.push({ thingName, ts: reading.ts, occupied });
-    } catch (error) {
-      result.rejected.push(toRejection(line, error));
-    }
-  }
-  return result;
+      return { reading, label: { thingName, ts: reading.ts, occupied } };
+    },
+  };
+}
+
+export function importUciOccupancy(text: string, opts: CsvImportOptions = {}): ImportResult {
+  return importText(text, (first) => uciOccupancyParser(first, opts), true);
 }
 
 const ROOM_DATE = /^(\d{4})[/-](\d{2})[/-](\d{2})$/;
@@ -212,22 +242,19 @@ const ROOM_SIGNAL_COLUMNS = UCI_ROOM_OCCUPANCY.signals.map((s) => s.name);
  * UCI Room Occupancy Estimation: `Date,Time,S1_Temp,…,S7_PIR,Room_Occupancy_Count` with dates `2017/12/22` and
  * times `10:49:41` (UTC wall clock). Header names map to signal names by lower-casing; occupied = count > 0.
  */
-export function importUciRoomOccupancy(text: string, opts: CsvImportOptions = {}): ImportResult {
+export function uciRoomOccupancyParser(first: SourceLine | undefined, opts: CsvImportOptions = {}): RowParser {
   const thingName = opts.thingName ?? 'uci-room';
   checkThingName(thingName);
-  const lines = numberedLines(text);
-  const first = lines.next();
-  if (first.done) throw new ImportFormatError('Not a uci-room-occupancy file: it is empty');
-  const header = parseCsvLine(first.value.content);
+  const header = parseCsvLine(headerText(first, 'uci-room-occupancy'));
   const columns = headerIndex(
     header,
     ['Date', 'Time', ...ROOM_SIGNAL_COLUMNS, 'Room_Occupancy_Count'],
     'uci-room-occupancy',
   );
   const col = (name: string): number => columns.get(name.toLowerCase()) ?? -1;
-  const result: ImportResult = { signalSet: UCI_ROOM_OCCUPANCY, readings: [], labels: [], rejected: [] };
-  for (const { line, content } of lines) {
-    try {
+  return {
+    signalSet: UCI_ROOM_OCCUPANCY,
+    parse(content) {
       const cells = parseCsvLine(content);
       if (cells.length !== header.length) {
         throw new RowError('$', `row: expected ${header.length} fields, got ${cells.length}`);
@@ -236,9 +263,9 @@ export function importUciRoomOccupancy(text: string, opts: CsvImportOptions = {}
       const date = (cell('Date') ?? '').trim();
       const time = (cell('Time') ?? '').trim();
       const d = ROOM_DATE.exec(date);
-      if (!d) throw new RowError('date', `date: expected "YYYY/MM/DD", got ${JSON.stringify(date)}`);
+      if (!d) throw new RowError('date', `date: expected "YYYY/MM/DD", got ${clip(date)}`);
       const t = ROOM_TIME.exec(time);
-      if (!t) throw new RowError('time', `time: expected "hh:mm:ss", got ${JSON.stringify(time)}`);
+      if (!t) throw new RowError('time', `time: expected "hh:mm:ss", got ${clip(time)}`);
       const ts = utcWallClock('date', `${date} ${time}`, [
         d[1] ?? '',
         d[2] ?? '',
@@ -252,13 +279,13 @@ export function importUciRoomOccupancy(text: string, opts: CsvImportOptions = {}
       for (const signal of ROOM_SIGNAL_COLUMNS) values[signal] = numberCell(cell(signal), signal);
       const occupied = occupancyLabel(cell('Room_Occupancy_Count'), 'room_occupancy_count', true);
       const reading = validatedReading(thingName, ts, values, UCI_ROOM_OCCUPANCY, opts.now);
-      result.readings.push(reading);
-      result.labels.push({ thingName, ts: reading.ts, occupied });
-    } catch (error) {
-      result.rejected.push(toRejection(line, error));
-    }
-  }
-  return result;
+      return { reading, label: { thingName, ts: reading.ts, occupied } };
+    },
+  };
+}
+
+export function importUciRoomOccupancy(text: string, opts: CsvImportOptions = {}): ImportResult {
+  return importText(text, (first) => uciRoomOccupancyParser(first, opts), true);
 }
 
 /**
@@ -266,24 +293,26 @@ export function importUciRoomOccupancy(text: string, opts: CsvImportOptions = {}
  * on the same line, which adds a label event at the reading's time. A line with a bad `occupied` is rejected
  * whole, so a reading never loses its label silently.
  */
-export function importNdjson(text: string, set: SignalSet, opts: NdjsonImportOptions = {}): ImportResult {
-  const result: ImportResult = { signalSet: set, readings: [], labels: [], rejected: [] };
+export function ndjsonParser(set: SignalSet, opts: NdjsonImportOptions = {}): RowParser {
   const maxBytes = opts.maxLineBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-  for (const { line, content } of numberedLines(text)) {
-    try {
+  return {
+    signalSet: set,
+    parse(content) {
       const report = parseJsonPayload(content, maxBytes);
       const reading = parseReading(report, set, { now: opts.now });
       const occupied = (report as Record<string, unknown>).occupied;
       if (occupied !== undefined && typeof occupied !== 'boolean') {
-        throw new RowError('occupied', `occupied: expected a boolean, got ${JSON.stringify(occupied)}`);
+        throw new RowError('occupied', `occupied: expected a boolean, got ${clip(JSON.stringify(occupied) ?? '')}`);
       }
-      result.readings.push(reading);
-      if (occupied !== undefined) result.labels.push({ thingName: reading.thingName, ts: reading.ts, occupied });
-    } catch (error) {
-      result.rejected.push(toRejection(line, error));
-    }
-  }
-  return result;
+      return occupied === undefined
+        ? { reading }
+        : { reading, label: { thingName: reading.thingName, ts: reading.ts, occupied } };
+    },
+  };
+}
+
+export function importNdjson(text: string, set: SignalSet, opts: NdjsonImportOptions = {}): ImportResult {
+  return importText(text, () => ndjsonParser(set, opts), false);
 }
 
 export interface IotAnalyticsCsvOptions extends CsvImportOptions {
@@ -302,18 +331,15 @@ const columnNames = (...names: string[]): string[] => [...new Set(names.map((n) 
  * key (case-insensitive: IoT Analytics may lower-case attribute names); other columns are ignored. Rows are
  * validated as live readings are; datasets hold no ground truth, so no label events.
  */
-export function importIotAnalyticsCsv(text: string, opts: IotAnalyticsCsvOptions = {}): ImportResult {
+export function iotAnalyticsCsvParser(first: SourceLine | undefined, opts: IotAnalyticsCsvOptions = {}): RowParser {
   const set = opts.signalSet ?? THERMOSTAT;
-  const records = numberedLines(text);
-  const first = records.next();
-  if (first.done) throw new ImportFormatError('Not an iot-analytics-csv file: it is empty');
-  const header = parseCsvLine(first.value.content).map((h) => h.trim().toLowerCase());
+  const header = parseCsvLine(headerText(first, 'iot-analytics-csv')).map((h) => h.trim().toLowerCase());
   const find = (names: string[]): number => header.findIndex((h) => names.includes(h));
   const required = (field: string, names: string[]): number => {
     const index = find(names);
     if (index < 0) {
       throw new ImportFormatError(
-        `Not an iot-analytics-csv export of signal set "${set.id}": no ${names.join(' or ')} column (header: ${header.join(',')})`,
+        `Not an iot-analytics-csv export of signal set "${set.id}": no ${names.join(' or ')} column (header: ${clip(header.join(','))})`,
         field,
       );
     }
@@ -324,9 +350,9 @@ export function importIotAnalyticsCsv(text: string, opts: IotAnalyticsCsvOptions
   if (opts.thingName !== undefined) checkThingName(opts.thingName);
   const timeColumn = required('ts', columnNames('ts', 'timestamp'));
   const signalColumns = set.signals.map((s) => [s, required(s.name, columnNames(s.name, wireKey(s)))] as const);
-  const result: ImportResult = { signalSet: set, readings: [], labels: [], rejected: [] };
-  for (const { line, content } of records) {
-    try {
+  return {
+    signalSet: set,
+    parse(content) {
       const cells = parseCsvLine(content);
       if (cells.length !== header.length) {
         throw new RowError('$', `row: expected ${header.length} fields, got ${cells.length}`);
@@ -339,10 +365,11 @@ export function importIotAnalyticsCsv(text: string, opts: IotAnalyticsCsvOptions
         // An empty enum cell is a missing value (the validator names it), not the value "".
         wire[key] = signal.kind === 'numeric' ? numberCell(cell, key) : (cell ?? '').trim() || undefined;
       }
-      result.readings.push(parseReading(wire, set, { now: opts.now }));
-    } catch (error) {
-      result.rejected.push(toRejection(line, error));
-    }
-  }
-  return result;
+      return { reading: parseReading(wire, set, { now: opts.now }) };
+    },
+  };
+}
+
+export function importIotAnalyticsCsv(text: string, opts: IotAnalyticsCsvOptions = {}): ImportResult {
+  return importText(text, (first) => iotAnalyticsCsvParser(first, opts), true);
 }
