@@ -1,12 +1,24 @@
 import { intFlag, parseCommandArgs, progress, STATE_DIR_OPTION } from '../args';
-import { startServing } from '../iot/serving';
+import { describeSwitch } from '../iot/follow-deployments';
+import { type ServeStats, startServing } from '../iot/serving';
+import { DEFAULT_MAX_SHADOWS, DEFAULT_SHADOW_IDLE_MS } from '../iot/shadow-service';
 import { inferenceEnv, loadLocalConfig } from '../local-config';
 
 /**
  * `occupancy serve`: the local AWS IoT side of live inference — MQTT broker, device shadows, the inference rule
  * calling the handler, the IoT data plane, the endpoint host (serving what the pipeline deployed, or `--model`),
- * and lake ingestion. Runs until SIGINT/SIGTERM.
+ * and lake ingestion. Runs until SIGINT/SIGTERM. Follows deployments other processes (`occupancy run`) make in the
+ * same state dir, keeps at most `--max-devices` devices' state, and refuses MQTT packets over AWS IoT's 128 KB.
  */
+
+/** The progress line: answers, the bounds at work (evictions, refused packets). */
+export function statsLine(s: ServeStats): string {
+  const r = s.rule;
+  return (
+    `serve: ${r.matched} readings answered-or-in-flight, ${r.skipped} documents skipped, ${r.failed} failed; ` +
+    `${s.shadows} device shadows (${s.shadowsEvicted} evicted), ${s.oversized} oversized packets refused`
+  );
+}
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...STATE_DIR_OPTION,
@@ -15,8 +27,18 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'data-plane-port': { type: 'string' },
     model: { type: 'string' },
     'invoke-timeout-ms': { type: 'string' },
+    'max-devices': { type: 'string' },
+    'device-idle-minutes': { type: 'string' },
     json: { type: 'boolean', default: false },
   });
+  const maxDevices = intFlag(values['max-devices'], 'max-devices', DEFAULT_MAX_SHADOWS, 1, 1_000_000);
+  const idleMinutes = intFlag(
+    values['device-idle-minutes'],
+    'device-idle-minutes',
+    DEFAULT_SHADOW_IDLE_MS / 60_000,
+    1,
+    7 * 24 * 60,
+  );
   // The handler infers for the lake's signal set, with its static rule as the fallback, as the Serving stack sets it.
   const env: Record<string, string> = inferenceEnv(loadLocalConfig(values['state-dir']));
   if (values['invoke-timeout-ms'] !== undefined) {
@@ -29,6 +51,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     dataPlanePort: intFlag(values['data-plane-port'], 'data-plane-port', 0, 0, 65_535),
     env,
     ...(values.model === undefined ? {} : { modelArtifactPath: values.model }),
+    maxDevices,
+    deviceIdleMs: idleMinutes * 60_000,
+    onDeploymentChange: (change) => progress(`serve: ${describeSwitch(change)}`),
+    onDeploymentError: (error) =>
+      progress(`serve: cannot follow deployments: ${error instanceof Error ? error.message : String(error)}`),
   });
   const endpoints = stack.hosting.listEndpoints();
   if (values.json) process.stdout.write(`${JSON.stringify(stack.connection)}\n`);
@@ -46,9 +73,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
       ].join('\n'),
     );
   }
+  // --json: one stats object per line on stdout after the connection line; otherwise a progress line on stderr.
   const ticker = setInterval(() => {
-    const r = stack.rule.stats;
-    progress(`serve: ${r.matched} readings answered-or-in-flight, ${r.skipped} documents skipped, ${r.failed} failed`);
+    const stats = stack.stats();
+    if (values.json) process.stdout.write(`${JSON.stringify({ stats })}\n`);
+    else progress(statsLine(stats));
   }, 10_000);
   ticker.unref();
   await new Promise<void>((resolve) => {

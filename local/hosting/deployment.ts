@@ -95,6 +95,11 @@ export class DeploymentDriver {
     this.drivers.delete(name);
   }
 
+  /** Whether this process is driving a deployment of `name` (so it, not another process, owns its state). */
+  isDriving(name: string): boolean {
+    return this.drivers.has(name);
+  }
+
   stopAll(): void {
     for (const name of [...this.drivers.keys()]) this.stop(name);
   }

@@ -28,6 +28,7 @@ import { assertBlueGreenPolicy, assertSageMakerName } from '../aws-contract';
 import { AlarmEvaluator } from '../metrics/alarms';
 import { MetricStore } from '../metrics/store';
 import { LOCAL_ACCOUNT } from '../runtime/identity';
+import { type AdoptedEndpoint, adoptPersistedState } from './adopt';
 import { DeploymentDriver, trafficSteps } from './deployment';
 import { describeEndpointState } from './describe';
 import { InvokeEndpointError, ValidationException } from './errors';
@@ -351,6 +352,19 @@ export class LocalHosting {
 
   // ---- lifecycle ----------------------------------------------------------------------------------------
 
+  /** The persisted state file, when the hosting has a state directory. */
+  get stateFile(): string | undefined {
+    return this.state.stateFile;
+  }
+
+  /** Mirrors endpoints another process deployed into the state file (see ./adopt); returns what changed. */
+  adoptPersistedState(): AdoptedEndpoint[] {
+    if (this.closed) return [];
+    const changes = adoptPersistedState(this.state, this.fleets, (name) => this.driver.isDriving(name));
+    this.syncFleetSeq();
+    return changes;
+  }
+
   /** Stop deployments (an interrupted update resolves to the old config on the next start) and flush metrics. */
   close(): void {
     if (this.closed) return;
@@ -364,12 +378,7 @@ export class LocalHosting {
   /** Reloads the persisted state: an interrupted update resolves to the old config, fleets restart. */
   private restore(): void {
     this.state.load();
-    for (const e of this.state.endpoints.values()) {
-      this.fleetSeq = Math.max(
-        this.fleetSeq,
-        ...[e.serving, e.deployment?.green].map((f) => Number(f?.id.split('#')[1] ?? 0)),
-      );
-    }
+    this.syncFleetSeq();
     for (const endpoint of this.state.endpoints.values()) {
       if (endpoint.deployment) {
         // A deployment cannot resume mid-bake: the safe outcome is the config that was serving before it.
@@ -409,6 +418,15 @@ export class LocalHosting {
     throw new ValidationException(
       `${operation}: the caller is not authorized to perform kms:CreateGrant on ${config.input.KmsKeyId}, which endpoint config ${config.name} uses (KmsKeyId).`,
     );
+  }
+
+  private syncFleetSeq(): void {
+    for (const e of this.state.endpoints.values()) {
+      this.fleetSeq = Math.max(
+        this.fleetSeq,
+        ...[e.serving, e.deployment?.green].map((f) => Number(f?.id.split('#')[1] ?? 0)),
+      );
+    }
   }
 
   private nextFleetId(endpointName: string): string {

@@ -28,10 +28,15 @@ export class HostingState {
     }
   }
 
-  /** Reads the persisted state, if any; throws HostingStateError when it cannot be read back. */
-  load(): void {
+  /** The persisted state file (`serve` watches it to follow deployments made by other processes). */
+  get stateFile(): string | undefined {
+    return this.file;
+  }
+
+  /** The persisted state as another process last wrote it, if any; throws HostingStateError when unreadable. */
+  readPersisted(): PersistedState | undefined {
     const file = this.file;
-    if (file === undefined || !existsSync(file)) return;
+    if (file === undefined || !existsSync(file)) return undefined;
     let state: PersistedState;
     try {
       state = JSON.parse(readFileSync(file, 'utf8')) as PersistedState;
@@ -41,6 +46,13 @@ export class HostingState {
     if (!Array.isArray(state.models) || !Array.isArray(state.configs) || !Array.isArray(state.endpoints)) {
       throw new HostingStateError(file, 'must hold models, configs and endpoints arrays');
     }
+    return state;
+  }
+
+  /** Reads the persisted state, if any; throws HostingStateError when it cannot be read back. */
+  load(): void {
+    const state = this.readPersisted();
+    if (state === undefined) return;
     for (const m of state.models) this.models.set(m.modelName, m);
     for (const c of state.configs) this.configs.set(c.name, c);
     for (const e of state.endpoints) this.endpoints.set(e.name, e);

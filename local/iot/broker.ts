@@ -2,6 +2,7 @@ import { Module } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Aedes, AedesPublishPacket } from 'aedes';
+import { GuardedConnection, MQTT_MAX_PAYLOAD_BYTES } from './packet-guard';
 
 /**
  * The local MQTT broker: `aedes` on loopback. aedes 1.x is an ES module; this CommonJS project loads it with
@@ -35,6 +36,13 @@ export interface LocalBrokerOptions {
   readonly host?: string;
   /** 0 (default) picks a free port. */
   readonly port?: number;
+  /** A larger PUBLISH (or CONNECT/SUBSCRIBE) closes its connection unread. @default AWS IoT's 128 KB */
+  readonly maxPayloadBytes?: number;
+}
+
+export interface BrokerStats {
+  /** Packets refused for their size (each closed its client's connection). */
+  oversized: number;
 }
 
 export interface LocalBroker {
@@ -46,6 +54,7 @@ export interface LocalBroker {
   /** In-process subscription (no MQTT connection); resolves to an unsubscribe function. */
   subscribe(filter: string, handler: MessageHandler): Promise<() => Promise<void>>;
   readonly connectedClients: number;
+  readonly stats: Readonly<BrokerStats>;
   close(): Promise<void>;
 }
 
@@ -53,11 +62,13 @@ export async function startBroker(options: LocalBrokerOptions = {}): Promise<Loc
   const { Aedes: AedesClass } = loadAedes();
   const aedes: Aedes = await AedesClass.createBroker({ heartbeatInterval: 60_000 });
   const sockets = new Set<Socket>();
+  const stats: BrokerStats = { oversized: 0 };
+  const maxPayloadBytes = options.maxPayloadBytes ?? MQTT_MAX_PAYLOAD_BYTES;
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
-    aedes.handle(socket);
+    aedes.handle(new GuardedConnection(socket, maxPayloadBytes, () => stats.oversized++));
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -75,6 +86,7 @@ export async function startBroker(options: LocalBrokerOptions = {}): Promise<Loc
     get connectedClients() {
       return aedes.connectedClients;
     },
+    stats,
     publish: (topic, payload) =>
       new Promise<void>((resolve, reject) => {
         const packet = {

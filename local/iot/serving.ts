@@ -6,6 +6,7 @@ import { INFERENCE_SERVICE, inferenceMetricDimensions, METRICS_NAMESPACE } from 
 import { SignedHttpClient } from '../../tasks/aws-http';
 import { type InferenceConfig, parseInferenceConfig } from '../../tasks/infer-occupancy/config';
 import { SageMakerEndpoint } from '../../tasks/infer-occupancy/endpoint';
+import { DeviceHistory } from '../../tasks/infer-occupancy/history';
 import {
   createInferenceHandler,
   type InferenceHandler,
@@ -14,6 +15,7 @@ import {
   type MetricsSink,
 } from '../../tasks/infer-occupancy/infer';
 import { IotDataShadowPublisher } from '../../tasks/infer-occupancy/publisher';
+import type { AdoptedEndpoint } from '../hosting/adopt';
 import { deployArtifact } from '../hosting/deploy-artifact';
 import { LocalHosting } from '../hosting/hosting';
 import { type InvocationServer, startInvocationServer } from '../hosting/server';
@@ -22,8 +24,9 @@ import type { MetricStore } from '../metrics/store';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../runtime/identity';
 import { type LocalBroker, startBroker } from './broker';
 import { type DataPlaneServer, startDataPlane } from './data-plane';
-import { InferenceRule, LakeIngestion } from './rules';
-import { ShadowService } from './shadow-service';
+import { type DeploymentFollower, followDeployments } from './follow-deployments';
+import { InferenceRule, type InferenceRuleStats, LakeIngestion } from './rules';
+import { DEFAULT_MAX_SHADOWS, DEFAULT_SHADOW_IDLE_MS, ShadowService } from './shadow-service';
 
 /**
  * `occupancy serve` as a library: broker + shadow service + data plane + endpoint host + the inference rule wired
@@ -56,6 +59,35 @@ export interface ServingOptions {
   readonly onOutcome?: (outcome: InferenceOutcome) => void;
   /** Ingest new readings and labels into the lake in `stateDir`. @default true when stateDir is set */
   readonly ingest?: boolean;
+  /**
+   * Per-device state bound: shadows and the handler's feature history keep at most this many devices (least
+   * recently used evicted). @default 10 000 (DEFAULT_MAX_SHADOWS)
+   */
+  readonly maxDevices?: number;
+  /** Shadows unused this long are evicted. @default 1 hour (DEFAULT_SHADOW_IDLE_MS) */
+  readonly deviceIdleMs?: number;
+  /** MQTT packets with a larger payload close their connection. @default 128 KB (AWS IoT's limit) */
+  readonly maxPayloadBytes?: number;
+  /**
+   * Follow deployments other processes write to `stateDir`'s hosting state (./follow-deployments).
+   * @default true when this stack owns its hosting and has a stateDir
+   */
+  readonly followDeployments?: boolean;
+  /** Called when a followed endpoint switches config (or cannot load it), and when the state file is unreadable. */
+  readonly onDeploymentChange?: (change: AdoptedEndpoint) => void;
+  readonly onDeploymentError?: (error: unknown) => void;
+}
+
+/** What `serve` shows in its progress line and `--json` stats. */
+export interface ServeStats {
+  readonly rule: InferenceRuleStats;
+  /** Shadows held now, and evicted so far by the count or idle bound. */
+  readonly shadows: number;
+  readonly shadowsEvicted: number;
+  /** Devices in the handler's feature history now (bounded by maxDevices). */
+  readonly historyDevices: number;
+  /** MQTT packets refused for their size (AWS IoT's 128 KB payload limit). */
+  readonly oversized: number;
 }
 
 /** The endpoint host's HTTP face, which can be stopped and restarted on the same port (outage drills). */
@@ -76,6 +108,9 @@ export interface ServingStack {
   readonly hosting: LocalHosting;
   readonly config: InferenceConfig;
   readonly handler: InferenceHandler;
+  /** Present when the stack follows other processes' deployments. */
+  readonly follower: DeploymentFollower | undefined;
+  stats(): ServeStats;
   /** What a separate `simulate --live` process needs. */
   readonly connection: ServeConnection;
   close(): Promise<void>;
@@ -163,9 +198,17 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
   };
   if (ownsHosting) closers.push(() => hosting.close());
   try {
-    const broker = await startBroker({ host, port: options.mqttPort ?? 0 });
+    const broker = await startBroker({
+      host,
+      port: options.mqttPort ?? 0,
+      ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
+    });
     closers.push(() => broker.close());
-    const shadows = await ShadowService.start(broker);
+    const maxDevices = options.maxDevices ?? DEFAULT_MAX_SHADOWS;
+    const shadows = await ShadowService.start(broker, Date.now, {
+      maxShadows: maxDevices,
+      idleMs: options.deviceIdleMs ?? DEFAULT_SHADOW_IDLE_MS,
+    });
     closers.push(() => shadows.stop());
     const dataPlane = await startDataPlane(broker, shadows, { host, port: options.dataPlanePort ?? 0 });
     closers.push(() => dataPlane.close());
@@ -175,11 +218,22 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
     const config = parseInferenceConfig({
       SAGEMAKER_RUNTIME_URL: endpoint.url,
       IOT_DATA_ENDPOINT: dataPlane.url,
+      HISTORY_MAX_DEVICES: String(maxDevices),
       ...options.env,
     });
     if (options.modelArtifactPath !== undefined) {
       await deployArtifact(hosting, config.endpointName, options.modelArtifactPath);
     }
+    let follower: DeploymentFollower | undefined;
+    if (options.followDeployments ?? (ownsHosting && options.stateDir !== undefined)) {
+      const started = followDeployments(hosting, {
+        onChange: options.onDeploymentChange ?? (() => {}),
+        onError: options.onDeploymentError ?? (() => {}),
+      });
+      follower = started;
+      closers.push(() => started.close());
+    }
+    const history = new DeviceHistory(config.historyMaxDevices);
     // The Lambda's own transport and adapters, pointed at the local endpoint host and data plane.
     const transport = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
     const sagemakerRuntime = new SignedHttpClient({ url: endpoint.url, service: 'sagemaker', ...transport });
@@ -197,6 +251,7 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
       config,
       endpoint: modelEndpoint,
       shadow: new IotDataShadowPublisher(iotData),
+      history,
       logger: options.logger ?? new Logger({ serviceName: SERVICE, logLevel: 'WARN' }),
       metrics: new LocalMetricsSink(hosting.metrics, config.endpointName),
     });
@@ -244,6 +299,14 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
       hosting,
       config,
       handler,
+      follower,
+      stats: () => ({
+        rule: rule.stats,
+        shadows: shadows.size,
+        shadowsEvicted: shadows.stats.evicted,
+        historyDevices: history.size,
+        oversized: broker.stats.oversized,
+      }),
       connection,
       close: closeAll,
     };

@@ -7,6 +7,13 @@ import type { LocalBroker } from './broker';
  * request set `desired` keys that differ from `reported`, `update/delta`; malformed requests → `update/rejected`.
  * `get` → `get/accepted` | `get/rejected`. Null values delete keys; metadata carries a per-leaf `timestamp` (epoch
  * seconds); every update increments `version`. Memory only: the shadow is a cache of the devices' state.
+ *
+ * Bounded: AWS keeps a shadow until it is deleted, but a local process cannot keep one per thing name it ever saw
+ * (issue 16: 140 k names took RSS from 157 MB to 1 GB). Shadows are evicted least-recently-used beyond
+ * `maxShadows` and after `idleMs` without an update or get. An evicted thing's next update starts a new shadow
+ * (version 1, `previous` null), so the inference handler sees a device it has no history for — exactly what a cold
+ * Lambda instance sees (its feature history is per instance, tasks/infer-occupancy/history.ts), so answers stay
+ * within what AWS can give; only `get` on an evicted thing answers 404 where AWS would still hold the document.
  */
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -35,6 +42,19 @@ export interface ShadowDocumentSnapshot {
 export interface ShadowServiceStats {
   updates: number;
   rejected: number;
+  /** Shadows dropped by the count or idle bound. */
+  evicted: number;
+}
+
+/** Defaults sized from bench/serve-memory.ts (README, "occupancy serve": memory bounds). */
+export const DEFAULT_MAX_SHADOWS = 10_000;
+export const DEFAULT_SHADOW_IDLE_MS = 60 * 60 * 1000;
+
+export interface ShadowLimits {
+  /** @default DEFAULT_MAX_SHADOWS */
+  readonly maxShadows?: number;
+  /** @default DEFAULT_SHADOW_IDLE_MS */
+  readonly idleMs?: number;
 }
 
 const isObject = (value: unknown): value is JsonObject =>
@@ -92,22 +112,74 @@ function pickMetadata(metadata: JsonObject | undefined, shape: JsonObject): Json
 }
 
 export class ShadowService {
+  /** Least recently used first (Map order): touching a shadow moves it to the end. */
   private readonly shadows = new Map<string, Shadow>();
+  private readonly lastUsed = new Map<string, number>();
   private unsubscribers: (() => Promise<void>)[] = [];
-  readonly stats: ShadowServiceStats = { updates: 0, rejected: 0 };
+  private readonly sweeper: NodeJS.Timeout;
+  readonly stats: ShadowServiceStats = { updates: 0, rejected: 0, evicted: 0 };
+  readonly maxShadows: number;
+  readonly idleMs: number;
 
   private constructor(
     private readonly broker: LocalBroker,
     private readonly clock: () => number,
-  ) {}
+    limits: ShadowLimits,
+  ) {
+    this.maxShadows = limits.maxShadows ?? DEFAULT_MAX_SHADOWS;
+    this.idleMs = limits.idleMs ?? DEFAULT_SHADOW_IDLE_MS;
+    if (!Number.isInteger(this.maxShadows) || this.maxShadows < 1) {
+      throw new RangeError(`maxShadows must be a positive integer, got ${this.maxShadows}`);
+    }
+    if (!(this.idleMs > 0)) throw new RangeError(`idleMs must be > 0, got ${this.idleMs}`);
+    this.sweeper = setInterval(() => this.evictIdle(), Math.min(60_000, Math.max(10, this.idleMs / 4)));
+    this.sweeper.unref();
+  }
 
-  static async start(broker: LocalBroker, clock: () => number = Date.now): Promise<ShadowService> {
-    const service = new ShadowService(broker, clock);
+  static async start(
+    broker: LocalBroker,
+    clock: () => number = Date.now,
+    limits: ShadowLimits = {},
+  ): Promise<ShadowService> {
+    const service = new ShadowService(broker, clock, limits);
     service.unsubscribers = await Promise.all([
       broker.subscribe('$aws/things/+/shadow/update', (topic, payload) => service.onUpdate(topic, payload)),
       broker.subscribe('$aws/things/+/shadow/get', (topic) => service.onGet(topic)),
     ]);
     return service;
+  }
+
+  /** Shadows held now (≤ maxShadows). */
+  get size(): number {
+    return this.shadows.size;
+  }
+
+  /** Drops the shadows not used for `idleMs` (the sweeper calls this; tests may too). */
+  evictIdle(): void {
+    const cutoff = this.clock() - this.idleMs;
+    for (const [thingName, at] of this.lastUsed) {
+      if (at > cutoff) break;
+      this.evict(thingName);
+    }
+  }
+
+  private evict(thingName: string): void {
+    this.shadows.delete(thingName);
+    this.lastUsed.delete(thingName);
+    this.stats.evicted++;
+  }
+
+  /** Marks a shadow used (most recent) and applies the count bound. */
+  private touch(thingName: string, shadow: Shadow): void {
+    this.shadows.delete(thingName);
+    this.shadows.set(thingName, shadow);
+    this.lastUsed.delete(thingName);
+    this.lastUsed.set(thingName, this.clock());
+    while (this.shadows.size > this.maxShadows) {
+      const oldest = this.shadows.keys().next();
+      if (oldest.done) break;
+      this.evict(oldest.value);
+    }
   }
 
   /** The current document of a thing (a copy), or undefined before its first update. */
@@ -122,6 +194,7 @@ export class ShadowService {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.sweeper);
     await Promise.all(this.unsubscribers.map((u) => u()));
     this.unsubscribers = [];
   }
@@ -180,7 +253,7 @@ export class ShadowService {
       shadow.metadata[section] = meta;
     }
     shadow.version++;
-    this.shadows.set(thingName, shadow);
+    this.touch(thingName, shadow);
     this.stats.updates++;
 
     const token: JsonObject = typeof clientToken === 'string' ? { clientToken } : {};
@@ -243,6 +316,7 @@ export class ShadowService {
     if (thingName === undefined) return;
     const base = `$aws/things/${thingName}/shadow/get`;
     const shadow = this.shadows.get(thingName);
+    if (shadow !== undefined) this.touch(thingName, shadow);
     const timestamp = Math.floor(this.clock() / 1000);
     const message =
       shadow === undefined
