@@ -23,25 +23,31 @@ export function simulateIntoLake(
   signalSet: SignalSet = THERMOSTAT,
 ): SimulateSummary {
   const lake = LocalLake.open(stateDir, signalSet);
+  const tx = lake.beginAppend(); // one all-or-nothing append: a simulation cut short adds nothing to the lake
   let readings: Reading[] = [];
   let labels: LabelEvent[] = [];
   let readingCount = 0;
   let labelCount = 0;
   const total = rooms * days * 1440;
   const flush = (): void => {
-    readingCount += lake.appendReadings(readings).rows;
-    labelCount += lake.appendLabels(labels).rows;
+    readingCount += tx.appendReadings(readings);
+    labelCount += tx.appendLabels(labels);
     readings = [];
     labels = [];
     progress(`simulate: ${readingCount.toLocaleString()} / ~${total.toLocaleString()} readings`);
   };
-  for (const event of simulateFleet({ rooms, days, seed, start, signalSet })) {
-    if (event.kind === 'reading') readings.push(event.reading);
-    else labels.push(event.label);
-    if (readings.length >= 100_000) flush();
+  try {
+    for (const event of simulateFleet({ rooms, days, seed, start, signalSet })) {
+      if (event.kind === 'reading') readings.push(event.reading);
+      else labels.push(event.label);
+      if (readings.length >= 100_000) flush();
+    }
+    flush();
+    tx.commit();
+  } finally {
+    tx.abort();
+    lake.close();
   }
-  flush();
-  lake.close();
   return { stateDir, rooms, days, seed, readings: readingCount, labels: labelCount };
 }
 
