@@ -1,5 +1,6 @@
 import './env';
 import './polyfills';
+import { PipelineConfigError } from '../pipeline/config';
 import { UsageError } from './args';
 import { approvalCommand } from './commands/approval';
 import { baselineCommand } from './commands/baseline';
@@ -11,8 +12,29 @@ import { simulateCommand } from './commands/simulate';
 import { simulateLiveCommand } from './commands/simulate-live';
 import { startCommand } from './commands/start';
 import { statusCommand } from './commands/status';
+import { HostingStateError } from './hosting/errors';
+import { LakeError } from './lake';
+import { LocalConfigError } from './local-config';
+import { MetricStoreCorruptError } from './metrics/store';
+import { StateFilesError } from './state-check';
+import { StateFileError } from './state-file';
 
 type Command = (argv: string[]) => Promise<number>;
+
+/**
+ * Errors the user fixes (a flag, a state file, config.json, the lake): exit 2 with the message alone, which names
+ * the file and what to do. Anything else is a failure (exit 1).
+ */
+const USER_ERRORS = [
+  UsageError,
+  StateFileError,
+  StateFilesError,
+  LocalConfigError,
+  PipelineConfigError,
+  LakeError,
+  HostingStateError,
+  MetricStoreCorruptError,
+];
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   start: { run: startCommand, help: 'start the local stack (what `npm start` runs)' },
@@ -65,8 +87,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`occupancy ${name}: ${error.message}\n`);
+    if (USER_ERRORS.some((type) => error instanceof type)) {
+      process.stderr.write(`occupancy ${name}: ${(error as Error).message}\n`);
       return 2;
     }
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import * as z from 'zod';
 import {
   customSignalSet,
   type PipelineConfig,
@@ -9,6 +9,7 @@ import {
 } from '../pipeline/config';
 import { numericSignals } from '../telemetry/signals';
 import { LocalLake } from './lake';
+import { readStateFileIfExists } from './state-file';
 
 /**
  * The local runtime's config: the pipeline's one zod config, with local defaults where AWS defaults
@@ -37,18 +38,15 @@ export class LocalConfigError extends Error {
   }
 }
 
+/** `<state-dir>/config.json`: a JSON object of overrides (its fields are checked by the pipeline config's schema). */
+const CONFIG_FILE = {
+  what: 'object of config overrides',
+  schema: z.record(z.string(), z.unknown()),
+  advice: 'fix' as const,
+};
+
 function readOverrides(path: string): Record<string, unknown> {
-  if (!existsSync(path)) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new LocalConfigError(`${path} is not valid JSON`, '(file)', path, { cause: error });
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new LocalConfigError(`${path} must hold a JSON object`, '(file)', path);
-  }
-  return parsed as Record<string, unknown>;
+  return readStateFileIfExists(path, CONFIG_FILE) ?? {};
 }
 
 /** The config for `stateDir`: local defaults, then `config.json`, with the signal set of the lake when there is one. */

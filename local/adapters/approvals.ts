@@ -1,16 +1,43 @@
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import * as z from 'zod';
 import type { ApprovalRecord, ApprovalStatus, ApprovalStore } from '../../tasks/ports/approval-store';
 import type { Notifier } from '../../tasks/ports/notifier';
 import type { TaskCallback } from '../../tasks/ports/task-callback';
 import { writeFileAtomic } from '../fs';
 import type { TaskTokenBroker } from '../runtime/task-tokens';
+import { readStateFileIfExists, readStateFiles, type StateFileError } from '../state-file';
 
 /**
  * Local bindings of the approval ports: DynamoDB → JSON files (so `occupancy approve` in another
  * terminal sees the pending run), SNS → the terminal and a notifications log, SendTaskSuccess/Failure →
  * the task-token broker.
  */
+
+/** An approval record as the local store keeps it: who decided, and why a withdrawn request was withdrawn. */
+export type LocalApprovalRecord = ApprovalRecord & {
+  readonly decidedBy?: string;
+  readonly withdrawnAt?: number;
+  readonly withdrawnReason?: string;
+};
+
+const APPROVAL_RECORD = {
+  what: 'approval record',
+  schema: z.looseObject({
+    runId: z.string().min(1),
+    taskToken: z.string().min(1),
+    executionArn: z.string().min(1),
+    modelPackageArn: z.string().min(1),
+    approveSecretHash: z.string(),
+    rejectSecretHash: z.string(),
+    createdAt: z.number(),
+    expiresAt: z.number(),
+    status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']),
+    decidedBy: z.string().optional(),
+    withdrawnAt: z.number().optional(),
+    withdrawnReason: z.string().optional(),
+  }) as z.ZodType<LocalApprovalRecord>,
+};
 
 export class FileApprovalStore implements ApprovalStore {
   private readonly dir: string;
@@ -29,24 +56,60 @@ export class FileApprovalStore implements ApprovalStore {
     writeFileAtomic(this.path(record.runId), JSON.stringify(record, null, 2));
   }
 
-  async get(runId: string): Promise<ApprovalRecord | undefined> {
-    const path = this.path(runId);
-    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as ApprovalRecord) : undefined;
+  /** Throws StateFileError when the record's file cannot be read back. */
+  async get(runId: string): Promise<LocalApprovalRecord | undefined> {
+    return this.getSync(runId);
+  }
+
+  getSync(runId: string): LocalApprovalRecord | undefined {
+    return readStateFileIfExists(this.path(runId), APPROVAL_RECORD);
+  }
+
+  /** Every record newest first, and the files that could not be read back. */
+  scan(): { records: LocalApprovalRecord[]; bad: StateFileError[] } {
+    const files = readdirSync(this.dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => join(this.dir, f));
+    const { values, bad } = readStateFiles(files, APPROVAL_RECORD);
+    return { records: values.sort((a, b) => b.createdAt - a.createdAt), bad };
   }
 
   async findByModelPackage(modelPackageArn: string): Promise<ApprovalRecord | undefined> {
     return (await this.list()).find((r) => r.modelPackageArn === modelPackageArn);
   }
 
-  async list(): Promise<ApprovalRecord[]> {
-    return readdirSync(this.dir)
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => JSON.parse(readFileSync(join(this.dir, f), 'utf8')) as ApprovalRecord)
-      .sort((a, b) => b.createdAt - a.createdAt);
+  /** Newest first; files that cannot be read back are left out (see scan). */
+  async list(): Promise<LocalApprovalRecord[]> {
+    return this.scan().records;
   }
 
   /** Single use across processes: an exclusive lock file decides who records the decision. */
   async decide(runId: string, status: Exclude<ApprovalStatus, 'pending'>, decidedBy: string): Promise<boolean> {
+    return this.decideSync(runId, { status, decidedBy });
+  }
+
+  /**
+   * Withdraws a pending request whose run is over (crash recovery), under the same lock as a decision, so a
+   * concurrent `approve` either wins before it or is refused after it. False when it was no longer pending.
+   */
+  withdraw(runId: string, reason: string, now = Date.now()): boolean {
+    return this.decideSync(runId, {
+      status: 'withdrawn',
+      decidedBy: 'crash-recovery',
+      withdrawnAt: now,
+      withdrawnReason: reason,
+    });
+  }
+
+  private decideSync(
+    runId: string,
+    change: {
+      status: Exclude<ApprovalStatus, 'pending'>;
+      decidedBy: string;
+      withdrawnAt?: number;
+      withdrawnReason?: string;
+    },
+  ): boolean {
     const lock = `${this.path(runId)}.decided`;
     let fd: number;
     try {
@@ -55,12 +118,18 @@ export class FileApprovalStore implements ApprovalStore {
       return false;
     }
     closeSync(fd);
-    const record = await this.get(runId);
+    let record: LocalApprovalRecord | undefined;
+    try {
+      record = this.getSync(runId);
+    } catch (error) {
+      rmSync(lock, { force: true });
+      throw error;
+    }
     if (record?.status !== 'pending') {
       rmSync(lock, { force: true });
       return false;
     }
-    await this.put({ ...record, status, decidedBy } as ApprovalRecord);
+    writeFileAtomic(this.path(runId), JSON.stringify({ ...record, ...change }, null, 2));
     return true;
   }
 }

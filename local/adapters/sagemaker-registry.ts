@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type {
   CreateModelPackageCommandInput,
@@ -8,7 +8,9 @@ import type {
   UpdateModelPackageCommandInput,
   UpdateModelPackageCommandOutput,
 } from '@aws-sdk/client-sagemaker';
+import * as z from 'zod';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../runtime/identity';
+import { readStateFile, readStateFiles, type StateFileError } from '../state-file';
 
 /** The SageMaker model registry, locally: model packages as JSON files per group, versioned 1, 2, … */
 
@@ -26,7 +28,22 @@ type StoredPackage = Omit<DescribeModelPackageCommandOutput, '$metadata' | 'Crea
   LastModifiedTime?: string;
 };
 
+// ModelApprovalStatus: Approved | Rejected | PendingManualApproval; ApprovalDescription at most 1024 characters.
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateModelPackage.html
 const APPROVAL_STATUSES: readonly ModelApprovalStatus[] = ['Approved', 'Rejected', 'PendingManualApproval'];
+const MAX_APPROVAL_DESCRIPTION = 1024;
+
+const MODEL_PACKAGE = {
+  what: 'model package',
+  schema: z.looseObject({
+    ModelPackageArn: z.string().min(1),
+    ModelPackageGroupName: z.string().min(1),
+    ModelPackageVersion: z.number().int(),
+    ModelApprovalStatus: z.enum(['Approved', 'Rejected', 'PendingManualApproval']),
+    CreationTime: z.string(),
+    LastModifiedTime: z.string().optional(),
+  }) as unknown as z.ZodType<StoredPackage>,
+};
 
 export class LocalModelRegistry {
   private readonly root: string;
@@ -78,7 +95,7 @@ export class LocalModelRegistry {
     const { group, version } = this.parseArn(input.ModelPackageName);
     const path = this.file(group, version);
     if (!existsSync(path)) throw new ModelRegistryError(`Model package ${input.ModelPackageName} does not exist.`);
-    const stored = JSON.parse(readFileSync(path, 'utf8')) as StoredPackage;
+    const stored = readStateFile(path, MODEL_PACKAGE);
     return {
       $metadata: {},
       ...stored,
@@ -91,7 +108,12 @@ export class LocalModelRegistry {
     const { group, version } = this.parseArn(input.ModelPackageArn);
     const path = this.file(group, version);
     if (!existsSync(path)) throw new ModelRegistryError(`Model package ${input.ModelPackageArn} does not exist.`);
-    const stored = JSON.parse(readFileSync(path, 'utf8')) as StoredPackage;
+    const stored = readStateFile(path, MODEL_PACKAGE);
+    if (input.ApprovalDescription !== undefined && input.ApprovalDescription.length > MAX_APPROVAL_DESCRIPTION) {
+      throw new ModelRegistryError(
+        `ApprovalDescription is ${input.ApprovalDescription.length} characters; at most ${MAX_APPROVAL_DESCRIPTION} are allowed`,
+      );
+    }
     if (input.ModelApprovalStatus) {
       if (!APPROVAL_STATUSES.includes(input.ModelApprovalStatus)) {
         throw new ModelRegistryError(`ModelApprovalStatus "${input.ModelApprovalStatus}" is invalid`);
@@ -105,6 +127,20 @@ export class LocalModelRegistry {
     stored.LastModifiedTime = new Date().toISOString();
     writeFileSync(path, JSON.stringify(stored, null, 2));
     return { $metadata: {}, ModelPackageArn: input.ModelPackageArn };
+  }
+
+  /** Every package file of every group that could not be read back (`occupancy status` reports them). */
+  scanAll(): { packages: StoredPackage[]; bad: StateFileError[] } {
+    if (!existsSync(this.root)) return { packages: [], bad: [] };
+    const files = readdirSync(this.root, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .flatMap((d) =>
+        readdirSync(join(this.root, d.name))
+          .filter((f) => /^\d+\.json$/.test(f))
+          .map((f) => join(this.root, d.name, f)),
+      );
+    const { values, bad } = readStateFiles(files, MODEL_PACKAGE);
+    return { packages: values, bad };
   }
 
   /** Packages of a group, oldest first. */

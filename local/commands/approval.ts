@@ -2,12 +2,17 @@ import { userInfo } from 'node:os';
 import { decide } from '../../tasks/approval';
 import { BrokerTaskCallback, FileApprovalStore } from '../adapters/approvals';
 import { parseCommandArgs, STATE_DIR_OPTION, UsageError } from '../args';
+import { describeEndpointHeld, recoverInterruptedRuns } from '../runtime/crash-recovery';
+import { ExecutionStore } from '../runtime/executions';
 import { TaskTokenBroker } from '../runtime/task-tokens';
 
 /**
  * `occupancy approve|reject <run>`: answers the run's AwaitApproval task token from another terminal
  * (local SendTaskSuccess / SendTaskFailure). Whoever has the state folder is trusted, as whoever has
  * AWS credentials for SendTaskSuccess is on AWS.
+ *
+ * A run that is over (its process gone, or finished) is not waiting for anyone: the answer is refused with exit 1
+ * and nothing changes, as SendTaskSuccess is refused for a token nobody waits on.
  */
 export function approvalCommand(decision: 'approve' | 'reject') {
   return async (argv: string[]): Promise<number> => {
@@ -16,26 +21,63 @@ export function approvalCommand(decision: 'approve' | 'reject') {
       { ...STATE_DIR_OPTION, by: { type: 'string' }, json: { type: 'boolean', default: false } },
       true,
     );
-    const store = new FileApprovalStore(values['state-dir']);
+    const stateDir = values['state-dir'];
+    const store = new FileApprovalStore(stateDir);
+    const pendingRuns = async () =>
+      (await store.list())
+        .filter((r) => r.status === 'pending')
+        .map((r) => r.runId)
+        .join(', ') || 'none';
     const [runId, ...extra] = positionals;
     if (!runId || extra.length > 0) {
-      const pending = (await store.list()).filter((r) => r.status === 'pending').map((r) => r.runId);
-      throw new UsageError(
-        `usage: occupancy ${decision} <run>; pending: ${pending.length > 0 ? pending.join(', ') : 'none'}`,
-      );
+      throw new UsageError(`usage: occupancy ${decision} <run>; pending: ${await pendingRuns()}`);
     }
+    // A run whose process is gone is marked interrupted (and its request withdrawn) before anything is decided.
+    recoverInterruptedRuns(stateDir);
     const record = await store.get(runId);
     if (!record) {
-      const pending = (await store.list()).filter((r) => r.status === 'pending').map((r) => r.runId);
-      throw new UsageError(`No approval request for run "${runId}"; pending: ${pending.join(', ') || 'none'}`);
+      throw new UsageError(`No approval request for run "${runId}"; pending: ${await pendingRuns()}`);
+    }
+    const execution = new ExecutionStore(stateDir).get(runId);
+    const over = runOverMessage(runId, execution, record, () => describeEndpointHeld(stateDir));
+    if (over !== undefined) {
+      const result = { runId, outcome: 'run-over', message: over };
+      if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      process.stderr.write(`occupancy ${decision}: ${over}\n`);
+      return 1;
     }
     const outcome = await decide(record, decision, 'cli', values.by ?? userInfo().username, {
       store,
-      callback: new BrokerTaskCallback(new TaskTokenBroker(values['state-dir'])),
+      callback: new BrokerTaskCallback(new TaskTokenBroker(stateDir)),
     });
     const ok = outcome === 'approved' || outcome === 'rejected';
     const result = { runId, outcome };
     process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `run ${runId}: ${outcome}\n`);
     return ok ? 0 : 1;
   };
+}
+
+/** Why a run can no longer be answered, or undefined while it waits. */
+function runOverMessage(
+  runId: string,
+  execution: ReturnType<ExecutionStore['get']>,
+  approval: { status: string; withdrawnReason?: string },
+  endpoint: () => string,
+): string | undefined {
+  if (execution?.status === 'RUNNING' && approval.status !== 'withdrawn') return undefined;
+  if (execution?.error === 'Local.Interrupted') {
+    const at = new Date(execution.stopDate ?? Date.now()).toISOString();
+    return (
+      `run ${runId} is over: it was interrupted at ${at} (its process, pid ${execution.pid}, is gone). ` +
+      `Its approval request was withdrawn and nothing was changed. ${endpoint()} Start a new run: occupancy run`
+    );
+  }
+  if (approval.status === 'withdrawn') {
+    return `run ${runId} is over: ${approval.withdrawnReason ?? 'its approval request was withdrawn'} Nothing was changed.`;
+  }
+  if (execution === undefined) {
+    return `run ${runId} has no execution record, so nothing waits for this answer; nothing was changed.`;
+  }
+  const at = execution.stopDate ? ` at ${new Date(execution.stopDate).toISOString()}` : '';
+  return `run ${runId} is over: it ended ${execution.status}${at}${execution.error ? ` (${execution.error})` : ''}; nothing waits for this answer and nothing was changed.`;
 }

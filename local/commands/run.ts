@@ -5,9 +5,11 @@ import { BrokerTaskCallback } from '../adapters/approvals';
 import { parseCommandArgs, progress, SIGNAL_SET_OPTION, STATE_DIR_OPTION, signalSetFlag, UsageError } from '../args';
 import { LocalLake } from '../lake';
 import { loadLocalConfig } from '../local-config';
+import { recoverInterruptedRuns } from '../runtime/crash-recovery';
 import type { ExecutionRecord } from '../runtime/executions';
 import { parseFaults } from '../runtime/faults';
 import { LocalStack } from '../runtime/local-stack';
+import { assertStateFilesReadable } from '../state-check';
 import { simulateIntoLake } from './simulate';
 
 /** What `occupancy run --json` prints: the outcome of one execution of the synthesized state machine. */
@@ -178,6 +180,12 @@ export const describeStaticRule = (rule: StaticRule | null): string =>
 
 export async function runOnce(options: RunOptions): Promise<RunSummary> {
   const faults = parseFaults(options.faults);
+  // A run whose process is gone is marked interrupted and what it left waiting withdrawn (bad files are skipped).
+  for (const r of recoverInterruptedRuns(options.stateDir)) {
+    progress(`run ${r.name} was interrupted: what it left waiting for approval is withdrawn`);
+  }
+  // A state file that cannot be read back stops the run here, named, before anything is simulated or run.
+  assertStateFilesReadable(options.stateDir);
   // A config SageMaker would refuse fails here, before a lake is simulated or any state runs.
   loadLocalConfig(options.stateDir);
   ensureLakeHasData(options.stateDir, options.rooms, options.days, options.signalSet);

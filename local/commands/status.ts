@@ -1,16 +1,25 @@
 import { FileApprovalStore } from '../adapters/approvals';
 import { parseCommandArgs, STATE_DIR_OPTION } from '../args';
+import { recoverInterruptedRuns } from '../runtime/crash-recovery';
 import { ExecutionStore } from '../runtime/executions';
+import { checkStateFiles } from '../state-check';
 
-/** `occupancy status`: executions (newest first) with outcome and duration, and pending approvals. */
+/**
+ * `occupancy status`: executions (newest first) with outcome and duration, and pending approvals. It first
+ * recovers runs whose process is gone (marked interrupted, their approval withdrawn), and never fails on a state
+ * file it cannot read: it shows everything else and lists the bad files with what to do.
+ */
 export async function statusCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     ...STATE_DIR_OPTION,
     json: { type: 'boolean', default: false },
     limit: { type: 'string', default: '20' },
   });
-  const executions = new ExecutionStore(values['state-dir']).list().slice(0, Number(values.limit) || 20);
-  const approvals = (await new FileApprovalStore(values['state-dir']).list()).filter((a) => a.status === 'pending');
+  const stateDir = values['state-dir'];
+  const recovered = recoverInterruptedRuns(stateDir);
+  const executions = new ExecutionStore(stateDir).list().slice(0, Number(values.limit) || 20);
+  const approvals = (await new FileApprovalStore(stateDir).list()).filter((a) => a.status === 'pending');
+  const badStateFiles = checkStateFiles(stateDir);
   const runs = executions.map((e) => ({
     name: e.name,
     status: e.status,
@@ -19,9 +28,11 @@ export async function statusCommand(argv: string[]): Promise<number> {
     seconds: e.stopDate ? Math.round((e.stopDate - e.startDate) / 100) / 10 : null,
     currentState: e.status === 'RUNNING' ? (e.states.at(-1)?.name ?? null) : null,
     error: e.error,
+    ...(e.error === 'Local.Interrupted' ? { cause: e.cause } : {}),
   }));
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ runs, pendingApprovals: approvals.map((a) => a.runId) }, null, 2)}\n`);
+    const out = { runs, pendingApprovals: approvals.map((a) => a.runId), recovered, badStateFiles };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
   }
   if (runs.length === 0) process.stdout.write('no runs yet: `occupancy run` or `npm start`\n');
@@ -30,7 +41,22 @@ export async function statusCommand(argv: string[]): Promise<number> {
     process.stdout.write(
       `${r.startedAt}  ${r.name}  ${r.status.padEnd(9)} ${detail}${r.error ? ` (${r.error})` : ''}\n`,
     );
+    if (r.cause) process.stdout.write(`    ${r.cause}\n`);
+  }
+  for (const r of recovered) {
+    const done = [
+      r.approvalWithdrawn ? 'approval request withdrawn' : '',
+      r.packageRejected ? `model package ${r.packageRejected} set Rejected` : '',
+      r.taskTokensRemoved > 0 ? `${r.taskTokensRemoved} waiting task token(s) removed` : '',
+    ].filter(Boolean);
+    process.stdout.write(`recovered interrupted run ${r.name}: ${done.join('; ')}\n`);
   }
   for (const a of approvals) process.stdout.write(`pending approval: ${a.runId}  →  occupancy approve ${a.runId}\n`);
+  if (badStateFiles.length > 0) {
+    process.stdout.write(
+      `\nbad state files (${badStateFiles.length}; \`occupancy run\` refuses to start until they are dealt with):\n`,
+    );
+    for (const f of badStateFiles) process.stdout.write(`  - ${f.message}\n`);
+  }
   return 0;
 }

@@ -3,10 +3,12 @@
  * demand (describeAlarms / evaluate) from windows ending now. With `timeScale` < 1, periods shrink like every
  * other local wait, so a 60 s alarm period at 0.01 is 0.6 s of wall time.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MetricAlarm, PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import * as z from 'zod';
 import { writeFileAtomic } from '../fs';
+import { readStateFileIfExists, StateFileError } from '../state-file';
 import { type AlarmDefinition, type AlarmState, evaluateAlarm, parseAlarm } from './alarm-evaluation';
 import { type MetricStore, statisticOf } from './store';
 
@@ -16,6 +18,38 @@ export class AlarmNotFoundError extends Error {
   constructor(readonly alarmName: string) {
     super(`Alarm ${alarmName} does not exist`);
   }
+}
+
+/** `metrics/alarms.json`: the PutMetricAlarm requests of every alarm (each is re-checked by parseAlarm). */
+const ALARMS_FILE = {
+  what: 'list of alarm definitions',
+  schema: z.array(z.looseObject({ AlarmName: z.string().min(1) })) as unknown as z.ZodType<
+    PutMetricAlarmCommandInput[]
+  >,
+};
+
+/** Reads `<stateDir>/metrics/alarms.json` (none: an empty list); throws StateFileError naming a bad definition. */
+export function readAlarmDefinitions(stateDir: string): PutMetricAlarmCommandInput[] {
+  const file = join(stateDir, 'metrics', 'alarms.json');
+  const saved = readStateFileIfExists(file, ALARMS_FILE) ?? [];
+  for (const [i, input] of saved.entries()) {
+    try {
+      parseAlarm(input);
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      throw new StateFileError(
+        file,
+        ALARMS_FILE.what,
+        'shape',
+        `is not a valid ${ALARMS_FILE.what}: entry ${i}: ${reason}`,
+        'move-aside',
+        {
+          cause,
+        },
+      );
+    }
+  }
+  return saved;
 }
 
 export interface AlarmEvaluatorOptions {
@@ -61,10 +95,7 @@ export class AlarmEvaluator {
       const dir = join(options.stateDir, 'metrics');
       mkdirSync(dir, { recursive: true });
       this.file = join(dir, 'alarms.json');
-      if (existsSync(this.file)) {
-        const saved = JSON.parse(readFileSync(this.file, 'utf8')) as PutMetricAlarmCommandInput[];
-        for (const input of saved) this.register(input);
-      }
+      for (const input of readAlarmDefinitions(options.stateDir)) this.register(input);
     }
   }
 

@@ -1,13 +1,16 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import * as z from 'zod';
 import { writeFileAtomic } from '../fs';
+import { readStateFileIfExists, readStateFiles, type StateFileError } from '../state-file';
 
 /**
  * The local execution store: what `sfn:listExecutions` / `describeExecution` read, and the history the
  * console and `occupancy status` show. One JSON file per execution, written atomically.
  */
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 export interface StateRecord {
   readonly name: string;
@@ -36,6 +39,40 @@ export interface ExecutionRecord {
   readonly states: StateRecord[];
 }
 
+const StateRecordSchema = z.looseObject({
+  name: z.string(),
+  type: z.string(),
+  status: z.enum(['running', 'succeeded', 'failed', 'caught', 'retried']),
+  enteredAt: z.number(),
+  exitedAt: z.number().optional(),
+  input: z.unknown().optional(),
+  output: z.unknown().optional(),
+  error: z.string().optional(),
+});
+
+const ExecutionRecordSchema = z.looseObject({
+  executionArn: z.string().min(1),
+  name: z.string().min(1),
+  stateMachineArn: z.string().min(1),
+  status: z.enum(EXECUTION_STATUSES),
+  startDate: z.number(),
+  stopDate: z.number().optional(),
+  input: z.unknown(),
+  output: z.unknown().optional(),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+  pid: z.number().int(),
+  states: z.array(StateRecordSchema),
+});
+
+export const EXECUTION_RECORD = {
+  what: 'execution record',
+  schema: ExecutionRecordSchema as z.ZodType<ExecutionRecord>,
+};
+
+/** What the process that ran an interrupted execution left behind, as the interrupted run's cause says. */
+export type InterruptionCause = (record: ExecutionRecord) => string;
+
 export class ExecutionStore {
   readonly dir: string;
 
@@ -53,32 +90,48 @@ export class ExecutionStore {
     writeFileAtomic(this.path(record.name), JSON.stringify(record, null, 2));
   }
 
+  /** The record, undefined when there is none; throws StateFileError when its file cannot be read back. */
   get(name: string): ExecutionRecord | undefined {
-    const path = this.path(name);
-    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as ExecutionRecord) : undefined;
+    return readStateFileIfExists(this.path(name), EXECUTION_RECORD);
   }
 
-  /** Newest first. */
-  list(status?: ExecutionStatus): ExecutionRecord[] {
-    return readdirSync(this.dir)
+  /** Every record newest first, and the files that could not be read back (`occupancy status` reports them). */
+  scan(status?: ExecutionStatus): { records: ExecutionRecord[]; bad: StateFileError[] } {
+    const files = readdirSync(this.dir)
       .filter((f) => f.endsWith('.json'))
-      .map((f) => JSON.parse(readFileSync(join(this.dir, f), 'utf8')) as ExecutionRecord)
+      .map((f) => join(this.dir, f));
+    const { values, bad } = readStateFiles(files, EXECUTION_RECORD);
+    const records = values
       .filter((r) => status === undefined || r.status === status)
       .sort((a, b) => b.startDate - a.startDate);
+    return { records, bad };
   }
 
   /**
-   * Marks RUNNING executions whose process is gone as FAILED with the reason (restart safety).
-   * Returns the names it marked.
+   * Newest first. A file that cannot be read back is left out here (the console and listExecutions keep working);
+   * `run` refuses to start and `status` names it (see local/state-check.ts).
    */
-  failInterrupted(now = Date.now(), isAlive: (pid: number) => boolean = processAlive): string[] {
+  list(status?: ExecutionStatus): ExecutionRecord[] {
+    return this.scan(status).records;
+  }
+
+  /**
+   * Marks RUNNING executions whose process is gone as FAILED (`Local.Interrupted`) with the reason (restart
+   * safety). Returns the names it marked.
+   */
+  failInterrupted(
+    now = Date.now(),
+    isAlive: (pid: number) => boolean = processAlive,
+    cause: InterruptionCause = (record) =>
+      `The local runtime (pid ${record.pid}) stopped while this execution was running.`,
+  ): string[] {
     const marked: string[] = [];
     for (const record of this.list('RUNNING')) {
       if (record.pid === process.pid || isAlive(record.pid)) continue;
       record.status = 'FAILED';
       record.stopDate = now;
       record.error = 'Local.Interrupted';
-      record.cause = `The local runtime (pid ${record.pid}) stopped while this execution was running; the endpoint was left as it was.`;
+      record.cause = cause(record);
       for (const state of record.states) if (state.status === 'running') state.status = 'failed';
       this.save(record);
       marked.push(record.name);
@@ -87,7 +140,7 @@ export class ExecutionStore {
   }
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

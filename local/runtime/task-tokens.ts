@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import * as z from 'zod';
 import { writeFileAtomic } from '../fs';
+import { readStateFile, readStateFiles, type StateFileError } from '../state-file';
 
 /**
  * The local SendTaskSuccess / SendTaskFailure: a `.waitForTaskToken` task waits on a token; another
@@ -20,6 +22,33 @@ export class TaskTokenError extends Error {
   }
 }
 
+/** A waiting task: its token, the run and state that wait, since when (epoch ms). */
+export interface PendingTask {
+  readonly token: string;
+  readonly runId?: string;
+  readonly state?: string;
+  readonly since: number;
+  readonly [key: string]: unknown;
+}
+
+const PENDING_TASK = {
+  what: 'pending task token',
+  schema: z.looseObject({
+    token: z.string().min(1),
+    runId: z.string().optional(),
+    state: z.string().optional(),
+    since: z.number(),
+  }) as z.ZodType<PendingTask>,
+};
+
+const TASK_OUTCOME = {
+  what: 'task token answer',
+  schema: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('success'), output: z.unknown() }),
+    z.object({ kind: z.literal('failure'), error: z.string(), cause: z.string() }),
+  ]) as z.ZodType<TaskOutcome>,
+};
+
 const key = (token: string): string => createHash('sha256').update(token).digest('hex').slice(0, 32);
 
 export class TaskTokenBroker {
@@ -37,15 +66,23 @@ export class TaskTokenBroker {
   /** Registers a waiting task and resolves with its answer; polls for the answer file. */
   wait(token: string, meta: Record<string, unknown>, pollMs = 200, signal?: AbortSignal): Promise<TaskOutcome> {
     const k = key(token);
-    writeFileSync(join(this.pendingDir, `${k}.json`), JSON.stringify({ token, ...meta, since: Date.now() }));
+    // Atomic, so `status` and crash recovery in another process never read a torn pending file.
+    writeFileAtomic(join(this.pendingDir, `${k}.json`), JSON.stringify({ token, ...meta, since: Date.now() }));
     return new Promise((resolvePromise, reject) => {
       const timer = setInterval(() => {
         const answer = join(this.answersDir, `${k}.json`);
         if (!existsSync(answer)) return;
         clearInterval(timer);
-        const outcome = JSON.parse(readFileSync(answer, 'utf8')) as TaskOutcome;
-        rmSync(answer, { force: true });
-        rmSync(join(this.pendingDir, `${k}.json`), { force: true });
+        let outcome: TaskOutcome;
+        try {
+          outcome = readStateFile(answer, TASK_OUTCOME);
+        } catch (error) {
+          reject(error);
+          return;
+        } finally {
+          rmSync(answer, { force: true });
+          rmSync(join(this.pendingDir, `${k}.json`), { force: true });
+        }
         resolvePromise(outcome);
       }, pollMs);
       signal?.addEventListener('abort', () => {
@@ -61,13 +98,35 @@ export class TaskTokenBroker {
     rmSync(join(this.pendingDir, `${key(token)}.json`), { force: true });
   }
 
-  pending(): Array<{ token: string } & Record<string, unknown>> {
-    return readdirSync(this.pendingDir)
+  /** Waiting tasks, and the pending files that could not be read back. */
+  scan(): { pending: PendingTask[]; bad: StateFileError[] } {
+    const files = readdirSync(this.pendingDir)
       .filter((f) => f.endsWith('.json'))
-      .map(
-        (f) =>
-          JSON.parse(readFileSync(join(this.pendingDir, f), 'utf8')) as { token: string } & Record<string, unknown>,
-      );
+      .map((f) => join(this.pendingDir, f));
+    const { values, bad } = readStateFiles(files, PENDING_TASK);
+    return { pending: values, bad };
+  }
+
+  /** Waiting tasks (unreadable pending files are left out: see scan). */
+  pending(): PendingTask[] {
+    return this.scan().pending;
+  }
+
+  /** Drops every pending token of a run whose execution is over (crash recovery); returns how many. */
+  forgetRun(runId: string, tokens: readonly string[] = []): number {
+    let removed = 0;
+    for (const task of this.pending()) {
+      if (task.runId !== runId && !tokens.includes(task.token)) continue;
+      this.forget(task.token);
+      removed++;
+    }
+    for (const token of tokens) {
+      const file = join(this.pendingDir, `${key(token)}.json`);
+      if (!existsSync(file)) continue;
+      rmSync(file, { force: true });
+      removed++;
+    }
+    return removed;
   }
 
   /** SendTaskSuccess / SendTaskFailure: refused for a token nobody waits on, as Step Functions does. */

@@ -9,7 +9,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { PortError } from '../errors';
 
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected';
+/** `withdrawn`: the run waiting on it is over (locally, a crashed run's request is withdrawn at recovery). */
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'withdrawn';
 
 /** One pending approval: the task token and what is needed to answer it. Secrets are stored hashed. */
 export interface ApprovalRecord {
