@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -55,8 +56,10 @@ export interface RetrainingDefinitionProps {
   readonly scoringInputFunction: lambda.IFunction;
   /** CloudWatch alarm names SageMaker watches during the canary (rollback on ALARM). */
   readonly rollbackAlarmNames: readonly string[];
-  /** Name of the state machine, known in advance so the single-run guard can list its executions. */
+  /** Name of the state machine: the single-run lock's key, and the ARN prefix of its executions. */
   readonly stateMachineName: string;
+  /** The single-run lock's table (partition key `lockId`, a string): see phases/run-lock.ts. */
+  readonly runLockTable: dynamodb.ITable;
   /** Optional VPC for AutoML and transform containers. */
   readonly vpcConfig?: { readonly securityGroupIds: readonly string[]; readonly subnets: readonly string[] };
 }
@@ -72,7 +75,10 @@ export interface RetrainingDefinition {
 export function buildRetrainingDefinition(scope: Construct, props: RetrainingDefinitionProps): RetrainingDefinition {
   const { config } = props;
   const statements: iam.PolicyStatement[] = [];
-  const notifyFailure = buildFailurePath(scope, topicFromArn(scope, props.notificationTopicArn));
+  const notifyFailure = buildFailurePath(scope, topicFromArn(scope, props.notificationTopicArn), {
+    table: props.runLockTable,
+    lockName: props.stateMachineName,
+  });
   const ctx = createContext(scope, props, notifyFailure, statements);
 
   // Built back to front: each phase is given the state it continues to.

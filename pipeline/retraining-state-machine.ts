@@ -1,4 +1,5 @@
 import { Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,6 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { buildFeatureSpec, buildSplitPlanQuery, buildSplitQuery } from '../features';
 import { type PipelineConfig, signalSetOf } from './config';
+import { RUN_LOCK_KEY } from './phases/run-lock';
 import { buildRetrainingDefinition, type ExportQueries } from './retraining-definition';
 
 export interface RetrainingStateMachineProps {
@@ -34,7 +36,7 @@ export interface RetrainingStateMachineProps {
   /** Alarms SageMaker watches during the canary; any in ALARM rolls the deployment back. */
   readonly rollbackAlarmNames: readonly string[];
   /**
-   * Physical name of the state machine (the single-run guard lists its executions by ARN).
+   * Physical name of the state machine (the single-run lock's key and its executions' ARN prefix).
    * @default 'occupancy-retraining'
    */
   readonly stateMachineName?: string;
@@ -80,6 +82,8 @@ export class RetrainingStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly stateMachineName: string;
   readonly logGroup: logs.LogGroup;
+  /** One item while an execution runs: the single-run lock (phases/run-lock.ts). */
+  readonly runLockTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: RetrainingStateMachineProps) {
     super(scope, id);
@@ -87,6 +91,17 @@ export class RetrainingStateMachine extends Construct {
     const exportQueries =
       props.exportQueries ??
       exportQueriesFor(props.config, { telemetryTable: props.telemetryTableName, labelsTable: props.labelsTableName });
+
+    // Holds at most one small item; encrypted with the pipeline's key like the approval table. Destroyed with the
+    // stack: a lock outlives nothing it guards.
+    this.runLockTable = new dynamodb.Table(this, 'RunLock', {
+      partitionKey: { name: RUN_LOCK_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
 
     const built = buildRetrainingDefinition(this, {
       config: props.config,
@@ -104,6 +119,7 @@ export class RetrainingStateMachine extends Construct {
       scoringInputFunction: props.scoringInputFunction,
       rollbackAlarmNames: props.rollbackAlarmNames,
       stateMachineName: this.stateMachineName,
+      runLockTable: this.runLockTable,
       vpcConfig: props.vpcConfig,
     });
 

@@ -25,7 +25,7 @@ const TRANSIENT_EXCEPTIONS = [
   'ThrottledException',
 ];
 
-export type AwsService = 'SageMaker' | 'Athena' | 'S3' | 'Sfn' | 'SNS' | 'CloudWatch' | 'Lambda';
+export type AwsService = 'SageMaker' | 'Athena' | 'S3' | 'Sfn' | 'SNS' | 'CloudWatch' | 'Lambda' | 'DynamoDB';
 
 /**
  * How each service's name is spelled in error names. The Step Functions API (`aws-sdk:sfn:…`) and SNS are
@@ -40,6 +40,7 @@ const SPELLINGS: Record<AwsService, readonly string[]> = {
   SNS: ['SNS', 'Sns'],
   CloudWatch: ['CloudWatch'],
   Lambda: ['Lambda'],
+  DynamoDB: ['DynamoDB'],
 };
 
 export function transientErrors(service: AwsService): string[] {

@@ -3,12 +3,24 @@
  * binds Task states by name, tests and dashboards refer to them. Renaming one is a breaking change.
  */
 export const StateNames = {
-  // Run identity and single-run guard
+  // Run identity and single-run lock (pipeline/phases/run-lock.ts): GuardSingleRun takes the lock item with a
+  // conditional PutItem; when another execution holds it, CheckSingleRun asks whether that holder still runs.
   NameRun: 'NameRun',
+  InitRunLock: 'InitRunLock',
   GuardSingleRun: 'GuardSingleRun',
+  ReadRunLock: 'ReadRunLock',
+  CheckRunLockHolder: 'CheckRunLockHolder',
+  DescribeRunLockHolder: 'DescribeRunLockHolder',
   CheckSingleRun: 'CheckSingleRun',
+  ReleaseStaleRunLock: 'ReleaseStaleRunLock',
+  CountRunLockAttempt: 'CountRunLockAttempt',
+  CheckRunLockAttempts: 'CheckRunLockAttempts',
+  RunLockContended: 'RunLockContended',
   MarkAlreadyRunning: 'MarkAlreadyRunning',
   AlreadyRunning: 'AlreadyRunning',
+  // Released on every end of a run that took it: before Summarize, and on the failure path.
+  ReleaseRunLock: 'ReleaseRunLock',
+  ReleaseRunLockOnFailure: 'ReleaseRunLockOnFailure',
 
   // Split plan: one Athena query choosing the cutoffs, its one row read, and a Choice on its status
   PlanSplit: 'PlanSplit',
@@ -155,6 +167,8 @@ export const PipelineErrors = {
   ApprovalRejected: 'ApprovalRejected',
   /** A resource of the run's name exists with another definition (or a transform job that was not adopted). */
   ResourceConflict: 'ResourceConflict',
+  /** The single-run lock was found stale and freed, yet could not be taken within the allowed attempts. */
+  RunLockContended: 'RunLockContended',
 } as const;
 
 /** Names of the custom CloudWatch metrics the pipeline publishes (namespace {@link METRICS_NAMESPACE}). */

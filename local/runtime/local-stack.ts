@@ -9,6 +9,7 @@ import { evaluateRun, parseEvaluateInput } from '../../tasks/evaluate';
 import { prepareScoringInput, ScoringInputSchema } from '../../tasks/prepare-scoring-input';
 import { BrokerTaskCallback, FileApprovalStore, LocalNotifier } from '../adapters/approvals';
 import { LocalAthena } from '../adapters/athena';
+import { LocalDynamoDB } from '../adapters/dynamodb';
 import { FolderObjectStore } from '../adapters/s3';
 import { LocalModelRegistry } from '../adapters/sagemaker-registry';
 import { LocalTransformJobs } from '../adapters/sagemaker-transform';
@@ -23,6 +24,7 @@ import { LocalHosting, startInvocationServer, ValidationException } from '../hos
 import type { ShadowDocumentSnapshot } from '../iot/shadow-service';
 import { LocalLake } from '../lake';
 import { AlarmEvaluator, MetricStore } from '../metrics';
+import { describeExecution } from './describe-execution';
 import { ExecutionStore } from './executions';
 import type { FaultName } from './faults';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './identity';
@@ -138,6 +140,8 @@ export class LocalStack {
   readonly notifier: LocalNotifier;
   readonly pipeline: SynthesizedPipeline;
   readonly runner: LocalStepFunctionsRunner;
+  /** DynamoDB tables of the Pipeline stack (the single-run lock), under `<stateDir>/dynamodb/`. */
+  readonly dynamodb: LocalDynamoDB;
   /** Live shadow documents, once `npm start` serves live inference (the console's live occupancy widget). */
   liveShadows: (() => { thingName: string; document: ShadowDocumentSnapshot }[]) | undefined;
   /** Base of the approval links AwaitApproval sends (the local approval server or console). */
@@ -181,6 +185,7 @@ export class LocalStack {
     this.approvals = new FileApprovalStore(this.stateDir);
     this.notifier = new LocalNotifier(this.stateDir, (text) => progress(text));
     this.pipeline = options.pipeline ?? synthesizePipeline(options.config);
+    this.dynamodb = new LocalDynamoDB(this.stateDir, this.pipeline.tables ?? []);
     for (const alarm of this.pipeline.rollbackAlarms) this.alarms.putMetricAlarm(alarm);
     this.executions.failInterrupted();
     this.runner = new LocalStepFunctionsRunner({
@@ -241,6 +246,15 @@ export class LocalStack {
             status: r.status,
             startDate: new Date(r.startDate),
           })),
+      })),
+      sdk('sfn', 'describeExecution', (input) =>
+        describeExecution(this.executions, this.pipeline.stateMachineArn, String(input.ExecutionArn)),
+      ),
+      // The single-run lock (pipeline/phases/run-lock.ts): optimized integrations, atomic across processes.
+      ...(['putItem', 'getItem', 'deleteItem'] as const).map((action) => ({
+        resource: `arn:aws:states:::dynamodb:${action}`,
+        handler: (input: Json) =>
+          serviceCall('dynamodb', action, input, (request) => this.dynamodb[action](request as never)),
       })),
       {
         resource: 'arn:aws:states:::athena:startQueryExecution.sync',

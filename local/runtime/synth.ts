@@ -4,6 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildStacks } from '../../infra/stacks';
 import type { PipelineConfig } from '../../pipeline/config';
 import { renderStateMachineAsl } from '../../pipeline/render-asl';
+import { type TableSchema, tablesOfTemplate } from '../adapters/dynamodb';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './identity';
 import type { AslDefinition } from './runner';
 
@@ -25,6 +26,8 @@ export interface SynthesizedPipeline {
    * parts check where AWS checks the caller's permissions (kms:CreateGrant). Absent: not checked.
    */
   readonly stateMachineRoleActions?: readonly string[];
+  /** DynamoDB tables of the Pipeline stack (the single-run lock), by the names the rendered ASL gives them. */
+  readonly tables?: readonly TableSchema[];
 }
 
 /** Whether an Allow list (`kms:CreateGrant`, `kms:*`, `*`) covers an action; IAM action names are case-insensitive. */
@@ -125,5 +128,6 @@ export function synthesizePipeline(config: PipelineConfig): SynthesizedPipeline 
     .map((r) => localAlarm(r.Properties ?? {}, alarmNotes));
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${stacks.pipeline.retraining.stateMachineName}`;
   const roleActions = stateMachineRoleActions(pipelineTemplate.Resources);
-  return { definition, stateMachineArn, rollbackAlarms, alarmNotes, stateMachineRoleActions: roleActions };
+  const tables = tablesOfTemplate(pipelineTemplate.Resources);
+  return { definition, stateMachineArn, rollbackAlarms, alarmNotes, stateMachineRoleActions: roleActions, tables };
 }

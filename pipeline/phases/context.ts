@@ -29,6 +29,8 @@ export interface PhaseContext {
     readonly modelPackage: string;
     readonly modelPackageGroup: string;
     readonly stateMachine: string;
+    /** Every execution of this state machine (DescribeExecution of the single-run lock's holder). */
+    readonly executions: string;
   };
   /** Where every unhandled failure goes (NotifyFailure → RunFailed). Set by the failure phase. */
   readonly notifyFailure: sfn.IChainable;
@@ -72,6 +74,12 @@ export function createContext(
         service: 'states',
         resource: 'stateMachine',
         resourceName: props.stateMachineName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+      executions: stack.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${props.stateMachineName}:*`,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       }),
     },

@@ -4,6 +4,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { awsRetry } from '../retry';
 import { StateNames as S } from '../state-names';
+import { type RunLockTable, releaseRunLock } from './run-lock';
 
 /**
  * SNS subjects must be under 100 characters, on one line, without control characters
@@ -12,8 +13,12 @@ import { StateNames as S } from '../state-names';
  */
 export const FAILURE_SUBJECT = 'occupancy retraining failed';
 
-/** NotifyFailure → RunFailed: every Catch that is not a known outcome ends here with `$.error`. */
-export function buildFailurePath(scope: Construct, topic: sns.ITopic): sfn.IChainable {
+/**
+ * NotifyFailure → ReleaseRunLockOnFailure → RunFailed: every Catch that is not a known outcome ends here with
+ * `$.error`. The release is conditioned on this execution holding the lock (a run that failed before taking it,
+ * or that lost it, frees nothing).
+ */
+export function buildFailurePath(scope: Construct, topic: sns.ITopic, lock: RunLockTable): sfn.IChainable {
   const runFailed = new sfn.Fail(scope, S.RunFailed, { errorPath: '$.error.Error', causePath: '$.error.Cause' });
   const notifyFailure = new tasks.SnsPublish(scope, S.NotifyFailure, {
     topic,
@@ -23,7 +28,8 @@ export function buildFailurePath(scope: Construct, topic: sns.ITopic): sfn.IChai
     ),
     resultPath: sfn.JsonPath.DISCARD,
   });
+  const release = releaseRunLock(scope, S.ReleaseRunLockOnFailure, lock, runFailed);
   notifyFailure.addRetry(awsRetry('SNS'));
-  notifyFailure.addCatch(runFailed, { resultPath: '$.notifyError' });
-  return notifyFailure.next(runFailed);
+  notifyFailure.addCatch(release, { resultPath: '$.notifyError' });
+  return notifyFailure.next(release);
 }

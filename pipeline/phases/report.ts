@@ -3,9 +3,10 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { PipelineMetrics, StateNames as S } from '../state-names';
 import { putMetricData } from './calls';
 import type { PhaseContext } from './context';
+import { releaseRunLock } from './run-lock';
 
 /**
- * PublishMetrics → Notify → Summarize → Done. The subject holds only the outcome (a closed set of short
+ * PublishMetrics → Notify → ReleaseRunLock → Summarize → Done: every outcome but already-running ends here. The subject holds only the outcome (a closed set of short
  * ASCII words): SNS refuses subjects of 100 characters or more, and the run id (up to 80 characters, maybe
  * non-ASCII) is in the message (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
  */
@@ -49,5 +50,8 @@ export function buildReport(ctx: PhaseContext): sfn.IChainable {
       endpointName: config.endpointName,
     },
   });
-  return publishMetrics.next(notify).next(summarize).next(new sfn.Succeed(scope, S.Done));
+  summarize.next(new sfn.Succeed(scope, S.Done));
+  const lock = { table: ctx.props.runLockTable, lockName: ctx.props.stateMachineName };
+  const release = releaseRunLock(scope, S.ReleaseRunLock, lock, summarize);
+  return publishMetrics.next(notify).next(release);
 }

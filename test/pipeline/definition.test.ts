@@ -172,6 +172,6 @@ describe('retraining definition run by aws-local-stepfunctions', () => {
   it('a second overlapping run exits cleanly', async () => {
     const { output, calls } = await runLocally({ running: 2 });
     expect(output.outcome).toBe('already-running');
-    expect(calls).toEqual(['GuardSingleRun']);
+    expect(calls).toEqual(['GuardSingleRun', 'ReadRunLock', 'DescribeRunLockHolder']);
   });
 });

@@ -7,6 +7,7 @@ import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 
 export const EXECUTION_ID = 'arn:aws:states:eu-west-1:123456789012:execution:occupancy-retraining:run-1';
 export const ENDPOINT_NAME = 'occupancy';
+export const OTHER_EXECUTION_ID = 'arn:aws:states:eu-west-1:123456789012:execution:occupancy-retraining:run-0';
 
 export function context(id = EXECUTION_ID) {
   const name = id.split(':').pop() ?? 'run';
@@ -83,9 +84,23 @@ export function stubs(scenario: Scenario, overrides: Record<string, Handler> = {
       return { MessageId: 'm-1' };
     };
   const handlers: Record<string, Handler> = {
-    GuardSingleRun: record('GuardSingleRun', {
-      Executions: Array.from({ length: scenario.running ?? 1 }, (_, i) => ({ name: `run-${i}` })),
+    // The single-run lock: held by another RUNNING execution when `running` > 1.
+    GuardSingleRun: async () => {
+      calls.push('GuardSingleRun');
+      if ((scenario.running ?? 1) > 1)
+        throw awsError('DynamoDB.ConditionalCheckFailedException', 'The conditional request failed');
+      return {};
+    },
+    ReadRunLock: record('ReadRunLock', {
+      Item: { lockId: { S: 'occupancy-retraining' }, executionArn: { S: OTHER_EXECUTION_ID } },
     }),
+    DescribeRunLockHolder: record('DescribeRunLockHolder', {
+      ExecutionArn: OTHER_EXECUTION_ID,
+      Status: 'RUNNING',
+      StartDate: '2025-01-01T00:00:00Z',
+    }),
+    ReleaseRunLock: record('ReleaseRunLock', {}),
+    ReleaseRunLockOnFailure: record('ReleaseRunLockOnFailure', {}),
     PlanSplit: record('PlanSplit', { QueryExecution: { QueryExecutionId: 'q-plan' } }),
     ReadSplitPlan: record('ReadSplitPlan', {
       ResultSet: {
