@@ -46,8 +46,7 @@ export interface AppendSummary {
 
 export class LocalLake {
   readonly root: string;
-  /** What opening the lake did with appends left by processes that died mid-way. */
-  recovered: RecoveryReport = { rolledForward: 0, rolledBack: 0 };
+  private recovery: RecoveryReport = { rolledForward: 0, rolledBack: 0 };
   private instance: DuckDBInstance | undefined;
   private connection: DuckDBConnection | undefined;
 
@@ -65,8 +64,13 @@ export class LocalLake {
    */
   static open(stateDir: string, signalSet?: SignalSet): LocalLake {
     const lake = LocalLake.openManifest(stateDir, signalSet);
-    lake.recovered = recoverStaging(lake.root);
+    lake.recovery = recoverStaging(lake.root);
     return lake;
+  }
+
+  /** What opening the lake did with appends left by processes that died mid-way. */
+  get recovered(): RecoveryReport {
+    return this.recovery;
   }
 
   private static openManifest(stateDir: string, signalSet?: SignalSet): LocalLake {
