@@ -49,12 +49,13 @@ export class ImportFormatError extends Error {
 export const QUOTE_CHARS = 80;
 
 /**
- * `s` quoted for a message: JSON-quoted when short, else its first `max` characters and its real size, so a
- * 200 MB header line or a 5 MB cell never ends up in an error or a report.
+ * `s` quoted for a message: JSON-quoted when short, else its first `max` characters and its real size (`bytes`
+ * when `s` is already only the start of something larger), so a 200 MB header line or a 5 MB cell never ends up
+ * in an error or a report.
  */
-export function clip(s: string, max = QUOTE_CHARS): string {
-  if (s.length <= max) return JSON.stringify(s);
-  return `${JSON.stringify(s.slice(0, max))}…(${Buffer.byteLength(s, 'utf8')} bytes)`;
+export function clip(s: string, max = QUOTE_CHARS, bytes?: number): string {
+  if (s.length <= max && bytes === undefined) return JSON.stringify(s);
+  return `${JSON.stringify(s.slice(0, max))}…(${bytes ?? Buffer.byteLength(s, 'utf8')} bytes)`;
 }
 
 /** A message shortened to `max` characters (rejection reasons come partly from validators quoting values). */

@@ -30,6 +30,9 @@ const TRUNCATED_PREFIX_BYTES = 256;
 export const SNIFF_BYTES = 1024;
 const CHUNK_BYTES = 1024 * 1024;
 
+/** `ImportFormatError.field` of a binary/UTF-16 refusal (no format would fit: no hint). */
+export const BINARY_FIELD = '$file';
+
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
@@ -39,7 +42,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 export function checkNotBinary(head: Uint8Array, what: string): void {
   const start = head.subarray(0, SNIFF_BYTES);
   if ((start[0] === 0xff && start[1] === 0xfe) || (start[0] === 0xfe && start[1] === 0xff)) {
-    throw new ImportFormatError(`is UTF-16 text, not ${what}: save it as UTF-8 and import it again`);
+    throw new ImportFormatError(`is UTF-16 text, not ${what}: save it as UTF-8 and import it again`, BINARY_FIELD);
   }
   let binary = start.includes(0);
   if (!binary) {
@@ -53,6 +56,7 @@ export function checkNotBinary(head: Uint8Array, what: string): void {
   if (binary) {
     throw new ImportFormatError(
       `looks like a binary file (NUL bytes or bytes that are not UTF-8 text in its first ${SNIFF_BYTES} bytes), not ${what}`,
+      BINARY_FIELD,
     );
   }
 }
@@ -138,5 +142,5 @@ export function* textLines(text: string, maxLineBytes = Number.POSITIVE_INFINITY
 
 /** The rejection reason for a line over the limit (its content is not parsed). */
 export function tooLongReason(l: SourceLine, maxLineBytes = MAX_LINE_BYTES): string {
-  return `row: line is ${l.bytes} bytes, longer than the ${maxLineBytes}-byte limit (starts ${clip(l.text, 40)})`;
+  return `row: line is ${l.bytes} bytes, longer than the ${maxLineBytes}-byte limit (starts ${clip(l.text, 40, l.bytes)})`;
 }

@@ -11,7 +11,7 @@
  * and exactly right for the lake's "label in force at the reading's time" join.
  */
 import { parseCsvRows } from './csv';
-import { clip, ImportFormatError, RowError, shorten, TelemetryValidationError } from './errors';
+import { clip, ImportFormatError, QUOTE_CHARS, RowError, shorten, TelemetryValidationError } from './errors';
 import { type SourceLine, textLines, tooLongReason } from './import-lines';
 import type { LabelEvent, Reading } from './reading';
 import { type SignalSet, THERMOSTAT, UCI_OCCUPANCY, UCI_ROOM_OCCUPANCY } from './signals';
@@ -62,7 +62,7 @@ export function headerText(first: SourceLine | undefined, format: string): strin
   if (!first) throw new ImportFormatError(`Not a ${format} file: it is empty`);
   if (first.truncated) {
     throw new ImportFormatError(
-      `Not a ${format} file: its first line is ${first.bytes} bytes long, not a header (starts ${clip(first.text)})`,
+      `Not a ${format} file: its first line is ${first.bytes} bytes long, not a header (starts ${clip(first.text, QUOTE_CHARS, first.bytes)})`,
     );
   }
   return first.text;
@@ -143,16 +143,25 @@ export function toRejection(line: number, error: unknown): RejectedRow {
   throw error;
 }
 
-/** Parses one source line into `result` (a line over the limit is rejected unread). */
-export function parseInto(parser: RowParser, l: SourceLine, result: ImportResult): void {
+/** Parses one source line: its row, or its rejection (a line over the limit is rejected unread). */
+export function parseLine(parser: RowParser, l: SourceLine): ParsedRow | { readonly rejected: RejectedRow } {
   try {
     if (l.truncated) throw new RowError('$', tooLongReason(l));
-    const { reading, label } = parser.parse(l.text);
-    result.readings.push(reading);
-    if (label) result.labels.push(label);
+    return parser.parse(l.text);
   } catch (error) {
-    result.rejected.push(toRejection(l.line, error));
+    return { rejected: toRejection(l.line, error) };
   }
+}
+
+/** Parses one source line into `result`. */
+export function parseInto(parser: RowParser, l: SourceLine, result: ImportResult): void {
+  const outcome = parseLine(parser, l);
+  if ('rejected' in outcome) {
+    result.rejected.push(outcome.rejected);
+    return;
+  }
+  result.readings.push(outcome.reading);
+  if (outcome.label) result.labels.push(outcome.label);
 }
 
 /** Runs a parser over text (the pure API): `makeParser` gets the header line (CSV) or is called with none (NDJSON). */

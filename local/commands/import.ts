@@ -1,17 +1,27 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type GenericCsvResult, importGenericCsv } from '../../telemetry/csv-import';
+import {
+  type CsvLayout,
+  csvLayout,
+  type GenericCsvResult,
+  genericCsvParser,
+  inferFromLines,
+  mapColumns,
+} from '../../telemetry/csv-import';
 import { ImportFormatError } from '../../telemetry/errors';
+import { BINARY_FIELD, type SourceLine } from '../../telemetry/import-lines';
+import { formatHint } from '../../telemetry/import-sniff';
 import {
   type ImportResult,
-  importIotAnalyticsCsv,
-  importNdjson,
-  importUciOccupancy,
-  importUciRoomOccupancy,
+  iotAnalyticsCsvParser,
+  ndjsonParser,
+  type RowParser,
+  uciOccupancyParser,
+  uciRoomOccupancyParser,
 } from '../../telemetry/importers';
 import { type SignalSet, THERMOSTAT } from '../../telemetry/signals';
 import { parseCommandArgs, STATE_DIR_OPTION, signalSetFlag, UsageError } from '../args';
-import { LocalLake } from '../lake';
+import { forEachLine, REJECTED_SAMPLE, type StreamImportResult, streamImport } from './import-stream';
 
 const FORMATS = ['uci-occupancy', 'uci-room-occupancy', 'ndjson', 'iot-analytics-csv', 'csv'] as const;
 type ImportFormat = (typeof FORMATS)[number];
@@ -21,9 +31,12 @@ export interface ImportSummary {
   readonly format: ImportFormat;
   readonly signalSet: string;
   readonly imported: number;
+  /** Label events added: one per (device, time), the last in file order when the file holds several. */
   readonly labels: number;
+  /** (device, time) pairs whose labels in this file disagreed; each resolved to the last one in file order. */
+  readonly conflictingLabels: number;
   readonly rejected: number;
-  /** Rejections grouped by reason, so a bad file is diagnosed at a glance. */
+  /** Rejections grouped by reason (at most 20 reasons, then "other reasons"), so a bad file is diagnosed at a glance. */
   readonly rejectedByReason: Record<string, number>;
   /** The first rejected rows, with line numbers. */
   readonly rejectedSample: ImportResult['rejected'];
@@ -40,86 +53,149 @@ export interface CsvColumns {
   readonly device?: string;
 }
 
-function runGenericCsv(file: string, text: string, signalSet: SignalSet | undefined, c: CsvColumns): GenericCsvResult {
+interface Options {
+  readonly signalSet?: string | SignalSet;
+  readonly thingName?: string;
+  readonly csv?: CsvColumns;
+}
+
+function parserFactory(
+  format: Exclude<ImportFormat, 'csv'>,
+  signalSet: SignalSet | undefined,
+  thingName: string | undefined,
+): (first: SourceLine | undefined) => RowParser {
+  const opts = thingName ? { thingName } : {};
+  switch (format) {
+    case 'uci-occupancy':
+      return (first) => uciOccupancyParser(first, opts);
+    case 'uci-room-occupancy':
+      return (first) => uciRoomOccupancyParser(first, opts);
+    case 'ndjson':
+      return () => ndjsonParser(signalSet ?? THERMOSTAT);
+    case 'iot-analytics-csv':
+      return (first) => iotAnalyticsCsvParser(first, { signalSet: signalSet ?? THERMOSTAT, thingName });
+  }
+}
+
+/**
+ * `--format csv`: with `--signal-set`, one pass; without, two passes over the file (pass 1 infers the set from
+ * every row in bounded memory, pass 2 imports), so the inferred ranges hold for the whole file.
+ */
+async function importCsv(
+  stateDir: string,
+  file: string,
+  signalSet: SignalSet | undefined,
+  c: CsvColumns,
+): Promise<StreamImportResult & Pick<ImportSummary, 'inferredSignalSet' | 'skippedColumns'>> {
   for (const flag of ['timestamp', 'target'] as const) {
     if (!c[flag]) throw new UsageError(`--format csv needs --${flag} COL (the name of a header column)`);
   }
-  try {
-    return importGenericCsv(text, {
-      timestamp: c.timestamp ?? '',
-      target: c.target ?? '',
-      device: c.device,
-      fileName: file,
-      signalSet,
+  const opts = { timestamp: c.timestamp ?? '', target: c.target ?? '', device: c.device, fileName: file, signalSet };
+  let inferred: ReturnType<ReturnType<typeof inferFromLines>['result']> | undefined;
+  if (!signalSet) {
+    let layout: CsvLayout | undefined;
+    let inference: ReturnType<typeof inferFromLines> | undefined;
+    let rows = 0;
+    const label = 'import (pass 1 of 2: inferring the signal set)';
+    await forEachLine({ file, what: 'a CSV file', label, rows: () => rows }, (l) => {
+      if (!inference) {
+        layout = csvLayout(l, opts);
+        inference = inferFromLines(layout, file);
+      } else {
+        rows++;
+        inference.add(l);
+      }
     });
-  } catch (error) {
-    if (error instanceof ImportFormatError) throw new UsageError(`${file}: ${error.message}`, { cause: error });
-    throw error;
+    if (!inference) csvLayout(undefined, opts);
+    inferred = inference?.result();
+  }
+  let skippedColumns: GenericCsvResult['skippedColumns'] = inferred?.skipped ?? [];
+  let inferredSignalSet: string | undefined;
+  const result = await streamImport({
+    file,
+    stateDir,
+    what: 'a CSV file',
+    header: true,
+    parserFor: (first) => {
+      const layout = csvLayout(first, opts);
+      if (inferred) return genericCsvParser(layout, inferred.set, inferred.columns);
+      const set = signalSet ?? THERMOSTAT;
+      const mapped = mapColumns(layout, set);
+      skippedColumns = mapped.skipped;
+      return genericCsvParser(layout, set, mapped.columns);
+    },
+    onCommitted: (set) => {
+      if (!inferred) return;
+      inferredSignalSet = join(resolve(stateDir), 'signal-set.json');
+      writeFileSync(inferredSignalSet, `${JSON.stringify(set, null, 2)}\n`);
+    },
+  });
+  return { ...result, skippedColumns, ...(inferredSignalSet ? { inferredSignalSet } : {}) };
+}
+
+/** The file's first KB as text, for the format hint (never more: the first line may be huge). */
+function firstLineOf(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return (buf.subarray(0, n).toString('utf8').split(/\r?\n/)[0] ?? '').slice(0, 1024);
+  } finally {
+    closeSync(fd);
   }
 }
 
-function runImporter(
-  format: ImportFormat,
-  text: string,
-  signalSet: SignalSet | undefined,
-  thingName?: string,
-): ImportResult {
-  switch (format) {
-    case 'uci-occupancy':
-      return importUciOccupancy(text, thingName ? { thingName } : undefined);
-    case 'uci-room-occupancy':
-      return importUciRoomOccupancy(text, thingName ? { thingName } : undefined);
-    case 'ndjson':
-      return importNdjson(text, signalSet ?? THERMOSTAT);
-    case 'iot-analytics-csv':
-      return importIotAnalyticsCsv(text, { signalSet: signalSet ?? THERMOSTAT, thingName });
-    case 'csv':
-      throw new UsageError('--format csv is imported by runGenericCsv');
-  }
-}
-
-export function importIntoLake(
+/**
+ * Imports `file` into the lake in `stateDir`, streamed (memory bounded whatever the size) and all-or-nothing.
+ * A file that is not of `format` (wrong header, binary, no row importable) is a UsageError saying what was
+ * expected and which format the file looks like; the lake is then left as it was.
+ */
+export async function importIntoLake(
   stateDir: string,
   file: string,
   format: ImportFormat,
-  options: { signalSet?: string | SignalSet; thingName?: string; csv?: CsvColumns } = {},
-): ImportSummary {
-  let text: string;
+  options: Options = {},
+): Promise<ImportSummary> {
   try {
-    text = readFileSync(file, 'utf8');
+    closeSync(openSync(file, 'r'));
   } catch (error) {
     throw new UsageError(`Cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
   }
   const signalSet = typeof options.signalSet === 'string' ? signalSetFlag(options.signalSet) : options.signalSet;
-  const csv = format === 'csv' ? runGenericCsv(file, text, signalSet, options.csv ?? {}) : undefined;
-  const result = csv ?? runImporter(format, text, signalSet, options.thingName);
-  const lake = LocalLake.open(stateDir, result.signalSet);
-  let inferredSignalSet: string | undefined;
-  if (csv?.inferred) {
-    inferredSignalSet = join(resolve(stateDir), 'signal-set.json');
-    writeFileSync(inferredSignalSet, `${JSON.stringify(csv.signalSet, null, 2)}\n`);
-  }
-  const imported = lake.appendReadings(result.readings).rows;
-  const labels = lake.appendLabels(result.labels).rows;
-  lake.close();
-  const rejectedByReason: Record<string, number> = {};
-  for (const r of result.rejected) {
-    const key = r.field ? `${r.field}: ${r.reason.replace(/got .*$/, '').trim()}` : r.reason;
-    rejectedByReason[key] = (rejectedByReason[key] ?? 0) + 1;
+  let result: StreamImportResult & Pick<ImportSummary, 'inferredSignalSet' | 'skippedColumns'>;
+  try {
+    result =
+      format === 'csv'
+        ? await importCsv(stateDir, file, signalSet, options.csv ?? {})
+        : await streamImport({
+            file,
+            stateDir,
+            what: format,
+            header: format !== 'ndjson',
+            parserFor: parserFactory(format, signalSet, options.thingName),
+          });
+  } catch (error) {
+    if (error instanceof ImportFormatError) {
+      const hint = error.field === BINARY_FIELD ? '' : formatHint(firstLineOf(file), format);
+      const message = hint && !error.message.endsWith('.') ? `${error.message}.` : error.message;
+      throw new UsageError(`${file}: ${message}${hint}`, { cause: error });
+    }
+    throw error;
   }
   return {
     file,
     format,
     signalSet: result.signalSet.id,
-    imported,
-    labels,
-    rejected: result.rejected.length,
-    rejectedByReason,
-    rejectedSample: result.rejected.slice(0, 20),
-    ...(inferredSignalSet ? { inferredSignalSet } : {}),
-    ...(csv ? { skippedColumns: csv.skippedColumns } : {}),
+    imported: result.imported,
+    labels: result.labels,
+    conflictingLabels: result.conflictingLabels,
+    rejected: result.rejected.count,
+    rejectedByReason: result.rejected.byReason,
+    rejectedSample: result.rejected.sample.slice(0, REJECTED_SAMPLE),
+    ...(result.inferredSignalSet ? { inferredSignalSet: result.inferredSignalSet } : {}),
+    ...(format === 'csv' ? { skippedColumns: result.skippedColumns } : {}),
   };
 }
 
@@ -147,7 +223,7 @@ export async function importCommand(argv: string[]): Promise<number> {
   if (!format || !FORMATS.includes(format)) {
     throw new UsageError(`--format must be one of ${FORMATS.join(', ')}${format ? `, got "${format}"` : ''}`);
   }
-  const summary = importIntoLake(values['state-dir'], file, format, {
+  const summary = await importIntoLake(values['state-dir'], file, format, {
     signalSet: values['signal-set'],
     thingName: values['thing-name'],
     csv: { timestamp: values.timestamp, target: values.target, device: values.device },
@@ -157,6 +233,11 @@ export async function importCommand(argv: string[]): Promise<number> {
     process.stdout.write(
       `Imported ${summary.imported} readings and ${summary.labels} labels (${summary.signalSet}) from ${file}; rejected ${summary.rejected}\n`,
     );
+    if (summary.conflictingLabels > 0) {
+      process.stdout.write(
+        `  ${summary.conflictingLabels} (device, time) had conflicting labels: the last one in the file was kept\n`,
+      );
+    }
     for (const [reason, n] of Object.entries(summary.rejectedByReason))
       process.stdout.write(`  rejected ${n}: ${reason}\n`);
     for (const { column, reason } of summary.skippedColumns ?? [])

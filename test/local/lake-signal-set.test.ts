@@ -47,13 +47,13 @@ describe('the lake records its signal set document', () => {
     expect(() => LocalLake.signalSetOf(dir)).toThrow(/manifest\.json holds an invalid signal set/);
   });
 
-  it('import --format ndjson --signal-set FILE validates rows against the user set and records it', () => {
+  it('import --format ndjson --signal-set FILE validates rows against the user set and records it', async () => {
     const dir = stateDir();
     const file = join(dir, 'in.ndjson');
     const row = { thingName: 'r1', timestamp: Date.UTC(2026, 0, 7), co2: 800, pir: 1, sound_north: 50, soundSouth: 40 };
     writeFileSync(file, `${JSON.stringify({ ...row, occupied: true })}\n${JSON.stringify({ ...row, co2: 99999 })}\n`);
     const fixture = join(__dirname, '..', 'fixtures', 'signal-sets', 'co2-pir-sound.json');
-    const summary = importIntoLake(dir, file, 'ndjson', { signalSet: fixture });
+    const summary = await importIntoLake(dir, file, 'ndjson', { signalSet: fixture });
     expect(summary).toMatchObject({ signalSet: 'co2-pir-sound', imported: 1, labels: 1, rejected: 1 });
     expect(LocalLake.signalSetOf(dir)).toEqual(USER_SET);
   });

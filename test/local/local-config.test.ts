@@ -60,9 +60,9 @@ describe('loadLocalConfig: the lake decides', () => {
     ['iot-analytics-csv', 'thermostat', (_: string) => IOT_ANALYTICS, {}],
   ] as const)(
     'after `import --format %s` with no config.json: signal set %s and its own rule',
-    (format, set, file, options) => {
+    async (format, set, file, options) => {
       const dir = stateDir();
-      importIntoLake(dir, file(dir), format, options);
+      await importIntoLake(dir, file(dir), format, options);
       const config = loadLocalConfig(dir);
       expect(config.signalSetId).toBe(set);
       expect(config.staticRule).toEqual(set === 'thermostat' ? { signal: 'sound', level: 10 } : null);
@@ -75,9 +75,9 @@ describe('loadLocalConfig: the lake decides', () => {
     expect(config.staticRule).toEqual({ signal: 'sound', level: 10 });
   });
 
-  it('the state machine is synthesized for the lake: its export reads the lake’s columns, Evaluate gets no static rule', () => {
+  it('the state machine is synthesized for the lake: its export reads the lake’s columns, Evaluate gets no static rule', async () => {
     const dir = stateDir();
-    importIntoLake(dir, UCI_TRAINING, 'uci-occupancy');
+    await importIntoLake(dir, UCI_TRAINING, 'uci-occupancy');
     const { definition } = synthesizePipeline(loadLocalConfig(dir));
     const text = JSON.stringify(definition);
     expect(text).toContain('\\"light\\"');
@@ -89,9 +89,9 @@ describe('loadLocalConfig: the lake decides', () => {
     expect(evaluate.Parameters).not.toHaveProperty('staticRule');
   });
 
-  it('an explicit config.json static rule still wins; `null` means none', () => {
+  it('an explicit config.json static rule still wins; `null` means none', async () => {
     const dir = stateDir();
-    importIntoLake(dir, UCI_TRAINING, 'uci-occupancy');
+    await importIntoLake(dir, UCI_TRAINING, 'uci-occupancy');
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ staticRule: { signal: 'light', level: 365 } }));
     expect(loadLocalConfig(dir).staticRule).toEqual({ signal: 'light', level: 365 });
     // Restating the lake's own signal set is fine.
@@ -99,9 +99,9 @@ describe('loadLocalConfig: the lake decides', () => {
     expect(loadLocalConfig(dir)).toMatchObject({ signalSetId: 'uci-occupancy', staticRule: null });
   });
 
-  it('refuses a config.json whose signalSetId contradicts the lake, naming both sets and the file', () => {
+  it('refuses a config.json whose signalSetId contradicts the lake, naming both sets and the file', async () => {
     const dir = stateDir();
-    importIntoLake(dir, UCI_TRAINING, 'uci-occupancy');
+    await importIntoLake(dir, UCI_TRAINING, 'uci-occupancy');
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify({ signalSetId: 'thermostat' }));
     let error: unknown;
@@ -116,9 +116,9 @@ describe('loadLocalConfig: the lake decides', () => {
     for (const part of ['"thermostat"', '"uci-occupancy"', file]) expect(message).toContain(part);
   });
 
-  it('refuses a static rule on a signal the lake does not have, and a config.json that is not JSON', () => {
+  it('refuses a static rule on a signal the lake does not have, and a config.json that is not JSON', async () => {
     const dir = stateDir();
-    importIntoLake(dir, UCI_TRAINING, 'uci-occupancy');
+    await importIntoLake(dir, UCI_TRAINING, 'uci-occupancy');
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ staticRule: { signal: 'sound', level: 10 } }));
     expect(() => loadLocalConfig(dir)).toThrow(
       expect.objectContaining({ name: 'LocalConfigError', field: 'staticRule.signal' }),
@@ -127,17 +127,17 @@ describe('loadLocalConfig: the lake decides', () => {
     expect(() => loadLocalConfig(dir)).toThrow(/config\.json is not valid JSON/);
   });
 
-  it('a lake with one signal set refuses readings of another, naming both', () => {
+  it('a lake with one signal set refuses readings of another, naming both', async () => {
     const dir = stateDir();
-    importIntoLake(dir, UCI_TRAINING, 'uci-occupancy');
-    expect(() => importIntoLake(dir, IOT_ANALYTICS, 'iot-analytics-csv')).toThrow(LakeError);
+    await importIntoLake(dir, UCI_TRAINING, 'uci-occupancy');
+    await expect(importIntoLake(dir, IOT_ANALYTICS, 'iot-analytics-csv')).rejects.toThrow(LakeError);
     expect(() => LocalLake.open(dir, THERMOSTAT)).toThrow(/holds signal set "uci-occupancy"; cannot add "thermostat"/);
     expect(LocalLake.signalSetIdOf(dir)).toBe('uci-occupancy');
   });
 
-  it('live inference (start, serve) infers for the lake’s signal set, with its static rule as the fallback', () => {
+  it('live inference (start, serve) infers for the lake’s signal set, with its static rule as the fallback', async () => {
     const dir = stateDir();
-    importIntoLake(dir, UCI_TRAINING, 'uci-occupancy');
+    await importIntoLake(dir, UCI_TRAINING, 'uci-occupancy');
     const uci = parseInferenceConfig(inferenceEnv(loadLocalConfig(dir)));
     expect(uci).toMatchObject({ signalSetId: 'uci-occupancy', endpointName: 'occupancy', fallback: null });
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ staticRule: { signal: 'light', level: 365 } }));

@@ -75,7 +75,7 @@ describe('occupancy import --format iot-analytics-csv', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lands the readings in the lake and reports the rejected rows by reason', async () => {
-    const summary = importIntoLake(dir, FIXTURE, 'iot-analytics-csv');
+    const summary = await importIntoLake(dir, FIXTURE, 'iot-analytics-csv');
     expect(summary).toMatchObject({ format: 'iot-analytics-csv', signalSet: 'thermostat', imported: 4, labels: 0 });
     expect(summary.rejected).toBe(5);
     expect(summary.rejectedSample.map((r) => r.line)).toEqual([5, 6, 7, 8, 9]);
