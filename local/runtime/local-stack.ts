@@ -24,6 +24,7 @@ import { LocalHosting, startInvocationServer, ValidationException } from '../hos
 import type { ShadowDocumentSnapshot } from '../iot/shadow-service';
 import { LocalLake } from '../lake';
 import { AlarmEvaluator, MetricStore } from '../metrics';
+import { recoverInterruptedRuns } from './crash-recovery';
 import { describeExecution } from './describe-execution';
 import { ExecutionStore } from './executions';
 import type { FaultName } from './faults';
@@ -187,7 +188,8 @@ export class LocalStack {
     this.pipeline = options.pipeline ?? synthesizePipeline(options.config);
     this.dynamodb = new LocalDynamoDB(this.stateDir, this.pipeline.tables ?? []);
     for (const alarm of this.pipeline.rollbackAlarms) this.alarms.putMetricAlarm(alarm);
-    this.executions.failInterrupted();
+    // A run whose process is gone is marked interrupted and what it left waiting is withdrawn.
+    recoverInterruptedRuns(this.stateDir);
     this.runner = new LocalStepFunctionsRunner({
       definition: this.pipeline.definition,
       stateMachineArn: this.pipeline.stateMachineArn,
