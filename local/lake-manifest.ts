@@ -1,51 +1,44 @@
-import { existsSync, readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { parseSignalSet } from '../telemetry/signal-set-schema';
 import { type SignalSet, signalSetById } from '../telemetry/signals';
 import { writeFileAtomic } from './fs';
 import { LakeError } from './lake-errors';
+import { readStateFileIfExists, StateFileError } from './state-file';
 
 /** `signalSetDocument` is the whole set (a user's set lives only here); old manifests carry only the built-in's id. */
 const manifestSchema = z.object({
-  signalSet: z.string().min(1, 'must be a signal set id'),
+  signalSet: z.string().min(1, 'must name a signal set'),
   signalSetDocument: z.unknown().optional(),
 });
 
 type LakeManifest = z.infer<typeof manifestSchema>;
 
-const whatToDo = (path: string): string =>
-  `Restore it from a backup, or move it aside (mv ${path} ${path}.bad) and run the same import or simulate ` +
-  'again with the same --signal-set to write a new one; the lake data files are kept.';
+/**
+ * Not "move it aside and re-run": without a manifest, `run` would take the lake for absent and simulate into it.
+ * The data files are fine; the manifest only records their signal set, so it is restored or rewritten.
+ */
+export const manifestAdvice = (path: string): string =>
+  `To fix it (the lake's data files are untouched), restore ${path} from a backup or rewrite it naming the signal ` +
+  `set of the data: {"signalSet":"thermostat"} for a built-in set (thermostat, uci-occupancy, …), or ` +
+  `{"signalSet":"<id>","signalSetDocument":<the content of your --signal-set file>}.`;
 
 function bad(path: string, what: string, cause?: unknown): LakeError {
-  return new LakeError(`The lake manifest ${path} ${what}. ${whatToDo(path)}`, { cause });
+  return new LakeError(`The lake manifest ${path} ${what}. ${manifestAdvice(path)}`, { cause });
 }
 
-/** Reads and validates the manifest; undefined when there is none. Every defect is a LakeError naming the file. */
+/**
+ * Reads and validates the manifest (through the state-file loader); undefined when there is none. Every defect is
+ * a LakeError naming the file, what is wrong and what to do.
+ */
 export function readLakeManifest(path: string): SignalSet | undefined {
-  if (!existsSync(path)) return undefined;
-  let text: string;
+  let manifest: LakeManifest | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    manifest = readStateFileIfExists(path, { what: 'lake manifest', schema: manifestSchema });
   } catch (error) {
-    throw bad(path, `cannot be read (${error instanceof Error ? error.message : String(error)})`, error);
+    if (error instanceof StateFileError) throw bad(path, error.detail, error);
+    throw error;
   }
-  if (text.trim() === '') throw bad(path, 'is empty');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw bad(path, `is not valid JSON (truncated or edited?): ${(error as Error).message}`, error);
-  }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw bad(path, `holds ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}, not an object`);
-  }
-  const parsed = manifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `field "${i.path.join('.') || '$'}": ${i.message}`).join('; ');
-    throw bad(path, `has the wrong shape (${issues})`, parsed.error);
-  }
-  const manifest: LakeManifest = parsed.data;
+  if (!manifest) return undefined;
   if (manifest.signalSetDocument !== undefined) {
     try {
       return parseSignalSet(manifest.signalSetDocument, `${path} (signalSetDocument)`);
@@ -56,7 +49,7 @@ export function readLakeManifest(path: string): SignalSet | undefined {
   try {
     return signalSetById(manifest.signalSet);
   } catch (error) {
-    throw bad(path, `names an unknown signal set "${manifest.signalSet}"`, error);
+    throw bad(path, `names an unknown signal set: ${(error as Error).message}`, error);
   }
 }
 

@@ -5,7 +5,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { LabelEvent, Reading } from '../telemetry/reading';
 import { type SignalSet, signalSetById } from '../telemetry/signals';
 import { LakeError } from './lake-errors';
-import { readLakeManifest, writeLakeManifest } from './lake-manifest';
+import { manifestAdvice, readLakeManifest, writeLakeManifest } from './lake-manifest';
 import { type LakeTable, type RecoveryReport, recoverStaging } from './lake-staging';
 import { LakeAppend } from './lake-transaction';
 
@@ -37,6 +37,11 @@ function duckColumnsStruct(columns: Record<string, string>): string {
   return `{${Object.entries(columns)
     .map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`)
     .join(', ')}}`;
+}
+
+function tableHasFiles(root: string, table: LakeTable): boolean {
+  const dir = join(root, table);
+  return existsSync(dir) && readdirSync(dir).some((day) => readdirSync(join(dir, day)).length > 0);
 }
 
 export interface AppendSummary {
@@ -85,6 +90,12 @@ export class LocalLake {
       }
       return new LocalLake(stateDir, existing);
     }
+    if (LocalLake.holdsData(root)) {
+      // Data without its manifest (deleted or moved aside): a new manifest could name the wrong columns.
+      throw new LakeError(
+        `The lake in ${root} holds data but no manifest.json. ${manifestAdvice(join(root, 'manifest.json'))}`,
+      );
+    }
     const set = signalSet ?? signalSetById('thermostat');
     mkdirSync(root, { recursive: true });
     writeLakeManifest(join(root, 'manifest.json'), set);
@@ -104,9 +115,14 @@ export class LocalLake {
     return LocalLake.signalSetOf(stateDir)?.id;
   }
 
-  /** True when a lake exists in `stateDir` (without creating one). */
+  /** True when a lake exists in `stateDir` (a manifest, or data without one: never simulated over). */
   static exists(stateDir: string): boolean {
-    return existsSync(join(resolve(stateDir), 'lake', 'manifest.json'));
+    const root = join(resolve(stateDir), 'lake');
+    return existsSync(join(root, 'manifest.json')) || LocalLake.holdsData(root);
+  }
+
+  private static holdsData(root: string): boolean {
+    return tableHasFiles(root, 'telemetry') || tableHasFiles(root, 'labels');
   }
 
   /** Begins an all-or-nothing append of any number of batches (see LakeAppend for the contract). */
@@ -141,10 +157,8 @@ export class LocalLake {
   }
 
   private hasFiles(table: LakeTable): boolean {
-    const dir = join(this.root, table);
-    return existsSync(dir) && readdirSync(dir).some((d) => readdirSync(join(dir, d)).length > 0);
+    return tableHasFiles(this.root, table);
   }
-
   private viewsReady = false;
 
   private invalidateViews(): void {

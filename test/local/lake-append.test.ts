@@ -124,13 +124,13 @@ describe('a bad lake manifest is a LakeError naming the file and what to do', ()
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each([
-    ['truncated', '{"signalSet":"thermo', /is not valid JSON/],
+    ['truncated', '{"signalSet":"thermo', /is not valid JSON: it is cut off/],
     ['empty', '', /is empty/],
-    ['null', 'null', /holds null, not an object/],
-    ['an array', '[]', /holds an array, not an object/],
-    ['wrong shape', '{"signalSet":42}', /wrong shape \(field "signalSet"/],
-    ['no signal set', '{}', /wrong shape \(field "signalSet"/],
-    ['an unknown id', '{"signalSet":"nope"}', /names an unknown signal set "nope"/],
+    ['null', 'null', /holds null/],
+    ['an array', '[]', /is not a valid lake manifest: at the top level/],
+    ['wrong shape', '{"signalSet":42}', /is not a valid lake manifest: field "signalSet"/],
+    ['no signal set', '{}', /is not a valid lake manifest: field "signalSet"/],
+    ['an unknown id', '{"signalSet":"nope"}', /names an unknown signal set: Unknown signal set "nope"; known: /],
     ['a bad document', '{"signalSet":"x","signalSetDocument":{"id":1}}', /holds an invalid signal set/],
   ])('%s', (_what, text, problem) => {
     const path = join(dir, 'lake', 'manifest.json');
@@ -146,7 +146,16 @@ describe('a bad lake manifest is a LakeError naming the file and what to do', ()
       const message = (error as LakeError).message;
       expect(message).toContain(path);
       expect(message).toMatch(problem);
-      expect(message).toMatch(/move it aside/);
+      expect(message).toMatch(/To fix it \(the lake's data files are untouched\), restore .* or rewrite it naming/);
     }
+  });
+
+  it('data without a manifest (deleted or moved aside) is refused, not taken for an empty lake', () => {
+    const lake = LocalLake.open(dir, THERMOSTAT);
+    lake.appendReadings([reading('a', T0)]);
+    lake.close();
+    rmSync(join(dir, 'lake', 'manifest.json'));
+    expect(LocalLake.exists(dir)).toBe(true); // so `run` does not simulate into it
+    expect(() => LocalLake.open(dir)).toThrow(/holds data but no manifest\.json\. To fix it/);
   });
 });
