@@ -20,7 +20,7 @@ import { deployArtifact } from '../hosting/deploy-artifact';
 import { LocalHosting } from '../hosting/hosting';
 import { type InvocationServer, startInvocationServer } from '../hosting/server';
 import { LocalLake } from '../lake';
-import type { MetricStore } from '../metrics/store';
+import { MetricStore } from '../metrics/store';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../runtime/identity';
 import { type LocalBroker, startBroker } from './broker';
 import { type DataPlaneServer, startDataPlane } from './data-plane';
@@ -185,8 +185,13 @@ async function endpointHost(hosting: LocalHosting, host: string, port: number): 
 export async function startServing(options: ServingOptions = {}): Promise<ServingStack> {
   const host = options.host ?? '127.0.0.1';
   const ownsHosting = options.hosting === undefined;
+  // serve's own metric store is memory-only: per-second statistic sets kept 3 hours (CloudWatch keeps sub-minute
+  // data that long) hold it to a few MB per series however many readings arrive.
+  // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Metric
+  const metrics = new MetricStore({ bucketMs: 1000, retentionMs: 3 * 3600 * 1000 });
   const hosting =
-    options.hosting ?? new LocalHosting(options.stateDir === undefined ? {} : { stateDir: options.stateDir });
+    options.hosting ??
+    new LocalHosting(options.stateDir === undefined ? { metrics } : { stateDir: options.stateDir, metrics });
   const closers: (() => Promise<void> | void)[] = [];
   let closing: Promise<void> | undefined;
   /** Idempotent: closes in reverse start order, once. */

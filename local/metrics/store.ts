@@ -54,6 +54,13 @@ export interface MetricStoreOptions {
   readonly retentionMs?: number;
   /** Milliseconds between batched disk writes (default 1000). */
   readonly flushIntervalMs?: number;
+  /**
+   * Keep a series' samples within one bucket of this many ms as one statistic set, as CloudWatch stores data
+   * (1-second resolution at best). `serve` sets 1000 so memory grows with time, not with readings; omit (the
+   * pipeline's scaled clock needs exact times) to keep every sample.
+   */
+  // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Resolution_definition
+  readonly bucketMs?: number;
   readonly clock?: () => number;
 }
 
@@ -143,12 +150,14 @@ export class MetricStore {
   private readonly file: string | undefined;
   private readonly retentionMs: number;
   private readonly flushIntervalMs: number;
+  private readonly bucketMs: number | undefined;
   readonly clock: () => number;
 
   constructor(options: MetricStoreOptions = {}) {
     this.clock = options.clock ?? Date.now;
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
+    this.bucketMs = options.bucketMs;
     if (options.stateDir !== undefined) {
       const dir = join(options.stateDir, 'metrics');
       mkdirSync(dir, { recursive: true });
@@ -200,7 +209,8 @@ export class MetricStore {
       }
     }
     for (const s of samples) this.add(s);
-    this.pending.push(...samples);
+    // A memory-only store never writes: keeping the batch would hold every sample forever.
+    if (this.file !== undefined) this.pending.push(...samples);
     this.scheduleFlush();
     if (now - this.lastPrune > 60_000) {
       this.lastPrune = now;
@@ -303,10 +313,22 @@ export class MetricStore {
     }
   }
 
-  private add(sample: MetricSample): void {
-    const id = seriesId(sample.namespace, sample.metricName, sample.dimensions);
+  private add(raw: MetricSample): void {
+    const id = seriesId(raw.namespace, raw.metricName, raw.dimensions);
+    const bucketMs = this.bucketMs;
+    const sample =
+      bucketMs === undefined ? raw : { ...raw, timestamp: Math.floor(raw.timestamp / bucketMs) * bucketMs };
     const list = this.series.get(id);
-    if (list) list.push(sample);
+    const last = list?.[list.length - 1];
+    if (list && last && bucketMs !== undefined && last.timestamp === sample.timestamp && last.unit === sample.unit) {
+      list[list.length - 1] = {
+        ...last,
+        sum: last.sum + sample.sum,
+        count: last.count + sample.count,
+        min: Math.min(last.min, sample.min),
+        max: Math.max(last.max, sample.max),
+      };
+    } else if (list) list.push(sample);
     else this.series.set(id, [sample]);
   }
 

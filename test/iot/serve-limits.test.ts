@@ -4,6 +4,7 @@ import { type LocalBroker, startBroker } from '../../local/iot/broker';
 import { MQTT_MAX_PAYLOAD_BYTES, PacketSizeTracker } from '../../local/iot/packet-guard';
 import { type ServingStack, startServing } from '../../local/iot/serving';
 import { ShadowService } from '../../local/iot/shadow-service';
+import { MetricStore } from '../../local/metrics/store';
 import { shadowUpdateTopic } from '../../tasks/infer-occupancy';
 import { Recorder, reported } from '../inference/helpers';
 
@@ -174,4 +175,29 @@ describe('per-device state bounds', () => {
     expect(stats.historyDevices).toBeLessThanOrEqual(2);
     expect(stats.rule.failed).toBe(0);
   });
+});
+
+it("serve's metric store keeps one statistic set per series and second, not one sample per reading", () => {
+  const store = new MetricStore({ bucketMs: 1000, clock: () => 5_000 });
+  for (let i = 0; i < 1000; i++) {
+    store.putMetricData({
+      Namespace: 'N',
+      MetricData: [{ MetricName: 'Latency', Value: i, Unit: 'Milliseconds', Timestamp: new Date(5_000 + (i % 900)) }],
+    });
+  }
+  store.putMetricData({
+    Namespace: 'N',
+    MetricData: [{ MetricName: 'Latency', Value: 1, Unit: 'Milliseconds', Timestamp: new Date(6_200) }],
+  });
+  const key = { namespace: 'N', metricName: 'Latency', dimensions: [] };
+  expect(store.samples(key, 0, 10_000)).toHaveLength(2);
+  const [point] = store.getMetricStatistics({
+    Namespace: 'N',
+    MetricName: 'Latency',
+    StartTime: new Date(5_000),
+    EndTime: new Date(6_000),
+    Period: 1,
+    Statistics: ['Sum', 'SampleCount', 'Minimum', 'Maximum'],
+  }).Datapoints;
+  expect(point).toMatchObject({ Sum: 499_500, SampleCount: 1000, Minimum: 0, Maximum: 999 });
 });
