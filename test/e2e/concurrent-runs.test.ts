@@ -1,0 +1,118 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalLake } from '../../local/lake';
+import type { ExecutionRecord } from '../../local/runtime/executions';
+import { StateNames } from '../../pipeline/state-names';
+import type { Reading } from '../../telemetry/reading';
+import { THERMOSTAT } from '../../telemetry/signals';
+import { outcomeOf, TEST_CONFIG, visited } from './helpers';
+
+/**
+ * Two runs on one state folder, in two processes, released by one barrier at the same instant: exactly one takes
+ * the single-run lock and proceeds, the other ends already-running, in every trial. The lake is one quiet day (the
+ * run that proceeds ends insufficient-data within a second or two, releasing the lock), so a trial is cheap.
+ */
+jest.setTimeout(300_000);
+
+const TRIALS = 10;
+const CHILD = join(__dirname, 'concurrent-run-child.ts');
+
+type Reply = { started?: true; ready?: true; record?: ExecutionRecord; error?: string };
+
+class Child {
+  readonly process: ChildProcess;
+  private readonly replies: Reply[] = [];
+  private waiter: ((reply: Reply) => void) | undefined;
+  private stderr = '';
+
+  constructor() {
+    this.process = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.process.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString()).slice(-4000);
+    });
+    this.process.on('message', (reply: Reply) => {
+      if (this.waiter) {
+        const w = this.waiter;
+        this.waiter = undefined;
+        w(reply);
+      } else this.replies.push(reply);
+    });
+  }
+
+  /** The next reply; a child that reports an error fails the test with its message. */
+  async next(): Promise<Reply> {
+    const reply = this.replies.shift() ?? (await new Promise<Reply>((resolve) => (this.waiter = resolve)));
+    if (reply.error) throw new Error(`child ${this.process.pid}: ${reply.error}\n${this.stderr}`);
+    return reply;
+  }
+
+  send(message: object): void {
+    this.process.send(message);
+  }
+}
+
+function quietLake(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'e2e-concurrent-lake-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(TEST_CONFIG));
+  const lake = LocalLake.open(dir, THERMOSTAT);
+  const start = Date.UTC(2026, 0, 7);
+  const readings: Reading[] = [];
+  for (let t = start; t < start + 86_400_000; t += 600_000) {
+    readings.push({
+      thingName: 'room-00',
+      ts: t,
+      values: { temperature: 21, humidity: 40, sound: 2, hvac_status: 'OFF' },
+    });
+  }
+  lake.appendReadings(
+    readings,
+    readings.map((r) => r.ts),
+  );
+  lake.appendLabels([{ thingName: 'room-00', ts: start, occupied: false }]);
+  lake.close();
+  return dir;
+}
+
+describe('two runs released by one barrier', () => {
+  const dirs: string[] = [];
+  const children: Child[] = [];
+  afterAll(() => {
+    for (const child of children) child.process.kill();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`exactly one proceeds, the other ends already-running, in ${TRIALS} of ${TRIALS} trials`, async () => {
+    const template = quietLake();
+    dirs.push(template);
+    children.push(new Child(), new Child());
+    await Promise.all(children.map((c) => c.next()));
+
+    const trials: { proceeded: number; alreadyRunning: number; lockLeft: boolean }[] = [];
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const stateDir = mkdtempSync(join(tmpdir(), 'e2e-concurrent-'));
+      dirs.push(stateDir);
+      cpSync(template, stateDir, { recursive: true });
+      for (const child of children) child.send({ stateDir });
+      await Promise.all(children.map((c) => c.next()));
+      // The barrier: both children are ready; one tick releases both.
+      for (const child of children) child.send({ go: true });
+      const records = (await Promise.all(children.map((c) => c.next()))).map((r) => r.record as ExecutionRecord);
+
+      const proceeded = records.filter((r) => visited(r).includes(StateNames.PlanSplit));
+      const alreadyRunning = records.filter(
+        (r) => outcomeOf(r) === 'already-running' && !visited(r).includes(StateNames.PlanSplit),
+      );
+      for (const r of proceeded) expect(outcomeOf(r)).toBe('insufficient-data');
+      // The run that proceeded released the lock: no item is left in the lock table's folder.
+      const tables = join(stateDir, 'dynamodb');
+      const lockLeft =
+        existsSync(tables) &&
+        readdirSync(tables).some((t) => readdirSync(join(tables, t)).some((f) => f.endsWith('.json')));
+      trials.push({ proceeded: proceeded.length, alreadyRunning: alreadyRunning.length, lockLeft });
+    }
+    for (const child of children) child.send({ exit: true });
+    expect(trials).toEqual(Array(TRIALS).fill({ proceeded: 1, alreadyRunning: 1, lockLeft: false }));
+  });
+});
