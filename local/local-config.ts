@@ -3,6 +3,7 @@ import * as z from 'zod';
 import {
   customSignalSet,
   type PipelineConfig,
+  PipelineConfigError,
   type PipelineConfigInput,
   parsePipelineConfig,
   signalSetOf,
@@ -76,7 +77,14 @@ export function loadLocalConfig(stateDir: string): PipelineConfig {
     merged.signalSetId = lakeSet;
     merged.signalSet = lakeDocument;
   }
-  const config = parsePipelineConfig(merged);
+  let config: PipelineConfig;
+  try {
+    config = parsePipelineConfig(merged);
+  } catch (error) {
+    // With a config.json, a field the schema refuses came from it: name the file (the defaults are valid).
+    if (!(error instanceof PipelineConfigError) || Object.keys(overrides).length === 0) throw error;
+    throw new LocalConfigError(`${path}: ${error.message}: fix it, then re-run`, error.field, path, { cause: error });
+  }
   const rule = config.staticRule;
   if (rule !== null && overrides.staticRule !== undefined) {
     const signals = numericSignals(signalSetOf(config)).map((s) => s.name);

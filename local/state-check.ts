@@ -56,7 +56,7 @@ export function checkStateFiles(stateDir: string): BadStateFile[] {
       loadLocalConfig(root);
     } catch (error) {
       if (error instanceof StateFileError) found.push(bad(error.file, error.message));
-      else if (error instanceof LocalConfigError) found.push(bad(error.file, `${error.message}: fix it, then re-run`));
+      else if (error instanceof LocalConfigError) found.push(bad(error.file, error.message));
       else if (error instanceof PipelineConfigError) {
         found.push(bad(config, `${config}: ${error.message}: ${adviceText(config, 'fix')}`));
       } else throw error;

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type {
   CreateModelPackageCommandInput,
@@ -9,6 +9,7 @@ import type {
   UpdateModelPackageCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import * as z from 'zod';
+import { writeFileAtomic } from '../fs';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../runtime/identity';
 import { readStateFile, readStateFiles, type StateFileError } from '../state-file';
 
@@ -87,7 +88,7 @@ export class LocalModelRegistry {
       CustomerMetadataProperties: input.CustomerMetadataProperties,
       CreationTime: new Date().toISOString(),
     };
-    writeFileSync(this.file(group.toLowerCase(), version), JSON.stringify(stored, null, 2));
+    writeFileAtomic(this.file(group.toLowerCase(), version), JSON.stringify(stored, null, 2));
     return { $metadata: {}, ModelPackageArn: arn };
   }
 
@@ -125,7 +126,8 @@ export class LocalModelRegistry {
       stored.CustomerMetadataProperties = { ...stored.CustomerMetadataProperties, ...input.CustomerMetadataProperties };
     }
     stored.LastModifiedTime = new Date().toISOString();
-    writeFileSync(path, JSON.stringify(stored, null, 2));
+    // Atomic: a crash mid-write must not leave a torn package that blocks every later run.
+    writeFileAtomic(path, JSON.stringify(stored, null, 2));
     return { $metadata: {}, ModelPackageArn: input.ModelPackageArn };
   }
 
