@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { fileLines } from '../../telemetry/import-lines';
 import type { LabelEvent } from '../../telemetry/reading';
 import { STAGING_DIR } from '../lake-staging';
 
@@ -10,51 +10,81 @@ import { STAGING_DIR } from '../lake-staging';
  * (device, time), the one latest in file order is kept and the others dropped; a (device, time) whose labels
  * disagree counts as one conflict in the import's report. Identical repeats are dropped silently.
  *
- * Memory stays bounded whatever the file size: labels are staged to a CSV file with their sequence number, then
- * resolved by one DuckDB GROUP BY (arg_max over the sequence) under a memory limit that spills to disk, and the
- * winners are streamed back chunk by chunk. The stage lives in the lake's staging directory under a
+ * Memory stays bounded whatever the file size (a grace hash join, by hand): labels are staged to a file in file
+ * order; at the end, when there are more than BUCKET_LABELS, they are split by a hash of (device, time) into
+ * bucket files of about BUCKET_LABELS each (order kept within a bucket), and each bucket is resolved with a Map of
+ * its own. (A DuckDB GROUP BY was tried first: under a 128 MB memory_limit it ran out of memory on 1.6 M labels and
+ * cost ~150 MB of RSS more than this at 64 MB.) The stage lives in the lake's staging directory under a
  * `tx-<pid>-…` name without a commit marker, so if the process dies, the next `LocalLake.open` removes it.
  */
 
-/** DuckDB's budget for the resolution; beyond it the GROUP BY spills to the stage directory. */
-const DUCKDB_MEMORY_LIMIT = '128MB';
-const WRITE_BUFFER_ROWS = 10_000;
-/** Winners handed to the sink at once (DuckDB yields chunks of 2 048 rows; fewer, larger lake appends are cheaper). */
+/** Labels resolved in memory at once (a Map of this many short keys is ~30 MB). */
+export const BUCKET_LABELS = 200_000;
+/** At most this many bucket files open at once (file descriptor limits); beyond, buckets grow past BUCKET_LABELS. */
+const MAX_BUCKETS = 512;
+const WRITE_BUFFER_BYTES = 64 * 1024;
+/** Winners handed to the sink at once. */
 const SINK_BATCH_ROWS = 50_000;
 
-const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+/** FNV-1a over the (device, time) key: spreads keys evenly over the buckets. */
+function hash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Buffered appends to one file. */
+class Appender {
+  private fd: number | undefined;
+  private buffer = '';
+
+  constructor(readonly path: string) {}
+
+  write(text: string): void {
+    this.buffer += text;
+    if (this.buffer.length >= WRITE_BUFFER_BYTES) this.flush();
+  }
+
+  flush(): void {
+    if (this.buffer === '') return;
+    this.fd ??= openSync(this.path, 'a');
+    writeSync(this.fd, this.buffer);
+    this.buffer = '';
+  }
+
+  close(): void {
+    this.flush();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
 
 export class LabelResolver {
   private readonly dir: string;
-  private readonly file: string;
-  private fd: number | undefined;
-  private seq = 0;
-  private buffer: string[] = [];
+  private stage: Appender | undefined;
+  private count = 0;
 
-  constructor(lakeRoot: string) {
+  /** @param bucketLabels labels per bucket (tests make it small to exercise the bucketed path) */
+  constructor(
+    lakeRoot: string,
+    private readonly bucketLabels = BUCKET_LABELS,
+  ) {
     this.dir = join(lakeRoot, STAGING_DIR, `tx-${process.pid}-labels-${randomBytes(4).toString('hex')}`);
-    this.file = join(this.dir, 'labels.csv');
   }
 
   /** Labels staged so far (before resolution). */
   get staged(): number {
-    return this.seq;
+    return this.count;
   }
 
   add(label: LabelEvent): void {
-    // Thing names are [a-zA-Z0-9:_-] (validated), so no CSV quoting is needed.
-    this.buffer.push(`${this.seq++},${label.thingName},${label.ts},${label.occupied ? 1 : 0}\n`);
-    if (this.buffer.length >= WRITE_BUFFER_ROWS) this.flush();
-  }
-
-  private flush(): void {
-    if (this.buffer.length === 0) return;
-    if (this.fd === undefined) {
+    if (!this.stage) {
       mkdirSync(this.dir, { recursive: true });
-      this.fd = openSync(this.file, 'a');
+      this.stage = new Appender(join(this.dir, 'labels.csv'));
     }
-    writeSync(this.fd, this.buffer.join(''));
-    this.buffer = [];
+    // Thing names are [a-zA-Z0-9:_-] (validated), so commas cannot occur in them.
+    this.stage.write(`${label.thingName},${label.ts},${label.occupied ? 1 : 0}\n`);
+    this.count++;
   }
 
   /**
@@ -62,51 +92,78 @@ export class LabelResolver {
    * many (device, time) had disagreeing labels.
    */
   async resolve(sink: (batch: LabelEvent[]) => void): Promise<{ labels: number; conflicting: number }> {
-    this.flush();
-    if (this.fd === undefined) return { labels: 0, conflicting: 0 };
-    closeSync(this.fd);
-    this.fd = undefined;
-    const instance = await DuckDBInstance.create(':memory:', {
-      memory_limit: DUCKDB_MEMORY_LIMIT,
-      threads: '1',
-      temp_directory: join(this.dir, 'spill'),
-      preserve_insertion_order: 'false',
-    });
-    const connection = await instance.connect();
-    let labels = 0;
-    let conflicting = 0;
+    const stage = this.stage;
+    if (!stage) return { labels: 0, conflicting: 0 };
+    stage.close();
+    const total = { labels: 0, conflicting: 0 };
+    if (this.count <= this.bucketLabels) {
+      this.resolveBucket(stage.path, sink, total);
+      return total;
+    }
+    const buckets = Array.from(
+      { length: Math.min(MAX_BUCKETS, Math.ceil(this.count / this.bucketLabels)) },
+      (_, i) => new Appender(join(this.dir, `bucket-${i}.csv`)),
+    );
     try {
-      const source = `read_csv(${sqlString(this.file)}, header = false, delim = ',', columns = {'seq': 'BIGINT', 'thing_name': 'VARCHAR', 'ts': 'BIGINT', 'occupied': 'INTEGER'})`;
-      const result = await connection.stream(
-        `SELECT thing_name, ts, arg_max(occupied, seq) AS occupied, min(occupied) <> max(occupied) AS conflict
-         FROM ${source} GROUP BY thing_name, ts`,
-      );
-      let batch: LabelEvent[] = [];
-      for await (const rows of result.yieldRows()) {
-        for (const [thingName, ts, occupied, conflict] of rows) {
-          batch.push({ thingName: String(thingName), ts: Number(ts), occupied: Number(occupied) === 1 });
-          if (conflict === true) conflicting++;
-        }
-        if (batch.length >= SINK_BATCH_ROWS) {
-          labels += batch.length;
-          sink(batch);
-          batch = [];
+      for await (const batch of fileLines(stage.path, { what: 'staged labels' })) {
+        for (const { text } of batch) {
+          const key = text.slice(0, text.lastIndexOf(','));
+          buckets[hash(key) % buckets.length]?.write(`${text}\n`);
         }
       }
-      labels += batch.length;
-      if (batch.length > 0) sink(batch);
     } finally {
-      connection.closeSync();
-      instance.closeSync();
+      for (const bucket of buckets) bucket.close();
     }
-    return { labels, conflicting };
+    rmSync(stage.path, { force: true });
+    for (const bucket of buckets) {
+      this.resolveBucket(bucket.path, sink, total);
+      rmSync(bucket.path, { force: true });
+    }
+    return total;
+  }
+
+  /** Resolves one bucket (all labels of its keys, in file order) in memory. */
+  private resolveBucket(
+    path: string,
+    sink: (batch: LabelEvent[]) => void,
+    total: { labels: number; conflicting: number },
+  ): void {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // an empty bucket was never written
+      throw error;
+    }
+    // key → 0/1 (occupied), +2 once two labels of the key disagreed.
+    const winners = new Map<string, number>();
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      const key = text.slice(start, nl - 2);
+      const occupied = text.charCodeAt(nl - 1) === 0x31 ? 1 : 0;
+      start = nl + 1;
+      const previous = winners.get(key);
+      const conflict = previous !== undefined && (previous >= 2 || (previous & 1) !== occupied) ? 2 : 0;
+      winners.set(key, occupied | conflict);
+    }
+    let batch: LabelEvent[] = [];
+    for (const [key, value] of winners) {
+      const comma = key.lastIndexOf(',');
+      batch.push({ thingName: key.slice(0, comma), ts: Number(key.slice(comma + 1)), occupied: (value & 1) === 1 });
+      if (value >= 2) total.conflicting++;
+      if (batch.length >= SINK_BATCH_ROWS) {
+        total.labels += batch.length;
+        sink(batch);
+        batch = [];
+      }
+    }
+    total.labels += batch.length;
+    if (batch.length > 0) sink(batch);
   }
 
   /** Removes the stage (always call, success or not). */
   dispose(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-    this.buffer = [];
+    this.stage?.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
