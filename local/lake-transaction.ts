@@ -41,6 +41,8 @@ export interface AppendTotals {
  *   transaction itself: nothing of it becomes visible, and later calls throw. `abort()` is then a no-op.
  * - If the process dies before `commit` returns, the next `LocalLake.open` (any process) discards the staged
  *   rows, or finishes the commit if its commit point was reached: the lake holds all of the append or none.
+ * - Readers never see a partial file. A reader running while `commit` renames the files in may see some day
+ *   partitions of the append before others (each file whole); one that starts after `commit` returns sees it all.
  * - Everything is synchronous; one transaction is used by one caller at a time.
  */
 export class LakeAppend {

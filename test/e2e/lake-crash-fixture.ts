@@ -108,7 +108,7 @@ export async function rowsPerDay(stateDir: string): Promise<Map<number, number>>
 
 export const total = (perDay: Map<number, number>): number => [...perDay.values()].reduce((a, b) => a + b, 0);
 
-/** Bytes in the lake's NDJSON files (staged or not), to see an import writing. */
+/** Bytes in the lake's data files (staged or not; whatever their format), to see an import writing. */
 export function lakeDataBytes(stateDir: string): number {
   const root = join(stateDir, 'lake');
   if (!existsSync(root)) return 0;
@@ -122,7 +122,7 @@ export function lakeDataBytes(stateDir: string): number {
     throw error;
   }
   for (const entry of entries) {
-    if (!entry.isFile() || !entry.name.endsWith('.ndjson')) continue;
+    if (!entry.isFile() || entry.name === 'manifest.json' || entry.name.endsWith('.tmp')) continue;
     // A staged file may be renamed into its partition between listing and stat: counted on the next look.
     bytes += statSync(join(entry.parentPath, entry.name), { throwIfNoEntry: false })?.size ?? 0;
   }
@@ -164,5 +164,5 @@ export function leftovers(stateDir: string): string[] {
   return readdirSync(root, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name).slice(root.length + 1))
-    .filter((p) => p !== 'manifest.json' && !/^(telemetry|labels)\/dt=[\d-]+\/part-[^/]+\.ndjson$/.test(p));
+    .filter((p) => p !== 'manifest.json' && !/^(telemetry|labels)\/dt=[\d-]+\/part-[^/]+$/.test(p));
 }
