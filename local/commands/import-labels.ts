@@ -18,13 +18,13 @@ import { STAGING_DIR } from '../lake-staging';
  * `tx-<pid>-…` name without a commit marker, so if the process dies, the next `LocalLake.open` removes it.
  */
 
-/** Labels resolved in memory at once (a Map of this many short keys is ~30 MB). */
-export const BUCKET_LABELS = 200_000;
+/** Labels resolved in memory at once: small enough that resolving keeps the heap near the reading phase's (~8 MB of Map). */
+export const BUCKET_LABELS = 50_000;
 /** At most this many bucket files open at once (file descriptor limits); beyond, buckets grow past BUCKET_LABELS. */
 const MAX_BUCKETS = 512;
 const WRITE_BUFFER_BYTES = 64 * 1024;
 /** Winners handed to the sink at once. */
-const SINK_BATCH_ROWS = 50_000;
+const SINK_BATCH_ROWS = 10_000;
 
 /** FNV-1a over the (device, time) key: spreads keys evenly over the buckets. */
 function hash(key: string): number {
