@@ -38,7 +38,11 @@ export class StateFilesError extends Error {
 const bad = (file: string, message: string): BadStateFile => ({ file, message });
 
 /** The state files of `stateDir` that cannot be read back, each named with what to do. */
-export function checkStateFiles(stateDir: string): BadStateFile[] {
+export function checkStateFiles(
+  stateDir: string,
+  /** The execution records' errors, if the caller already scanned them (`status`). */
+  known: { readonly executions?: readonly StateFileError[] } = {},
+): BadStateFile[] {
   const root = resolve(stateDir);
   const found: BadStateFile[] = [];
   const manifest = join(root, 'lake', 'manifest.json');
@@ -65,7 +69,7 @@ export function checkStateFiles(stateDir: string): BadStateFile[] {
   // Only folders that exist are opened: a check must not create a state folder's layout (the stores mkdir).
   const has = (dir: string) => existsSync(join(root, dir));
   for (const error of [
-    ...(has('executions') ? new ExecutionStore(root).scan().bad : []),
+    ...(known.executions ?? (has('executions') ? new ExecutionStore(root).scan().bad : [])),
     ...(has('approvals') ? new FileApprovalStore(root).scan().bad : []),
     ...(has('task-tokens') ? new TaskTokenBroker(root).scan().bad : []),
     ...new LocalModelRegistry(root).scanAll().bad,

@@ -16,10 +16,12 @@ export async function statusCommand(argv: string[]): Promise<number> {
     limit: { type: 'string', default: '20' },
   });
   const stateDir = values['state-dir'];
-  const recovered = recoverInterruptedRuns(stateDir);
-  const executions = new ExecutionStore(stateDir).list().slice(0, Number(values.limit) || 20);
+  // The run records are read once (they can be large): recovery marks them in place, then they are shown.
+  const scanned = new ExecutionStore(stateDir).scan();
+  const recovered = recoverInterruptedRuns(stateDir, { records: scanned.records });
+  const executions = scanned.records.slice(0, Number(values.limit) || 20);
   const approvals = (await new FileApprovalStore(stateDir).list()).filter((a) => a.status === 'pending');
-  const badStateFiles = checkStateFiles(stateDir);
+  const badStateFiles = checkStateFiles(stateDir, { executions: scanned.bad });
   const runs = executions.map((e) => ({
     name: e.name,
     status: e.status,

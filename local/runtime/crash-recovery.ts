@@ -26,6 +26,8 @@ export interface RecoveredRun {
 export interface RecoveryOptions {
   readonly now?: number;
   readonly isAlive?: (pid: number) => boolean;
+  /** The store's records, if the caller already read them (`status` reads them once); updated in place. */
+  readonly records?: readonly ExecutionRecord[];
 }
 
 /** What the endpoint really holds, read from the local hosting state (the interrupted run's message says it). */
@@ -77,19 +79,26 @@ export function recoverInterruptedRuns(stateDir: string, options: RecoveryOption
   // Nothing ever ran here: open nothing (the stores create their folders).
   if (!existsSync(join(stateDir, 'executions'))) return [];
   const executions = new ExecutionStore(stateDir);
+  // One read of the store: run records can be large, and status reads them anyway.
+  const records = options.records ?? executions.list();
   let held: string | undefined;
   const endpoint = (): string => {
     held ??= describeEndpointHeld(stateDir);
     return held;
   };
-  executions.failInterrupted(now, options.isAlive ?? processAlive, (record) => {
-    const at = record.states.findLast((s) => s.status === 'running')?.name;
-    return (
-      `The local runtime (pid ${record.pid}) stopped while this execution was running` +
-      `${at ? ` (at ${at})` : ''}; any approval request was withdrawn. ${endpoint()}`
-    );
-  });
-  const interrupted = executions.list('FAILED').filter((r) => r.error === 'Local.Interrupted');
+  executions.failInterrupted(
+    now,
+    options.isAlive ?? processAlive,
+    (record) => {
+      const at = record.states.findLast((s) => s.status === 'running')?.name;
+      return (
+        `The local runtime (pid ${record.pid}) stopped while this execution was running` +
+        `${at ? ` (at ${at})` : ''}; any approval request was withdrawn. ${endpoint()}`
+      );
+    },
+    records,
+  );
+  const interrupted = records.filter((r) => r.status === 'FAILED' && r.error === 'Local.Interrupted');
   if (interrupted.length === 0) return [];
   const approvals = new FileApprovalStore(stateDir);
   const registry = new LocalModelRegistry(stateDir);

@@ -124,10 +124,12 @@ export class ExecutionStore {
     isAlive: (pid: number) => boolean = processAlive,
     cause: InterruptionCause = (record) =>
       `The local runtime (pid ${record.pid}) stopped while this execution was running.`,
+    /** Records already read (a caller that scanned the store once); marked ones are updated in place. */
+    records: readonly ExecutionRecord[] = this.list('RUNNING'),
   ): string[] {
     const marked: string[] = [];
-    for (const record of this.list('RUNNING')) {
-      if (record.pid === process.pid || isAlive(record.pid)) continue;
+    for (const record of records) {
+      if (record.status !== 'RUNNING' || record.pid === process.pid || isAlive(record.pid)) continue;
       record.status = 'FAILED';
       record.stopDate = now;
       record.error = 'Local.Interrupted';
