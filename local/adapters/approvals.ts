@@ -17,6 +17,8 @@ import { readStateFileIfExists, readStateFiles, type StateFileError } from '../s
 /** An approval record as the local store keeps it: who decided, and why a withdrawn request was withdrawn. */
 export type LocalApprovalRecord = ApprovalRecord & {
   readonly decidedBy?: string;
+  /** Epoch ms of the decision, as the DynamoDB store records it (the console shows it). */
+  readonly decidedAt?: number;
   readonly withdrawnAt?: number;
   readonly withdrawnReason?: string;
 };
@@ -34,6 +36,7 @@ const APPROVAL_RECORD = {
     expiresAt: z.number(),
     status: z.enum(['pending', 'approved', 'rejected', 'withdrawn']),
     decidedBy: z.string().optional(),
+    decidedAt: z.number().optional(),
     withdrawnAt: z.number().optional(),
     withdrawnReason: z.string().optional(),
   }) as z.ZodType<LocalApprovalRecord>,
@@ -85,7 +88,7 @@ export class FileApprovalStore implements ApprovalStore {
 
   /** Single use across processes: an exclusive lock file decides who records the decision. */
   async decide(runId: string, status: Exclude<ApprovalStatus, 'pending'>, decidedBy: string): Promise<boolean> {
-    return this.decideSync(runId, { status, decidedBy });
+    return this.decideSync(runId, { status, decidedBy, decidedAt: Date.now() });
   }
 
   /**
@@ -106,6 +109,7 @@ export class FileApprovalStore implements ApprovalStore {
     change: {
       status: Exclude<ApprovalStatus, 'pending'>;
       decidedBy: string;
+      decidedAt?: number;
       withdrawnAt?: number;
       withdrawnReason?: string;
     },

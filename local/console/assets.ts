@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { ClosedApproval } from './approval';
 
 /**
  * The browser side of the console: client/app.ts bundled with uPlot by esbuild (once per process), and the page
@@ -42,20 +43,30 @@ th{background:#eef1f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .chart h3{margin:0 0 4px;font-size:14px}
 pre{max-height:300px;overflow:auto;background:#f3f3f3;padding:6px;margin:4px 0;font-size:12px}
 .graph svg text{font-size:11px;font-family:system-ui,sans-serif}
-.approval{border:2px solid #ff9900}.approval textarea{width:100%;min-height:50px}
+.approval{border:2px solid #ff9900}.approval.closed{border-color:#d5dbe1}.approval dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:8px 0}.approval dt{color:#687078}.approval dd{margin:0}.approval textarea{width:100%;min-height:50px}
 button{padding:6px 14px;margin-right:8px;cursor:pointer}
 .muted{color:#687078}.error{color:#d13212}
 `;
 
 export type ConsolePage = 'runs' | 'run' | 'endpoints' | 'dashboard';
 
+export interface OpenApproval {
+  readonly open: true;
+  readonly token: string;
+  /** The server-issued form token (csrf.ts). */
+  readonly csrf: string;
+  readonly actions: readonly string[];
+}
+
+export type ClosedApprovalBoot = { readonly open: false } & ClosedApproval;
+
 /** What the page shell hands the client (embedded as JSON). */
 export interface BootData {
   readonly mode: 'live' | 'static';
   readonly page: ConsolePage;
   readonly run?: string;
-  /** Present on a run page opened from its approval link. */
-  readonly approval?: { readonly token: string; readonly csrf: string; readonly actions: readonly string[] };
+  /** Present on a run page opened from its approval link: the form while open, else what happened. */
+  readonly approval?: OpenApproval | ClosedApprovalBoot;
   /** The static report's data (the run view). */
   readonly data?: unknown;
 }

@@ -8,6 +8,7 @@ import { numericTableFromCsv } from '../../telemetry/table';
 import type { EndpointEvent, LocalHosting } from '../hosting';
 import type { MetricStore } from '../metrics';
 import type { ExecutionRecord, ExecutionStore } from '../runtime/executions';
+import { type ClosedApproval, closedApproval } from './approval';
 import {
   type DashboardWindow,
   evaluateDashboard,
@@ -48,6 +49,8 @@ export interface ApprovalView {
   readonly status: string;
   readonly decidedBy: string | null;
   readonly createdAt: number;
+  /** What happened, once the request can no longer be decided (decided, withdrawn, expired, run over). */
+  readonly closed: ClosedApproval | null;
 }
 
 export interface RunView {
@@ -236,6 +239,7 @@ export class RunViews {
             status: approvalRecord.status,
             decidedBy: (approvalRecord as ApprovalRecord & { decidedBy?: string }).decidedBy ?? null,
             createdAt: approvalRecord.createdAt,
+            closed: closedApproval(approvalRecord, now, record.status) ?? null,
           }
         : null,
       evaluation,

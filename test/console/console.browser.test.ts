@@ -148,6 +148,7 @@ describe('the console', () => {
     await page.locator('svg#state-graph g[data-state="AwaitApproval"][data-status="running"]').waitFor();
     expect(await page.locator('#evaluation canvas').count()).toBeGreaterThanOrEqual(3);
     await page.screenshot({ path: join(ARTIFACTS, 'awaiting-approval.png'), fullPage: true });
+    await page.screenshot({ path: '/tmp/h6-awaiting-approval.png' });
 
     await page.locator('#comment').fill('F1 looks good');
     await page.locator('#approve-button').click();
@@ -176,6 +177,40 @@ describe('the console', () => {
     await page.locator('.endpoint .events td', { hasText: 'InService' }).first().waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'endpoint.png'), fullPage: true });
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a used approval link with the decision, who made it, when, the comment, and no buttons', async () => {
+    const errors: string[] = [];
+    const page = await newPage(errors);
+    const response = await page.goto(approveLink);
+    expect(response?.status()).toBe(200);
+    const closed = page.locator('#approval-closed');
+    await closed.waitFor();
+    expect(await closed.textContent()).toContain('This run was already approved by console');
+    expect(await page.locator('#approval .decision-decision').textContent()).toBe('approved');
+    expect(await page.locator('#approval .decision-comment').textContent()).toBe('F1 looks good');
+    expect(await page.locator('#approval .decision-when').textContent()).not.toBe('');
+    expect(await page.locator('#approval button, #approve-button, #reject-button, #comment').count()).toBe(0);
+    await page.screenshot({ path: '/tmp/h6-used-link.png' });
+    await page.screenshot({ path: join(ARTIFACTS, 'used-approval-link.png') });
+    expect(errors).toEqual([]);
+    // Posting anyway, from the console's own origin with the link's secret: 409 with the decision.
+    const token = new URL(approveLink).searchParams.get('token') ?? '';
+    const answer = await page.evaluate(
+      async ({ run, token }) => {
+        const res = await fetch('/approval', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ run, action: 'reject', token, csrf: 'x' }),
+        });
+        return { status: res.status, body: (await res.json()) as { message?: string } };
+      },
+      { run: execution.name, token },
+    );
+    expect(answer.status).toBe(409);
+    expect(answer.body.message).toContain('already approved');
+    expect((await stack.approvals.get(execution.name))?.status).toBe('approved');
     await page.close();
   });
 

@@ -1,4 +1,3 @@
-import { allowedDecisions, cookieValue, csrfMatches, decidedByWithComment } from '../../local/console/approval';
 import {
   evaluateDashboard,
   executionMetricPoints,
@@ -6,7 +5,6 @@ import {
   type MetricSource,
 } from '../../local/console/dashboard';
 import { dashboardWidgets, STATES_NAMESPACE } from '../../observability/widgets';
-import { approvalRecordFixture } from './fixtures';
 
 const context = { endpointName: 'occ', stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:m' };
 
@@ -94,29 +92,5 @@ describe('executionMetricPoints', () => {
     expect(executionMetricPoints('ExecutionsFailed', executions, 0, 120_000, 60)).toEqual([{ t: 60_000, v: 1 }]);
     expect(executionMetricPoints('ExecutionsSucceeded', executions, 10_000, 120_000, 60)).toEqual([]);
     expect(executionMetricPoints('Unknown', executions, 0, 120_000, 60)).toEqual([]);
-  });
-});
-
-describe('console approval rules', () => {
-  const record = approvalRecordFixture('approve-secret-0123456789', 'reject-secret-0123456789');
-
-  it('lets the approve link approve or reject, the reject link only reject, anything else nothing', () => {
-    expect(allowedDecisions(record, 'approve-secret-0123456789')).toEqual(['approve', 'reject']);
-    expect(allowedDecisions(record, 'reject-secret-0123456789')).toEqual(['reject']);
-    expect(allowedDecisions(record, 'guessed-secret-0123456789')).toEqual([]);
-    expect(allowedDecisions(record, '')).toEqual([]);
-  });
-
-  it('needs the same CSRF token in form and cookie', () => {
-    expect(csrfMatches('a'.repeat(32), 'a'.repeat(32))).toBe(true);
-    expect(csrfMatches('a'.repeat(32), 'b'.repeat(32))).toBe(false);
-    expect(csrfMatches(undefined, 'a'.repeat(32))).toBe(false);
-    expect(csrfMatches('short', 'short')).toBe(false);
-    expect(cookieValue('x=1; occupancy_csrf=abc=; y=2', 'occupancy_csrf')).toBe('abc=');
-  });
-
-  it('records the comment with who decided', () => {
-    expect(decidedByWithComment('  looks\n good ')).toBe('console: looks good');
-    expect(decidedByWithComment('')).toBe('console');
   });
 });

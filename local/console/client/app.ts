@@ -1,4 +1,5 @@
 import uPlot from 'uplot';
+import type { ClosedApproval } from '../approval';
 import type { BootData } from '../assets';
 import type { WidgetData } from '../dashboard';
 import type { EndpointView, RunListItem, RunView } from '../data';
@@ -362,17 +363,62 @@ function evaluationSection(evaluation: EvaluationView): HTMLElement {
   return section;
 }
 
-function approvalPanel(view: RunView, onDecided: () => void): HTMLElement | null {
+/** The answer to this page's decision, kept so the closed panel that replaces the form still shows it. */
+let decisionAnswer: { text: string; ok: boolean } | undefined;
+
+/** A closed approval request: what was decided, by whom, when, with which comment; or why it closed. No buttons. */
+function closedApprovalPanel(closed: ClosedApproval): HTMLElement {
+  const panel = el(
+    'section',
+    { class: 'panel approval closed', id: 'approval', 'data-status': closed.status },
+    el('h2', {}, 'Approval'),
+    el('p', { id: 'approval-closed' }, closed.message),
+  );
+  const rows: [string, string | null][] = [
+    ['Decision', closed.status],
+    ['By', closed.decidedBy],
+    ['When', closed.decidedAt ? time(closed.decidedAt) : null],
+    ['Comment', closed.comment],
+    ['Reason', closed.reason],
+  ];
+  const list = el('dl');
+  for (const [term, value] of rows) {
+    if (value) list.append(el('dt', {}, term), el('dd', { class: `decision-${term.toLowerCase()}` }, value));
+  }
+  panel.append(list);
+  if (decisionAnswer) {
+    panel.append(el('p', { id: 'approval-result', class: decisionAnswer.ok ? '' : 'error' }, decisionAnswer.text));
+  }
+  return panel;
+}
+
+/** The console's answers are JSON, except the server's own limits (413, 431), which are plain text. */
+async function answerText(res: Response): Promise<string> {
+  if ((res.headers.get('Content-Type') ?? '').startsWith('application/json')) {
+    const answer = (await res.json()) as { outcome?: string; message?: string };
+    return `${answer.outcome ?? 'error'}: ${answer.message ?? ''}`;
+  }
+  return `HTTP ${res.status}: ${(await res.text()).trim()}`;
+}
+
+function approvalPanel(view: RunView): HTMLElement | null {
   const approval = boot.approval;
   if (!approval || boot.mode !== 'live') return null;
+  if (!approval.open) return closedApprovalPanel(approval);
+  if (view.approval?.closed) return closedApprovalPanel(view.approval.closed);
   const panel = el('section', { class: 'panel approval', id: 'approval' }, el('h2', {}, 'Approval'));
-  if (view.approval?.status !== 'pending') {
-    panel.append(el('p', {}, `This run is ${view.approval?.status ?? 'not waiting for approval'}.`));
-    return panel;
-  }
-  const comment = el('textarea', { id: 'comment', placeholder: 'Comment (recorded with the decision)' });
+  const comment = el('textarea', {
+    id: 'comment',
+    maxlength: '500',
+    placeholder: 'Comment (recorded with the decision)',
+  });
   const result = el('p', { id: 'approval-result' });
+  const buttons = el('div');
+  const enable = (on: boolean) => {
+    for (const button of Array.from(buttons.querySelectorAll('button'))) button.disabled = !on;
+  };
   const send = async (action: string) => {
+    enable(false);
     const body = new URLSearchParams({
       run: view.run.name,
       action,
@@ -380,18 +426,21 @@ function approvalPanel(view: RunView, onDecided: () => void): HTMLElement | null
       csrf: approval.csrf,
       comment: comment.value,
     });
-    const res = await fetch('/approval', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-      body,
-    });
-    const answer = (await res.json()) as { outcome?: string; message?: string };
-    result.textContent = `${answer.outcome ?? 'error'}: ${answer.message ?? ''}`;
-    result.className = res.ok ? '' : 'error';
-    if (res.ok) onDecided();
+    try {
+      const res = await fetch('/approval', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        body,
+      });
+      decisionAnswer = { text: await answerText(res), ok: res.ok };
+    } catch (error) {
+      decisionAnswer = { text: `error: ${error instanceof Error ? error.message : String(error)}`, ok: false };
+    }
+    result.textContent = decisionAnswer.text;
+    result.className = decisionAnswer.ok ? '' : 'error';
+    if (!decisionAnswer.ok) enable(true);
   };
   panel.append(el('p', {}, 'The candidate passed the gate and waits for your decision.'), comment);
-  const buttons = el('div');
   for (const action of approval.actions) {
     const button = el(
       'button',
@@ -405,7 +454,7 @@ function approvalPanel(view: RunView, onDecided: () => void): HTMLElement | null
   return panel;
 }
 
-function renderRun(main: HTMLElement, view: RunView, parts: { evaluationShown: boolean }, refresh: () => void): void {
+function renderRun(main: HTMLElement, view: RunView, parts: { evaluationShown: boolean }): void {
   const r = view.run;
   const header = el(
     'section',
@@ -432,8 +481,10 @@ function renderRun(main: HTMLElement, view: RunView, parts: { evaluationShown: b
     return node;
   };
   slot('slot-summary').replaceChildren(header);
-  const panel = approvalPanel(view, refresh);
-  if (!document.getElementById('approval') || view.approval?.status !== 'pending') {
+  // The open form is built once (a poll must not clear a comment being typed); a closed panel follows the run.
+  const shown = document.getElementById('approval');
+  if (!shown || shown.classList.contains('closed') || view.approval?.closed) {
+    const panel = approvalPanel(view);
     slot('slot-approval').replaceChildren(...(panel ? [panel] : []));
   }
   slot('slot-graph').replaceChildren(
@@ -455,13 +506,13 @@ function runPage(): void {
   const main = shell(`Run ${name}`);
   const parts = { evaluationShown: false };
   if (boot.mode === 'static') {
-    renderRun(main, boot.data as RunView, parts, () => undefined);
+    renderRun(main, boot.data as RunView, parts);
     return;
   }
   poll(1500, async () => {
     const view = await getJson<RunView>(`/api/runs/${encodeURIComponent(name)}`);
-    // The poll picks up the decision's effect; nothing else to refresh.
-    renderRun(main, view, parts, () => undefined);
+    // The poll picks up a decision's effect (the closed approval panel, the run moving on).
+    renderRun(main, view, parts);
     return true;
   });
 }
