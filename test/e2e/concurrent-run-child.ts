@@ -1,22 +1,24 @@
 import { loadLocalConfig } from '../../local/local-config';
+import type { FaultName } from '../../local/runtime/faults';
 import { LocalStack } from '../../local/runtime/local-stack';
 import { type SynthesizedPipeline, synthesizePipeline } from '../../local/runtime/synth';
 
 /**
  * One of the two processes of concurrent-runs.test.ts, doing what `occupancy run` does (a LocalStack on a state
- * folder, one execution) with a barrier before the start: `{ stateDir }` opens the stack and answers `ready`; `go`
+ * folder, one execution) with a barrier before the start: `{ stateDir, faults? }` opens the stack and answers `ready`; `go`
  * (sent to both children in the same tick) starts the execution; the finished record is sent back.
  */
 
 let pipeline: SynthesizedPipeline | undefined;
 let stack: LocalStack | undefined;
 
-process.on('message', async (message: { stateDir?: string; go?: boolean; exit?: boolean }) => {
+process.on('message', async (message: { stateDir?: string; faults?: FaultName[]; go?: boolean; exit?: boolean }) => {
   try {
     if (message.stateDir) {
       const config = loadLocalConfig(message.stateDir);
       pipeline ??= synthesizePipeline(config);
-      stack = await LocalStack.start({ stateDir: message.stateDir, config, pipeline, timeScale: 0.01 });
+      const faults = new Set(message.faults ?? []);
+      stack = await LocalStack.start({ stateDir: message.stateDir, config, pipeline, faults, timeScale: 0.01 });
       process.send?.({ ready: true });
     } else if (message.go && stack) {
       const record = await stack.startExecution().done;

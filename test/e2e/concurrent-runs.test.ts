@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalLake } from '../../local/lake';
@@ -7,7 +7,7 @@ import type { ExecutionRecord } from '../../local/runtime/executions';
 import { StateNames } from '../../pipeline/state-names';
 import type { Reading } from '../../telemetry/reading';
 import { THERMOSTAT } from '../../telemetry/signals';
-import { outcomeOf, TEST_CONFIG, visited } from './helpers';
+import { freshStateDir, outcomeOf, TEST_CONFIG, visited } from './helpers';
 
 /**
  * Two runs on one state folder, in two processes, released by one barrier at the same instant: exactly one takes
@@ -53,6 +53,21 @@ class Child {
   }
 }
 
+const readText = (path: string): string => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return ''; // replaced by an atomic rename between the listing and the read
+  }
+};
+
+/** Items of the local lock table (one file per item under `<state>/dynamodb/<table>/`). */
+function lockItems(stateDir: string): string[] {
+  const tables = join(stateDir, 'dynamodb');
+  if (!existsSync(tables)) return [];
+  return readdirSync(tables).flatMap((t) => readdirSync(join(tables, t)).filter((f) => f.endsWith('.json')));
+}
+
 function quietLake(): string {
   const dir = mkdtempSync(join(tmpdir(), 'e2e-concurrent-lake-'));
   writeFileSync(join(dir, 'config.json'), JSON.stringify(TEST_CONFIG));
@@ -78,6 +93,10 @@ function quietLake(): string {
 describe('two runs released by one barrier', () => {
   const dirs: string[] = [];
   const children: Child[] = [];
+  beforeAll(async () => {
+    children.push(new Child(), new Child());
+    await Promise.all(children.map((c) => c.next()));
+  });
   afterAll(() => {
     for (const child of children) child.process.kill();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -86,8 +105,6 @@ describe('two runs released by one barrier', () => {
   it(`exactly one proceeds, the other ends already-running, in ${TRIALS} of ${TRIALS} trials`, async () => {
     const template = quietLake();
     dirs.push(template);
-    children.push(new Child(), new Child());
-    await Promise.all(children.map((c) => c.next()));
 
     const trials: { proceeded: number; alreadyRunning: number; lockLeft: boolean }[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
@@ -106,13 +123,45 @@ describe('two runs released by one barrier', () => {
       );
       for (const r of proceeded) expect(outcomeOf(r)).toBe('insufficient-data');
       // The run that proceeded released the lock: no item is left in the lock table's folder.
-      const tables = join(stateDir, 'dynamodb');
-      const lockLeft =
-        existsSync(tables) &&
-        readdirSync(tables).some((t) => readdirSync(join(tables, t)).some((f) => f.endsWith('.json')));
-      trials.push({ proceeded: proceeded.length, alreadyRunning: alreadyRunning.length, lockLeft });
+      trials.push({
+        proceeded: proceeded.length,
+        alreadyRunning: alreadyRunning.length,
+        lockLeft: lockItems(stateDir).length > 0,
+      });
     }
-    for (const child of children) child.send({ exit: true });
     expect(trials).toEqual(Array(TRIALS).fill({ proceeded: 1, alreadyRunning: 1, lockLeft: false }));
+  });
+
+  it('a lock left by a run killed with SIGKILL is freed by the next run, which proceeds', async () => {
+    const [holder, next] = children as [Child, Child];
+    const stateDir = freshStateDir(); // a 4-room, 10-day lake: the first run is in AutoML for a while
+    dirs.push(stateDir);
+    holder.send({ stateDir });
+    await holder.next();
+    holder.send({ go: true });
+    const executions = join(stateDir, 'executions');
+    const inAutoML = () =>
+      readdirSync(executions)
+        .filter((f) => f.endsWith('.json'))
+        .some((f) => readText(join(executions, f)).includes(StateNames.StartAutoML));
+    while (!inAutoML()) await new Promise((r) => setTimeout(r, 100));
+    holder.process.kill('SIGKILL');
+    await new Promise((r) => holder.process.once('exit', r));
+    expect(lockItems(stateDir)).toHaveLength(1);
+
+    // The next run fails fast after the lock (an injected AutoML failure): it must get past the lock first.
+    next.send({ stateDir, faults: ['automl-failed'] });
+    await next.next();
+    next.send({ go: true });
+    const record = (await next.next()).record as ExecutionRecord;
+    expect(visited(record)).toEqual(
+      expect.arrayContaining([
+        StateNames.ReleaseStaleRunLock,
+        StateNames.StartAutoML,
+        StateNames.ReleaseRunLockOnFailure,
+      ]),
+    );
+    expect(record.cause).toMatch(/automl-failed/);
+    expect(lockItems(stateDir)).toEqual([]);
   });
 });
