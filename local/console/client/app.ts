@@ -1,10 +1,11 @@
 import uPlot from 'uplot';
-import type { ClosedApproval } from '../approval';
-import type { BootData } from '../assets';
+import type { ConsolePage } from '../assets';
 import type { WidgetData } from '../dashboard';
 import type { EndpointView, RunListItem, RunView } from '../data';
 import type { EvaluationView, ModelEvaluation } from '../evaluation-view';
 import type { RoomOccupancyView } from '../rooms';
+import { approvalPanel } from './approval-panel';
+import { app, boot, el, fmt, time } from './dom';
 
 /** The console in the browser: renders the JSON views, polling them while the page is open. */
 
@@ -17,23 +18,6 @@ const STATUS_COLOURS: Record<string, string> = {
   'not-run': '#eceff2',
 };
 
-const boot = JSON.parse(document.getElementById('boot')?.textContent ?? '{}') as BootData;
-const app = document.getElementById('app') as HTMLElement;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string | null)[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  for (const c of children) if (c !== null) node.append(c);
-  return node;
-}
-
-const fmt = (v: number | null | undefined, digits = 3): string =>
-  v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits);
-const time = (ms: number | null): string => (ms ? new Date(ms).toLocaleString() : '—');
 const seconds = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
 
 async function getJson<T>(url: string): Promise<T> {
@@ -363,97 +347,6 @@ function evaluationSection(evaluation: EvaluationView): HTMLElement {
   return section;
 }
 
-/** The answer to this page's decision, kept so the closed panel that replaces the form still shows it. */
-let decisionAnswer: { text: string; ok: boolean } | undefined;
-
-/** A closed approval request: what was decided, by whom, when, with which comment; or why it closed. No buttons. */
-function closedApprovalPanel(closed: ClosedApproval): HTMLElement {
-  const panel = el(
-    'section',
-    { class: 'panel approval closed', id: 'approval', 'data-status': closed.status },
-    el('h2', {}, 'Approval'),
-    el('p', { id: 'approval-closed' }, closed.message),
-  );
-  const rows: [string, string | null][] = [
-    ['Decision', closed.status],
-    ['By', closed.decidedBy],
-    ['When', closed.decidedAt ? time(closed.decidedAt) : null],
-    ['Comment', closed.comment],
-    ['Reason', closed.reason],
-  ];
-  const list = el('dl');
-  for (const [term, value] of rows) {
-    if (value) list.append(el('dt', {}, term), el('dd', { class: `decision-${term.toLowerCase()}` }, value));
-  }
-  panel.append(list);
-  if (decisionAnswer) {
-    panel.append(el('p', { id: 'approval-result', class: decisionAnswer.ok ? '' : 'error' }, decisionAnswer.text));
-  }
-  return panel;
-}
-
-/** The console's answers are JSON, except the server's own limits (413, 431), which are plain text. */
-async function answerText(res: Response): Promise<string> {
-  if ((res.headers.get('Content-Type') ?? '').startsWith('application/json')) {
-    const answer = (await res.json()) as { outcome?: string; message?: string };
-    return `${answer.outcome ?? 'error'}: ${answer.message ?? ''}`;
-  }
-  return `HTTP ${res.status}: ${(await res.text()).trim()}`;
-}
-
-function approvalPanel(view: RunView): HTMLElement | null {
-  const approval = boot.approval;
-  if (!approval || boot.mode !== 'live') return null;
-  if (!approval.open) return closedApprovalPanel(approval);
-  if (view.approval?.closed) return closedApprovalPanel(view.approval.closed);
-  const panel = el('section', { class: 'panel approval', id: 'approval' }, el('h2', {}, 'Approval'));
-  const comment = el('textarea', {
-    id: 'comment',
-    maxlength: '500',
-    placeholder: 'Comment (recorded with the decision)',
-  });
-  const result = el('p', { id: 'approval-result' });
-  const buttons = el('div');
-  const enable = (on: boolean) => {
-    for (const button of Array.from(buttons.querySelectorAll('button'))) button.disabled = !on;
-  };
-  const send = async (action: string) => {
-    enable(false);
-    const body = new URLSearchParams({
-      run: view.run.name,
-      action,
-      token: approval.token,
-      csrf: approval.csrf,
-      comment: comment.value,
-    });
-    try {
-      const res = await fetch('/approval', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-        body,
-      });
-      decisionAnswer = { text: await answerText(res), ok: res.ok };
-    } catch (error) {
-      decisionAnswer = { text: `error: ${error instanceof Error ? error.message : String(error)}`, ok: false };
-    }
-    result.textContent = decisionAnswer.text;
-    result.className = decisionAnswer.ok ? '' : 'error';
-    if (!decisionAnswer.ok) enable(true);
-  };
-  panel.append(el('p', {}, 'The candidate passed the gate and waits for your decision.'), comment);
-  for (const action of approval.actions) {
-    const button = el(
-      'button',
-      { id: `${action}-button`, type: 'button' },
-      action === 'approve' ? 'Approve and deploy' : 'Reject',
-    );
-    button.addEventListener('click', () => void send(action));
-    buttons.append(button);
-  }
-  panel.append(buttons, result);
-  return panel;
-}
-
 function renderRun(main: HTMLElement, view: RunView, parts: { evaluationShown: boolean }): void {
   const r = view.run;
   const header = el(
@@ -705,7 +598,7 @@ function dashboardPage(): void {
   });
 }
 
-const pages: Record<BootData['page'], () => void> = {
+const pages: Record<ConsolePage, () => void> = {
   runs: runsPage,
   run: runPage,
   endpoints: endpointsPage,

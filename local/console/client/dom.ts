@@ -1,0 +1,21 @@
+import type { BootData } from '../assets';
+
+/** What every console page shares in the browser: the boot data the server embedded, and DOM helpers. */
+
+export const boot = JSON.parse(document.getElementById('boot')?.textContent ?? '{}') as BootData;
+export const app = document.getElementById('app') as HTMLElement;
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string | null)[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  for (const c of children) if (c !== null) node.append(c);
+  return node;
+}
+
+export const fmt = (v: number | null | undefined, digits = 3): string =>
+  v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits);
+export const time = (ms: number | null): string => (ms ? new Date(ms).toLocaleString() : '—');
