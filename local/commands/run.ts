@@ -34,6 +34,8 @@ export interface RunSummary {
   readonly states: Record<string, number>;
   readonly error?: string;
   readonly cause?: string;
+  /** `already-running`: the execution holding the single-run lock, and since when. */
+  readonly heldBy?: { executionArn: string; since: string };
 }
 
 interface MetricSummary {
@@ -64,6 +66,8 @@ export function stateSeconds(record: ExecutionRecord): Record<string, number> {
 export function summarize(record: ExecutionRecord, stack: LocalStack): RunSummary {
   const output = (record.output ?? {}) as {
     outcome?: string;
+    heldBy?: string;
+    heldSince?: string;
     splitPlan?: { message?: string };
     evaluation?: {
       candidate?: Metricish;
@@ -117,6 +121,7 @@ export function summarize(record: ExecutionRecord, stack: LocalStack): RunSummar
     endpoint,
     states: stateSeconds(record),
     ...(record.error ? { error: record.error, cause: record.cause } : {}),
+    ...(output.heldBy ? { heldBy: { executionArn: output.heldBy, since: String(output.heldSince ?? '') } } : {}),
   };
 }
 
@@ -242,6 +247,11 @@ export function formatSummary(s: RunSummary): string {
   const f = (m: MetricSummary | null) => (m ? `F1 ${m.f1.toFixed(3)}` : 'none');
   const lines = [
     `run ${s.name}: ${s.status}, outcome ${s.outcome} (${s.seconds}s)`,
+    ...(s.heldBy
+      ? [
+          `  another run holds the single-run lock: ${s.heldBy.executionArn.split(':').pop()} (started ${s.heldBy.since})`,
+        ]
+      : []),
     ...(s.split ? [`  split: ${s.split}`] : []),
     `  candidate ${f(s.candidate)}; serving ${f(s.serving)}; ${s.baselines.map((b) => `${b.name} ${f(b)}`).join('; ')}`,
     ...(s.decision?.reasons ?? []).map((r) => `  - ${r}`),

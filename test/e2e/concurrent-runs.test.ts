@@ -106,7 +106,7 @@ describe('two runs released by one barrier', () => {
     const template = quietLake();
     dirs.push(template);
 
-    const trials: { proceeded: number; alreadyRunning: number; lockLeft: boolean }[] = [];
+    const trials: { proceeded: number; alreadyRunning: number; namesHolder: boolean; lockLeft: boolean }[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
       const stateDir = mkdtempSync(join(tmpdir(), 'e2e-concurrent-'));
       dirs.push(stateDir);
@@ -122,14 +122,19 @@ describe('two runs released by one barrier', () => {
         (r) => outcomeOf(r) === 'already-running' && !visited(r).includes(StateNames.PlanSplit),
       );
       for (const r of proceeded) expect(outcomeOf(r)).toBe('insufficient-data');
+      // The one that did not proceed names the one that did (the lock's holder).
+      const namesHolder = alreadyRunning.every(
+        (r) => (r.output as { heldBy?: string }).heldBy === proceeded[0]?.executionArn,
+      );
       // The run that proceeded released the lock: no item is left in the lock table's folder.
       trials.push({
         proceeded: proceeded.length,
         alreadyRunning: alreadyRunning.length,
+        namesHolder,
         lockLeft: lockItems(stateDir).length > 0,
       });
     }
-    expect(trials).toEqual(Array(TRIALS).fill({ proceeded: 1, alreadyRunning: 1, lockLeft: false }));
+    expect(trials).toEqual(Array(TRIALS).fill({ proceeded: 1, alreadyRunning: 1, namesHolder: true, lockLeft: false }));
   });
 
   it('a lock left by a run killed with SIGKILL is freed by the next run, which proceeds', async () => {
