@@ -1,9 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { INFERENCE_OUTPUT } from '../../evaluation/p-occupied';
 import type { AdoptedEndpoint } from '../../local/hosting/adopt';
 import { deployArtifact } from '../../local/hosting/deploy-artifact';
 import { LocalHosting } from '../../local/hosting/hosting';
@@ -11,6 +11,9 @@ import { describeSwitch } from '../../local/iot/follow-deployments';
 import { type ServingStack, startServing } from '../../local/iot/serving';
 import { shadowUpdateTopic } from '../../tasks/infer-occupancy';
 import { Recorder, reported, writeSoundModel } from '../inference/helpers';
+import { deployModelB } from './deploy-model-b';
+
+const run = promisify(execFile);
 
 /**
  * `serve` follows a deployment made by another writer of the same state dir (a second LocalHosting, as
@@ -19,7 +22,6 @@ import { Recorder, reported, writeSoundModel } from '../inference/helpers';
 
 let dir: string;
 let stack: ServingStack | undefined;
-let writer: LocalHosting | undefined;
 let device: MqttClient | undefined;
 
 beforeEach(() => {
@@ -28,9 +30,7 @@ beforeEach(() => {
 afterEach(async () => {
   await device?.endAsync(true);
   await stack?.close();
-  writer?.close();
   stack = undefined;
-  writer = undefined;
   device = undefined;
   rmSync(dir, { recursive: true, force: true });
 });
@@ -41,7 +41,17 @@ interface Answer {
   readonly occupied: boolean;
 }
 
-it('answers with the model another process deploys, within a few seconds and without a restart', async () => {
+const inThisProcess = (stateDir: string, artifact: string) => deployModelB(stateDir, artifact);
+const inAnotherProcess = async (stateDir: string, artifact: string) => {
+  const script = join(__dirname, 'deploy-model-b.ts');
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', script, stateDir, artifact]);
+  return stdout.trim();
+};
+
+it.each([
+  ['another LocalHosting on the same state dir', inThisProcess],
+  ['another process', inAnotherProcess],
+])('answers with the model %s deploys, within a few seconds and without a restart', async (_, deploy) => {
   const stateDir = join(dir, 'state');
   // The first deployment (cutoff 100: the sound of 50 below reads "empty").
   const first = new LocalHosting({ stateDir, timeScale: 0.002 });
@@ -84,23 +94,7 @@ it('answers with the model another process deploys, within a few seconds and wit
   expect(await ask()).toEqual(expect.objectContaining({ model: 'occupancy/AllTraffic', occupied: false }));
 
   // Another writer of the same state dir deploys model B (cutoff 10: "occupied") on a new variant name.
-  writer = new LocalHosting({ stateDir, timeScale: 0.002 });
-  const pathB = writeSoundModel(dir, 'model-b', 10);
-  writer.createModel({
-    ModelName: 'model-b',
-    PrimaryContainer: {
-      ModelDataUrl: pathToFileURL(pathB).href,
-      Environment: { SAGEMAKER_INFERENCE_OUTPUT: INFERENCE_OUTPUT },
-    },
-  });
-  writer.createEndpointConfig({
-    EndpointConfigName: 'model-b-config',
-    ProductionVariants: [
-      { VariantName: 'Green', ModelName: 'model-b', InitialInstanceCount: 1, InitialVariantWeight: 1 },
-    ],
-  });
-  writer.updateEndpoint({ EndpointName: 'occupancy', EndpointConfigName: 'model-b-config' });
-  expect((await writer.whenSettled('occupancy', 30_000)).EndpointConfigName).toBe('model-b-config');
+  expect(await deploy(stateDir, writeSoundModel(dir, 'model-b', 10))).toBe('model-b-config');
 
   // Poll until serve answers with B (generous: the watcher reacts at once, the poll fallback within 2 s).
   let answer = await ask();
