@@ -90,6 +90,8 @@ export interface StreamImportOptions {
   /** True when the first non-blank line is a header that `parserFor` takes; false: `parserFor(undefined)`. */
   readonly header: boolean;
   readonly parserFor: (first: SourceLine | undefined) => RowParser;
+  /** Progress line prefix. @default "import" */
+  readonly progressLabel?: string;
   /** Called after the commit with the lake's set (the generic csv writes its inferred set out then). */
   readonly onCommitted?: (set: SignalSet) => void;
 }
@@ -125,23 +127,26 @@ export async function streamImport(opts: StreamImportOptions): Promise<StreamImp
     readings = [];
   };
   try {
-    await forEachLine({ ...opts, label: 'import', rows: () => imported + readings.length }, (l) => {
-      if (!parser) {
-        parser = opts.parserFor(l);
-        return;
-      }
-      const outcome = parseLine(parser, l);
-      if ('rejected' in outcome) {
-        rejected.add(outcome.rejected);
-        return;
-      }
-      readings.push(outcome.reading);
-      if (outcome.label) {
-        open(parser.signalSet);
-        labels?.add(outcome.label);
-      }
-      if (readings.length >= BATCH_ROWS) flush(parser.signalSet);
-    });
+    await forEachLine(
+      { ...opts, label: opts.progressLabel ?? 'import', rows: () => imported + readings.length },
+      (l) => {
+        if (!parser) {
+          parser = opts.parserFor(l);
+          return;
+        }
+        const outcome = parseLine(parser, l);
+        if ('rejected' in outcome) {
+          rejected.add(outcome.rejected);
+          return;
+        }
+        readings.push(outcome.reading);
+        if (outcome.label) {
+          open(parser.signalSet);
+          labels?.add(outcome.label);
+        }
+        if (readings.length >= BATCH_ROWS) flush(parser.signalSet);
+      },
+    );
     if (!parser) parser = opts.parserFor(undefined);
     const set = parser.signalSet;
     flush(set);

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   type CsvLayout,
@@ -21,6 +21,7 @@ import {
 } from '../../telemetry/importers';
 import { type SignalSet, THERMOSTAT } from '../../telemetry/signals';
 import { parseCommandArgs, STATE_DIR_OPTION, signalSetFlag, UsageError } from '../args';
+import { writeFileAtomic } from '../fs';
 import { forEachLine, REJECTED_SAMPLE, type StreamImportResult, streamImport } from './import-stream';
 
 const FORMATS = ['uci-occupancy', 'uci-room-occupancy', 'ndjson', 'iot-analytics-csv', 'csv'] as const;
@@ -116,6 +117,7 @@ async function importCsv(
     stateDir,
     what: 'a CSV file',
     header: true,
+    ...(inferred ? { progressLabel: 'import (pass 2 of 2)' } : {}),
     parserFor: (first) => {
       const layout = csvLayout(first, opts);
       if (inferred) return genericCsvParser(layout, inferred.set, inferred.columns);
@@ -127,7 +129,7 @@ async function importCsv(
     onCommitted: (set) => {
       if (!inferred) return;
       inferredSignalSet = join(resolve(stateDir), 'signal-set.json');
-      writeFileSync(inferredSignalSet, `${JSON.stringify(set, null, 2)}\n`);
+      writeFileAtomic(inferredSignalSet, `${JSON.stringify(set, null, 2)}\n`);
     },
   });
   return { ...result, skippedColumns, ...(inferredSignalSet ? { inferredSignalSet } : {}) };
