@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../local/args';
@@ -113,6 +113,13 @@ describe('occupancy import, streamed', () => {
     );
     const summary = await importIntoLake(stateDir(), file, 'csv', { csv: { timestamp: 'when', target: 'occ' } });
     expect(summary).toMatchObject({ imported: rows, rejected: 0, signalSet: 'wide' });
+  });
+
+  it('a UTF-8 BOM is accepted: the UCI training file with one imports whole', async () => {
+    const file = join(dir, 'bom.txt');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(UCI_TRAINING)]));
+    const summary = await importIntoLake(stateDir(), file, 'uci-occupancy');
+    expect(summary).toMatchObject({ imported: 8143, labels: 8143, rejected: 0, conflictingLabels: 0 });
   });
 
   it('a 5 MB header line is refused quoting a short prefix; the lake is not created', async () => {
