@@ -30,7 +30,7 @@ const TRUNCATED_PREFIX_BYTES = 256;
 export const SNIFF_BYTES = 1024;
 const CHUNK_BYTES = 1024 * 1024;
 
-/** `ImportFormatError.field` of a binary/UTF-16 refusal (no format would fit: no hint). */
+/** `ImportFormatError.field` of a refusal about the file's encoding (binary, UTF-16, CR-only): no format hint fits. */
 export const BINARY_FIELD = '$file';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -113,6 +113,13 @@ export async function* fileLines(file: string, opts: LineReaderOptions): AsyncGe
       first = false;
       checkNotBinary(chunk, opts.what);
       if (chunk.subarray(0, 3).equals(BOM)) chunk = chunk.subarray(3);
+      // Classic Mac line endings (CR only) would make the whole file one line: said plainly instead.
+      if (!chunk.includes(0x0a) && chunk.includes(0x0d)) {
+        throw new ImportFormatError(
+          `has CR-only (classic Mac) line endings, not ${opts.what}: convert them to LF or CRLF and import it again`,
+          BINARY_FIELD,
+        );
+      }
     }
     const batch: SourceLine[] = [];
     let pos = 0;

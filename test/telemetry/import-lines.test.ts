@@ -54,6 +54,9 @@ describe('streamed import lines', () => {
     await expect(read(file)).rejects.toThrow(/looks like a binary file .*not ndjson/);
     expect(() => checkNotBinary(Buffer.from([0x7b, 0x00, 0x7d]), 'ndjson')).toThrow(/binary/);
     expect(() => checkNotBinary(Buffer.from([0xff, 0xfe, 0x7b, 0x00]), 'ndjson')).toThrow(/UTF-16/);
+    const mac = join(dir, 'mac.csv');
+    writeFileSync(mac, 'a,b\r1,2\r3,4\r');
+    await expect(read(mac)).rejects.toThrow(/CR-only \(classic Mac\) line endings/);
     // A multi-byte character cut at the sniff boundary is still text.
     expect(() => checkNotBinary(Buffer.from('é'.repeat(600)).subarray(0, 1023), 'ndjson')).not.toThrow();
   });
