@@ -54,6 +54,7 @@ export class LakeAppend {
     lakeRoot: string,
     private readonly signalSet: SignalSet,
     private readonly onCommit: () => void,
+    private readonly beforeCommit: () => void = () => undefined,
   ) {
     this.staged = new StagedAppend(lakeRoot);
   }
@@ -95,6 +96,12 @@ export class LakeAppend {
 
   /** Makes every staged row visible at once (see the class comment); throws a LakeError when it cannot. */
   commit(): AppendTotals {
+    try {
+      this.beforeCommit();
+    } catch (error) {
+      this.staged.abort();
+      throw error;
+    }
     const files = this.staged.commit();
     this.onCommit();
     return { readings: this.readings, labels: this.labels, files };

@@ -52,6 +52,8 @@ export interface AppendSummary {
 export class LocalLake {
   readonly root: string;
   private recovery: RecoveryReport = { rolledForward: 0, rolledBack: 0 };
+  /** A new lake's manifest is written by its first commit, so a failed first import leaves no lake behind. */
+  private manifestPending = false;
   private instance: DuckDBInstance | undefined;
   private connection: DuckDBConnection | undefined;
 
@@ -96,10 +98,9 @@ export class LocalLake {
         `The lake in ${root} holds data but no manifest.json. ${manifestAdvice(join(root, 'manifest.json'))}`,
       );
     }
-    const set = signalSet ?? signalSetById('thermostat');
-    mkdirSync(root, { recursive: true });
-    writeLakeManifest(join(root, 'manifest.json'), set);
-    return new LocalLake(stateDir, set);
+    const lake = new LocalLake(stateDir, signalSet ?? signalSetById('thermostat'));
+    lake.manifestPending = true;
+    return lake;
   }
 
   /**
@@ -127,7 +128,20 @@ export class LocalLake {
 
   /** Begins an all-or-nothing append of any number of batches (see LakeAppend for the contract). */
   beginAppend(): LakeAppend {
-    return new LakeAppend(this.root, this.signalSet, () => this.invalidateViews());
+    return new LakeAppend(
+      this.root,
+      this.signalSet,
+      () => this.invalidateViews(),
+      () => this.writePendingManifest(),
+    );
+  }
+
+  /** Written before the first commit's files move in, so data is never seen without its manifest. */
+  private writePendingManifest(): void {
+    if (!this.manifestPending) return;
+    mkdirSync(this.root, { recursive: true });
+    writeLakeManifest(join(this.root, 'manifest.json'), this.signalSet);
+    this.manifestPending = false;
   }
 
   /**

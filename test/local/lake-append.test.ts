@@ -75,7 +75,9 @@ describe('LakeAppend: all-or-nothing appends', () => {
     // The one-shot wrapper is all-or-nothing too.
     expect(() => lake.appendReadings([reading('a', T0), partial])).toThrow(LakeError);
     expect(await lake.count('telemetry')).toBe(0);
-    expect(tree(join(dir, 'lake'))).toEqual(['manifest.json']);
+    // A failed first append leaves no lake behind, not even a manifest binding the state dir to a set.
+    expect(tree(join(dir, 'lake'))).toEqual([]);
+    expect(LocalLake.exists(dir)).toBe(false);
     lake.close();
   });
 

@@ -6,15 +6,21 @@ import { LakeError, LocalLake } from '../../local/lake';
 import { loadLocalConfig } from '../../local/local-config';
 import { signalSetOf } from '../../pipeline/config';
 import { loadSignalSetFile } from '../../telemetry/signal-set-schema';
-import { THERMOSTAT } from '../../telemetry/signals';
+import { type SignalSet, THERMOSTAT } from '../../telemetry/signals';
 
 const USER_SET = loadSignalSetFile(join(__dirname, '..', 'fixtures', 'signal-sets', 'co2-pir-sound.json'));
+/** The manifest is written by a lake's first commit. */
+function createLake(dir: string, set: SignalSet): void {
+  const lake = LocalLake.open(dir, set);
+  lake.appendLabels([{ thingName: 'room-1', ts: Date.UTC(2026, 0, 1), occupied: false }]);
+  lake.close();
+}
 const stateDir = (): string => mkdtempSync(join(tmpdir(), 'lake-sigset-'));
 
 describe('the lake records its signal set document', () => {
   it('a lake created with a user set knows the whole set, and the local config runs on it', () => {
     const dir = stateDir();
-    LocalLake.open(dir, USER_SET).close();
+    createLake(dir, USER_SET);
     const manifest = JSON.parse(readFileSync(join(dir, 'lake', 'manifest.json'), 'utf8'));
     expect(manifest.signalSetDocument).toEqual(USER_SET);
     expect(LocalLake.open(dir).signalSet).toEqual(USER_SET);
@@ -34,7 +40,7 @@ describe('the lake records its signal set document', () => {
 
   it('refuses another set, or another document under the same id', () => {
     const dir = stateDir();
-    LocalLake.open(dir, USER_SET).close();
+    createLake(dir, USER_SET);
     expect(() => LocalLake.open(dir, THERMOSTAT)).toThrow(LakeError);
     const altered = { ...USER_SET, signals: USER_SET.signals.slice(0, 2) };
     expect(() => LocalLake.open(dir, altered)).toThrow(/different document of the same id/);

@@ -60,10 +60,18 @@ describe('LocalLake', () => {
   });
 
   it('keeps the signal set it was created with and refuses another', () => {
-    LocalLake.open(dir, THERMOSTAT).close();
+    const created = LocalLake.open(dir, THERMOSTAT);
+    created.appendLabels([{ thingName: 'room-01', ts: T0, occupied: true }]);
+    created.close();
     expect(LocalLake.open(dir).signalSet.id).toBe('thermostat');
     expect(() => LocalLake.open(dir, UCI_OCCUPANCY)).toThrow(LakeError);
     expect(() => LocalLake.open(dir, UCI_OCCUPANCY)).toThrow(/holds signal set "thermostat"/);
+  });
+
+  it('records the set with its first commit: an opened lake that never received data is no lake', () => {
+    LocalLake.open(dir, THERMOSTAT).close();
+    expect(LocalLake.exists(dir)).toBe(false);
+    expect(LocalLake.open(dir, UCI_OCCUPANCY).signalSet.id).toBe('uci-occupancy');
   });
 
   it('refuses a reading that lacks a signal of the set, naming it', () => {
