@@ -16,7 +16,10 @@ export function statsLine(s: ServeStats): string {
   const r = s.rule;
   return (
     `serve: ${r.matched} readings answered-or-in-flight, ${r.skipped} documents skipped, ${r.failed} failed; ` +
-    `${s.shadows} device shadows (${s.shadowsEvicted} evicted), ${s.oversized} oversized packets refused`
+    `${s.shadows} device shadows (${s.shadowsEvicted} evicted), ${s.oversized} oversized packets refused` +
+    (s.lake?.lastError
+      ? `; lake appends failing (${s.lake.failedFlushes} so far, rows kept for a retry, ${s.lake.dropped} dropped): ${s.lake.lastError}`
+      : '')
   );
 }
 export async function serveCommand(argv: string[]): Promise<number> {

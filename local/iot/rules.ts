@@ -141,6 +141,12 @@ export interface LakeIngestionOptions {
   readonly flushIntervalMs?: number;
   /** …or when this many rows are buffered. @default 1000 */
   readonly maxBufferedRows?: number;
+  /**
+   * While appends fail, rows are kept for a retry (Firehose too retries and buffers delivery failures) up to this
+   * many; beyond it the oldest are dropped and counted, so a full disk cannot grow memory without bound.
+   * @default 200000
+   */
+  readonly maxRetainedRows?: number;
   readonly clock?: () => number;
 }
 
@@ -150,6 +156,12 @@ export interface LakeIngestionStats {
   /** Rows the rules selected that the lake's validators refuse (e.g. a signal out of its physical range). */
   rejected: number;
   flushes: number;
+  /** Flushes the lake refused (e.g. a full disk): their rows stay buffered and are retried at the next flush. */
+  failedFlushes: number;
+  /** Oldest buffered rows given up because appends kept failing past `maxRetainedRows`. */
+  dropped: number;
+  /** Why the last flush failed; cleared by the next successful one. */
+  lastError?: string;
 }
 
 /**
@@ -157,7 +169,14 @@ export interface LakeIngestionStats {
  * rows (thing_name, ts, …); they are validated as the importers validate before they are appended.
  */
 export class LakeIngestion {
-  readonly stats: LakeIngestionStats = { readings: 0, labels: 0, rejected: 0, flushes: 0 };
+  readonly stats: LakeIngestionStats = {
+    readings: 0,
+    labels: 0,
+    rejected: 0,
+    flushes: 0,
+    failedFlushes: 0,
+    dropped: 0,
+  };
   private readings: Reading[] = [];
   /** The telemetry rule's `received_at` (rules engine time) of each buffered reading. */
   private receivedAt: number[] = [];
@@ -165,6 +184,7 @@ export class LakeIngestion {
   private rules: LocalTopicRule[] = [];
   private readonly timer: NodeJS.Timeout;
   private readonly maxBuffered: number;
+  private readonly maxRetained: number;
   private readonly clock: () => number;
 
   private constructor(
@@ -172,6 +192,7 @@ export class LakeIngestion {
     options: LakeIngestionOptions,
   ) {
     this.maxBuffered = options.maxBufferedRows ?? 1000;
+    this.maxRetained = options.maxRetainedRows ?? 200_000;
     this.clock = options.clock ?? Date.now;
     this.timer = setInterval(() => this.flush(), options.flushIntervalMs ?? 1000);
     this.timer.unref();
@@ -215,18 +236,44 @@ export class LakeIngestion {
     if (this.labels.length >= this.maxBuffered) this.flush();
   }
 
-  /** Appends what is buffered (one part file per table and day). */
+  /**
+   * Appends what is buffered, readings and labels in one all-or-nothing append. A failed append (a full disk)
+   * never throws out of the flush timer: the rows stay buffered for the next flush and the failure is counted.
+   */
   flush(): void {
     if (this.readings.length === 0 && this.labels.length === 0) return;
-    const readings = this.readings;
-    const receivedAt = this.receivedAt;
-    const labels = this.labels;
-    this.readings = [];
-    this.receivedAt = [];
-    this.labels = [];
-    if (readings.length > 0) this.stats.readings += this.lake.appendReadings(readings, receivedAt).rows;
-    if (labels.length > 0) this.stats.labels += this.lake.appendLabels(labels).rows;
-    this.stats.flushes++;
+    const tx = this.lake.beginAppend();
+    try {
+      if (this.readings.length > 0) tx.appendReadings(this.readings, this.receivedAt);
+      if (this.labels.length > 0) tx.appendLabels(this.labels);
+      const totals = tx.commit();
+      this.stats.readings += totals.readings;
+      this.stats.labels += totals.labels;
+      this.stats.flushes++;
+      this.readings = [];
+      this.receivedAt = [];
+      this.labels = [];
+      delete this.stats.lastError;
+    } catch (error) {
+      tx.abort();
+      this.stats.failedFlushes++;
+      this.stats.lastError = error instanceof Error ? error.message : String(error);
+      this.dropOldestBeyondRetention();
+    }
+  }
+
+  private dropOldestBeyondRetention(): void {
+    const excessReadings = this.readings.length - this.maxRetained;
+    if (excessReadings > 0) {
+      this.readings.splice(0, excessReadings);
+      this.receivedAt.splice(0, excessReadings);
+      this.stats.dropped += excessReadings;
+    }
+    const excessLabels = this.labels.length - this.maxRetained;
+    if (excessLabels > 0) {
+      this.labels.splice(0, excessLabels);
+      this.stats.dropped += excessLabels;
+    }
   }
 
   async stop(): Promise<void> {

@@ -25,7 +25,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../runtime/identity';
 import { type LocalBroker, startBroker } from './broker';
 import { type DataPlaneServer, startDataPlane } from './data-plane';
 import { type DeploymentFollower, followDeployments } from './follow-deployments';
-import { InferenceRule, type InferenceRuleStats, LakeIngestion } from './rules';
+import { InferenceRule, type InferenceRuleStats, LakeIngestion, type LakeIngestionStats } from './rules';
 import { DEFAULT_MAX_SHADOWS, DEFAULT_SHADOW_IDLE_MS, ShadowService } from './shadow-service';
 
 /**
@@ -88,6 +88,8 @@ export interface ServeStats {
   readonly historyDevices: number;
   /** MQTT packets refused for their size (AWS IoT's 128 KB payload limit). */
   readonly oversized: number;
+  /** Lake ingestion (absent for a memory-only stack): failing appends keep their rows for a retry. */
+  readonly lake?: LakeIngestionStats;
 }
 
 /** The endpoint host's HTTP face, which can be stopped and restarted on the same port (outage drills). */
@@ -311,6 +313,7 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
         shadowsEvicted: shadows.stats.evicted,
         historyDevices: history.size,
         oversized: broker.stats.oversized,
+        ...(ingestion ? { lake: { ...ingestion.stats } } : {}),
       }),
       connection,
       close: closeAll,

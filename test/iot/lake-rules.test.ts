@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
@@ -213,6 +213,42 @@ describe('local ingestion over MQTT runs the deployed rules', () => {
       await client?.endAsync(true);
       await ingestion?.stop();
       await shadows?.stop();
+      await broker.close();
+      lake.close();
+    }
+  });
+
+  it('a failing lake append (the disk refuses the write) keeps the rows for the next flush instead of crashing', async () => {
+    const broker = await startBroker();
+    const lake = LocalLake.open(dir, THERMOSTAT);
+    let ingestion: LakeIngestion | undefined;
+    let client: MqttClient | undefined;
+    const staging = join(dir, 'lake', '_staging');
+    try {
+      ingestion = await LakeIngestion.start(broker, lake, { flushIntervalMs: 60_000, clock: () => NOW });
+      client = await connectAsync(broker.url, { clientId: 'room-01' });
+      const label = (ts: number) => JSON.stringify({ thingName: 'room-01', timestamp: ts, occupied: true });
+      await client.publishAsync(labelsTopic('room-01'), label(T1), { qos: 1 });
+      await client.publishAsync(labelsTopic('room-01'), label(T2), { qos: 1 });
+      // A file where the staging folder must go: every append fails, as on a full or read-only disk.
+      rmSync(staging, { recursive: true, force: true });
+      mkdirSync(join(dir, 'lake'), { recursive: true });
+      writeFileSync(staging, 'in the way');
+      for (let i = 0; i < 200 && ingestion.stats.failedFlushes === 0; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        expect(() => ingestion?.flush()).not.toThrow();
+      }
+      expect(ingestion.stats).toMatchObject({ labels: 0, failedFlushes: 1, dropped: 0 });
+      expect(ingestion.stats.lastError).toMatch(/_staging/);
+      rmSync(staging);
+      ingestion.flush();
+      expect(ingestion.stats).toMatchObject({ labels: 2, dropped: 0 });
+      expect(ingestion.stats.lastError).toBeUndefined();
+      expect(await lake.count('labels')).toBe(2);
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+      await client?.endAsync(true);
+      await ingestion?.stop();
       await broker.close();
       lake.close();
     }
