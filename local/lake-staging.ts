@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describeWriteError, LakeError } from './lake-errors';
+import { processAlive } from './process-alive';
 
 /**
  * Staged, all-or-nothing appends to the lake's partition directories.
@@ -176,16 +177,6 @@ function rollForward(lakeRoot: string, txDir: string): void {
   for (const dir of touched) fsyncDir(dir);
   for (const dir of new Set([...touched].map((d) => dirname(d)))) fsyncDir(dir);
   rmSync(txDir, { recursive: true, force: true });
-}
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const TX_NAME = /^tx-(\d+)-(.+)$/;

@@ -15,6 +15,7 @@ import {
 import { join, resolve } from 'node:path';
 import { AwsConstraintError } from '../aws-contract';
 import { writeFileAtomic } from '../fs';
+import { processAlive } from '../process-alive';
 import { type ConditionInput, conditionHolds, parseCondition } from './dynamodb-condition';
 
 /**
@@ -197,15 +198,6 @@ function readText(path: string): string | undefined {
     return readFileSync(path, 'utf8');
   } catch {
     return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -27,6 +27,7 @@ import type {
 import { assertBlueGreenPolicy, assertSageMakerName } from '../aws-contract';
 import { AlarmEvaluator } from '../metrics/alarms';
 import { MetricStore } from '../metrics/store';
+import { processAlive } from '../process-alive';
 import { LOCAL_ACCOUNT } from '../runtime/identity';
 import { type AdoptedEndpoint, adoptPersistedState } from './adopt';
 import { DeploymentDriver, trafficSteps } from './deployment';
@@ -210,6 +211,7 @@ export class LocalHosting {
       lastModifiedTime: now,
       status: 'Creating',
       serving: { id: this.nextFleetId(name), endpointConfigName: config.name, faulty: false },
+      drivenBy: process.pid,
       events: [],
     };
     this.state.endpoints.set(name, endpoint);
@@ -256,6 +258,7 @@ export class LocalHosting {
       greenShare: 0,
     };
     endpoint.status = 'Updating';
+    endpoint.drivenBy = process.pid;
     delete endpoint.failureReason;
     endpoint.lastModifiedTime = Date.now();
     this.state.event(
@@ -375,11 +378,22 @@ export class LocalHosting {
     this.metrics.flush();
   }
 
-  /** Reloads the persisted state: an interrupted update resolves to the old config, fleets restart. */
+  /**
+   * Reloads the persisted state: an interrupted update resolves to the old config, fleets restart. A create or
+   * update another live process is driving is left to it (`serve` started mid-deploy must not undo it), and the
+   * file is rewritten only when something was recovered.
+   */
   private restore(): void {
     this.state.load();
     this.syncFleetSeq();
+    let recovered = false;
     for (const endpoint of this.state.endpoints.values()) {
+      const drivenElsewhere = endpoint.drivenBy !== undefined && endpoint.drivenBy !== process.pid;
+      const inFlight = endpoint.deployment !== undefined || endpoint.status === 'Creating';
+      if (inFlight && drivenElsewhere && processAlive(endpoint.drivenBy ?? 0)) {
+        if (endpoint.serving && endpoint.status !== 'Creating') this.loadServingFleet(endpoint);
+        continue;
+      }
       if (endpoint.deployment) {
         // A deployment cannot resume mid-bake: the safe outcome is the config that was serving before it.
         const target = endpoint.deployment.green.endpointConfigName;
@@ -387,22 +401,31 @@ export class LocalHosting {
         endpoint.status = 'InService';
         endpoint.failureReason = `Update to ${target} was interrupted by a restart; the endpoint kept ${endpoint.serving?.endpointConfigName}.`;
         this.state.event(endpoint, 'RecoveredAfterRestart', endpoint.failureReason);
+        recovered = true;
       }
       if (endpoint.status === 'Creating') {
+        endpoint.drivenBy = process.pid;
         this.driver.create(endpoint);
+        recovered = true;
         continue;
       }
-      if (endpoint.status === 'InService' && endpoint.serving) {
-        try {
-          this.fleets.load(endpoint.serving);
-        } catch (error) {
-          endpoint.status = 'Failed';
-          endpoint.failureReason = `Could not restart fleet for ${endpoint.serving.endpointConfigName}: ${(error as Error).message}`;
-          this.state.event(endpoint, 'CreateFailed', endpoint.failureReason);
-        }
-      }
+      if (endpoint.status === 'InService' && endpoint.serving) recovered = this.loadServingFleet(endpoint) || recovered;
     }
-    this.state.save();
+    if (recovered) this.state.save();
+  }
+
+  /** Starts the fleet of the config an endpoint serves; true when it could not and the endpoint was marked Failed. */
+  private loadServingFleet(endpoint: EndpointState): boolean {
+    if (!endpoint.serving) return false;
+    try {
+      this.fleets.load(endpoint.serving);
+      return false;
+    } catch (error) {
+      endpoint.status = 'Failed';
+      endpoint.failureReason = `Could not restart fleet for ${endpoint.serving.endpointConfigName}: ${(error as Error).message}`;
+      this.state.event(endpoint, 'CreateFailed', endpoint.failureReason);
+      return true;
+    }
   }
 
   /**

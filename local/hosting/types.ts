@@ -120,6 +120,8 @@ export interface EndpointState {
   /** The fleet serving the config DescribeEndpoint reports (blue while an update is in flight). */
   serving?: FleetState;
   deployment?: DeploymentState;
+  /** The process driving its Creating / Updating (another process on the state folder leaves it to that one). */
+  drivenBy?: number;
   lastDeploymentConfig?: DeploymentConfig;
   events: EndpointEvent[];
 }

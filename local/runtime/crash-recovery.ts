@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { FileApprovalStore, type LocalApprovalRecord } from '../adapters/approvals';
 import { LocalModelRegistry } from '../adapters/sagemaker-registry';
 import { HostingState } from '../hosting/state';
-import { type ExecutionRecord, ExecutionStore, processAlive } from './executions';
+import { processAlive } from '../process-alive';
+import { type ExecutionRecord, ExecutionStore } from './executions';
 import { TaskTokenBroker } from './task-tokens';
 
 /**

@@ -1,3 +1,4 @@
+import { processAlive } from '../process-alive';
 import type { ExecutionStore } from './executions';
 
 /**
@@ -12,15 +13,6 @@ export class ExecutionDoesNotExist extends Error {
   constructor(executionArn: string) {
     super(`Execution Does Not Exist: '${executionArn}'`);
     this.name = 'ExecutionDoesNotExist';
-  }
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as z from 'zod';
 import { writeFileAtomic } from '../fs';
+import { processAlive } from '../process-alive';
 import { readStateFileIfExists, readStateFiles, type StateFileError } from '../state-file';
 
 /**
@@ -139,14 +140,5 @@ export class ExecutionStore {
       marked.push(record.name);
     }
     return marked;
-  }
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -329,5 +330,49 @@ describe('blue/green deployment', () => {
     expect(described.FailureReason).toMatch(/interrupted by a restart/);
     expect((await invoke(PROBE_ROW)).text.startsWith('0,')).toBe(true);
     expect(hosting.describeModel({ ModelName: 'model-b' }).ModelName).toBe('model-b');
+  });
+
+  it('a deployment another live process drives is left to it: opening the state folder neither undoes nor rewrites it', async () => {
+    await start();
+    await deployFirst();
+    hosting.updateEndpoint({
+      EndpointName: 'occupancy',
+      EndpointConfigName: 'model-b-config',
+      DeploymentConfig: {
+        BlueGreenUpdatePolicy: {
+          TrafficRoutingConfiguration: {
+            Type: 'CANARY',
+            CanarySize: { Type: 'CAPACITY_PERCENT', Value: 40 },
+            WaitIntervalInSeconds: 3600,
+          },
+        },
+      },
+    });
+    await stop();
+    // Hand the in-flight update to another live process, as `occupancy run` holds it while `serve` starts.
+    const driver = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    const stateFile = join(dir, 'state', 'hosting', 'state.json');
+    try {
+      const persisted = JSON.parse(readFileSync(stateFile, 'utf8'));
+      persisted.endpoints[0].drivenBy = driver.pid;
+      writeFileSync(stateFile, JSON.stringify(persisted));
+      const before = readFileSync(stateFile, 'utf8');
+      await start();
+      expect(hosting.describeEndpoint({ EndpointName: 'occupancy' })).toMatchObject({
+        EndpointStatus: 'Updating',
+        EndpointConfigName: 'model-a-config',
+      });
+      expect(readFileSync(stateFile, 'utf8')).toBe(before);
+      expect((await invoke(PROBE_ROW)).text.startsWith('0,')).toBe(true); // model-a (sound > 10) still serves
+      await stop();
+    } finally {
+      driver.kill('SIGKILL');
+    }
+    await new Promise((r) => driver.once('exit', r));
+    // Once that process is gone, the next open recovers the update as a restart does.
+    await start();
+    const described = hosting.describeEndpoint({ EndpointName: 'occupancy' });
+    expect(described).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: 'model-a-config' });
+    expect(described.FailureReason).toMatch(/interrupted by a restart/);
   });
 });
