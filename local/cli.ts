@@ -2,18 +2,8 @@ import './env';
 import './polyfills';
 import { PipelineConfigError } from '../pipeline/config';
 import { UsageError } from './args';
-import { approvalCommand } from './commands/approval';
-import { baselineCommand } from './commands/baseline';
-import { importCommand } from './commands/import';
-import { reportCommand } from './commands/report';
-import { runCommand } from './commands/run';
-import { serveCommand } from './commands/serve';
-import { simulateCommand } from './commands/simulate';
-import { simulateLiveCommand } from './commands/simulate-live';
-import { startCommand } from './commands/start';
-import { statusCommand } from './commands/status';
 import { HostingStateError } from './hosting/errors';
-import { LakeError } from './lake';
+import { LakeError } from './lake-errors';
 import { LocalConfigError } from './local-config';
 import { MetricStoreCorruptError } from './metrics/store';
 import { StateFilesError } from './state-check';
@@ -36,32 +26,51 @@ const USER_ERRORS = [
   MetricStoreCorruptError,
 ];
 
+// Commands load when they run: `import` of a 1 GB file must not carry DuckDB, the console and the runtime.
 const COMMANDS: Record<string, { run: Command; help: string }> = {
-  start: { run: startCommand, help: 'start the local stack (what `npm start` runs)' },
+  start: {
+    run: async (argv) => (await import('./commands/start')).startCommand(argv),
+    help: 'start the local stack (what `npm start` runs)',
+  },
   simulate: {
-    run: (argv) => (argv.includes('--live') ? simulateLiveCommand(argv) : simulateCommand(argv)),
+    run: async (argv) =>
+      argv.includes('--live')
+        ? (await import('./commands/simulate-live')).simulateLiveCommand(argv)
+        : (await import('./commands/simulate')).simulateCommand(argv),
     help: 'simulate a fleet into the lake: --rooms N --days D [--seed S] [--signal-set FILE]; or --live --rooms N --rate R over MQTT',
   },
   serve: {
-    run: serveCommand,
+    run: async (argv) => (await import('./commands/serve')).serveCommand(argv),
     help: 'serve live inference: MQTT broker, device shadows, the inference rule and the endpoint host',
   },
   import: {
-    run: importCommand,
+    run: async (argv) => (await import('./commands/import')).importCommand(argv),
     help: 'import telemetry: <file> --format uci-occupancy|uci-room-occupancy|ndjson [--signal-set FILE|ID]',
   },
   baseline: {
-    run: baselineCommand,
+    run: async (argv) => (await import('./commands/baseline')).baselineCommand(argv),
     help: 'export the lake and print every threshold baseline on the holdout [--json]',
   },
   run: {
-    run: runCommand,
+    run: async (argv) => (await import('./commands/run')).runCommand(argv),
     help: 'run one retraining execution locally: [--auto-approve] [--json] [--inject-fault NAME] [--signal-set FILE]',
   },
-  status: { run: statusCommand, help: 'list runs (newest first) and pending approvals [--json]' },
-  approve: { run: approvalCommand('approve'), help: 'approve the candidate of a waiting run: <run>' },
-  reject: { run: approvalCommand('reject'), help: 'reject the candidate of a waiting run: <run>' },
-  report: { run: reportCommand, help: 'static HTML report of a run (opens without a server): <run> --out file.html' },
+  status: {
+    run: async (argv) => (await import('./commands/status')).statusCommand(argv),
+    help: 'list runs (newest first) and pending approvals [--json]',
+  },
+  approve: {
+    run: async (argv) => (await import('./commands/approval')).approvalCommand('approve')(argv),
+    help: 'approve the candidate of a waiting run: <run>',
+  },
+  reject: {
+    run: async (argv) => (await import('./commands/approval')).approvalCommand('reject')(argv),
+    help: 'reject the candidate of a waiting run: <run>',
+  },
+  report: {
+    run: async (argv) => (await import('./commands/report')).reportCommand(argv),
+    help: 'static HTML report of a run (opens without a server): <run> --out file.html',
+  },
   automl: {
     run: async (argv) => (await import('../automl/cli')).runAutomlCli(argv),
     help: 'train with the local AutoML engine: --train <csv> --target <col> [--json]',

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { METRICS_NAMESPACE, PipelineMetrics } from '../../pipeline/state-names';
 import { BrokerTaskCallback } from '../adapters/approvals';
+import { recoverInterruptedRuns } from '../runtime/crash-recovery';
 import type { LocalStack } from '../runtime/local-stack';
 import { approvalRoutes } from './approval-routes';
 import { clientAssets, pageHtml } from './assets';
@@ -116,7 +117,11 @@ export async function startConsole(stack: LocalStack, opts: ConsoleOptions = {})
     if (runPage?.[1])
       return html(res, 200, pageHtml(`occupancy: ${runPage[1]}`, { mode: 'live', page: 'run', run: runPage[1] }));
     if (path === '/approval') return approval.get(url, req, res);
-    if (path === '/api/runs') return json(res, 200, listRuns(stack.executions));
+    if (path === '/api/runs') {
+      // A run another process was running when it died shows as interrupted here too, not RUNNING forever.
+      recoverInterruptedRuns(stack.stateDir);
+      return json(res, 200, listRuns(stack.executions));
+    }
     const runApi = /^\/api\/runs\/([A-Za-z0-9_-]{1,80})$/.exec(path);
     if (runApi?.[1]) {
       const view = await runs.get(runApi[1], now());

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -315,5 +316,27 @@ describe('request limits', () => {
     expect(headers.status).toBe(431);
     const address = await fetch(`${consoleServer.url}/approval?run=x&token=${'t'.repeat(3000)}`);
     expect(address.status).toBe(414);
+  });
+});
+
+describe('the runs list', () => {
+  it('shows a run whose process died in another terminal as interrupted, not RUNNING', async () => {
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    stack.executions.save({
+      executionArn: 'arn:aws:states:us-east-1:000000000000:execution:occupancy-retraining:killed-elsewhere',
+      name: 'killed-elsewhere',
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:occupancy-retraining',
+      status: 'RUNNING',
+      startDate: Date.now() - 60_000,
+      input: {},
+      pid: gone,
+      states: [{ name: 'WaitAutoML', type: 'Wait', status: 'running', enteredAt: Date.now() - 1000 }],
+    });
+    const runs = (await (await fetch(`${consoleServer.url}/api/runs`)).json()) as Array<{
+      name: string;
+      status: string;
+    }>;
+    expect(runs.find((r) => r.name === 'killed-elsewhere')?.status).toBe('FAILED');
+    expect(stack.executions.get('killed-elsewhere')?.error).toBe('Local.Interrupted');
   });
 });
