@@ -13,10 +13,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
-import type { ModelArtifact } from '../automl/artifact';
-import { buildFeatureSpec, featureNames } from '../features';
 import { type ServeStats, startServing } from '../local/iot/serving';
-import { THERMOSTAT } from '../telemetry/signals';
+import { soundModelArtifact } from '../test/inference/helpers';
 
 const THINGS = Number(process.env.BENCH_THINGS ?? 200_000);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 200);
@@ -44,43 +42,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- the serve process ----------------------------------------------------------------------------------------
 
-/** A logistic model over the thermostat feature row (occupied when sound > 12), as the pipeline would deploy. */
-function modelArtifact(): ModelArtifact {
-  const names = featureNames(buildFeatureSpec(THERMOSTAT));
-  return {
-    formatVersion: 1,
-    version: 'bench-sound',
-    family: 'logistic',
-    featureNames: [...names],
-    usedFeatures: ['sound'],
-    target: 'occupied',
-    preprocessing: { missingValues: 'mean', standardised: true },
-    model: {
-      family: 'logistic',
-      inputs: [names.indexOf('sound')],
-      standardisation: { mean: [0], scale: [1] },
-      weights: [1.5],
-      intercept: -18,
-    },
-    threshold: 0.5,
-    objective: { name: 'F1', value: 0.9 },
-    training: {
-      candidateName: 'bench-sound',
-      trainedAt: '2026-01-01T00:00:00Z',
-      rows: 100,
-      featureSubset: 'all',
-      hyperParameters: {},
-      validation: {},
-      seed: 1,
-    },
-  };
-}
-
 async function child(stateDir: string): Promise<void> {
   const send = (reply: ChildReply) => process.send?.(reply);
   mkdirSync(stateDir, { recursive: true });
   const modelPath = join(stateDir, 'bench-model.json');
-  writeFileSync(modelPath, JSON.stringify(modelArtifact()));
+  writeFileSync(modelPath, JSON.stringify(soundModelArtifact('bench-sound', 12)));
   const quiet = { debug() {}, warn() {}, error() {} };
   const stack = await startServing({
     stateDir,

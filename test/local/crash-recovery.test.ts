@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileApprovalStore } from '../../local/adapters/approvals';
 import { LocalModelRegistry } from '../../local/adapters/sagemaker-registry';
-import { main } from '../../local/cli';
 import { recoverInterruptedRuns } from '../../local/runtime/crash-recovery';
 import { ExecutionStore } from '../../local/runtime/executions';
+import { cliInProcess } from './cli-in-process';
 
 /**
  * Crash recovery on real files: a RUNNING execution whose process is gone (a real process that exited) is marked
@@ -18,24 +18,7 @@ import { ExecutionStore } from '../../local/runtime/executions';
 
 const arn = 'arn:aws:states:local:000000000000';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = cliInProcess;
 
 /** The pid of a process that has exited. */
 function deadPid(): number {

@@ -74,6 +74,23 @@ async function deployFirst(): Promise<void> {
   expect(described.EndpointStatus).toBe('InService');
 }
 
+/** An update to model-b whose canary bakes longer than any test (SageMaker's maximum wait: 7 s of wall time here). */
+function startLongCanary(): void {
+  hosting.updateEndpoint({
+    EndpointName: 'occupancy',
+    EndpointConfigName: 'model-b-config',
+    DeploymentConfig: {
+      BlueGreenUpdatePolicy: {
+        TrafficRoutingConfiguration: {
+          Type: 'CANARY',
+          CanarySize: { Type: 'CAPACITY_PERCENT', Value: 40 },
+          WaitIntervalInSeconds: 3600,
+        },
+      },
+    },
+  });
+}
+
 async function until<T>(probe: () => T | undefined, what: string): Promise<T> {
   for (let i = 0; i < 500; i++) {
     const value = probe();
@@ -303,19 +320,7 @@ describe('blue/green deployment', () => {
   it('restart mid-canary: the endpoint comes back on the old config and serves it', async () => {
     await start();
     await deployFirst();
-    hosting.updateEndpoint({
-      EndpointName: 'occupancy',
-      EndpointConfigName: 'model-b-config',
-      DeploymentConfig: {
-        BlueGreenUpdatePolicy: {
-          TrafficRoutingConfiguration: {
-            Type: 'CANARY',
-            CanarySize: { Type: 'CAPACITY_PERCENT', Value: 40 },
-            WaitIntervalInSeconds: 3600, // SageMaker's maximum; 7 s of wall time here, longer than the test
-          },
-        },
-      },
-    });
+    startLongCanary();
     await until(
       () =>
         (hosting.describeEndpoint({ EndpointName: 'occupancy' }).PendingDeploymentSummary?.ProductionVariants?.[0]
@@ -335,19 +340,7 @@ describe('blue/green deployment', () => {
   it('a deployment another live process drives is left to it: opening the state folder neither undoes nor rewrites it', async () => {
     await start();
     await deployFirst();
-    hosting.updateEndpoint({
-      EndpointName: 'occupancy',
-      EndpointConfigName: 'model-b-config',
-      DeploymentConfig: {
-        BlueGreenUpdatePolicy: {
-          TrafficRoutingConfiguration: {
-            Type: 'CANARY',
-            CanarySize: { Type: 'CAPACITY_PERCENT', Value: 40 },
-            WaitIntervalInSeconds: 3600,
-          },
-        },
-      },
-    });
+    startLongCanary();
     await stop();
     // Hand the in-flight update to another live process, as `occupancy run` holds it while `serve` starts.
     const driver = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });

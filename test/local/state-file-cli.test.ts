@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { main } from '../../local/cli';
 import { ExecutionStore } from '../../local/runtime/executions';
+import { cliInProcess } from './cli-in-process';
 
 /**
  * Every kind of state file × every way it is found broken: `status` still answers (exit 0), shows the good run and
@@ -116,25 +116,7 @@ const CORRUPTIONS: Array<[string, (kind: Kind) => string]> = [
   ['wrong shape', (k) => JSON.stringify(k.wrongShape)],
 ];
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = cliInProcess;
 
 const NO_STACK = /\n\s+at /;
 const CLASS_NAME = /\b[A-Z][A-Za-z]*(Error|Exception)\b/;
