@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { LabelEvent, Reading } from '../telemetry/reading';
 import { type SignalSet, signalSetById } from '../telemetry/signals';
+import { progress } from './args';
 import { LakeError } from './lake-errors';
 import { manifestAdvice, readLakeManifest, writeLakeManifest } from './lake-manifest';
 import { type LakeTable, type RecoveryReport, recoverStaging } from './lake-staging';
@@ -72,6 +73,14 @@ export class LocalLake {
   static open(stateDir: string, signalSet?: SignalSet): LocalLake {
     const lake = LocalLake.openManifest(stateDir, signalSet);
     lake.recovery = recoverStaging(lake.root);
+    const { rolledBack, rolledForward } = lake.recovery;
+    // Said once, by whichever command opens the lake first: the user learns an import of theirs did not land.
+    if (rolledBack > 0)
+      progress(
+        `lake: discarded ${rolledBack} append(s) cut off before they committed (an import or simulation was killed); nothing of them was added — run that import again`,
+      );
+    if (rolledForward > 0)
+      progress(`lake: finished ${rolledForward} committed append(s) a killed process left half-moved`);
     return lake;
   }
 

@@ -94,8 +94,16 @@ describe('LakeAppend: all-or-nothing appends', () => {
     stage(`tx-${DEAD_PID}-2-done`, true, `${row}${row}`); // killed between commit point and renames
     stage(`tx-${process.pid}-3-live`, false, row); // a live appender's: left alone
     writeFileSync(join(dir, 'lake', `manifest.json.${DEAD_PID}.tmp`), '{"sig');
+    const notices: string[] = [];
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      notices.push(String(chunk));
+      return true;
+    });
     const lake = LocalLake.open(dir);
+    stderr.mockRestore();
     expect(lake.recovered).toEqual({ rolledForward: 1, rolledBack: 1 });
+    // The user is told that an import of theirs did not land.
+    expect(notices.join('')).toMatch(/discarded 1 append\(s\) cut off before they committed.*run that import again/);
     expect(await lake.count('telemetry')).toBe(2);
     expect(readdirSync(staging)).toEqual([`tx-${process.pid}-3-live`]);
     expect(existsSync(join(dir, 'lake', `manifest.json.${DEAD_PID}.tmp`))).toBe(false);
