@@ -9,7 +9,7 @@ import {
   handleModelPackageEvent,
   ModelPackageEventSchema,
 } from './approval';
-import { TaskInputError } from './errors';
+import { type LambdaHandler, onFirstInvoke, type Powertools, parseEnv, wrapHandler } from './lambda-handler';
 import { DynamoApprovalStore } from './ports/approval-store';
 import { SfnTaskCallback } from './ports/task-callback';
 import { powertools } from './powertools';
@@ -19,28 +19,18 @@ import { powertools } from './powertools';
  * the SageMaker console (EventBridge "SageMaker Model Package State Change").
  */
 
-const ApiEventSchema = z.object({
+export const ApiEventSchema = z.object({
   httpMethod: z.string(),
   queryStringParameters: z.record(z.string(), z.string()).nullable().optional(),
   body: z.string().nullable().optional(),
   isBase64Encoded: z.boolean().optional(),
 });
 
-const { logger, metrics, tracer } = powertools('approval-callback');
-type CallbackDeps = Pick<ApprovalDeps, 'store' | 'callback' | 'now' | 'onDecided'>;
+/** Either source; anything else is refused as a TaskInputError by the Parser middleware. */
+export const ApprovalCallbackEventSchema = z.union([ModelPackageEventSchema, ApiEventSchema]);
+type ApprovalCallbackEvent = z.output<typeof ApprovalCallbackEventSchema>;
 
-function defaultDeps(): CallbackDeps {
-  return {
-    store: new DynamoApprovalStore(tracer.captureAWSv3Client(new DynamoDBClient({})), process.env.APPROVAL_TABLE ?? ''),
-    callback: new SfnTaskCallback(tracer.captureAWSv3Client(new SFNClient({}))),
-    onDecided: ({ status, via, waitedSeconds }) => {
-      const single = metrics.singleMetric();
-      single.addDimension('Decision', status);
-      single.addDimension('Via', via);
-      single.addMetric(PipelineMetrics.ApprovalWaitSeconds, 'Seconds', waitedSeconds);
-    },
-  };
-}
+export type ApprovalCallbackDeps = Powertools & Pick<ApprovalDeps, 'store' | 'callback' | 'now' | 'onDecided'>;
 
 function formParams(body: string | null | undefined, base64: boolean | undefined): Record<string, string> {
   if (!body) return {};
@@ -48,27 +38,53 @@ function formParams(body: string | null | undefined, base64: boolean | undefined
   return Object.fromEntries(new URLSearchParams(text));
 }
 
-export function createApprovalCallbackHandler(deps: CallbackDeps = defaultDeps()) {
-  return async (event: unknown): Promise<HttpResponse | { outcome: string }> => {
-    const modelPackageEvent = ModelPackageEventSchema.safeParse(event);
-    if (modelPackageEvent.success) {
-      const outcome = await handleModelPackageEvent(modelPackageEvent.data, deps);
-      logger.info('model package state change', { outcome, arn: modelPackageEvent.data.detail.ModelPackageArn });
-      return { outcome };
-    }
-    const api = ApiEventSchema.safeParse(event);
-    if (!api.success) {
-      throw new TaskInputError('Event is neither an API Gateway request nor a model package state change', '(event)');
-    }
-    const params = {
-      ...(api.data.queryStringParameters ?? {}),
-      ...(api.data.httpMethod.toUpperCase() === 'POST' ? formParams(api.data.body, api.data.isBase64Encoded) : {}),
-    };
-    const response = await handleApprovalLink({ method: api.data.httpMethod, params }, deps);
-    logger.info('approval link', { outcome: response.outcome ?? 'page', status: response.statusCode });
-    const { statusCode, headers, body } = response;
-    return { statusCode, headers, body };
+export function createHandler(deps: ApprovalCallbackDeps): LambdaHandler<HttpResponse | { outcome: string }> {
+  const { logger, metrics } = deps;
+  const decisionDeps: ApprovalCallbackDeps = {
+    ...deps,
+    onDecided: (decision) => {
+      const single = metrics.singleMetric();
+      single.addDimension('Decision', decision.status);
+      single.addDimension('Via', decision.via);
+      single.addMetric(PipelineMetrics.ApprovalWaitSeconds, 'Seconds', decision.waitedSeconds);
+      deps.onDecided?.(decision);
+    },
+  };
+  return wrapHandler(
+    async (event: ApprovalCallbackEvent): Promise<HttpResponse | { outcome: string }> => {
+      if ('detail-type' in event) {
+        const outcome = await handleModelPackageEvent(event, decisionDeps);
+        logger.info('model package state change', { outcome, arn: event.detail.ModelPackageArn });
+        return { outcome };
+      }
+      const params = {
+        ...(event.queryStringParameters ?? {}),
+        ...(event.httpMethod.toUpperCase() === 'POST' ? formParams(event.body, event.isBase64Encoded) : {}),
+      };
+      const response = await handleApprovalLink({ method: event.httpMethod, params }, decisionDeps);
+      logger.info('approval link', { outcome: response.outcome ?? 'page', status: response.statusCode });
+      const { statusCode, headers, body } = response;
+      return { statusCode, headers, body };
+    },
+    {
+      ...deps,
+      schema: ApprovalCallbackEventSchema,
+      inputName: 'event (neither an API Gateway request nor a model package state change)',
+    },
+  );
+}
+
+/** Set by the Pipeline stack (infra/stacks/pipeline-stack.ts). */
+export const ApprovalCallbackEnvSchema = z.object({ APPROVAL_TABLE: z.string().min(1) });
+
+export function defaultDeps(): ApprovalCallbackDeps {
+  const env = parseEnv(ApprovalCallbackEnvSchema);
+  const tools = powertools('approval-callback');
+  return {
+    ...tools,
+    store: new DynamoApprovalStore(tools.tracer.captureAWSv3Client(new DynamoDBClient({})), env.APPROVAL_TABLE),
+    callback: new SfnTaskCallback(tools.tracer.captureAWSv3Client(new SFNClient({}))),
   };
 }
 
-export const handler = createApprovalCallbackHandler();
+export const handler = onFirstInvoke(() => createHandler(defaultDeps()));

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { INFERENCE_RESPONSE_KEYS } from '../evaluation/p-occupied';
 import { TaskInputError } from './errors';
-import { firstIssue, powertools } from './powertools';
+import { type LambdaHandler, onFirstInvoke, type Powertools, wrapHandler } from './lambda-handler';
+import { powertools } from './powertools';
 
 /**
  * PrepareCandidateContainers: Autopilot's BestCandidate.InferenceContainers answer `predicted_label` only.
@@ -74,15 +75,22 @@ export function withProbabilityOutput(
   });
 }
 
-const { logger } = powertools('candidate-containers');
-
-export async function handler(event: unknown): Promise<{ containers: InferenceContainer[]; candidateName: string }> {
-  const parsed = CandidateContainersInputSchema.safeParse(event);
-  if (!parsed.success) {
-    const { field, message } = firstIssue(parsed.error.issues);
-    throw new TaskInputError(`Invalid PrepareCandidateContainers input: ${message}`, field, { cause: parsed.error });
-  }
-  const containers = withProbabilityOutput(parsed.data.containers);
-  logger.info('containers prepared', { count: containers.length, candidate: parsed.data.candidateName });
-  return { containers, candidateName: parsed.data.candidateName ?? 'best' };
+export interface CandidateContainersResult {
+  readonly containers: InferenceContainer[];
+  readonly candidateName: string;
 }
+
+export function createHandler(deps: Powertools): LambdaHandler<CandidateContainersResult> {
+  return wrapHandler(
+    async (input: z.output<typeof CandidateContainersInputSchema>) => {
+      const containers = withProbabilityOutput(input.containers);
+      deps.logger.info('containers prepared', { count: containers.length, candidate: input.candidateName });
+      return { containers, candidateName: input.candidateName ?? 'best' };
+    },
+    { ...deps, schema: CandidateContainersInputSchema, inputName: 'PrepareCandidateContainers input' },
+  );
+}
+
+export const defaultDeps = (): Powertools => powertools('candidate-containers');
+
+export const handler = onFirstInvoke(() => createHandler(defaultDeps()));

@@ -31,3 +31,15 @@ export class PortError extends Error {
     this.name = 'PortError';
   }
 }
+
+/** The function's configuration (environment) is missing or malformed; `field` names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}

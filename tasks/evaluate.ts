@@ -14,6 +14,7 @@ import { signalSetSchema } from '../telemetry/signal-set-schema';
 import { numericSignals, signalSetById } from '../telemetry/signals';
 import { type LabelledTable, numericTableFromCsv } from '../telemetry/table';
 import { ArtifactError, TaskInputError } from './errors';
+import { type LambdaHandler, onFirstInvoke, type Powertools, wrapHandler } from './lambda-handler';
 import type { ObjectStore } from './ports/object-store';
 import { S3ObjectStore } from './ports/s3-object-store';
 import { firstIssue, powertools } from './powertools';
@@ -230,20 +231,29 @@ export async function evaluateRun(input: EvaluateInput, deps: { store: ObjectSto
   };
 }
 
-// ---- Lambda wiring: clients built once per container, injectable for tests and the local runtime ----
-const { logger, metrics, tracer } = powertools('evaluate');
-const defaultDeps = { store: new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({}))) };
+// ---- Lambda wiring: deps built once per instance, injectable for tests and the local runtime ----
 
-export function createEvaluateHandler(deps: { store: ObjectStore } = defaultDeps) {
-  return async (event: unknown): Promise<EvaluateResult> => {
-    const input = parseEvaluateInput(event);
-    logger.appendKeys({ runId: input.runId });
-    const result = await evaluateRun(input, deps);
-    logger.info('evaluated', { summary: result.summary, reasons: result.reasons });
-    metrics.addMetric('Evaluations', 'Count', 1);
-    metrics.publishStoredMetrics();
-    return result;
-  };
+export interface EvaluateDeps extends Powertools {
+  readonly store: ObjectStore;
 }
 
-export const handler = createEvaluateHandler();
+export function createHandler(deps: EvaluateDeps): LambdaHandler<EvaluateResult> {
+  const { logger, metrics } = deps;
+  return wrapHandler(
+    async (input: EvaluateInput) => {
+      logger.appendKeys({ runId: input.runId });
+      const result = await evaluateRun(input, deps);
+      logger.info('evaluated', { summary: result.summary, reasons: result.reasons });
+      metrics.addMetric('Evaluations', 'Count', 1);
+      return result;
+    },
+    { ...deps, schema: EvaluateInputSchema, inputName: 'Evaluate input' },
+  );
+}
+
+export function defaultDeps(): EvaluateDeps {
+  const tools = powertools('evaluate');
+  return { ...tools, store: new S3ObjectStore(tools.tracer.captureAWSv3Client(new S3Client({}))) };
+}
+
+export const handler = onFirstInvoke(() => createHandler(defaultDeps()));

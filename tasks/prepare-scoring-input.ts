@@ -1,10 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { csvField, parseCsv } from '../telemetry/csv';
-import { ArtifactError, TaskInputError } from './errors';
+import { ArtifactError } from './errors';
+import { type LambdaHandler, onFirstInvoke, type Powertools, wrapHandler } from './lambda-handler';
 import type { ObjectStore } from './ports/object-store';
 import { S3ObjectStore } from './ports/s3-object-store';
-import { firstIssue, powertools } from './powertools';
+import { powertools } from './powertools';
 
 /**
  * PrepareScoringInput: the holdout as a batch transform scores it — no header, no target column, rows
@@ -44,20 +45,24 @@ export async function prepareScoringInput(
   };
 }
 
-const { logger, tracer } = powertools('prepare-scoring-input');
-const defaultDeps = { store: new S3ObjectStore(tracer.captureAWSv3Client(new S3Client({}))) };
-
-export function createScoringInputHandler(deps: { store: ObjectStore } = defaultDeps) {
-  return async (event: unknown): Promise<ScoringInputResult> => {
-    const parsed = ScoringInputSchema.safeParse(event);
-    if (!parsed.success) {
-      const { field, message } = firstIssue(parsed.error.issues);
-      throw new TaskInputError(`Invalid PrepareScoringInput input: ${message}`, field, { cause: parsed.error });
-    }
-    const result = await prepareScoringInput(parsed.data, deps);
-    logger.info('scoring input written', { rows: result.rows, uri: result.scoringInputUri });
-    return result;
-  };
+export interface ScoringInputDeps extends Powertools {
+  readonly store: ObjectStore;
 }
 
-export const handler = createScoringInputHandler();
+export function createHandler(deps: ScoringInputDeps): LambdaHandler<ScoringInputResult> {
+  return wrapHandler(
+    async (input: ScoringInput) => {
+      const result = await prepareScoringInput(input, deps);
+      deps.logger.info('scoring input written', { rows: result.rows, uri: result.scoringInputUri });
+      return result;
+    },
+    { ...deps, schema: ScoringInputSchema, inputName: 'PrepareScoringInput input' },
+  );
+}
+
+export function defaultDeps(): ScoringInputDeps {
+  const tools = powertools('prepare-scoring-input');
+  return { ...tools, store: new S3ObjectStore(tools.tracer.captureAWSv3Client(new S3Client({}))) };
+}
+
+export const handler = onFirstInvoke(() => createHandler(defaultDeps()));

@@ -9,14 +9,16 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { lambdaContext } from '../../local/aws-endpoints/lambda-context';
 import { type ApprovalRequest, requestApproval, secretMatches, sha256Hex } from '../../tasks/approval';
-import { createApprovalCallbackHandler } from '../../tasks/approval-callback';
-import { createApprovalRequestHandler } from '../../tasks/approval-request';
+import { createHandler as createApprovalCallbackHandler } from '../../tasks/approval-callback';
+import { createHandler as createApprovalRequestHandler } from '../../tasks/approval-request';
 import { PortError } from '../../tasks/errors';
 import { DynamoApprovalStore, MemoryApprovalStore } from '../../tasks/ports/approval-store';
 import { SnsNotifier } from '../../tasks/ports/notifier';
 import { S3ObjectStore } from '../../tasks/ports/s3-object-store';
 import { SfnTaskCallback, type TaskCallback } from '../../tasks/ports/task-callback';
+import { powertools } from '../../tasks/powertools';
 
 const request: ApprovalRequest = {
   taskToken: 'token-abc',
@@ -54,7 +56,8 @@ async function setup() {
     newSecret: () => `secret-${++n}-${'x'.repeat(40)}`,
   };
   const links = await requestApproval(request, deps);
-  const handler = createApprovalCallbackHandler(deps);
+  const callbackHandler = createApprovalCallbackHandler({ ...powertools('approval-callback'), ...deps });
+  const handler = (event: unknown) => callbackHandler(event, lambdaContext('ApprovalCallbackFunction'));
   const params = (url: string) => Object.fromEntries(new URL(url).searchParams);
   return { store, published, callback, deps, links, handler, params, advance: (ms: number) => (clock += ms) };
 }
@@ -172,9 +175,12 @@ describe('approval from the SageMaker console', () => {
 describe('approval request handler', () => {
   it('rejects input without a task token, naming the field', async () => {
     const { deps } = await setup();
-    const handler = createApprovalRequestHandler(deps);
+    const handler = createApprovalRequestHandler({ ...powertools('approval-request'), ...deps });
     const { taskToken: _omit, ...rest } = request;
-    await expect(handler(rest)).rejects.toMatchObject({ name: 'TaskInputError', field: 'taskToken' });
+    await expect(handler(rest, lambdaContext('ApprovalRequestFunction'))).rejects.toMatchObject({
+      name: 'TaskInputError',
+      field: 'taskToken',
+    });
   });
 });
 

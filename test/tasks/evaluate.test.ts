@@ -1,6 +1,8 @@
+import { lambdaContext } from '../../local/aws-endpoints/lambda-context';
 import { ArtifactError, TaskInputError } from '../../tasks/errors';
-import { createEvaluateHandler, type EvaluateInput, evaluateRun } from '../../tasks/evaluate';
+import { createHandler, type EvaluateInput, evaluateRun } from '../../tasks/evaluate';
 import { MemoryObjectStore } from '../../tasks/ports/object-store';
+import { powertools } from '../../tasks/powertools';
 import { parsePredictions } from '../../tasks/predictions';
 
 /** One answer line as the container writes it for SAGEMAKER_INFERENCE_OUTPUT=predicted_label,probabilities,labels. */
@@ -92,14 +94,15 @@ describe('evaluateRun', () => {
   });
 
   it('the handler rejects bad input naming the field', async () => {
-    const handler = createEvaluateHandler({ store: new MemoryObjectStore() });
-    await expect(handler({ ...input(), holdoutUri: 'holdout.csv' })).rejects.toMatchObject({
+    const handler = createHandler({ ...powertools('evaluate'), store: new MemoryObjectStore() });
+    const context = lambdaContext('EvaluateFunction');
+    await expect(handler({ ...input(), holdoutUri: 'holdout.csv' }, context)).rejects.toMatchObject({
       name: 'TaskInputError',
       field: 'holdoutUri',
     });
-    await expect(handler({ ...input(), gate: { margin: 0.01, resamples: 5, seed: 1 } })).rejects.toBeInstanceOf(
-      TaskInputError,
-    );
+    await expect(
+      handler({ ...input(), gate: { margin: 0.01, resamples: 5, seed: 1 } }, context),
+    ).rejects.toBeInstanceOf(TaskInputError);
   });
 });
 

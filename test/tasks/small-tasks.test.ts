@@ -1,11 +1,13 @@
+import { lambdaContext } from '../../local/aws-endpoints/lambda-context';
 import {
-  handler as containersHandler,
+  createHandler as createContainersHandler,
   type InferenceContainer,
   supportedKeys,
   withProbabilityOutput,
 } from '../../tasks/candidate-containers';
 import { ArtifactError } from '../../tasks/errors';
 import { MemoryObjectStore } from '../../tasks/ports/object-store';
+import { powertools } from '../../tasks/powertools';
 import { prepareScoringInput } from '../../tasks/prepare-scoring-input';
 
 /**
@@ -85,12 +87,15 @@ describe('withProbabilityOutput asks for predicted_label,probabilities,labels (n
     );
   });
 
+  const containersHandler = createContainersHandler(powertools('candidate-containers'));
+  const context = lambdaContext('CandidateContainersFunction');
+
   it('the handler rejects an empty container list naming the field', async () => {
-    await expect(containersHandler({ containers: [] })).rejects.toMatchObject({ field: 'containers' });
+    await expect(containersHandler({ containers: [] }, context)).rejects.toMatchObject({ field: 'containers' });
   });
 
   it('the handler returns the prepared containers', async () => {
-    const out = await containersHandler({ containers: ENSEMBLING, candidateName: 'c1' });
+    const out = await containersHandler({ containers: ENSEMBLING, candidateName: 'c1' }, context);
     expect(out.candidateName).toBe('c1');
     expect(out.containers[0]?.Environment?.SAGEMAKER_INFERENCE_OUTPUT).toBe('predicted_label,probabilities,labels');
   });
