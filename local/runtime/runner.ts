@@ -183,7 +183,9 @@ export class LocalStepFunctionsRunner {
             entry.output = state.output;
           } else if (event.type === 'StateFailed') {
             entry.status = 'failed';
-            entry.error = `${event.Error}: ${String(event.Cause)}`;
+            // Causes of service errors often start with the error name already: say it once.
+            const cause = String(event.Cause);
+            entry.error = cause.startsWith(`${event.Error}:`) ? cause : `${event.Error}: ${cause}`;
           } else if (event.type === 'StateCaught') {
             entry.status = 'caught';
             onProgress?.(`[${elapsed()}] ↷ ${state.name}: ${entry.error ?? 'error'} (handled by its Catch)`);
