@@ -10,7 +10,7 @@ import {
   type SplitOptions,
 } from '../features';
 import { DEFAULT_PIPELINE_CONFIG } from '../pipeline/config';
-import { LakeError, type LocalLake } from './lake';
+import { explainLakeReadError, LakeError, type LocalLake } from './lake';
 
 /**
  * Export = the feature query joined to the ground truth in force, split by time, written as the CSVs
@@ -55,6 +55,14 @@ export const DEFAULT_SPLIT: SplitOptions = {
 const sqlPath = (p: string): string => `'${p.replace(/'/g, "''")}'`;
 
 export async function exportDataset(lake: LocalLake, options: ExportOptions): Promise<ExportManifest> {
+  try {
+    return await exportFromLake(lake, options);
+  } catch (error) {
+    throw explainLakeReadError(error);
+  }
+}
+
+async function exportFromLake(lake: LocalLake, options: ExportOptions): Promise<ExportManifest> {
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
   const spec = options.spec ?? buildFeatureSpec(lake.signalSet);

@@ -23,6 +23,22 @@ export { type AppendTotals, LakeAppend } from './lake-transaction';
  * renamed in at commit, so readers never see a torn file and a killed or failed append leaves the lake as it was.
  */
 
+/**
+ * A query error caused by an unreadable lake file (a torn line left by a version before all-or-nothing appends, or a
+ * hand edit) as a LakeError naming the file and what to do; any other error unchanged.
+ */
+export function explainLakeReadError(error: unknown): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  const match = /Malformed JSON in file "([^"]+)",?\s*(.*?)\.?\s*$/s.exec(message);
+  if (!match) return error;
+  const [, file, where] = match;
+  return new LakeError(
+    `The lake file ${file} cannot be read (${where}): it was cut off or edited. ` +
+      `Move it aside (mv "${file}" "${file}.bad"; its rows leave the lake) and re-run, or re-import its data.`,
+    { cause: error },
+  );
+}
+
 /** SQL column type per signal, the same as the Glue table's. */
 function columnTypes(set: SignalSet): Record<string, string> {
   const columns: Record<string, string> = { thing_name: 'VARCHAR', ts: 'BIGINT', received_at: 'BIGINT' };

@@ -7,7 +7,7 @@ import type {
   GetQueryResultsCommandOutput,
   StartQueryExecutionCommandInput,
 } from '@aws-sdk/client-athena';
-import type { LocalLake } from '../lake';
+import { explainLakeReadError, type LocalLake } from '../lake';
 import type { FolderObjectStore } from './s3';
 
 /**
@@ -102,9 +102,9 @@ export class LocalAthena {
         `COPY (${query.replace(/;\s*$/, '')}) TO '${resultPath.replace(/'/g, "''")}' (HEADER, DELIMITER ',')`,
       );
     } catch (error) {
-      throw new AthenaQueryError(`Query ${id} failed: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
+      const explained = explainLakeReadError(error);
+      const message = explained instanceof Error ? explained.message : String(explained);
+      throw new AthenaQueryError(`Query ${id} failed: ${message}`, { cause: error });
     }
     this.results.set(id, resultPath);
     return {
