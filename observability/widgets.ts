@@ -1,4 +1,15 @@
-import { inferenceMetricDimensions, METRICS_NAMESPACE, PipelineMetrics } from '../pipeline/state-names';
+import {
+  approvalWaitDimensions,
+  endpointMetricDimensions,
+  inferenceMetricDimensions,
+  type MetricDefinition,
+  OccupancyMetrics,
+  SageMakerEndpointMetrics,
+  StepFunctionsMetrics,
+  selectMetric,
+  stateMachineMetricDimensions,
+  variantMetricDimensions,
+} from './metrics';
 
 /**
  * The `occupancy` dashboard as pure data: the CloudWatch dashboard (infra/stacks/observability-stack.ts) and the
@@ -49,53 +60,38 @@ export interface DashboardContext {
   readonly variantName?: string;
 }
 
-/** Namespace of Step Functions' own execution metrics. */
-export const STATES_NAMESPACE = 'AWS/States';
-export const SAGEMAKER_NAMESPACE = 'AWS/SageMaker';
+export { SAGEMAKER_NAMESPACE, STATES_NAMESPACE } from './metrics';
 
 const DAY = 86_400;
 const FIVE_MINUTES = 300;
 
 /** Widgets in display order; rows of CloudWatch's grid fill left to right (24 columns). */
 export function dashboardWidgets(context: DashboardContext): DashboardWidget[] {
-  const endpoint = { EndpointName: context.endpointName };
-  const own = (name: string, stat: WidgetStatistic, label: string = name): WidgetMetric => ({
+  // Every series selects a metric of observability/metrics.ts with exactly the dimensions it is published with.
+  const series = (
+    metric: MetricDefinition,
+    dimensions: Readonly<Record<string, string>>,
+    stat: WidgetStatistic,
+    periodSeconds: number,
+    label: string,
+    axis?: 'right',
+  ): WidgetMetric => ({
     kind: 'metric',
-    namespace: METRICS_NAMESPACE,
-    name,
-    dimensions: endpoint,
+    ...selectMetric(metric, dimensions),
     stat,
-    periodSeconds: DAY,
-    label,
-  });
-  const runs = (name: string, label: string): WidgetMetric => ({
-    kind: 'metric',
-    namespace: STATES_NAMESPACE,
-    name,
-    dimensions: { StateMachineArn: context.stateMachineArn },
-    stat: 'Sum',
-    periodSeconds: DAY,
-    label,
-  });
-  const sagemaker = (name: string, stat: WidgetStatistic, label: string, axis?: 'right'): WidgetMetric => ({
-    kind: 'metric',
-    namespace: SAGEMAKER_NAMESPACE,
-    name,
-    dimensions: { EndpointName: context.endpointName, VariantName: context.variantName ?? 'AllTraffic' },
-    stat,
-    periodSeconds: FIVE_MINUTES,
+    periodSeconds,
     label,
     ...(axis ? { axis } : {}),
   });
-  const inference = (name: string): WidgetMetric => ({
-    kind: 'metric',
-    namespace: METRICS_NAMESPACE,
-    name,
-    dimensions: inferenceMetricDimensions(context.endpointName),
-    stat: 'Sum',
-    periodSeconds: FIVE_MINUTES,
-    label: name,
-  });
+  const own = (metric: MetricDefinition, stat: WidgetStatistic, label: string = metric.name): WidgetMetric =>
+    series(metric, endpointMetricDimensions(context.endpointName), stat, DAY, label);
+  const runs = (metric: MetricDefinition, label: string): WidgetMetric =>
+    series(metric, stateMachineMetricDimensions(context.stateMachineArn), 'Sum', DAY, label);
+  const variant = variantMetricDimensions(context.endpointName, context.variantName ?? 'AllTraffic');
+  const sagemaker = (metric: MetricDefinition, stat: WidgetStatistic, label: string, axis?: 'right'): WidgetMetric =>
+    series(metric, variant, stat, FIVE_MINUTES, label, axis);
+  const inference = (metric: MetricDefinition): WidgetMetric =>
+    series(metric, inferenceMetricDimensions(context.endpointName), 'Sum', FIVE_MINUTES, metric.name);
   return [
     {
       id: 'runs',
@@ -103,9 +99,9 @@ export function dashboardWidgets(context: DashboardContext): DashboardWidget[] {
       kind: 'timeseries',
       width: 8,
       series: [
-        runs('ExecutionsStarted', 'started'),
-        runs('ExecutionsSucceeded', 'succeeded'),
-        runs('ExecutionsFailed', 'failed'),
+        runs(StepFunctionsMetrics.ExecutionsStarted, 'started'),
+        runs(StepFunctionsMetrics.ExecutionsSucceeded, 'succeeded'),
+        runs(StepFunctionsMetrics.ExecutionsFailed, 'failed'),
       ],
     },
     {
@@ -114,9 +110,9 @@ export function dashboardWidgets(context: DashboardContext): DashboardWidget[] {
       kind: 'timeseries',
       width: 8,
       series: [
-        own(PipelineMetrics.CandidateF1, 'Maximum'),
-        own(PipelineMetrics.BaselineF1, 'Maximum'),
-        own(PipelineMetrics.ServingF1, 'Maximum'),
+        own(OccupancyMetrics.CandidateF1, 'Maximum'),
+        own(OccupancyMetrics.BaselineF1, 'Maximum'),
+        own(OccupancyMetrics.ServingF1, 'Maximum'),
       ],
       leftYAxis: { min: 0, max: 1 },
     },
@@ -126,15 +122,13 @@ export function dashboardWidgets(context: DashboardContext): DashboardWidget[] {
       kind: 'timeseries',
       width: 8,
       series: [
-        {
-          kind: 'metric',
-          namespace: METRICS_NAMESPACE,
-          name: PipelineMetrics.ApprovalWaitSeconds,
-          dimensions: { service: 'approval-callback', Decision: 'approved', Via: 'link' },
-          stat: 'Maximum',
-          periodSeconds: DAY,
-          label: 'approved via link',
-        },
+        series(
+          OccupancyMetrics.ApprovalWaitSeconds,
+          approvalWaitDimensions('approved', 'link'),
+          'Maximum',
+          DAY,
+          'approved via link',
+        ),
       ],
     },
     {
@@ -143,9 +137,9 @@ export function dashboardWidgets(context: DashboardContext): DashboardWidget[] {
       kind: 'timeseries',
       width: 8,
       series: [
-        own(PipelineMetrics.Promoted, 'Sum'),
-        own(PipelineMetrics.Deployed, 'Sum'),
-        own(PipelineMetrics.RolledBack, 'Sum'),
+        own(OccupancyMetrics.Promoted, 'Sum'),
+        own(OccupancyMetrics.Deployed, 'Sum'),
+        own(OccupancyMetrics.RolledBack, 'Sum'),
       ],
     },
     {
@@ -154,8 +148,8 @@ export function dashboardWidgets(context: DashboardContext): DashboardWidget[] {
       kind: 'timeseries',
       width: 8,
       series: [
-        sagemaker('Invocations', 'Sum', 'invocations'),
-        sagemaker('Invocation5XXErrors', 'Sum', '5xx errors', 'right'),
+        sagemaker(SageMakerEndpointMetrics.Invocations, 'Sum', 'invocations'),
+        sagemaker(SageMakerEndpointMetrics.Invocation5XXErrors, 'Sum', '5xx errors', 'right'),
       ],
     },
     {
@@ -163,7 +157,10 @@ export function dashboardWidgets(context: DashboardContext): DashboardWidget[] {
       title: 'Model latency (µs)',
       kind: 'timeseries',
       width: 8,
-      series: [sagemaker('ModelLatency', 'p50', 'p50'), sagemaker('ModelLatency', 'p99', 'p99')],
+      series: [
+        sagemaker(SageMakerEndpointMetrics.ModelLatency, 'p50', 'p50'),
+        sagemaker(SageMakerEndpointMetrics.ModelLatency, 'p99', 'p99'),
+      ],
     },
     {
       id: 'fallback',
@@ -174,8 +171,8 @@ export function dashboardWidgets(context: DashboardContext): DashboardWidget[] {
         {
           kind: 'ratio',
           label: 'fallback rate',
-          numerator: inference(PipelineMetrics.InferenceFallback),
-          denominator: inference(PipelineMetrics.Inferences),
+          numerator: inference(OccupancyMetrics.InferenceFallback),
+          denominator: inference(OccupancyMetrics.Inferences),
           periodSeconds: FIVE_MINUTES,
         },
       ],

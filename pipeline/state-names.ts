@@ -171,26 +171,11 @@ export const PipelineErrors = {
   RunLockContended: 'RunLockContended',
 } as const;
 
-/** Names of the custom CloudWatch metrics the pipeline publishes (namespace {@link METRICS_NAMESPACE}). */
-export const PipelineMetrics = {
-  CandidateF1: 'CandidateF1',
-  BaselineF1: 'BaselineF1',
-  ServingF1: 'ServingF1',
-  Promoted: 'Promoted',
-  RolledBack: 'RolledBack',
-  Deployed: 'Deployed',
-  ApprovalWaitSeconds: 'ApprovalWaitSeconds',
-  /** Published by the inference Lambda: 1 when a reading was answered by the threshold fallback. */
-  InferenceFallback: 'InferenceFallback',
-  Inferences: 'Inferences',
-} as const;
-
-export const METRICS_NAMESPACE = 'Occupancy';
-
-/** Powertools service name of the inference Lambda: its EMF metrics always carry a `service` dimension. */
-export const INFERENCE_SERVICE = 'infer-occupancy';
-
-/** Dimensions of the inference Lambda's metrics (InferenceFallback, Inferences, …): alarms must match them exactly. */
-export function inferenceMetricDimensions(endpointName: string): { EndpointName: string; service: string } {
-  return { EndpointName: endpointName, service: INFERENCE_SERVICE };
-}
+// Metric names, namespace and dimensions live in observability/metrics.ts (one source for emitters, alarms and
+// dashboards); re-exported here so existing imports stay as they are.
+export {
+  INFERENCE_SERVICE,
+  inferenceMetricDimensions,
+  METRICS_NAMESPACE,
+  PipelineMetrics,
+} from '../observability/metrics';

@@ -5,6 +5,12 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import {
+  inferenceMetricDimensions,
+  type MetricDefinition,
+  OccupancyMetrics,
+  selectMetric,
+} from '../../observability/metrics';
+import {
   type DashboardWidget,
   dashboardWidgets,
   RATIO_EXPRESSION,
@@ -12,7 +18,7 @@ import {
   type WidgetSeries,
 } from '../../observability/widgets';
 import type { PipelineConfig } from '../../pipeline/config';
-import { inferenceMetricDimensions, METRICS_NAMESPACE, PipelineMetrics } from '../../pipeline/state-names';
+import { cloudWatchMetric as selectedMetric } from './metric';
 
 export interface ObservabilityStackProps extends StackProps {
   readonly config: PipelineConfig;
@@ -31,14 +37,8 @@ export class ObservabilityStack extends Stack {
     super(scope, id, props);
     const { config, stateMachine } = props;
     const endpoint = config.endpointName;
-    const inference = (name: string, statistic: string, period: Duration) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: name,
-        dimensionsMap: inferenceMetricDimensions(endpoint),
-        statistic,
-        period,
-      });
+    const inference = (metric: MetricDefinition, statistic: string, period: Duration) =>
+      selectedMetric(selectMetric(metric, inferenceMetricDimensions(endpoint)), { statistic, period });
     this.pipelineFailedAlarm = new cloudwatch.Alarm(this, 'PipelineFailed', {
       alarmName: 'occupancy-retraining-failed',
       alarmDescription: 'A retraining execution failed, timed out or was aborted',
@@ -64,8 +64,8 @@ export class ObservabilityStack extends Stack {
       metric: new cloudwatch.MathExpression({
         expression: 'IF(total > 0, fallbacks / total, 0)',
         usingMetrics: {
-          fallbacks: inference(PipelineMetrics.InferenceFallback, 'Sum', Duration.minutes(5)),
-          total: inference(PipelineMetrics.Inferences, 'Sum', Duration.minutes(5)),
+          fallbacks: inference(OccupancyMetrics.InferenceFallback, 'Sum', Duration.minutes(5)),
+          total: inference(OccupancyMetrics.Inferences, 'Sum', Duration.minutes(5)),
         },
         period: Duration.minutes(5),
       }),
@@ -134,10 +134,7 @@ function graphWidget(widget: DashboardWidget): cloudwatch.GraphWidget {
 }
 
 function cloudWatchMetric(metric: WidgetMetric): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: metric.namespace,
-    metricName: metric.name,
-    dimensionsMap: { ...metric.dimensions },
+  return selectedMetric(metric, {
     statistic: metric.stat,
     period: Duration.seconds(metric.periodSeconds),
     label: metric.label,

@@ -8,10 +8,17 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import {
+  inferenceMetricDimensions,
+  OccupancyMetrics,
+  SageMakerEndpointMetrics,
+  selectMetric,
+  variantMetricDimensions,
+} from '../../observability/metrics';
 import { customSignalSet, type PipelineConfig } from '../../pipeline/config';
-import { inferenceMetricDimensions, METRICS_NAMESPACE, PipelineMetrics } from '../../pipeline/state-names';
 import { INFERENCE_RULE_SQL, INFERENCE_RULE_SQL_VERSION } from '../../tasks/infer-occupancy/rule-sql';
 import { assertLambdaEnvironmentSize } from './lambda-environment';
+import { cloudWatchMetric } from './metric';
 import { nodeFunction } from './node-function';
 
 export interface ServingStackProps extends StackProps {
@@ -140,15 +147,12 @@ export class ServingStack extends Stack {
 
     // ---- alarms that roll a canary back ----
     this.alarmNames = rollbackAlarmNames(endpoint);
-    const dims = { EndpointName: endpoint, VariantName: 'AllTraffic' };
+    const dims = variantMetricDimensions(endpoint, 'AllTraffic');
     const period = Duration.minutes(1);
     const fiveXx = new cloudwatch.Alarm(this, 'Variant5xxAlarm', {
       alarmName: this.alarmNames.variant5xx,
       alarmDescription: 'Endpoint variant answers 5xx: roll the deployment back',
-      metric: new cloudwatch.Metric({
-        namespace: 'AWS/SageMaker',
-        metricName: 'Invocation5XXErrors',
-        dimensionsMap: dims,
+      metric: cloudWatchMetric(selectMetric(SageMakerEndpointMetrics.Invocation5XXErrors, dims), {
         statistic: 'Sum',
         period,
       }),
@@ -160,38 +164,22 @@ export class ServingStack extends Stack {
     const latency = new cloudwatch.Alarm(this, 'ModelLatencyAlarm', {
       alarmName: this.alarmNames.modelLatency,
       alarmDescription: 'Model p99 latency too high: roll the deployment back',
-      metric: new cloudwatch.Metric({
-        namespace: 'AWS/SageMaker',
-        metricName: 'ModelLatency',
-        dimensionsMap: dims,
-        statistic: 'p99',
-        period,
-      }),
+      metric: cloudWatchMetric(selectMetric(SageMakerEndpointMetrics.ModelLatency, dims), { statistic: 'p99', period }),
       threshold: config.alarms.modelLatencyMicros,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: config.alarms.evaluationPeriods,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    const inference = inferenceMetricDimensions(endpoint);
+    const sum = { statistic: 'Sum', period };
     const fallback = new cloudwatch.Alarm(this, 'FallbackRateAlarm', {
       alarmName: this.alarmNames.fallbackRate,
       alarmDescription: 'Inference answered by the threshold fallback too often: roll the deployment back',
       metric: new cloudwatch.MathExpression({
         expression: 'IF(total > 0, fallbacks / total, 0)',
         usingMetrics: {
-          fallbacks: new cloudwatch.Metric({
-            namespace: METRICS_NAMESPACE,
-            metricName: PipelineMetrics.InferenceFallback,
-            dimensionsMap: inferenceMetricDimensions(endpoint),
-            statistic: 'Sum',
-            period,
-          }),
-          total: new cloudwatch.Metric({
-            namespace: METRICS_NAMESPACE,
-            metricName: PipelineMetrics.Inferences,
-            dimensionsMap: inferenceMetricDimensions(endpoint),
-            statistic: 'Sum',
-            period,
-          }),
+          fallbacks: cloudWatchMetric(selectMetric(OccupancyMetrics.InferenceFallback, inference), sum),
+          total: cloudWatchMetric(selectMetric(OccupancyMetrics.Inferences, inference), sum),
         },
         period,
       }),

@@ -1,3 +1,4 @@
+import { StepFunctionsMetrics } from '../../observability/metrics';
 import type { DashboardWidget, WidgetMetric, WidgetSeries, WidgetStatistic } from '../../observability/widgets';
 import { STATES_NAMESPACE } from '../../observability/widgets';
 
@@ -106,11 +107,11 @@ export function executionMetricPoints(
   periodSeconds: number,
 ): Point[] {
   const wanted: Record<string, (e: ExecutionTimes) => number | undefined> = {
-    ExecutionsStarted: (e) => e.startDate,
-    ExecutionsSucceeded: (e) => (e.status === 'SUCCEEDED' ? e.stopDate : undefined),
-    ExecutionsFailed: (e) => (e.status === 'FAILED' ? e.stopDate : undefined),
-    ExecutionsTimedOut: (e) => (e.status === 'TIMED_OUT' ? e.stopDate : undefined),
-    ExecutionsAborted: (e) => (e.status === 'ABORTED' ? e.stopDate : undefined),
+    [StepFunctionsMetrics.ExecutionsStarted.name]: (e) => e.startDate,
+    [StepFunctionsMetrics.ExecutionsSucceeded.name]: (e) => (e.status === 'SUCCEEDED' ? e.stopDate : undefined),
+    [StepFunctionsMetrics.ExecutionsFailed.name]: (e) => (e.status === 'FAILED' ? e.stopDate : undefined),
+    [StepFunctionsMetrics.ExecutionsTimedOut.name]: (e) => (e.status === 'TIMED_OUT' ? e.stopDate : undefined),
+    [StepFunctionsMetrics.ExecutionsAborted.name]: (e) => (e.status === 'ABORTED' ? e.stopDate : undefined),
   };
   const timeOf = wanted[name];
   if (!timeOf) return [];

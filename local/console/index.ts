@@ -1,5 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { METRICS_NAMESPACE, PipelineMetrics } from '../../pipeline/state-names';
+import {
+  approvalWaitDimensions,
+  datumDimensions,
+  METRICS_NAMESPACE,
+  PipelineMetrics,
+} from '../../observability/metrics';
 import { BrokerTaskCallback } from '../adapters/approvals';
 import { recoverInterruptedRuns } from '../runtime/crash-recovery';
 import type { LocalStack } from '../runtime/local-stack';
@@ -58,11 +63,7 @@ export async function startConsole(stack: LocalStack, opts: ConsoleOptions = {})
             MetricName: PipelineMetrics.ApprovalWaitSeconds,
             Value: d.waitedSeconds,
             Unit: 'Seconds',
-            Dimensions: [
-              { Name: 'service', Value: 'approval-callback' },
-              { Name: 'Decision', Value: d.status },
-              { Name: 'Via', Value: d.via },
-            ],
+            Dimensions: datumDimensions(approvalWaitDimensions(d.status, d.via)),
           },
         ],
       }),

@@ -1,4 +1,5 @@
 import type { ProductionVariant } from '@aws-sdk/client-sagemaker';
+import { SAGEMAKER_NAMESPACE, SageMakerEndpointMetrics as SM } from '../../observability/metrics';
 import { parseCsvRows } from '../../telemetry/csv';
 import type { MetricStore } from '../metrics/store';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../runtime/identity';
@@ -241,13 +242,13 @@ export class FleetRuntime {
         Unit: 'Count' as const,
       });
       data.push(
-        count('Invocations', c.invocations),
-        count('Invocation5XXErrors', c.errors5xx),
-        count('Invocation4XXErrors', c.errors4xx),
+        count(SM.Invocations.name, c.invocations),
+        count(SM.Invocation5XXErrors.name, c.errors5xx),
+        count(SM.Invocation4XXErrors.name, c.errors4xx),
       );
       if (c.latencyCount > 0) {
         data.push({
-          MetricName: 'ModelLatency',
+          MetricName: SM.ModelLatency.name,
           Dimensions,
           Timestamp,
           Unit: 'Microseconds' as const,
@@ -260,6 +261,6 @@ export class FleetRuntime {
         });
       }
     }
-    this.metrics.putMetricData({ Namespace: 'AWS/SageMaker', MetricData: data });
+    this.metrics.putMetricData({ Namespace: SAGEMAKER_NAMESPACE, MetricData: data });
   }
 }

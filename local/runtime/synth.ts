@@ -2,6 +2,7 @@ import type { PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildStacks } from '../../infra/stacks';
+import { PipelineMetrics } from '../../observability/metrics';
 import type { PipelineConfig } from '../../pipeline/config';
 import { renderStateMachineAsl } from '../../pipeline/render-asl';
 import { type TableSchema, tablesOfTemplate } from '../adapters/dynamodb';
@@ -88,7 +89,7 @@ function localAlarm(props: Record<string, unknown>, notes: string[]): PutMetricA
     // IF(total > 0, fallbacks / total, 0) over InferenceFallback (1 per fallback answer, 0 per model answer)
     // equals the Average of InferenceFallback, which the local evaluator supports without metric math.
     const stat = (props.Metrics as { MetricStat?: { Metric: Record<string, unknown>; Period: number } }[]).find(
-      (m) => m.MetricStat && String(m.MetricStat.Metric.MetricName).includes('Fallback'),
+      (m) => m.MetricStat?.Metric.MetricName === PipelineMetrics.InferenceFallback,
     )?.MetricStat;
     if (!stat) throw new Error(`Alarm ${name}: metric math without a fallback metric has no local stand-in`);
     notes.push(`${name}: metric math evaluated locally as Average(${String(stat.Metric.MetricName)})`);

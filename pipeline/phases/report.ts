@@ -1,6 +1,13 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { PipelineMetrics, StateNames as S } from '../state-names';
+import {
+  datumDimensions,
+  endpointMetricDimensions,
+  type MetricDefinition,
+  OccupancyMetrics,
+  selectMetric,
+} from '../../observability/metrics';
+import { StateNames as S } from '../state-names';
 import { putMetricData } from './calls';
 import type { PhaseContext } from './context';
 import { releaseRunLock } from './run-lock';
@@ -12,17 +19,20 @@ import { releaseRunLock } from './run-lock';
  */
 export function buildReport(ctx: PhaseContext): sfn.IChainable {
   const { scope, config } = ctx;
-  const metric = (name: string, valuePath: string) => ({
-    MetricName: name,
-    Unit: 'Count',
-    Value: sfn.JsonPath.numberAt(valuePath),
-    Dimensions: [{ Name: 'EndpointName', Value: config.endpointName }],
-  });
+  const metric = (definition: MetricDefinition, valuePath: string) => {
+    const selected = selectMetric(definition, endpointMetricDimensions(config.endpointName));
+    return {
+      MetricName: selected.name,
+      Unit: definition.unit,
+      Value: sfn.JsonPath.numberAt(valuePath),
+      Dimensions: datumDimensions(selected.dimensions),
+    };
+  };
   const publishMetrics = ctx.guard(
     putMetricData(ctx, S.PublishMetrics, [
-      metric(PipelineMetrics.Promoted, '$.result.promoted'),
-      metric(PipelineMetrics.Deployed, '$.result.deployed'),
-      metric(PipelineMetrics.RolledBack, '$.result.rolledBack'),
+      metric(OccupancyMetrics.Promoted, '$.result.promoted'),
+      metric(OccupancyMetrics.Deployed, '$.result.deployed'),
+      metric(OccupancyMetrics.RolledBack, '$.result.rolledBack'),
     ]),
     'CloudWatch',
   );
