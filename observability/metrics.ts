@@ -61,6 +61,10 @@ export const PipelineMetrics = {
   BadInput: 'BadInput',
   /** Inference Lambda: feature building + InvokeEndpoint time of model answers. */
   InferenceLatency: 'InferenceLatency',
+  /** Evaluate Lambda: 1 per evaluation. */
+  Evaluations: 'Evaluations',
+  /** Approval request Lambda: 1 per approval e-mail sent. */
+  ApprovalsRequested: 'ApprovalsRequested',
 } as const;
 
 const own = (
@@ -94,6 +98,13 @@ export const OccupancyMetrics = {
   FallbackCount: own(PipelineMetrics.FallbackCount, INFERENCE_DIMS, 'Count', INFERENCE),
   BadInput: own(PipelineMetrics.BadInput, INFERENCE_DIMS, 'Count', INFERENCE),
   InferenceLatency: own(PipelineMetrics.InferenceLatency, INFERENCE_DIMS, 'Milliseconds', INFERENCE),
+  Evaluations: own(PipelineMetrics.Evaluations, [Dimensions.Service], 'Count', 'evaluate Lambda (Powertools EMF)'),
+  ApprovalsRequested: own(
+    PipelineMetrics.ApprovalsRequested,
+    [Dimensions.Service],
+    'Count',
+    'approval request Lambda (Powertools EMF)',
+  ),
 } as const satisfies Record<keyof typeof PipelineMetrics, MetricDefinition>;
 
 const VARIANT_DIMS = [Dimensions.EndpointName, Dimensions.VariantName] as const;

@@ -12,7 +12,7 @@ import { dashboardWidgets, type WidgetMetric } from '../../observability/widgets
 import { flattenStates, renderStateMachineAsl } from '../../pipeline/render-asl';
 import { type ApprovalRequest, requestApproval } from '../../tasks/approval';
 import { createHandler as createApprovalCallbackHandler } from '../../tasks/approval-callback';
-import { evaluateRun } from '../../tasks/evaluate';
+import { createHandler as createEvaluateHandler, type EvaluateResult } from '../../tasks/evaluate';
 import { createInferenceHandler, type EndpointPort, parseInferenceConfig } from '../../tasks/infer-occupancy';
 import { MemoryApprovalStore } from '../../tasks/ports/approval-store';
 import { MemoryObjectStore } from '../../tasks/ports/object-store';
@@ -129,9 +129,8 @@ async function approvalEmission(): Promise<Emitted[]> {
     .map((m) => ({ ...m, dimensions: { ...m.dimensions, Decision: undefined, Via: undefined } }));
 }
 
-async function evaluateDatums(): Promise<
-  { MetricName: string; Unit?: string; Dimensions: { Name: string; Value: string }[] }[]
-> {
+/** The evaluate Lambda run for real: its result's metricData (PutMetricData datums) and its own EMF metrics. */
+async function evaluateEmission(): Promise<{ datums: EvaluateResult['metricData']; emf: Emitted[] }> {
   const header = 'temperature,humidity,sound,occupied';
   const rows = Array.from(
     { length: 60 },
@@ -146,22 +145,27 @@ async function evaluateDatums(): Promise<
   store.objects.set(uri('data/holdout.csv'), [header, ...rows].join('\n'));
   store.objects.set(uri('predictions/candidate.out'), answers);
   store.objects.set(uri('predictions/serving.out'), answers);
-  const result = await evaluateRun(
-    {
-      runId: 'run-1',
-      signalSetId: 'thermostat',
-      staticRule: { signal: 'sound', level: 10 },
-      gate: { margin: 0.01, resamples: 100, seed: 1 },
-      trainUri: uri('data/train.csv'),
-      holdoutUri: uri('data/holdout.csv'),
-      candidatePredictionsUri: uri('predictions/candidate.out'),
-      servingPredictionsUri: uri('predictions/serving.out'),
-      evaluationPrefix: uri('evaluation'),
-      endpointName,
-    },
-    { store },
-  );
-  return result.metricData;
+  const handler = createEvaluateHandler({ ...powertools('evaluate'), store });
+  let result: EvaluateResult | undefined;
+  const docs = await captureEmf(async () => {
+    result = await handler(
+      {
+        runId: 'run-1',
+        signalSetId: 'thermostat',
+        staticRule: { signal: 'sound', level: 10 },
+        gate: { margin: 0.01, resamples: 100, seed: 1 },
+        trainUri: uri('data/train.csv'),
+        holdoutUri: uri('data/holdout.csv'),
+        candidatePredictionsUri: uri('predictions/candidate.out'),
+        servingPredictionsUri: uri('predictions/serving.out'),
+        evaluationPrefix: uri('evaluation'),
+        endpointName,
+      },
+      lambdaContext('Evaluate'),
+    );
+  });
+  if (!result) throw new Error('evaluate returned nothing');
+  return { datums: result.metricData, emf: docs.flatMap((doc) => emfMetrics(doc, 'evaluate Lambda')) };
 }
 
 /** The state machine's PutMetricData states: literal datums, and the datums a path points at (the evaluate task's). */
@@ -181,7 +185,9 @@ async function stateMachineEmission(): Promise<Emitted[]> {
       // The evaluate task's result lands at $.evaluation (its ResultPath); its metricData is published as is.
       expect(parameters['MetricData.$']).toBe('$.evaluation.metricData');
       expect(states.Evaluate?.ResultPath).toBe('$.evaluation');
-      datums = await evaluateDatums();
+      const evaluation = await evaluateEmission();
+      datums = evaluation.datums;
+      out.push(...evaluation.emf);
     }
     for (const d of datums) {
       out.push({
@@ -251,6 +257,9 @@ describe('metric consistency', () => {
       'ServingF1',
       'Promoted',
       'ApprovalWaitSeconds',
+      'FallbackCount',
+      'BadInput',
+      'Evaluations',
     ]) {
       expect(ours).toContain(n);
     }
