@@ -1,5 +1,11 @@
 import type { ProductionVariant } from '@aws-sdk/client-sagemaker';
-import { SAGEMAKER_NAMESPACE, SageMakerEndpointMetrics as SM } from '../../observability/metrics';
+import {
+  datumDimensions,
+  type MetricDefinition,
+  SAGEMAKER_NAMESPACE,
+  SageMakerEndpointMetrics as SM,
+  variantMetricDimensions,
+} from '../../observability/metrics';
 import { parseCsvRows } from '../../telemetry/csv';
 import type { MetricStore } from '../metrics/store';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../runtime/identity';
@@ -230,28 +236,26 @@ export class FleetRuntime {
     const Timestamp = new Date();
     const data = [];
     for (const c of counters) {
-      const Dimensions = [
-        { Name: 'EndpointName', Value: c.endpointName },
-        { Name: 'VariantName', Value: c.variantName },
-      ];
-      const count = (MetricName: string, Value: number) => ({
-        MetricName,
+      // What SageMaker publishes per variant, with its units (observability/metrics.ts).
+      const Dimensions = datumDimensions(variantMetricDimensions(c.endpointName, c.variantName));
+      const count = (metric: MetricDefinition, Value: number) => ({
+        MetricName: metric.name,
         Dimensions,
         Timestamp,
         Value,
-        Unit: 'Count' as const,
+        Unit: metric.unit,
       });
       data.push(
-        count(SM.Invocations.name, c.invocations),
-        count(SM.Invocation5XXErrors.name, c.errors5xx),
-        count(SM.Invocation4XXErrors.name, c.errors4xx),
+        count(SM.Invocations, c.invocations),
+        count(SM.Invocation5XXErrors, c.errors5xx),
+        count(SM.Invocation4XXErrors, c.errors4xx),
       );
       if (c.latencyCount > 0) {
         data.push({
           MetricName: SM.ModelLatency.name,
           Dimensions,
           Timestamp,
-          Unit: 'Microseconds' as const,
+          Unit: SM.ModelLatency.unit,
           StatisticValues: {
             Sum: c.latencySum,
             SampleCount: c.latencyCount,

@@ -1,10 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadInfraConfig } from '../../infra/config';
 import { lambdaContext } from '../../local/aws-endpoints/lambda-context';
+import { deployArtifact } from '../../local/hosting/deploy-artifact';
+import { LocalHosting } from '../../local/hosting/hosting';
 import {
   ALL_METRICS,
   APPROVAL_CALLBACK_SERVICE,
   INFERENCE_SERVICE,
   METRICS_NAMESPACE,
+  SAGEMAKER_NAMESPACE,
   SageMakerEndpointMetrics,
   StepFunctionsMetrics,
 } from '../../observability/metrics';
@@ -17,7 +23,7 @@ import { createInferenceHandler, type EndpointPort, parseInferenceConfig } from 
 import { MemoryApprovalStore } from '../../tasks/ports/approval-store';
 import { MemoryObjectStore } from '../../tasks/ports/object-store';
 import { powertools } from '../../tasks/powertools';
-import { documentsEvent, reported } from '../inference/helpers';
+import { documentsEvent, reported, THERMOSTAT_FEATURES, writeSoundModel } from '../inference/helpers';
 import { type Synthesized, synthesize } from '../infra/templates';
 import {
   type CfnTemplate,
@@ -213,6 +219,26 @@ function awsEmission(): Emitted[] {
   }));
 }
 
+/** The local endpoint host's stand-in for SageMaker's metrics (the local rollback alarms evaluate them). */
+async function localHostingEmission(): Promise<Emitted[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'metrics-'));
+  const hosting = new LocalHosting();
+  try {
+    await deployArtifact(hosting, endpointName, writeSoundModel(dir, 'model-a'));
+    hosting.invoke({ endpointName, body: THERMOSTAT_FEATURES.map(() => '0').join(','), contentType: 'text/csv' });
+    hosting.flushMetrics();
+    return hosting.metrics.listMetrics({ Namespace: SAGEMAKER_NAMESPACE }).Metrics.map((m) => ({
+      source: 'local endpoint host',
+      namespace: String(m.Namespace),
+      name: String(m.MetricName),
+      dimensions: Object.fromEntries((m.Dimensions ?? []).map((d) => [String(d.Name), String(d.Value)])),
+    }));
+  } finally {
+    hosting.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 beforeAll(async () => {
   synth = synthesize();
   endpointName = loadInfraConfig(synth.app).pipeline.endpointName;
@@ -271,6 +297,17 @@ describe('metric consistency', () => {
 
   it('every metric code emits is declared in observability/metrics.ts with its dimensions and unit', () => {
     expect(undeclared(emitted, ALL_METRICS)).toEqual([]);
+  });
+
+  it('the local endpoint host publishes the SageMaker metrics the rollback alarms select, as SageMaker does', async () => {
+    const local = await localHostingEmission();
+    expect(new Set(local.map((m) => m.name))).toEqual(
+      new Set(['Invocations', 'Invocation4XXErrors', 'Invocation5XXErrors', 'ModelLatency']),
+    );
+    const sagemaker = consumers.filter((c) => c.namespace === SAGEMAKER_NAMESPACE);
+    expect(sagemaker.length).toBeGreaterThanOrEqual(2);
+    expect(mismatches(sagemaker, local)).toEqual([]);
+    expect(undeclared(local, ALL_METRICS)).toEqual([]);
   });
 
   it('a name or dimension changed in one place only is caught', () => {
