@@ -10,9 +10,11 @@ import {
   APPROVAL_CALLBACK_SERVICE,
   INFERENCE_SERVICE,
   METRICS_NAMESPACE,
+  OccupancyMetrics,
   SAGEMAKER_NAMESPACE,
   SageMakerEndpointMetrics,
   StepFunctionsMetrics,
+  selectMetric,
 } from '../../observability/metrics';
 import { dashboardWidgets, type WidgetMetric } from '../../observability/widgets';
 import { flattenStates, renderStateMachineAsl } from '../../pipeline/render-asl';
@@ -271,10 +273,22 @@ describe('metric consistency', () => {
   it('finds the alarms and widgets to check (rollback alarms, fallback pages, both dashboards)', () => {
     const where = new Set(consumers.map((c) => c.where.split(' ')[0]));
     expect(where).toEqual(new Set(['alarm', 'dashboard', 'console']));
-    const names = new Set(consumers.map((c) => c.name));
-    for (const n of ['Invocation5XXErrors', 'ModelLatency', 'InferenceFallback', 'Inferences', 'ExecutionsFailed']) {
-      expect(names).toContain(n);
-    }
+    // Every alarm's metric, metric-math alarms' inner metrics included.
+    const alarmed = new Set(consumers.filter((c) => c.where.startsWith('alarm ')).map((c) => c.name));
+    expect(alarmed).toEqual(
+      new Set([
+        'Invocation5XXErrors',
+        'ModelLatency',
+        'InferenceFallback',
+        'Inferences',
+        'ExecutionsFailed',
+        'ExecutionsTimedOut',
+        'ExecutionsAborted',
+      ]),
+    );
+    const drawn = new Set(consumers.filter((c) => c.where.startsWith('dashboard ')).map((c) => c.name));
+    expect(drawn).toContain('ApprovalWaitSeconds');
+    expect(drawn).toContain('ExecutionsStarted');
     const ours = new Set(emitted.filter((e) => e.namespace === METRICS_NAMESPACE).map((e) => e.name));
     for (const n of [
       'Inferences',
@@ -308,6 +322,15 @@ describe('metric consistency', () => {
     expect(sagemaker.length).toBeGreaterThanOrEqual(2);
     expect(mismatches(sagemaker, local)).toEqual([]);
     expect(undeclared(local, ALL_METRICS)).toEqual([]);
+  });
+
+  it('an alarm or widget cannot select a declared metric with another dimension set (synth fails)', () => {
+    expect(() => selectMetric(OccupancyMetrics.InferenceFallback, { EndpointName: 'occupancy' })).toThrow(
+      expect.objectContaining({ name: 'MetricDimensionsError', field: 'InferenceFallback.dimensions' }),
+    );
+    expect(selectMetric(OccupancyMetrics.Promoted, { EndpointName: 'occupancy' }).dimensions).toEqual({
+      EndpointName: 'occupancy',
+    });
   });
 
   it('a name or dimension changed in one place only is caught', () => {
