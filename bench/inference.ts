@@ -1,52 +1,60 @@
 /**
- * Inference bench (issue 7). Prints ONE JSON object:
- *   { direct: {offered_rps, achieved_rps, p50_ms, p99_ms, errors}, mqtt: {...}, bundle_bytes, cold_import_ms }
- * - direct and loopback_floor also carry process_cpu_pct: the calling process's CPU over the run (% of a core);
- * - direct: the handler with its real transport (SigV4-signed HTTP, tasks/aws-http) → the local endpoint host in
- *   another process over loopback HTTP, shadow write in-process; open loop on 1 ms ticks, after a 5 s warm-up
- *   (V8 tiering; its p99 is reported as `warmup_p99_ms`),
- *   in a process of its own (bench/inference-load.ts, bundled as the Lambda's code is and run by plain node);
- * - mqtt: end to end — thermostat publish → broker → shadow → rule → handler → endpoint → IoT data plane →
- *   shadow → `update/delta` received by the thermostat;
- * - bundle: tasks/infer-occupancy/handler.ts bundled as CDK's NodejsFunction would (esbuild, minified, node22);
- *   cold import: median time to require it in a fresh node process.
- * - loopback_floor: the same load through a plain http.request to a bare Node server in another process — this
- *   machine's own latency floor, so `direct` can be read against it in the same run;
- * - invoke_cpu_us: CPU of the handler's process per sequential InvokeEndpoint to the same host, through the signed
- *   transport and through the AWS SDK's SageMakerRuntimeClient — why the Lambda does not use the SDK client.
- * Env: BENCH_DIRECT_RPS (1000), BENCH_MQTT_RPS (200), BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (5).
+ * Inference bench (issue 17): the Lambda as Lambda runs it. Prints ONE JSON object:
+ *   { instances, rps, seconds, p50_ms, p99_ms, floor_p50_ms, floor_p99_ms, cpu_us_per_reading, floor_cpu_us,
+ *     init_ms, bundle_bytes, readings, errors, fallbacks, goals: {…: boolean} }
+ * - The handler (tasks/infer-occupancy/handler.ts) is bundled as CDK's NodejsFunction bundles it.
+ * - K instances (BENCH_INSTANCES, default 4), each a node process that loads the bundle and handles one reading at
+ *   a time, share BENCH_RPS (default 200) readings/s on a fixed schedule, against the local endpoint host (and an
+ *   IoT data plane stub) in ANOTHER process; BENCH_WARMUP_SECONDS (3) of warm-up, then BENCH_SECONDS (10) measured.
+ *   Latency is the handler's invocation (start → promise settled); CPU is each instance's own over the window.
+ * - floor: the same instances and schedule doing a bare keep-alive http.request to a bare node server in another
+ *   process: this machine's loopback floor in the same run.
+ * - init_ms: a fresh node process requiring the bundle (config parsed, SDK clients created), median of 5.
+ * Goals: p99 ≤ floor p99 + 3 ms; CPU ≤ 1500 µs per reading; init ≤ 250 ms; bundle ≤ 1.5 MB; 0 errors.
+ * Tracing is off (no X-Ray daemon here), as is any Lambda runtime overhead.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { build, stop as stopEsbuild } from 'esbuild';
-import { LiveFleet } from '../local/iot/fleet';
-import { startServing } from '../local/iot/serving';
+import { stop as stopEsbuild } from 'esbuild';
+import { percentile } from '../local/iot/stats';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/runtime/identity';
-import { SignedHttpClient } from '../tasks/aws-http';
 import { soundModelArtifact } from '../test/inference/helpers';
-import type { LoadResult } from './inference-load';
+import { bundleLambda } from './lambda-bundle';
 
-const MQTT_RPS = Number(process.env.BENCH_MQTT_RPS ?? 200);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 4);
+const RPS = Number(process.env.BENCH_RPS ?? 200);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const INIT_RUNS = 5;
 const ROOT = resolve(__dirname, '..');
 
-const silentLogger = { debug: () => {}, warn: () => {}, error: () => {} };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function writeModel(dir: string): string {
-  const path = join(dir, 'bench-model.json');
-  writeFileSync(path, JSON.stringify(soundModelArtifact('bench-model', 12)));
-  return path;
+/** Starts `node <args>`; resolves with the URL line(s) it prints first, and a stop. */
+async function spawnPrinter(args: string[], lines = 1): Promise<{ urls: string[]; stop: () => void }> {
+  const child = spawn(process.execPath, ['--no-warnings', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const urls = await new Promise<string[]>((resolveUrls, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const got = out.split('\n').slice(0, -1);
+      if (got.length >= lines) resolveUrls(got.slice(0, lines).map((l) => l.trim()));
+    });
+    child.once('exit', (code) => reject(new Error(`helper process exited with ${code}`)));
+  });
+  return { urls, stop: () => child.kill() };
 }
 
 /**
- * The endpoint host in its own process, as SageMaker is remote: the handler's process then measures only itself.
- * Returns the host's URL and a stop function.
+ * The endpoint host (the real model, as `serve` hosts it) and an IoT data plane stub answering Publish, in their own
+ * process: SageMaker and IoT are remote, the instances then measure only themselves.
  */
-async function startRemoteEndpointHost(dir: string): Promise<{ url: string; stop: () => void }> {
+function startRemoteServices(dir: string): Promise<{ urls: string[]; stop: () => void }> {
+  const model = join(dir, 'bench-model.json');
+  writeFileSync(model, JSON.stringify(soundModelArtifact('bench-model', 12)));
   const script = `
     const { LocalHosting } = require(${JSON.stringify(join(ROOT, 'local/hosting/hosting'))});
     const { startInvocationServer } = require(${JSON.stringify(join(ROOT, 'local/hosting/server'))});
@@ -54,59 +62,21 @@ async function startRemoteEndpointHost(dir: string): Promise<{ url: string; stop
     (async () => {
       const hosting = new LocalHosting();
       const server = await startInvocationServer(hosting);
-      await deployArtifact(hosting, 'occupancy', ${JSON.stringify(writeModel(dir))});
-      process.stdout.write(server.url + '\\n');
+      await deployArtifact(hosting, 'occupancy', ${JSON.stringify(model)});
+      const iot = require('node:http').createServer((req, res) => {
+        req.resume();
+        req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 }); res.end('{}'); });
+      });
+      iot.keepAliveTimeout = 65000;
+      iot.listen(0, '127.0.0.1', () => process.stdout.write(server.url + '\\nhttp://127.0.0.1:' + iot.address().port + '\\n'));
     })();`;
-  // SageMaker would run this on another machine. Here it shares two vCPUs with the handler, and V8's parallel
-  // scavenger would take both for its GC pauses; on one GC thread the host keeps to its own core.
-  return spawnUrlPrinter(['--single-threaded-gc', '--require', 'tsx/cjs', '-e', script]);
+  // One GC thread: the services share the two vCPUs with the instances.
+  return spawnPrinter(['--single-threaded-gc', '--require', 'tsx/cjs', '-e', script], 2);
 }
 
-/** Starts `node <args>` in its own process; resolves with the URL it prints on its first line, and a stop. */
-async function spawnUrlPrinter(args: string[]): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--no-warnings', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line) resolveUrl(line.trim());
-    });
-    child.once('exit', (code) => reject(new Error(`${args.at(-1)?.slice(0, 40)}… exited with ${code}`)));
-  });
-  return { url, stop: () => child.kill() };
-}
-
-/**
- * Runs the load bundle (bench/inference-load.ts built as the Lambda's code is, see `bundle`) in its own process
- * against `url`; its one JSON line is the result. Run from the bundle, not through tsx: tsx keeps function names
- * by wrapping every closure, a cost per request the deployed code does not have.
- */
-function runLoad(loadBundle: string, mode: 'direct' | 'floor', url: string): Promise<LoadResult> {
-  return new Promise((resolveResult, reject) => {
-    const child = spawn(process.execPath, ['--no-warnings', loadBundle, mode, url], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`inference-load ${mode} exited with ${code}`));
-      else resolveResult(JSON.parse(out) as LoadResult);
-    });
-  });
-}
-
-/** An answer of the shape the local host gives for SAGEMAKER_INFERENCE_OUTPUT=predicted_label,probabilities,labels. */
 const FLOOR_ANSWER = `1,"[0.1, 0.9]","['0', '1']"\n`;
 
-/** A bare Node HTTP server answering a constant FLOOR_ANSWER: the endpoint of the loopback floor. */
-function startBareHost(): Promise<{ url: string; stop: () => void }> {
+function startBareHost(): Promise<{ urls: string[]; stop: () => void }> {
   const script = `
     const server = require('node:http').createServer((req, res) => {
       req.resume();
@@ -114,159 +84,193 @@ function startBareHost(): Promise<{ url: string; stop: () => void }> {
     });
     server.keepAliveTimeout = 65000;
     server.listen(0, '127.0.0.1', () => process.stdout.write('http://127.0.0.1:' + server.address().port + '\\n'));`;
-  return spawnUrlPrinter(['--single-threaded-gc', '-e', script]);
+  return spawnPrinter(['--single-threaded-gc', '-e', script]);
 }
 
-const LOCAL_IDENTITY = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
-
-/** CPU µs of this process per sequential InvokeEndpoint (1000 warm-up calls, then 3000 measured). */
-async function invokeCpuMicros(call: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 1000; i++) await call();
-  const n = 3000;
-  const before = process.cpuUsage();
-  for (let i = 0; i < n; i++) await call();
-  const used = process.cpuUsage(before);
-  return Math.round((used.user + used.system) / n);
-}
-
-async function benchInvokeCpu(host: { url: string }): Promise<{ signed_http: number; aws_sdk: number }> {
-  const body = soundModelArtifact('bench-model', 12)
-    .featureNames.map(() => '1')
-    .join(',');
-  const signed = new SignedHttpClient({ url: host.url, service: 'sagemaker', ...LOCAL_IDENTITY });
-  const sdk = new SageMakerRuntimeClient({ endpoint: host.url, maxAttempts: 1, ...LOCAL_IDENTITY });
-  try {
-    const headers = { 'content-type': 'text/csv', accept: 'text/csv' };
-    const path = '/endpoints/occupancy/invocations';
-    return {
-      signed_http: await invokeCpuMicros(() => signed.send({ method: 'POST', path, headers, body, timeoutMs: 1000 })),
-      aws_sdk: await invokeCpuMicros(() =>
-        sdk.send(
-          new InvokeEndpointCommand({
-            EndpointName: 'occupancy',
-            ContentType: 'text/csv',
-            Accept: 'text/csv',
-            Body: body,
-          }),
-        ),
-      ),
-    };
-  } finally {
-    signed.destroy();
-    sdk.destroy();
-  }
-}
-
-async function benchMqtt(dir: string): Promise<Omit<LoadResult, 'process_cpu_pct' | 'warmup_p99_ms'>> {
-  const stack = await startServing({ modelArtifactPath: writeModel(dir), logger: silentLogger });
-  try {
-    const ratePerRoom = 5;
-    const rooms = Math.max(1, Math.round(MQTT_RPS / ratePerRoom));
-    const warm = await LiveFleet.start({
-      brokerUrl: stack.connection.mqttUrl,
-      rooms: 5,
-      firstRoom: rooms,
-      ratePerRoom: 20,
-    });
-    await sleep(1000);
-    await warm.stop();
-    const fleet = await LiveFleet.start({ brokerUrl: stack.connection.mqttUrl, rooms, ratePerRoom });
-    const started = performance.now();
-    await sleep(SECONDS * 1000);
-    const summary = await fleet.stop(3000);
-    const elapsed = (performance.now() - started) / 1000;
-    return {
-      offered_rps: rooms * ratePerRoom,
-      achieved_rps: Math.round(summary.answered / elapsed),
-      p50_ms: summary.latency.p50_ms,
-      p99_ms: summary.latency.p99_ms,
-      errors: summary.unanswered + summary.publishErrors + summary.bySource.fallback,
-    };
-  } finally {
-    await stack.close();
-  }
-}
-
-/** `entry` bundled as CDK's NodejsFunction bundles the Lambda (esbuild, minified, node22, cjs). */
-async function bundle(entry: string, file: string): Promise<{ file: string; bytes: number }> {
-  await build({
-    entryPoints: [entry],
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    outfile: file,
-    logLevel: 'error',
-  });
-  return { file, bytes: statSync(file).size };
-}
-
-function coldImportMs(file: string): number {
-  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-  // What a Lambda's environment holds at init: region, the role's credentials, the function's own settings.
-  const env = {
-    ...process.env,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_SESSION_TOKEN: 'local',
-    ENDPOINT_NAME: 'occupancy',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
+/**
+ * One simulated instance: loads the bundle (or, for the floor, only node:http), then handles its share of the
+ * schedule one reading at a time. Reports latencies and CPU of the measured window over IPC.
+ */
+const INSTANCE_SCRIPT = `
+const [mode, bundle, url, rate, warmup, seconds, id] = process.argv.slice(1);
+const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true });
+const features = ${soundModelArtifact('x').featureNames.length};
+let run;
+if (mode === 'handler') {
+  const { handler } = require(bundle);
+  const context = { functionName: 'infer-occupancy', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:infer-occupancy', memoryLimitInMB: '512', awsRequestId: '', logGroupName: '/aws/lambda/infer-occupancy', logStreamName: 'bench', callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 30000 };
+  const last = new Map();
+  run = async (i) => {
+    const thingName = 'room-' + id + '-' + (i % 50);
+    const ts = Date.now();
+    const prev = last.get(thingName);
+    const reported = { temperature: 21.5, humidity: 40, sound: (i * 7) % 30, hvacStatus: 'FAN', timestamp: ts };
+    last.set(thingName, reported);
+    const event = { thingName, previous: prev ? { state: { reported: prev }, metadata: {}, version: i } : null, current: { state: { reported }, metadata: {}, version: i + 1 }, timestamp: Math.floor(ts / 1000) };
+    const outcome = await handler(event, { ...context, awsRequestId: id + '-' + i });
+    if (outcome.status !== 'answered') return 'error';
+    return outcome.desired.occupancySource === 'fallback' ? 'fallback' : 'ok';
   };
-  const runs: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    const out = spawnSync(process.execPath, ['--no-warnings', '-e', script], { env, encoding: 'utf8' });
-    if (out.status !== 0) throw new Error(`cold import failed: ${out.stderr}`);
-    runs.push(Number(out.stdout));
+} else {
+  const body = new Array(features).fill('1').join(',');
+  run = () => new Promise((resolve) => {
+    const req = http.request(url + '/endpoints/occupancy/invocations', { method: 'POST', agent, headers: { 'content-type': 'text/csv', accept: 'text/csv', 'content-length': body.length } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200 ? 'ok' : 'error'));
+    });
+    req.on('error', () => resolve('error'));
+    req.end(body);
+  });
+}
+(async () => {
+  const interval = 1000 / Number(rate);
+  const t0 = performance.now() + Number(id) * interval / ${INSTANCES};
+  const warmEnd = t0 + Number(warmup) * 1000;
+  const end = warmEnd + Number(seconds) * 1000;
+  const latencies = [];
+  let errors = 0, fallbacks = 0, cpu, measured = false;
+  for (let i = 0; ; i++) {
+    const due = t0 + i * interval;
+    if (due >= end) break;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (!measured && due >= warmEnd) { measured = true; cpu = process.cpuUsage(); }
+    const start = performance.now();
+    let result;
+    try { result = await run(i); } catch { result = 'error'; }
+    if (measured) {
+      latencies.push(performance.now() - start);
+      if (result === 'error') errors++;
+      if (result === 'fallback') fallbacks++;
+    }
   }
-  runs.sort((a, b) => a - b);
-  return Math.round((runs[3] ?? Number.NaN) * 10) / 10;
+  const used = process.cpuUsage(cpu);
+  process.send({ latencies, errors, fallbacks, cpu_us: used.user + used.system }, () => process.exit(0));
+})();
+`;
+
+interface InstanceResult {
+  latencies: number[];
+  errors: number;
+  fallbacks: number;
+  cpu_us: number;
+}
+
+function runInstance(mode: 'handler' | 'floor', bundle: string, url: string, env: NodeJS.ProcessEnv, id: number) {
+  return new Promise<InstanceResult>((resolveResult, reject) => {
+    const args = ['-e', INSTANCE_SCRIPT, mode, bundle, url, String(RPS / INSTANCES), String(WARMUP_SECONDS)];
+    const child = spawn(process.execPath, ['--no-warnings', ...args, String(SECONDS), String(id)], {
+      cwd: ROOT,
+      env,
+      // The handler's EMF lines and logs go to stdout, as on Lambda; the bench reads IPC only.
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    let result: InstanceResult | undefined;
+    child.on('message', (m) => {
+      result = m as InstanceResult;
+    });
+    child.once('exit', (code) =>
+      result ? resolveResult(result) : reject(new Error(`instance ${id} (${mode}) exited with ${code}`)),
+    );
+  });
+}
+
+async function load(mode: 'handler' | 'floor', bundle: string, url: string, env: NodeJS.ProcessEnv) {
+  const results = await Promise.all(
+    Array.from({ length: INSTANCES }, (_, id) => runInstance(mode, bundle, url, env, id)),
+  );
+  const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const cpu = results.reduce((s, r) => s + r.cpu_us, 0);
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  return {
+    readings: latencies.length,
+    p50_ms: round(percentile(latencies, 50) ?? Number.NaN),
+    p99_ms: round(percentile(latencies, 99) ?? Number.NaN),
+    cpu_us_per_reading: Math.round(cpu / Math.max(1, latencies.length)),
+    errors: results.reduce((s, r) => s + r.errors, 0),
+    fallbacks: results.reduce((s, r) => s + r.fallbacks, 0),
+  };
+}
+
+/** Cold init: a fresh process requires the bundle (config, Powertools, SDK clients), median of INIT_RUNS. */
+async function initMs(bundle: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const script = `const t = performance.now(); require(${JSON.stringify(bundle)}); process.send(performance.now() - t);`;
+  const times: number[] = [];
+  for (let i = 0; i < INIT_RUNS; i++) {
+    times.push(
+      await new Promise<number>((resolveTime, reject) => {
+        const child = spawn(process.execPath, ['--no-warnings', '-e', script], {
+          env,
+          stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        });
+        child.once('message', (m) => resolveTime(m as number));
+        child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`init run exited with ${code}`))));
+      }),
+    );
+  }
+  times.sort((a, b) => a - b);
+  return Math.round((times[Math.floor(times.length / 2)] ?? 0) * 10) / 10;
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-inference-'));
+  const stops: (() => void)[] = [];
   try {
-    const { file, bytes } = await bundle(
+    const { file: bundle, bytes } = await bundleLambda(
       join(ROOT, 'tasks/infer-occupancy/handler.ts'),
-      join(dir, 'infer-occupancy.js'),
+      join(dir, 'handler.js'),
     );
-    const load = await bundle(join(__dirname, 'inference-load.ts'), join(dir, 'inference-load.js'));
-    // esbuild keeps its service process (and its pings) alive; none of it belongs in the measured minutes.
     await stopEsbuild();
-    const cold = coldImportMs(file);
-    const host = await startRemoteEndpointHost(dir);
-    let direct: LoadResult;
-    let invokeCpu: { signed_http: number; aws_sdk: number };
-    try {
-      direct = await runLoad(load.file, 'direct', host.url);
-      invokeCpu = await benchInvokeCpu(host);
-    } finally {
-      host.stop();
-    }
+    const services = await startRemoteServices(dir);
+    stops.push(services.stop);
+    const [endpointUrl = '', iotUrl = ''] = services.urls;
     const bare = await startBareHost();
-    let loopbackFloor: LoadResult;
-    try {
-      loopbackFloor = await runLoad(load.file, 'floor', bare.url);
-    } finally {
-      bare.stop();
-    }
-    const mqtt = await benchMqtt(dir);
-    const result = {
-      direct,
-      mqtt,
-      bundle_bytes: bytes,
-      cold_import_ms: cold,
-      loopback_floor: loopbackFloor,
-      invoke_cpu_us: invokeCpu,
+    stops.push(bare.stop);
+    // The Lambda's environment, its endpoints pointed at the local services the way the SDK reads them.
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: endpointUrl,
+      IOT_DATA_ENDPOINT: iotUrl,
+      AWS_LAMBDA_FUNCTION_NAME: 'infer-occupancy',
     };
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    const init_ms = await initMs(bundle, env);
+    const floor = await load('floor', bundle, bare.urls[0] ?? '', env);
+    const handler = await load('handler', bundle, endpointUrl, env);
+    const result = {
+      instances: INSTANCES,
+      rps: RPS,
+      seconds: SECONDS,
+      readings: handler.readings,
+      p50_ms: handler.p50_ms,
+      p99_ms: handler.p99_ms,
+      floor_p50_ms: floor.p50_ms,
+      floor_p99_ms: floor.p99_ms,
+      cpu_us_per_reading: handler.cpu_us_per_reading,
+      floor_cpu_us: floor.cpu_us_per_reading,
+      init_ms,
+      bundle_bytes: bytes,
+      errors: handler.errors + floor.errors,
+      fallbacks: handler.fallbacks,
+    };
+    const goals = {
+      p99: result.p99_ms <= result.floor_p99_ms + 3,
+      cpu: result.cpu_us_per_reading <= 1500,
+      init: result.init_ms <= 250,
+      bundle: result.bundle_bytes <= 1.5 * 1024 * 1024,
+      errors: result.errors === 0,
+    };
+    process.stdout.write(`${JSON.stringify({ ...result, goals })}\n`);
   } finally {
+    for (const stop of stops) stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exitCode = 1;
+  console.error(error);
+  process.exit(1);
 });

@@ -1,4 +1,4 @@
-// No imports: light modules (tasks/aws-http, the inference config) use it without loading Powertools.
+// No imports: light modules (the inference config) use it without loading Powertools.
 
 /** zod issues → "field: message" with the dotted path of the first issue, for TaskInputError. */
 export function firstIssue(issues: readonly { path: readonly PropertyKey[]; message: string }[]): {

@@ -3,6 +3,7 @@ export { BrokerError, type LocalBroker, type LocalBrokerOptions, type MessageHan
 export { type DataPlaneServer, startDataPlane } from './data-plane';
 export { type FleetAnswer, FleetOptionsError, type FleetSummary, LiveFleet, type LiveFleetOptions } from './fleet';
 export { compileIotSql, SqlParseException, topicMatches } from './iot-sql';
+export { ForwardingLogger, LocalStoreMetrics, metricDataOfEmf } from './local-metrics';
 export {
   InferenceRule,
   type InferenceRuleStats,
@@ -12,7 +13,6 @@ export {
 } from './rules';
 export {
   type EndpointHost,
-  LocalMetricsSink,
   readServeConnection,
   type ServeConnection,
   type ServingOptions,

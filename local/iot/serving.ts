@@ -1,20 +1,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
-import { INFERENCE_SERVICE, inferenceMetricDimensions, METRICS_NAMESPACE } from '../../pipeline/state-names';
-import { SignedHttpClient } from '../../tasks/aws-http';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { INFERENCE_SERVICE, METRICS_NAMESPACE } from '../../pipeline/state-names';
 import { type InferenceConfig, parseInferenceConfig } from '../../tasks/infer-occupancy/config';
-import { SageMakerEndpoint } from '../../tasks/infer-occupancy/endpoint';
 import { DeviceHistory } from '../../tasks/infer-occupancy/history';
-import {
-  createInferenceHandler,
-  type InferenceHandler,
-  type InferenceLogger,
-  type InferenceOutcome,
-  type MetricsSink,
-} from '../../tasks/infer-occupancy/infer';
-import { IotDataShadowPublisher } from '../../tasks/infer-occupancy/publisher';
+import type { InferenceHandler, InferenceLogger, InferenceOutcome } from '../../tasks/infer-occupancy/infer';
+import { buildDeps, createHandler } from '../../tasks/infer-occupancy/lambda';
+import { lambdaContext } from '../aws-endpoints/lambda-context';
 import type { AdoptedEndpoint } from '../hosting/adopt';
 import { deployArtifact } from '../hosting/deploy-artifact';
 import { LocalHosting } from '../hosting/hosting';
@@ -25,16 +18,20 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../runtime/identity';
 import { type LocalBroker, startBroker } from './broker';
 import { type DataPlaneServer, startDataPlane } from './data-plane';
 import { type DeploymentFollower, followDeployments } from './follow-deployments';
+import { ForwardingLogger, LocalStoreMetrics } from './local-metrics';
 import { InferenceRule, type InferenceRuleStats, LakeIngestion, type LakeIngestionStats } from './rules';
 import { DEFAULT_MAX_SHADOWS, DEFAULT_SHADOW_IDLE_MS, ShadowService } from './shadow-service';
 
 /**
  * `occupancy serve` as a library: broker + shadow service + data plane + endpoint host + the inference rule wired
- * to the real handler (the Lambda's own signed-HTTP transport against the local HTTP servers) + lake ingestion.
+ * to the Lambda's own handler (createHandler with its middlewares and SDK clients, pointed at the local HTTP
+ * servers) + lake ingestion.
  * `npm start` can embed it with its own LocalHosting.
  */
 
 const SERVICE = INFERENCE_SERVICE;
+/** The Serving stack's inference function timeout (nodeFunction's default). */
+const LAMBDA_TIMEOUT_MS = 30_000;
 
 export interface ServingOptions {
   /** Lake and hosting state live here; omit for a memory-only stack without lake ingestion. */
@@ -53,8 +50,8 @@ export interface ServingOptions {
   readonly modelArtifactPath?: string;
   /** Handler environment overrides (INVOKE_TIMEOUT_MS, ENDPOINT_NAME, …), as the Serving stack would set them. */
   readonly env?: Readonly<Record<string, string>>;
-  /** @default a Powertools Logger at WARN */
-  readonly logger?: InferenceLogger;
+  /** @default a Powertools Logger at WARN; a plain logger receives the handler's records (tests). */
+  readonly logger?: Logger | InferenceLogger;
   /** Called with every handler outcome (tests, progress). */
   readonly onOutcome?: (outcome: InferenceOutcome) => void;
   /** Ingest new readings and labels into the lake in `stateDir`. @default true when stateDir is set */
@@ -136,35 +133,6 @@ export function readServeConnection(stateDir: string): ServeConnection | undefin
   }
 }
 
-/** Handler metrics → the local metric store with the dimensions EMF gives them on AWS (EndpointName, service). */
-export class LocalMetricsSink implements MetricsSink {
-  private buffer: MetricDatum[] = [];
-
-  constructor(
-    private readonly store: MetricStore,
-    private readonly endpointName: string,
-  ) {}
-
-  addMetric(name: string, unit: 'Count' | 'Milliseconds', value: number): void {
-    this.buffer.push({
-      MetricName: name,
-      Unit: unit,
-      Value: value,
-      Dimensions: Object.entries(inferenceMetricDimensions(this.endpointName)).map(([Name, Value]) => ({
-        Name,
-        Value,
-      })),
-    });
-  }
-
-  publishStoredMetrics(): void {
-    if (this.buffer.length === 0) return;
-    const data = this.buffer;
-    this.buffer = [];
-    this.store.putMetricData({ Namespace: METRICS_NAMESPACE, MetricData: data });
-  }
-}
-
 async function endpointHost(hosting: LocalHosting, host: string, port: number): Promise<EndpointHost> {
   let server: InvocationServer | undefined = await startInvocationServer(hosting, { host, port });
   const fixedPort = server.port;
@@ -223,8 +191,6 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
     closers.push(() => endpoint.stop());
 
     const config = parseInferenceConfig({
-      SAGEMAKER_RUNTIME_URL: endpoint.url,
-      IOT_DATA_ENDPOINT: dataPlane.url,
       HISTORY_MAX_DEVICES: String(maxDevices),
       ...options.env,
     });
@@ -241,35 +207,34 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
       closers.push(() => started.close());
     }
     const history = new DeviceHistory(config.historyMaxDevices);
-    // The Lambda's own transport and adapters, pointed at the local endpoint host and data plane.
-    const transport = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
-    const sagemakerRuntime = new SignedHttpClient({ url: endpoint.url, service: 'sagemaker', ...transport });
-    const iotData = new SignedHttpClient({ url: dataPlane.url, service: 'iotdata', ...transport });
-    closers.push(() => {
-      sagemakerRuntime.destroy();
-      iotData.destroy();
-    });
-    const modelEndpoint = new SageMakerEndpoint(sagemakerRuntime, {
-      endpointName: config.endpointName,
-      timeoutMs: config.invokeTimeoutMs,
-      maxAttempts: config.invokeMaxAttempts,
-    });
-    const infer = createInferenceHandler({
+    // The Lambda's own handler, built as on AWS (lambda.ts), its SDK clients pointed at the local endpoint host and
+    // data plane; its EMF metrics land in the local metric store, where the alarms and dashboards read them.
+    const deps = buildDeps({
       config,
-      endpoint: modelEndpoint,
-      shadow: new IotDataShadowPublisher(iotData),
+      logger:
+        options.logger === undefined
+          ? new Logger({ serviceName: SERVICE, logLevel: 'WARN' })
+          : options.logger instanceof Logger
+            ? options.logger
+            : new ForwardingLogger(options.logger, SERVICE),
+      metrics: new LocalStoreMetrics(hosting.metrics, { namespace: METRICS_NAMESPACE, serviceName: SERVICE }),
+      tracer: new Tracer({ serviceName: SERVICE, enabled: false }),
+      target: {
+        sagemakerRuntimeEndpoint: endpoint.url,
+        iotDataEndpoint: dataPlane.url,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      },
       history,
-      logger: options.logger ?? new Logger({ serviceName: SERVICE, logLevel: 'WARN' }),
-      metrics: new LocalMetricsSink(hosting.metrics, config.endpointName),
     });
+    closers.push(() => deps.clients.destroy());
+    const lambda = createHandler(deps);
     const onOutcome = options.onOutcome;
-    const handler: InferenceHandler = onOutcome
-      ? async (event) => {
-          const outcome = await infer(event);
-          onOutcome(outcome);
-          return outcome;
-        }
-      : infer;
+    const handler: InferenceHandler = async (event) => {
+      const outcome = await lambda(event, lambdaContext(SERVICE, { timeoutMs: LAMBDA_TIMEOUT_MS }));
+      onOutcome?.(outcome);
+      return outcome;
+    };
     const rule = await InferenceRule.start(broker, handler);
     closers.push(() => rule.stop());
 

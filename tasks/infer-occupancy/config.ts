@@ -15,7 +15,7 @@ export const InferenceConfigSchema = z.object({
   ENDPOINT_NAME: z.string().min(1).default(DEFAULT_PIPELINE_CONFIG.endpointName),
   /** Per-attempt InvokeEndpoint timeout in ms. @default 300 */
   INVOKE_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(300),
-  /** Attempts per reading: 2 = one retry (throttling, 5xx, timeout, network). @default 2 */
+  /** Attempts per reading: 2 = one retry, with the SDK's backoff (throttling, 5xx, timeout, network). @default 2 */
   INVOKE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(2),
   /** Which signal set the fleet reports (telemetry/signals.ts). @default 'thermostat' */
   SIGNAL_SET_ID: z.string().min(1).default(DEFAULT_PIPELINE_CONFIG.signalSetId),
@@ -32,9 +32,15 @@ export const InferenceConfigSchema = z.object({
   FALLBACK_LEVEL: z.coerce.number().finite().optional(),
   /** Devices whose feature history one Lambda instance keeps (LRU). @default 10000 */
   HISTORY_MAX_DEVICES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
-  /** Override of the SageMaker Runtime URL (local endpoint host). Unset on AWS. */
-  SAGEMAKER_RUNTIME_URL: z.url().optional(),
-  /** IoT data plane URL (`https://<prefix>-ats.iot.<region>.amazonaws.com` on AWS; the local data plane locally). */
+  /** Per-attempt timeout of the shadow publish in ms. @default 1000 */
+  PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** Attempts per publish (throttling, 5xx, timeout, network retried; a 4xx is not). @default 3 */
+  PUBLISH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(3),
+  /**
+   * The account's IoT data endpoint (`https://<prefix>-ats.iot.<region>.amazonaws.com`), given to the client as
+   * its `endpoint`. The SageMaker Runtime URL needs no variable of ours: the SDK reads AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME
+   * (and AWS_ENDPOINT_URL) itself. https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
+   */
   IOT_DATA_ENDPOINT: z.url().optional(),
 });
 
@@ -49,7 +55,8 @@ export interface InferenceConfig {
   /** null: no rule to answer with when the endpoint cannot. */
   readonly fallback: { readonly signal: string; readonly level: number } | null;
   readonly historyMaxDevices: number;
-  readonly sagemakerRuntimeUrl: string | undefined;
+  readonly publishTimeoutMs: number;
+  readonly publishMaxAttempts: number;
   readonly iotDataEndpoint: string | undefined;
 }
 
@@ -102,7 +109,8 @@ export function parseInferenceConfig(env: Readonly<Record<string, string | undef
     rollingWindow: c.FEATURE_ROLLING_WINDOW,
     fallback: signal !== undefined && level !== undefined ? { signal, level } : null,
     historyMaxDevices: c.HISTORY_MAX_DEVICES,
-    sagemakerRuntimeUrl: c.SAGEMAKER_RUNTIME_URL,
+    publishTimeoutMs: c.PUBLISH_TIMEOUT_MS,
+    publishMaxAttempts: c.PUBLISH_MAX_ATTEMPTS,
     iotDataEndpoint: c.IOT_DATA_ENDPOINT,
   };
 }

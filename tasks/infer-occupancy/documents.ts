@@ -94,25 +94,42 @@ function previousReportedOf(previous: unknown): Record<string, unknown> | undefi
   return isRecord(reported) ? reported : undefined;
 }
 
+type IssuePath = readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined;
+
+/**
+ * The InferenceInputError of a refused event, from the first schema issue (zod's, or the Standard Schema issues
+ * Powertools' Parser middleware hands on as its ParseError's cause): it names the field.
+ */
+export function eventInputError(
+  issues: readonly { readonly path?: IssuePath; readonly message?: string }[],
+  cause: unknown,
+): InferenceInputError {
+  const issue = issues[0];
+  const path = (issue?.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p));
+  const field = path.length > 0 ? path.join('.') : '$';
+  return new InferenceInputError(
+    `Not a shadow documents event: ${field}: ${issue?.message ?? 'invalid'}`,
+    field,
+    'invalid_event',
+    { cause },
+  );
+}
+
 /**
  * Parses the rule event into the current reading and, when available, the previous one.
  * @throws InferenceInputError naming the first bad field (`current.state.reported.sound`, `thingName`, …).
  */
 export function readingsOfDocuments(event: unknown, set: SignalSet, now: number): DocumentReadings {
   const parsed = ShadowDocumentsEventSchema.safeParse(event);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '$';
-    throw new InferenceInputError(
-      `Not a shadow documents event: ${field}: ${issue?.message ?? 'invalid'}`,
-      field,
-      'invalid_event',
-      {
-        cause: parsed.error,
-      },
-    );
-  }
-  const doc = parsed.data;
+  if (!parsed.success) throw eventInputError(parsed.error.issues, parsed.error);
+  return readingsOfEvent(parsed.data, set, now);
+}
+
+/**
+ * The readings of an event already checked against ShadowDocumentsEventSchema (by the Parser middleware).
+ * @throws InferenceInputError naming the first bad telemetry field.
+ */
+export function readingsOfEvent(doc: ShadowDocumentsEvent, set: SignalSet, now: number): DocumentReadings {
   let current: Reading;
   try {
     current = parseReading(wireReport(doc.thingName, doc.current.state.reported, doc.timestamp, set), set, { now });

@@ -1,13 +1,9 @@
-import { INFERENCE_OUTPUT, readOccupancyScore } from '../../evaluation/p-occupied';
 import {
-  AwsHttpNetworkError,
-  type AwsHttpResponse,
-  AwsHttpTimeoutError,
-  type AwsHttpTransport,
-  AwsServiceError,
-  escapeUri,
-  serviceErrorOf,
-} from '../aws-http';
+  InvokeEndpointCommand,
+  type InvokeEndpointCommandOutput,
+  type SageMakerRuntimeClient,
+} from '@aws-sdk/client-sagemaker-runtime';
+import { INFERENCE_OUTPUT, readOccupancyScore } from '../../evaluation/p-occupied';
 import { type EndpointFailureKind, EndpointInvocationError } from './errors';
 
 /** What the handler needs from the model endpoint: one feature row in, one answer out. */
@@ -26,10 +22,6 @@ export interface ModelAnswer {
 
 export interface SageMakerEndpointOptions {
   readonly endpointName: string;
-  /** Per-attempt timeout. */
-  readonly timeoutMs: number;
-  /** 2 = one retry. Only retryable failures (timeout, throttle, 5xx, network) are retried. */
-  readonly maxAttempts: number;
 }
 
 /** A CSV line the way Autopilot's inference container reads it; NaN/∞ never reach here (features are finite). */
@@ -57,107 +49,80 @@ function modelOf(endpointName: string, variant: string | undefined, customAttrib
   return `${endpointName}/${variant ?? 'unknown'}`;
 }
 
-const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'ThrottledException']);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
-/** Failure kind and whether one more attempt may succeed. */
-export function classifyEndpointError(error: unknown): { kind: EndpointFailureKind; retryable: boolean } {
-  if (error instanceof AwsHttpTimeoutError) return { kind: 'timeout', retryable: true };
-  if (error instanceof AwsHttpNetworkError) {
-    // Refused or reset (a kept-alive connection the server closed): the request never got an answer.
-    return { kind: 'error', retryable: error.code === undefined || NETWORK_CODES.has(error.code) };
-  }
-  if (!(error instanceof AwsServiceError)) return { kind: 'error', retryable: true };
-  const { errorType, status } = error;
-  if (THROTTLING.has(errorType) || status === 429) return { kind: 'throttle', retryable: true };
-  if (errorType === 'ModelError') {
-    // A model 5xx may be transient; a 4xx (wrong width, bad value) will fail the same way again.
-    const original = error.details.OriginalStatusCode;
-    return { kind: 'error', retryable: typeof original === 'number' ? original >= 500 : true };
-  }
-  if (errorType === 'ModelNotReadyException' || errorType === 'ServiceUnavailable' || errorType === 'InternalFailure') {
-    return { kind: 'error', retryable: true };
-  }
-  return { kind: 'error', retryable: status >= 500 };
+/** What the SDK leaves on an error it gave up on: `$metadata.attempts`, the service's error name, the HTTP status. */
+interface SdkFailure {
+  readonly name?: string;
+  readonly code?: string;
+  readonly $metadata?: { readonly attempts?: number; readonly httpStatusCode?: number };
 }
 
-/** One object for every call: the transport plans the signing of a headers object once. */
-const CSV_HEADERS = { 'content-type': 'text/csv', accept: 'text/csv' } as const;
+/**
+ * The failure kind the handler logs and counts. The retry decision is the SDK's (standard mode: throttling,
+ * 5xx, timeouts and connection errors retried with backoff; any other 4xx not): this only names what happened.
+ * SageMaker Runtime throttles with ThrottlingException (HTTP 400) or ModelNotReadyException (HTTP 429).
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html#API_runtime_InvokeEndpoint_Errors
+ */
+export function endpointFailureKind(error: unknown): EndpointFailureKind {
+  const failure = (typeof error === 'object' && error !== null ? error : {}) as SdkFailure;
+  if (failure.name === 'TimeoutError' || failure.code === 'ETIMEDOUT') return 'timeout';
+  if (failure.name === 'ThrottlingException' || failure.$metadata?.httpStatusCode === 429) return 'throttle';
+  return 'error';
+}
 
-const headerOf = (response: AwsHttpResponse, name: string): string | undefined => {
-  const value = response.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-};
+const attemptsOf = (error: unknown): number =>
+  (typeof error === 'object' && error !== null ? (error as SdkFailure).$metadata?.attempts : undefined) ?? 1;
 
 /**
- * SageMaker Runtime InvokeEndpoint (`POST /endpoints/{name}/invocations`, SigV4 service `sagemaker`) with a
- * per-attempt timeout and bounded retries of what may succeed on a second try.
+ * SageMaker Runtime InvokeEndpoint through the SDK client (created once per instance, with its timeouts and
+ * retry budget: clients.ts). One CSV line in, the container's first answer line out.
  */
 export class SageMakerEndpoint implements EndpointPort {
-  private readonly path: string;
-
   constructor(
-    private readonly http: AwsHttpTransport,
+    private readonly client: SageMakerRuntimeClient,
     private readonly options: SageMakerEndpointOptions,
-  ) {
-    this.path = `/endpoints/${escapeUri(options.endpointName)}/invocations`;
-  }
+  ) {}
 
-  /** One attempt: the answer, or the service/transport error it failed with. */
-  private async invoke(body: string, attempt: number): Promise<ModelAnswer> {
-    const response = await this.http.send({
-      method: 'POST',
-      path: this.path,
-      headers: CSV_HEADERS,
-      body,
-      timeoutMs: this.options.timeoutMs,
-    });
-    if (response.status < 200 || response.status >= 300) {
-      throw serviceErrorOf(response.status, headerOf(response, 'x-amzn-errortype'), response.body.toString('utf8'));
+  async predict(row: readonly number[]): Promise<ModelAnswer> {
+    const { endpointName } = this.options;
+    let output: InvokeEndpointCommandOutput;
+    try {
+      output = await this.client.send(
+        new InvokeEndpointCommand({
+          EndpointName: endpointName,
+          ContentType: 'text/csv',
+          Accept: 'text/csv',
+          Body: encoder.encode(featureCsvLine(row)),
+        }),
+      );
+    } catch (error) {
+      const kind = endpointFailureKind(error);
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw new EndpointInvocationError(
+        `InvokeEndpoint ${endpointName} failed (${kind}): ${reason}`,
+        kind,
+        attemptsOf(error),
+        { cause: error },
+      );
     }
-    const text = response.body.toString('utf8');
+    const text = output.Body === undefined ? '' : decoder.decode(output.Body);
     const answer = parseModelAnswer(text);
+    const attempts = output.$metadata.attempts ?? 1;
     if (answer === undefined) {
       // A malformed answer is a deployment problem, not a transient one: no retry.
       throw new EndpointInvocationError(
-        `Endpoint ${this.options.endpointName} answered ${JSON.stringify(text.slice(0, 80))}, not "${INFERENCE_OUTPUT}"`,
+        `Endpoint ${endpointName} answered ${JSON.stringify(text.slice(0, 80))}, not "${INFERENCE_OUTPUT}"`,
         'error',
-        attempt,
+        attempts,
       );
     }
     return {
       occupied: answer.occupied,
       probability: answer.probability,
-      model: modelOf(
-        this.options.endpointName,
-        headerOf(response, 'x-amzn-invoked-production-variant'),
-        headerOf(response, 'x-amzn-sagemaker-custom-attributes'),
-      ),
-      attempts: attempt,
-    };
-  }
-
-  async predict(row: readonly number[]): Promise<ModelAnswer> {
-    const body = featureCsvLine(row);
-    let last: { kind: EndpointFailureKind; error: unknown } = { kind: 'error', error: undefined };
-    let attempts = 0;
-    for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
-      attempts = attempt;
-      try {
-        return await this.invoke(body, attempt);
-      } catch (error) {
-        if (error instanceof EndpointInvocationError) throw error;
-        const { kind, retryable } = classifyEndpointError(error);
-        last = { kind, error };
-        if (!retryable) break;
-      }
-    }
-    const reason = last.error instanceof Error ? `${last.error.name}: ${last.error.message}` : String(last.error);
-    throw new EndpointInvocationError(
-      `InvokeEndpoint ${this.options.endpointName} failed (${last.kind}): ${reason}`,
-      last.kind,
+      model: modelOf(endpointName, output.InvokedProductionVariant, output.CustomAttributes),
       attempts,
-      { cause: last.error },
-    );
+    };
   }
 }

@@ -1,14 +1,18 @@
 /** Public API of the inference Lambda's domain code (the Lambda entry itself is handler.ts). */
+
+export { type ClientTarget, createInferenceClients, type InferenceClients } from './clients';
 export { INFERENCE_ENV_VARS, type InferenceConfig, InferenceConfigSchema, parseInferenceConfig } from './config';
 export {
   type DocumentReadings,
+  eventInputError,
   type PreviousReport,
   readingsOfDocuments,
+  readingsOfEvent,
   ShadowDocumentsEventSchema,
 } from './documents';
 export {
-  classifyEndpointError,
   type EndpointPort,
+  endpointFailureKind,
   featureCsvLine,
   type ModelAnswer,
   parseModelAnswer,
@@ -26,17 +30,18 @@ export { type ThresholdAnswer, thresholdAnswer } from './fallback';
 export { DeviceHistory, type HistorySource } from './history';
 export {
   createInferenceHandler,
+  createParsedInference,
   type InferenceDeps,
   type InferenceHandler,
   type InferenceLogger,
   InferenceMetrics,
   type InferenceOutcome,
   type MetricsSink,
+  type ParsedDocumentsEvent,
 } from './infer';
 export {
   desiredUpdateDocument,
   IotDataShadowPublisher,
-  type IotDataShadowPublisherOptions,
   type OccupancyDesiredState,
   type ShadowPublisher,
   shadowUpdateTopic,

@@ -1,8 +1,13 @@
 import { buildFeatureSpec, type FeatureSpec } from '../../features';
 import { numericSignals, type SignalSet, signalSetById } from '../../telemetry/signals';
 import type { InferenceConfig } from './config';
-import type { DocumentReadings } from './documents';
-import { readingsOfDocuments } from './documents';
+import {
+  type DocumentReadings,
+  eventInputError,
+  readingsOfEvent,
+  type ShadowDocumentsEvent,
+  ShadowDocumentsEventSchema,
+} from './documents';
 import type { EndpointPort } from './endpoint';
 import { EndpointInvocationError, InferenceConfigError, InferenceInputError } from './errors';
 import { thresholdAnswer } from './fallback';
@@ -23,10 +28,9 @@ export const InferenceMetrics = {
   InferenceLatency: 'InferenceLatency',
 } as const;
 
-/** The subset of Powertools Metrics the handler uses, so local runs can record into the local metric store. */
+/** The subset of Powertools Metrics the handler uses (the logMetrics middleware publishes them per invocation). */
 export interface MetricsSink {
   addMetric(name: string, unit: 'Count' | 'Milliseconds', value: number): unknown;
-  publishStoredMetrics(): unknown;
 }
 
 type LogAttributes = Record<string, string | number | boolean | null | undefined>;
@@ -67,6 +71,21 @@ export type InferenceOutcome =
 
 export type InferenceHandler = (event: unknown) => Promise<InferenceOutcome>;
 
+/** What Powertools' Parser middleware hands the handler in safeParse mode. */
+export type ParsedDocumentsEvent =
+  | { readonly success: true; readonly data: ShadowDocumentsEvent }
+  | { readonly success: false; readonly error: Error; readonly originalEvent?: unknown };
+
+type Issue = { path?: readonly PropertyKey[]; message?: string };
+
+/** A refused event's issues: a ZodError's own, or Parser's ParseError's cause (the Standard Schema issues). */
+function issuesOf(error: Error): readonly Issue[] {
+  const own = (error as { issues?: unknown }).issues;
+  if (Array.isArray(own)) return own as Issue[];
+  const cause = (error as { cause?: unknown }).cause;
+  return Array.isArray(cause) ? (cause as Issue[]) : [];
+}
+
 function specOf(config: InferenceConfig): { set: SignalSet; spec: FeatureSpec } {
   let set: SignalSet;
   try {
@@ -90,11 +109,25 @@ function describe(error: unknown): string {
 }
 
 /**
+ * The inference use case on a raw event (the event is parsed here): tests and tools without the middlewares.
+ * The Lambda (lambda.ts) uses `createParsedInference`, fed by the Parser middleware.
+ */
+export function createInferenceHandler(deps: InferenceDeps): InferenceHandler {
+  const answer = createParsedInference(deps);
+  return (event) => {
+    const parsed = ShadowDocumentsEventSchema.safeParse(event);
+    return answer(parsed.success ? { success: true, data: parsed.data } : { success: false, error: parsed.error });
+  };
+}
+
+/**
  * The inference use case: documents event → reading (+ previous) → features → endpoint, or the threshold rule when
  * the endpoint fails → `desired` state in the shadow. Bad input is logged, counted and returned, never thrown: an
  * IoT rule's async invocation would retry a throw twice and the input would fail the same way each time.
  */
-export function createInferenceHandler(deps: InferenceDeps): InferenceHandler {
+export function createParsedInference(
+  deps: InferenceDeps,
+): (parsed: ParsedDocumentsEvent) => Promise<InferenceOutcome> {
   const { config, endpoint, shadow, logger, metrics } = deps;
   const { set, spec } = specOf(config);
   const history = deps.history ?? new DeviceHistory(config.historyMaxDevices);
@@ -110,76 +143,72 @@ export function createInferenceHandler(deps: InferenceDeps): InferenceHandler {
     return { status: 'bad-input', field: error.field, code: error.code, message: error.message };
   };
 
-  return async function inferOccupancy(event: unknown): Promise<InferenceOutcome> {
+  return async function inferOccupancy(parsed: ParsedDocumentsEvent): Promise<InferenceOutcome> {
+    if (!parsed.success) return badInput(eventInputError(issuesOf(parsed.error), parsed.error));
+    let readings: DocumentReadings;
+    let vector: number[];
+    let source: HistorySource;
     try {
-      let readings: DocumentReadings;
-      let vector: number[];
-      let source: HistorySource;
-      try {
-        readings = readingsOfDocuments(event, set, clock());
-        ({ vector, source } = history.features(spec, readings.current, readings.previous));
-      } catch (error) {
-        if (error instanceof InferenceInputError) return badInput(error);
-        const field =
-          typeof (error as { field?: unknown }).field === 'string' ? (error as { field: string }).field : '$';
-        return badInput(new InferenceInputError(describe(error), field, 'invalid_features', { cause: error }));
-      }
-      const { current, thingName } = readings;
-      const started = clock();
-      let desired: OccupancyDesiredState;
-      let fallbackReason: string | undefined;
-      try {
-        const answer = await endpoint.predict(vector);
-        metrics.addMetric(InferenceMetrics.InferenceLatency, 'Milliseconds', clock() - started);
-        desired = {
-          roomOccupancy: answer.occupied,
-          occupancyProbability: answer.probability,
-          occupancyModel: answer.model,
-          occupancySource: 'model',
-          occupancyReadingTs: current.ts,
-        };
-      } catch (error) {
-        // Whatever went wrong with the endpoint, the reading is answered: by the rule the model replaces.
-        fallbackReason = error instanceof EndpointInvocationError ? `${error.kind}: ${error.message}` : describe(error);
-        if (config.fallback === null) {
-          // No rule to answer with: counted as a fallback, so the fallback-rate alarm still sees the endpoint fail.
-          metrics.addMetric(InferenceMetrics.InferenceFallback, 'Count', 1);
-          logger.warn('Endpoint did not answer and there is no static rule; reading unanswered', {
-            thingName,
-            reason: fallbackReason,
-          });
-          return { status: 'unanswered', thingName, reason: fallbackReason };
-        }
-        const rule = thresholdAnswer(current, config.fallback);
-        logger.warn('Endpoint did not answer; threshold fallback', {
+      readings = readingsOfEvent(parsed.data, set, clock());
+      ({ vector, source } = history.features(spec, readings.current, readings.previous));
+    } catch (error) {
+      if (error instanceof InferenceInputError) return badInput(error);
+      const field = typeof (error as { field?: unknown }).field === 'string' ? (error as { field: string }).field : '$';
+      return badInput(new InferenceInputError(describe(error), field, 'invalid_features', { cause: error }));
+    }
+    const { current, thingName } = readings;
+    const started = clock();
+    let desired: OccupancyDesiredState;
+    let fallbackReason: string | undefined;
+    try {
+      const answer = await endpoint.predict(vector);
+      metrics.addMetric(InferenceMetrics.InferenceLatency, 'Milliseconds', clock() - started);
+      desired = {
+        roomOccupancy: answer.occupied,
+        occupancyProbability: answer.probability,
+        occupancyModel: answer.model,
+        occupancySource: 'model',
+        occupancyReadingTs: current.ts,
+      };
+    } catch (error) {
+      // Whatever went wrong with the endpoint, the reading is answered: by the rule the model replaces.
+      fallbackReason = error instanceof EndpointInvocationError ? `${error.kind}: ${error.message}` : describe(error);
+      if (config.fallback === null) {
+        // No rule to answer with: counted as a fallback, so the fallback-rate alarm still sees the endpoint fail.
+        metrics.addMetric(InferenceMetrics.InferenceFallback, 'Count', 1);
+        logger.warn('Endpoint did not answer and there is no static rule; reading unanswered', {
           thingName,
           reason: fallbackReason,
-          kind: error instanceof EndpointInvocationError ? error.kind : 'error',
         });
-        desired = {
-          roomOccupancy: rule.occupied,
-          occupancyProbability: rule.probability,
-          occupancyModel: rule.model,
-          occupancySource: 'fallback',
-          occupancyReadingTs: current.ts,
-        };
+        return { status: 'unanswered', thingName, reason: fallbackReason };
       }
-      const fallback = desired.occupancySource === 'fallback';
-      metrics.addMetric(InferenceMetrics.Inferences, 'Count', 1);
-      metrics.addMetric(InferenceMetrics.InferenceFallback, 'Count', fallback ? 1 : 0);
-      if (fallback) metrics.addMetric(InferenceMetrics.FallbackCount, 'Count', 1);
-      deps.annotate?.('occupancySource', desired.occupancySource);
-      await shadow.publishDesired(thingName, desired);
-      logger.debug('Answered', { thingName, source: desired.occupancySource, history: source, ts: current.ts });
-      return {
-        status: 'answered',
+      const rule = thresholdAnswer(current, config.fallback);
+      logger.warn('Endpoint did not answer; threshold fallback', {
         thingName,
-        desired,
-        history: source,
-        ...(fallbackReason === undefined ? {} : { fallbackReason }),
+        reason: fallbackReason,
+        kind: error instanceof EndpointInvocationError ? error.kind : 'error',
+      });
+      desired = {
+        roomOccupancy: rule.occupied,
+        occupancyProbability: rule.probability,
+        occupancyModel: rule.model,
+        occupancySource: 'fallback',
+        occupancyReadingTs: current.ts,
       };
-    } finally {
-      metrics.publishStoredMetrics();
     }
+    const fallback = desired.occupancySource === 'fallback';
+    metrics.addMetric(InferenceMetrics.Inferences, 'Count', 1);
+    metrics.addMetric(InferenceMetrics.InferenceFallback, 'Count', fallback ? 1 : 0);
+    if (fallback) metrics.addMetric(InferenceMetrics.FallbackCount, 'Count', 1);
+    deps.annotate?.('occupancySource', desired.occupancySource);
+    await shadow.publishDesired(thingName, desired);
+    logger.debug('Answered', { thingName, source: desired.occupancySource, history: source, ts: current.ts });
+    return {
+      status: 'answered',
+      thingName,
+      desired,
+      history: source,
+      ...(fallbackReason === undefined ? {} : { fallbackReason }),
+    };
   };
 }

@@ -1,4 +1,4 @@
-import { type AwsHttpTransport, escapeUri, serviceErrorOf } from '../aws-http';
+import { type IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { ShadowPublishError } from './errors';
 
 /** What the handler writes to `state.desired` of the room's shadow. */
@@ -22,61 +22,33 @@ export function desiredUpdateDocument(desired: OccupancyDesiredState): string {
   return JSON.stringify({ state: { desired } });
 }
 
-export interface IotDataShadowPublisherOptions {
-  /** Per-attempt timeout of the publish. @default 1000 */
-  readonly timeoutMs?: number;
-}
-
-/** One object for every call: the transport plans the signing of a headers object once. */
-const PUBLISH_HEADERS = { 'content-type': 'application/octet-stream' } as const;
-const QOS_1 = { qos: '1' } as const;
+const encoder = new TextEncoder();
 
 /**
- * Publishes through the IoT data plane (`POST /topics/{topic}?qos=1`, SigV4 service `iotdata`) on AWS; the local
- * data plane forwards to the local broker. One retry, then ShadowPublishError.
+ * Publishes the desired state to the shadow's reserved update topic through the IoT data plane (Publish,
+ * `POST /topics/{topic}?qos=1`): the shadow service applies it as a device's MQTT update, and the rule sees the
+ * same `update/documents` it would. Retries are the SDK client's (clients.ts): a 4xx (bad topic, payload too
+ * large) is not retried, it cannot succeed.
  */
 export class IotDataShadowPublisher implements ShadowPublisher {
-  private readonly timeoutMs: number;
-
-  constructor(
-    private readonly http: AwsHttpTransport,
-    options: IotDataShadowPublisherOptions = {},
-  ) {
-    this.timeoutMs = options.timeoutMs ?? 1000;
-  }
-
-  private async publish(topic: string, payload: string): Promise<void> {
-    const response = await this.http.send({
-      method: 'POST',
-      path: `/topics/${escapeUri(topic)}`,
-      query: QOS_1,
-      headers: PUBLISH_HEADERS,
-      body: payload,
-      timeoutMs: this.timeoutMs,
-    });
-    if (response.status < 200 || response.status >= 300) {
-      const errorType = response.headers['x-amzn-errortype'];
-      throw serviceErrorOf(
-        response.status,
-        Array.isArray(errorType) ? errorType[0] : errorType,
-        response.body.toString('utf8'),
-      );
-    }
-  }
+  constructor(private readonly client: IoTDataPlaneClient) {}
 
   async publishDesired(thingName: string, desired: OccupancyDesiredState): Promise<void> {
-    const topic = shadowUpdateTopic(thingName);
-    const payload = desiredUpdateDocument(desired);
     try {
-      await this.publish(topic, payload);
-    } catch (first) {
-      try {
-        await this.publish(topic, payload);
-      } catch (error) {
-        throw new ShadowPublishError(`Publishing the desired state of ${thingName} failed twice`, thingName, {
-          cause: error instanceof Error ? error : first,
-        });
-      }
+      await this.client.send(
+        new PublishCommand({
+          topic: shadowUpdateTopic(thingName),
+          qos: 1,
+          payload: encoder.encode(desiredUpdateDocument(desired)),
+        }),
+      );
+    } catch (error) {
+      const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+      throw new ShadowPublishError(
+        `Publishing the desired state of ${thingName} failed after ${attempts} attempt(s)`,
+        thingName,
+        { cause: error },
+      );
     }
   }
 }

@@ -1,25 +1,29 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import fc from 'fast-check';
-import {
-  createInferenceHandler,
-  EndpointInvocationError,
-  type EndpointPort,
-  type InferenceOutcome,
-  type OccupancyDesiredState,
-  parseInferenceConfig,
-} from '../../tasks/infer-occupancy';
+import { lambdaContext } from '../../local/aws-endpoints/lambda-context';
+import { LocalStoreMetrics } from '../../local/iot/local-metrics';
+import { MetricStore } from '../../local/metrics/store';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/runtime/identity';
+import { INFERENCE_SERVICE, inferenceMetricDimensions, METRICS_NAMESPACE } from '../../pipeline/state-names';
+import { type InferenceOutcome, type OccupancyDesiredState, parseInferenceConfig } from '../../tasks/infer-occupancy';
+import { buildDeps, createHandler } from '../../tasks/infer-occupancy/lambda';
 import { HVAC_STATUSES } from '../../telemetry/signals';
-import { Recorder } from './helpers';
+import { closeServer, listenOnLoopback } from '../loopback';
 
 /**
- * Property-based fuzz of the handler: valid documents (with random endpoint failures), valid documents with one
- * field broken, and arbitrary JSON-ish values. No input may throw; every valid reading is answered (model or
- * fallback) and written to the shadow; nothing else is written. In-process fakes for endpoint and shadow keep it fast.
+ * Property-based fuzz of the Lambda handler as deployed (middy, Parser in safeParse mode, Powertools middlewares,
+ * SDK clients): valid documents (with random endpoint failures), valid documents with one field broken, and
+ * arbitrary JSON-ish values. No input may throw; every valid reading is answered (model or fallback) and written to
+ * the shadow; nothing else is written. The endpoint and the IoT data plane are real loopback HTTP servers.
  */
 
 const NOW = Date.UTC(2026, 0, 14, 12);
 const RUNS = 10_000;
 
-type EndpointMode = 'ok' | 'timeout' | 'throttle' | 'error';
+/** How the endpoint server answers: a model answer, SageMaker's throttle and 5xx, or a reset connection. */
+type EndpointMode = 'ok' | 'reset' | 'throttle' | 'error';
 
 const thingName = fc.stringMatching(/^[a-zA-Z0-9:_-]{1,24}$/);
 const reportedState = fc.record(
@@ -103,7 +107,7 @@ const cases: fc.Arbitrary<Case> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('valid' as const),
       event: validDocument,
-      endpoint: fc.constantFrom<EndpointMode>('ok', 'ok', 'timeout', 'throttle', 'error'),
+      endpoint: fc.constantFrom<EndpointMode>('ok', 'ok', 'reset', 'throttle', 'error'),
     }),
   },
   {
@@ -124,25 +128,72 @@ const cases: fc.Arbitrary<Case> = fc.oneof(
   },
 );
 
+const readBody = (req: IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+
+function sendError(res: ServerResponse, status: number, errorType: string): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': errorType });
+  res.end(JSON.stringify({ message: `${errorType} injected` }));
+}
+
+const context = lambdaContext('InferOccupancy');
+
 it(`fuzz: ${RUNS} generated documents, no throw, every valid reading answered`, async () => {
   let mode: EndpointMode = 'ok';
-  const endpoint: EndpointPort = {
-    predict: async (row) => {
-      if (row.some((v) => !Number.isFinite(v))) throw new Error(`non-finite feature in ${row.join(',')}`);
-      if (mode === 'ok') return { occupied: row.length % 2 === 0, probability: 0.5, model: 'fuzz', attempts: 1 };
-      throw new EndpointInvocationError(`injected ${mode}`, mode, 2);
-    },
-  };
-  const writes: OccupancyDesiredState[] = [];
-  const recorder = new Recorder();
-  const handler = createInferenceHandler({
-    config: parseInferenceConfig({ HISTORY_MAX_DEVICES: '500' }),
-    endpoint,
-    shadow: { publishDesired: async (_thing, desired) => void writes.push(desired) },
-    logger: recorder.logger,
-    metrics: recorder.metricsSink,
-    clock: () => NOW,
+  const sagemaker = createServer(async (req, res) => {
+    const row = (await readBody(req)).split(',').map((v) => (v === '' ? Number.NaN : Number(v)));
+    if (mode === 'reset') return void req.socket.destroy();
+    if (mode === 'throttle') return sendError(res, 400, 'ThrottlingException');
+    if (mode === 'error') return sendError(res, 500, 'InternalFailure');
+    // What the fake endpoint checked before: the handler never sends a non-finite feature.
+    if (row.some((v) => !Number.isFinite(v))) return sendError(res, 400, 'ValidationError');
+    res.writeHead(200, { 'Content-Type': 'text/csv', 'x-Amzn-Invoked-Production-Variant': 'AllTraffic' });
+    res.end(`${row.length % 2 === 0 ? 1 : 0},"[0.5, 0.5]","['0', '1']"\n`);
   });
+  const writes: OccupancyDesiredState[] = [];
+  const iotData = createServer(async (req, res) => {
+    writes.push((JSON.parse(await readBody(req)) as { state: { desired: OccupancyDesiredState } }).state.desired);
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end('{}');
+  });
+  const store = new MetricStore();
+  const config = parseInferenceConfig({ HISTORY_MAX_DEVICES: '500', INVOKE_MAX_ATTEMPTS: '1' });
+  const deps = buildDeps({
+    config,
+    logger: new Logger({ serviceName: INFERENCE_SERVICE, logLevel: 'SILENT' }),
+    metrics: new LocalStoreMetrics(store, { namespace: METRICS_NAMESPACE, serviceName: INFERENCE_SERVICE }),
+    tracer: new Tracer({ serviceName: INFERENCE_SERVICE, enabled: false }),
+    target: {
+      sagemakerRuntimeEndpoint: `http://127.0.0.1:${await listenOnLoopback(sagemaker)}`,
+      iotDataEndpoint: `http://127.0.0.1:${await listenOnLoopback(iotData)}`,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    },
+  });
+  const lambda = createHandler({ ...deps, clock: () => NOW });
+  const handler = (event: unknown) => lambda(event, context);
+  const sum = (metricName: string): number => {
+    store.flush();
+    return (
+      store.getMetricStatistics({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: metricName,
+        Dimensions: Object.entries(inferenceMetricDimensions(config.endpointName)).map(([Name, Value]) => ({
+          Name,
+          Value,
+        })),
+        StartTime: new Date(Date.now() - 3_600_000),
+        EndTime: new Date(Date.now() + 3_600_000),
+        Period: 7200,
+        Statistics: ['Sum'],
+      }).Datapoints[0]?.Sum ?? 0
+    );
+  };
 
   const counts = {
     runs: 0,
@@ -186,11 +237,14 @@ it(`fuzz: ${RUNS} generated documents, no throw, every valid reading answered`, 
     { numRuns: RUNS, seed: 20260114 },
   );
   console.log(`inference fuzz counts ${JSON.stringify(counts)}`);
+  deps.clients.destroy();
+  await closeServer(sagemaker);
+  await closeServer(iotData);
   expect(counts.thrown).toBe(0);
   expect(counts.validUnanswered).toBe(0);
   expect(counts.valid).toBeGreaterThan(RUNS / 4);
   expect(counts.badInput).toBeGreaterThan(RUNS / 10);
-  expect(recorder.sum('BadInput')).toBe(counts.badInput);
-  expect(recorder.sum('InferenceFallback')).toBe(counts.fallback);
+  expect(sum('BadInput')).toBe(counts.badInput);
+  expect(sum('InferenceFallback')).toBe(counts.fallback);
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 });

@@ -1,13 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { buildFeatureSpec, computeFeatureVector } from '../../features';
-import { deployArtifact } from '../../local/hosting/deploy-artifact';
-import { LocalHosting } from '../../local/hosting/hosting';
-import { startInvocationServer } from '../../local/hosting/server';
-import { SignedHttpClient } from '../../tasks/aws-http';
 import {
   createInferenceHandler,
   EndpointInvocationError,
@@ -17,12 +8,10 @@ import {
   type ModelAnswer,
   type OccupancyDesiredState,
   parseInferenceConfig,
-  SageMakerEndpoint,
 } from '../../tasks/infer-occupancy';
 import type { Reading } from '../../telemetry/reading';
 import { THERMOSTAT } from '../../telemetry/signals';
-import { closedLoopbackPort } from '../loopback';
-import { documentsEvent, Recorder, reported, writeSoundModel } from './helpers';
+import { documentsEvent, Recorder, reported } from './helpers';
 
 const spec = buildFeatureSpec(THERMOSTAT);
 const T0 = Date.UTC(2026, 0, 7, 10);
@@ -96,7 +85,6 @@ describe('inference handler', () => {
     });
     expect(recorder.sum(InferenceMetrics.Inferences)).toBe(6);
     expect(recorder.sum(InferenceMetrics.InferenceFallback)).toBe(0);
-    expect(recorder.published).toHaveLength(6);
   });
 
   it('after a cold start seeds the history from `previous`, so delta stays exact', async () => {
@@ -199,7 +187,6 @@ describe('inference handler', () => {
     expect(recorder.logs).toEqual([
       expect.objectContaining({ level: 'error', attributes: expect.objectContaining({ field }) }),
     ]);
-    expect(recorder.published).toHaveLength(1);
   });
 
   it('refuses a fallback signal the signal set does not have', () => {
@@ -228,217 +215,5 @@ describe('inference handler', () => {
     });
     expect(shadow.updates).toHaveLength(0);
     expect(recorder.sum(InferenceMetrics.InferenceFallback)).toBe(1);
-  });
-});
-
-describe('SageMakerEndpoint over signed HTTP', () => {
-  let server: Server;
-  let hits = 0;
-  let respond: (res: import('node:http').ServerResponse) => void;
-  let client: SignedHttpClient;
-
-  const clientFor = (url: string) =>
-    new SignedHttpClient({
-      url,
-      service: 'sagemaker',
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      hits++;
-      req.resume();
-      req.on('end', () => respond(res));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    client = clientFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  });
-  afterAll(async () => {
-    client.destroy();
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  });
-  beforeEach(() => {
-    hits = 0;
-  });
-
-  const endpoint = () => new SageMakerEndpoint(client, { endpointName: 'occupancy', timeoutMs: 150, maxAttempts: 2 });
-  const fail =
-    (status: number, errorType: string, details: Record<string, unknown> = {}) =>
-    (res: import('node:http').ServerResponse) => {
-      res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': `${errorType}:http://internal` });
-      res.end(JSON.stringify({ message: `${errorType} injected`, ...details }));
-    };
-
-  it.each([
-    [500, 'InternalFailure', 'error', 2, {}],
-    [429, 'ThrottlingException', 'throttle', 2, {}],
-    [503, 'ServiceUnavailable', 'error', 2, {}],
-    [400, 'ValidationError', 'error', 1, {}],
-    [424, 'ModelError', 'error', 1, { OriginalStatusCode: 400 }],
-    [424, 'ModelError', 'error', 2, { OriginalStatusCode: 503 }],
-  ])('on HTTP %i %s fails as %s after %i attempt(s)', async (status, errorType, kind, attempts, details) => {
-    respond = fail(status, errorType, details);
-    await expect(endpoint().predict([1, 2, 3])).rejects.toMatchObject({
-      name: 'EndpointInvocationError',
-      kind,
-      attempts,
-    });
-    expect(hits).toBe(attempts);
-  });
-
-  it('times out a hanging endpoint and retries once', async () => {
-    const hanging: import('node:http').ServerResponse[] = [];
-    respond = (res) => hanging.push(res);
-    await expect(endpoint().predict([1])).rejects.toMatchObject({ kind: 'timeout', attempts: 2 });
-    expect(hits).toBe(2);
-    for (const res of hanging) res.destroy();
-  });
-
-  it('rejects an answer that is not label,probability without retrying', async () => {
-    respond = (res) => {
-      res.writeHead(200, { 'Content-Type': 'text/csv' });
-      res.end('maybe\n');
-    };
-    await expect(endpoint().predict([1])).rejects.toMatchObject({ kind: 'error', attempts: 1 });
-    expect(hits).toBe(1);
-  });
-
-  it('fails with a network error when nothing listens, after the retry', async () => {
-    const port = await closedLoopbackPort();
-    const closed = clientFor(`http://127.0.0.1:${port}`);
-    const ep = new SageMakerEndpoint(closed, { endpointName: 'occupancy', timeoutMs: 500, maxAttempts: 2 });
-    await expect(ep.predict([1])).rejects.toMatchObject({ kind: 'error', attempts: 2 });
-    closed.destroy();
-  });
-
-  it('gets the model’s answer from the local endpoint host', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'infer-'));
-    const hosting = new LocalHosting();
-    const host = await startInvocationServer(hosting);
-    const local = clientFor(host.url);
-    try {
-      await deployArtifact(hosting, 'occupancy', writeSoundModel(dir, 'model-a', 12));
-      const ep = new SageMakerEndpoint(local, { endpointName: 'occupancy', timeoutMs: 1000, maxAttempts: 2 });
-      const row = computeFeatureVector(spec, { ...(readings[4] as Reading), thingName: 'room-09' }, []);
-      const answer = await ep.predict(row);
-      expect(answer).toMatchObject({ occupied: true, model: 'occupancy/AllTraffic', attempts: 1 });
-      expect(answer.probability).toBeGreaterThan(0.5);
-    } finally {
-      local.destroy();
-      await host.close();
-      hosting.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-describe('Lambda entry (handler.ts)', () => {
-  const saved = { ...process.env };
-  afterEach(() => {
-    process.env = { ...saved };
-  });
-
-  interface Received {
-    url: string;
-    headers: import('node:http').IncomingHttpHeaders;
-    body: string;
-  }
-  /** A loopback HTTP server that records each request and answers with `answer`. */
-  async function recordingServer(answer: (res: import('node:http').ServerResponse) => void) {
-    const received: Received[] = [];
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        received.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        answer(res);
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    return {
-      received,
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      close: () => {
-        server.closeAllConnections();
-        return new Promise((r) => server.close(r));
-      },
-    };
-  }
-
-  it('signs InvokeEndpoint and the shadow publish with the function role and answers from the model', async () => {
-    const sagemaker = await recordingServer((res) => {
-      res.writeHead(200, { 'Content-Type': 'text/csv', 'x-Amzn-Invoked-Production-Variant': 'Blue' });
-      res.end('0,"[0.8, 0.2]","[\'0\', \'1\']"\n');
-    });
-    const iotData = await recordingServer((res) => {
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end('{}');
-    });
-    Object.assign(process.env, {
-      ENDPOINT_NAME: 'rooms',
-      SAGEMAKER_RUNTIME_URL: sagemaker.url,
-      IOT_DATA_ENDPOINT: iotData.url,
-      AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: 'ASIATEST',
-      AWS_SECRET_ACCESS_KEY: 'secret',
-      AWS_SESSION_TOKEN: 'session-token',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-    });
-    try {
-      let entry!: typeof import('../../tasks/infer-occupancy/handler');
-      jest.isolateModules(() => {
-        entry = jest.requireActual('../../tasks/infer-occupancy/handler');
-      });
-      const now = Date.now();
-      const outcome = await entry.handler(documentsEvent('room-07', reported(now, 4), reported(now - 60_000, 3)));
-      expect(outcome).toMatchObject({
-        status: 'answered',
-        desired: { occupancySource: 'model', roomOccupancy: false },
-      });
-      const invoke = sagemaker.received[0];
-      expect(invoke?.url).toBe('/endpoints/rooms/invocations');
-      expect(invoke?.headers).toMatchObject({
-        'content-type': 'text/csv',
-        accept: 'text/csv',
-        'x-amz-security-token': 'session-token',
-        authorization: expect.stringMatching(
-          /^AWS4-HMAC-SHA256 Credential=ASIATEST\/\d{8}\/eu-west-1\/sagemaker\/aws4_request, SignedHeaders=.*host;.*x-amz-security-token, Signature=[0-9a-f]{64}$/,
-        ),
-      });
-      expect(invoke?.body.split(',')).toHaveLength(spec.features.length);
-      const publish = iotData.received[0];
-      expect(publish?.url).toBe('/topics/%24aws%2Fthings%2Froom-07%2Fshadow%2Fupdate?qos=1');
-      expect(publish?.headers.authorization).toMatch(/\/eu-west-1\/iotdata\/aws4_request, /);
-      expect(JSON.parse(publish?.body ?? '')).toEqual({
-        state: {
-          desired: {
-            roomOccupancy: false,
-            occupancyProbability: 0.2,
-            occupancyModel: 'rooms/Blue',
-            occupancySource: 'model',
-            occupancyReadingTs: now,
-          },
-        },
-      });
-      entry.sagemakerRuntime.destroy();
-      entry.iotData.destroy();
-    } finally {
-      await sagemaker.close();
-      await iotData.close();
-    }
-  });
-
-  it('refuses to start without the role credentials, naming the variable', () => {
-    Object.assign(process.env, { AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'SILENT' });
-    delete process.env.AWS_ACCESS_KEY_ID;
-    delete process.env.AWS_SECRET_ACCESS_KEY;
-    expect(() =>
-      jest.isolateModules(() => {
-        jest.requireActual('../../tasks/infer-occupancy/handler');
-      }),
-    ).toThrow(expect.objectContaining({ name: 'AwsEnvironmentError', field: 'AWS_ACCESS_KEY_ID' }));
   });
 });
