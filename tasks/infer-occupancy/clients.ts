@@ -48,6 +48,8 @@ export function createInferenceClients(config: InferenceConfig, target: ClientTa
       ...agents(),
       connectionTimeout: config.invokeTimeoutMs,
       requestTimeout: config.invokeTimeoutMs,
+      // Without it a late answer only logs a warning and the reading waits for it (smithy's requestTimeout).
+      throwOnRequestTimeout: true,
     },
   });
   const iotEndpoint = target.iotDataEndpoint ?? config.iotDataEndpoint;
@@ -60,6 +62,7 @@ export function createInferenceClients(config: InferenceConfig, target: ClientTa
       ...agents(),
       connectionTimeout: config.publishTimeoutMs,
       requestTimeout: config.publishTimeoutMs,
+      throwOnRequestTimeout: true,
     },
   });
   return {
