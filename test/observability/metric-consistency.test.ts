@@ -8,7 +8,6 @@ import { LocalHosting } from '../../local/hosting/hosting';
 import {
   ALL_METRICS,
   APPROVAL_CALLBACK_SERVICE,
-  INFERENCE_SERVICE,
   METRICS_NAMESPACE,
   OccupancyMetrics,
   SAGEMAKER_NAMESPACE,
@@ -21,7 +20,8 @@ import { flattenStates, renderStateMachineAsl } from '../../pipeline/render-asl'
 import { type ApprovalRequest, requestApproval } from '../../tasks/approval';
 import { createHandler as createApprovalCallbackHandler } from '../../tasks/approval-callback';
 import { createHandler as createEvaluateHandler, type EvaluateResult } from '../../tasks/evaluate';
-import { createInferenceHandler, type EndpointPort, parseInferenceConfig } from '../../tasks/infer-occupancy';
+import type { EndpointPort } from '../../tasks/infer-occupancy';
+import { createHandler as createInferenceLambda, defaultDeps } from '../../tasks/infer-occupancy/lambda';
 import { MemoryApprovalStore } from '../../tasks/ports/approval-store';
 import { MemoryObjectStore } from '../../tasks/ports/object-store';
 import { powertools } from '../../tasks/powertools';
@@ -58,10 +58,13 @@ async function captureEmf(fn: () => Promise<void>): Promise<Record<string, unkno
     lines.push(String(chunk));
     return true;
   });
+  // The handlers' WARN/ERROR logs go to stderr: kept out of the test output.
+  const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
     await fn();
   } finally {
     spy.mockRestore();
+    quiet.mockRestore();
   }
   return lines
     .flatMap((chunk) => chunk.split('\n'))
@@ -69,11 +72,9 @@ async function captureEmf(fn: () => Promise<void>): Promise<Record<string, unkno
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+/** The inference Lambda as it is deployed (its defaultDeps and middy/Powertools wrapping), endpoint and shadow stubbed. */
 async function inferenceEmission(): Promise<Emitted[]> {
-  const config = parseInferenceConfig({ ENDPOINT_NAME: endpointName });
-  const { metrics } = powertools(INFERENCE_SERVICE);
-  // As the Lambda's deps do (tasks/infer-occupancy): the alarms select EndpointName + Powertools' `service`.
-  metrics.setDefaultDimensions({ EndpointName: config.endpointName });
+  const deps = defaultDeps({ ENDPOINT_NAME: endpointName, AWS_REGION: 'eu-west-1' });
   let fail = false;
   const endpoint: EndpointPort = {
     predict: async () => {
@@ -81,23 +82,20 @@ async function inferenceEmission(): Promise<Emitted[]> {
       return { occupied: true, probability: 0.9, model: 'm/v1', attempts: 1 };
     },
   };
-  const quiet = { debug: () => {}, warn: () => {}, error: () => {} };
-  const handler = createInferenceHandler({
-    config,
-    endpoint,
-    shadow: { publishDesired: async () => {} },
-    logger: quiet,
-    metrics,
-  });
+  const handler = createInferenceLambda({ ...deps, endpoint, shadow: { publishDesired: async () => {} } });
+  const context = lambdaContext('InferOccupancy');
   const t0 = Date.now() - 60_000;
-  const docs = await captureEmf(async () => {
-    await handler(documentsEvent('room-1', reported(t0, 20)));
-    fail = true; // the threshold fallback answers: InferenceFallback = 1, FallbackCount
-    await handler(documentsEvent('room-1', reported(t0 + 30_000, 3), reported(t0, 20)));
-    await handler({ not: 'a documents event' }); // BadInput
-    metrics.publishStoredMetrics();
-  });
-  return docs.flatMap((doc) => emfMetrics(doc, 'inference Lambda'));
+  try {
+    const docs = await captureEmf(async () => {
+      await handler(documentsEvent('room-1', reported(t0, 20)), context);
+      fail = true; // the threshold fallback answers: InferenceFallback = 1, FallbackCount
+      await handler(documentsEvent('room-1', reported(t0 + 30_000, 3), reported(t0, 20)), context);
+      await handler({ not: 'a documents event' }, context); // BadInput
+    });
+    return docs.flatMap((doc) => emfMetrics(doc, 'inference Lambda'));
+  } finally {
+    deps.clients.destroy();
+  }
 }
 
 async function approvalEmission(): Promise<Emitted[]> {
