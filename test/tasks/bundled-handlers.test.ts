@@ -1,0 +1,187 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileApprovalStore, LocalNotifier } from '../../local/adapters/approvals';
+import { LocalDynamoDB } from '../../local/adapters/dynamodb';
+import { FolderObjectStore } from '../../local/adapters/s3';
+import { startAwsEndpoints } from '../../local/aws-endpoints';
+import { ApprovalTable } from '../../local/aws-endpoints/dynamodb-approvals';
+import type { ListeningServer } from '../../local/http';
+import { type LocalFunction, LocalLambdas } from '../../local/runtime/lambdas';
+import { TaskTokenBroker } from '../../local/runtime/task-tokens';
+import { MODEL_PACKAGE_INDEX } from '../../tasks/ports/approval-store';
+
+/**
+ * Each pipeline Lambda as the local runtime runs it: the esbuild bundle (built like CDK's NodejsFunction) in an
+ * instance of its own, invoked with the event its Task state passes (the LambdaInvoke payloads of pipeline/phases)
+ * or the API Gateway proxy event, its SDK clients reaching the local AWS endpoints. Checks the output, what it
+ * wrote through the endpoints, and the cold-start metric (an EMF line) in its log.
+ */
+
+const TOPIC = 'arn:aws:sns:us-east-1:000000000000:occupancy-approvals';
+const TABLE = 'ApprovalTokens';
+let dir: string;
+let server: ListeningServer;
+let lambdas: LocalLambdas;
+let broker: TaskTokenBroker;
+let store: FolderObjectStore;
+
+const fn = (functionName: string, entry: string, environment: Record<string, string> = {}): LocalFunction => ({
+  functionName,
+  entry,
+  environment: () => environment,
+  timeoutSeconds: 300,
+  memoryMB: 512,
+});
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'bundled-handlers-'));
+  broker = new TaskTokenBroker(dir);
+  store = new FolderObjectStore(dir);
+  server = await startAwsEndpoints({
+    s3: store,
+    dynamodb: {
+      tables: new LocalDynamoDB(dir, []),
+      approvals: new ApprovalTable(TABLE, new FileApprovalStore(dir)),
+      approvalIndex: MODEL_PACKAGE_INDEX,
+    },
+    sns: { topicArn: TOPIC, notifier: new LocalNotifier(dir, () => undefined) },
+    sfn: broker,
+  });
+  lambdas = new LocalLambdas({ logDir: join(dir, 'logs'), endpointUrl: () => server.url });
+}, 120_000);
+
+afterAll(async () => {
+  await lambdas.close();
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The EMF document of the instance's cold start, from the function's log. */
+function coldStartMetric(functionName: string): Record<string, unknown> | undefined {
+  const lines = readFileSync(join(dir, 'logs', `${functionName}.log`), 'utf8').split('\n');
+  const docs = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return docs.find((d) => '_aws' in d && 'ColdStart' in d);
+}
+
+const answer = (label: number, p: number) => `${label},"[${1 - p}, ${p}]","['0', '1']"`;
+
+function holdoutCsv(rows: number, offset: number): string {
+  const line = (i: number) => {
+    const occupied = i % 3 === 0 ? 1 : 0;
+    const sound = occupied ? (i % 7 === 0 ? 5 : 20 + (i % 5)) : i % 7 === 0 ? 15 : 2 + (i % 3);
+    return `${21 + (i % 4) / 10},${40 + (i % 9)},${sound},${occupied}`;
+  };
+  return ['temperature,humidity,sound,occupied', ...Array.from({ length: rows }, (_, i) => line(i + offset))].join(
+    '\n',
+  );
+}
+
+describe('the bundled pipeline Lambdas, invoked as the local runtime invokes them', () => {
+  it('PrepareScoringInput: writes the holdout without header and target through S3', async () => {
+    await store.putText('s3://artifacts/runs/r1/data/holdout.csv', 'a,occupied,b\n1,1,2\n3,0,4\n');
+    const out = await lambdas.invoke(fn('ScoringInputFunction', 'tasks/prepare-scoring-input.ts'), {
+      holdoutUri: 's3://artifacts/runs/r1/data/holdout.csv',
+      scoringInputUri: 's3://artifacts/runs/r1/data/holdout-input.csv',
+      target: 'occupied',
+    });
+    expect(out).toEqual({
+      scoringInputUri: 's3://artifacts/runs/r1/data/holdout-input.csv',
+      rows: 2,
+      featureNames: ['a', 'b'],
+    });
+    expect(await store.getText('s3://artifacts/runs/r1/data/holdout-input.csv')).toBe('1,2\n3,4\n');
+    expect(coldStartMetric('ScoringInputFunction')).toMatchObject({ ColdStart: 1, service: 'prepare-scoring-input' });
+  });
+
+  it('PrepareCandidateContainers: probability output; a refused event is a TaskInputError naming the field', async () => {
+    const containers = fn('CandidateContainersFunction', 'tasks/candidate-containers.ts');
+    const out = await lambdas.invoke(containers, {
+      containers: [
+        {
+          Image: 'autogluon-inference',
+          ModelDataUrl: 's3://artifacts/model.tar.gz',
+          Environment: { SAGEMAKER_INFERENCE_SUPPORTED: 'predicted_label,probability,labels,probabilities' },
+        },
+      ],
+      candidateName: 'best-1',
+    });
+    expect(out).toMatchObject({
+      candidateName: 'best-1',
+      containers: [{ Environment: { SAGEMAKER_INFERENCE_OUTPUT: 'predicted_label,probabilities,labels' } }],
+    });
+    await expect(lambdas.invoke(containers, { containers: [] })).rejects.toMatchObject({
+      name: 'TaskInputError',
+      message: expect.stringContaining('containers'),
+    });
+    expect(coldStartMetric('CandidateContainersFunction')).toMatchObject({ ColdStart: 1 });
+  });
+
+  it('Evaluate: gates the candidate and writes both reports through S3', async () => {
+    const prefix = 's3://artifacts/runs/r2';
+    const holdout = holdoutCsv(120, 1000);
+    await store.putText(`${prefix}/data/train.csv`, holdoutCsv(300, 0));
+    await store.putText(`${prefix}/data/holdout.csv`, holdout);
+    const labels = holdout
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.split(',')[3]));
+    await store.putText(`${prefix}/predictions/c.out`, labels.map((y) => answer(y, y ? 0.9 : 0.2)).join('\n'));
+    const out = (await lambdas.invoke(fn('EvaluateFunction', 'tasks/evaluate.ts'), {
+      runId: 'r2',
+      signalSetId: 'thermostat',
+      staticRule: { signal: 'sound', level: 10 },
+      gate: { margin: 0.01, resamples: 200, seed: 3 },
+      trainUri: `${prefix}/data/train.csv`,
+      holdoutUri: `${prefix}/data/holdout.csv`,
+      candidatePredictionsUri: `${prefix}/predictions/c.out`,
+      servingPredictionsUri: null,
+      serving: { exists: false },
+      evaluationPrefix: `${prefix}/evaluation`,
+      endpointName: 'occupancy',
+    })) as { promote: boolean; evaluationUri: string; metricData: { MetricName: string }[] };
+    expect(out.promote).toBe(true);
+    expect(out.metricData.map((m) => m.MetricName)).toEqual(['CandidateF1', 'BaselineF1']);
+    expect(JSON.parse(await store.getText(out.evaluationUri)).candidate.f1).toBe(1);
+    expect(coldStartMetric('EvaluateFunction')).toMatchObject({ ColdStart: 1, service: 'evaluate' });
+  });
+
+  it('AwaitApproval and the approval link: DynamoDB, SNS and SendTaskSuccess through the endpoints', async () => {
+    const environment = { APPROVAL_TABLE: TABLE, TOPIC_ARN: TOPIC, APPROVAL_API_URL: 'http://127.0.0.1:9/' };
+    const request = fn('ApprovalRequestFunction', 'tasks/approval-request.ts', environment);
+    const callback = fn('ApprovalCallbackFunction', 'tasks/approval-callback.ts', { APPROVAL_TABLE: TABLE });
+    const waiting = broker.wait('token-r3', { runId: 'r3' }, 10);
+    const requested = await lambdas.invoke(request, {
+      taskToken: 'token-r3',
+      runId: 'r3',
+      executionArn: 'arn:aws:states:us-east-1:000000000000:execution:occupancy:r3',
+      modelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/occupancy/3',
+      modelPackageGroupName: 'occupancy',
+      summary: 'Candidate F1 0.950',
+      timeoutSeconds: 3600,
+    });
+    expect(requested).toEqual({ runId: 'r3' });
+    const [mail] = readFileSync(join(dir, 'notifications.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { subject: string; message: string });
+    expect(mail?.subject).toBe('occupancy: approve model from run r3?');
+    const link = /Approve: (\S+)/.exec(mail?.message ?? '')?.[1] ?? '';
+    const params = Object.fromEntries(new URL(link).searchParams);
+    // The form the GET page posts, as API Gateway's proxy integration passes it.
+    const response = await lambdas.invoke(callback, {
+      resource: '/approval',
+      path: '/approval',
+      httpMethod: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      queryStringParameters: null,
+      body: new URLSearchParams(params).toString(),
+      isBase64Encoded: false,
+      requestContext: { requestId: 'req-1', stage: 'prod' },
+    });
+    expect(response).toMatchObject({ statusCode: 200, body: expect.stringContaining('Approved') });
+    await expect(waiting).resolves.toMatchObject({ kind: 'success', output: { approved: true, via: 'link' } });
+    expect(coldStartMetric('ApprovalRequestFunction')).toMatchObject({ ColdStart: 1 });
+    expect(coldStartMetric('ApprovalCallbackFunction')).toMatchObject({ ColdStart: 1 });
+  });
+});
