@@ -35,6 +35,9 @@ export function createInferenceClients(config: InferenceConfig, target: ClientTa
     httpAgent: new HttpAgent({ keepAlive: true }),
     httpsAgent: new HttpsAgent({ keepAlive: true }),
   });
+  // The middleware stack is resolved once per command class instead of on every send (the stack is final once
+  // captureAWSv3Client has added its middleware, before the first call).
+  const shared = { cacheMiddleware: true, retryMode: 'standard' } as const;
   const identity = {
     ...(target.region === undefined ? {} : { region: target.region }),
     ...(target.credentials === undefined ? {} : { credentials: { ...target.credentials } }),
@@ -42,7 +45,7 @@ export function createInferenceClients(config: InferenceConfig, target: ClientTa
   const sagemakerRuntime = new SageMakerRuntimeClient({
     ...identity,
     ...(target.sagemakerRuntimeEndpoint === undefined ? {} : { endpoint: target.sagemakerRuntimeEndpoint }),
-    retryMode: 'standard',
+    ...shared,
     maxAttempts: config.invokeMaxAttempts,
     requestHandler: {
       ...agents(),
@@ -56,7 +59,7 @@ export function createInferenceClients(config: InferenceConfig, target: ClientTa
   const iotData = new IoTDataPlaneClient({
     ...identity,
     ...(iotEndpoint === undefined ? {} : { endpoint: iotEndpoint }),
-    retryMode: 'standard',
+    ...shared,
     maxAttempts: config.publishMaxAttempts,
     requestHandler: {
       ...agents(),
