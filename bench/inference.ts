@@ -11,6 +11,8 @@
  *   http.requests to a bare node server in another process: this machine's loopback floor in the same run.
  *   Paced CPU is dearer than back-to-back CPU here (each wake-up of a 2-vCPU VM's process costs): read
  *   cpu_us_per_reading against floor_cpu_us, and against back_to_back_cpu_us (200 readings without pauses, after).
+ * - bare_host_p50_ms / bare_host_p99_ms: the handler against the floor's bare server, without the endpoint host's
+ *   own work (model, contract checks): the client side's share of the latency.
  * - init_ms: a fresh node process requiring the bundle (config parsed, SDK clients created), median of 5.
  * Goals: p99 ≤ floor p99 + 3 ms; CPU ≤ 1500 µs per reading; init ≤ 250 ms; bundle ≤ 1.5 MB; 0 errors.
  * Tracing is off (no X-Ray daemon here), as is any Lambda runtime overhead. BENCH_CPU_PROF=<dir>: a CPU profile of
@@ -83,7 +85,10 @@ function startBareHost(): Promise<{ urls: string[]; stop: () => void }> {
   const script = `
     const server = require('node:http').createServer((req, res) => {
       req.resume();
-      req.on('end', () => { res.writeHead(200, { 'content-type': 'text/csv', 'content-length': ${Buffer.byteLength(FLOOR_ANSWER)} }); res.end(${JSON.stringify(FLOOR_ANSWER)}); });
+      req.on('end', () => {
+        if (req.url.startsWith('/topics/')) { res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 }); res.end('{}'); return; }
+        res.writeHead(200, { 'content-type': 'text/csv', 'content-length': ${Buffer.byteLength(FLOOR_ANSWER)} }); res.end(${JSON.stringify(FLOOR_ANSWER)});
+      });
     });
     server.keepAliveTimeout = 65000;
     server.listen(0, '127.0.0.1', () => process.stdout.write('http://127.0.0.1:' + server.address().port + '\\n'));`;
@@ -262,6 +267,13 @@ async function main(): Promise<void> {
     const init_ms = await initMs(bundle, env);
     const floor = await load('floor', bundle, bare.urls[0] ?? '', env);
     const handler = await load('handler', bundle, endpointUrl, env);
+    // The handler against the floor's bare server: its own share of the latency, without the endpoint host's work.
+    const bareUrl = bare.urls[0] ?? '';
+    const onBare = await load('handler', bundle, bareUrl, {
+      ...env,
+      AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: bareUrl,
+      IOT_DATA_ENDPOINT: bareUrl,
+    });
     const result = {
       instances: INSTANCES,
       rps: RPS,
@@ -269,6 +281,8 @@ async function main(): Promise<void> {
       readings: handler.readings,
       p50_ms: handler.p50_ms,
       p99_ms: handler.p99_ms,
+      bare_host_p50_ms: onBare.p50_ms,
+      bare_host_p99_ms: onBare.p99_ms,
       floor_p50_ms: floor.p50_ms,
       floor_p99_ms: floor.p99_ms,
       cpu_us_per_reading: handler.cpu_us_per_reading,
@@ -281,7 +295,7 @@ async function main(): Promise<void> {
       floor_back_to_back_cpu_us: floor.back_to_back_cpu_us,
       init_ms,
       bundle_bytes: bytes,
-      errors: handler.errors + floor.errors,
+      errors: handler.errors + floor.errors + onBare.errors,
       fallbacks: handler.fallbacks,
     };
     const goals = {
