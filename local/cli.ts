@@ -1,7 +1,8 @@
 import './env';
 import './polyfills';
 import { PipelineConfigError } from '../pipeline/config';
-import { UsageError } from './args';
+import { type CommandSpec, commandHelp, flagSynopsis, parseCommand, UsageError } from './args';
+import * as specs from './commands/specs';
 import { HostingStateError } from './hosting/errors';
 import { LakeError } from './lake-errors';
 import { LocalConfigError } from './local-config';
@@ -27,71 +28,86 @@ const USER_ERRORS = [
 ];
 
 // Commands load when they run: `import` of a 1 GB file must not carry DuckDB, the console and the runtime.
-const COMMANDS: Record<string, { run: Command; help: string }> = {
-  start: {
-    run: async (argv) => (await import('./commands/start')).startCommand(argv),
-    help: 'start the local stack (what `npm start` runs)',
-  },
+const COMMANDS: Record<string, { run: Command; specs: readonly CommandSpec[] }> = {
+  start: { run: async (argv) => (await import('./commands/start')).startCommand(argv), specs: [specs.START] },
+  run: { run: async (argv) => (await import('./commands/run')).runCommand(argv), specs: [specs.RUN] },
   simulate: {
     run: async (argv) =>
       argv.includes('--live')
         ? (await import('./commands/simulate-live')).simulateLiveCommand(argv)
         : (await import('./commands/simulate')).simulateCommand(argv),
-    help: 'simulate a fleet into the lake: --rooms N --days D [--seed S] [--signal-set FILE]; or --live --rooms N --rate R over MQTT',
+    specs: [specs.SIMULATE, specs.SIMULATE_LIVE],
   },
-  serve: {
-    run: async (argv) => (await import('./commands/serve')).serveCommand(argv),
-    help: 'serve live inference: MQTT broker, device shadows, the inference rule and the endpoint host',
-  },
-  import: {
-    run: async (argv) => (await import('./commands/import')).importCommand(argv),
-    help: 'import telemetry: <file> --format uci-occupancy|uci-room-occupancy|ndjson [--signal-set FILE|ID]',
-  },
+  serve: { run: async (argv) => (await import('./commands/serve')).serveCommand(argv), specs: [specs.SERVE] },
+  import: { run: async (argv) => (await import('./commands/import')).importCommand(argv), specs: [specs.IMPORT] },
   baseline: {
     run: async (argv) => (await import('./commands/baseline')).baselineCommand(argv),
-    help: 'export the lake and print every threshold baseline on the holdout [--json]',
+    specs: [specs.BASELINE],
   },
-  run: {
-    run: async (argv) => (await import('./commands/run')).runCommand(argv),
-    help: 'run one retraining execution locally: [--auto-approve] [--json] [--inject-fault NAME] [--signal-set FILE]',
-  },
-  status: {
-    run: async (argv) => (await import('./commands/status')).statusCommand(argv),
-    help: 'list runs (newest first) and pending approvals [--json]',
-  },
+  status: { run: async (argv) => (await import('./commands/status')).statusCommand(argv), specs: [specs.STATUS] },
   approve: {
     run: async (argv) => (await import('./commands/approval')).approvalCommand('approve')(argv),
-    help: 'approve the candidate of a waiting run: <run>',
+    specs: [specs.APPROVE],
   },
   reject: {
     run: async (argv) => (await import('./commands/approval')).approvalCommand('reject')(argv),
-    help: 'reject the candidate of a waiting run: <run>',
+    specs: [specs.REJECT],
   },
-  report: {
-    run: async (argv) => (await import('./commands/report')).reportCommand(argv),
-    help: 'static HTML report of a run (opens without a server): <run> --out file.html',
-  },
+  report: { run: async (argv) => (await import('./commands/report')).reportCommand(argv), specs: [specs.REPORT] },
   automl: {
-    run: async (argv) => (await import('../automl/cli')).runAutomlCli(argv),
-    help: 'train with the local AutoML engine: --train <csv> --target <col> [--json]',
+    // automl/cli.ts parses again for its own checks; this pass words unknown flags and missing values as the rest do.
+    run: async (argv) => {
+      parseCommand(argv, specs.AUTOML);
+      return (await import('../automl/cli')).runAutomlCli(argv);
+    },
+    specs: [specs.AUTOML],
   },
 };
 
-function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.help}`);
-  return `usage: occupancy <command> [options]   (every command takes --state-dir, default .occupancy/)\n\n${lines.join('\n')}\n`;
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
+/** Every command with its summary and every flag with its default; `<command> --help` has the descriptions. */
+export function usage(): string {
+  const lines = Object.values(COMMANDS).flatMap((c) =>
+    c.specs.flatMap((spec) => [
+      `  ${spec.name}${spec.positionals ? ` ${spec.positionals}` : ''}`,
+      `      ${spec.summary}`,
+      `      ${flagSynopsis(spec)}`,
+    ]),
+  );
+  return [
+    'usage: npx occupancy <command> [flags]   (`npx occupancy <command> --help` describes each flag)',
+    '',
+    'commands:',
+    ...lines,
+    '',
+  ].join('\n');
 }
+
+/** `--help`/`-h` anywhere before a `--`. */
+const wantsHelp = (argv: readonly string[]): boolean => {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
-    return name ? 0 : 2;
+    return 0;
+  }
+  if (!name) {
+    process.stderr.write(usage());
+    return 2;
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`occupancy: unknown command "${name}"\n\n${usage()}`);
+    process.stderr.write(`occupancy: unknown command "${name}": \`npx occupancy --help\` lists the commands\n`);
     return 2;
+  }
+  if (wantsHelp(rest)) {
+    process.stdout.write(command.specs.map(commandHelp).join('\n'));
+    return 0;
   }
   try {
     return await command.run(rest);
@@ -100,9 +116,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`occupancy ${name}: ${(error as Error).message}\n`);
       return 2;
     }
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    // A failure: the message says what failed; the class name and stack only with OCCUPANCY_DEBUG=1.
+    const message = error instanceof Error ? error.message || error.name : String(error);
     process.stderr.write(`occupancy ${name}: ${message}\n`);
     if (process.env.OCCUPANCY_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    else process.stderr.write('  (set OCCUPANCY_DEBUG=1 for the stack)\n');
     return 1;
   }
 }

@@ -1,10 +1,13 @@
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
 import { decide } from '../../tasks/approval';
 import { BrokerTaskCallback, FileApprovalStore } from '../adapters/approvals';
-import { parseCommandArgs, STATE_DIR_OPTION, UsageError } from '../args';
+import { parseCommand, UsageError } from '../args';
 import { describeEndpointHeld, recoverInterruptedRuns } from '../runtime/crash-recovery';
 import { ExecutionStore } from '../runtime/executions';
 import { TaskTokenBroker } from '../runtime/task-tokens';
+import { APPROVE, REJECT } from './specs';
 
 /**
  * `occupancy approve|reject <run>`: answers the run's AwaitApproval task token from another terminal
@@ -16,21 +19,25 @@ import { TaskTokenBroker } from '../runtime/task-tokens';
  */
 export function approvalCommand(decision: 'approve' | 'reject') {
   return async (argv: string[]): Promise<number> => {
-    const { values, positionals } = parseCommandArgs(
-      argv,
-      { ...STATE_DIR_OPTION, by: { type: 'string' }, json: { type: 'boolean', default: false } },
-      true,
-    );
+    const { values, positionals } = parseCommand(argv, decision === 'approve' ? APPROVE : REJECT);
     const stateDir = values['state-dir'];
-    const store = new FileApprovalStore(stateDir);
+    // Nothing was ever asked in a state dir without approvals/: answering is a user error, and creates nothing.
+    const asked = existsSync(join(stateDir, 'approvals'));
+    const store = asked ? new FileApprovalStore(stateDir) : undefined;
     const pendingRuns = async () =>
-      (await store.list())
+      ((await store?.list()) ?? [])
         .filter((r) => r.status === 'pending')
         .map((r) => r.runId)
         .join(', ') || 'none';
     const [runId, ...extra] = positionals;
     if (!runId || extra.length > 0) {
-      throw new UsageError(`usage: occupancy ${decision} <run>; pending: ${await pendingRuns()}`);
+      throw new UsageError(`name one run: npx occupancy ${decision} <run>; pending: ${await pendingRuns()}`);
+    }
+    if (!store) {
+      throw new UsageError(
+        `No approval request for run "${runId}": nothing has asked for approval in ${resolve(stateDir)} ` +
+          `(\`npx occupancy status --state-dir ${stateDir}\` lists runs)`,
+      );
     }
     // A run whose process is gone is marked interrupted (and its request withdrawn) before anything is decided.
     recoverInterruptedRuns(stateDir);

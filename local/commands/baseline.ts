@@ -1,15 +1,12 @@
 import { join, resolve } from 'node:path';
-import { parseCommandArgs, STATE_DIR_OPTION, UsageError } from '../args';
+import { parseCommand, UsageError } from '../args';
 import { baselineReport } from '../baseline';
 import { LocalLake } from '../lake';
 import { loadLocalConfig } from '../local-config';
+import { BASELINE } from './specs';
 
 export async function baselineCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...STATE_DIR_OPTION,
-    out: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  });
+  const { values } = parseCommand(argv, BASELINE);
   const stateDir = values['state-dir'];
   if (!LocalLake.exists(stateDir)) {
     throw new UsageError(`No lake in ${resolve(stateDir)}: run \`occupancy simulate\` or \`occupancy import\` first`);

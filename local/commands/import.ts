@@ -20,11 +20,12 @@ import {
   uciRoomOccupancyParser,
 } from '../../telemetry/importers';
 import { type SignalSet, THERMOSTAT } from '../../telemetry/signals';
-import { parseCommandArgs, STATE_DIR_OPTION, signalSetFlag, UsageError } from '../args';
+import { parseCommand, signalSetFlag, UsageError } from '../args';
 import { writeFileAtomic } from '../fs';
 import { forEachLine, REJECTED_SAMPLE, type StreamImportResult, streamImport } from './import-stream';
+import { IMPORT, IMPORT_FORMATS } from './specs';
 
-const FORMATS = ['uci-occupancy', 'uci-room-occupancy', 'ndjson', 'iot-analytics-csv', 'csv'] as const;
+const FORMATS = IMPORT_FORMATS;
 type ImportFormat = (typeof FORMATS)[number];
 
 export interface ImportSummary {
@@ -202,20 +203,7 @@ export async function importIntoLake(
 }
 
 export async function importCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    {
-      ...STATE_DIR_OPTION,
-      format: { type: 'string' },
-      'signal-set': { type: 'string' },
-      'thing-name': { type: 'string' },
-      timestamp: { type: 'string' },
-      target: { type: 'string' },
-      device: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-    true,
-  );
+  const { values, positionals } = parseCommand(argv, IMPORT);
   const [file, ...extra] = positionals;
   if (!file || extra.length > 0)
     throw new UsageError(

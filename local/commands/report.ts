@@ -1,13 +1,14 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { FileApprovalStore } from '../adapters/approvals';
 import { FolderObjectStore } from '../adapters/s3';
-import { parseCommandArgs, progress, STATE_DIR_OPTION, UsageError } from '../args';
+import { parseCommand, progress, UsageError } from '../args';
 import { pageHtml } from '../console/assets';
 import { RunViews } from '../console/data';
 import { loadLocalConfig } from '../local-config';
 import { ExecutionStore } from '../runtime/executions';
 import { type SynthesizedPipeline, synthesizePipeline } from '../runtime/synth';
+import { REPORT } from './specs';
 
 /**
  * `occupancy report <run> --out file.html`: the console's run page as one self-contained HTML file (uPlot, styles
@@ -19,6 +20,12 @@ export async function buildRunReport(
   run: string,
   options: { pipeline?: SynthesizedPipeline } = {},
 ): Promise<string> {
+  // Read-only: no executions/ folder means no run, and looking must not create one.
+  if (!existsSync(join(stateDir, 'executions'))) {
+    throw new UsageError(
+      `no run "${run}" in ${resolve(stateDir)} (\`npx occupancy status --state-dir ${stateDir}\` lists runs)`,
+    );
+  }
   const executions = new ExecutionStore(stateDir);
   let record: ReturnType<ExecutionStore['get']>;
   try {
@@ -26,7 +33,10 @@ export async function buildRunReport(
   } catch (error) {
     throw new UsageError(`"${run}" is not a run name`, { cause: error });
   }
-  if (!record) throw new UsageError(`no run "${run}" in ${resolve(stateDir)} (see \`occupancy status\`)`);
+  if (!record)
+    throw new UsageError(
+      `no run "${run}" in ${resolve(stateDir)} (\`npx occupancy status --state-dir ${stateDir}\` lists runs)`,
+    );
   const pipeline = options.pipeline ?? synthesizePipeline(loadLocalConfig(stateDir));
   const views = new RunViews({
     executions,
@@ -39,7 +49,7 @@ export async function buildRunReport(
 }
 
 export async function reportCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { ...STATE_DIR_OPTION, out: { type: 'string' } }, true);
+  const { values, positionals } = parseCommand(argv, REPORT);
   const run = positionals[0];
   if (!run) throw new UsageError('name the run: occupancy report <run> --out report.html');
   const out = values.out ?? `${run}.html`;

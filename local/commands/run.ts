@@ -2,7 +2,7 @@ import type { StaticRule } from '../../pipeline/config';
 import { decide } from '../../tasks/approval';
 import { type SignalSet, THERMOSTAT } from '../../telemetry/signals';
 import { BrokerTaskCallback } from '../adapters/approvals';
-import { parseCommandArgs, progress, SIGNAL_SET_OPTION, STATE_DIR_OPTION, signalSetFlag, UsageError } from '../args';
+import { parseCommand, progress, signalSetFlag, UsageError } from '../args';
 import { LocalLake } from '../lake';
 import { loadLocalConfig } from '../local-config';
 import { recoverInterruptedRuns } from '../runtime/crash-recovery';
@@ -11,6 +11,7 @@ import { parseFaults } from '../runtime/faults';
 import { LocalStack } from '../runtime/local-stack';
 import { assertStateFilesReadable } from '../state-check';
 import { simulateIntoLake } from './simulate';
+import { RUN } from './specs';
 
 /** What `occupancy run --json` prints: the outcome of one execution of the synthesized state machine. */
 export interface RunSummary {
@@ -219,13 +220,7 @@ export async function runOnce(options: RunOptions): Promise<RunSummary> {
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...STATE_DIR_OPTION,
-    ...SIGNAL_SET_OPTION,
-    'auto-approve': { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    'inject-fault': { type: 'string', multiple: true, default: [] },
-  });
+  const { values } = parseCommand(argv, RUN);
   let summary: RunSummary;
   try {
     summary = await runOnce({

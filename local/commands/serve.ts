@@ -1,8 +1,9 @@
-import { intFlag, parseCommandArgs, progress, STATE_DIR_OPTION } from '../args';
+import { intFlag, parseCommand, progress } from '../args';
 import { describeSwitch } from '../iot/follow-deployments';
 import { type ServeStats, startServing } from '../iot/serving';
 import { DEFAULT_MAX_SHADOWS, DEFAULT_SHADOW_IDLE_MS } from '../iot/shadow-service';
 import { inferenceEnv, loadLocalConfig } from '../local-config';
+import { SERVE } from './specs';
 
 /**
  * `occupancy serve`: the local AWS IoT side of live inference — MQTT broker, device shadows, the inference rule
@@ -23,17 +24,7 @@ export function statsLine(s: ServeStats): string {
   );
 }
 export async function serveCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...STATE_DIR_OPTION,
-    'mqtt-port': { type: 'string' },
-    'endpoint-port': { type: 'string' },
-    'data-plane-port': { type: 'string' },
-    model: { type: 'string' },
-    'invoke-timeout-ms': { type: 'string' },
-    'max-devices': { type: 'string' },
-    'device-idle-minutes': { type: 'string' },
-    json: { type: 'boolean', default: false },
-  });
+  const { values } = parseCommand(argv, SERVE);
   const maxDevices = intFlag(values['max-devices'], 'max-devices', DEFAULT_MAX_SHADOWS, 1, 1_000_000);
   const idleMinutes = intFlag(
     values['device-idle-minutes'],

@@ -1,6 +1,7 @@
-import { intFlag, parseCommandArgs, progress, STATE_DIR_OPTION, UsageError } from '../args';
+import { intFlag, parseCommand, progress, UsageError } from '../args';
 import { LiveFleet } from '../iot/fleet';
 import { readServeConnection } from '../iot/serving';
+import { SIMULATE_LIVE } from './specs';
 
 /**
  * `occupancy simulate --live --rooms N --rate R`: a fleet of MQTT thermostats against a running `occupancy serve`
@@ -8,17 +9,8 @@ import { readServeConnection } from '../iot/serving';
  * `--duration` seconds or until SIGINT, then prints a summary (answers, sources, report → answer latency).
  */
 export async function simulateLiveCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...STATE_DIR_OPTION,
-    live: { type: 'boolean', default: true },
-    rooms: { type: 'string' },
-    rate: { type: 'string' },
-    seed: { type: 'string' },
-    duration: { type: 'string' },
-    broker: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  });
-  const rate = values.rate === undefined ? 1 : Number(values.rate);
+  const { values } = parseCommand(argv, SIMULATE_LIVE);
+  const rate = Number(values.rate);
   if (!(rate > 0 && rate <= 1000)) throw new UsageError(`--rate must be in (0, 1000] per room, got "${values.rate}"`);
   const brokerUrl = values.broker ?? readServeConnection(values['state-dir'])?.mqttUrl;
   if (brokerUrl === undefined) {

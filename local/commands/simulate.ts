@@ -1,8 +1,9 @@
 import type { LabelEvent, Reading } from '../../telemetry/reading';
 import { type SignalSet, THERMOSTAT } from '../../telemetry/signals';
 import { DEFAULT_SIM_START, simulateFleet } from '../../telemetry/simulator';
-import { intFlag, parseCommandArgs, progress, SIGNAL_SET_OPTION, STATE_DIR_OPTION, signalSetFlag } from '../args';
+import { intFlag, parseCommand, progress, signalSetFlag } from '../args';
 import { LocalLake } from '../lake';
+import { SIMULATE } from './specs';
 
 export interface SimulateSummary {
   readonly stateDir: string;
@@ -52,14 +53,7 @@ export function simulateIntoLake(
 }
 
 export async function simulateCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...STATE_DIR_OPTION,
-    ...SIGNAL_SET_OPTION,
-    rooms: { type: 'string' },
-    days: { type: 'string' },
-    seed: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  });
+  const { values } = parseCommand(argv, SIMULATE);
   const rooms = intFlag(values.rooms, 'rooms', 10, 1, 10_000);
   const days = intFlag(values.days, 'days', 14, 1, 3650);
   const seed = intFlag(values.seed, 'seed', 1, 0, 2 ** 31 - 1);

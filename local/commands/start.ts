@@ -1,12 +1,4 @@
-import {
-  intFlag,
-  parseCommandArgs,
-  progress,
-  SIGNAL_SET_OPTION,
-  STATE_DIR_OPTION,
-  signalSetFlag,
-  UsageError,
-} from '../args';
+import { intFlag, parseCommand, progress, signalSetFlag, UsageError } from '../args';
 import { startConsole } from '../console';
 import { startServing } from '../iot/serving';
 import { inferenceEnv, loadLocalConfig } from '../local-config';
@@ -21,6 +13,7 @@ import {
   type RunSummary,
   summarize,
 } from './run';
+import { START } from './specs';
 
 /**
  * `npm start`: the local stack, one retraining run now (it waits for approval at the printed URL or
@@ -28,18 +21,7 @@ import {
  * `--auto-approve --once` runs one execution to completion and exits with its summary.
  */
 export async function startCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...STATE_DIR_OPTION,
-    ...SIGNAL_SET_OPTION,
-    rooms: { type: 'string' },
-    days: { type: 'string' },
-    port: { type: 'string' },
-    'mqtt-port': { type: 'string' },
-    'auto-approve': { type: 'boolean', default: false },
-    once: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    'inject-fault': { type: 'string', multiple: true, default: [] },
-  });
+  const { values } = parseCommand(argv, START);
   const stateDir = values['state-dir'];
   let faults: ReturnType<typeof parseFaults>;
   try {

@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { FileApprovalStore } from '../adapters/approvals';
-import { parseCommandArgs, STATE_DIR_OPTION } from '../args';
+import { intFlag, parseCommand } from '../args';
 import { recoverInterruptedRuns } from '../runtime/crash-recovery';
 import { ExecutionStore } from '../runtime/executions';
 import { checkStateFiles } from '../state-check';
+import { STATUS } from './specs';
 
 /**
  * `occupancy status`: executions (newest first) with outcome and duration, and pending approvals. It first
@@ -10,17 +13,20 @@ import { checkStateFiles } from '../state-check';
  * file it cannot read: it shows everything else and lists the bad files with what to do.
  */
 export async function statusCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    ...STATE_DIR_OPTION,
-    json: { type: 'boolean', default: false },
-    limit: { type: 'string', default: '20' },
-  });
+  const { values } = parseCommand(argv, STATUS);
+  const limit = intFlag(values.limit, 'limit', 20);
   const stateDir = values['state-dir'];
   // The run records are read once (they can be large): recovery marks them in place, then they are shown.
-  const scanned = new ExecutionStore(stateDir).scan();
-  const recovered = recoverInterruptedRuns(stateDir, { records: scanned.records });
-  const executions = scanned.records.slice(0, Number(values.limit) || 20);
-  const approvals = (await new FileApprovalStore(stateDir).list()).filter((a) => a.status === 'pending');
+  // Read-only: a state dir that never ran anything gets no executions/ or approvals/ folder from looking at it.
+  const hasRuns = existsSync(join(stateDir, 'executions'));
+  const scanned: ReturnType<ExecutionStore['scan']> = hasRuns
+    ? new ExecutionStore(stateDir).scan()
+    : { records: [], bad: [] };
+  const recovered = hasRuns ? recoverInterruptedRuns(stateDir, { records: scanned.records }) : [];
+  const executions = scanned.records.slice(0, limit);
+  const approvals = existsSync(join(stateDir, 'approvals'))
+    ? (await new FileApprovalStore(stateDir).list()).filter((a) => a.status === 'pending')
+    : [];
   const badStateFiles = checkStateFiles(stateDir, { executions: scanned.bad });
   const runs = executions.map((e) => ({
     name: e.name,
