@@ -3,11 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import type { PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { AutoMLJobRunner } from '../../automl/job';
 import type { PipelineConfig } from '../../pipeline/config';
-import { parseApprovalRequest, requestApproval } from '../../tasks/approval';
-import { CandidateContainersInputSchema, withProbabilityOutput } from '../../tasks/candidate-containers';
-import { evaluateRun, parseEvaluateInput } from '../../tasks/evaluate';
-import { prepareScoringInput, ScoringInputSchema } from '../../tasks/prepare-scoring-input';
-import { BrokerTaskCallback, FileApprovalStore, LocalNotifier } from '../adapters/approvals';
+import { MODEL_PACKAGE_INDEX } from '../../tasks/ports/approval-store';
+import { FileApprovalStore, LocalNotifier } from '../adapters/approvals';
 import { LocalAthena } from '../adapters/athena';
 import { LocalDynamoDB } from '../adapters/dynamodb';
 import { FolderObjectStore } from '../adapters/s3';
@@ -20,6 +17,8 @@ import {
   assertSnsSubject,
   stepFunctionsNameOf,
 } from '../aws-contract';
+import { startAwsEndpoints } from '../aws-endpoints';
+import { ApprovalTable } from '../aws-endpoints/dynamodb-approvals';
 import { LocalHosting, startInvocationServer, ValidationException } from '../hosting';
 import type { ShadowDocumentSnapshot } from '../iot/shadow-service';
 import { LocalLake } from '../lake';
@@ -29,13 +28,14 @@ import { describeExecution } from './describe-execution';
 import { ExecutionStore } from './executions';
 import type { FaultName } from './faults';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './identity';
+import { type LocalFunction, LocalLambdas } from './lambdas';
 import {
-  type Json,
-  LocalStepFunctionsRunner,
-  type ResourceBinding,
-  type StartedExecution,
-  type TaskContext,
-} from './runner';
+  LOCAL_APPROVAL_TABLE,
+  LOCAL_APPROVAL_TOPIC_ARN,
+  type PipelineFunctions,
+  pipelineFunctions,
+} from './pipeline-functions';
+import { type Json, LocalStepFunctionsRunner, type ResourceBinding, type StartedExecution } from './runner';
 import { actionAllowed, type SynthesizedPipeline, synthesizePipeline } from './synth';
 import { TaskTokenBroker } from './task-tokens';
 
@@ -114,13 +114,11 @@ function sdk(service: string, action: string, handler: (input: Record<string, un
   };
 }
 
-function lambda(
-  functionPattern: RegExp,
-  handler: (input: unknown, context: TaskContext) => Promise<unknown>,
-): ResourceBinding {
+/** A Task state invoking a Lambda function by ARN (payloadResponseOnly): the function's bundled handler runs. */
+function lambda(functionPattern: RegExp, fn: LocalFunction, lambdas: LocalLambdas): ResourceBinding {
   return {
     resource: new RegExp(`^arn:aws:lambda:[^:]+:\\d+:function:${functionPattern.source}`),
-    handler: async (input, context) => toJson(await handler(input, context)),
+    handler: async (input) => toJson(await lambdas.invoke(fn, input)),
   };
 }
 
@@ -150,6 +148,13 @@ export class LocalStack {
   private probeRows = '';
   private lastAutoMLNote = '';
   private endpointServer: { url: string; close(): Promise<void> } | undefined;
+  /** S3, DynamoDB, SNS and Step Functions for the Lambda handlers' SDK clients (local/aws-endpoints). */
+  private awsEndpoints: { url: string; close(): Promise<void> } | undefined;
+  /** The Pipeline stack's Lambda functions, run from their bundles (./lambdas.ts). */
+  readonly lambdas: LocalLambdas;
+  readonly functions: PipelineFunctions;
+  /** The last notification published (AwaitApproval's e-mail carries the approve link printed as progress). */
+  private lastNotification = '';
 
   private constructor(readonly options: LocalStackOptions) {
     const timeScale = options.timeScale ?? 0.01;
@@ -187,6 +192,11 @@ export class LocalStack {
     this.notifier = new LocalNotifier(this.stateDir, (text) => progress(text));
     this.pipeline = options.pipeline ?? synthesizePipeline(options.config);
     this.dynamodb = new LocalDynamoDB(this.stateDir, this.pipeline.tables ?? []);
+    this.lambdas = new LocalLambdas({
+      logDir: join(this.stateDir, 'logs', 'lambda'),
+      endpointUrl: () => this.awsEndpoints?.url ?? '',
+    });
+    this.functions = pipelineFunctions(() => this.approvalBaseUrl);
     for (const alarm of this.pipeline.rollbackAlarms) this.alarms.putMetricAlarm(alarm);
     // A run whose process is gone is marked interrupted and what it left waiting is withdrawn.
     recoverInterruptedRuns(this.stateDir);
@@ -203,6 +213,24 @@ export class LocalStack {
   static async start(options: LocalStackOptions): Promise<LocalStack> {
     const stack = new LocalStack(options);
     stack.endpointServer = await startInvocationServer(stack.hosting, { port: options.endpointPort ?? 0 });
+    stack.awsEndpoints = await startAwsEndpoints({
+      s3: stack.store,
+      dynamodb: {
+        tables: stack.dynamodb,
+        approvals: new ApprovalTable(LOCAL_APPROVAL_TABLE, stack.approvals),
+        approvalIndex: MODEL_PACKAGE_INDEX,
+      },
+      sns: {
+        topicArn: LOCAL_APPROVAL_TOPIC_ARN,
+        notifier: {
+          publish: async (subject, message) => {
+            stack.lastNotification = message;
+            await stack.notifier.publish(subject, message);
+          },
+        },
+      },
+      sfn: stack.broker,
+    });
     return stack;
   }
 
@@ -215,7 +243,14 @@ export class LocalStack {
     return this.runner.start({}, name);
   }
 
+  /** Base URL of the local AWS endpoints the Lambda handlers' SDK clients use. */
+  get awsEndpointUrl(): string {
+    return this.awsEndpoints?.url ?? '';
+  }
+
   async close(): Promise<void> {
+    await this.lambdas.close();
+    await this.awsEndpoints?.close();
     await this.endpointServer?.close();
     await this.automl.close();
     this.hosting.close();
@@ -225,18 +260,7 @@ export class LocalStack {
 
   private bindings(faults: ReadonlySet<FaultName>, timeScale: number): ResourceBinding[] {
     const { config } = this.options;
-    const objectStore = this.store;
-    const stack = this;
-    const approvalDeps = {
-      store: this.approvals,
-      notifier: this.notifier,
-      callback: new BrokerTaskCallback(this.broker),
-      // Read when a run reaches AwaitApproval: the approval server may start after the stack.
-      get apiBaseUrl(): string {
-        return stack.approvalBaseUrl;
-      },
-      region: 'local',
-    };
+    const { lambdas, functions } = this;
     return [
       sdk('sfn', 'listExecutions', (input) => ({
         Executions: this.executions
@@ -279,9 +303,7 @@ export class LocalStack {
         copyFileSync(this.store.pathOf(`s3://${source}`), target);
         return { CopyObjectResult: { LastModified: new Date() } };
       }),
-      lambda(/ScoringInput/, async (input) =>
-        prepareScoringInput(ScoringInputSchema.parse(input), { store: objectStore }),
-      ),
+      lambda(/ScoringInput/, functions.scoringInput, lambdas),
       sdk('sagemaker', 'createAutoMLJobV2', (input) => {
         assertSageMakerName('AutoMLJobName', input.AutoMLJobName);
         const spec = input as {
@@ -333,10 +355,7 @@ export class LocalStack {
         this.lastAutoMLNote = note;
         return described;
       }),
-      lambda(/CandidateContainers/, async (input) => {
-        const parsed = CandidateContainersInputSchema.parse(input);
-        return { containers: withProbabilityOutput(parsed.containers), candidateName: parsed.candidateName ?? 'best' };
-      }),
+      lambda(/CandidateContainers/, functions.candidateContainers, lambdas),
       sdk('sagemaker', 'describeEndpoint', (input) => this.hosting.describeEndpoint(input as never)),
       sdk('sagemaker', 'describeEndpointConfig', (input) => this.hosting.describeEndpointConfig(input as never)),
       // ListEndpoints: NameContains filter, newest first, MaxResults per page (default 10), as SageMaker pages.
@@ -390,7 +409,7 @@ export class LocalStack {
           }
         },
       },
-      lambda(/Evaluate/, async (input) => evaluateRun(parseEvaluateInput(input), { store: objectStore })),
+      lambda(/Evaluate/, functions.evaluate, lambdas),
       sdk('cloudwatch', 'putMetricData', (input) => {
         this.metrics.putMetricData(input as unknown as PutMetricDataCommandInput);
         return {};
@@ -406,14 +425,32 @@ export class LocalStack {
             const e = error as Error;
             throw new ServiceError(stepFunctionsNameOf('lambda', e), e.message, { cause: error });
           }
-          const request = parseApprovalRequest((input as { Payload?: unknown }).Payload);
-          const links = await requestApproval(request, approvalDeps);
-          this.options.onProgress?.(
-            `           approve: ${links.approveUrl}\n           or run: occupancy approve ${request.runId}`,
+          const payload = (input as { Payload?: { taskToken?: unknown; runId?: unknown } }).Payload;
+          const runId = String(payload?.runId);
+          // The token is answerable from the moment the task starts, as on AWS: an answer may come while the
+          // function still runs (it has stored the record, not yet sent the e-mail).
+          const waiting = new AbortController();
+          const answered = this.broker.wait(
+            String(payload?.taskToken),
+            { runId, state: context.stateName },
+            200,
+            waiting.signal,
           );
-          if (faults.has('approval-timeout'))
-            throw new ServiceError('States.Timeout', 'Injected fault: approval-timeout');
-          const outcome = await this.broker.wait(request.taskToken, { runId: request.runId, state: context.stateName });
+          answered.catch(() => undefined);
+          this.lastNotification = '';
+          try {
+            await lambdas.invoke(functions.approvalRequest, payload);
+            const approveUrl = /^Approve: (\S+)$/m.exec(this.lastNotification)?.[1] ?? '(see the notification)';
+            this.options.onProgress?.(
+              `           approve: ${approveUrl}\n           or run: occupancy approve ${runId}`,
+            );
+            if (faults.has('approval-timeout'))
+              throw new ServiceError('States.Timeout', 'Injected fault: approval-timeout');
+          } catch (error) {
+            waiting.abort();
+            throw error;
+          }
+          const outcome = await answered;
           if (outcome.kind === 'success') return toJson(outcome.output);
           throw new ServiceError(outcome.error, outcome.cause);
         },
