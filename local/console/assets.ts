@@ -44,7 +44,21 @@ th{background:#eef1f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 pre{max-height:300px;overflow:auto;background:#f3f3f3;padding:6px;margin:4px 0;font-size:12px}
 .graph svg text{font-size:11px;font-family:system-ui,sans-serif}
 .approval{border:2px solid #ff9900}.approval.closed{border-color:#d5dbe1}.approval dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:8px 0}.approval dt{color:#687078}.approval dd{margin:0}.approval textarea{width:100%;min-height:50px}
-button{padding:6px 14px;margin-right:8px;cursor:pointer}
+button{padding:6px 14px;margin-right:8px;cursor:pointer;border:1px solid #8d99a8;background:#fff;border-radius:3px;font:inherit}
+button.primary{background:#ec7211;border-color:#ec7211;color:#fff;font-weight:600}button.danger{background:#d13212;border-color:#d13212;color:#fff}
+button.selected{background:#232f3e;color:#fff;border-color:#232f3e}button:disabled{opacity:.5;cursor:default}
+.actions{margin-top:8px}.toolbar{display:flex;gap:12px;align-items:center;margin-bottom:8px}
+.verdict{padding:8px 10px;border-radius:3px;margin:4px 0 8px}.verdict.pass{background:#e9f7e6;border-left:4px solid #1d8102}.verdict.fail{background:#fdecea;border-left:4px solid #d13212}
+.headline{font-size:16px;margin:6px 0}.headline .f1{font-size:20px}
+.approval .facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:8px 0}.approval .facts dt{color:#687078}.approval .facts dd{margin:0}
+dialog{border:1px solid #8d99a8;border-radius:4px;padding:16px 20px;max-width:520px}dialog::backdrop{background:rgba(0,0,0,.35)}
+tr.winner td{background:#fff4e0;font-weight:600}td.mark{white-space:nowrap;color:#ec7211}tr.folded td{background:#f7f9fb}
+details.graph>summary{cursor:pointer}details.graph>summary h2{display:inline;font-size:18px}
+.graph-legend{display:flex;flex-wrap:wrap;gap:14px;margin:8px 0;font-size:12px;color:#444}.graph-legend>span{display:inline-flex;align-items:center;gap:4px}
+.swatch{display:inline-block;width:12px;height:12px;border:1px solid #8d99a8;margin-right:4px;vertical-align:middle}
+.edge-solid,.edge-dashed,.edge-catch{display:inline-block;width:22px;height:0;border-top:2px solid #5f6b7a}.edge-dashed{border-top-style:dashed}.edge-catch{border-top:1px dotted #d13212;opacity:.5}
+.chart .empty{color:#687078;text-align:center;margin:-120px 0 100px;position:relative}
+td.nowrap{white-space:nowrap}table.legend{margin:4px 0 0;font-size:12px}table.legend td{border:none;padding:1px 6px}
 .muted{color:#687078}.error{color:#d13212}
 `;
 

@@ -15,6 +15,8 @@ export interface Point {
 export interface SeriesData {
   readonly label: string;
   readonly axis: 'left' | 'right';
+  /** Counts (sums of events) draw as bars, levels and rates as lines. */
+  readonly draw: 'line' | 'bars';
   readonly points: Point[];
   /** Value of the newest point, null without data. */
   readonly latest: number | null;
@@ -52,6 +54,22 @@ export function localStatistic(stat: WidgetStatistic): { statistic: LocalStatist
   return { statistic: stat };
 }
 
+/** The windows the dashboard offers, as CloudWatch's time picker does. */
+export const DASHBOARD_WINDOWS = { '1h': 60, '3h': 180, '1d': 1440, '1w': 10080 } as const;
+export type DashboardWindowName = keyof typeof DASHBOARD_WINDOWS;
+
+/** What /api/dashboard answers: the window (the charts' x-axis, exactly) and each widget's data. */
+export interface DashboardResponse {
+  readonly window: DashboardWindowName;
+  readonly start: number;
+  readonly end: number;
+  readonly widgets: WidgetData[];
+}
+
+export function parseWindowName(value: string | null): DashboardWindowName {
+  return value !== null && Object.hasOwn(DASHBOARD_WINDOWS, value) ? (value as DashboardWindowName) : '3h';
+}
+
 export interface DashboardWindow {
   readonly start: number;
   readonly end: number;
@@ -64,6 +82,7 @@ function seriesData(series: WidgetSeries, source: MetricSource, window: Dashboar
   const period = Math.min(series.periodSeconds, window.periodSeconds);
   let points: Point[];
   let note: string | undefined;
+  const draw = series.kind === 'metric' && (series.stat === 'Sum' || series.stat === 'SampleCount') ? 'bars' : 'line';
   if (series.kind === 'metric') {
     const local = localStatistic(series.stat);
     note = local.note;
@@ -76,7 +95,7 @@ function seriesData(series: WidgetSeries, source: MetricSource, window: Dashboar
       .datapoints(series.denominator, 'Sum', window.start, window.end, period)
       .map((total) => ({ t: total.t, v: total.v > 0 ? (part.get(total.t) ?? 0) / total.v : 0 }));
   }
-  return { label: series.label, axis, points, latest: points.at(-1)?.v ?? null, ...(note ? { note } : {}) };
+  return { label: series.label, axis, draw, points, latest: points.at(-1)?.v ?? null, ...(note ? { note } : {}) };
 }
 
 export function evaluateDashboard(

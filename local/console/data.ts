@@ -18,6 +18,16 @@ import {
 } from './dashboard';
 import { buildEvaluationView, type EvaluationView, type ScoredModel } from './evaluation-view';
 import { type StateGraph, stateGraph, summariseStates } from './graph';
+import {
+  type AutoMLSource,
+  autoMLJobNameOf,
+  type DeploymentPlan,
+  deploymentPlanOf,
+  foldLoops,
+  type Leaderboard,
+  leaderboardOf,
+  type PhaseRow,
+} from './run-extras';
 
 /** The console's JSON views, read from the local stores. The same views feed the static report. */
 
@@ -59,7 +69,13 @@ export interface RunView {
   /** Per state name: latest status, visits and total time. */
   readonly stateSummary: Record<string, { status: string; visits: number; totalMs: number }>;
   readonly states: StateRow[];
+  /** The states table: polling loops folded into one row per phase. */
+  readonly phases: PhaseRow[];
   readonly approval: ApprovalView | null;
+  /** The run's AutoML job, every candidate; null before the job started or when its work folder is gone. */
+  readonly leaderboard: Leaderboard | null;
+  /** What approving deploys (canary, bake time, rollback alarms), from the definition. */
+  readonly deployment: DeploymentPlan | null;
   readonly evaluation: EvaluationView | null;
   readonly evaluationError: string | null;
 }
@@ -69,6 +85,8 @@ export interface RunSources {
   readonly store: ObjectStore;
   readonly approvals: { get(runId: string): Promise<ApprovalRecord | undefined> };
   readonly definition: unknown;
+  /** The local AutoML jobs (the leaderboard); absent where only the run record is known. */
+  readonly automl?: AutoMLSource;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -229,11 +247,23 @@ export class RunViews {
         evaluationError = error instanceof Error ? error.message : String(error);
       }
     }
+    const jobName = autoMLJobNameOf(record.states);
+    let leaderboard: Leaderboard | null = null;
+    if (jobName && this.sources.automl) {
+      try {
+        leaderboard = leaderboardOf(jobName, this.sources.automl);
+      } catch {
+        leaderboard = null; // a job folder removed by hand: the run page still shows the rest
+      }
+    }
     return {
       run: { ...runListItem(record, now), error: record.error ?? null, cause: record.cause ?? null },
       graph: stateGraph(this.sources.definition as { StartAt?: unknown; States?: unknown }),
       stateSummary: Object.fromEntries(summariseStates(record.states, now)),
       states,
+      phases: foldLoops(states, now),
+      leaderboard,
+      deployment: deploymentPlanOf(this.sources.definition),
       approval: approvalRecord
         ? {
             status: approvalRecord.status,

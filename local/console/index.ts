@@ -11,6 +11,7 @@ import type { LocalStack } from '../runtime/local-stack';
 import { approvalRoutes } from './approval-routes';
 import { clientAssets, pageHtml } from './assets';
 import { CsrfTokens } from './csrf';
+import { DASHBOARD_WINDOWS, type DashboardResponse, parseWindowName } from './dashboard';
 import { dashboardView, endpointsView, listRuns, RunViews } from './data';
 import { html, json, send, text } from './http';
 import { roomOccupancyView } from './rooms';
@@ -49,6 +50,7 @@ export async function startConsole(stack: LocalStack, opts: ConsoleOptions = {})
     store: stack.store,
     approvals: stack.approvals,
     definition: stack.pipeline.definition,
+    automl: stack.automl,
   });
   const endpointName = stack.options.config.endpointName;
   const approvalDeps = {
@@ -131,19 +133,20 @@ export async function startConsole(stack: LocalStack, opts: ConsoleOptions = {})
     if (path === '/api/endpoints') return json(res, 200, endpointsView(stack.hosting));
     if (path === '/api/rooms') return json(res, 200, roomOccupancyView(stack.liveShadows?.() ?? [], Date.now()));
     if (path === '/api/dashboard') {
-      const minutes = Math.min(60 * 24 * 15, Math.max(5, Number(url.searchParams.get('minutes')) || 180));
+      const name = parseWindowName(url.searchParams.get('window'));
+      const minutes = DASHBOARD_WINDOWS[name];
       const end = Date.now() + 1000;
-      return json(
-        res,
-        200,
-        dashboardView(
-          stack.metrics,
-          stack.executions,
-          { endpointName, stateMachineArn: stack.pipeline.stateMachineArn },
-          // ~90 buckets over the window: local runs are minutes apart, not days.
-          { start: end - minutes * 60_000, end, periodSeconds: Math.max(10, Math.round((minutes * 60) / 90)) },
-        ),
+      const start = end - minutes * 60_000;
+      // ~90 buckets over the window: local runs are minutes apart, not days.
+      const window = { start, end, periodSeconds: Math.max(10, Math.round((minutes * 60) / 90)) };
+      const widgets = dashboardView(
+        stack.metrics,
+        stack.executions,
+        { endpointName, stateMachineArn: stack.pipeline.stateMachineArn },
+        window,
       );
+      const body: DashboardResponse = { window: name, start, end, widgets };
+      return json(res, 200, body);
     }
     text(res, 404, 'not found');
   };

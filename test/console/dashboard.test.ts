@@ -1,8 +1,10 @@
 import {
+  DASHBOARD_WINDOWS,
   evaluateDashboard,
   executionMetricPoints,
   localStatistic,
   type MetricSource,
+  parseWindowName,
 } from '../../local/console/dashboard';
 import { dashboardWidgets, STATES_NAMESPACE } from '../../observability/widgets';
 
@@ -92,5 +94,26 @@ describe('executionMetricPoints', () => {
     expect(executionMetricPoints('ExecutionsFailed', executions, 0, 120_000, 60)).toEqual([{ t: 60_000, v: 1 }]);
     expect(executionMetricPoints('ExecutionsSucceeded', executions, 10_000, 120_000, 60)).toEqual([]);
     expect(executionMetricPoints('Unknown', executions, 0, 120_000, 60)).toEqual([]);
+  });
+});
+
+describe('how widgets draw', () => {
+  const empty: MetricSource = { datapoints: () => [] };
+  const data = evaluateDashboard(dashboardWidgets(context), empty, { start: 0, end: 3_600_000, periodSeconds: 40 });
+  const draw = (id: string) => data.find((w) => w.id === id)?.series.map((s) => s.draw);
+
+  it('draws counts as bars and levels and rates as lines', () => {
+    expect(draw('runs')).toEqual(['bars', 'bars', 'bars']);
+    expect(draw('deployments')).toEqual(['bars', 'bars', 'bars']);
+    expect(draw('f1')).toEqual(['line', 'line', 'line']);
+    expect(draw('latency')).toEqual(['line', 'line']);
+    expect(draw('fallback')).toEqual(['line']);
+  });
+
+  it('offers CloudWatch’s windows and falls back to 3 h on anything else', () => {
+    expect(DASHBOARD_WINDOWS).toEqual({ '1h': 60, '3h': 180, '1d': 1440, '1w': 10080 });
+    expect(parseWindowName('1w')).toBe('1w');
+    expect(parseWindowName('toString')).toBe('3h');
+    expect(parseWindowName(null)).toBe('3h');
   });
 });

@@ -40,9 +40,154 @@ function closedApprovalPanel(closed: ClosedApproval): HTMLElement {
 async function answerText(res: Response): Promise<string> {
   if ((res.headers.get('Content-Type') ?? '').startsWith('application/json')) {
     const answer = (await res.json()) as { outcome?: string; message?: string };
-    return `${answer.outcome ?? 'error'}: ${answer.message ?? ''}`;
+    const outcome = answer.outcome ?? 'error';
+    const message = answer.message ?? '';
+    return message.startsWith(`${outcome}:`) ? message : `${outcome}: ${message}`;
   }
   return `HTTP ${res.status}: ${(await res.text()).trim()}`;
+}
+
+const f3 = (v: number): string => v.toFixed(3);
+const signed = (v: number): string => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`;
+
+/** The evidence a decision rests on: the gate's verdict, the candidate's F1, each comparison, the model, the plan. */
+function evidence(view: RunView): HTMLElement[] {
+  const evaluation = view.evaluation;
+  if (!evaluation) return [el('p', { class: 'muted' }, 'Loading the evaluation…')];
+  const candidate = evaluation.models.find((m) => m.role === 'candidate');
+  const ci = (m: { f1Interval: { lower: number; upper: number; confidence: number } }) =>
+    `${Math.round(m.f1Interval.confidence * 100)}% CI ${f3(m.f1Interval.lower)} – ${f3(m.f1Interval.upper)}`;
+  const passed = evaluation.decision === 'promote';
+  const out: HTMLElement[] = [
+    el(
+      'div',
+      { id: 'approval-verdict', class: `verdict ${passed ? 'pass' : 'fail'}` },
+      el('b', {}, passed ? 'Gate passed' : 'Gate not passed'),
+      ` — ${evaluation.summary}`,
+    ),
+  ];
+  if (candidate) {
+    out.push(
+      el(
+        'p',
+        { id: 'approval-f1', class: 'headline' },
+        'Candidate F1 ',
+        el('b', { class: 'f1' }, f3(candidate.metrics.f1)),
+        ` (${ci(candidate)}) on ${evaluation.holdoutRows} holdout rows`,
+      ),
+    );
+  }
+  const byName = new Map(evaluation.models.map((m) => [m.name, m]));
+  const noServing = !evaluation.models.some((m) => m.role === 'serving');
+  out.push(
+    el(
+      'table',
+      { id: 'approval-comparisons' },
+      el('tr', {}, ...['Candidate vs', 'Its F1', 'Its F1 CI', 'ΔF1', 'ΔF1 CI', 'Verdict'].map((h) => el('th', {}, h))),
+      ...evaluation.comparisons.map((c) => {
+        const other = byName.get(c.against);
+        return el(
+          'tr',
+          { 'data-against': c.against },
+          el('td', {}, `${c.against}${other?.role === 'serving' ? ' (serving now)' : ''}`),
+          el('td', { class: 'num' }, f3(c.otherF1)),
+          el('td', { class: 'num' }, other ? `${f3(other.f1Interval.lower)} – ${f3(other.f1Interval.upper)}` : '—'),
+          el('td', { class: 'num' }, signed(c.delta)),
+          el('td', { class: 'num' }, `${signed(c.lower)} – ${signed(c.upper)}`),
+          el('td', { class: c.passed ? 's-succeeded' : 's-failed' }, c.passed ? '✓ better' : '✗ not shown better'),
+        );
+      }),
+      ...(noServing
+        ? [
+            el(
+              'tr',
+              { class: 'muted' },
+              el('td', { colspan: '6' }, 'serving model: none yet (this run creates the endpoint)'),
+            ),
+          ]
+        : []),
+    ),
+  );
+  const facts = el('dl', { class: 'facts' });
+  const winner = view.leaderboard?.rows.find((r) => r.winner);
+  if (winner) {
+    facts.append(
+      el('dt', {}, 'Model'),
+      el(
+        'dd',
+        { id: 'approval-model' },
+        `${winner.family} (${winner.name}), decision threshold ${winner.threshold.toFixed(2)}`,
+      ),
+      el('dt', {}, 'Features'),
+      el('dd', {}, `${winner.featureSubset}: ${winner.features.join(', ')}`),
+      el('dt', {}, 'Validation folds'),
+      el(
+        'dd',
+        {},
+        `F1 ${winner.foldValues.map((v) => v.toFixed(3)).join(' · ')} (${winner.foldValues.length} time-ordered folds)`,
+      ),
+    );
+  }
+  const plan = view.deployment;
+  if (plan) {
+    const parts = [
+      plan.canary ? `a blue/green deployment sends ${plan.canary} to the new model` : 'a blue/green deployment',
+      plan.bakeSeconds !== null ? `bakes for ${plan.bakeSeconds} s` : null,
+      'then shifts all traffic',
+      plan.terminationWaitSeconds !== null ? `and retires the old fleet ${plan.terminationWaitSeconds} s later` : null,
+    ].filter((p): p is string => p !== null);
+    facts.append(
+      el('dt', {}, 'On approve'),
+      el('dd', { id: 'approval-plan' }, `${parts.join(', ')}.`),
+      el('dt', {}, 'Rolls back if'),
+      el(
+        'dd',
+        {},
+        plan.rollbackAlarms.length > 0
+          ? `any alarm fires during the bake: ${plan.rollbackAlarms.join(', ')}`
+          : 'no alarm is configured',
+      ),
+    );
+  }
+  if (facts.childElementCount > 0) out.push(facts);
+  return out;
+}
+
+/** Asks before deciding: a modal dialog naming what will happen. Resolves true on confirm. */
+function confirmDecision(action: string, view: RunView): Promise<boolean> {
+  const approve = action === 'approve';
+  const plan = view.deployment;
+  const dialog = el(
+    'dialog',
+    { id: 'confirm-dialog' },
+    el('h3', {}, approve ? 'Approve and deploy this candidate?' : 'Reject this candidate?'),
+    el(
+      'p',
+      {},
+      approve
+        ? `Run ${view.run.name} will deploy it${plan?.canary ? ` as a ${plan.canary} canary` : ''}${plan?.bakeSeconds ? ` for ${plan.bakeSeconds} s` : ''}, then to all traffic.`
+        : `Run ${view.run.name} will end without deploying; the serving model stays.`,
+    ),
+  );
+  const confirm = el(
+    'button',
+    { type: 'button', id: 'confirm-button', class: approve ? 'primary' : 'danger' },
+    approve ? 'Approve and deploy' : 'Reject',
+  );
+  const cancel = el('button', { type: 'button', id: 'cancel-button' }, 'Cancel');
+  dialog.append(el('div', { class: 'actions' }, confirm, cancel));
+  document.body.append(dialog);
+  dialog.showModal();
+  return new Promise((resolve) => {
+    const done = (answer: boolean) => {
+      dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
+    confirm.addEventListener('click', () => done(true));
+    cancel.addEventListener('click', () => done(false));
+    dialog.addEventListener('cancel', () => done(false));
+  });
 }
 
 export function approvalPanel(view: RunView): HTMLElement | null {
@@ -50,18 +195,24 @@ export function approvalPanel(view: RunView): HTMLElement | null {
   if (!approval || boot.mode !== 'live') return null;
   if (!approval.open) return closedApprovalPanel(approval);
   if (view.approval?.closed) return closedApprovalPanel(view.approval.closed);
-  const panel = el('section', { class: 'panel approval', id: 'approval' }, el('h2', {}, 'Approval'));
+  const panel = el(
+    'section',
+    { class: 'panel approval', id: 'approval', ...(view.evaluation ? { 'data-evidence': 'shown' } : {}) },
+    el('h2', {}, 'Decide: deploy this run’s candidate?'),
+    ...evidence(view),
+  );
   const comment = el('textarea', {
     id: 'comment',
     maxlength: '500',
-    placeholder: 'Comment (recorded with the decision)',
+    placeholder: 'Optional comment (recorded with the decision)',
   });
   const result = el('p', { id: 'approval-result' });
-  const buttons = el('div');
+  const buttons = el('div', { class: 'actions' });
   const enable = (on: boolean) => {
     for (const button of Array.from(buttons.querySelectorAll('button'))) button.disabled = !on;
   };
   const send = async (action: string) => {
+    if (!(await confirmDecision(action, view))) return;
     enable(false);
     const body = new URLSearchParams({
       run: view.run.name,
@@ -84,12 +235,12 @@ export function approvalPanel(view: RunView): HTMLElement | null {
     result.className = decisionAnswer.ok ? '' : 'error';
     if (!decisionAnswer.ok) enable(true);
   };
-  panel.append(el('p', {}, 'The candidate passed the gate and waits for your decision.'), comment);
+  panel.append(comment);
   for (const action of approval.actions) {
     const button = el(
       'button',
-      { id: `${action}-button`, type: 'button' },
-      action === 'approve' ? 'Approve and deploy' : 'Reject',
+      { id: `${action}-button`, type: 'button', class: action === 'approve' ? 'primary' : 'secondary' },
+      action === 'approve' ? 'Approve and deploy…' : 'Reject…',
     );
     button.addEventListener('click', () => void send(action));
     buttons.append(button);
