@@ -157,9 +157,21 @@ export const JSON_FLAG = {
   json: { type: 'boolean', description: 'print the result as JSON on stdout (progress stays on stderr)' },
 } as const satisfies Record<string, FlagSpec>;
 
+let progressSink: ((line: string) => void) | undefined;
+
+/** Routes progress() through `sink` (a run's terminal) until the returned function is called. */
+export function setProgressSink(sink: (line: string) => void): () => void {
+  const previous = progressSink;
+  progressSink = sink;
+  return () => {
+    progressSink = previous;
+  };
+}
+
 /** Progress for long work goes to stderr so stdout stays machine-readable (--json). */
 export function progress(message: string): void {
-  process.stderr.write(`${message}\n`);
+  if (progressSink) progressSink(message);
+  else process.stderr.write(`${message}\n`);
 }
 /** `--signal-set`: a built-in set's id (thermostat, uci-occupancy, …) or a signal set JSON file. */
 export function signalSetFlag(value: string | undefined): SignalSet | undefined {

@@ -2,7 +2,7 @@ import type { StaticRule } from '../../pipeline/config';
 import { decide } from '../../tasks/approval';
 import { type SignalSet, THERMOSTAT } from '../../telemetry/signals';
 import { BrokerTaskCallback } from '../adapters/approvals';
-import { parseCommand, progress, signalSetFlag, UsageError } from '../args';
+import { parseCommand, progress, setProgressSink, signalSetFlag, UsageError } from '../args';
 import { LocalLake } from '../lake';
 import { loadLocalConfig } from '../local-config';
 import { recoverInterruptedRuns } from '../runtime/crash-recovery';
@@ -10,6 +10,7 @@ import type { ExecutionRecord } from '../runtime/executions';
 import { parseFaults } from '../runtime/faults';
 import { LocalStack } from '../runtime/local-stack';
 import { assertStateFilesReadable } from '../state-check';
+import { closingHints, RunTerminal } from '../terminal';
 import { simulateIntoLake } from './simulate';
 import { RUN } from './specs';
 
@@ -185,6 +186,18 @@ export const describeStaticRule = (rule: StaticRule | null): string =>
   rule ? `${rule.signal} > ${rule.level}` : 'none (the best single-signal threshold is the bar)';
 
 export async function runOnce(options: RunOptions): Promise<RunSummary> {
+  // Progress reads as one line per phase on stderr (polling folded, AutoML per candidate); stdout is the summary.
+  const terminal = new RunTerminal({ out: process.stderr, stateDir: options.stateDir });
+  const restore = setProgressSink(terminal.line);
+  try {
+    return await runWith(options, terminal);
+  } finally {
+    terminal.close();
+    restore();
+  }
+}
+
+async function runWith(options: RunOptions, terminal: RunTerminal): Promise<RunSummary> {
   const faults = parseFaults(options.faults);
   // A run whose process is gone is marked interrupted and what it left waiting withdrawn (bad files are skipped).
   for (const r of recoverInterruptedRuns(options.stateDir)) {
@@ -207,6 +220,7 @@ export async function runOnce(options: RunOptions): Promise<RunSummary> {
     approvalBaseUrl: options.approvalBaseUrl,
     onProgress: progress,
   });
+  terminal.attach({ automl: stack.automl, localPathOf: (uri) => stack.store.pathOf(uri) });
   try {
     const execution = stack.startExecution();
     progress(`execution ${execution.name} started`);
@@ -235,6 +249,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw error;
   }
   process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
+  if (!values.json) progress(closingHints(values['state-dir'], summary.name, false).join('\n'));
   return summary.status === 'SUCCEEDED' ? 0 : 1;
 }
 

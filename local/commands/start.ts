@@ -1,10 +1,11 @@
-import { intFlag, parseCommand, progress, signalSetFlag, UsageError } from '../args';
+import { type FlagValues, intFlag, parseCommand, progress, setProgressSink, signalSetFlag, UsageError } from '../args';
 import { startConsole } from '../console';
 import { startServing } from '../iot/serving';
 import { inferenceEnv, loadLocalConfig } from '../local-config';
 import { parseFaults } from '../runtime/faults';
 import { LocalStack } from '../runtime/local-stack';
 import { scheduleIntervalMs } from '../schedule';
+import { closingHints, RunTerminal } from '../terminal';
 import {
   answerWhenWaiting,
   describeStaticRule,
@@ -22,6 +23,19 @@ import { START } from './specs';
  */
 export async function startCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, START);
+  const stateDir = values['state-dir'];
+  // One line per phase on stderr (polling folded, AutoML per candidate, links once); stdout is the run summary.
+  const terminal = new RunTerminal({ out: process.stderr, stateDir });
+  const restore = setProgressSink(terminal.line);
+  try {
+    return await start(values, terminal);
+  } finally {
+    terminal.close();
+    restore();
+  }
+}
+
+async function start(values: FlagValues<typeof START>, terminal: RunTerminal): Promise<number> {
   const stateDir = values['state-dir'];
   let faults: ReturnType<typeof parseFaults>;
   try {
@@ -43,6 +57,11 @@ export async function startCommand(argv: string[]): Promise<number> {
   const stack = await LocalStack.start({ stateDir, config, faults, onProgress: progress });
   const consoleServer = await startConsole(stack, { port });
   stack.approvalBaseUrl = consoleServer.url;
+  terminal.attach({
+    automl: stack.automl,
+    localPathOf: (uri) => stack.store.pathOf(uri),
+    consoleUrl: () => consoleServer.url,
+  });
   progress(`console (runs, approval, endpoint, dashboards): ${consoleServer.url}`);
   progress(`endpoint host (SageMaker Runtime InvokeEndpoint): ${stack.endpointUrl}`);
 
@@ -54,6 +73,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     stop();
     const summary = summarize(record, stack);
     process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
+    if (!values.json) progress(closingHints(stateDir, summary.name, !values.once).join('\n'));
     return summary;
   };
 
@@ -80,7 +100,9 @@ export async function startCommand(argv: string[]): Promise<number> {
     env: inferenceEnv(config),
   });
   stack.liveShadows = () => serving.shadows.documents();
-  progress(`live inference: MQTT ${serving.connection.mqttUrl} — try \`occupancy simulate --live --rooms 20\``);
+  progress(
+    `live inference: MQTT ${serving.connection.mqttUrl} — try \`npx occupancy simulate --live --rooms 20 --state-dir ${stateDir}\``,
+  );
   const { intervalMs, note } = scheduleIntervalMs(config.schedule.expression);
   if (note) progress(note);
   progress(

@@ -31,7 +31,7 @@ it('withdraws the approval of a run killed at AwaitApproval; approve exits 1 and
   let runName = '';
   try {
     for (;;) {
-      const match = /or run: occupancy approve (\S+)/.exec(stderr);
+      const match = /or run: npx occupancy approve (\S+)/.exec(stderr);
       if (match?.[1]) {
         runName = match[1];
         break;
