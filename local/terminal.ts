@@ -90,7 +90,7 @@ export class RunTerminal {
   private automlJob: string | undefined;
   private automlShown = -1;
   private automlStatus = '';
-  private readonly automlStarted = Date.now();
+  private automlStarted = Date.now();
   private simulated = '';
 
   private options: TerminalOptions;
@@ -125,6 +125,14 @@ export class RunTerminal {
       else if (simulated) this.simulate(simulated[1] ?? '', simulated[2] ?? '');
       else {
         if (/^\[\d+(\.\d+)?s\] execution /.test(text)) this.endFold();
+        // A new execution (start's scheduled runs share this terminal): its states are new again.
+        if (/^execution \S+ started$/.test(text)) {
+          this.endFold();
+          this.entries.length = 0;
+          this.automlShown = -1;
+          this.automlStatus = '';
+          this.automlStarted = Date.now();
+        }
         this.print(text);
       }
     }

@@ -60,6 +60,19 @@ describe('RunTerminal', () => {
     expect(lines.at(-1)).toBe('[15.3s] → PrepareCandidateContainers');
   });
 
+  it('starts afresh for each execution (start retrains on a schedule in the same terminal)', () => {
+    const { out, text } = capture(false);
+    const terminal = new RunTerminal({ out, stateDir: dir });
+    for (const run of ['run-1', 'run-2']) {
+      terminal.line(`execution ${run} started`);
+      terminal.line('[0.1s] → GuardSingleRun');
+      terminal.line('[0.2s] → PlanSplit');
+    }
+    terminal.close();
+    expect(text().match(/→ PlanSplit/g)).toHaveLength(2);
+    expect(text()).not.toContain('⟳');
+  });
+
   it('updates the loop line in place on a TTY (\\r + clear line) and leaves one final line', () => {
     const { out, text } = capture(true);
     const terminal = new RunTerminal({ out, stateDir: dir });
