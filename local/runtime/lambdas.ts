@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { lambdaContext } from '../aws-endpoints/lambda-context';
 import { lambdaBundle } from './bundles';
-import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from './identity';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './identity';
 
 /**
  * Lambda functions run locally as Lambda runs them: the bundled entry (./bundles.ts) loaded in an instance of its
@@ -97,18 +97,14 @@ export class LocalLambdas {
   }
 
   private async call(instance: Instance, fn: LocalFunction, event: unknown): Promise<unknown> {
-    const id = randomUUID();
-    const context = {
-      functionName: fn.functionName,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${fn.functionName}`,
-      memoryLimitInMB: String(fn.memoryMB),
-      awsRequestId: id,
-      logGroupName: `/aws/lambda/${fn.functionName}`,
-      logStreamName: `local/[$LATEST]${instance.worker.threadId}`,
-      callbackWaitsForEmptyEventLoop: true,
-      deadline: Date.now() + fn.timeoutSeconds * 1000,
-    };
+    const timeoutMs = fn.timeoutSeconds * 1000;
+    // The context less its function (not cloneable): the instance rebuilds getRemainingTimeInMillis from `deadline`.
+    const { getRemainingTimeInMillis: _, ...shape } = lambdaContext(fn.functionName, {
+      timeoutMs,
+      memoryMB: fn.memoryMB,
+    });
+    const id = shape.awsRequestId;
+    const context = { ...shape, deadline: Date.now() + timeoutMs };
     // Keeps the process alive only while an invocation is in flight (an idle instance does not hold it open).
     instance.worker.ref();
     try {

@@ -3,7 +3,6 @@ import { dirname, join, resolve } from 'node:path';
 import type { PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { AutoMLJobRunner } from '../../automl/job';
 import type { PipelineConfig } from '../../pipeline/config';
-import { MODEL_PACKAGE_INDEX } from '../../tasks/ports/approval-store';
 import { FileApprovalStore, LocalNotifier } from '../adapters/approvals';
 import { LocalAthena } from '../adapters/athena';
 import { LocalDynamoDB } from '../adapters/dynamodb';
@@ -17,8 +16,6 @@ import {
   assertSnsSubject,
   stepFunctionsNameOf,
 } from '../aws-contract';
-import { startAwsEndpoints } from '../aws-endpoints';
-import { ApprovalTable } from '../aws-endpoints/dynamodb-approvals';
 import { LocalHosting, startInvocationServer, ValidationException } from '../hosting';
 import type { ShadowDocumentSnapshot } from '../iot/shadow-service';
 import { LocalLake } from '../lake';
@@ -29,12 +26,7 @@ import { ExecutionStore } from './executions';
 import type { FaultName } from './faults';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './identity';
 import { type LocalFunction, LocalLambdas } from './lambdas';
-import {
-  LOCAL_APPROVAL_TABLE,
-  LOCAL_APPROVAL_TOPIC_ARN,
-  type PipelineFunctions,
-  pipelineFunctions,
-} from './pipeline-functions';
+import { type PipelineFunctions, pipelineFunctions, startPipelineEndpoints } from './pipeline-functions';
 import { type Json, LocalStepFunctionsRunner, type ResourceBinding, type StartedExecution } from './runner';
 import { actionAllowed, type SynthesizedPipeline, synthesizePipeline } from './synth';
 import { TaskTokenBroker } from './task-tokens';
@@ -213,23 +205,17 @@ export class LocalStack {
   static async start(options: LocalStackOptions): Promise<LocalStack> {
     const stack = new LocalStack(options);
     stack.endpointServer = await startInvocationServer(stack.hosting, { port: options.endpointPort ?? 0 });
-    stack.awsEndpoints = await startAwsEndpoints({
-      s3: stack.store,
-      dynamodb: {
-        tables: stack.dynamodb,
-        approvals: new ApprovalTable(LOCAL_APPROVAL_TABLE, stack.approvals),
-        approvalIndex: MODEL_PACKAGE_INDEX,
-      },
-      sns: {
-        topicArn: LOCAL_APPROVAL_TOPIC_ARN,
-        notifier: {
-          publish: async (subject, message) => {
-            stack.lastNotification = message;
-            await stack.notifier.publish(subject, message);
-          },
+    stack.awsEndpoints = await startPipelineEndpoints({
+      store: stack.store,
+      dynamodb: stack.dynamodb,
+      approvals: stack.approvals,
+      broker: stack.broker,
+      notifier: {
+        publish: async (subject, message) => {
+          stack.lastNotification = message;
+          await stack.notifier.publish(subject, message);
         },
       },
-      sfn: stack.broker,
     });
     return stack;
   }

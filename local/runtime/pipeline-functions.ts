@@ -1,5 +1,14 @@
+import { MODEL_PACKAGE_INDEX } from '../../tasks/ports/approval-store';
+import type { Notifier } from '../../tasks/ports/notifier';
+import type { FileApprovalStore } from '../adapters/approvals';
+import type { LocalDynamoDB } from '../adapters/dynamodb';
+import type { FolderObjectStore } from '../adapters/s3';
+import { startAwsEndpoints } from '../aws-endpoints';
+import { ApprovalTable } from '../aws-endpoints/dynamodb-approvals';
+import type { ListeningServer } from '../http';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './identity';
 import type { LocalFunction } from './lambdas';
+import type { TaskTokenBroker } from './task-tokens';
 
 /**
  * The Pipeline stack's Lambda functions as the local runtime runs them: the same entries, sizes and environment
@@ -43,4 +52,24 @@ export function pipelineFunctions(approvalApiUrl: () => string): PipelineFunctio
       environment: () => ({ APPROVAL_TABLE: LOCAL_APPROVAL_TABLE }),
     },
   };
+}
+
+/** The local AWS endpoints the functions' SDK clients use, on the stack's parts (see local/aws-endpoints). */
+export function startPipelineEndpoints(parts: {
+  readonly store: FolderObjectStore;
+  readonly dynamodb: LocalDynamoDB;
+  readonly approvals: FileApprovalStore;
+  readonly notifier: Notifier;
+  readonly broker: TaskTokenBroker;
+}): Promise<ListeningServer> {
+  return startAwsEndpoints({
+    s3: parts.store,
+    dynamodb: {
+      tables: parts.dynamodb,
+      approvals: new ApprovalTable(LOCAL_APPROVAL_TABLE, parts.approvals),
+      approvalIndex: MODEL_PACKAGE_INDEX,
+    },
+    sns: { topicArn: LOCAL_APPROVAL_TOPIC_ARN, notifier: parts.notifier },
+    sfn: parts.broker,
+  });
 }
