@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { AutoMLJobRunner } from '../../automl/job';
 import { FileApprovalStore } from '../adapters/approvals';
 import { FolderObjectStore } from '../adapters/s3';
 import { parseCommand, progress, UsageError } from '../args';
@@ -43,6 +44,10 @@ export async function buildRunReport(
     store: new FolderObjectStore(stateDir),
     approvals: new FileApprovalStore(stateDir),
     definition: pipeline.definition,
+    // The leaderboard, when the run's AutoML work folder is there (the runner would create it otherwise).
+    ...(existsSync(join(stateDir, 'automl'))
+      ? { automl: new AutoMLJobRunner({ workDir: join(stateDir, 'automl') }) }
+      : {}),
   });
   const view = await views.get(run);
   return pageHtml(`occupancy report: ${run}`, { mode: 'static', page: 'run', run, data: view });

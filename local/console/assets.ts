@@ -58,7 +58,7 @@ details.graph>summary{cursor:pointer}details.graph>summary h2{display:inline;fon
 .swatch{display:inline-block;width:12px;height:12px;border:1px solid #8d99a8;margin-right:4px;vertical-align:middle}
 .edge-solid,.edge-dashed,.edge-catch{display:inline-block;width:22px;height:0;border-top:2px solid #5f6b7a}.edge-dashed{border-top-style:dashed}.edge-catch{border-top:1px dotted #d13212;opacity:.5}
 .chart .empty{color:#687078;text-align:center;margin:-120px 0 100px;position:relative}
-td.nowrap{white-space:nowrap}table.legend{margin:4px 0 0;font-size:12px}table.legend td{border:none;padding:1px 6px}
+button.zoom{padding:0 8px;margin:0 2px}.zoom-bar{white-space:nowrap}td.nowrap{white-space:nowrap}table.legend{margin:4px 0 0;font-size:12px}table.legend td{border:none;padding:1px 6px}
 .muted{color:#687078}.error{color:#d13212}
 `;
 

@@ -331,6 +331,7 @@ describe('the console', () => {
     expect(await page.locator('#evaluation canvas').count()).toBeGreaterThanOrEqual(3);
     expect(await page.locator('#run-outcome').textContent()).toBe('deployed');
     expect(await page.locator('svg#state-graph g[data-status="succeeded"]').count()).toBeGreaterThan(10);
+    expect(await page.locator('#leaderboard tr.winner').count()).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'report.png') });
     expect(requests).toEqual([]);
     expect(errors).toEqual([]);

@@ -34,6 +34,9 @@ function groupedBars(i: number, n: number): uPlot.Series.PathBuilder | undefined
   } as uPlot.Series.BarsPathBuilderOpts);
 }
 
+/** Counts read as whole numbers, levels with three decimals. */
+const value3 = (v: number): string => (Number.isInteger(v) ? String(v) : fmt(v, 3));
+
 function legendRows(chart: Chart, idx: number | null): void {
   const { plot, widget } = chart;
   const hasNote = widget.series.some((s) => s.note);
@@ -43,10 +46,10 @@ function legendRows(chart: Chart, idx: number | null): void {
       const at = idx === null ? null : (plot.data[i + 1]?.[idx] ?? null);
       const value =
         idx !== null && at !== null && at !== undefined
-          ? fmt(at, 3)
+          ? value3(at)
           : s.latest === null
             ? 'no data in window'
-            : `${fmt(s.latest, 3)} (newest)`;
+            : `${value3(s.latest)} (newest)`;
       return el(
         'tr',
         { 'data-series': s.label },

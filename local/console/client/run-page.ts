@@ -3,7 +3,7 @@ import { approvalPanel } from './approval-panel';
 import { boot, dropEmptyColumns, el, time } from './dom';
 import { evaluationSection } from './evaluation';
 import { getJson, poll, seconds, shell } from './shell';
-import { graphLegend, stateGraphSvg } from './state-graph';
+import { graphLegend, graphZoom, stateGraphSvg } from './state-graph';
 
 /** A run: summary, approval (evidence first), AutoML leaderboard, evaluation, state graph, folded states table. */
 
@@ -57,7 +57,7 @@ function leaderboardSection(view: RunView): HTMLElement | null {
     el(
       'tr',
       {},
-      ...['', 'Candidate', 'Family', 'Features', 'F1 (pooled)', 'Fold F1s', 'Threshold', 'Time', 'Why'].map((h) =>
+      ...['', 'Candidate', 'Family', 'Features', 'CV F1 (pooled)', 'Fold F1s', 'Threshold', 'Time', 'Why'].map((h) =>
         el('th', {}, h),
       ),
     ),
@@ -168,7 +168,8 @@ function renderRun(main: HTMLElement, view: RunView, parts: { evaluationShown: b
   if (!graph) {
     graph = el('details', { class: 'panel graph', id: 'graph-panel' }, el('summary', {}, el('h2', {}, 'State graph')));
     graph.open = !boot.approval;
-    graph.append(graphLegend(), el('div', { class: 'graph-body' }));
+    const body = el('div', { class: 'graph-body' });
+    graph.append(el('div', { class: 'toolbar' }, graphLegend(), graphZoom(body)), body);
     slot('slot-graph').replaceChildren(graph);
   }
   graph.querySelector('.graph-body')?.replaceChildren(stateGraphSvg(view));

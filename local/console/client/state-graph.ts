@@ -38,6 +38,7 @@ export function stateGraphSvg(view: RunView): SVGElement {
     const offset = (width - count * (w + gapX) + gapX) / 2;
     pos.set(n.name, { x: offset + n.slot * (w + gapX), y: gapY + n.layer * (h + gapY) });
   }
+  const ran = (name: string) => (view.stateSummary[name]?.status ?? 'not-run') !== 'not-run';
   for (const e of graph.edges) {
     const a = pos.get(e.from);
     const b = pos.get(e.to);
@@ -56,7 +57,8 @@ export function stateGraphSvg(view: RunView): SVGElement {
         fill: 'none',
         // Catch edges are the exceptional path: faint and thin so the main flow reads first.
         stroke: e.kind === 'catch' ? '#d13212' : '#5f6b7a',
-        'stroke-opacity': e.kind === 'catch' ? 0.18 : 0.9,
+        // The path the run took reads first; branches it never entered stay in the background.
+        'stroke-opacity': e.kind === 'catch' ? 0.18 : ran(e.from) && ran(e.to) ? 0.9 : 0.3,
         'stroke-width': e.kind === 'catch' ? 0.8 : 1.4,
         'stroke-dasharray': e.kind === 'catch' ? '2 4' : e.kind === 'branch' || e.kind === 'join' ? '5 3' : '',
         'data-edge': e.kind,
@@ -68,7 +70,11 @@ export function stateGraphSvg(view: RunView): SVGElement {
     if (!p) continue;
     const summary = view.stateSummary[n.name];
     const status = summary?.status ?? 'not-run';
-    const g = svg('g', { 'data-state': n.name, 'data-status': status });
+    const g = svg('g', {
+      'data-state': n.name,
+      'data-status': status,
+      ...(status === 'not-run' ? { opacity: 0.55 } : {}),
+    });
     const title = svg(
       'title',
       {},
@@ -113,4 +119,33 @@ export function graphLegend(): HTMLElement {
     el('span', {}, el('span', { class: 'edge-catch' }), 'error path (Catch)'),
     el('span', {}, '▢ rounded: Choice, dark border: Parallel'),
   );
+}
+
+/** Zoom for a graph taller than the screen: the SVG scales with its viewBox, so text stays sharp. */
+export function graphZoom(body: HTMLElement): HTMLElement {
+  const levels = [0.5, 0.75, 1];
+  let level = 2;
+  const label = el('span', { class: 'muted' }, '100 %');
+  const apply = () => {
+    const graph = body.querySelector('svg');
+    const factor = levels[level] ?? 1;
+    const width = Number(graph?.getAttribute('width'));
+    const height = Number(graph?.getAttribute('height'));
+    if (graph && width > 0 && height > 0) {
+      graph.style.width = `${Math.round(width * factor)}px`;
+      graph.style.height = `${Math.round(height * factor)}px`;
+    }
+    label.textContent = `${Math.round((levels[level] ?? 1) * 100)} %`;
+  };
+  const button = (text: string, step: number) => {
+    const b = el('button', { type: 'button', class: 'zoom' }, text);
+    b.addEventListener('click', () => {
+      level = Math.min(levels.length - 1, Math.max(0, level + step));
+      apply();
+    });
+    return b;
+  };
+  // A poll redraws the SVG: keep the chosen zoom.
+  new MutationObserver(apply).observe(body, { childList: true });
+  return el('div', { class: 'zoom-bar' }, button('−', -1), button('+', 1), label);
 }
