@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LocalStack } from '../../local/runtime/local-stack';
 import { StateNames } from '../../pipeline/state-names';
 import { answerApproval, deployIncumbent, freshStateDir, invoke, outcomeOf, startStack, visited } from './helpers';
@@ -37,6 +38,16 @@ describe('retraining runs that keep the serving model', () => {
     expect(visited(record)).toContain(StateNames.RejectModelPackage);
     expect(stack.registry.list('occupancy').map((p) => p.ModelApprovalStatus)).toEqual(['Rejected']);
     expect(await invoke(stack)).toBe(answers);
+    // The Lambda tasks ran as their bundled handlers: each logged its cold start (an EMF line) once.
+    for (const fn of [
+      'ScoringInputFunction',
+      'CandidateContainersFunction',
+      'EvaluateFunction',
+      'ApprovalRequestFunction',
+    ]) {
+      const log = readFileSync(join(stack.stateDir, 'logs', 'lambda', `${fn}.log`), 'utf8');
+      expect(log.split('\n').filter((line) => line.includes('"ColdStart"'))).toHaveLength(1);
+    }
   });
 
   it('approval times out: approval-timeout, the package is Rejected, the endpoint answers as before', async () => {
