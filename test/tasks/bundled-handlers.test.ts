@@ -64,6 +64,15 @@ function coldStartMetric(functionName: string): Record<string, unknown> | undefi
   return docs.find((d) => '_aws' in d && 'ColdStart' in d);
 }
 
+/** The handler's structured log line with that message. */
+function logLine(functionName: string, message: string): Record<string, unknown> | undefined {
+  const lines = readFileSync(join(dir, 'logs', `${functionName}.log`), 'utf8').split('\n');
+  return lines
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((d) => d.message === message);
+}
+
 const answer = (label: number, p: number) => `${label},"[${1 - p}, ${p}]","['0', '1']"`;
 
 function holdoutCsv(rows: number, offset: number): string {
@@ -92,6 +101,13 @@ describe('the bundled pipeline Lambdas, invoked as the local runtime invokes the
     });
     expect(await store.getText('s3://artifacts/runs/r1/data/holdout-input.csv')).toBe('1,2\n3,4\n');
     expect(coldStartMetric('ScoringInputFunction')).toMatchObject({ ColdStart: 1, service: 'prepare-scoring-input' });
+    // injectLambdaContext: the handler's log lines carry the invocation's context.
+    expect(logLine('ScoringInputFunction', 'scoring input written')).toMatchObject({
+      cold_start: true,
+      function_name: 'ScoringInputFunction',
+      function_request_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      rows: 2,
+    });
   });
 
   it('PrepareCandidateContainers: probability output; a refused event is a TaskInputError naming the field', async () => {
