@@ -153,7 +153,7 @@ export class RunTerminal {
 
   /** The line that updates in place (TTY only). */
   private setLive(text: string): void {
-    if (!this.tty) return;
+    if (!this.tty || text === this.live) return;
     this.live = text;
     this.options.out.write(`${CLEAR}${text}`);
     if (!text) this.live = '';
@@ -167,6 +167,7 @@ export class RunTerminal {
       this.setLive(this.foldText(fold, false));
     } else {
       this.endFold();
+      if (this.automlTimer && !/AutoML/.test(name)) this.stopAutoML();
       const previous = this.entries.map((e) => e.name).lastIndexOf(name);
       if (previous >= 0) {
         // Entered again: the states since its last entry are a loop; it is one line from now on.
@@ -179,7 +180,6 @@ export class RunTerminal {
     }
     this.entries.push({ name, at });
     if (name === 'StartAutoML' || (name === 'WaitAutoML' && !this.automlTimer)) this.startAutoML();
-    if (name !== 'StartAutoML' && !/AutoML/.test(name) && this.automlTimer) this.stopAutoML();
   }
 
   private foldText(fold: Fold, done: boolean): string {
@@ -286,10 +286,16 @@ export class RunTerminal {
   }
 
   private stopAutoML(): void {
-    if (this.automlTimer) clearInterval(this.automlTimer);
+    if (!this.automlTimer) return;
+    clearInterval(this.automlTimer);
     this.automlTimer = undefined;
     const source = this.options.automl;
     if (source) this.pollAutoML(source); // whatever finished since the last poll
+    // On a TTY the candidates were the live line: what stays on screen is their summary.
+    if (this.tty && source && this.automlJob && this.automlShown > 0) {
+      const best = this.bestSoFar(source, this.automlJob).replace(' so far', '');
+      this.print(`           AutoML: ${this.automlShown} candidates${best}`);
+    }
     this.automlJob = undefined;
   }
 
@@ -325,7 +331,7 @@ export class RunTerminal {
         }
       }
       if (this.tty && this.fold) this.setLive(this.foldText(this.fold, false));
-      else if (this.tty) this.setLive(`           ${this.automlStatus}`);
+      else if (this.tty && this.automlStatus) this.setLive(`           ${this.automlStatus}`);
     } catch {
       // Progress is best effort: a job being written is read again on the next tick.
     }

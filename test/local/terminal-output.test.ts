@@ -120,6 +120,33 @@ describe('RunTerminal', () => {
     expect(progress[0]).toMatch(/AutoML \[###\.+\] candidate 1\/6 done \(\d+\.\ds\); best F1 so far 0\.900/);
   });
 
+  it('on a TTY, shows candidates in the live line and leaves one summary line when AutoML is over', async () => {
+    let completed = 0;
+    const automl: AutoMLProgressSource = {
+      listJobs: () => ['job-1'],
+      describe: () => ({
+        AutoMLJobStatus: 'InProgress',
+        CreationTime: new Date(),
+        Progress: { CandidatesCompleted: completed, CandidatesTotal: 2 },
+      }),
+      listCandidates: () => [
+        { CandidateStatus: 'Completed', FinalAutoMLJobObjectiveMetric: { MetricName: 'F1', Value: 0.8 } },
+      ],
+    };
+    const { out, text } = capture(true);
+    const terminal = new RunTerminal({ out, stateDir: dir, automl, pollMs: 5 });
+    terminal.line('[1.0s] → StartAutoML');
+    completed = 1;
+    await new Promise((r) => setTimeout(r, 30));
+    completed = 2;
+    await new Promise((r) => setTimeout(r, 30));
+    terminal.line('[9.0s] → PrepareCandidateContainers');
+    terminal.close();
+    expect(text()).toContain('\r\x1b[2K           AutoML [##########..........] candidate 1/2 done');
+    expect(text().match(/AutoML: 2 candidates; best F1 0\.800/g)).toHaveLength(1);
+    expect(text().indexOf('AutoML: 2 candidates')).toBeLessThan(text().indexOf('→ PrepareCandidateContainers'));
+  });
+
   it('says an expected condition in plain words and a caught error without a failure look', () => {
     const { out, text } = capture(false);
     const terminal = new RunTerminal({ out, stateDir: dir });
