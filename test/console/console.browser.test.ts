@@ -247,6 +247,9 @@ describe('the console', () => {
     const latest = page.locator('#widget-f1 tr[data-series="CandidateF1"] td.latest-value');
     await latest.filter({ hasText: candidateF1 }).waitFor();
     expect(await page.locator('#widget-f1 canvas').count()).toBe(1);
+    // Under the cursor the legend shows the series' value there (the nearest point), not the newest.
+    await page.locator('#widget-f1 .u-over').hover();
+    await latest.filter({ hasText: new RegExp(`^${candidateF1.replace('.', '\\.')}$`) }).waitFor();
     for (const [window, seconds] of [
       ['3h', 3 * 3600],
       ['1h', 3600],

@@ -20,7 +20,8 @@ function closedApprovalPanel(closed: ClosedApproval): HTMLElement {
   );
   const rows: [string, string | null][] = [
     ['Decision', closed.status],
-    ['By', closed.decidedBy],
+    // The dashboard's vocabulary: a console decision is one made via the approval link.
+    ['By', closed.decidedBy === 'console' ? 'via link (console)' : closed.decidedBy],
     ['When', closed.decidedAt ? time(closed.decidedAt) : null],
     ['Comment', closed.comment],
     ['Reason', closed.reason],

@@ -136,7 +136,7 @@ export function evaluationSection(evaluation: EvaluationView): HTMLElement {
       el(
         'table',
         { id: 'comparisons' },
-        el('tr', {}, ...['Against', 'ΔF1', 'CI', 'Passed'].map((h) => el('th', {}, h))),
+        el('tr', {}, ...['Against', 'ΔF1', 'ΔF1 CI', 'Verdict'].map((h) => el('th', {}, h))),
         ...evaluation.comparisons.map((c) =>
           el(
             'tr',
@@ -144,7 +144,7 @@ export function evaluationSection(evaluation: EvaluationView): HTMLElement {
             el('td', {}, c.against),
             el('td', { class: 'num' }, fmt(c.delta)),
             el('td', { class: 'num' }, `${fmt(c.lower)} – ${fmt(c.upper)}`),
-            el('td', {}, c.passed ? 'yes' : 'no'),
+            el('td', { class: c.passed ? 's-succeeded' : 's-failed' }, c.passed ? '✓ better' : '✗ not shown better'),
           ),
         ),
       ),

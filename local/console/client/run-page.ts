@@ -72,7 +72,7 @@ function leaderboardSection(view: RunView): HTMLElement | null {
         el('td', { class: 'num' }, fmt3(r.objective.value)),
         el('td', { class: 'num nowrap' }, r.foldValues.map((v) => v.toFixed(2)).join(' · ')),
         el('td', { class: 'num' }, r.threshold.toFixed(2)),
-        el('td', { class: 'num' }, seconds(r.seconds * 1000)),
+        el('td', { class: 'num nowrap' }, seconds(r.seconds * 1000)),
         el('td', {}, r.why),
       ),
     ),
