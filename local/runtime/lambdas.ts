@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { lambdaContext } from '../aws-endpoints/lambda-context';
@@ -37,6 +37,17 @@ export class LambdaFunctionError extends Error {
 // The instance: loads the bundle, then answers invocations. CommonJS, evaluated by the Worker (no transpiler).
 const INSTANCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+// stdout/stderr written to the log file synchronously: every line of an invocation is there when it returns.
+const fd = workerData.logFd;
+const sink = (chunk, encoding, callback) => {
+  fs.writeSync(fd, typeof chunk === 'string' ? chunk : Buffer.from(chunk));
+  const done = typeof encoding === 'function' ? encoding : callback;
+  if (typeof done === 'function') done();
+  return true;
+};
+process.stdout.write = sink;
+process.stderr.write = sink;
 const { handler } = require(workerData.bundle);
 parentPort.on('message', async ({ id, event, context }) => {
   const ctx = { ...context, getRemainingTimeInMillis: () => Math.max(0, context.deadline - Date.now()) };
@@ -58,7 +69,6 @@ type Reply =
 
 interface Instance {
   readonly worker: Worker;
-  readonly log: WriteStream;
   readonly pending: Map<string, { resolve: (r: Reply) => void; reject: (e: Error) => void }>;
   /** Invocations of one instance run one after another. */
   queue: Promise<unknown>;
@@ -91,7 +101,6 @@ export class LocalLambdas {
         const instance = await p.catch(() => undefined);
         if (!instance) return;
         await instance.worker.terminate();
-        await new Promise((done) => instance.log.end(done));
       }),
     );
   }
@@ -133,12 +142,11 @@ export class LocalLambdas {
   private async start(fn: LocalFunction): Promise<Instance> {
     const bundle = await lambdaBundle(fn.entry);
     mkdirSync(this.options.logDir, { recursive: true });
-    const log = createWriteStream(join(this.options.logDir, `${fn.functionName}.log`), { flags: 'a' });
+    const logFd = openSync(join(this.options.logDir, `${fn.functionName}.log`), 'a');
     const worker = new Worker(INSTANCE, {
       eval: true,
-      workerData: { bundle },
-      stdout: true,
-      stderr: true,
+      // File descriptors belong to the process: opened and closed here, written by the instance.
+      workerData: { bundle, logFd },
       env: {
         ...fn.environment(),
         AWS_REGION: LOCAL_REGION,
@@ -153,10 +161,8 @@ export class LocalLambdas {
       },
       resourceLimits: { maxOldGenerationSizeMb: fn.memoryMB },
     });
-    worker.stdout.pipe(log, { end: false });
-    worker.stderr.pipe(log, { end: false });
     worker.unref();
-    const instance: Instance = { worker, log, pending: new Map(), queue: Promise.resolve() };
+    const instance: Instance = { worker, pending: new Map(), queue: Promise.resolve() };
     worker.on('message', (reply: Reply) => instance.pending.get(reply.id)?.resolve(reply));
     const fail = (error: Error) => {
       // The instance is gone (crashed, out of memory): its invocations fail; the next one starts a fresh instance.
@@ -164,9 +170,10 @@ export class LocalLambdas {
       for (const { reject } of instance.pending.values()) reject(error);
     };
     worker.on('error', (error) => fail(new LambdaFunctionError('Runtime.ExitError', error.message)));
-    worker.on('exit', (code) =>
-      fail(new LambdaFunctionError('Runtime.ExitError', `RequestId: instance exited with code ${code}`)),
-    );
+    worker.on('exit', (code) => {
+      closeSync(logFd);
+      fail(new LambdaFunctionError('Runtime.ExitError', `RequestId: instance exited with code ${code}`));
+    });
     return instance;
   }
 }

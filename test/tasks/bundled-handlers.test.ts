@@ -8,13 +8,15 @@ import { startAwsEndpoints } from '../../local/aws-endpoints';
 import { ApprovalTable } from '../../local/aws-endpoints/dynamodb-approvals';
 import type { ListeningServer } from '../../local/http';
 import { type LocalFunction, LocalLambdas } from '../../local/runtime/lambdas';
+import { synthesizePipeline } from '../../local/runtime/synth';
 import { TaskTokenBroker } from '../../local/runtime/task-tokens';
+import { DEFAULT_PIPELINE_CONFIG } from '../../pipeline/config';
 import { MODEL_PACKAGE_INDEX } from '../../tasks/ports/approval-store';
 
 /**
  * Each pipeline Lambda as the local runtime runs it: the esbuild bundle (built like CDK's NodejsFunction) in an
- * instance of its own, invoked with the event its Task state passes (the LambdaInvoke payloads of pipeline/phases)
- * or the API Gateway proxy event, its SDK clients reaching the local AWS endpoints. Checks the output, what it
+ * instance of its own, invoked with the event its Task state passes (the state's Parameters in the synthesized
+ * definition, applied to a state input) or the API Gateway proxy event, its SDK clients reaching the local AWS endpoints. Checks the output, what it
  * wrote through the endpoints, and the cold-start metric (an EMF line) in its log.
  */
 
@@ -25,6 +27,52 @@ let server: ListeningServer;
 let lambdas: LocalLambdas;
 let broker: TaskTokenBroker;
 let store: FolderObjectStore;
+let definition: unknown;
+
+function findState(node: unknown, name: string): Record<string, unknown> | undefined {
+  if (!node || typeof node !== 'object') return undefined;
+  const states = (node as { States?: Record<string, Record<string, unknown>> }).States;
+  if (states?.[name]) return states[name];
+  for (const child of Object.values(node)) {
+    const found = findState(child, name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Parameters with `key.$` paths taken from the state input (`$.a.b`) or the context (`$$.Task.Token`). */
+function applyParameters(template: unknown, input: unknown, taskToken: string): unknown {
+  if (Array.isArray(template)) return template.map((t) => applyParameters(t, input, taskToken));
+  if (!template || typeof template !== 'object') return template;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(template)) {
+    if (!key.endsWith('.$')) {
+      out[key] = applyParameters(value, input, taskToken);
+      continue;
+    }
+    const path = String(value);
+    out[key.slice(0, -2)] =
+      path === '$$.Task.Token'
+        ? taskToken
+        : path
+            .slice(2)
+            .split('.')
+            .reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], input);
+  }
+  return out;
+}
+
+/** The event a Task state passes its function, from the synthesized state machine. */
+function taskEvent(stateName: string, stateInput: unknown, taskToken = ''): unknown {
+  const state = findState(definition, stateName);
+  if (!state) throw new Error(`No state ${stateName} in the synthesized definition`);
+  const parameters = state.Parameters as { Payload?: unknown };
+  // lambda:invoke.waitForTaskToken carries the event in Payload; a function ARN resource takes Parameters whole.
+  const template = String(state.Resource).startsWith('arn:aws:states:::lambda:invoke')
+    ? parameters.Payload
+    : parameters;
+  return applyParameters(template, stateInput, taskToken);
+}
 
 const fn = (functionName: string, entry: string, environment: Record<string, string> = {}): LocalFunction => ({
   functionName,
@@ -49,6 +97,7 @@ beforeAll(async () => {
     sfn: broker,
   });
   lambdas = new LocalLambdas({ logDir: join(dir, 'logs'), endpointUrl: () => server.url });
+  definition = synthesizePipeline(DEFAULT_PIPELINE_CONFIG).definition;
 }, 120_000);
 
 afterAll(async () => {
@@ -89,11 +138,13 @@ function holdoutCsv(rows: number, offset: number): string {
 describe('the bundled pipeline Lambdas, invoked as the local runtime invokes them', () => {
   it('PrepareScoringInput: writes the holdout without header and target through S3', async () => {
     await store.putText('s3://artifacts/runs/r1/data/holdout.csv', 'a,occupied,b\n1,1,2\n3,0,4\n');
-    const out = await lambdas.invoke(fn('ScoringInputFunction', 'tasks/prepare-scoring-input.ts'), {
-      holdoutUri: 's3://artifacts/runs/r1/data/holdout.csv',
-      scoringInputUri: 's3://artifacts/runs/r1/data/holdout-input.csv',
-      target: 'occupied',
+    const event = taskEvent('PrepareScoringInput', {
+      run: {
+        holdoutUri: 's3://artifacts/runs/r1/data/holdout.csv',
+        scoringInputUri: 's3://artifacts/runs/r1/data/holdout-input.csv',
+      },
     });
+    const out = await lambdas.invoke(fn('ScoringInputFunction', 'tasks/prepare-scoring-input.ts'), event);
     expect(out).toEqual({
       scoringInputUri: 's3://artifacts/runs/r1/data/holdout-input.csv',
       rows: 2,
@@ -112,16 +163,21 @@ describe('the bundled pipeline Lambdas, invoked as the local runtime invokes the
 
   it('PrepareCandidateContainers: probability output; a refused event is a TaskInputError naming the field', async () => {
     const containers = fn('CandidateContainersFunction', 'tasks/candidate-containers.ts');
-    const out = await lambdas.invoke(containers, {
-      containers: [
+    const BestCandidate = {
+      CandidateName: 'best-1',
+      FinalAutoMLJobObjectiveMetric: { MetricName: 'F1', Value: 0.93 },
+      InferenceContainers: [
         {
           Image: 'autogluon-inference',
           ModelDataUrl: 's3://artifacts/model.tar.gz',
           Environment: { SAGEMAKER_INFERENCE_SUPPORTED: 'predicted_label,probability,labels,probabilities' },
         },
       ],
-      candidateName: 'best-1',
-    });
+    };
+    const out = await lambdas.invoke(
+      containers,
+      taskEvent('PrepareCandidateContainers', { autoML: { BestCandidate } }),
+    );
     expect(out).toMatchObject({
       candidateName: 'best-1',
       containers: [{ Environment: { SAGEMAKER_INFERENCE_OUTPUT: 'predicted_label,probabilities,labels' } }],
@@ -143,19 +199,21 @@ describe('the bundled pipeline Lambdas, invoked as the local runtime invokes the
       .slice(1)
       .map((l) => Number(l.split(',')[3]));
     await store.putText(`${prefix}/predictions/c.out`, labels.map((y) => answer(y, y ? 0.9 : 0.2)).join('\n'));
-    const out = (await lambdas.invoke(fn('EvaluateFunction', 'tasks/evaluate.ts'), {
-      runId: 'r2',
-      signalSetId: 'thermostat',
-      staticRule: { signal: 'sound', level: 10 },
-      gate: { margin: 0.01, resamples: 200, seed: 3 },
-      trainUri: `${prefix}/data/train.csv`,
-      holdoutUri: `${prefix}/data/holdout.csv`,
-      candidatePredictionsUri: `${prefix}/predictions/c.out`,
-      servingPredictionsUri: null,
+    const event = taskEvent('Evaluate', {
+      run: {
+        id: 'r2',
+        trainUri: `${prefix}/data/train.csv`,
+        holdoutUri: `${prefix}/data/holdout.csv`,
+        evaluationPrefix: `${prefix}/evaluation`,
+      },
+      scoring: { candidatePredictionsUri: `${prefix}/predictions/c.out`, servingPredictionsUri: null },
       serving: { exists: false },
-      evaluationPrefix: `${prefix}/evaluation`,
-      endpointName: 'occupancy',
-    })) as { promote: boolean; evaluationUri: string; metricData: { MetricName: string }[] };
+    });
+    const out = (await lambdas.invoke(fn('EvaluateFunction', 'tasks/evaluate.ts'), event)) as {
+      promote: boolean;
+      evaluationUri: string;
+      metricData: { MetricName: string }[];
+    };
     expect(out.promote).toBe(true);
     expect(out.metricData.map((m) => m.MetricName)).toEqual(['CandidateF1', 'BaselineF1']);
     expect(JSON.parse(await store.getText(out.evaluationUri)).candidate.f1).toBe(1);
@@ -167,15 +225,12 @@ describe('the bundled pipeline Lambdas, invoked as the local runtime invokes the
     const request = fn('ApprovalRequestFunction', 'tasks/approval-request.ts', environment);
     const callback = fn('ApprovalCallbackFunction', 'tasks/approval-callback.ts', { APPROVAL_TABLE: TABLE });
     const waiting = broker.wait('token-r3', { runId: 'r3' }, 10);
-    const requested = await lambdas.invoke(request, {
-      taskToken: 'token-r3',
-      runId: 'r3',
-      executionArn: 'arn:aws:states:us-east-1:000000000000:execution:occupancy:r3',
-      modelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/occupancy/3',
-      modelPackageGroupName: 'occupancy',
-      summary: 'Candidate F1 0.950',
-      timeoutSeconds: 3600,
-    });
+    const stateInput = {
+      run: { id: 'r3', executionArn: 'arn:aws:states:us-east-1:000000000000:execution:occupancy:r3' },
+      registration: { modelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/occupancy/3' },
+      evaluation: { summary: 'Candidate F1 0.950' },
+    };
+    const requested = await lambdas.invoke(request, taskEvent('AwaitApproval', stateInput, 'token-r3'));
     expect(requested).toEqual({ runId: 'r3' });
     const [mail] = readFileSync(join(dir, 'notifications.ndjson'), 'utf8')
       .trim()
