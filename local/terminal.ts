@@ -338,13 +338,8 @@ export class RunTerminal {
   }
 }
 
-/** The copy-pasteable next steps after a run, with the state dir in use. */
-export function closingHints(stateDir: string, run: string, serving: boolean): string[] {
+/** The copy-pasteable next steps after a run, with the state dir in use (start adds `simulate --live` when serving). */
+export function closingHints(stateDir: string, run: string): string[] {
   const dir = ` --state-dir ${stateDir}`;
-  return [
-    'next:',
-    `  npx occupancy status${dir}`,
-    `  npx occupancy report ${run}${dir} --out ${run}.html`,
-    ...(serving ? [`  npx occupancy simulate --live --rooms 20${dir}   # live readings against this server`] : []),
-  ];
+  return ['next:', `  npx occupancy status${dir}`, `  npx occupancy report ${run}${dir} --out ${run}.html`];
 }

@@ -43,7 +43,10 @@ export function approvalCommand(decision: 'approve' | 'reject') {
     recoverInterruptedRuns(stateDir);
     const record = await store.get(runId);
     if (!record) {
-      throw new UsageError(`No approval request for run "${runId}"; pending: ${await pendingRuns()}`);
+      throw new UsageError(
+        `No approval request for run "${runId}"; pending: ${await pendingRuns()} ` +
+          `(\`npx occupancy status --state-dir ${stateDir}\` lists runs)`,
+      );
     }
     const execution = new ExecutionStore(stateDir).get(runId);
     const over = runOverMessage(runId, execution, record, () => describeEndpointHeld(stateDir));

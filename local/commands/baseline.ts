@@ -9,7 +9,9 @@ export async function baselineCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, BASELINE);
   const stateDir = values['state-dir'];
   if (!LocalLake.exists(stateDir)) {
-    throw new UsageError(`No lake in ${resolve(stateDir)}: run \`occupancy simulate\` or \`occupancy import\` first`);
+    throw new UsageError(
+      `No lake in ${resolve(stateDir)}: run \`npx occupancy simulate --state-dir ${stateDir}\` or \`npx occupancy import <file> --state-dir ${stateDir}\` first`,
+    );
   }
   // config.json may name the static rule (or `null`: none); a signalSetId contradicting the lake's is refused.
   const { staticRule } = loadLocalConfig(stateDir);

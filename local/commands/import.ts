@@ -207,7 +207,7 @@ export async function importCommand(argv: string[]): Promise<number> {
   const [file, ...extra] = positionals;
   if (!file || extra.length > 0)
     throw new UsageError(
-      'usage: occupancy import <file> --format <format> [--timestamp COL --target COL [--device COL]] [--signal-set FILE] [--state-dir D]',
+      'name one file: npx occupancy import <file> --format <format> (`npx occupancy import --help` lists the formats and flags)',
     );
   const format = values.format as ImportFormat | undefined;
   if (!format || !FORMATS.includes(format)) {

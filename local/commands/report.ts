@@ -56,7 +56,10 @@ export async function buildRunReport(
 export async function reportCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, REPORT);
   const run = positionals[0];
-  if (!run) throw new UsageError('name the run: occupancy report <run> --out report.html');
+  if (!run)
+    throw new UsageError(
+      'name the run: npx occupancy report <run> --out report.html (`npx occupancy status` lists runs)',
+    );
   const out = values.out ?? `${run}.html`;
   progress('synthesizing the retraining state machine (CDK) for the state graph…');
   const html = await buildRunReport(values['state-dir'], run);

@@ -249,7 +249,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw error;
   }
   process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
-  if (!values.json) progress(closingHints(values['state-dir'], summary.name, false).join('\n'));
+  if (!values.json) progress(closingHints(values['state-dir'], summary.name).join('\n'));
   return summary.status === 'SUCCEEDED' ? 0 : 1;
 }
 

@@ -14,7 +14,9 @@ export async function simulateLiveCommand(argv: string[]): Promise<number> {
   if (!(rate > 0 && rate <= 1000)) throw new UsageError(`--rate must be in (0, 1000] per room, got "${values.rate}"`);
   const brokerUrl = values.broker ?? readServeConnection(values['state-dir'])?.mqttUrl;
   if (brokerUrl === undefined) {
-    throw new UsageError(`no broker: start \`occupancy serve --state-dir ${values['state-dir']}\` or pass --broker`);
+    throw new UsageError(
+      `no broker: start \`npx occupancy serve --state-dir ${values['state-dir']}\` (or \`npm start\`) in another terminal, or pass --broker mqtt://HOST:PORT`,
+    );
   }
   const rooms = intFlag(values.rooms, 'rooms', 20, 1, 10_000);
   const durationSeconds = values.duration === undefined ? undefined : intFlag(values.duration, 'duration', 60, 1);

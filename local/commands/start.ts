@@ -73,7 +73,7 @@ async function start(values: FlagValues<typeof START>, terminal: RunTerminal): P
     stop();
     const summary = summarize(record, stack);
     process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
-    if (!values.json) progress(closingHints(stateDir, summary.name, !values.once).join('\n'));
+    if (!values.json) progress(closingHints(stateDir, summary.name).join('\n'));
     return summary;
   };
 

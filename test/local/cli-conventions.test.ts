@@ -111,7 +111,7 @@ const USER_ERRORS: [string, string[], RegExp][] = [
   ['simulate: bad value', ['simulate', '--days', '0'], /--days must be an integer in \[1, 3650\]/],
   ['simulate: missing value', ['simulate', '--rooms'], /--rooms needs a value/],
   ['simulate --live: bad rate', ['simulate', '--live', '--rate', '0'], /--rate must be in \(0, 1000\]/],
-  ['simulate --live: no broker', ['simulate', '--live'], /no broker: start `occupancy serve/],
+  ['simulate --live: no broker', ['simulate', '--live'], /no broker: start `npx occupancy serve/],
   ['simulate --live: unknown flag', ['simulate', '--live', '--days', '3'], /unknown flag --days/],
   ['serve: unknown flag', ['serve', '--bogus'], /unknown flag --bogus/],
   ['serve: bad value', ['serve', '--max-devices', '0'], /--max-devices must be an integer/],
