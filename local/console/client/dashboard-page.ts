@@ -45,16 +45,18 @@ function legendRows(chart: Chart, idx: number | null): void {
     ...widget.series.map((s, i) => {
       const at = idx === null ? null : (plot.data[i + 1]?.[idx] ?? null);
       const value =
-        idx !== null && at !== null && at !== undefined
-          ? value3(at)
-          : s.latest === null
+        idx === null || x === null || x === undefined
+          ? s.latest === null
             ? 'no data in window'
-            : `${value3(s.latest)} (newest)`;
+            : `${value3(s.latest)} (newest)`
+          : at === null || at === undefined
+            ? `no data at ${new Date(x * 1000).toLocaleTimeString()}`
+            : value3(at);
       return el(
         'tr',
         { 'data-series': s.label },
         el('td', {}, el('span', { class: 'swatch', style: `background:${PALETTE[i % PALETTE.length]}` }), s.label),
-        el('td', { class: 'num latest-value' }, idx !== null && x !== undefined && at !== null ? value : value),
+        el('td', { class: 'num latest-value' }, value),
         hasNote ? el('td', { class: 'muted' }, s.note ?? '') : null,
       );
     }),
