@@ -38,6 +38,8 @@ export interface TerminalOptions {
   /** The local console, printed where the notification links to the AWS console. */
   readonly consoleUrl?: () => string | undefined;
   readonly automl?: AutoMLProgressSource;
+  /** The endpoint's deployment in words (status, share of traffic on the new config), read while it is polled. */
+  readonly endpoint?: () => string | undefined;
   /** How often AutoML progress is read while a job runs. @default 200 ms */
   readonly pollMs?: number;
 }
@@ -92,6 +94,8 @@ export class RunTerminal {
   private automlStatus = '';
   private automlStarted = Date.now();
   private simulated = '';
+  private endpointTimer: NodeJS.Timeout | undefined;
+  private endpointStatus = '';
 
   private options: TerminalOptions;
 
@@ -101,7 +105,7 @@ export class RunTerminal {
   }
 
   /** The parts known once the stack runs: its AutoML, object store and console. */
-  attach(parts: Pick<TerminalOptions, 'automl' | 'localPathOf' | 'consoleUrl'>): void {
+  attach(parts: Pick<TerminalOptions, 'automl' | 'localPathOf' | 'consoleUrl' | 'endpoint'>): void {
     this.options = { ...this.options, ...parts };
   }
 
@@ -141,6 +145,7 @@ export class RunTerminal {
   /** Ends what is live (a fold, the AutoML poller); call when the run is over. */
   close(): void {
     this.endFold();
+    this.stopEndpoint();
     this.stopAutoML();
     if (this.live) this.setLive('');
   }
@@ -173,6 +178,7 @@ export class RunTerminal {
         // Entered again: the states since its last entry are a loop; it is one line from now on.
         const group = this.entries.slice(previous).map((e) => e.name);
         this.fold = { group, startedAt: this.entries[previous]?.at ?? at, iterations: 2, lastAt: at };
+        if (group.some((s) => /Endpoint/.test(s))) this.startEndpoint();
         this.setLive(this.foldText(this.fold, false));
       } else {
         this.print(`[${at.toFixed(1)}s] → ${name}`);
@@ -186,12 +192,14 @@ export class RunTerminal {
     const seconds = (fold.lastAt - fold.startedAt).toFixed(1);
     const verb = done ? 'polled' : 'polling';
     const automl = !done && this.automlStatus ? ` · ${this.automlStatus}` : '';
-    return `[${fold.lastAt.toFixed(1)}s] ⟳ ${fold.group.join(' → ')}: ${verb} ${fold.iterations}× over ${seconds}s${automl}`;
+    const endpoint = !done && this.endpointTimer && this.endpointStatus ? ` · ${this.endpointStatus}` : '';
+    return `[${fold.lastAt.toFixed(1)}s] ⟳ ${fold.group.join(' → ')}: ${verb} ${fold.iterations}× over ${seconds}s${automl}${endpoint}`;
   }
 
   private endFold(): void {
     const fold = this.fold;
     if (!fold) return;
+    this.stopEndpoint();
     this.fold = undefined;
     const text = this.foldText(fold, true);
     if (this.tty) {
@@ -270,6 +278,33 @@ export class RunTerminal {
     return ` --state-dir ${this.options.stateDir}`;
   }
 
+  /** While an endpoint is polled (a deployment, a canary bake): its progress, printed when it changes. */
+  private startEndpoint(): void {
+    const source = this.options.endpoint;
+    if (!source || this.endpointTimer) return;
+    this.endpointStatus = '';
+    const read = () => {
+      let status: string | undefined;
+      try {
+        status = source();
+      } catch {
+        status = undefined; // no endpoint yet: nothing to show
+      }
+      if (!status || status === this.endpointStatus) return;
+      this.endpointStatus = status;
+      if (this.tty && this.fold) this.setLive(this.foldText(this.fold, false));
+      else if (!this.tty) this.print(`           ${status}`);
+    };
+    this.endpointTimer = setInterval(read, this.options.pollMs ?? 200);
+    this.endpointTimer.unref();
+    read();
+  }
+
+  private stopEndpoint(): void {
+    if (this.endpointTimer) clearInterval(this.endpointTimer);
+    this.endpointTimer = undefined;
+  }
+
   private startAutoML(): void {
     const source = this.options.automl;
     if (!source || this.automlTimer) return;
@@ -336,6 +371,24 @@ export class RunTerminal {
       // Progress is best effort: a job being written is read again on the next tick.
     }
   }
+}
+
+interface EndpointView {
+  EndpointStatus?: string;
+  PendingDeploymentSummary?: {
+    EndpointConfigName?: string;
+    ProductionVariants?: { CurrentWeight?: number; DesiredWeight?: number; VariantStatus?: { Status?: string }[] }[];
+  };
+}
+
+/** An endpoint's deployment in words: its status and, during a blue/green update, the new fleet's share and phase. */
+export function describeDeployment(d: EndpointView): string {
+  const pending = d.PendingDeploymentSummary;
+  const variant = pending?.ProductionVariants?.[0];
+  if (!pending || !variant) return `endpoint ${d.EndpointStatus ?? 'unknown'}`;
+  const share = variant.DesiredWeight ? Math.round(((variant.CurrentWeight ?? 0) / variant.DesiredWeight) * 100) : 0;
+  const phase = variant.VariantStatus?.[0]?.Status ?? 'Creating';
+  return `endpoint ${d.EndpointStatus ?? 'Updating'}: new config ${bar(share, 100, 10)} ${share}% of traffic, ${phase}`;
 }
 
 /** The copy-pasteable next steps after a run, with the state dir in use (start adds `simulate --live` when serving). */

@@ -10,7 +10,7 @@ import type { ExecutionRecord } from '../runtime/executions';
 import { parseFaults } from '../runtime/faults';
 import { LocalStack } from '../runtime/local-stack';
 import { assertStateFilesReadable } from '../state-check';
-import { closingHints, RunTerminal } from '../terminal';
+import { closingHints, describeDeployment, RunTerminal } from '../terminal';
 import { simulateIntoLake } from './simulate';
 import { RUN } from './specs';
 
@@ -220,7 +220,11 @@ async function runWith(options: RunOptions, terminal: RunTerminal): Promise<RunS
     approvalBaseUrl: options.approvalBaseUrl,
     onProgress: progress,
   });
-  terminal.attach({ automl: stack.automl, localPathOf: (uri) => stack.store.pathOf(uri) });
+  terminal.attach({
+    automl: stack.automl,
+    localPathOf: (uri) => stack.store.pathOf(uri),
+    endpoint: () => describeDeployment(stack.hosting.describeEndpoint({ EndpointName: config.endpointName })),
+  });
   try {
     const execution = stack.startExecution();
     progress(`execution ${execution.name} started`);

@@ -5,7 +5,7 @@ import { inferenceEnv, loadLocalConfig } from '../local-config';
 import { parseFaults } from '../runtime/faults';
 import { LocalStack } from '../runtime/local-stack';
 import { scheduleIntervalMs } from '../schedule';
-import { closingHints, RunTerminal } from '../terminal';
+import { closingHints, describeDeployment, RunTerminal } from '../terminal';
 import {
   answerWhenWaiting,
   describeStaticRule,
@@ -61,6 +61,7 @@ async function start(values: FlagValues<typeof START>, terminal: RunTerminal): P
     automl: stack.automl,
     localPathOf: (uri) => stack.store.pathOf(uri),
     consoleUrl: () => consoleServer.url,
+    endpoint: () => describeDeployment(stack.hosting.describeEndpoint({ EndpointName: config.endpointName })),
   });
   progress(`console (runs, approval, endpoint, dashboards): ${consoleServer.url}`);
   progress(`endpoint host (SageMaker Runtime InvokeEndpoint): ${stack.endpointUrl}`);

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FolderObjectStore } from '../../local/adapters/s3';
-import { type AutoMLProgressSource, RunTerminal } from '../../local/terminal';
+import { type AutoMLProgressSource, describeDeployment, RunTerminal } from '../../local/terminal';
 
 /**
  * The terminal of `npm start` / `occupancy run` fed the runtime's progress lines (as LocalStack and the runner
@@ -145,6 +145,36 @@ describe('RunTerminal', () => {
     expect(text()).toContain('\r\x1b[2K           AutoML [##########..........] candidate 1/2 done');
     expect(text().match(/AutoML: 2 candidates; best F1 0\.800/g)).toHaveLength(1);
     expect(text().indexOf('AutoML: 2 candidates')).toBeLessThan(text().indexOf('→ PrepareCandidateContainers'));
+  });
+
+  it('reports a canary bake while the endpoint is polled: share of traffic and phase, each change once', async () => {
+    let view: Parameters<typeof describeDeployment>[0] = { EndpointStatus: 'InService' };
+    const { out, text } = capture(false);
+    const terminal = new RunTerminal({ out, stateDir: dir, endpoint: () => describeDeployment(view), pollMs: 5 });
+    const variant = (current: number, status: string) => ({
+      PendingDeploymentSummary: {
+        ProductionVariants: [{ CurrentWeight: current, DesiredWeight: 1, VariantStatus: [{ Status: status }] }],
+      },
+    });
+    terminal.line('[1.0s] → WaitEndpoint');
+    terminal.line('[1.1s] → PollEndpoint');
+    terminal.line('[1.2s] → WaitEndpoint');
+    view = { EndpointStatus: 'Updating', ...variant(0, 'Creating') };
+    await new Promise((r) => setTimeout(r, 30));
+    view = { EndpointStatus: 'Updating', ...variant(0.1, 'Baking') };
+    await new Promise((r) => setTimeout(r, 30));
+    terminal.line('[1.3s] → PollEndpoint');
+    view = { EndpointStatus: 'InService' };
+    await new Promise((r) => setTimeout(r, 30));
+    terminal.line('[2.0s] → CheckDeployment');
+    terminal.close();
+    const lines = text().split('\n');
+    expect(lines.filter((l) => l.includes('endpoint Updating'))).toEqual([
+      '           endpoint Updating: new config [..........] 0% of traffic, Creating',
+      '           endpoint Updating: new config [#.........] 10% of traffic, Baking',
+    ]);
+    expect(lines.filter((l) => l.trim() === 'endpoint InService')).toHaveLength(2); // before and after the update
+    expect(lines).toContain('[1.3s] ⟳ WaitEndpoint → PollEndpoint: polled 2× over 0.3s');
   });
 
   it('says an expected condition in plain words and a caught error without a failure look', () => {
