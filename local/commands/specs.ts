@@ -31,12 +31,12 @@ export const START = {
     ...SIGNAL_SET_FLAG,
     rooms: { type: 'string', default: '10', placeholder: 'N', description: 'rooms to simulate when the lake is empty' },
     days: { type: 'string', default: '14', placeholder: 'D', description: 'days to simulate when the lake is empty' },
-    port: { type: 'string', default: '8765', placeholder: 'PORT', description: 'console port (0: any free port)' },
+    port: { type: 'string', default: '8765', placeholder: 'PORT', description: 'console port, 0 for any free one' },
     'mqtt-port': {
       type: 'string',
       default: '1883',
       placeholder: 'PORT',
-      description: 'MQTT broker port for live inference (0: any free port)',
+      description: 'MQTT broker port for live inference, 0 for any free one',
     },
     ...AUTO_APPROVE,
     once: { type: 'boolean', description: 'run one execution, print its summary and exit (no serving)' },
@@ -97,18 +97,23 @@ export const SERVE = {
     'plane and the endpoint host (what the pipeline deployed, or --model).',
   flags: {
     ...STATE_DIR_FLAG,
-    'mqtt-port': { type: 'string', default: '1883', placeholder: 'PORT', description: 'MQTT broker port (0: any)' },
+    'mqtt-port': {
+      type: 'string',
+      default: '1883',
+      placeholder: 'PORT',
+      description: 'MQTT broker port, 0 for any free one',
+    },
     'endpoint-port': {
       type: 'string',
       default: '0',
       placeholder: 'PORT',
-      description: 'endpoint host (InvokeEndpoint) port (0: any)',
+      description: 'endpoint host (InvokeEndpoint) port, 0 for any free one',
     },
     'data-plane-port': {
       type: 'string',
       default: '0',
       placeholder: 'PORT',
-      description: 'IoT data plane port (0: any)',
+      description: 'IoT data plane port, 0 for any free one',
     },
     model: {
       type: 'string',
