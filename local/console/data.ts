@@ -119,8 +119,8 @@ export function runListItem(record: ExecutionRecord, now = Date.now()): RunListI
   };
 }
 
-export function listRuns(executions: ExecutionStore, now = Date.now()): RunListItem[] {
-  return executions.list().map((r) => runListItem(r, now));
+export function listRuns(records: readonly ExecutionRecord[], now = Date.now()): RunListItem[] {
+  return records.map((r) => runListItem(r, now));
 }
 
 /** The Evaluate task's result (`$.evaluation` after the Evaluate state), if the run got that far. */

@@ -122,8 +122,10 @@ export async function startConsole(stack: LocalStack, opts: ConsoleOptions = {})
     if (path === '/approval') return approval.get(url, req, res);
     if (path === '/api/runs') {
       // A run another process was running when it died shows as interrupted here too, not RUNNING forever.
-      recoverInterruptedRuns(stack.stateDir);
-      return json(res, 200, listRuns(stack.executions));
+      // One read of the run records serves both (recovery updates them in place); the page polls this.
+      const records = stack.executions.list();
+      recoverInterruptedRuns(stack.stateDir, { records });
+      return json(res, 200, listRuns(records));
     }
     const runApi = /^\/api\/runs\/([A-Za-z0-9_-]{1,80})$/.exec(path);
     if (runApi?.[1]) {
