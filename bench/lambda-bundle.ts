@@ -1,22 +1,12 @@
 import { statSync } from 'node:fs';
 import { build } from 'esbuild';
+import { lambdaEsbuildOptions } from '../infra/stacks/lambda-bundling';
 
 /**
- * `entry` bundled as infra/stacks/node-function.ts has CDK's NodejsFunction bundle it (local esbuild, minified,
- * source map, node22, cjs, DuckDB external). The bench and the bundled-handler tests run this file.
+ * `entry` bundled as CDK's NodejsFunction bundles it (infra/stacks/lambda-bundling.ts). The bench and the
+ * bundled-handler tests run this file.
  */
 export async function bundleLambda(entry: string, outfile: string): Promise<{ file: string; bytes: number }> {
-  await build({
-    entryPoints: [entry],
-    bundle: true,
-    minify: true,
-    sourcemap: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    outfile,
-    external: ['@duckdb/node-api', '@duckdb/node-bindings'],
-    logLevel: 'error',
-  });
+  await build({ ...lambdaEsbuildOptions(entry, outfile), logLevel: 'error' });
   return { file: outfile, bytes: statSync(outfile).size };
 }

@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { LAMBDA_BUNDLING } from './lambda-bundling';
 
 export interface NodeFunctionProps {
   readonly entry: string;
@@ -40,11 +41,10 @@ export function nodeFunction(scope: Construct, id: string, props: NodeFunctionPr
     logGroup,
     bundling: {
       forceDockerBundling: false,
-      minify: true,
-      sourceMap: true,
-      target: 'node22',
-      // DuckDB and the local runtime are never reached from the handlers; keep native modules out.
-      externalModules: ['@duckdb/node-api', '@duckdb/node-bindings'],
+      minify: LAMBDA_BUNDLING.minify,
+      sourceMap: LAMBDA_BUNDLING.sourceMap,
+      target: LAMBDA_BUNDLING.target,
+      externalModules: [...LAMBDA_BUNDLING.externalModules],
     },
   });
 }

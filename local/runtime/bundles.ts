@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { lambdaEsbuildOptions } from '../../infra/stacks/lambda-bundling';
 import { writeFileAtomic } from '../fs';
 
 /**
@@ -43,17 +44,13 @@ async function build(entry: string): Promise<string> {
   // Loaded only when a bundle is missing or stale: esbuild is a build tool, not needed to run a cached bundle.
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
-    entryPoints: [join(ROOT, entry)],
-    bundle: true,
-    platform: 'node',
     // NodejsFunction targets node22 (the Lambda runtime); locally the bundle runs on this Node.
-    target: `node${process.versions.node.split('.')[0]}`,
-    format: 'cjs',
-    minify: true,
-    sourcemap: true,
-    external: ['@duckdb/node-api', '@duckdb/node-bindings'],
     // A folder of this process's own: two processes may build the same entry at once (the renames are atomic).
-    outfile: join(dir, `tmp-${process.pid}`, 'index.js'),
+    ...lambdaEsbuildOptions(
+      join(ROOT, entry),
+      join(dir, `tmp-${process.pid}`, 'index.js'),
+      `node${process.versions.node.split('.')[0]}`,
+    ),
     metafile: true,
     logLevel: 'silent',
   });
