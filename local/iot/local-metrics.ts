@@ -6,7 +6,7 @@ import type { InferenceLogger } from '../../tasks/infer-occupancy/infer';
 import type { MetricStore } from '../metrics/store';
 
 /** The EMF document Powertools' Metrics.serializeMetrics() produces. */
-interface EmfDocument {
+export interface EmfDocument {
   readonly _aws: {
     readonly Timestamp: number;
     readonly CloudWatchMetrics: readonly {

@@ -1,3 +1,4 @@
+import { type EmfDocument, metricDataOfEmf } from '../../local/iot/local-metrics';
 import type { MetricDefinition } from '../../observability/metrics';
 import type { renderStateMachineAsl } from '../../pipeline/render-asl';
 
@@ -93,21 +94,16 @@ export function dashboardMetrics(template: CfnTemplate): Consumer[] {
   });
 }
 
-/** The metrics of one Powertools EMF document: every metric under every dimension set it declares. */
+/** The metrics of one Powertools EMF document, as CloudWatch extracts them (the local metric store's reading). */
 export function emfMetrics(doc: Json, source: string): Emitted[] {
-  const aws = doc._aws as {
-    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit?: string }[] }[];
-  };
-  return aws.CloudWatchMetrics.flatMap((directive) =>
-    directive.Dimensions.flatMap((set) =>
-      directive.Metrics.map((m) => ({
-        source,
-        namespace: directive.Namespace,
-        name: m.Name,
-        unit: m.Unit,
-        dimensions: Object.fromEntries(set.map((d) => [d, text(doc[d])])),
-      })),
-    ),
+  return metricDataOfEmf(doc as EmfDocument).flatMap(({ namespace, data }) =>
+    data.map((datum) => ({
+      source,
+      namespace,
+      name: datum.MetricName ?? '',
+      unit: datum.Unit,
+      dimensions: Object.fromEntries((datum.Dimensions ?? []).map((d) => [d.Name ?? '', text(d.Value)])),
+    })),
   );
 }
 
