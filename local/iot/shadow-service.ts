@@ -1,3 +1,4 @@
+import { BoundedLru } from '../../tasks/bounded-lru';
 import { thingNameOfShadowTopic } from '../../tasks/infer-occupancy/rule-sql';
 import type { LocalBroker } from './broker';
 
@@ -112,9 +113,8 @@ function pickMetadata(metadata: JsonObject | undefined, shape: JsonObject): Json
 }
 
 export class ShadowService {
-  /** Least recently used first (Map order): touching a shadow moves it to the end. */
-  private readonly shadows = new Map<string, Shadow>();
-  private readonly lastUsed = new Map<string, number>();
+  /** Least recently used first: touching a shadow moves it to the end. */
+  private readonly shadows: BoundedLru<string, { readonly shadow: Shadow; readonly lastUsed: number }>;
   private unsubscribers: (() => Promise<void>)[] = [];
   private readonly sweeper: NodeJS.Timeout;
   readonly stats: ShadowServiceStats = { updates: 0, rejected: 0, evicted: 0 };
@@ -128,9 +128,9 @@ export class ShadowService {
   ) {
     this.maxShadows = limits.maxShadows ?? DEFAULT_MAX_SHADOWS;
     this.idleMs = limits.idleMs ?? DEFAULT_SHADOW_IDLE_MS;
-    if (!Number.isInteger(this.maxShadows) || this.maxShadows < 1) {
-      throw new RangeError(`maxShadows must be a positive integer, got ${this.maxShadows}`);
-    }
+    this.shadows = new BoundedLru(this.maxShadows, 'maxShadows', () => {
+      this.stats.evicted++;
+    });
     if (!(this.idleMs > 0)) throw new RangeError(`idleMs must be > 0, got ${this.idleMs}`);
     this.sweeper = setInterval(() => this.evictIdle(), Math.min(60_000, Math.max(10, this.idleMs / 4)));
     this.sweeper.unref();
@@ -157,40 +157,26 @@ export class ShadowService {
   /** Drops the shadows not used for `idleMs` (the sweeper calls this; tests may too). */
   evictIdle(): void {
     const cutoff = this.clock() - this.idleMs;
-    for (const [thingName, at] of this.lastUsed) {
-      if (at > cutoff) break;
-      this.evict(thingName);
+    for (const [thingName, entry] of this.shadows) {
+      if (entry.lastUsed > cutoff) break;
+      this.shadows.evict(thingName, entry);
     }
-  }
-
-  private evict(thingName: string): void {
-    this.shadows.delete(thingName);
-    this.lastUsed.delete(thingName);
-    this.stats.evicted++;
   }
 
   /** Marks a shadow used (most recent) and applies the count bound. */
   private touch(thingName: string, shadow: Shadow): void {
-    this.shadows.delete(thingName);
-    this.shadows.set(thingName, shadow);
-    this.lastUsed.delete(thingName);
-    this.lastUsed.set(thingName, this.clock());
-    while (this.shadows.size > this.maxShadows) {
-      const oldest = this.shadows.keys().next();
-      if (oldest.done) break;
-      this.evict(oldest.value);
-    }
+    this.shadows.set(thingName, { shadow, lastUsed: this.clock() });
   }
 
   /** The current document of a thing (a copy), or undefined before its first update. */
   document(thingName: string): ShadowDocumentSnapshot | undefined {
-    const shadow = this.shadows.get(thingName);
+    const shadow = this.shadows.get(thingName)?.shadow;
     return shadow === undefined ? undefined : clone(shadow);
   }
 
   /** Every thing with a shadow, with its current document (copies). */
   documents(): { thingName: string; document: ShadowDocumentSnapshot }[] {
-    return [...this.shadows.entries()].map(([thingName, shadow]) => ({ thingName, document: clone(shadow) }));
+    return [...this.shadows].map(([thingName, { shadow }]) => ({ thingName, document: clone(shadow) }));
   }
 
   async stop(): Promise<void> {
@@ -230,7 +216,7 @@ export class ShadowService {
         return reject(400, `Invalid JSON type for state.${section}: expected an object`, clientToken);
       }
     }
-    const existing = this.shadows.get(thingName);
+    const existing = this.shadows.get(thingName)?.shadow;
     if (request.version !== undefined && request.version !== (existing?.version ?? 0)) {
       return reject(409, 'Version conflict', clientToken);
     }
@@ -315,7 +301,7 @@ export class ShadowService {
     const thingName = thingNameOfShadowTopic(topic);
     if (thingName === undefined) return;
     const base = `$aws/things/${thingName}/shadow/get`;
-    const shadow = this.shadows.get(thingName);
+    const shadow = this.shadows.get(thingName)?.shadow;
     if (shadow !== undefined) this.touch(thingName, shadow);
     const timestamp = Math.floor(this.clock() / 1000);
     const message =

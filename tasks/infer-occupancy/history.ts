@@ -1,5 +1,6 @@
 import { type DeviceFeatureState, type FeatureSpec, initialDeviceState, stepFeatures } from '../../features';
 import type { Reading } from '../../telemetry/reading';
+import { BoundedLru } from '../bounded-lru';
 import type { PreviousReport } from './documents';
 
 /**
@@ -29,12 +30,10 @@ function endsAtPrevious(carried: DeviceFeatureState, previous: PreviousReport, c
 }
 
 export class DeviceHistory {
-  private readonly states = new Map<string, DeviceFeatureState>();
+  private readonly states: BoundedLru<string, DeviceFeatureState>;
 
   constructor(readonly maxDevices: number) {
-    if (!Number.isInteger(maxDevices) || maxDevices < 1) {
-      throw new RangeError(`maxDevices must be a positive integer, got ${maxDevices}`);
-    }
+    this.states = new BoundedLru(maxDevices, 'maxDevices');
   }
 
   get size(): number {
@@ -59,16 +58,7 @@ export class DeviceHistory {
     }
     const step = stepFeatures(spec, state, current);
     const newest = carried?.lastTs ?? Number.NEGATIVE_INFINITY;
-    if (current.ts > newest) this.remember(current.thingName, step.state);
+    if (current.ts > newest) this.states.set(current.thingName, step.state);
     return { vector: step.vector, source };
-  }
-
-  private remember(thingName: string, state: DeviceFeatureState): void {
-    this.states.delete(thingName);
-    this.states.set(thingName, state);
-    if (this.states.size > this.maxDevices) {
-      const oldest = this.states.keys().next();
-      if (!oldest.done) this.states.delete(oldest.value);
-    }
   }
 }
