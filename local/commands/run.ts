@@ -5,7 +5,7 @@ import { BrokerTaskCallback } from '../adapters/approvals';
 import { parseCommand, progress, setProgressSink, signalSetFlag, UsageError } from '../args';
 import { LocalLake } from '../lake';
 import { loadLocalConfig } from '../local-config';
-import { recoverInterruptedRuns } from '../runtime/crash-recovery';
+import { recoverInterruptedRunsAtStart } from '../runtime/crash-recovery';
 import type { ExecutionRecord } from '../runtime/executions';
 import { parseFaults } from '../runtime/faults';
 import { LocalStack } from '../runtime/local-stack';
@@ -200,9 +200,7 @@ export async function runOnce(options: RunOptions): Promise<RunSummary> {
 async function runWith(options: RunOptions, terminal: RunTerminal): Promise<RunSummary> {
   const faults = parseFaults(options.faults);
   // A run whose process is gone is marked interrupted and what it left waiting withdrawn (bad files are skipped).
-  for (const r of recoverInterruptedRuns(options.stateDir)) {
-    progress(`run ${r.name} was interrupted: what it left waiting for approval is withdrawn`);
-  }
+  recoverInterruptedRunsAtStart(options.stateDir, progress);
   // A state file that cannot be read back stops the run here, named, before anything is simulated or run.
   assertStateFilesReadable(options.stateDir);
   // A config SageMaker would refuse fails here, before a lake is simulated or any state runs.

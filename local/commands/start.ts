@@ -2,6 +2,7 @@ import { type FlagValues, intFlag, parseCommand, progress, setProgressSink, sign
 import { startConsole } from '../console';
 import { startServing } from '../iot/serving';
 import { inferenceEnv, loadLocalConfig } from '../local-config';
+import { recoverInterruptedRunsAtStart } from '../runtime/crash-recovery';
 import { parseFaults } from '../runtime/faults';
 import { LocalStack } from '../runtime/local-stack';
 import { scheduleIntervalMs } from '../schedule';
@@ -44,6 +45,8 @@ async function start(values: FlagValues<typeof START>, terminal: RunTerminal): P
     throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
   }
   const port = intFlag(values.port, 'port', 8765, 0, 65_535);
+  // A run whose process is gone is marked interrupted and what it left waiting withdrawn (bad files are skipped).
+  recoverInterruptedRunsAtStart(stateDir, progress);
   ensureLakeHasData(
     stateDir,
     intFlag(values.rooms, 'rooms', 10, 1, 10_000),

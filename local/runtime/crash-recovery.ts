@@ -137,3 +137,10 @@ export function recoverInterruptedRuns(stateDir: string, options: RecoveryOption
   }
   return recovered;
 }
+
+/** Recovery at the start of `run` and `start`, each recovered run said in one line. */
+export function recoverInterruptedRunsAtStart(stateDir: string, say: (line: string) => void): void {
+  for (const r of recoverInterruptedRuns(stateDir)) {
+    say(`run ${r.name} was interrupted: what it left waiting for approval is withdrawn`);
+  }
+}

@@ -20,7 +20,6 @@ import { LocalHosting, startInvocationServer, ValidationException } from '../hos
 import type { ShadowDocumentSnapshot } from '../iot/shadow-service';
 import { LocalLake } from '../lake';
 import { AlarmEvaluator, MetricStore } from '../metrics';
-import { recoverInterruptedRuns } from './crash-recovery';
 import { describeExecution } from './describe-execution';
 import { ExecutionStore } from './executions';
 import type { FaultName } from './faults';
@@ -190,8 +189,6 @@ export class LocalStack {
     });
     this.functions = pipelineFunctions(() => this.approvalBaseUrl);
     for (const alarm of this.pipeline.rollbackAlarms) this.alarms.putMetricAlarm(alarm);
-    // A run whose process is gone is marked interrupted and what it left waiting is withdrawn.
-    recoverInterruptedRuns(this.stateDir);
     this.runner = new LocalStepFunctionsRunner({
       definition: this.pipeline.definition,
       stateMachineArn: this.pipeline.stateMachineArn,
