@@ -38,3 +38,12 @@ export {
   type SplitName,
   type SplitOptions,
 } from './sql';
+export {
+  ALL_HISTORY_START_DAY,
+  buildTrainingWindowQuery,
+  MAX_TRAINING_WINDOW_DAYS,
+  type TrainingWindow,
+  type TrainingWindowQueryOptions,
+  WINDOW_START_PLACEHOLDER,
+  windowPredicate,
+} from './window';

@@ -1,6 +1,7 @@
 import { type SqlDialect, type SqlDialectName, SqlGenerationError, sqlDialect } from './dialect';
 import { type FeatureDef, type FeatureSpec, featureNames } from './spec';
 import { type PlannedSplit, plannedSplitCase, SPLIT_PLAN_COLUMNS, splitPlanCtes } from './split-plan';
+import { type TrainingWindow, windowPredicate } from './window';
 
 /**
  * The SQL interpreter of the feature spec: one query of window functions over the telemetry table,
@@ -30,6 +31,8 @@ export interface FeatureQueryOptions {
   readonly dialect: SqlDialectName;
   /** @default 'telemetry' */
   readonly telemetryTable?: string;
+  /** Read only the `dt` partitions from `window.startDay` on (features/window.ts). @default all history */
+  readonly window?: TrainingWindow;
 }
 
 export interface ExportQueryOptions extends FeatureQueryOptions {
@@ -99,7 +102,7 @@ function featureCtes(spec: FeatureSpec, options: FeatureQueryOptions): string {
     SELECT "thing_name", "ts"${inputs.map((c) => `, ${c}`).join('')},
       row_number() OVER (PARTITION BY "thing_name", "ts" ORDER BY ${dedupOrder}) AS "_dup_rank"
     FROM ${telemetry}
-    WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL
+    WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL${windowPredicate(options.window)}
   ) ranked
   WHERE "_dup_rank" = 1
 )`;
@@ -196,7 +199,7 @@ function exportCtes(spec: FeatureSpec, options: ExportQueryOptions, planReport =
   const labelStream = `label_stream AS (
   SELECT "thing_name", "ts", 0 AS "_row_kind", "ts" * 2 + CASE WHEN "occupied" THEN 1 ELSE 0 END AS "_label_code"
   FROM ${labels}
-  WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL AND "occupied" IS NOT NULL
+  WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL AND "occupied" IS NOT NULL${windowPredicate(options.window)}
   UNION ALL
   SELECT "thing_name", "ts", 1 AS "_row_kind", CAST(NULL AS BIGINT) AS "_label_code"
   FROM deduped

@@ -159,6 +159,12 @@ export const PipelineConfigSchema = z
     signalSet: signalSetSchema.optional(),
     split: SplitSchema.default(SplitSchema.parse({})),
     /**
+     * Days of data a run trains on: the newest days up to the newest labelled day; the export reads only those
+     * `dt` partitions, so a run's cost is bounded by the window, not the fleet's history. 0 = all history.
+     * @default 30
+     */
+    trainingWindowDays: z.number().int().min(0).max(3650).default(30),
+    /**
      * The rule in force today, the baseline to beat; `null`: none (the best single-signal threshold is the bar).
      * @default the signal set's own rule (thermostat: `sound > 10`), or none when the set has no rule
      */

@@ -6,8 +6,10 @@ import {
   buildFeatureSpec,
   buildSplitPlanQuery,
   buildSplitQuery,
+  buildTrainingWindowQuery,
   DUCKDB_ONLY_SYNTAX,
   type ExportQueryOptions,
+  WINDOW_START_PLACEHOLDER,
 } from '../../features';
 import { THERMOSTAT, UCI_OCCUPANCY, UCI_ROOM_OCCUPANCY } from '../../telemetry/signals';
 
@@ -33,6 +35,14 @@ const planned: ExportQueryOptions = {
   dialect: 'athena',
   split: { kind: 'planned', train: 0.7, validation: 0.15, minPositives: 50, minNegatives: 50 },
 };
+/** As the state machine runs it: the window's first day filled in by States.Format. */
+const windowedPlanned: ExportQueryOptions = {
+  ...planned,
+  telemetryTable: 'occupancy_lake.telemetry',
+  labelsTable: 'occupancy_lake.labels',
+  window: { startDay: WINDOW_START_PLACEHOLDER },
+};
+const windowedCutoffs: ExportQueryOptions = { ...cutoffs, window: { startDay: '2024-01-02' } };
 const thermostat = buildFeatureSpec(THERMOSTAT);
 const uci = buildFeatureSpec(UCI_OCCUPANCY);
 
@@ -44,6 +54,14 @@ const GOLDEN: Record<string, string> = {
   'uci-occupancy-holdout.athena.sql': buildSplitQuery(uci, cutoffs, 'holdout'),
   'thermostat-split-plan.athena.sql': buildSplitPlanQuery(thermostat, planned),
   'thermostat-planned-holdout.athena.sql': buildSplitQuery(thermostat, planned, 'holdout'),
+  'training-window.athena.sql': buildTrainingWindowQuery({
+    dialect: 'athena',
+    labelsTable: 'occupancy_lake.labels',
+    days: 30,
+  }),
+  'thermostat-windowed-split-plan.athena.sql': buildSplitPlanQuery(thermostat, windowedPlanned),
+  'thermostat-windowed-train.athena.sql': buildSplitQuery(thermostat, windowedPlanned, 'train'),
+  'uci-occupancy-windowed-export.athena.sql': buildExportQuery(uci, windowedCutoffs),
 };
 
 describe('Athena (Trino) SQL', () => {
@@ -71,6 +89,25 @@ describe('Athena (Trino) SQL', () => {
   test.each(athenaQueries)('%s contains no DuckDB-only syntax', (_name, sql) => {
     const found = DUCKDB_ONLY_SYNTAX.filter(({ pattern }) => pattern.test(sql)).map(({ label }) => label);
     expect(found).toEqual([]);
+  });
+
+  test.each(athenaQueries)(
+    '%s is a States.Format template: no braces or backslash but the placeholder',
+    (_name, sql) => {
+      expect(sql.split(`'${WINDOW_START_PLACEHOLDER}'`).join('')).not.toMatch(/[{}\\]/);
+    },
+  );
+
+  test('every scan of telemetry and labels of a windowed query keeps only the window', () => {
+    for (const sql of [
+      buildSplitPlanQuery(thermostat, windowedPlanned),
+      buildSplitQuery(thermostat, windowedPlanned, 'train'),
+    ]) {
+      const scans = sql.match(/FROM "occupancy_lake"\."(telemetry|labels)"\n\s*WHERE [^\n]*/g) ?? [];
+      expect(scans).toHaveLength(2);
+      for (const scan of scans) expect(scan).toMatch(/ AND "dt" >= '\{\}'$/);
+      expect(sql.match(/"occupancy_lake"\."(telemetry|labels)"/g)).toHaveLength(2);
+    }
   });
 
   test('the syntax scan does catch DuckDB-only constructs', () => {

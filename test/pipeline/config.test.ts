@@ -8,6 +8,7 @@ describe('parsePipelineConfig', () => {
     expect(config.split).toEqual({ train: 0.7, validation: 0.15, holdout: 0.15, minPositives: 50, minNegatives: 50 });
     expect(config.gate.margin).toBe(0.01);
     expect(config.approvalTimeoutSeconds).toBe(72 * 3600);
+    expect(config.trainingWindowDays).toBe(30);
     expect(config.autoML.objective).toBe('F1');
     expect(config.instances.endpoint).toBe('m5.large');
     expect(DEFAULT_PIPELINE_CONFIG).toEqual(config);
@@ -32,6 +33,9 @@ describe('parsePipelineConfig', () => {
     [{ endpointName: 'bad_name!' }, 'endpointName'],
     [{ gate: { margin: 'high' } }, 'gate.margin'],
     [{ unknownKey: 1 }, '(root)'],
+    [{ trainingWindowDays: -1 }, 'trainingWindowDays'],
+    [{ trainingWindowDays: 7.5 }, 'trainingWindowDays'],
+    [{ trainingWindowDays: 3651 }, 'trainingWindowDays'],
   ])('rejects %j naming %s', (input, field) => {
     expect(() => parsePipelineConfig(input)).toThrow(PipelineConfigError);
     try {
