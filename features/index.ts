@@ -7,6 +7,7 @@ export {
   initialDeviceState,
   stepFeatures,
 } from './evaluator';
+export { type FeatureBatch, FleetFeatureEvaluator } from './evaluator-fleet';
 export {
   buildFeatureSpec,
   DEFAULT_FEATURE_OPTIONS,

@@ -3,13 +3,15 @@ import {
   computeFeatureVector,
   type DeviceFeatureState,
   FeatureInputError,
+  FleetFeatureEvaluator,
   featureNames,
   historyLength,
   initialDeviceState,
   stepFeatures,
 } from '../../features';
 import type { Reading } from '../../telemetry/reading';
-import { THERMOSTAT } from '../../telemetry/signals';
+import { THERMOSTAT, UCI_ROOM_OCCUPANCY } from '../../telemetry/signals';
+import { dedupedStreams, generateTelemetry } from './helpers';
 
 const spec = buildFeatureSpec(THERMOSTAT, { rollingWindow: 3 });
 const names = featureNames(spec);
@@ -102,5 +104,107 @@ describe('TypeScript feature evaluator', () => {
     const state = stepFeatures(spec, initialDeviceState(), reading(0, 5)).state;
     expect(() => stepFeatures(spec, state, bad)).toThrow(FeatureInputError);
     expect(() => stepFeatures(spec, state, bad)).toThrow(expect.objectContaining({ field }));
+  });
+});
+
+describe('fleet evaluator (the allocation-free fast path)', () => {
+  const start = Date.UTC(2024, 0, 1, 6, 0, 0);
+
+  /** Every device's deduplicated stream, interleaved in fleet time order as a bulk scorer reads it. */
+  function fleetRows(set: typeof THERMOSTAT, seed: number): Reading[] {
+    const records = generateTelemetry(set, { devices: 5, readingsPerDevice: 300, seed, duplicateRate: 0.05, start });
+    return [...dedupedStreams(records).values()]
+      .flat()
+      .sort((a, b) => a.ts - b.ts || (a.thingName < b.thingName ? -1 : 1));
+  }
+
+  test.each([
+    [THERMOSTAT, 5],
+    [UCI_ROOM_OCCUPANCY, 1],
+    [UCI_ROOM_OCCUPANCY, 12],
+  ] as const)(
+    'stepBatch over interleaved devices equals stepFeatures per device, bit for bit (%#)',
+    (set, rollingWindow) => {
+      const fleetSpec = buildFeatureSpec(set, { rollingWindow });
+      const rows = fleetRows(set, 11 + rollingWindow);
+      const evaluator = new FleetFeatureEvaluator(fleetSpec, 2); // grows past its first capacity
+      const width = evaluator.width;
+      const batchSize = 97; // batches cut devices' streams at arbitrary points
+      const out = new Float64Array(batchSize * width);
+      const states = new Map<string, DeviceFeatureState>();
+      for (let from = 0; from < rows.length; from += batchSize) {
+        const chunk = rows.slice(from, from + batchSize);
+        const batch = {
+          rows: chunk.length,
+          slots: Int32Array.from(chunk, (r) => evaluator.slotOf(r.thingName)),
+          ts: Float64Array.from(chunk, (r) => r.ts),
+          numeric: fleetSpec.numericInputs.map((s) => Float64Array.from(chunk, (r) => r.values[s.name] as number)),
+          enums: fleetSpec.enumInputs.map((s, e) =>
+            Int32Array.from(chunk, (r) => evaluator.enumCode(e, r.values[s.name] as string)),
+          ),
+        };
+        evaluator.stepBatch(batch, out);
+        chunk.forEach((reading, r) => {
+          const step = stepFeatures(fleetSpec, states.get(reading.thingName) ?? initialDeviceState(), reading);
+          states.set(reading.thingName, step.state);
+          expect(Array.from(out.subarray(r * width, (r + 1) * width))).toEqual(step.vector);
+        });
+      }
+      expect(evaluator.size).toBe(5);
+      for (const [thingName, state] of states) expect(evaluator.state(evaluator.slotOf(thingName))).toEqual(state);
+    },
+  );
+
+  test('a state taken from the fleet evaluator continues in stepFeatures, and back', () => {
+    const stream = [4, 12, 15, 9, 9, 30, 2, 11].map((s, i) => reading(i * 45, s, 20 + i));
+    const evaluator = new FleetFeatureEvaluator(spec);
+    const slot = evaluator.slotOf('room-1');
+    const out = new Float64Array(evaluator.width);
+    for (const r of stream.slice(0, 4)) evaluator.stepReading(slot, r, out);
+    let state = evaluator.state(slot);
+    for (const r of stream.slice(4, 6)) state = stepFeatures(spec, state, r).state;
+    const other = evaluator.addSlot();
+    evaluator.restore(other, state);
+    for (const r of stream.slice(6)) evaluator.stepReading(other, r, out);
+    expect(byName(Array.from(out))).toEqual(run(stream)[stream.length - 1]);
+  });
+
+  test('rolling std stays exact on large values (no running sum of squares to cancel)', () => {
+    const spec5 = buildFeatureSpec(THERMOSTAT);
+    const evaluator = new FleetFeatureEvaluator(spec5);
+    const slot = evaluator.addSlot();
+    const out = new Float64Array(evaluator.width);
+    const std = featureNames(spec5).indexOf('temperature_std_5');
+    // 1e12 + 0..4: mean 1e12 + 2, population variance 2. E[x²] - E[x]² would lose every digit here.
+    for (let i = 0; i < 5; i++)
+      evaluator.stepReading(
+        slot,
+        { ...reading(i * 60, 5), values: { ...reading(0, 5).values, temperature: 1e12 + i } },
+        out,
+      );
+    expect(out[std]).toBe(Math.sqrt(2));
+  });
+
+  test('stepBatch refuses a row out of time order, a non-finite value and an unknown slot, naming the field', () => {
+    const evaluator = new FleetFeatureEvaluator(spec);
+    const slot = evaluator.addSlot();
+    const out = new Float64Array(2 * evaluator.width);
+    const batch = (ts: number[], temperature: number[], slots = [slot, slot]) => ({
+      rows: ts.length,
+      slots: Int32Array.from(slots),
+      ts: Float64Array.from(ts),
+      numeric: [Float64Array.from(temperature), Float64Array.of(40, 40), Float64Array.of(5, 5)],
+      enums: [Int32Array.of(0, 0)],
+    });
+    expect(() => evaluator.stepBatch(batch([T0, T0], [20, 21]), out)).toThrow(expect.objectContaining({ field: 'ts' }));
+    expect(() => evaluator.stepBatch(batch([T0 + 1, T0 + 2], [20, Number.NaN]), out)).toThrow(
+      expect.objectContaining({ field: 'values.temperature' }),
+    );
+    expect(() => evaluator.stepBatch(batch([T0 + 3, T0 + 4], [20, 21], [slot, 7]), out)).toThrow(
+      expect.objectContaining({ field: 'slot' }),
+    );
+    expect(() => evaluator.stepBatch(batch([T0 + 5, T0 + 6], [20, 21]), new Float64Array(3))).toThrow(
+      expect.objectContaining({ field: 'out' }),
+    );
   });
 });
