@@ -19,7 +19,7 @@ import { processAlive } from './process-alive';
  * Staged, all-or-nothing appends to the lake's partition directories.
  *
  * Layout: rows are appended to `<lake>/_staging/tx-<pid>-<id>/<table>/dt=…/part-….ndjson` (same filesystem as
- * the partitions, outside the readers' `<table>/*\/*.ndjson` glob). Commit fsyncs every staged file, then
+ * the partitions, where readers never look: they read the partitions' live files, local/lake-files.ts). Commit fsyncs every staged file, then
  * creates the `COMMITTED` marker (its existence is the commit point, made durable by fsyncing the directory),
  * then renames each file into its partition and removes the staging directory. A rename is atomic, so a reader
  * sees a part file whole or not at all.
@@ -64,13 +64,15 @@ let partSeq = 0;
 /** A unique part name: pid + time + sequence + random, so appenders in any process never collide. */
 function partName(): string {
   partSeq++;
-  return `part-${process.pid}-${Date.now()}-${partSeq}-${randomBytes(3).toString('hex')}.ndjson`;
+  return `part-append-${process.pid}-${Date.now()}-${partSeq}-${randomBytes(3).toString('hex')}.ndjson`;
 }
 
 export class StagedAppend {
   private readonly dir: string;
   /** `<table>/dt=…` → the staged file's path relative to the transaction directory. */
   private readonly files = new Map<string, string>();
+  /** Files written by others (a compaction's DuckDB COPY) into `stagedPath`s, relative to the transaction dir. */
+  private readonly adopted: string[] = [];
   private state: 'open' | 'committed' | 'aborted' = 'open';
 
   constructor(private readonly lakeRoot: string) {
@@ -107,17 +109,29 @@ export class StagedAppend {
     }
   }
 
+  /**
+   * A path in the staging area where the caller writes a whole file `name` for `table`/`day` itself; it is fsync'd
+   * and renamed in by `commit` like the staged part files.
+   */
+  stagedPath(table: LakeTable, day: string, name: string): string {
+    this.assertOpen();
+    mkdirSync(join(this.dir, table, day), { recursive: true });
+    const rel = join(table, day, name);
+    this.adopted.push(rel);
+    return join(this.dir, rel);
+  }
+
   /** Makes every staged row visible; returns the number of part files added. */
   commit(): number {
     this.assertOpen();
-    if (this.files.size === 0) {
+    if (this.files.size === 0 && this.adopted.length === 0) {
       this.state = 'committed';
       this.removeDir();
       return 0;
     }
     try {
-      for (const rel of this.files.values()) fsyncFile(join(this.dir, rel));
-      for (const key of this.files.keys()) fsyncDir(join(this.dir, key));
+      for (const rel of [...this.files.values(), ...this.adopted]) fsyncFile(join(this.dir, rel));
+      for (const rel of [...this.files.values(), ...this.adopted]) fsyncDir(dirname(join(this.dir, rel)));
       const marker = join(this.dir, MARKER);
       writeFileSync(marker, '');
       fsyncFile(marker);
@@ -159,6 +173,8 @@ export class StagedAppend {
   }
 }
 
+const sidecarFirst = (name: string): number => (name.endsWith('.sources') ? 1 : 0);
+
 /** Renames every staged file of a committed transaction into its partition, then removes the transaction dir. */
 function rollForward(lakeRoot: string, txDir: string): void {
   const touched = new Set<string>();
@@ -168,7 +184,9 @@ function rollForward(lakeRoot: string, txDir: string): void {
     for (const day of readdirSync(tableDir)) {
       const target = join(lakeRoot, table, day);
       mkdirSync(target, { recursive: true });
-      for (const part of readdirSync(join(tableDir, day))) {
+      // A compaction's sidecar (`*.sources`) goes in before its parquet: readers never see both it and its sources.
+      const parts = readdirSync(join(tableDir, day)).sort((a, b) => sidecarFirst(b) - sidecarFirst(a));
+      for (const part of parts) {
         renameSync(join(tableDir, day, part), join(target, part));
         touched.add(target);
       }

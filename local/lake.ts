@@ -5,22 +5,28 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { LabelEvent, Reading } from '../telemetry/reading';
 import { type SignalSet, signalSetById } from '../telemetry/signals';
 import { progress } from './args';
-import { LakeError } from './lake-errors';
+import { type CompactionOptions, type CompactionReport, compactLake, removeStaleLocks } from './lake-compaction';
+import { describeWriteError, LakeError } from './lake-errors';
+import { liveFiles } from './lake-files';
 import { manifestAdvice, readLakeManifest, writeLakeManifest } from './lake-manifest';
+import { columnsOf, selectParts } from './lake-sql';
 import { type LakeTable, type RecoveryReport, recoverStaging } from './lake-staging';
 import { LakeAppend } from './lake-transaction';
 
+export type { CompactionOptions, CompactionReport } from './lake-compaction';
 export { LakeError } from './lake-errors';
 export type { RecoveryReport } from './lake-staging';
 export { type AppendTotals, LakeAppend } from './lake-transaction';
 
 /**
- * The local stand-in for S3 + Glue + Athena: telemetry and labels appended as NDJSON files
- * partitioned by day (`dt=YYYY-MM-DD`, as Firehose writes them), queried with DuckDB through views
- * that have the same columns as the Glue tables.
+ * The local stand-in for S3 + Glue + Athena: telemetry and labels as Parquet files partitioned by day
+ * (`dt=YYYY-MM-DD`, as Firehose writes them), queried with DuckDB through views that have the same columns as the
+ * Glue tables, plus the partition column `dt` (VARCHAR, last).
  *
- * Every append is all-or-nothing (local/lake-staging.ts): rows are staged outside the partitions, fsync'd and
- * renamed in at commit, so readers never see a torn file and a killed or failed append leaves the lake as it was.
+ * Every append is all-or-nothing (local/lake-staging.ts): rows are staged as NDJSON outside the partitions, fsync'd
+ * and renamed in at commit, so readers never see a torn file and a killed or failed append leaves the lake as it
+ * was. Compaction (local/lake-compaction.ts) then rewrites NDJSON parts and small Parquet parts as one Parquet
+ * file per partition, atomically for readers; NDJSON parts (of this version, or of an earlier one) are read too.
  */
 
 /**
@@ -29,6 +35,19 @@ export { type AppendTotals, LakeAppend } from './lake-transaction';
  */
 export function explainLakeReadError(error: unknown): unknown {
   const message = error instanceof Error ? error.message : String(error);
+  // DuckDB's words for a Parquet file that is not one (cut off, or not Parquet at all).
+  const parquet =
+    /(No magic bytes found at end of file|too small to be a Parquet file|Corrupt(?:ed)? Parquet file|Invalid Parquet file)\s*:?\s*'([^']+)'/i.exec(
+      message,
+    );
+  if (parquet) {
+    const [, what, file] = parquet;
+    return new LakeError(
+      `The lake file ${file} cannot be read (${what?.toLowerCase()}): it was cut off or edited. ` +
+        `Move it aside (mv "${file}" "${file}.bad"; its rows leave the lake) and re-run, or re-import its data.`,
+      { cause: error },
+    );
+  }
   const match = /Malformed JSON in file "([^"]+)",?\s*(.*?)\.?\s*$/s.exec(message);
   if (!match) return error;
   const [, file, where] = match;
@@ -37,23 +56,6 @@ export function explainLakeReadError(error: unknown): unknown {
       `Move it aside (mv "${file}" "${file}.bad"; its rows leave the lake) and re-run, or re-import its data.`,
     { cause: error },
   );
-}
-
-/** SQL column type per signal, the same as the Glue table's. */
-function columnTypes(set: SignalSet): Record<string, string> {
-  const columns: Record<string, string> = { thing_name: 'VARCHAR', ts: 'BIGINT', received_at: 'BIGINT' };
-  for (const signal of set.signals) columns[signal.name] = signal.kind === 'numeric' ? 'DOUBLE' : 'VARCHAR';
-  return columns;
-}
-
-const LABEL_COLUMNS: Record<string, string> = { thing_name: 'VARCHAR', ts: 'BIGINT', occupied: 'BOOLEAN' };
-
-const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
-
-function duckColumnsStruct(columns: Record<string, string>): string {
-  return `{${Object.entries(columns)
-    .map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`)
-    .join(', ')}}`;
 }
 
 function tableHasFiles(root: string, table: LakeTable): boolean {
@@ -97,6 +99,7 @@ export class LocalLake {
       );
     if (rolledForward > 0)
       progress(`lake: finished ${rolledForward} committed append(s) a killed process left half-moved`);
+    removeStaleLocks(lake.root);
     return lake;
   }
 
@@ -153,10 +156,11 @@ export class LocalLake {
 
   /** Begins an all-or-nothing append of any number of batches (see LakeAppend for the contract). */
   beginAppend(): LakeAppend {
+    // Views need no invalidation: every `connect` lists the partitions again.
     return new LakeAppend(
       this.root,
       this.signalSet,
-      () => this.invalidateViews(),
+      () => undefined,
       () => this.writePendingManifest(),
     );
   }
@@ -195,51 +199,84 @@ export class LocalLake {
     }
   }
 
-  private hasFiles(table: LakeTable): boolean {
-    return tableHasFiles(this.root, table);
+  /**
+   * Compacts the lake (local/lake-compaction.ts). Never throws: the appends it works on are already committed, so a
+   * failure (a full disk, an unreadable part) is said in plain words and leaves those parts as they are, still read.
+   * Converting an earlier version's NDJSON parts says so once, with how many.
+   */
+  async compact(options: CompactionOptions = {}): Promise<CompactionReport | { readonly error: LakeError }> {
+    try {
+      const report = await compactLake(this.root, (table) => columnsOf(table, this.signalSet), options);
+      if (report.legacyFiles > 0)
+        progress(
+          `lake: converted ${report.legacyFiles} NDJSON part file(s) of an earlier version to Parquet ` +
+            `(${report.rows.toLocaleString()} rows in ${report.partitions} partition(s))`,
+        );
+      return report;
+    } catch (failure) {
+      const explained = explainLakeReadError(failure);
+      const reason =
+        explained instanceof LakeError
+          ? explained.message
+          : /No space left on device/i.test(String(failure))
+            ? describeWriteError({ code: 'ENOSPC' })
+            : describeWriteError(failure);
+      const error = new LakeError(
+        `lake: could not rewrite part files as Parquet (${reason}). They stay as they are and are still read: ` +
+          'nothing was lost, and the next command tries again.',
+        { cause: failure },
+      );
+      progress(error.message);
+      return { error };
+    }
   }
-  private viewsReady = false;
 
-  private invalidateViews(): void {
-    this.viewsReady = false;
+  /** `compact` on the lake in `stateDir` (for commands whose append happened through another lake object). */
+  static async compactIn(stateDir: string, options: CompactionOptions = {}): Promise<void> {
+    const lake = LocalLake.open(stateDir);
+    try {
+      await lake.compact(options);
+    } finally {
+      lake.close();
+    }
   }
 
+  /** Live files per table when the views were last defined (views are redefined when a compaction changed them). */
+  private viewFiles = '';
+  private converted = false;
   private connecting: Promise<DuckDBConnection> | undefined;
 
-  /** A DuckDB connection with `telemetry` and `labels` views over the lake (empty views when there is no data). */
+  /**
+   * A DuckDB connection with `telemetry` and `labels` views over the lake's live part files (empty views when there
+   * is no data). Each call lists the partitions again (a directory read), so a reader sees appends and compactions
+   * made since; the first call of this lake object converts NDJSON parts to Parquet first (see `compact`).
+   */
   connect(): Promise<DuckDBConnection> {
-    // One in-flight setup: concurrent callers (parallel export queries) share it instead of racing.
-    if (!this.connecting || !this.viewsReady) {
-      const previous = this.connecting;
-      this.connecting = (async () => {
-        await previous?.catch(() => undefined);
-        if (!this.connection) {
-          this.instance = await DuckDBInstance.create(':memory:');
-          this.connection = await this.instance.connect();
+    // One in-flight setup at a time: concurrent callers (parallel export queries) share it instead of racing.
+    const previous = this.connecting;
+    const setup = (async () => {
+      await previous?.catch(() => undefined);
+      if (!this.converted) {
+        this.converted = true;
+        if (existsSync(this.root)) await this.compact();
+      }
+      if (!this.connection) {
+        this.instance = await DuckDBInstance.create(':memory:');
+        this.connection = await this.instance.connect();
+      }
+      const files = { telemetry: liveFiles(this.root, 'telemetry'), labels: liveFiles(this.root, 'labels') };
+      const signature = JSON.stringify([files.telemetry.map((f) => f.path), files.labels.map((f) => f.path)]);
+      if (signature !== this.viewFiles) {
+        for (const table of ['telemetry', 'labels'] as const) {
+          const source = selectParts(files[table], columnsOf(table, this.signalSet), true);
+          await this.connection.run(`CREATE OR REPLACE VIEW ${table} AS ${source}`);
         }
-        if (!this.viewsReady) {
-          await this.defineView('telemetry', columnTypes(this.signalSet));
-          await this.defineView('labels', LABEL_COLUMNS);
-          this.viewsReady = true;
-        }
-        return this.connection;
-      })();
-    }
-    return this.connecting;
-  }
-
-  private async defineView(table: 'telemetry' | 'labels', columns: Record<string, string>): Promise<void> {
-    const connection = this.connection;
-    if (!connection) throw new LakeError('Lake is not connected');
-    let source: string;
-    if (this.hasFiles(table)) {
-      const glob = join(this.root, table, '*', '*.ndjson');
-      source = `SELECT * FROM read_json(${sqlString(glob)}, format = 'newline_delimited', columns = ${duckColumnsStruct(columns)})`;
-    } else {
-      const nulls = Object.entries(columns).map(([name, type]) => `CAST(NULL AS ${type}) AS "${name}"`);
-      source = `SELECT ${nulls.join(', ')} WHERE false`;
-    }
-    await connection.run(`CREATE OR REPLACE VIEW ${table} AS ${source}`);
+        this.viewFiles = signature;
+      }
+      return this.connection;
+    })();
+    this.connecting = setup;
+    return setup;
   }
 
   async count(table: 'telemetry' | 'labels'): Promise<number> {
@@ -254,6 +291,6 @@ export class LocalLake {
     this.connection = undefined;
     this.instance = undefined;
     this.connecting = undefined;
-    this.viewsReady = false;
+    this.viewFiles = '';
   }
 }

@@ -165,6 +165,8 @@ export async function streamImport(opts: StreamImportOptions): Promise<StreamImp
     }
     append.commit();
     opts.onCommitted?.(set);
+    // Committed: merge the partitions it added to into Parquet (a failure is only said; nothing is lost).
+    await lake?.compact({ convert: false, lockWaitMs: 2_000 });
     return { signalSet: set, imported, labels: labelCount, conflictingLabels, rejected };
   } finally {
     labels?.dispose();

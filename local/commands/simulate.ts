@@ -65,6 +65,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     DEFAULT_SIM_START,
     signalSetFlag(values['signal-set']),
   );
+  await LocalLake.compactIn(values['state-dir'], { convert: false, lockWaitMs: 2_000 });
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else
     process.stdout.write(

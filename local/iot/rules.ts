@@ -147,6 +147,8 @@ export interface LakeIngestionOptions {
    * @default 200000
    */
   readonly maxRetainedRows?: number;
+  /** Compact the lake after a flush at most this often (each flush adds a part file per day). @default 60000 */
+  readonly compactIntervalMs?: number;
   readonly clock?: () => number;
 }
 
@@ -186,6 +188,9 @@ export class LakeIngestion {
   private readonly maxBuffered: number;
   private readonly maxRetained: number;
   private readonly clock: () => number;
+  private readonly compactIntervalMs: number;
+  private lastCompaction = 0;
+  private compacting: Promise<unknown> | undefined;
 
   private constructor(
     private readonly lake: LocalLake,
@@ -194,6 +199,7 @@ export class LakeIngestion {
     this.maxBuffered = options.maxBufferedRows ?? 1000;
     this.maxRetained = options.maxRetainedRows ?? 200_000;
     this.clock = options.clock ?? Date.now;
+    this.compactIntervalMs = options.compactIntervalMs ?? 60_000;
     this.timer = setInterval(() => this.flush(), options.flushIntervalMs ?? 1000);
     this.timer.unref();
   }
@@ -250,6 +256,7 @@ export class LakeIngestion {
       this.stats.readings += totals.readings;
       this.stats.labels += totals.labels;
       this.stats.flushes++;
+      this.compactSoon();
       this.readings = [];
       this.receivedAt = [];
       this.labels = [];
@@ -276,10 +283,21 @@ export class LakeIngestion {
     }
   }
 
+  /** Keeps the part files per partition bounded (see LocalLake.compact, which never throws), throttled. */
+  private compactSoon(): void {
+    const now = Date.now();
+    if (this.compacting || now - this.lastCompaction < this.compactIntervalMs) return;
+    this.lastCompaction = now;
+    this.compacting = this.lake.compact().finally(() => {
+      this.compacting = undefined;
+    });
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await Promise.all(this.rules.map((r) => r.stop()));
     this.rules = [];
     this.flush();
+    await this.compacting;
   }
 }

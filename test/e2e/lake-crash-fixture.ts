@@ -138,7 +138,19 @@ export function tornPartFiles(stateDir: string): string[] {
     for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
       if (!entry.isFile()) continue;
       const path = join(entry.parentPath, entry.name);
+      if (entry.name.endsWith('.parquet')) {
+        // A Parquet file is whole when it starts and ends with its magic bytes (the footer is written last).
+        const bytes = readFileSync(path);
+        const magic = Buffer.from('PAR1');
+        if (!(bytes.subarray(0, 4).equals(magic) && bytes.subarray(-4).equals(magic))) torn.push(path);
+        continue;
+      }
       const text = readFileSync(path, 'utf8');
+      if (entry.name.endsWith('.sources')) {
+        // A compaction's list of the part files it replaces: whole JSON.
+        if (!text.endsWith('\n')) torn.push(path);
+        continue;
+      }
       const ok =
         text.endsWith('\n') &&
         text
