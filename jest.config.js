@@ -6,8 +6,8 @@ module.exports = {
   transform: {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }],
   },
-  // @middy/core 6 ships ESM only; Jest's CommonJS runtime needs it transformed like our sources.
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  // @middy/core 6 and hyparquet ship ESM only; Jest's CommonJS runtime needs it transformed like our sources.
+  transformIgnorePatterns: ['/node_modules/(?!@middy/|hyparquet/)'],
   setupFiles: ['<rootDir>/test/setup.ts'],
   testTimeout: 60000,
 };

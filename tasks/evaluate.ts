@@ -12,15 +12,18 @@ import {
 import { PipelineMetrics } from '../pipeline/state-names';
 import { signalSetSchema } from '../telemetry/signal-set-schema';
 import { numericSignals, signalSetById } from '../telemetry/signals';
-import { type LabelledTable, numericTableFromCsv } from '../telemetry/table';
-import { ArtifactError, TaskInputError } from './errors';
+import { TaskInputError } from './errors';
 import { type LambdaHandler, onFirstInvoke, type Powertools, wrapHandler } from './lambda-handler';
-import type { ObjectStore } from './ports/object-store';
+import type { StreamingObjectStore } from './ports/object-store';
 import { S3ObjectStore } from './ports/s3-object-store';
 import { firstIssue, powertools } from './powertools';
-import { parsePredictions } from './predictions';
+import { readLabelledColumns, readPredictionLines } from './split-columns';
 
-/** Evaluate: candidate vs threshold baselines vs the serving model on the same holdout, then the gate. */
+/**
+ * Evaluate: candidate vs threshold baselines vs the serving model on the same holdout, then the gate.
+ * Splits are Parquet prefixes (or, before Parquet, one CSV object), streamed: only the target and the raw
+ * signals are kept, as typed arrays (see split-columns.ts); prediction files are read line by line.
+ */
 
 const s3Uri = z.string().regex(/^s3:\/\/[^/]+\/.+/, 'an s3://bucket/key URI');
 
@@ -86,23 +89,6 @@ export function parseEvaluateInput(input: unknown): EvaluateInput {
   return result.data;
 }
 
-async function readTable(store: ObjectStore, uri: string): Promise<LabelledTable> {
-  const text = await store.getText(uri);
-  try {
-    return numericTableFromCsv(text, 'occupied');
-  } catch (error) {
-    throw new ArtifactError(`${uri} is not a CSV with header and 0/1 column "occupied"`, uri, { cause: error });
-  }
-}
-
-async function readPredictions(store: ObjectStore, uri: string, rows: number) {
-  const predictions = parsePredictions(await store.getText(uri), uri);
-  if (predictions.predicted.length !== rows) {
-    throw new ArtifactError(`${uri} has ${predictions.predicted.length} predictions for ${rows} holdout rows`, uri);
-  }
-  return predictions;
-}
-
 const f3 = (x: number): string => x.toFixed(3);
 
 /** SageMaker model-quality statistics format (what Studio shows under the package's metrics). */
@@ -123,16 +109,24 @@ function modelQualityReport(metrics: Metrics) {
   };
 }
 
-export async function evaluateRun(input: EvaluateInput, deps: { store: ObjectStore }): Promise<EvaluateResult> {
+export async function evaluateRun(
+  input: EvaluateInput,
+  deps: { store: StreamingObjectStore },
+): Promise<EvaluateResult> {
   const { store } = deps;
   const signalSet = input.signalSet ?? signalSetById(input.signalSetId);
-  const [train, holdout] = await Promise.all([readTable(store, input.trainUri), readTable(store, input.holdoutUri)]);
-  const candidatePredictions = await readPredictions(store, input.candidatePredictionsUri, holdout.rowCount);
+  const rawSignals = numericSignals(signalSet).map((s) => s.name);
+  // The baselines threshold raw signals only (and the static rule's): derived feature columns are not read.
+  const signals = input.staticRule ? [...rawSignals, input.staticRule.signal] : rawSignals;
+  const read = (uri: string, field: string) => readLabelledColumns(store, uri, { field, target: 'occupied', signals });
+  // One split after the other, so the peak is one row group, not two.
+  const holdout = await read(input.holdoutUri, 'holdoutUri');
+  const train = await read(input.trainUri, 'trainUri');
+  const candidatePredictions = await readPredictionLines(store, input.candidatePredictionsUri, holdout.rowCount);
   const servingPredictions = input.servingPredictionsUri
-    ? await readPredictions(store, input.servingPredictionsUri, holdout.rowCount)
+    ? await readPredictionLines(store, input.servingPredictionsUri, holdout.rowCount)
     : undefined;
 
-  const rawSignals = numericSignals(signalSet).map((s) => s.name);
   const baselines: BaselineResult[] = evaluateBaselines({
     train,
     holdout,
@@ -234,7 +228,7 @@ export async function evaluateRun(input: EvaluateInput, deps: { store: ObjectSto
 // ---- Lambda wiring: deps built once per instance, injectable for tests and the local runtime ----
 
 export interface EvaluateDeps extends Powertools {
-  readonly store: ObjectStore;
+  readonly store: StreamingObjectStore;
 }
 
 export function createHandler(deps: EvaluateDeps): LambdaHandler<EvaluateResult> {

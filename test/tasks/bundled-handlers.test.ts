@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { FileApprovalStore, LocalNotifier } from '../../local/adapters/approvals';
 import { LocalDynamoDB } from '../../local/adapters/dynamodb';
 import { FolderObjectStore } from '../../local/adapters/s3';
@@ -12,6 +12,7 @@ import { synthesizePipeline } from '../../local/runtime/synth';
 import { TaskTokenBroker } from '../../local/runtime/task-tokens';
 import { DEFAULT_PIPELINE_CONFIG } from '../../pipeline/config';
 import { MODEL_PACKAGE_INDEX } from '../../tasks/ports/approval-store';
+import { fixtureRows, parquetParts } from './parquet-split';
 
 /**
  * Each pipeline Lambda as the local runtime runs it: the esbuild bundle (built like CDK's NodejsFunction) in an
@@ -124,40 +125,42 @@ function logLine(functionName: string, message: string): Record<string, unknown>
 
 const answer = (label: number, p: number) => `${label},"[${1 - p}, ${p}]","['0', '1']"`;
 
-function holdoutCsv(rows: number, offset: number): string {
-  const line = (i: number) => {
-    const occupied = i % 3 === 0 ? 1 : 0;
-    const sound = occupied ? (i % 7 === 0 ? 5 : 20 + (i % 5)) : i % 7 === 0 ? 15 : 2 + (i % 3);
-    return `${21 + (i % 4) / 10},${40 + (i % 9)},${sound},${occupied}`;
-  };
-  return ['temperature,humidity,sound,occupied', ...Array.from({ length: rows }, (_, i) => line(i + offset))].join(
-    '\n',
-  );
+/** Parquet part files under a split prefix, as UNLOAD leaves them (names without extension). */
+async function putParts(prefix: string, selects: string[]): Promise<void> {
+  const parts = await parquetParts(selects);
+  parts.forEach((bytes, i) => {
+    const path = store.pathOf(`${prefix}${i}_20261129_part`);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, bytes);
+  });
 }
 
 describe('the bundled pipeline Lambdas, invoked as the local runtime invokes them', () => {
-  it('PrepareScoringInput: writes the holdout without header and target through S3', async () => {
-    await store.putText('s3://artifacts/runs/r1/data/holdout.csv', 'a,occupied,b\n1,1,2\n3,0,4\n');
+  it('PrepareScoringInput: streams the Parquet holdout parts into the headerless CSV through S3', async () => {
+    await putParts('s3://artifacts/runs/r1/data/holdout/', [
+      'SELECT 1.0 AS a, 1 AS occupied, 2.0 AS b UNION ALL SELECT 3.0, 0, 4.0',
+      'SELECT 5.5 AS a, 0 AS occupied, NULL::DOUBLE AS b',
+    ]);
     const event = taskEvent('PrepareScoringInput', {
       run: {
-        holdoutUri: 's3://artifacts/runs/r1/data/holdout.csv',
+        holdoutUri: 's3://artifacts/runs/r1/data/holdout/',
         scoringInputUri: 's3://artifacts/runs/r1/data/holdout-input.csv',
       },
     });
     const out = await lambdas.invoke(fn('ScoringInputFunction', 'tasks/prepare-scoring-input.ts'), event);
     expect(out).toEqual({
       scoringInputUri: 's3://artifacts/runs/r1/data/holdout-input.csv',
-      rows: 2,
+      rows: 3,
       featureNames: ['a', 'b'],
     });
-    expect(await store.getText('s3://artifacts/runs/r1/data/holdout-input.csv')).toBe('1,2\n3,4\n');
+    expect(await store.getText('s3://artifacts/runs/r1/data/holdout-input.csv')).toBe('1,2\n3,4\n5.5,\n');
     expect(coldStartMetric('ScoringInputFunction')).toMatchObject({ ColdStart: 1, service: 'prepare-scoring-input' });
     // injectLambdaContext: the handler's log lines carry the invocation's context.
     expect(logLine('ScoringInputFunction', 'scoring input written')).toMatchObject({
       cold_start: true,
       function_name: 'ScoringInputFunction',
       function_request_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
-      rows: 2,
+      rows: 3,
     });
   });
 
@@ -189,21 +192,18 @@ describe('the bundled pipeline Lambdas, invoked as the local runtime invokes the
     expect(coldStartMetric('CandidateContainersFunction')).toMatchObject({ ColdStart: 1 });
   });
 
-  it('Evaluate: gates the candidate and writes both reports through S3', async () => {
+  it('Evaluate: gates the candidate on the Parquet splits and writes both reports through S3', async () => {
     const prefix = 's3://artifacts/runs/r2';
-    const holdout = holdoutCsv(120, 1000);
-    await store.putText(`${prefix}/data/train.csv`, holdoutCsv(300, 0));
-    await store.putText(`${prefix}/data/holdout.csv`, holdout);
-    const labels = holdout
-      .split('\n')
-      .slice(1)
-      .map((l) => Number(l.split(',')[3]));
-    await store.putText(`${prefix}/predictions/c.out`, labels.map((y) => answer(y, y ? 0.9 : 0.2)).join('\n'));
+    await putParts(`${prefix}/data/train/`, [fixtureRows(0, 3000), fixtureRows(3000, 6000)]);
+    await putParts(`${prefix}/data/holdout/`, [fixtureRows(10_000, 12_500), fixtureRows(12_500, 13_000)]);
+    const lines: string[] = [];
+    for (let i = 10_000; i < 13_000; i++) lines.push(i % 3 === 0 ? answer(1, 0.9) : answer(0, 0.2));
+    await store.putText(`${prefix}/predictions/c.out`, `${lines.join('\n')}\n`);
     const event = taskEvent('Evaluate', {
       run: {
         id: 'r2',
-        trainUri: `${prefix}/data/train.csv`,
-        holdoutUri: `${prefix}/data/holdout.csv`,
+        trainUri: `${prefix}/data/train/`,
+        holdoutUri: `${prefix}/data/holdout/`,
         evaluationPrefix: `${prefix}/evaluation`,
       },
       scoring: { candidatePredictionsUri: `${prefix}/predictions/c.out`, servingPredictionsUri: null },
@@ -216,7 +216,9 @@ describe('the bundled pipeline Lambdas, invoked as the local runtime invokes the
     };
     expect(out.promote).toBe(true);
     expect(out.metricData.map((m) => m.MetricName)).toEqual(['CandidateF1', 'BaselineF1']);
-    expect(JSON.parse(await store.getText(out.evaluationUri)).candidate.f1).toBe(1);
+    const report = JSON.parse(await store.getText(out.evaluationUri));
+    expect(report.candidate.f1).toBe(1);
+    expect(report.rows).toEqual({ train: 6000, holdout: 3000 });
     expect(coldStartMetric('EvaluateFunction')).toMatchObject({ ColdStart: 1, service: 'evaluate' });
   });
 

@@ -9,6 +9,7 @@ import { ArtifactError } from '../../tasks/errors';
 import { MemoryObjectStore } from '../../tasks/ports/object-store';
 import { powertools } from '../../tasks/powertools';
 import { prepareScoringInput } from '../../tasks/prepare-scoring-input';
+import { fixtureCsv, fixtureRows, parquetParts } from './parquet-split';
 
 /**
  * BestCandidate.InferenceContainers as Autopilot describes them (environment as in the AWS documentation:
@@ -122,5 +123,57 @@ describe('prepareScoringInput', () => {
         { store },
       ),
     ).rejects.toBeInstanceOf(ArtifactError);
+  });
+});
+
+describe("prepareScoringInput on a Parquet holdout (the pipeline's UNLOAD parts under a prefix)", () => {
+  const holdoutUri = 's3://b/runs/r/data/holdout/';
+  const target = 'occupied';
+
+  it('streams every part in key order into one CSV: no header, no target, the features in column order', async () => {
+    const store = new MemoryObjectStore();
+    // The target first, a missing value, a part of several row groups: the CSV is the features in file order.
+    const parts = await parquetParts([
+      'SELECT (i % 2)::INTEGER AS occupied, i * 0.5 AS a, CASE WHEN i = 1 THEN NULL ELSE i END AS b FROM range(3) t(i)',
+      `SELECT occupied, temperature AS a, sound AS b FROM (${fixtureRows(0, 5000)})`,
+    ]);
+    store.objects.set(`${holdoutUri}part-1`, parts[1] ?? new Uint8Array());
+    store.objects.set(`${holdoutUri}part-0`, parts[0] ?? new Uint8Array());
+    const result = await prepareScoringInput({ holdoutUri, scoringInputUri: 's3://b/in.csv', target }, { store });
+    expect(result).toEqual({ scoringInputUri: 's3://b/in.csv', rows: 5003, featureNames: ['a', 'b'] });
+    const lines = (await store.getText('s3://b/in.csv')).split('\n');
+    expect(lines.slice(0, 3)).toEqual(['0,0', '0.5,', '1,2']);
+    // The fixture's rows as the CSV export wrote them (temperature, sound): same text, number for number.
+    const expected = fixtureCsv(0, 5000)
+      .split('\n')
+      .slice(1)
+      .map((line) => {
+        const [temperature, , sound] = line.split(',');
+        return `${temperature},${sound}`;
+      });
+    expect(lines.slice(3)).toEqual([...expected, '']);
+  });
+
+  it('refuses a holdout without the target, an empty prefix and a holdout of no rows, writing nothing', async () => {
+    const store = new MemoryObjectStore();
+    const [noTarget, noRows] = await parquetParts(['SELECT 1.0 AS a', 'SELECT 1.0 AS a, 1 AS occupied WHERE false']);
+    const prepare = (uri: string) =>
+      prepareScoringInput({ holdoutUri: uri, scoringInputUri: 's3://b/in.csv', target }, { store });
+    store.objects.set('s3://b/no-target/0', noTarget ?? new Uint8Array());
+    store.objects.set('s3://b/no-rows/0', noRows ?? new Uint8Array());
+    await expect(prepare('s3://b/no-target/')).rejects.toMatchObject({
+      name: 'ArtifactError',
+      uri: 's3://b/no-target/',
+      message: expect.stringContaining('has no "occupied" column'),
+    });
+    await expect(prepare('s3://b/missing/')).rejects.toMatchObject({
+      name: 'ArtifactError',
+      message: expect.stringContaining('no Parquet part files under s3://b/missing/'),
+    });
+    await expect(prepare('s3://b/no-rows/')).rejects.toMatchObject({
+      name: 'ArtifactError',
+      message: expect.stringContaining('has no rows'),
+    });
+    expect(store.objects.has('s3://b/in.csv')).toBe(false);
   });
 });
