@@ -1,25 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import {
-  buildExportQuery,
-  buildFeatureSpec,
-  type DeviceFeatureState,
-  initialDeviceState,
-  stepFeatures,
-} from '../features';
-import type { Reading } from '../telemetry/reading';
-import { HVAC_STATUSES, THERMOSTAT } from '../telemetry/signals';
+import type { ExportManifest } from '../local/export';
+import { compareExports } from './features-compare';
+import { BENCH_START, generateBenchLake } from './features-data';
 
 /**
- * Feature throughput of both interpreters on simulated thermostat telemetry.
- *   npx tsx bench/features.ts [--readings N] [--devices D]   (default 10 000 000 readings, 200 devices)
- * Prints one JSON object: {ts_vectors_per_s, duckdb_export_rows_per_s, readings, peak_rss_mb}; progress on stderr.
- * - TS: readings are generated in chunks (never all at once) and stepped through the streaming evaluator;
- *   only the stepping is timed.
- * - DuckDB: telemetry (with ~1% redeliveries) and labels are generated in SQL, then
- *   COPY (export query) TO a temp CSV is timed; rows/s counts telemetry rows in.
+ * Feature throughput, all measured in one run on the same generated lake:
+ *   npm run bench:features -- [--readings N] [--devices D] [--ts-readings M] [--sample S] [--dir DIR] [--keep]
+ * (default 10 000 000 readings over 5 796 devices = 4 meter types × 1 449 buildings, once a minute; the seed's
+ * two weeks are --readings 117000000). Prints one JSON object on stdout; progress on stderr.
+ * - The lake is generated in SQL by DuckDB into the lake layout (bench/features-data.ts), never held in JS memory.
+ * - DuckDB: `exportDataset` (local/export.ts) in a child process (bench/features-duckdb.ts), timed whole.
+ * - Peer: the same export with nodejs-polars in a child process (bench/features-polars.ts), at the DuckDB
+ *   export's cutoffs, timed whole; the two outputs are checked equal on a sample (`sample_equal`).
+ * - TS: FleetFeatureEvaluator.stepBatch over the lake's first M deduplicated readings (bench/features-ts.ts).
+ * Rows/s count readings (distinct (device, time)); peak RSS is each child's own (DuckDB runs in-process).
+ * A reused --dir keeps its lake (generated once) and is not deleted.
  */
 
 function argument(name: string, fallback: number): number {
@@ -31,113 +29,129 @@ function argument(name: string, fallback: number): number {
 }
 
 const readings = argument('readings', 10_000_000);
-const devices = argument('devices', 200);
-const START = Date.UTC(2024, 0, 1);
-const INTERVAL_MS = 60_000;
-const spec = buildFeatureSpec(THERMOSTAT);
+const devices = argument('devices', 4 * 1449);
+const tsReadings = argument('ts-readings', Math.min(readings, 10_000_000));
+const sample = argument('sample', 1000);
+const dirIndex = process.argv.indexOf('--dir');
+const givenDir = dirIndex < 0 ? undefined : process.argv[dirIndex + 1];
+const keep = process.argv.includes('--keep') || givenDir !== undefined;
 const progress = (message: string): void => {
-  process.stderr.write(`[bench:features] ${message}\n`);
+  process.stderr.write(`[bench:features] ${new Date().toISOString().slice(11, 19)} ${message}\n`);
 };
-const peakRssMb = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
+const load = (): number[] => loadavg().map((l) => Math.round(l * 100) / 100);
 
-function benchTypeScript(): number {
-  const chunkSize = 100_000;
-  const states: DeviceFeatureState[] = Array.from({ length: devices }, () => initialDeviceState());
-  const names = Array.from({ length: devices }, (_, d) => `room-${d}`);
-  let seed = 12345;
-  const random = (): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed / 4294967296;
-  };
-  let elapsedNs = 0n;
-  let checksum = 0;
-  for (let done = 0; done < readings; done += chunkSize) {
-    const chunk: Reading[] = [];
-    for (let i = done; i < Math.min(readings, done + chunkSize); i++) {
-      const d = i % devices;
-      chunk.push({
-        thingName: names[d] ?? '',
-        ts: START + Math.floor(i / devices) * INTERVAL_MS + d,
-        values: {
-          temperature: 19 + random() * 6,
-          humidity: 35 + random() * 20,
-          sound: random() * 30,
-          hvac_status: HVAC_STATUSES[Math.floor(random() * HVAC_STATUSES.length)] ?? 'OFF',
-        },
-      });
-    }
-    const begin = process.hrtime.bigint();
-    for (let i = 0; i < chunk.length; i++) {
-      const reading = chunk[i] as Reading;
-      const d = (done + i) % devices;
-      const step = stepFeatures(spec, states[d] as DeviceFeatureState, reading);
-      states[d] = step.state;
-      checksum += step.vector[0] ?? 0;
-    }
-    elapsedNs += process.hrtime.bigint() - begin;
-    if ((done / chunkSize) % 20 === 0) progress(`ts evaluator: ${done + chunk.length} / ${readings}`);
-  }
-  if (!Number.isFinite(checksum)) throw new Error('evaluator produced a non-finite value');
-  return readings / (Number(elapsedNs) / 1e9);
+/** Runs a bench child under tsx; its last stdout line is its JSON report. */
+function child<T>(script: string, args: readonly string[]): T {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, script), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const last = run.stdout?.trim().split('\n').pop();
+  if (run.status !== 0 || !last) throw new Error(`${script} failed (exit ${run.status ?? run.signal})`);
+  return JSON.parse(last) as T;
 }
 
-async function benchDuckDb(): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-features-'));
-  const instance = await DuckDBInstance.create(':memory:', {
-    threads: '2',
-    memory_limit: '4GB',
-    temp_directory: join(dir, 'spill'),
-  });
-  const connection = await instance.connect();
-  try {
-    progress(`duckdb: generating ${readings} readings in SQL`);
-    await connection.run('SELECT setseed(0.42)');
-    await connection.run(`CREATE TABLE telemetry AS
-      SELECT 'room-' || CAST(i % ${devices} AS VARCHAR) AS thing_name,
-        CAST(${START} + (i // ${devices}) * ${INTERVAL_MS} + i % ${devices} AS BIGINT) AS ts,
-        CAST(${START} + (i // ${devices}) * ${INTERVAL_MS} + 1000 AS BIGINT) AS received_at,
-        19 + random() * 6 AS temperature,
-        35 + random() * 20 AS humidity,
-        random() * 30 AS sound,
-        ['OFF', 'HEATING', 'COOLING', 'FAN'][1 + CAST(floor(random() * 4) AS INTEGER)] AS hvac_status
-      FROM range(${readings}) t(i)`);
-    // ~1% MQTT redeliveries: same (thing_name, ts), received later, other values.
-    await connection.run(`INSERT INTO telemetry
-      SELECT thing_name, ts, received_at + 500, temperature + 0.1, humidity, sound, hvac_status
-      FROM telemetry USING SAMPLE 1 PERCENT (bernoulli, 7)`);
-    // A label every 30 minutes per device.
-    await connection.run(`CREATE TABLE labels AS
-      SELECT 'room-' || CAST(d AS VARCHAR) AS thing_name, CAST(${START} + k * 1800000 AS BIGINT) AS ts, random() < 0.4 AS occupied
-      FROM range(${devices}) a(d), range(${Math.ceil((readings / devices) * (INTERVAL_MS / 1_800_000)) + 1}) b(k)`);
-    const split = { kind: 'fractions', train: 0.7, validation: 0.15 } as const;
-    const out = join(dir, 'export.csv').replace(/'/g, "''");
-    progress('duckdb: running the export query');
-    const begin = process.hrtime.bigint();
-    await connection.run(
-      `COPY (${buildExportQuery(spec, { dialect: 'duckdb', split })}) TO '${out}' (HEADER, DELIMITER ',')`,
-    );
-    const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
-    progress(`duckdb: export took ${seconds.toFixed(1)} s`);
-    return readings / seconds;
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-    rmSync(dir, { recursive: true, force: true });
-  }
+interface DuckReport {
+  seconds: number;
+  manifest: ExportManifest;
+  duckdb_version: string;
+  max_rss_mb: number;
+}
+interface PeerReport {
+  seconds: number;
+  rows: Record<string, number>;
+  files: Record<string, string>;
+  max_rss_mb: number;
+}
+interface TsReport {
+  vectors: number;
+  seconds: number;
+  vectors_per_s: number;
+  max_rss_mb: number;
 }
 
 async function main(): Promise<void> {
-  const tsRate = benchTypeScript();
-  progress(`ts evaluator: ${Math.round(tsRate)} vectors/s`);
-  const duckRate = await benchDuckDb();
-  process.stdout.write(
-    `${JSON.stringify({
-      ts_vectors_per_s: Math.round(tsRate),
-      duckdb_export_rows_per_s: Math.round(duckRate),
-      readings,
-      peak_rss_mb: peakRssMb(),
-    })}\n`,
-  );
+  const dir = givenDir ?? mkdtempSync(join(tmpdir(), 'bench-features-'));
+  const loadBefore = load();
+  try {
+    let generateSeconds: number | null = null;
+    if (!existsSync(join(dir, 'lake', 'manifest.json'))) {
+      progress(`generating ${readings} readings over ${devices} devices in SQL into ${dir}/lake`);
+      const begin = process.hrtime.bigint();
+      await generateBenchLake(dir, readings, devices);
+      generateSeconds = Number(process.hrtime.bigint() - begin) / 1e9;
+    } else progress(`reusing the lake in ${dir}`);
+
+    const duckOut = join(dir, 'out-duckdb');
+    const peerOut = join(dir, 'out-polars');
+    rmSync(duckOut, { recursive: true, force: true });
+    rmSync(peerOut, { recursive: true, force: true });
+    progress('duckdb: exportDataset');
+    const duck = child<DuckReport>('features-duckdb.ts', [dir, duckOut]);
+    progress(`duckdb: ${duck.seconds.toFixed(1)} s, peak RSS ${duck.max_rss_mb} MB`);
+    progress('polars peer: the same export');
+    const peer = child<PeerReport>('features-polars.ts', [dir, peerOut, join(duckOut, 'manifest.json')]);
+    progress(`polars: ${peer.seconds.toFixed(1)} s, peak RSS ${peer.max_rss_mb} MB`);
+    progress(`comparing ${sample} sampled rows`);
+    const { manifest } = duck;
+    const splits = ['train', 'validation', 'holdout'];
+    const comparison = await compareExports(
+      splits,
+      manifest.files,
+      peer.files,
+      [...manifest.featureNames, 'occupied'],
+      {
+        sample,
+        tolerance: 1e-9,
+        seed: 7,
+      },
+    );
+    progress(`ts evaluator: ${tsReadings} readings`);
+    const ts = child<TsReport>('features-ts.ts', [dir, String(tsReadings)]);
+
+    const rowsOut = Object.values(manifest.rows).reduce((n, r) => n + r, 0);
+    const duckRate = readings / duck.seconds;
+    const peerRate = readings / peer.seconds;
+    const polarsVersion = (
+      JSON.parse(readFileSync(require.resolve('nodejs-polars/package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
+    process.stdout.write(
+      `${JSON.stringify({
+        readings,
+        devices,
+        days: Math.ceil(Math.ceil(readings / devices) / 1440),
+        start: new Date(BENCH_START).toISOString(),
+        duckdb_export_rows_per_s: Math.round(duckRate),
+        peer_export_rows_per_s: Math.round(peerRate),
+        export_vs_peer: Math.round((duckRate / peerRate) * 100) / 100,
+        ts_vectors_per_s: ts.vectors_per_s,
+        peak_rss_mb: duck.max_rss_mb,
+        peer_peak_rss_mb: peer.max_rss_mb,
+        duckdb_export_seconds: Math.round(duck.seconds * 10) / 10,
+        peer_export_seconds: Math.round(peer.seconds * 10) / 10,
+        rows_out: rowsOut,
+        rows_out_by_split: manifest.rows,
+        readings_left_out: manifest.readingsLeftOut,
+        output_format: manifest.files.train.endsWith('.csv') ? 'csv' : 'parquet',
+        sample_equal: comparison.equal,
+        sample_compared: comparison.sampled,
+        sample_max_abs_diff: comparison.maxAbsDiff,
+        ...(comparison.firstMismatch ? { sample_first_mismatch: comparison.firstMismatch } : {}),
+        ts_vectors: ts.vectors,
+        ts_peak_rss_mb: ts.max_rss_mb,
+        generate_seconds: generateSeconds === null ? null : Math.round(generateSeconds * 10) / 10,
+        duckdb_version: duck.duckdb_version,
+        nodejs_polars_version: polarsVersion,
+        load_average_before: loadBefore,
+        load_average_after: load(),
+      })}\n`,
+    );
+  } finally {
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().catch((error: unknown) => {

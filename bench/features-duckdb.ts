@@ -1,0 +1,36 @@
+import { exportDataset } from '../local/export';
+import { LocalLake } from '../local/lake';
+
+/**
+ * Child process of bench/features.ts: the DuckDB side, `exportDataset` of local/export.ts on the bench lake, run
+ * alone in this process so its peak RSS is its own (DuckDB runs in-process).
+ *   tsx bench/features-duckdb.ts <stateDir> <outDir>
+ * Prints one JSON line: seconds, the export manifest, the DuckDB version, max_rss_mb.
+ */
+
+async function main(): Promise<void> {
+  const [stateDir, outDir] = process.argv.slice(2);
+  if (!stateDir || !outDir) throw new Error('usage: features-duckdb.ts <stateDir> <outDir>');
+  const lake = LocalLake.open(stateDir);
+  try {
+    const begin = process.hrtime.bigint();
+    const manifest = await exportDataset(lake, { outDir });
+    const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
+    const version = await (await lake.connect()).runAndReadAll('SELECT version()');
+    process.stdout.write(
+      `${JSON.stringify({
+        seconds,
+        manifest,
+        duckdb_version: String(version.getRows()[0]?.[0]),
+        max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      })}\n`,
+    );
+  } finally {
+    lake.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
