@@ -103,10 +103,7 @@ export class IngestionStack extends Stack {
       { name: 'ts', type: 'bigint' },
       { name: 'occupied', type: 'boolean' },
     ];
-    for (const [tableName, prefix, columns] of [
-      [LAKE.telemetryTable, 'telemetry', telemetryColumns],
-      [LAKE.labelsTable, 'labels', labelColumns],
-    ] as const) {
+    const lakeTable = (tableName: string, prefix: string, columns: readonly glue.CfnTable.ColumnProperty[]) => {
       const table = new glue.CfnTable(this, `${prefix}Table`, {
         catalogId: this.account,
         databaseName: LAKE.database,
@@ -115,7 +112,7 @@ export class IngestionStack extends Stack {
           tableType: 'EXTERNAL_TABLE',
           partitionKeys: [{ name: 'dt', type: 'string' }],
           parameters: {
-            classification: 'json',
+            classification: 'parquet',
             'projection.enabled': 'true',
             'projection.dt.type': 'date',
             'projection.dt.format': 'yyyy-MM-dd',
@@ -127,17 +124,18 @@ export class IngestionStack extends Stack {
           storageDescriptor: {
             columns: [...columns],
             location: `s3://${this.lakeBucket.bucketName}/${prefix}/`,
-            inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-            outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-            serdeInfo: {
-              serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
-              parameters: { 'ignore.malformed.json': 'true' },
-            },
+            // Firehose writes Parquet against this very table (record format conversion in deliveryStream).
+            inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+            outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+            serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
           },
         },
       });
       table.addResourceDependency(database);
-    }
+      return table;
+    };
+    const telemetryTable = lakeTable(LAKE.telemetryTable, 'telemetry', telemetryColumns);
+    const labelsTable = lakeTable(LAKE.labelsTable, 'labels', labelColumns);
     this.telemetryTableName = LAKE.telemetryTable;
 
     new athena.CfnWorkGroup(this, 'WorkGroup', {
@@ -157,13 +155,13 @@ export class IngestionStack extends Stack {
     });
 
     // ---- IoT → Firehose → S3 ----
-    const telemetryStream = this.deliveryStream('Telemetry', 'telemetry');
+    const telemetryStream = this.deliveryStream('Telemetry', 'telemetry', telemetryTable);
     // The Firehose construct always emits its service CIDR mapping, used only by VPC destinations (not ours).
     Validations.of(this).acknowledge({
       id: 'CloudFormation-Validate::W7001',
       reason: 'Unused Firehose CIDR mapping emitted by the CDK construct; S3 destinations never reference it.',
     });
-    const labelsStream = this.deliveryStream('Labels', 'labels');
+    const labelsStream = this.deliveryStream('Labels', 'labels', labelsTable);
     const ruleRole = new iam.Role(this, 'IotRuleRole', { assumedBy: new iam.ServicePrincipal('iot.amazonaws.com') });
     telemetryStream.grantPutRecords(ruleRole);
     labelsStream.grantPutRecords(ruleRole);
@@ -212,7 +210,12 @@ export class IngestionStack extends Stack {
     });
   }
 
-  private deliveryStream(id: string, prefix: string): firehose.DeliveryStream {
+  /**
+   * JSON records from the IoT rule → Parquet (SNAPPY) against the Glue table's schema, one folder per arrival day.
+   * Record format conversion needs a buffer of at least 64 MiB and an UNCOMPRESSED S3 destination (the Parquet
+   * serializer compresses): https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html
+   */
+  private deliveryStream(id: string, prefix: string, table: glue.CfnTable): firehose.DeliveryStream {
     const deliveryLogs = new logs.LogGroup(this, `${id}DeliveryLogs`, {
       encryptionKey: this.key,
       retention: logs.RetentionDays.THREE_MONTHS,
@@ -225,9 +228,14 @@ export class IngestionStack extends Stack {
         errorOutputPrefix: `errors/${prefix}/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`,
         bufferingInterval: Duration.seconds(300),
         bufferingSize: Size.mebibytes(64),
-        compression: firehose.Compression.UNCOMPRESSED,
         encryptionKey: this.key,
         loggingConfig: new firehose.EnableLogging(deliveryLogs),
+        dataFormatConversion: {
+          schemaConfiguration: firehose.SchemaConfiguration.fromCfnTable(table),
+          // OpenX reads epoch-millisecond numbers as the table's bigint columns, as the IoT rule sends them.
+          inputFormat: firehose.InputFormat.OPENX_JSON,
+          outputFormat: new firehose.ParquetOutputFormat({ compression: firehose.ParquetCompression.SNAPPY }),
+        },
       }),
     });
     return stream;
