@@ -35,27 +35,24 @@ export { type AppendTotals, LakeAppend } from './lake-transaction';
  */
 export function explainLakeReadError(error: unknown): unknown {
   const message = error instanceof Error ? error.message : String(error);
-  // DuckDB's words for a Parquet file that is not one (cut off, or not Parquet at all).
-  const parquet =
-    /(No magic bytes found at end of file|too small to be a Parquet file|Corrupt(?:ed)? Parquet file|Invalid Parquet file)\s*:?\s*'([^']+)'/i.exec(
-      message,
-    );
-  if (parquet) {
-    const [, what, file] = parquet;
-    return new LakeError(
-      `The lake file ${file} cannot be read (${what?.toLowerCase()}): it was cut off or edited. ` +
+  const unreadable = (file: string, why: string): LakeError =>
+    new LakeError(
+      `The lake file ${file} cannot be read (${why}): it was cut off or edited. ` +
         `Move it aside (mv "${file}" "${file}.bad"; its rows leave the lake) and re-run, or re-import its data.`,
       { cause: error },
     );
+  // DuckDB's words for a Parquet file that is not one (cut off, overwritten, or not Parquet at all).
+  const parquet: ReadonlyArray<readonly [RegExp, string]> = [
+    [/No magic bytes found at end of file '([^']+)'/, 'no Parquet footer at its end'],
+    [/File '([^']+)' too small to be a Parquet file/, 'too small to be a Parquet file'],
+    [/Failed to read file "([^"]+\.parquet)": ([^\n]+)/, ''],
+  ];
+  for (const [pattern, why] of parquet) {
+    const match = pattern.exec(message);
+    if (match?.[1]) return unreadable(match[1], why || (match[2] ?? '').toLowerCase());
   }
-  const match = /Malformed JSON in file "([^"]+)",?\s*(.*?)\.?\s*$/s.exec(message);
-  if (!match) return error;
-  const [, file, where] = match;
-  return new LakeError(
-    `The lake file ${file} cannot be read (${where}): it was cut off or edited. ` +
-      `Move it aside (mv "${file}" "${file}.bad"; its rows leave the lake) and re-run, or re-import its data.`,
-    { cause: error },
-  );
+  const json = /Malformed JSON in file "([^"]+)",?\s*(.*?)\.?\s*$/s.exec(message);
+  return json ? unreadable(json[1] ?? '', json[2] ?? '') : error;
 }
 
 function tableHasFiles(root: string, table: LakeTable): boolean {

@@ -228,3 +228,28 @@ function compactedParts(dir: string): number {
 it('checks its own data spans the days it says', () => {
   expect(new Set(readings(START, 3, 1, 2).map((r) => Math.floor(r.ts / DAY))).size).toBe(3);
 });
+
+it('names a Parquet part that is cut off or overwritten, and how to move it aside', async () => {
+  const dir = tmp();
+  appendBatches(dir, 1, 1, 2_000);
+  const lake = LocalLake.open(dir);
+  await lake.compact();
+  const [file] = liveFiles(lake.root, 'telemetry');
+  const bytes = readFileSync(file?.path ?? '');
+  const c = await lake.connect();
+  const cases: Array<[string, Buffer]> = [
+    ['cut off', bytes.subarray(0, bytes.length >> 1)],
+    ['a few bytes', bytes.subarray(0, 6)],
+  ];
+  for (const [, content] of cases) {
+    writeFileSync(file?.path ?? '', content);
+    const error = await c.runAndReadAll('SELECT count(*) FROM telemetry').then(
+      () => undefined,
+      (e: unknown) => explainLakeReadError(e),
+    );
+    expect(error).toBeInstanceOf(LakeError);
+    expect((error as LakeError).message).toContain(`The lake file ${file?.path} cannot be read`);
+    expect((error as LakeError).message).toContain(`mv "${file?.path}" "${file?.path}.bad"`);
+  }
+  lake.close();
+});
