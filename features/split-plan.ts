@@ -76,6 +76,49 @@ export function plannedSplitCase(ts: string, cuts: string): string {
 }
 
 /**
+ * `plan_times`: one row per labelled time — its percent_rank among the labelled rows (what percent_rank() OVER
+ * (ORDER BY ts) gives each row of that time, (rows before) / (rows - 1), 0 for a single row: the same division in
+ * both engines) and its occupied and empty counts. Counted per time first, so only the distinct times are sorted,
+ * not the fleet's rows with their features.
+ */
+function timeRankCtes(): string[] {
+  return [
+    `plan_counts AS (
+  SELECT "ts", count(*) AS "_rows", CAST(sum("occupied") AS BIGINT) AS "_pos", CAST(count(*) - sum("occupied") AS BIGINT) AS "_neg"
+  FROM labelled
+  GROUP BY "ts"
+)`,
+    `plan_times AS (
+  SELECT "ts", "_pos", "_neg",
+    CASE WHEN "_total" > 1 THEN CAST("_before" AS DOUBLE) / CAST("_total" - 1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END AS "_time_rank"
+  FROM (
+    SELECT "ts", "_pos", "_neg",
+      sum("_rows") OVER (ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - "_rows" AS "_before",
+      sum("_rows") OVER () AS "_total"
+    FROM plan_counts
+  ) counted
+)`,
+  ];
+}
+
+/**
+ * The CTEs of a `fractions` split, to follow `labelled`: `plan_cuts` (one row: the first times whose percent_rank
+ * reaches `train` and `train + validation`). A row is train iff its percent_rank < train (percent_rank grows with
+ * ts), so plannedSplitCase on these cutoffs splits as the fractions do, without sorting the fleet's rows.
+ */
+export function fractionSplitCtes(train: number, validation: number, d: SqlDialect): string[] {
+  return [
+    ...timeRankCtes(),
+    `plan_cuts AS (
+  SELECT
+    min(CASE WHEN "_time_rank" >= ${d.doubleLiteral(train)} THEN "ts" END) AS "_validation_start",
+    min(CASE WHEN "_time_rank" >= ${d.doubleLiteral(train + validation)} THEN "ts" END) AS "_holdout_start"
+  FROM plan_times
+)`,
+  ];
+}
+
+/**
  * The CTEs of the plan, to follow `labelled`: up to `plan_cuts` (what an export needs), and with `report` also
  * the one-row `split_plan`.
  */
@@ -92,12 +135,7 @@ export function splitPlanCtes(split: PlannedSplit, d: SqlDialect, report: boolea
     `CASE WHEN ${fit} IS NULL THEN ${frac} WHEN ${frac} IS NULL OR ${fit} < ${frac} THEN ${fit} ELSE ${frac} END`;
 
   const ctes = [
-    `plan_times AS (
-  SELECT "ts", min("_time_rank") AS "_time_rank",
-    CAST(sum("occupied") AS BIGINT) AS "_pos", CAST(count(*) - sum("occupied") AS BIGINT) AS "_neg"
-  FROM (SELECT "ts", "occupied", percent_rank() OVER (ORDER BY "ts") AS "_time_rank" FROM labelled) ranked_times
-  GROUP BY "ts"
-)`,
+    ...timeRankCtes(),
     `plan_prefix AS (
   SELECT "ts", "_time_rank", "_pos", "_neg",
     CAST(sum("_pos") OVER (ORDER BY "ts" ${frame}) - "_pos" AS BIGINT) AS "_pos_before",

@@ -1,6 +1,12 @@
 import { type SqlDialect, type SqlDialectName, SqlGenerationError, sqlDialect } from './dialect';
 import { type FeatureDef, type FeatureSpec, featureNames } from './spec';
-import { type PlannedSplit, plannedSplitCase, SPLIT_PLAN_COLUMNS, splitPlanCtes } from './split-plan';
+import {
+  fractionSplitCtes,
+  type PlannedSplit,
+  plannedSplitCase,
+  SPLIT_PLAN_COLUMNS,
+  splitPlanCtes,
+} from './split-plan';
 import { type TrainingWindow, windowPredicate } from './window';
 
 /**
@@ -152,7 +158,8 @@ ORDER BY "thing_name", "ts"
 `;
 }
 
-function splitExpression(split: SplitOptions, d: SqlDialect): string {
+/** How a split assigns each labelled row: CTEs to follow `labelled` (one-row `plan_cuts`), and the CASE on `"ts"`. */
+function splitParts(split: SplitOptions, d: SqlDialect, planReport: boolean): { ctes: string[]; splitCase: string } {
   if (split.kind === 'fractions') {
     const { train, validation } = split;
     if (!(Number.isFinite(train) && train > 0 && train < 1)) {
@@ -164,7 +171,7 @@ function splitExpression(split: SplitOptions, d: SqlDialect): string {
         'split.validation',
       );
     }
-    return `CASE WHEN "_time_rank" < ${d.doubleLiteral(train)} THEN 'train' WHEN "_time_rank" < ${d.doubleLiteral(train + validation)} THEN 'validation' ELSE 'holdout' END`;
+    return { ctes: fractionSplitCtes(train, validation, d), splitCase: plannedSplitCase('"ts"', 'plan_cuts') };
   }
   if (split.kind === 'cutoffs') {
     const { validationStart, holdoutStart } = split;
@@ -180,26 +187,48 @@ function splitExpression(split: SplitOptions, d: SqlDialect): string {
         'split.holdoutStart',
       );
     }
-    return `CASE WHEN "ts" < ${d.bigintLiteral(validationStart)} THEN 'train' WHEN "ts" < ${d.bigintLiteral(holdoutStart)} THEN 'validation' ELSE 'holdout' END`;
+    return {
+      ctes: [],
+      splitCase: `CASE WHEN "ts" < ${d.bigintLiteral(validationStart)} THEN 'train' WHEN "ts" < ${d.bigintLiteral(holdoutStart)} THEN 'validation' ELSE 'holdout' END`,
+    };
   }
-  if (split.kind === 'planned') return plannedSplitCase('"ts"', 'plan_cuts');
+  if (split.kind === 'planned') {
+    return { ctes: splitPlanCtes(split, d, planReport), splitCase: plannedSplitCase('"ts"', 'plan_cuts') };
+  }
   throw new SqlGenerationError(`split.kind must be "fractions", "cutoffs" or "planned"`, 'split.kind');
 }
 
-/** CTEs of the export: features, the label in force at each reading, and its split (`split_rows`). */
-function exportCtes(spec: FeatureSpec, options: ExportQueryOptions, planReport = false): string {
-  const d = sqlDialect(options.dialect);
+/**
+ * `labelled`: the features of every reading with the label in force (latest label event of the device at or
+ * before the reading; occupied wins a tie of events at one instant). Readings before the device's first label
+ * are left out.
+ */
+function labelCtes(spec: FeatureSpec, options: ExportQueryOptions, d: SqlDialect): string[] {
   const q = d.quoteIdentifier;
   const labels = d.tableReference(options.labelsTable ?? 'labels', 'labelsTable');
-  const features = featureNames(spec).map(q);
-  const splitCase = splitExpression(options.split, d);
-  // Label in force = latest label event of the device at or before the reading. Portable form: one
-  // stream of label events and readings per device (labels first on equal ts), and a running max of
-  // ts*2 + occupied, which is the latest label's ts and value in one BIGINT (occupied wins a tie).
+  const labelFilter = `"thing_name" IS NOT NULL AND "ts" IS NOT NULL AND "occupied" IS NOT NULL${windowPredicate(options.window)}`;
+  const featureColumns = featureNames(spec).map((c) => `f.${q(c)}`);
+  if (d.asofJoin) {
+    const events = `label_events AS (
+  SELECT "thing_name", "ts", max(CASE WHEN "occupied" THEN 1 ELSE 0 END) AS "occupied"
+  FROM ${labels}
+  WHERE ${labelFilter}
+  GROUP BY "thing_name", "ts"
+)`;
+    const join = d.asofJoin('featurised f', 'label_events l', 'l."thing_name" = f."thing_name"', 'f."ts" >= l."ts"');
+    const labelled = `labelled AS (
+  SELECT
+${indent(['f."thing_name"', 'f."ts"', ...featureColumns, 'CAST(l."occupied" AS INTEGER) AS "occupied"'])}
+  FROM ${join}
+)`;
+    return [events, labelled];
+  }
+  // Portable form: one stream of label events and readings per device (labels first on equal ts), and a running
+  // max of ts*2 + occupied, which is the latest label's ts and value in one BIGINT (occupied wins a tie).
   const labelStream = `label_stream AS (
   SELECT "thing_name", "ts", 0 AS "_row_kind", "ts" * 2 + CASE WHEN "occupied" THEN 1 ELSE 0 END AS "_label_code"
   FROM ${labels}
-  WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL AND "occupied" IS NOT NULL${windowPredicate(options.window)}
+  WHERE ${labelFilter}
   UNION ALL
   SELECT "thing_name", "ts", 1 AS "_row_kind", CAST(NULL AS BIGINT) AS "_label_code"
   FROM deduped
@@ -211,24 +240,28 @@ function exportCtes(spec: FeatureSpec, options: ExportQueryOptions, planReport =
 )`;
   const labelled = `labelled AS (
   SELECT
-${indent(['f."thing_name"', 'f."ts"', ...features.map((c) => `f.${c}`), `CAST(${d.mod('l."_label_code"', '2')} AS INTEGER) AS "occupied"`])}
+${indent(['f."thing_name"', 'f."ts"', ...featureColumns, `CAST(${d.mod('l."_label_code"', '2')} AS INTEGER) AS "occupied"`])}
   FROM featurised f
   JOIN label_in_force l ON l."thing_name" = f."thing_name" AND l."ts" = f."ts" AND l."_row_kind" = 1
   WHERE l."_label_code" IS NOT NULL
 )`;
-  const rankColumns = ['"thing_name"', '"ts"', ...features, '"occupied"'];
-  if (options.split.kind === 'fractions') rankColumns.push('percent_rank() OVER (ORDER BY "ts") AS "_time_rank"');
-  const plan = options.split.kind === 'planned' ? splitPlanCtes(options.split, d, planReport) : [];
+  return [labelStream, labelInForce, labelled];
+}
+
+/**
+ * CTEs of the export: features, the label in force at each reading, and its split (`split_rows`). The split is
+ * chosen from cutoff times (one row, `plan_cuts`), never by ranking the fleet's rows themselves.
+ */
+function exportCtes(spec: FeatureSpec, options: ExportQueryOptions, planReport = false): string {
+  const d = sqlDialect(options.dialect);
+  const features = featureNames(spec).map(d.quoteIdentifier);
+  const split = splitParts(options.split, d, planReport);
   const splitRows = `split_rows AS (
   SELECT
-${indent(['"thing_name"', '"ts"', `${splitCase} AS "split"`, ...features, '"occupied"'])}
-  FROM (
-    SELECT
-${indent(rankColumns, '      ')}
-    FROM labelled
-  ) ranked_rows${plan.length > 0 ? '\n  CROSS JOIN plan_cuts' : ''}
+${indent(['"thing_name"', '"ts"', `${split.splitCase} AS "split"`, ...features, '"occupied"'])}
+  FROM labelled${split.ctes.length > 0 ? '\n  CROSS JOIN plan_cuts' : ''}
 )`;
-  return [featureCtes(spec, options), labelStream, labelInForce, labelled, ...plan, splitRows].join(',\n');
+  return [featureCtes(spec, options), ...labelCtes(spec, options, d), ...split.ctes, splitRows].join(',\n');
 }
 
 /** thing_name, ts, split, ...featureNames(spec), occupied (0/1) for every labelled reading, ordered by thing_name, ts. */

@@ -91,11 +91,20 @@ labelled AS (
   JOIN label_in_force l ON l."thing_name" = f."thing_name" AND l."ts" = f."ts" AND l."_row_kind" = 1
   WHERE l."_label_code" IS NOT NULL
 ),
-plan_times AS (
-  SELECT "ts", min("_time_rank") AS "_time_rank",
-    CAST(sum("occupied") AS BIGINT) AS "_pos", CAST(count(*) - sum("occupied") AS BIGINT) AS "_neg"
-  FROM (SELECT "ts", "occupied", percent_rank() OVER (ORDER BY "ts") AS "_time_rank" FROM labelled) ranked_times
+plan_counts AS (
+  SELECT "ts", count(*) AS "_rows", CAST(sum("occupied") AS BIGINT) AS "_pos", CAST(count(*) - sum("occupied") AS BIGINT) AS "_neg"
+  FROM labelled
   GROUP BY "ts"
+),
+plan_times AS (
+  SELECT "ts", "_pos", "_neg",
+    CASE WHEN "_total" > 1 THEN CAST("_before" AS DOUBLE) / CAST("_total" - 1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END AS "_time_rank"
+  FROM (
+    SELECT "ts", "_pos", "_neg",
+      sum("_rows") OVER (ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - "_rows" AS "_before",
+      sum("_rows") OVER () AS "_total"
+    FROM plan_counts
+  ) counted
 ),
 plan_prefix AS (
   SELECT "ts", "_time_rank", "_pos", "_neg",
@@ -170,34 +179,7 @@ split_rows AS (
     "weekday_sin",
     "weekday_cos",
     "occupied"
-  FROM (
-    SELECT
-      "thing_name",
-      "ts",
-      "temperature",
-      "temperature_delta",
-      "temperature_mean_5",
-      "temperature_std_5",
-      "humidity",
-      "humidity_delta",
-      "humidity_mean_5",
-      "humidity_std_5",
-      "sound",
-      "sound_delta",
-      "sound_mean_5",
-      "sound_std_5",
-      "sound_secs_since_cross",
-      "hvac_status_is_off",
-      "hvac_status_is_heating",
-      "hvac_status_is_cooling",
-      "hvac_status_is_fan",
-      "hour_sin",
-      "hour_cos",
-      "weekday_sin",
-      "weekday_cos",
-      "occupied"
-    FROM labelled
-  ) ranked_rows
+  FROM labelled
   CROSS JOIN plan_cuts
 )
 SELECT

@@ -131,38 +131,7 @@ split_rows AS (
     "weekday_sin",
     "weekday_cos",
     "occupied"
-  FROM (
-    SELECT
-      "thing_name",
-      "ts",
-      "temperature",
-      "temperature_delta",
-      "temperature_mean_5",
-      "temperature_std_5",
-      "humidity",
-      "humidity_delta",
-      "humidity_mean_5",
-      "humidity_std_5",
-      "light",
-      "light_delta",
-      "light_mean_5",
-      "light_std_5",
-      "light_secs_since_cross",
-      "co2",
-      "co2_delta",
-      "co2_mean_5",
-      "co2_std_5",
-      "humidity_ratio",
-      "humidity_ratio_delta",
-      "humidity_ratio_mean_5",
-      "humidity_ratio_std_5",
-      "hour_sin",
-      "hour_cos",
-      "weekday_sin",
-      "weekday_cos",
-      "occupied"
-    FROM labelled
-  ) ranked_rows
+  FROM labelled
 )
 SELECT
   "temperature",
