@@ -19,9 +19,9 @@ import { processAlive } from './process-alive';
  * Staged, all-or-nothing appends to the lake's partition directories.
  *
  * Layout: rows are appended to `<lake>/_staging/tx-<pid>-<id>/<table>/dt=…/part-….ndjson` (same filesystem as
- * the partitions, where readers never look: they read the partitions' live files, local/lake-files.ts). Commit fsyncs every staged file, then
- * creates the `COMMITTED` marker (its existence is the commit point, made durable by fsyncing the directory),
- * then renames each file into its partition and removes the staging directory. A rename is atomic, so a reader
+ * the partitions; readers never look there: they read the partitions' live files, local/lake-files.ts). Commit
+ * fsyncs every staged file, then creates the `COMMITTED` marker (its existence is the commit point, made durable by
+ * fsyncing the directory), then renames each file into its partition and removes the staging directory. A rename is atomic, so a reader
  * sees a part file whole or not at all.
  *
  * Recovery (at every `LocalLake.open`): a staging directory whose process is gone is rolled forward when it has
