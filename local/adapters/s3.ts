@@ -1,5 +1,22 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { ObjectSummary, StreamingObjectStore } from '../../tasks/ports/object-store';
+import { keysUnder } from '../aws-endpoints/s3-list';
 
 /**
  * S3 → a folder: `s3://bucket/key` lives at `<stateDir>/s3/bucket/key`. Also accepts `file://` URIs,
@@ -16,7 +33,7 @@ export class LocalS3Error extends Error {
   }
 }
 
-export class FolderObjectStore {
+export class FolderObjectStore implements StreamingObjectStore {
   readonly root: string;
 
   constructor(stateDir: string) {
@@ -72,5 +89,56 @@ export class FolderObjectStore {
     };
     walk(path);
     return out;
+  }
+
+  /** Objects whose key starts with the prefix, in UTF-8 key order: what ListObjectsV2 answers (tasks' splits). */
+  async listObjects(prefixUri: string): Promise<ObjectSummary[]> {
+    const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(prefixUri);
+    if (!match) throw new LocalS3Error(`Not an s3://bucket/prefix URI: "${prefixUri}"`, 'InvalidUri');
+    const [, bucket = '', prefix = ''] = match;
+    return keysUnder(this.pathOf(`s3://${bucket}/`), prefix).map((o) => ({
+      uri: `s3://${bucket}/${o.key}`,
+      size: o.size,
+    }));
+  }
+
+  private existing(uri: string): string {
+    const path = this.pathOf(uri);
+    if (!existsSync(path) || statSync(path).isDirectory()) throw new LocalS3Error(`NoSuchKey: ${uri}`, 'NoSuchKey');
+    return path;
+  }
+
+  async getRange(uri: string, start: number, end: number): Promise<Uint8Array> {
+    const path = this.existing(uri);
+    const bytes = Buffer.alloc(Math.max(0, Math.min(end, statSync(path).size) - start));
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, bytes, 0, bytes.length, start);
+    } finally {
+      closeSync(fd);
+    }
+    return bytes;
+  }
+
+  getStream(uri: string): AsyncIterable<Uint8Array> {
+    return createReadStream(this.existing(uri));
+  }
+
+  /** Written beside the object, then renamed: a reader never sees half of it. */
+  async putStream(uri: string, chunks: AsyncIterable<string>): Promise<void> {
+    const path = this.pathOf(uri);
+    mkdirSync(dirname(path), { recursive: true });
+    const staging = `${path}.tmp-${process.pid}`;
+    const out = createWriteStream(staging);
+    try {
+      for await (const chunk of chunks) if (!out.write(chunk)) await once(out, 'drain');
+      out.end();
+      await once(out, 'close');
+    } catch (error) {
+      out.destroy();
+      rmSync(staging, { force: true });
+      throw error;
+    }
+    renameSync(staging, path);
   }
 }

@@ -10,14 +10,14 @@ import { EndpointError, escapeXml } from './http';
 
 const MAX_KEYS = 1000;
 
-interface Listed {
+export interface Listed {
   readonly key: string;
   readonly size: number;
   readonly modified: Date;
 }
 
 /** Every file under the folder of the prefix's last '/', filtered by the prefix: what S3 would list. */
-function keysUnder(bucketDir: string, prefix: string): Listed[] {
+export function keysUnder(bucketDir: string, prefix: string): Listed[] {
   const slash = prefix.lastIndexOf('/');
   const base = slash < 0 ? '' : prefix.slice(0, slash + 1);
   const start = join(bucketDir, base);

@@ -2,9 +2,8 @@ import type { DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
 import { applyThreshold, type GateComparison, type ThresholdModel } from '../../evaluation';
 import { dashboardWidgets } from '../../observability/widgets';
 import type { ApprovalRecord } from '../../tasks/ports/approval-store';
-import type { ObjectStore } from '../../tasks/ports/object-store';
-import { parsePredictions } from '../../tasks/predictions';
-import { numericTableFromCsv } from '../../telemetry/table';
+import type { StreamingObjectStore } from '../../tasks/ports/object-store';
+import { readLabelledColumns, readPredictionLines } from '../../tasks/split-columns';
 import type { EndpointEvent, LocalHosting } from '../hosting';
 import type { MetricStore } from '../metrics';
 import type { ExecutionRecord, ExecutionStore } from '../runtime/executions';
@@ -82,7 +81,7 @@ export interface RunView {
 
 export interface RunSources {
   readonly executions: ExecutionStore;
-  readonly store: ObjectStore;
+  readonly store: StreamingObjectStore;
   readonly approvals: { get(runId: string): Promise<ApprovalRecord | undefined> };
   readonly definition: unknown;
   /** The local AutoML jobs (the leaderboard); absent where only the run record is known. */
@@ -151,10 +150,13 @@ const stringAt = (object: unknown, key: string, field: string): string => {
   return value;
 };
 
-/** Recomputes the evaluation's charts from the holdout and prediction files the run wrote. */
+/**
+ * Recomputes the evaluation's charts from the holdout and prediction files the run wrote, read as Evaluate reads
+ * them (the holdout's Parquet parts streamed, only the target and the baselines' signals kept).
+ */
 export async function loadEvaluationView(
   record: ExecutionRecord,
-  store: ObjectStore,
+  store: StreamingObjectStore,
 ): Promise<EvaluationView | undefined> {
   const output = evaluateStateOutput(record);
   if (!output) return undefined;
@@ -168,8 +170,9 @@ export async function loadEvaluationView(
     baselines?: { name: string; description: string; rule: ThresholdModel | null }[];
     gate?: { promote?: boolean; reasons?: string[]; comparisons?: GateComparison[] };
   };
-  const holdout = numericTableFromCsv(await store.getText(holdoutUri), 'occupied');
-  const candidate = parsePredictions(await store.getText(candidateUri), candidateUri);
+  const signals = (report.baselines ?? []).flatMap((b) => (b.rule ? [b.rule.signal] : []));
+  const holdout = await readLabelledColumns(store, holdoutUri, { field: 'holdoutUri', target: 'occupied', signals });
+  const candidate = await readPredictionLines(store, candidateUri, holdout.rowCount);
   const models: ScoredModel[] = [
     {
       name: 'candidate',
@@ -180,7 +183,7 @@ export async function loadEvaluationView(
     },
   ];
   if (typeof servingUri === 'string') {
-    const serving = parsePredictions(await store.getText(servingUri), servingUri);
+    const serving = await readPredictionLines(store, servingUri, holdout.rowCount);
     models.push({
       name: 'serving',
       role: 'serving',

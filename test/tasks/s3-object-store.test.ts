@@ -223,3 +223,34 @@ describe('the local S3 endpoint answers the streaming calls as S3 does', () => {
     ).rejects.toMatchObject({ name: 'NoSuchUpload' });
   });
 });
+
+describe('FolderObjectStore (the local runtime and console) streams as S3 does', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'folder-store-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists a string prefix in key order, reads ranges and lines, and writes a stream in one rename', async () => {
+    const store = new FolderObjectStore(dir);
+    await store.putText('s3://bkt/d/holdout/b', 'bb');
+    await store.putText('s3://bkt/d/holdout/a', 'a\nline 2\n');
+    await store.putText('s3://bkt/d/holdout-input.csv', 'x');
+    expect(await store.listObjects('s3://bkt/d/holdout/')).toEqual([
+      { uri: 's3://bkt/d/holdout/a', size: 9 },
+      { uri: 's3://bkt/d/holdout/b', size: 2 },
+    ]);
+    expect(await store.listObjects('s3://bkt/d/hol')).toHaveLength(3);
+    expect(await store.listObjects('s3://bkt/none/')).toEqual([]);
+    expect(Buffer.from(await store.getRange('s3://bkt/d/holdout/a', 2, 6)).toString()).toBe('line');
+    expect(await collect(textLines(store.getStream('s3://bkt/d/holdout/a')))).toEqual(['a', 'line 2']);
+    await store.putStream('s3://bkt/out/in.csv', chunks('1,2\n', '3,4\n'));
+    expect(await store.getText('s3://bkt/out/in.csv')).toBe('1,2\n3,4\n');
+    async function* failing(): AsyncGenerator<string> {
+      yield 'half';
+      throw new Error('source failed');
+    }
+    await expect(store.putStream('s3://bkt/out/half.csv', failing())).rejects.toThrow('source failed');
+    expect(readdirSync(join(dir, 's3', 'bkt', 'out'))).toEqual(['in.csv']);
+  });
+});
