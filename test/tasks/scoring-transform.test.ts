@@ -1,13 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FolderObjectStore } from '../../local/adapters/s3';
 import { LocalTransformJobs } from '../../local/adapters/sagemaker-transform';
 import { LocalHosting } from '../../local/hosting/hosting';
 import { withProbabilityOutput } from '../../tasks/candidate-containers';
 import { parsePredictions } from '../../tasks/predictions';
+import { prepareScoringInput } from '../../tasks/prepare-scoring-input';
+import { readPredictionLines } from '../../tasks/split-columns';
 import { SOUND_MODEL, sigmoid } from '../fixtures/sound-model';
+import { parquetParts } from './parquet-split';
 
 /**
  * Scoring end to end on the local parts: the candidate containers as PrepareCandidateContainers leaves them,
@@ -81,5 +84,28 @@ describe('batch scoring with the prepared containers', () => {
     ).rejects.toThrow(
       /Transform job score failed: Requested inference output keys \[probability_of_true\] are unsupported/,
     );
+  });
+
+  it('scores the CSV PrepareScoringInput streams from Parquet parts, one answer per holdout row, in order', async () => {
+    const parts = await parquetParts([
+      'SELECT i::DOUBLE AS sound, (i > 10)::INTEGER AS occupied FROM range(0, 3000) t(i)',
+      'SELECT 12.0 AS sound, 1 AS occupied',
+    ]);
+    parts.forEach((bytes, i) => {
+      const path = store.pathOf(`s3://bucket/h/part-${i}`);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, bytes);
+    });
+    const prepared = await prepareScoringInput(
+      { holdoutUri: 's3://bucket/h/', scoringInputUri: 's3://bucket/in/holdout-input.csv', target: 'occupied' },
+      { store },
+    );
+    expect(prepared).toMatchObject({ rows: 3001, featureNames: ['sound'] });
+    await transform(AUTOPILOT_ENV);
+    const uri = 's3://bucket/out/holdout-input.csv.out';
+    const { predicted, probability } = await readPredictionLines(store, uri, prepared.rows);
+    expect(predicted.length).toBe(3001);
+    expect([predicted[0], predicted[12], predicted[3000]]).toEqual([0, 1, 1]);
+    expect(probability[3000]).toBe(sigmoid(2));
   });
 });
