@@ -164,8 +164,8 @@ export async function runAutomlCli(argv: string[], io: CliIo = defaultIo): Promi
   try {
     runner.start({
       name,
-      trainCsvPath: options.train,
-      ...(options.validation ? { validationCsvPath: options.validation } : {}),
+      trainPath: options.train,
+      ...(options.validation ? { validationPath: options.validation } : {}),
       target: options.target,
       objective: options.objective,
       ...(options.maxCandidates !== undefined ? { maxCandidates: options.maxCandidates } : {}),

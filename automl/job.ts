@@ -13,6 +13,7 @@ import type {
   DescribeAutoMLJobV2CommandOutput,
   AutoMLCandidate as SdkAutoMLCandidate,
 } from '@aws-sdk/client-sagemaker';
+import { CHANNEL_CONTENT_TYPES, type ChannelContentType } from './channel';
 import { AutoMLJobError } from './errors';
 import { OBJECTIVES, type Objective } from './objective';
 import type { CandidateResult, SearchProgress } from './search';
@@ -20,9 +21,12 @@ import type { CandidateResult, SearchProgress } from './search';
 export interface AutoMLJobSpec {
   /** SageMaker rules: 1–32 characters, letters, digits and inner hyphens. */
   readonly name: string;
-  readonly trainCsvPath: string;
+  /** A file, or a folder standing for an S3 prefix (every file under it, in key order). */
+  readonly trainPath: string;
   /** A later time period than train; appended to the time series the rolling-origin folds cover. */
-  readonly validationCsvPath?: string;
+  readonly validationPath?: string;
+  /** Of both channels (Autopilot requires them to share it). @default 'text/csv;header=present' */
+  readonly contentType?: ChannelContentType;
   readonly target: string;
   /** @default 'F1' */
   readonly objective?: Objective;
@@ -201,9 +205,15 @@ export class AutoMLJobRunner {
     if (this.running.has(spec.name) || existsSync(this.statePath(spec.name))) {
       throw new AutoMLJobError(`AutoML job "${spec.name}" already exists`, spec.name);
     }
+    if (spec.contentType !== undefined && !CHANNEL_CONTENT_TYPES.includes(spec.contentType)) {
+      throw new AutoMLJobError(
+        `Unknown content type "${spec.contentType}"; one of ${CHANNEL_CONTENT_TYPES.join(', ')}`,
+        spec.name,
+      );
+    }
     for (const [field, path] of [
-      ['trainCsvPath', spec.trainCsvPath],
-      ['validationCsvPath', spec.validationCsvPath],
+      ['trainPath', spec.trainPath],
+      ['validationPath', spec.validationPath],
     ] as const) {
       if (path !== undefined && !existsSync(path)) {
         throw new AutoMLJobError(`${field} "${path}" does not exist`, spec.name);
@@ -214,8 +224,8 @@ export class AutoMLJobRunner {
     const now = Date.now();
     const normalised: AutoMLJobSpec = {
       ...spec,
-      trainCsvPath: resolve(spec.trainCsvPath),
-      ...(spec.validationCsvPath ? { validationCsvPath: resolve(spec.validationCsvPath) } : {}),
+      trainPath: resolve(spec.trainPath),
+      ...(spec.validationPath ? { validationPath: resolve(spec.validationPath) } : {}),
     };
     const state: JobState = {
       spec: normalised,

@@ -1,9 +1,9 @@
 /** Runs one AutoML job's search in a worker thread; talks to the runner by messages only. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { saveArtifact } from './artifact';
-import { trainingDataFromCsv } from './data';
+import { readChannel } from './channel';
 import type { AutoMLJobSpec, WorkerMessage } from './job';
 import { runSearch } from './search';
 
@@ -15,15 +15,14 @@ interface WorkerInput {
 
 const post = (message: WorkerMessage): void => parentPort?.postMessage(message);
 
-function main(input: WorkerInput): void {
+async function main(input: WorkerInput): Promise<void> {
   const { spec, jobDir } = input;
   const startedAt = Date.now();
   const stop = new Int32Array(input.stopFlag);
   post({ type: 'secondary', status: 'AnalyzingData' });
-  const train = trainingDataFromCsv(readFileSync(spec.trainCsvPath, 'utf8'), spec.target, spec.trainCsvPath);
-  const validation = spec.validationCsvPath
-    ? trainingDataFromCsv(readFileSync(spec.validationCsvPath, 'utf8'), spec.target, spec.validationCsvPath)
-    : undefined;
+  const contentType = spec.contentType ?? 'text/csv;header=present';
+  const train = await readChannel(spec.trainPath, contentType, spec.target);
+  const validation = spec.validationPath ? await readChannel(spec.validationPath, contentType, spec.target) : undefined;
   for (const warning of [...train.warnings, ...(validation?.warnings ?? [])])
     post({ type: 'warning', message: warning });
   post({ type: 'secondary', status: 'ModelTuning' });
@@ -32,7 +31,7 @@ function main(input: WorkerInput): void {
     objective: spec.objective,
     maxCandidates: spec.maxCandidates,
     maxRuntimePerCandidateSeconds: spec.maxRuntimePerCandidateSeconds,
-    // The job's runtime includes reading the CSVs: the search gets what is left of it.
+    // The job's runtime includes reading the channels: the search gets what is left of it.
     maxJobRuntimeSeconds:
       spec.maxJobRuntimeSeconds === undefined
         ? undefined
@@ -59,8 +58,6 @@ function main(input: WorkerInput): void {
   });
 }
 
-try {
-  main(workerData as WorkerInput);
-} catch (error) {
+main(workerData as WorkerInput).catch((error: unknown) => {
   post({ type: 'failed', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
-}
+});

@@ -64,10 +64,10 @@ export const REVIEWED_FINDINGS: readonly ReviewedFinding[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding:
-      /^Resource::(<[^>]*(Lake|Artifacts)[^>]*>|OccupancyIngestion:ExportsOutputFnGetAtt(Lake|Artifacts)[A-Za-z0-9]+)\/(\*|runs\/\*)$/,
+      /^Resource::(<[^>]*(Lake|Artifacts)[^>]*>|OccupancyIngestion:ExportsOutputFnGetAtt(Lake|Artifacts)[A-Za-z0-9]+)\/(\*|runs\/\*(\/(athena|data\/(train|validation|holdout))\/\*)?)$/,
     path: paths(FIREHOSE_ROLES, PIPELINE_FUNCTION_ROLES, STATE_MACHINE_ROLE, SAGEMAKER_ROLE),
     reason:
-      'Objects under the lake/artifacts buckets (or their run-scoped prefixes): keys are created per run and per day.',
+      'Objects under the lake/artifacts buckets (or their run-scoped prefixes: the Athena folder and split prefixes a run writes): keys are created per run and per day.',
   },
   {
     rule: 'AwsSolutions-IAM5',

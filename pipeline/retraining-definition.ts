@@ -28,6 +28,11 @@ import { buildServingLookup } from './phases/serving-lookup';
  * Athena queries (one per time split), each a SELECT of the features + `occupied`.
  */
 export interface ExportQueries {
+  /**
+   * The training window's first day (one row, column `window_start`). When set, every other query holds one `{}`
+   * placeholder per scan of a lake table, which the state machine fills with that day. @default all history
+   */
+  readonly trainingWindow?: string;
   readonly splitPlan: string;
   readonly train: string;
   readonly validation: string;

@@ -8,7 +8,13 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { buildFeatureSpec, buildSplitPlanQuery, buildSplitQuery } from '../features';
+import {
+  buildFeatureSpec,
+  buildSplitPlanQuery,
+  buildSplitQuery,
+  buildTrainingWindowQuery,
+  WINDOW_START_PLACEHOLDER,
+} from '../features';
 import { type PipelineConfig, signalSetOf } from './config';
 import { RUN_LOCK_KEY } from './phases/run-lock';
 import { buildRetrainingDefinition, type ExportQueries } from './retraining-definition';
@@ -51,16 +57,23 @@ export interface RetrainingStateMachineProps {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
-/** Athena queries of the split plan and the three time splits, generated from the one feature definition. */
+/**
+ * Athena queries of the split plan and the three time splits, generated from the one feature definition. With
+ * `trainingWindowDays` > 0, the window query too, and the others read only the partitions from its day on (a
+ * States.Format placeholder per scan, filled by the state machine).
+ */
 export function exportQueriesFor(
   config: PipelineConfig,
   tables: { telemetryTable?: string; labelsTable?: string } = {},
 ): ExportQueries {
   const spec = buildFeatureSpec(signalSetOf(config));
+  const labelsTable = tables.labelsTable ?? 'labels';
+  const windowed = config.trainingWindowDays > 0;
   const options = {
     dialect: 'athena' as const,
     telemetryTable: tables.telemetryTable ?? 'telemetry',
-    labelsTable: tables.labelsTable ?? 'labels',
+    labelsTable,
+    ...(windowed ? { window: { startDay: WINDOW_START_PLACEHOLDER } } : {}),
     split: {
       kind: 'planned' as const,
       train: config.split.train,
@@ -70,6 +83,11 @@ export function exportQueriesFor(
     },
   };
   return {
+    ...(windowed
+      ? {
+          trainingWindow: buildTrainingWindowQuery({ dialect: 'athena', labelsTable, days: config.trainingWindowDays }),
+        }
+      : {}),
     splitPlan: buildSplitPlanQuery(spec, options),
     train: buildSplitQuery(spec, options, 'train'),
     validation: buildSplitQuery(spec, options, 'validation'),
@@ -142,7 +160,8 @@ export class RetrainingStateMachine extends Construct {
       comment: 'occupancy: export → AutoML → evaluate → gate → approve → blue/green deploy',
     });
     for (const statement of built.policyStatements) this.stateMachine.addToRolePolicy(statement);
-    props.artifactsBucket.grantReadWrite(this.stateMachine, 'runs/*');
+    // Reads of run artifacts (Athena results); writes are the export phase's statement: Athena's folder and the splits.
+    props.artifactsBucket.grantRead(this.stateMachine, 'runs/*');
     props.lakeBucket.grantRead(this.stateMachine);
     props.key.grantEncryptDecrypt(this.stateMachine);
     props.notificationTopic.grantPublish(this.stateMachine);

@@ -22,20 +22,22 @@ export const StateNames = {
   ReleaseRunLock: 'ReleaseRunLock',
   ReleaseRunLockOnFailure: 'ReleaseRunLockOnFailure',
 
+  // Training window (only when trainingWindowDays > 0): one Athena query for the window's first day, its one row
+  // read into $.trainingWindow.start; every later export query reads only the partitions from that day on.
+  FindTrainingWindow: 'FindTrainingWindow',
+  ReadTrainingWindow: 'ReadTrainingWindow',
+
   // Split plan: one Athena query choosing the cutoffs, its one row read, and a Choice on its status
   PlanSplit: 'PlanSplit',
   ReadSplitPlan: 'ReadSplitPlan',
   CheckSplitPlan: 'CheckSplitPlan',
   MarkInsufficientData: 'MarkInsufficientData',
 
-  // Export (a Parallel: one Athena query and one copy per split)
+  // Export (a Parallel: one Athena UNLOAD per split, Parquet under runs/<id>/data/<split>/)
   ExportDataset: 'ExportDataset',
-  QueryTrainSplit: 'QueryTrainSplit',
-  QueryValidationSplit: 'QueryValidationSplit',
-  QueryHoldoutSplit: 'QueryHoldoutSplit',
-  CopyTrainSplit: 'CopyTrainSplit',
-  CopyValidationSplit: 'CopyValidationSplit',
-  CopyHoldoutSplit: 'CopyHoldoutSplit',
+  UnloadTrainSplit: 'UnloadTrainSplit',
+  UnloadValidationSplit: 'UnloadValidationSplit',
+  UnloadHoldoutSplit: 'UnloadHoldoutSplit',
   PrepareScoringInput: 'PrepareScoringInput',
 
   // AutoML

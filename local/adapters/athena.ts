@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
   GetQueryExecutionCommandOutput,
@@ -8,13 +8,15 @@ import type {
   StartQueryExecutionCommandInput,
 } from '@aws-sdk/client-athena';
 import { explainLakeReadError, type LocalLake } from '../lake';
+import { parseUnload, type UnloadStatement, UnloadStatementError } from './athena-unload';
 import type { FolderObjectStore } from './s3';
 
 /**
  * Athena StartQueryExecution (`.sync`) → the same SQL on DuckDB over the local lake. The Glue database
  * named in QueryExecutionContext is a DuckDB schema whose tables are views over the lake, so the Athena
  * query text runs unchanged. Results land where Athena puts them: `<OutputLocation>/<id>.csv`, header
- * included.
+ * included. An UNLOAD writes Parquet under its TO location instead, and a data manifest (the files written)
+ * at `<OutputLocation>/<id>-manifest.csv` (https://docs.aws.amazon.com/athena/latest/ug/unload.html).
  */
 
 export class AthenaQueryError extends Error {
@@ -94,30 +96,71 @@ export class LocalAthena {
     }
     const id = randomUUID();
     const submitted = new Date();
-    const resultUri = `${outputLocation.replace(/\/$/, '')}/${id}.csv`;
+    const output = outputLocation.replace(/\/$/, '');
+    let unload: UnloadStatement | undefined;
+    try {
+      unload = parseUnload(query);
+    } catch (error) {
+      if (!(error instanceof UnloadStatementError)) throw error;
+      throw new AthenaQueryError(`Query ${id} failed: ${error.message}`, { cause: error });
+    }
+    const resultUri = unload ? `${output}/${id}-manifest.csv` : `${output}/${id}.csv`;
     const resultPath = this.store.pathOf(resultUri);
     mkdirSync(dirname(resultPath), { recursive: true });
     try {
-      await connection.run(
-        `COPY (${query.replace(/;\s*$/, '')}) TO '${resultPath.replace(/'/g, "''")}' (HEADER, DELIMITER ',')`,
-      );
+      if (unload) await this.unload(unload, id, resultUri);
+      else
+        await connection.run(`COPY (${query.replace(/;\s*$/, '')}) TO '${quoted(resultPath)}' (HEADER, DELIMITER ',')`);
     } catch (error) {
+      if (error instanceof AthenaQueryError) throw error;
       const explained = explainLakeReadError(error);
       const message = explained instanceof Error ? explained.message : String(explained);
       throw new AthenaQueryError(`Query ${id} failed: ${message}`, { cause: error });
     }
-    this.results.set(id, resultPath);
+    if (!unload) this.results.set(id, resultPath);
     return {
       $metadata: {},
       QueryExecution: {
         QueryExecutionId: id,
         Query: query,
         StatementType: 'DML',
-        ResultConfiguration: { OutputLocation: resultUri },
+        ResultConfiguration: { OutputLocation: unload ? `${output}/${id}` : resultUri },
         QueryExecutionContext: input.QueryExecutionContext,
         Status: { State: 'SUCCEEDED', SubmissionDateTime: submitted, CompletionDateTime: new Date() },
+        ...(unload ? { Statistics: { DataManifestLocation: resultUri } } : {}),
         WorkGroup: input.WorkGroup,
       },
     };
   }
+
+  /**
+   * UNLOAD: refused when its TO location holds any object ("Before the UNLOAD query writes to the location
+   * specified, it verifies that the bucket location is empty", https://docs.aws.amazon.com/athena/latest/ug/unload.html).
+   * One Parquet file, written beside the manifest and renamed into place, so the location never holds a torn file.
+   */
+  private async unload(statement: UnloadStatement, id: string, manifestUri: string): Promise<void> {
+    const existing = this.store.list(statement.target);
+    if (existing.length > 0) {
+      // The error code Athena gives a CTAS/UNLOAD target that holds data; the UNLOAD page states the refusal.
+      throw new AthenaQueryError(
+        `Query ${id} failed: HIVE_PATH_ALREADY_EXISTS: Target directory for UNLOAD already exists: ${statement.target} (holds ${existing.length} object(s), e.g. ${existing[0]}). UNLOAD does not overwrite existing data; delete it and run the query again.`,
+      );
+    }
+    const fileUri = `${statement.target}${id}_00000.parquet`;
+    const finalPath = this.store.pathOf(fileUri);
+    const partial = `${this.store.pathOf(manifestUri)}.partial.parquet`;
+    const connection = await this.lake.connect();
+    try {
+      await connection.run(
+        `COPY (${statement.query}) TO '${quoted(partial)}' (FORMAT parquet, COMPRESSION ${statement.compression})`,
+      );
+      mkdirSync(dirname(finalPath), { recursive: true });
+      renameSync(partial, finalPath);
+    } finally {
+      rmSync(partial, { force: true });
+    }
+    writeFileSync(this.store.pathOf(manifestUri), `${fileUri}\n`);
+  }
 }
+
+const quoted = (path: string): string => path.replace(/'/g, "''");

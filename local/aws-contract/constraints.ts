@@ -1,4 +1,4 @@
-import type { CapacitySize, DeploymentConfig } from '@aws-sdk/client-sagemaker';
+import type { AutoMLJobChannel, CapacitySize, DeploymentConfig } from '@aws-sdk/client-sagemaker';
 import { AwsConstraintError } from './errors';
 
 /**
@@ -124,4 +124,58 @@ export function assertSnsSubject(subject: unknown): void {
       'Invalid parameter: Subject (must be less than 100 printable ASCII characters with no line breaks)',
     );
   }
+}
+
+/** The content types Autopilot takes for tabular problems (the default first). */
+export const AUTOML_TABULAR_CONTENT_TYPES = ['text/csv;header=present', 'x-application/vnd.amazon+parquet'] as const;
+export type AutoMLTabularContentType = (typeof AUTOML_TABULAR_CONTENT_TYPES)[number];
+
+/**
+ * CreateAutoMLJobV2 channels of a tabular job: at most one per ChannelType (default training), a tabular content type
+ * (default CSV with header), the same one on both channels. Returns it. The local AutoML reads S3Prefix channels
+ * without compression only: Gzip (valid on AWS for S3Prefix tabular input) is refused as not implemented locally.
+ */
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AutoMLJobChannel.html
+export function assertAutoMLChannels(channels: readonly AutoMLJobChannel[]): AutoMLTabularContentType {
+  const field = 'AutoMLJobInputDataConfig';
+  const types = new Set<string>();
+  const contentTypes = new Set<string>();
+  for (const [i, channel] of channels.entries()) {
+    const type = channel.ChannelType ?? 'training';
+    if (types.has(type)) {
+      throw new AwsConstraintError('sagemaker', `${field}.${i}.ChannelType`, `Only one ${type} channel is allowed.`);
+    }
+    types.add(type);
+    const contentType = channel.ContentType ?? AUTOML_TABULAR_CONTENT_TYPES[0];
+    if (!(AUTOML_TABULAR_CONTENT_TYPES as readonly string[]).includes(contentType)) {
+      throw new AwsConstraintError(
+        'sagemaker',
+        `${field}.${i}.ContentType`,
+        `Invalid ContentType '${contentType}' for a tabular problem type; use ${AUTOML_TABULAR_CONTENT_TYPES.join(' or ')}.`,
+      );
+    }
+    contentTypes.add(contentType);
+    if ((channel.CompressionType ?? 'None') !== 'None') {
+      throw new AwsConstraintError(
+        'sagemaker',
+        `${field}.${i}.CompressionType`,
+        `CompressionType ${channel.CompressionType} is valid on AWS but the local AutoML reads uncompressed channels only.`,
+      );
+    }
+    if (channel.DataSource?.S3DataSource?.S3DataType !== 'S3Prefix') {
+      throw new AwsConstraintError(
+        'sagemaker',
+        `${field}.${i}.DataSource.S3DataSource.S3DataType`,
+        'The local AutoML reads S3Prefix data sources only.',
+      );
+    }
+  }
+  if (contentTypes.size > 1) {
+    throw new AwsConstraintError(
+      'sagemaker',
+      `${field}.ContentType`,
+      `Channels for training and validation must share the same ContentType, got ${[...contentTypes].join(' and ')}.`,
+    );
+  }
+  return (contentTypes.values().next().value ?? AUTOML_TABULAR_CONTENT_TYPES[0]) as AutoMLTabularContentType;
 }

@@ -1,6 +1,6 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import type { AutoMLJobChannel } from '@aws-sdk/client-sagemaker';
 import { AutoMLJobRunner } from '../../automl/job';
 import type { PipelineConfig } from '../../pipeline/config';
 import { FileApprovalStore, LocalNotifier } from '../adapters/approvals';
@@ -11,6 +11,7 @@ import { LocalModelRegistry } from '../adapters/sagemaker-registry';
 import { LocalTransformJobs } from '../adapters/sagemaker-transform';
 import {
   type AwsService,
+  assertAutoMLChannels,
   assertRequest,
   assertSageMakerName,
   assertSnsSubject,
@@ -279,26 +280,21 @@ export class LocalStack {
         handler: (input) =>
           serviceCall('athena', 'getQueryResults', input, (request) => this.athena.getQueryResults(request as never)),
       },
-      sdk('s3', 'copyObject', async (input) => {
-        const source = decodeURIComponent(String(input.CopySource)).replace(/^\//, '');
-        const target = this.store.pathOf(`s3://${String(input.Bucket)}/${String(input.Key)}`);
-        mkdirSync(dirname(target), { recursive: true });
-        copyFileSync(this.store.pathOf(`s3://${source}`), target);
-        return { CopyObjectResult: { LastModified: new Date() } };
-      }),
       lambda(/ScoringInput/, functions.scoringInput, lambdas),
       sdk('sagemaker', 'createAutoMLJobV2', (input) => {
         assertSageMakerName('AutoMLJobName', input.AutoMLJobName);
         const spec = input as {
           AutoMLJobName: string;
-          AutoMLJobInputDataConfig: { ChannelType: string; DataSource: { S3DataSource: { S3Uri: string } } }[];
+          AutoMLJobInputDataConfig: AutoMLJobChannel[];
           AutoMLProblemTypeConfig?: {
             TabularJobConfig?: { TargetAttributeName?: string; CompletionCriteria?: Record<string, number> };
           };
           AutoMLJobObjective?: { MetricName?: string };
         };
+        const contentType = assertAutoMLChannels(spec.AutoMLJobInputDataConfig);
         const channel = (type: string) =>
-          spec.AutoMLJobInputDataConfig.find((c) => c.ChannelType === type)?.DataSource.S3DataSource.S3Uri;
+          spec.AutoMLJobInputDataConfig.find((c) => (c.ChannelType ?? 'training') === type)?.DataSource?.S3DataSource
+            ?.S3Uri;
         const train = channel('training');
         if (!train) throw new ValidationException('AutoMLJobInputDataConfig: a training channel is required.');
         const validation = channel('validation');
@@ -306,8 +302,10 @@ export class LocalStack {
         const criteria = tabular?.CompletionCriteria ?? {};
         this.automl.start({
           name: spec.AutoMLJobName,
-          trainCsvPath: this.store.pathOf(train),
-          validationCsvPath: validation ? this.store.pathOf(validation) : undefined,
+          // An S3Prefix channel: the local AutoML reads every object under the prefix's folder, in key order.
+          trainPath: this.store.pathOf(train),
+          validationPath: validation ? this.store.pathOf(validation) : undefined,
+          contentType,
           target: tabular?.TargetAttributeName ?? 'occupied',
           objective: (spec.AutoMLJobObjective?.MetricName ?? config.autoML.objective) as never,
           maxCandidates: criteria.MaxCandidates,

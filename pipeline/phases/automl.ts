@@ -6,12 +6,18 @@ import { PipelineErrors, StateNames as S } from '../state-names';
 import type { PhaseContext } from './context';
 import { pollLoop } from './poll-loop';
 
+/** The content type of a Parquet AutoML channel. */
+export const AUTOML_PARQUET = 'x-application/vnd.amazon+parquet';
+
 /** StartAutoML → poll DescribeAutoMLJobV2 until Completed (→ `next`), Failed/Stopped or the poll limit. */
 export function buildAutoML(ctx: PhaseContext, next: sfn.IChainable): sfn.IChainable {
   const { scope, props, config } = ctx;
+  // The splits are Parquet prefixes (Athena UNLOAD): "For tabular problem types: text/csv;header=present or
+  // x-application/vnd.amazon+parquet"; both channels must share it
+  // (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AutoMLJobChannel.html).
   const channel = (type: 'training' | 'validation', uriPath: string) => ({
     ChannelType: type,
-    ContentType: 'text/csv;header=present',
+    ContentType: AUTOML_PARQUET,
     CompressionType: 'None',
     DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: sfn.JsonPath.stringAt(uriPath) } },
   });

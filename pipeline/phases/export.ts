@@ -2,6 +2,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { SPLIT_PLAN_COLUMNS, SPLIT_PLAN_OK } from '../../features';
+import type { ExportQueries } from '../retraining-definition';
 import { StateNames as S } from '../state-names';
 import type { PhaseContext } from './context';
 
@@ -12,24 +13,73 @@ function planColumn(name: (typeof SPLIT_PLAN_COLUMNS)[number]): string {
   return `$.ResultSet.Rows[1].Data[${SPLIT_PLAN_COLUMNS.indexOf(name)}].VarCharValue`;
 }
 
+/** A query text the Athena state sends: fixed, or a `States.Format` filled in at run time. */
+type QueryText = { readonly QueryString: string } | { readonly 'QueryString.$': string };
+
+/** The `{}` placeholders of a generated query (the contract of features/: no other braces and no backslashes). */
+function placeholders(sql: string, what: string): number {
+  const count = sql.split('{}').length - 1;
+  if (/[{}\\]/.test(sql.split('{}').join(''))) {
+    throw new ExportDefinitionError(`${what}: a brace or backslash other than a {} placeholder`, what);
+  }
+  return count;
+}
+
+export class ExportDefinitionError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+    this.name = 'ExportDefinitionError';
+  }
+}
+
 /**
- * PlanSplit (the split-plan query) → ReadSplitPlan → CheckSplitPlan: when the lake cannot give every split enough
- * of both classes, MarkInsufficientData → `insufficient` (the report; nothing is trained or deployed). Otherwise
- * ExportDataset (one Athena query and one copy per time split, by the plan's cutoffs) → PrepareScoringInput →
- * `next`. Returns the chain's entry.
+ * `sql` with its placeholders filled in, in order, from `args` (JSONPaths); a fixed string when there are none.
+ * CDK's JsonPath.format escapes the quotes of the SQL for the intrinsic's string literal.
+ */
+function formatQuery(sql: string, args: readonly string[]): QueryText {
+  if (args.length === 0) return { QueryString: sql };
+  const token = sfn.JsonPath.format(sql, ...args.map((path) => sfn.JsonPath.stringAt(path)));
+  return sfn.FieldUtils.renderObject({ QueryString: token }) as QueryText;
+}
+
+/** Athena's UNLOAD of one split query to its run-scoped prefix (the last placeholder: `$.run.<split>Uri`). */
+// https://docs.aws.amazon.com/athena/latest/ug/unload.html: the TO location must hold no data; each file written is
+// in the query's ORDER BY order, files are not ordered relative to each other; Parquet compression gzip or snappy.
+function unloadSql(query: string): string {
+  return `UNLOAD (\n${query.trim().replace(/;$/, '')}\n) TO '{}' WITH (format = 'PARQUET', compression = 'SNAPPY')`;
+}
+
+/**
+ * With a training window (`trainingWindow` set in the export queries): FindTrainingWindow → ReadTrainingWindow
+ * (`$.trainingWindow.start`, the first `dt` day read). Then PlanSplit (the split-plan query) → ReadSplitPlan →
+ * CheckSplitPlan: when the lake cannot give every split enough of both classes, MarkInsufficientData →
+ * `insufficient` (the report; nothing is trained or deployed). Otherwise ExportDataset (one Athena UNLOAD per time
+ * split, by the plan's cutoffs, Parquet under `runs/<id>/data/<split>/`) → PrepareScoringInput → `next`. Every
+ * `{}` of the window-bound queries is the window's first day. Returns the chain's entry.
  */
 export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficient: sfn.IChainable): sfn.IChainable {
   const { scope, stack, props, config } = ctx;
-  const bucket = props.artifactsBucketName;
+  const queries: ExportQueries = props.exportQueries;
+  const windowed = queries.trainingWindow !== undefined;
+  const windowArgs = (sql: string, what: string): string[] => {
+    const count = placeholders(sql, what);
+    if (count > 0 && !windowed) {
+      throw new ExportDefinitionError(`${what}: ${count} placeholder(s) but no trainingWindow query`, what);
+    }
+    return Array.from({ length: count }, () => '$.trainingWindow.start');
+  };
   /** An Athena query run to completion into the run's result folder (SSE-KMS), keeping its execution id. */
-  const athenaQuery = (id: string, query: string, resultPath: string, comment?: string): sfn.CustomState =>
+  const athenaQuery = (id: string, query: QueryText, resultPath: string, comment?: string): sfn.CustomState =>
     new sfn.CustomState(scope, id, {
       stateJson: {
         Type: 'Task',
         ...(comment ? { Comment: comment } : {}),
         Resource: `arn:${stack.partition}:states:::athena:startQueryExecution.sync`,
         Parameters: {
-          QueryString: query,
+          ...query,
           QueryExecutionContext: { Database: props.glueDatabaseName, Catalog: 'AwsDataCatalog' },
           WorkGroup: props.athenaWorkGroupName,
           ResultConfiguration: {
@@ -41,10 +91,25 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficien
         ResultPath: resultPath,
       },
     });
+  /** GetQueryResults of one row (the header is row 0), selected into `resultPath`. */
+  const readRow = (id: string, queryPath: string, fields: Record<string, string>, resultPath: string) =>
+    ctx.guard(
+      new sfn.CustomState(scope, id, {
+        stateJson: {
+          Type: 'Task',
+          Resource: `arn:${stack.partition}:states:::athena:getQueryResults`,
+          Parameters: { 'QueryExecutionId.$': queryPath, MaxResults: 2 },
+          ResultSelector: fields,
+          ResultPath: resultPath,
+        },
+      }),
+      'Athena',
+    );
+
   const planSplit = ctx.guard(
     athenaQuery(
       S.PlanSplit,
-      props.exportQueries.splitPlan,
+      formatQuery(queries.splitPlan, windowArgs(queries.splitPlan, 'splitPlan')),
       '$.splitPlanQuery',
       'Cutoffs that leave train, validation and holdout enough occupied and empty readings',
     ),
@@ -59,18 +124,7 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficien
   ] as const) {
     planFields[`${field}.$`] = planColumn(column);
   }
-  const readSplitPlan = ctx.guard(
-    new sfn.CustomState(scope, S.ReadSplitPlan, {
-      stateJson: {
-        Type: 'Task',
-        Resource: `arn:${stack.partition}:states:::athena:getQueryResults`,
-        Parameters: { 'QueryExecutionId.$': '$.splitPlanQuery.queryExecutionId', MaxResults: 2 },
-        ResultSelector: planFields,
-        ResultPath: '$.splitPlan',
-      },
-    }),
-    'Athena',
-  );
+  const readSplitPlan = readRow(S.ReadSplitPlan, '$.splitPlanQuery.queryExecutionId', planFields, '$.splitPlan');
   // Ends the run as a report: the evaluation slot carries the plan's message as the reason (console, e-mail).
   const markInsufficientData = new sfn.Pass(scope, S.MarkInsufficientData, {
     parameters: {
@@ -90,41 +144,17 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficien
   const checkSplitPlan = new sfn.Choice(scope, S.CheckSplitPlan).otherwise(markInsufficientData);
 
   const exportDataset = new sfn.Parallel(scope, S.ExportDataset, {
-    comment: 'One Athena query per time split, copied to a stable run-scoped key with its header',
+    comment: 'One Athena UNLOAD per time split: Parquet under the run-scoped prefix of the split',
     resultPath: sfn.JsonPath.DISCARD,
   });
   const splits = [
-    { split: 'train', query: props.exportQueries.train, q: S.QueryTrainSplit, c: S.CopyTrainSplit },
-    { split: 'validation', query: props.exportQueries.validation, q: S.QueryValidationSplit, c: S.CopyValidationSplit },
-    { split: 'holdout', query: props.exportQueries.holdout, q: S.QueryHoldoutSplit, c: S.CopyHoldoutSplit },
+    { split: 'train', query: queries.train, state: S.UnloadTrainSplit, uri: '$.run.trainUri' },
+    { split: 'validation', query: queries.validation, state: S.UnloadValidationSplit, uri: '$.run.validationUri' },
+    { split: 'holdout', query: queries.holdout, state: S.UnloadHoldoutSplit, uri: '$.run.holdoutUri' },
   ] as const;
-  for (const { split, query, q, c } of splits) {
-    // Athena names its result `<QueryExecutionId>.csv` beside a `.metadata` file; Autopilot reads every
-    // object under an S3 prefix, so each split is copied to a key of its own.
-    const runQuery = ctx.retryOnly(athenaQuery(q, query, '$.query'), 'Athena');
-    const copy = ctx.retryOnly(
-      new tasks.CallAwsService(scope, c, {
-        service: 's3',
-        action: 'copyObject',
-        iamAction: 's3:GetObject',
-        iamResources: [`${props.artifactsBucketArn}/runs/*`],
-        additionalIamStatements: [
-          new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [`${props.artifactsBucketArn}/runs/*`] }),
-        ],
-        parameters: {
-          Bucket: bucket,
-          Key: sfn.JsonPath.format(`runs/{}/data/${split}.csv`, sfn.JsonPath.stringAt('$.run.id')),
-          CopySource: sfn.JsonPath.format(
-            `${bucket}/runs/{}/athena/{}.csv`,
-            sfn.JsonPath.stringAt('$.run.id'),
-            sfn.JsonPath.stringAt('$.query.queryExecutionId'),
-          ),
-        },
-        resultPath: sfn.JsonPath.DISCARD,
-      }),
-      'S3',
-    );
-    exportDataset.branch(runQuery.next(copy));
+  for (const { split, query, state, uri } of splits) {
+    const text = formatQuery(unloadSql(query), [...windowArgs(query, split), uri]);
+    exportDataset.branch(ctx.retryOnly(athenaQuery(state, text, '$.query'), 'Athena'));
   }
   ctx.guard(exportDataset);
   ctx.statements.push(
@@ -147,12 +177,20 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficien
         stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.glueDatabaseName}/*` }),
       ],
     }),
+    // Athena writes query results and UNLOAD output with the caller's permissions: only the run's Athena folder and
+    // the three split prefixes (S3 reads of runs/* are granted by the construct).
+    new iam.PolicyStatement({
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      resources: ['athena', ...splits.map((s) => `data/${s.split}`)].map(
+        (folder) => `${props.artifactsBucketArn}/runs/*/${folder}/*`,
+      ),
+    }),
   );
 
   const prepareScoringInput = ctx.guard(
     new tasks.LambdaInvoke(scope, S.PrepareScoringInput, {
       lambdaFunction: props.scoringInputFunction,
-      comment: 'Holdout without header and target: what a batch transform scores',
+      comment: 'Holdout (Parquet) without target, as CSV: what a batch transform scores',
       payload: sfn.TaskInput.fromObject({
         holdoutUri: sfn.JsonPath.stringAt('$.run.holdoutUri'),
         scoringInputUri: sfn.JsonPath.stringAt('$.run.scoringInputUri'),
@@ -168,5 +206,23 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficien
     sfn.Condition.stringEquals('$.splitPlan.status', SPLIT_PLAN_OK),
     exportDataset.next(prepareScoringInput).next(next),
   );
-  return planSplit.next(readSplitPlan).next(checkSplitPlan);
+  const plan = planSplit.next(readSplitPlan).next(checkSplitPlan);
+  if (queries.trainingWindow === undefined) return plan;
+  // The window query is fixed text; its one row (never NULL, features/window.ts) is the first day to read.
+  const findWindow = ctx.guard(
+    athenaQuery(
+      S.FindTrainingWindow,
+      { QueryString: queries.trainingWindow },
+      '$.trainingWindowQuery',
+      'First day of the training window: the newest labelled days',
+    ),
+    'Athena',
+  );
+  const readWindow = readRow(
+    S.ReadTrainingWindow,
+    '$.trainingWindowQuery.queryExecutionId',
+    { 'start.$': '$.ResultSet.Rows[1].Data[0].VarCharValue' },
+    '$.trainingWindow',
+  );
+  return findWindow.next(readWindow).next(planSplit);
 }

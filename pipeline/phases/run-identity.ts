@@ -31,9 +31,10 @@ export function buildRunIdentity(ctx: PhaseContext, next: sfn.IChainable): sfn.I
       bucket,
       'prefix.$': "States.Format('runs/{}', $$.Execution.Name)",
       'athenaOutput.$': runUri('athena/'),
-      'trainUri.$': runUri('data/train.csv'),
-      'validationUri.$': runUri('data/validation.csv'),
-      'holdoutUri.$': runUri('data/holdout.csv'),
+      // The splits are Parquet prefixes (Athena UNLOAD targets, ending with '/'): every object under one is the split.
+      'trainUri.$': runUri('data/train/'),
+      'validationUri.$': runUri('data/validation/'),
+      'holdoutUri.$': runUri('data/holdout/'),
       'scoringInputUri.$': runUri('data/holdout-input.csv'),
       'autoMLOutput.$': runUri('automl'),
       'candidatePredictions.$': runUri('predictions/candidate'),

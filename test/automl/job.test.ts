@@ -28,9 +28,9 @@ describe('AutoML job runner (worker thread) and CLI', () => {
     const workDir = join(dir, 'work');
     const progress: AutoMLJobDescription[] = [];
     const runner = new AutoMLJobRunner({ workDir, onProgress: (d) => progress.push(d) });
-    runner.start({ name: 'job-1', trainCsvPath: trainPath, target: 'occupied', maxCandidates: 3 });
+    runner.start({ name: 'job-1', trainPath: trainPath, target: 'occupied', maxCandidates: 3 });
     expect(runner.describe('job-1').AutoMLJobStatus).toBe('InProgress');
-    expect(() => runner.start({ name: 'job-1', trainCsvPath: trainPath, target: 'occupied' })).toThrow(AutoMLJobError);
+    expect(() => runner.start({ name: 'job-1', trainPath: trainPath, target: 'occupied' })).toThrow(AutoMLJobError);
     const done = await runner.waitFor('job-1');
     expect(done.AutoMLJobStatus).toBe('Completed');
     expect(done.AutoMLJobSecondaryStatus).toBe('MaxCandidatesReached');
@@ -68,7 +68,7 @@ describe('AutoML job runner (worker thread) and CLI', () => {
         if (d.AutoMLJobStatus === 'InProgress' && d.Progress.CandidatesCompleted >= 1) runner.stop('job-stop');
       },
     });
-    runner.start({ name: 'job-stop', trainCsvPath: trainPath, target: 'occupied', maxCandidates: 20 });
+    runner.start({ name: 'job-stop', trainPath: trainPath, target: 'occupied', maxCandidates: 20 });
     const done = await runner.waitFor('job-stop');
     expect(done.AutoMLJobStatus).toBe('Stopped');
     expect(done.AutoMLJobSecondaryStatus).toBe('Stopped');
@@ -81,7 +81,7 @@ describe('AutoML job runner (worker thread) and CLI', () => {
 
   it('fails the job with a reason when the target column is absent', async () => {
     const runner = new AutoMLJobRunner({ workDir: join(dir, 'work') });
-    runner.start({ name: 'job-bad', trainCsvPath: trainPath, target: 'nope' });
+    runner.start({ name: 'job-bad', trainPath: trainPath, target: 'nope' });
     const done = await runner.waitFor('job-bad');
     expect(done.AutoMLJobStatus).toBe('Failed');
     expect(done.FailureReason).toContain('nope');

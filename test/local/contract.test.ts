@@ -15,7 +15,6 @@ const RESOURCES = {
   SageMaker: 'arn:aws:states:::aws-sdk:sagemaker:createModel',
   Transform: 'arn:aws:states:::sagemaker:createTransformJob.sync',
   Athena: 'arn:aws:states:::athena:startQueryExecution.sync',
-  S3: 'arn:aws:states:::aws-sdk:s3:copyObject',
   CloudWatch: 'arn:aws:states:::aws-sdk:cloudwatch:putMetricData',
   SNS: 'arn:aws:states:::sns:publish',
   SFN: 'arn:aws:states:::aws-sdk:sfn:listExecutions',
@@ -61,15 +60,6 @@ describe('a Task state whose request breaks the service model fails with the ser
       cause: expect.stringContaining("Unknown parameter 'Engine'"),
     });
     expect((await failure('Athena', { ResultConfiguration: out })).cause).toContain("Value null at 'QueryString'");
-  });
-
-  it('S3 (aws-sdk copyObject): InvalidArgument', async () => {
-    const unknown = await failure('S3', { Bucket: 'b', Key: 'k', CopySource: 'b/src', Overwrite: true });
-    expect(unknown).toEqual({
-      error: 'S3.S3Exception',
-      cause: expect.stringContaining("Unknown parameter 'Overwrite'"),
-    });
-    expect((await failure('S3', { Bucket: 'b', Key: 'k' })).cause).toContain("Value null at 'CopySource'");
   });
 
   it('CloudWatch (aws-sdk putMetricData): InvalidParameterValue / MissingParameter', async () => {

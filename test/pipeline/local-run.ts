@@ -101,6 +101,10 @@ export function stubs(scenario: Scenario, overrides: Record<string, Handler> = {
     }),
     ReleaseRunLock: record('ReleaseRunLock', {}),
     ReleaseRunLockOnFailure: record('ReleaseRunLockOnFailure', {}),
+    FindTrainingWindow: record('FindTrainingWindow', { QueryExecution: { QueryExecutionId: 'q-window' } }),
+    ReadTrainingWindow: record('ReadTrainingWindow', {
+      ResultSet: { Rows: [{ Data: [{ VarCharValue: 'window_start' }] }, { Data: [{ VarCharValue: '2025-01-02' }] }] },
+    }),
     PlanSplit: record('PlanSplit', { QueryExecution: { QueryExecutionId: 'q-plan' } }),
     ReadSplitPlan: record('ReadSplitPlan', {
       ResultSet: {
@@ -116,12 +120,9 @@ export function stubs(scenario: Scenario, overrides: Record<string, Handler> = {
         ],
       },
     }),
-    QueryTrainSplit: record('QueryTrainSplit', { QueryExecution: { QueryExecutionId: 'q-train' } }),
-    QueryValidationSplit: record('QueryValidationSplit', { QueryExecution: { QueryExecutionId: 'q-validation' } }),
-    QueryHoldoutSplit: record('QueryHoldoutSplit', { QueryExecution: { QueryExecutionId: 'q-holdout' } }),
-    CopyTrainSplit: record('CopyTrainSplit', {}),
-    CopyValidationSplit: record('CopyValidationSplit', {}),
-    CopyHoldoutSplit: record('CopyHoldoutSplit', {}),
+    UnloadTrainSplit: record('UnloadTrainSplit', { QueryExecution: { QueryExecutionId: 'q-train' } }),
+    UnloadValidationSplit: record('UnloadValidationSplit', { QueryExecution: { QueryExecutionId: 'q-validation' } }),
+    UnloadHoldoutSplit: record('UnloadHoldoutSplit', { QueryExecution: { QueryExecutionId: 'q-holdout' } }),
     PrepareScoringInput: record('PrepareScoringInput', { rows: 10 }),
     StartAutoML: record('StartAutoML', {}),
     DescribeAutoML: record('DescribeAutoML', {

@@ -23,7 +23,7 @@ describe('split plan (synthesized ASL)', () => {
       'holdout has 0 occupied readings; need ≥ 50',
     ]);
     expect((output.result as Record<string, number>).promoted).toBe(0);
-    for (const never of ['QueryTrainSplit', 'StartAutoML', 'Evaluate', 'CreateEndpointConfig', 'UpdateEndpoint']) {
+    for (const never of ['UnloadTrainSplit', 'StartAutoML', 'Evaluate', 'CreateEndpointConfig', 'UpdateEndpoint']) {
       expect(calls).not.toContain(never);
     }
     expect(calls).toEqual(expect.arrayContaining(['PlanSplit', 'ReadSplitPlan', 'Notify']));
@@ -33,7 +33,7 @@ describe('split plan (synthesized ASL)', () => {
   it('ok: the export runs and the plan rides along to the summary', async () => {
     const { output, calls } = await runLocally(asl, { endpoint: 'InService', promote: false });
     expect(output.outcome).toBe('not-promoted');
-    expect(calls).toContain('QueryTrainSplit');
+    expect(calls).toContain('UnloadTrainSplit');
     expect(output.splitPlan).toMatchObject({ status: 'ok', validationStart: '1000', holdoutStart: '2000' });
   });
 });
