@@ -5,7 +5,7 @@
  * (a) UCI Occupancy Detection (train datatraining.txt, holdouts datatest.txt and datatest2.txt) and
  * (b) simulated thermostat-fleet exports from the project's own simulator and exporter (`occupancy simulate` then
  * `occupancy baseline`): fleet-1m is 70 rooms × 10 days (≈1 M readings), fleet-20x14 is 20 rooms × 14 days.
- * Engines train on train.csv + validation.csv and are scored on holdout.csv. Exports are cached under
+ * Engines train on train + validation and are scored on holdout (the export's Parquet splits, also written as CSV). Exports are cached under
  * --fleet-root (default /tmp/occupancy-bench). The engine gets a 30 s job budget by default (`--max-seconds 0`: none);
  * its lines carry `max_seconds`. Each engine trains in its own child process so peak RSS is its own.
  */
@@ -73,13 +73,28 @@ interface Dataset {
   readonly holdouts: { readonly name: string; readonly table: LabelledTable }[];
 }
 
+/** The export's Parquet splits also as CSV (header, `occupied` last): what this bench's reader and scikit-learn take. */
+function splitCsvs(exportDir: string): string {
+  if (existsSync(join(exportDir, 'holdout.csv'))) return exportDir;
+  const copies = ['train', 'validation', 'holdout'].map(
+    (s) => `await c.run("COPY '${join(exportDir, `${s}.parquet`)}' TO '${join(exportDir, `${s}.csv`)}' (HEADER)");`,
+  );
+  const code = `import { DuckDBInstance } from '@duckdb/node-api'; const c = await (await DuckDBInstance.create(':memory:')).connect(); ${copies.join(' ')}`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: join(__dirname, '..'),
+    stdio: 'inherit',
+  });
+  if (run.status !== 0) throw new Error(`writing the CSVs of ${exportDir} exited ${run.status}`);
+  return exportDir;
+}
+
 /** The fleet export folder, simulated and exported with the project CLI when not cached. */
 function fleetExport(root: string, fleet: string): string {
   const spec = FLEETS[fleet];
   if (!spec) throw new Error(`unknown fleet "${fleet}" (one of ${Object.keys(FLEETS).join(', ')})`);
   const stateDir = join(root, `fleet-${fleet}`);
   const exportDir = join(stateDir, 'export');
-  if (existsSync(join(exportDir, 'holdout.csv'))) return exportDir;
+  if (existsSync(join(exportDir, 'holdout.parquet'))) return splitCsvs(exportDir);
   const cli = join(__dirname, '..', 'local', 'cli.ts');
   for (const args of [
     ['simulate', '--rooms', String(spec.rooms), '--days', String(spec.days), '--state-dir', stateDir],
@@ -93,7 +108,7 @@ function fleetExport(root: string, fleet: string): string {
     if (run.status !== 0) throw new Error(`occupancy ${args[0]} exited ${run.status}`);
     if (args[0] === 'baseline') writeFileSync(join(stateDir, 'baseline.json'), run.stdout);
   }
-  return exportDir;
+  return splitCsvs(exportDir);
 }
 
 function dataset(name: string, root: string): Dataset {

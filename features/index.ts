@@ -22,6 +22,7 @@ export {
   RESERVED_COLUMNS,
   type TimeFeatureKind,
 } from './spec';
+export { buildSplitCutoffsQuery, type SplitCutoffsQueryOptions } from './split-cutoffs';
 export {
   type PlannedSplit,
   SPLIT_PLAN_COLUMNS,
@@ -31,10 +32,12 @@ export {
 export {
   buildExportQuery,
   buildFeatureQuery,
+  buildLabelledQuery,
   buildSplitPlanQuery,
   buildSplitQuery,
   type ExportQueryOptions,
   type FeatureQueryOptions,
+  type LabelledQueryOptions,
   SPLIT_NAMES,
   type SplitName,
   type SplitOptions,

@@ -41,9 +41,12 @@ export interface FeatureQueryOptions {
   readonly window?: TrainingWindow;
 }
 
-export interface ExportQueryOptions extends FeatureQueryOptions {
+export interface LabelledQueryOptions extends FeatureQueryOptions {
   /** @default 'labels' */
   readonly labelsTable?: string;
+}
+
+export interface ExportQueryOptions extends LabelledQueryOptions {
   readonly split: SplitOptions;
 }
 
@@ -159,7 +162,11 @@ ORDER BY "thing_name", "ts"
 }
 
 /** How a split assigns each labelled row: CTEs to follow `labelled` (one-row `plan_cuts`), and the CASE on `"ts"`. */
-function splitParts(split: SplitOptions, d: SqlDialect, planReport: boolean): { ctes: string[]; splitCase: string } {
+export function splitParts(
+  split: SplitOptions,
+  d: SqlDialect,
+  planReport: boolean,
+): { ctes: string[]; splitCase: string } {
   if (split.kind === 'fractions') {
     const { train, validation } = split;
     if (!(Number.isFinite(train) && train > 0 && train < 1)) {
@@ -203,7 +210,7 @@ function splitParts(split: SplitOptions, d: SqlDialect, planReport: boolean): { 
  * before the reading; occupied wins a tie of events at one instant). Readings before the device's first label
  * are left out.
  */
-function labelCtes(spec: FeatureSpec, options: ExportQueryOptions, d: SqlDialect): string[] {
+function labelCtes(spec: FeatureSpec, options: LabelledQueryOptions, d: SqlDialect): string[] {
   const q = d.quoteIdentifier;
   const labels = d.tableReference(options.labelsTable ?? 'labels', 'labelsTable');
   const labelFilter = `"thing_name" IS NOT NULL AND "ts" IS NOT NULL AND "occupied" IS NOT NULL${windowPredicate(options.window)}`;
@@ -262,6 +269,21 @@ ${indent(['"thing_name"', '"ts"', `${split.splitCase} AS "split"`, ...features, 
   FROM labelled${split.ctes.length > 0 ? '\n  CROSS JOIN plan_cuts' : ''}
 )`;
   return [featureCtes(spec, options), ...labelCtes(spec, options, d), ...split.ctes, splitRows].join(',\n');
+}
+
+/**
+ * thing_name, ts, ...featureNames(spec), occupied (0/1) for every labelled reading, in no order: the export before
+ * its split, for a caller that keeps these rows (a table) and splits them by the cutoffs of buildSplitCutoffsQuery.
+ */
+export function buildLabelledQuery(spec: FeatureSpec, options: LabelledQueryOptions): string {
+  const d = sqlDialect(options.dialect);
+  const columns = ['"thing_name"', '"ts"', ...featureNames(spec).map(d.quoteIdentifier), '"occupied"'];
+  return `WITH
+${[featureCtes(spec, options), ...labelCtes(spec, options, d)].join(',\n')}
+SELECT
+${indent(columns, '  ')}
+FROM labelled
+`;
 }
 
 /** thing_name, ts, split, ...featureNames(spec), occupied (0/1) for every labelled reading, ordered by thing_name, ts. */

@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { type BaselineResult, evaluateBaselines } from '../evaluation';
 import type { StaticRule } from '../pipeline/config';
 import { numericSignals } from '../telemetry/signals';
-import { numericTableFromCsv } from '../telemetry/table';
-import { type ExportManifest, exportDataset, TARGET_COLUMN } from './export';
+import { type ExportManifest, exportDataset, readExportSplit } from './export';
 import type { LocalLake } from './lake';
 
 export interface BaselineReport {
@@ -12,6 +10,8 @@ export interface BaselineReport {
   readonly timeRange: ExportManifest['timeRange'];
   /** The time cutoffs chosen (the split plan's message). */
   readonly split?: string;
+  /** The training window the export read (days, first day; null: all history). */
+  readonly window: ExportManifest['window'];
   readonly baselines: Array<
     Pick<BaselineResult, 'name' | 'description' | 'rule'> & BaselineResult['metrics'] & { readonly split: 'holdout' }
   >;
@@ -25,10 +25,14 @@ export async function baselineReport(
   lake: LocalLake,
   outDir: string,
   staticRule: StaticRule | null = lake.signalSet.staticRule ?? null,
+  trainingWindowDays?: number,
 ): Promise<BaselineReport> {
-  const manifest = await exportDataset(lake, { outDir });
-  const train = numericTableFromCsv(readFileSync(manifest.files.train, 'utf8'), TARGET_COLUMN);
-  const holdout = numericTableFromCsv(readFileSync(manifest.files.holdout, 'utf8'), TARGET_COLUMN);
+  const manifest = await exportDataset(lake, {
+    outDir,
+    ...(trainingWindowDays === undefined ? {} : { trainingWindowDays }),
+  });
+  const train = await readExportSplit(lake, manifest.files.train);
+  const holdout = await readExportSplit(lake, manifest.files.holdout);
   const set = lake.signalSet;
   const hasSound = set.signals.some((s) => s.name === 'sound');
   const results = evaluateBaselines({
@@ -43,6 +47,7 @@ export async function baselineReport(
     rows: manifest.rows,
     timeRange: manifest.timeRange,
     ...(manifest.split === undefined ? {} : { split: manifest.split }),
+    window: manifest.window,
     baselines: results.map((b) => ({
       name: b.name,
       description: b.description,

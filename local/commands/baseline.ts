@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { parseCommand, UsageError } from '../args';
+import { intFlag, parseCommand, UsageError } from '../args';
 import { baselineReport } from '../baseline';
 import { LocalLake } from '../lake';
 import { loadLocalConfig } from '../local-config';
@@ -14,15 +14,21 @@ export async function baselineCommand(argv: string[]): Promise<number> {
     );
   }
   // config.json may name the static rule (or `null`: none); a signalSetId contradicting the lake's is refused.
-  const { staticRule } = loadLocalConfig(stateDir);
+  const { staticRule, trainingWindowDays: configured } = loadLocalConfig(stateDir);
+  const windowDays = intFlag(values['training-window-days'], 'training-window-days', configured, 0, 3650);
   const lake = LocalLake.open(stateDir);
   try {
-    const report = await baselineReport(lake, values.out ?? join(stateDir, 'exports', 'baseline'), staticRule);
+    const out = values.out ?? join(stateDir, 'exports', 'baseline');
+    const report = await baselineReport(lake, out, staticRule, windowDays);
     if (values.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {
       process.stdout.write(
         `Signal set ${report.signalSet}; rows train ${report.rows.train}, validation ${report.rows.validation}, holdout ${report.rows.holdout}\n`,
+      );
+      const { days, startDay } = report.window;
+      process.stdout.write(
+        `Window: ${startDay === null ? 'all history' : `${days} days, from ${startDay} (UTC) to the newest labelled day`}\n`,
       );
       if (report.split) process.stdout.write(`Split: ${report.split}\n`);
       for (const b of report.baselines) {

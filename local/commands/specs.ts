@@ -182,6 +182,12 @@ export const BASELINE = {
       description: 'where the export goes',
       defaultText: '<state-dir>/exports/baseline',
     },
+    'training-window-days': {
+      type: 'string',
+      placeholder: 'D',
+      description: 'days exported, up to the newest labelled day; 0 = all history',
+      defaultText: 'trainingWindowDays of config.json, else 30',
+    },
     ...JSON_FLAG,
   },
 } as const satisfies CommandSpec;
