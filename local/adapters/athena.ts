@@ -141,7 +141,8 @@ export class LocalAthena {
   private async unload(statement: UnloadStatement, id: string, manifestUri: string): Promise<void> {
     const existing = this.store.list(statement.target);
     if (existing.length > 0) {
-      // The error code Athena gives a CTAS/UNLOAD target that holds data; the UNLOAD page states the refusal.
+      // The UNLOAD page states the refusal, not its text: this is the code Athena gives a CTAS whose target holds
+      // data (e.g. https://github.com/dbt-labs/dbt-athena/issues/58); no Retry or Catch depends on it.
       throw new AthenaQueryError(
         `Query ${id} failed: HIVE_PATH_ALREADY_EXISTS: Target directory for UNLOAD already exists: ${statement.target} (holds ${existing.length} object(s), e.g. ${existing[0]}). UNLOAD does not overwrite existing data; delete it and run the query again.`,
       );
