@@ -69,6 +69,35 @@ describe('SageMaker names: length and pattern as the API reference gives them', 
   });
 });
 
+describe('CreateAutoMLJobV2 channels: tabular content types, the same on both channels', () => {
+  const job = (channels: Record<string, Json>[]) => ({
+    AutoMLJobName: 'channels',
+    AutoMLJobInputDataConfig: channels,
+    OutputDataConfig: { S3OutputPath: 's3://b/out' },
+    AutoMLProblemTypeConfig: { TabularJobConfig: { TargetAttributeName: 'occupied' } },
+    RoleArn: 'arn:aws:iam::000000000000:role/sm',
+  });
+  const channel = (ChannelType: string, ContentType: string) => ({
+    ChannelType,
+    ContentType,
+    DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://b/${ChannelType}/` } },
+  });
+  it('refuses a non-tabular content type, channels that differ, and two channels of one type', async () => {
+    const parquet = 'x-application/vnd.amazon+parquet';
+    expect(await failure('AutoML', job([channel('training', 'image/png')]))).toEqual({
+      error: 'SageMaker.SageMakerException',
+      cause: expect.stringContaining("Invalid ContentType 'image/png' for a tabular problem type"),
+    });
+    const mixed = await failure(
+      'AutoML',
+      job([channel('training', parquet), channel('validation', 'text/csv;header=present')]),
+    );
+    expect(mixed.cause).toContain('Channels for training and validation must share the same ContentType');
+    const twice = await failure('AutoML', job([channel('training', parquet), channel('training', parquet)]));
+    expect(twice.cause).toContain('Only one training channel is allowed.');
+  });
+});
+
 describe('create on an existing name: the "already exists" ValidationException, never a silent success', () => {
   it('CreateModel, CreateEndpointConfig and CreateTransformJob', async () => {
     expect((await run('CreateModel', { ModelName: 'dup', PrimaryContainer: container() })).status).toBe('SUCCEEDED');
