@@ -5,12 +5,10 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { AUTOML_PARQUET, type ChannelContentType } from './content-types';
 import { type TrainingData, trainingDataFromCsv } from './data';
 import { AutoMLInputError } from './errors';
 import { trainingDataFromParquet } from './parquet';
-
-export const CHANNEL_CONTENT_TYPES = ['text/csv;header=present', 'x-application/vnd.amazon+parquet'] as const;
-export type ChannelContentType = (typeof CHANNEL_CONTENT_TYPES)[number];
 
 /** The files of a channel path: itself, or every file under the folder, by key (byte order of the relative path). */
 export function channelFiles(path: string): string[] {
@@ -34,7 +32,7 @@ export async function readChannel(
 ): Promise<TrainingData> {
   const files = channelFiles(path);
   if (files.length === 0) throw new AutoMLInputError(`${path}: the channel holds no object`, 'channel');
-  if (contentType === 'x-application/vnd.amazon+parquet') return trainingDataFromParquet(files, target, path);
+  if (contentType === AUTOML_PARQUET) return trainingDataFromParquet(files, target, path);
   if (files.length > 1) {
     throw new AutoMLInputError(
       `${path}: ${files.length} CSV objects; the local AutoML reads one CSV object per channel`,

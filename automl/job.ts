@@ -13,7 +13,7 @@ import type {
   DescribeAutoMLJobV2CommandOutput,
   AutoMLCandidate as SdkAutoMLCandidate,
 } from '@aws-sdk/client-sagemaker';
-import { CHANNEL_CONTENT_TYPES, type ChannelContentType } from './channel';
+import { CHANNEL_CONTENT_TYPES, type ChannelContentType } from './content-types';
 import { AutoMLJobError } from './errors';
 import { OBJECTIVES, type Objective } from './objective';
 import type { CandidateResult, SearchProgress } from './search';

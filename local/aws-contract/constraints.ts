@@ -1,4 +1,5 @@
 import type { AutoMLJobChannel, CapacitySize, DeploymentConfig } from '@aws-sdk/client-sagemaker';
+import { CHANNEL_CONTENT_TYPES, type ChannelContentType } from '../../automl/content-types';
 import { AwsConstraintError } from './errors';
 
 /**
@@ -126,17 +127,13 @@ export function assertSnsSubject(subject: unknown): void {
   }
 }
 
-/** The content types Autopilot takes for tabular problems (the default first). */
-export const AUTOML_TABULAR_CONTENT_TYPES = ['text/csv;header=present', 'x-application/vnd.amazon+parquet'] as const;
-export type AutoMLTabularContentType = (typeof AUTOML_TABULAR_CONTENT_TYPES)[number];
-
 /**
  * CreateAutoMLJobV2 channels of a tabular job: at most one per ChannelType (default training), a tabular content type
  * (default CSV with header), the same one on both channels. Returns it. The local AutoML reads S3Prefix channels
  * without compression only: Gzip (valid on AWS for S3Prefix tabular input) is refused as not implemented locally.
  */
 // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AutoMLJobChannel.html
-export function assertAutoMLChannels(channels: readonly AutoMLJobChannel[]): AutoMLTabularContentType {
+export function assertAutoMLChannels(channels: readonly AutoMLJobChannel[]): ChannelContentType {
   const field = 'AutoMLJobInputDataConfig';
   const types = new Set<string>();
   const contentTypes = new Set<string>();
@@ -146,12 +143,12 @@ export function assertAutoMLChannels(channels: readonly AutoMLJobChannel[]): Aut
       throw new AwsConstraintError('sagemaker', `${field}.${i}.ChannelType`, `Only one ${type} channel is allowed.`);
     }
     types.add(type);
-    const contentType = channel.ContentType ?? AUTOML_TABULAR_CONTENT_TYPES[0];
-    if (!(AUTOML_TABULAR_CONTENT_TYPES as readonly string[]).includes(contentType)) {
+    const contentType = channel.ContentType ?? CHANNEL_CONTENT_TYPES[0];
+    if (!(CHANNEL_CONTENT_TYPES as readonly string[]).includes(contentType)) {
       throw new AwsConstraintError(
         'sagemaker',
         `${field}.${i}.ContentType`,
-        `Invalid ContentType '${contentType}' for a tabular problem type; use ${AUTOML_TABULAR_CONTENT_TYPES.join(' or ')}.`,
+        `Invalid ContentType '${contentType}' for a tabular problem type; use ${CHANNEL_CONTENT_TYPES.join(' or ')}.`,
       );
     }
     contentTypes.add(contentType);
@@ -177,5 +174,5 @@ export function assertAutoMLChannels(channels: readonly AutoMLJobChannel[]): Aut
       `Channels for training and validation must share the same ContentType, got ${[...contentTypes].join(' and ')}.`,
     );
   }
-  return (contentTypes.values().next().value ?? AUTOML_TABULAR_CONTENT_TYPES[0]) as AutoMLTabularContentType;
+  return (contentTypes.values().next().value ?? CHANNEL_CONTENT_TYPES[0]) as ChannelContentType;
 }

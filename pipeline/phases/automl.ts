@@ -2,12 +2,10 @@ import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { AUTOML_PARQUET } from '../../automl/content-types';
 import { PipelineErrors, StateNames as S } from '../state-names';
 import type { PhaseContext } from './context';
 import { pollLoop } from './poll-loop';
-
-/** The content type of a Parquet AutoML channel. */
-export const AUTOML_PARQUET = 'x-application/vnd.amazon+parquet';
 
 /** StartAutoML → poll DescribeAutoMLJobV2 until Completed (→ `next`), Failed/Stopped or the poll limit. */
 export function buildAutoML(ctx: PhaseContext, next: sfn.IChainable): sfn.IChainable {
