@@ -1,7 +1,14 @@
 import type { LabelledTable } from '../telemetry/table';
 import { EvaluationError } from './errors';
 import { classificationMetrics, type Metrics } from './metrics';
-import { applyThreshold, fitBestThresholdWithScore, type ThresholdModel } from './threshold';
+import {
+  applyThreshold,
+  type FittedThreshold,
+  fitBestThresholdOnCounts,
+  fitBestThresholdWithScore,
+  type ThresholdModel,
+  type TrainingCounts,
+} from './threshold';
 
 export interface BaselineResult {
   /** 'static-rule' | 'best-threshold' | 'best-sound-threshold' */
@@ -16,7 +23,8 @@ export interface BaselineResult {
 export const SEED_RULE = { signal: 'sound', level: 10 } as const;
 
 export interface BaselineOptions {
-  readonly train: LabelledTable;
+  /** The training rows, or their per-value counts (what a streamed read of a large train split keeps). */
+  readonly train: LabelledTable | TrainingCounts;
   readonly holdout: LabelledTable;
   /** The static rule `signal > level`; undefined means the seed rule `sound > 10`, null means none. */
   readonly staticRule?: { readonly signal: string; readonly level: number } | null;
@@ -29,7 +37,10 @@ export interface BaselineOptions {
 const ruleText = (rule: ThresholdModel): string =>
   `${rule.signal} ${rule.direction === 'above' ? '>' : '<'} ${Number(rule.level.toPrecision(6))}`;
 
-const hasColumn = (table: LabelledTable, name: string): boolean => table.names.includes(name);
+const hasColumn = (table: { readonly names: readonly string[] }, name: string): boolean => table.names.includes(name);
+
+const fitOn = (train: LabelledTable | TrainingCounts, signals: string[]): FittedThreshold =>
+  'counts' in train ? fitBestThresholdOnCounts(train, signals) : fitBestThresholdWithScore(train, signals);
 
 /**
  * Every threshold baseline a learned model must beat, scored on the holdout:
@@ -61,7 +72,7 @@ export function evaluateBaselines(opts: BaselineOptions): BaselineResult[] {
       'signals',
     );
   }
-  const best = fitBestThresholdWithScore(train, candidates);
+  const best = fitOn(train, candidates);
   results.push({
     name: 'best-threshold',
     description: `Best single-signal threshold fitted on train by F1 over [${candidates.join(', ')}]: occupied when ${ruleText(best.model)} (train F1 ${best.trainF1.toFixed(3)})`,
@@ -70,7 +81,7 @@ export function evaluateBaselines(opts: BaselineOptions): BaselineResult[] {
   });
 
   if (soundSignal !== undefined && hasColumn(train, soundSignal) && hasColumn(holdout, soundSignal)) {
-    const sound = fitBestThresholdWithScore(train, [soundSignal]);
+    const sound = fitOn(train, [soundSignal]);
     results.push({
       name: 'best-sound-threshold',
       description: `Best ${soundSignal} threshold fitted on train by F1: occupied when ${ruleText(sound.model)} (train F1 ${sound.trainF1.toFixed(3)})`,

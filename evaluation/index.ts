@@ -42,6 +42,10 @@ export {
   applyThreshold,
   type FittedThreshold,
   fitBestThreshold,
+  fitBestThresholdOnCounts,
   fitBestThresholdWithScore,
   type ThresholdModel,
+  type TrainingCounts,
+  valueCountsOf,
 } from './threshold';
+export { EMPTY_COUNTS, mergeCounts, type ValueCounts, ValueCountsBuilder } from './value-counts';

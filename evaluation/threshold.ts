@@ -1,6 +1,7 @@
 import { column, type LabelledTable, type NumericTable, TableError } from '../telemetry/table';
 import { EvaluationError } from './errors';
 import { f1FromCounts } from './metrics';
+import type { ValueCounts } from './value-counts';
 
 /** A single-signal rule: `above` means value > level → occupied, `below` means value < level → occupied. */
 export interface ThresholdModel {
@@ -60,21 +61,14 @@ function levelBelow(lowerValue: number, upperValue: number): number {
   return mid > lowerValue ? mid : upperValue;
 }
 
-/**
- * Best rule on one signal by F1, scanning every cut between sorted distinct values in both directions
- * (O(n log n) for the sort, then one linear pass). Cuts below the minimum and above the maximum are included,
- * so "everything with a reading is occupied" is a candidate too; its level lies
- * at least 1 below the minimum (above) or above the maximum (below).
- */
-function bestOnSignal(values: Float64Array, target: Uint8Array, totalPositives: number): FittedThreshold | undefined {
+/** Rows and positives per distinct value of one column (NaN left out), ascending. */
+export function valueCountsOf(values: Float64Array, target: Uint8Array): ValueCounts {
   let present = 0;
   for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i] ?? Number.NaN)) present++;
-  if (present === 0) return undefined;
   const order = new Uint32Array(present);
   for (let i = 0, k = 0; i < values.length; i++) if (!Number.isNaN(values[i] ?? Number.NaN)) order[k++] = i;
   order.sort((a, b) => (values[a] ?? 0) - (values[b] ?? 0));
 
-  // Distinct values ascending, with positives/rows per value.
   const distinct: number[] = [];
   const positivesAt: number[] = [];
   const rowsAt: number[] = [];
@@ -82,7 +76,8 @@ function bestOnSignal(values: Float64Array, target: Uint8Array, totalPositives: 
     const row = order[k] ?? 0;
     const value = values[row] ?? 0;
     if (distinct.length === 0 || distinct[distinct.length - 1] !== value) {
-      distinct.push(value);
+      // -0 and 0 are one value; kept as 0, so every way of counting names it alike.
+      distinct.push(value === 0 ? 0 : value);
       positivesAt.push(0);
       rowsAt.push(0);
     }
@@ -90,6 +85,22 @@ function bestOnSignal(values: Float64Array, target: Uint8Array, totalPositives: 
     positivesAt[last] = (positivesAt[last] ?? 0) + (target[row] ?? 0);
     rowsAt[last] = (rowsAt[last] ?? 0) + 1;
   }
+  return {
+    values: Float64Array.from(distinct),
+    rows: Float64Array.from(rowsAt),
+    positives: Float64Array.from(positivesAt),
+  };
+}
+
+/**
+ * Best rule on one signal by F1, scanning every cut between sorted distinct values in both directions (one
+ * linear pass over the counts). Cuts below the minimum and above the maximum are included,
+ * so "everything with a reading is occupied" is a candidate too; its level lies
+ * at least 1 below the minimum (above) or above the maximum (below).
+ */
+function bestOnCounts(counts: ValueCounts, totalPositives: number): FittedThreshold | undefined {
+  const { values: distinct, positives: positivesAt, rows: rowsAt } = counts;
+  if (distinct.length === 0) return undefined;
   const m = distinct.length;
   const first = distinct[0] ?? 0;
   const lastValue = distinct[m - 1] ?? 0;
@@ -142,8 +153,6 @@ export function fitBestThresholdWithScore(
   objective: 'f1' = 'f1',
 ): FittedThreshold {
   if (objective !== 'f1') throw new EvaluationError(`Unsupported objective "${String(objective)}"`, 'objective');
-  const candidates = signals ?? train.names;
-  if (candidates.length === 0) throw new EvaluationError('No candidate signals to fit a threshold on', 'signals');
   if (train.target.length !== train.rowCount) {
     throw new EvaluationError(`target has ${train.target.length} rows but the table has ${train.rowCount}`, 'target');
   }
@@ -153,12 +162,44 @@ export function fitBestThresholdWithScore(
     if (label !== 0 && label !== 1) throw new EvaluationError(`target[${i}] must be 0 or 1, got ${label}`, 'target');
     totalPositives += label;
   }
+  return bestOverSignals(signals ?? train.names, totalPositives, (signal) =>
+    valueCountsOf(signalColumn(train, signal), train.target),
+  );
+}
+
+/**
+ * The training rows as a fit needs them, whatever their number: per signal, rows and positives per distinct
+ * value (built in a stream by ValueCountsBuilder), and the total of positives.
+ */
+export interface TrainingCounts {
+  readonly names: readonly string[];
+  readonly rowCount: number;
+  readonly positives: number;
+  readonly counts: ReadonlyMap<string, ValueCounts>;
+}
+
+/** As `fitBestThresholdWithScore`, from the training rows' counts: the same rule and F1 as from the rows. */
+export function fitBestThresholdOnCounts(train: TrainingCounts, signals?: readonly string[]): FittedThreshold {
+  return bestOverSignals(signals ?? train.names, train.positives, (signal) => {
+    const counts = train.counts.get(signal);
+    if (!counts) throw new EvaluationError(`Signal "${signal}" is not a numeric column of the table`, signal);
+    return counts;
+  });
+}
+
+/** Every candidate signal's best rule, the best of them; ties keep the earlier signal, then "above". */
+function bestOverSignals(
+  candidates: readonly string[],
+  totalPositives: number,
+  countsOf: (signal: string) => ValueCounts,
+): FittedThreshold {
+  if (candidates.length === 0) throw new EvaluationError('No candidate signals to fit a threshold on', 'signals');
   if (totalPositives === 0) {
     throw new EvaluationError('Training rows have no positives: no threshold can be fitted for F1', 'target');
   }
   let best: FittedThreshold | undefined;
   for (const signal of candidates) {
-    const fitted = bestOnSignal(signalColumn(train, signal), train.target, totalPositives);
+    const fitted = bestOnCounts(countsOf(signal), totalPositives);
     if (fitted !== undefined && (best === undefined || fitted.trainF1 > best.trainF1)) {
       best = { model: { ...fitted.model, signal }, trainF1: fitted.trainF1 };
     }

@@ -17,12 +17,13 @@ import { type LambdaHandler, onFirstInvoke, type Powertools, wrapHandler } from 
 import type { StreamingObjectStore } from './ports/object-store';
 import { S3ObjectStore } from './ports/s3-object-store';
 import { firstIssue, powertools } from './powertools';
-import { readLabelledColumns, readPredictionLines } from './split-columns';
+import { readLabelledColumns, readPredictionLines, readTrainingCounts } from './split-columns';
 
 /**
  * Evaluate: candidate vs threshold baselines vs the serving model on the same holdout, then the gate.
- * Splits are Parquet prefixes (or, before Parquet, one CSV object), streamed: only the target and the raw
- * signals are kept, as typed arrays (see split-columns.ts); prediction files are read line by line.
+ * Splits are Parquet prefixes (or, before Parquet, one CSV object), streamed: of the holdout only the target
+ * and the raw signals are kept, as typed arrays; of the train split, per-value counts of the raw signals (see
+ * split-columns.ts); prediction files are read line by line.
  */
 
 const s3Uri = z.string().regex(/^s3:\/\/[^/]+\/.+/, 'an s3://bucket/key URI');
@@ -118,10 +119,14 @@ export async function evaluateRun(
   const rawSignals = numericSignals(signalSet).map((s) => s.name);
   // The baselines threshold raw signals only (and the static rule's): derived feature columns are not read.
   const signals = input.staticRule ? [...rawSignals, input.staticRule.signal] : rawSignals;
-  const read = (uri: string, field: string) => readLabelledColumns(store, uri, { field, target: 'occupied', signals });
-  // One split after the other, so the peak is one row group, not two.
-  const holdout = await read(input.holdoutUri, 'holdoutUri');
-  const train = await read(input.trainUri, 'trainUri');
+  // One split after the other, so the peak holds one row group, not two. The train split only fits the
+  // threshold baselines, so only its per-value counts are kept.
+  const holdout = await readLabelledColumns(store, input.holdoutUri, {
+    field: 'holdoutUri',
+    target: 'occupied',
+    signals,
+  });
+  const train = await readTrainingCounts(store, input.trainUri, { field: 'trainUri', target: 'occupied', signals });
   const candidatePredictions = await readPredictionLines(store, input.candidatePredictionsUri, holdout.rowCount);
   const servingPredictions = input.servingPredictionsUri
     ? await readPredictionLines(store, input.servingPredictionsUri, holdout.rowCount)

@@ -1,3 +1,4 @@
+import { EMPTY_COUNTS, type TrainingCounts, type ValueCounts, ValueCountsBuilder } from '../evaluation';
 import { readOccupancyScore } from '../evaluation/p-occupied';
 import type { LabelledTable } from '../telemetry/table';
 import { ArtifactError } from './errors';
@@ -6,9 +7,13 @@ import type { Predictions } from './predictions';
 import { openSplit, textLines } from './split-reader';
 
 /**
- * The compact, column-major form Evaluate keeps of a split and of a prediction file: only the columns it
- * scores, as typed arrays grown by doubling (1 byte a label, 8 bytes a signal value, 9 bytes a prediction),
- * never a parsed row object. Reading holds one row group (or one CSV batch) of cells on top of that.
+ * The compact forms Evaluate keeps of its inputs, read in a stream (one row group, or one CSV batch, of cells
+ * held at a time), never as parsed row objects:
+ * - the holdout, which is scored row by row (the paired bootstrap resamples rows): only the columns it scores,
+ *   as typed arrays grown by doubling (1 byte a label, 8 bytes a signal value);
+ * - a prediction file: 9 bytes a row;
+ * - the train split, which only fits threshold rules: per signal, rows and positives per distinct value, so
+ *   its size follows the signals' resolution, not the number of training rows.
  */
 
 const TRUE_LABELS = new Set(['1', 'true', 'True', 'TRUE', '1.0']);
@@ -28,6 +33,26 @@ function cellLabel(cell: unknown): 0 | 1 | undefined {
   if (cell === 0 || cell === 0n || cell === false) return 0;
   if (typeof cell === 'string') return TRUE_LABELS.has(cell) ? 1 : FALSE_LABELS.has(cell) ? 0 : undefined;
   return undefined;
+}
+
+/** Decodes the target cells of a batch, refusing any that is not 0/1; `seen` is the rows before the batch. */
+function labelsOf(
+  cells: ArrayLike<unknown>,
+  rows: number,
+  where: { field: string; uri: string; target: string; seen: number },
+) {
+  const labels = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const label = cellLabel(cells[r]);
+    if (label === undefined) {
+      throw new ArtifactError(
+        `${where.field}: ${where.uri} row ${where.seen + r + 1}: "${where.target}" must be 0/1, got ${String(cells[r])}`,
+        where.uri,
+      );
+    }
+    labels[r] = label;
+  }
+  return labels;
 }
 
 /** A typed array that grows by doubling; `view()` is the filled part (no copy). */
@@ -65,29 +90,17 @@ export async function readLabelledColumns(
   options: { readonly field: string; readonly target: string; readonly signals: readonly string[] },
 ): Promise<LabelledTable> {
   const { field, target } = options;
-  const split = await openSplit(store, uri, field);
-  if (!split.columnNames.includes(target)) {
-    throw new ArtifactError(
-      `${field}: ${uri} has no "${target}" column (columns: ${split.columnNames.join(', ')})`,
-      uri,
-    );
-  }
-  const wanted = new Set(options.signals);
-  const names = split.columnNames.filter((name) => name !== target && wanted.has(name));
+  const { split, names, ignored } = await openLabelled(store, uri, field, target, options.signals);
   const columns = names.map(floats);
   const labels = bytes();
   for await (const batch of split.batches([...names, target])) {
-    const targetCells = batch.columns.get(target) ?? [];
-    for (let r = 0; r < batch.rows; r++) {
-      const label = cellLabel(targetCells[r]);
-      if (label === undefined) {
-        throw new ArtifactError(
-          `${field}: ${batch.uri} row ${labels.length + 1}: "${target}" must be 0/1, got ${String(targetCells[r])}`,
-          batch.uri,
-        );
-      }
-      labels.push(label);
-    }
+    const batchLabels = labelsOf(batch.columns.get(target) ?? [], batch.rows, {
+      field,
+      uri: batch.uri,
+      target,
+      seen: labels.length,
+    });
+    for (const label of batchLabels) labels.push(label);
     names.forEach((name, c) => {
       const cells = batch.columns.get(name) ?? [];
       const column = columns[c];
@@ -99,10 +112,65 @@ export async function readLabelledColumns(
     names,
     columns: columns.map((c) => c.view()),
     rowCount: labels.length,
-    ignored: split.columnNames.filter((name) => name !== target && !wanted.has(name)),
+    ignored,
     target: labels.view(),
     targetName: target,
   };
+}
+
+/** Opens the split and checks its target: the columns to read of `signals`, and the ones left out. */
+async function openLabelled(
+  store: StreamingObjectStore,
+  uri: string,
+  field: string,
+  target: string,
+  signals: readonly string[],
+) {
+  const split = await openSplit(store, uri, field);
+  if (!split.columnNames.includes(target)) {
+    throw new ArtifactError(
+      `${field}: ${uri} has no "${target}" column (columns: ${split.columnNames.join(', ')})`,
+      uri,
+    );
+  }
+  const wanted = new Set(signals);
+  const names = split.columnNames.filter((name) => name !== target && wanted.has(name));
+  const ignored = split.columnNames.filter((name) => name !== target && !wanted.has(name));
+  return { split, names, ignored };
+}
+
+/**
+ * The train split as a threshold fit needs it (see evaluation/threshold.ts: the same rules as from the rows),
+ * streamed: memory follows the signals' distinct values, whatever the number of rows.
+ */
+export async function readTrainingCounts(
+  store: StreamingObjectStore,
+  uri: string,
+  options: { readonly field: string; readonly target: string; readonly signals: readonly string[] },
+): Promise<TrainingCounts> {
+  const { field, target } = options;
+  const { split, names } = await openLabelled(store, uri, field, target, options.signals);
+  const builders = names.map(() => new ValueCountsBuilder());
+  let rowCount = 0;
+  let positives = 0;
+  for await (const batch of split.batches([...names, target])) {
+    const labels = labelsOf(batch.columns.get(target) ?? [], batch.rows, {
+      field,
+      uri: batch.uri,
+      target,
+      seen: rowCount,
+    });
+    for (const label of labels) positives += label;
+    names.forEach((name, c) => {
+      const cells = batch.columns.get(name) ?? [];
+      const builder = builders[c];
+      for (let r = 0; r < batch.rows; r++) builder?.add(cellNumber(cells[r]), labels[r] ?? 0);
+    });
+    rowCount += batch.rows;
+  }
+  if (rowCount === 0) throw new ArtifactError(`${field}: ${uri} has no rows`, uri);
+  const counts = new Map<string, ValueCounts>(names.map((name, c) => [name, builders[c]?.counts() ?? EMPTY_COUNTS]));
+  return { names, rowCount, positives, counts };
 }
 
 /**

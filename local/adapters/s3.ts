@@ -15,6 +15,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ObjectSummary, StreamingObjectStore } from '../../tasks/ports/object-store';
 import { keysUnder } from '../aws-endpoints/s3-list';
 
@@ -131,11 +133,11 @@ export class FolderObjectStore implements StreamingObjectStore {
     const staging = `${path}.tmp-${process.pid}`;
     const out = createWriteStream(staging);
     try {
-      for await (const chunk of chunks) if (!out.write(chunk)) await once(out, 'drain');
-      out.end();
-      await once(out, 'close');
+      // pipeline ends the file on success and destroys it on any error, of the source or of the disk.
+      await pipeline(Readable.from(chunks), out);
     } catch (error) {
-      out.destroy();
+      // The file is opened asynchronously: wait until it is closed before removing it.
+      if (!out.closed) await once(out, 'close').catch(() => undefined);
       rmSync(staging, { force: true });
       throw error;
     }
