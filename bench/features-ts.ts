@@ -1,16 +1,25 @@
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { buildFeatureSpec, FleetFeatureEvaluator } from '../features';
+import {
+  buildFeatureSpec,
+  type DeviceFeatureState,
+  FleetFeatureEvaluator,
+  initialDeviceState,
+  stepFeatures,
+} from '../features';
 import { readLakeManifest } from '../local/lake-manifest';
+import type { Reading } from '../telemetry/reading';
 
 /**
  * Child process of bench/features.ts: the TypeScript evaluator's fast path (FleetFeatureEvaluator.stepBatch) over
  * the bench lake's deduplicated readings in fleet time order, streamed from DuckDB chunk by chunk (never all in JS
- * memory). Only the stepping is timed.
+ * memory). Only the stepping is timed. The first OBJECT_API_READINGS are also stepped through `stepFeatures` (the
+ * object API the inference Lambda calls: a Reading and a JSON state in, a vector and a new state out), timed apart.
  *   tsx bench/features-ts.ts <stateDir> <max readings>
- * Prints one JSON line: vectors, seconds, vectors_per_s, max_rss_mb.
+ * Prints one JSON line: vectors, seconds, vectors_per_s, object_api_vectors_per_s, max_rss_mb.
  */
 
+const OBJECT_API_READINGS = 1_000_000;
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 async function main(): Promise<void> {
@@ -44,6 +53,14 @@ async function main(): Promise<void> {
     SELECT devices.slot, CAST(deduped.ts AS DOUBLE), ${numeric.map((c) => `CAST(${c} AS DOUBLE)`).join(', ')}${enums.map((e) => `, ${e}`).join('')}
     FROM deduped JOIN devices USING (thing_name)
     ORDER BY deduped.ts, devices.slot`);
+  const valuesByCode = spec.enumInputs.map((s, e) => {
+    const byCode: string[] = [];
+    for (const v of s.values) byCode[evaluator.enumCode(e, v)] = v;
+    return byCode;
+  });
+  const objectStates: DeviceFeatureState[] = [];
+  let objectVectors = 0;
+  let objectNs = 0n;
   let vectors = 0;
   let elapsedNs = 0n;
   let checksum = 0;
@@ -69,6 +86,28 @@ async function main(): Promise<void> {
       elapsedNs += process.hrtime.bigint() - begin;
       checksum += out[0] ?? 0;
       vectors += rows;
+      if (objectVectors < OBJECT_API_READINGS) {
+        const readings: Reading[] = [];
+        for (let r = 0; r < rows; r++) {
+          const values: Record<string, number | string> = {};
+          spec.numericInputs.forEach((s, i) => {
+            values[s.name] = batch.numeric[i]?.[r] ?? 0;
+          });
+          spec.enumInputs.forEach((s, e) => {
+            values[s.name] = valuesByCode[e]?.[batch.enums[e]?.[r] ?? -1] ?? '';
+          });
+          readings.push({ thingName: `device-${slots[r]}`, ts: batch.ts[r] ?? 0, values });
+        }
+        const objectBegin = process.hrtime.bigint();
+        for (let r = 0; r < rows; r++) {
+          const slot = slots[r] ?? 0;
+          const step = stepFeatures(spec, objectStates[slot] ?? initialDeviceState(), readings[r] as Reading);
+          objectStates[slot] = step.state;
+          checksum += step.vector[0] ?? 0;
+        }
+        objectNs += process.hrtime.bigint() - objectBegin;
+        objectVectors += rows;
+      }
     }
   } finally {
     connection.closeSync();
@@ -82,6 +121,8 @@ async function main(): Promise<void> {
       devices: evaluator.size,
       seconds,
       vectors_per_s: Math.round(vectors / seconds),
+      object_api_vectors: objectVectors,
+      object_api_vectors_per_s: Math.round(objectVectors / (Number(objectNs) / 1e9)),
       max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     })}\n`,
   );

@@ -15,7 +15,8 @@ import { BENCH_START, generateBenchLake } from './features-data';
  * - DuckDB: `exportDataset` (local/export.ts) in a child process (bench/features-duckdb.ts), timed whole.
  * - Peer: the same export with nodejs-polars in a child process (bench/features-polars.ts), at the DuckDB
  *   export's cutoffs, timed whole; the two outputs are checked equal on a sample (`sample_equal`).
- * - TS: FleetFeatureEvaluator.stepBatch over the lake's first M deduplicated readings (bench/features-ts.ts).
+ * - TS: FleetFeatureEvaluator.stepBatch over the lake's first M deduplicated readings (bench/features-ts.ts);
+ *   ts_object_api_vectors_per_s: the first million through stepFeatures (the Lambda's object API).
  * Rows/s count readings (distinct (device, time)); peak RSS is each child's own (DuckDB runs in-process).
  * A reused --dir keeps its lake (generated once) and is not deleted.
  */
@@ -68,6 +69,7 @@ interface TsReport {
   vectors: number;
   seconds: number;
   vectors_per_s: number;
+  object_api_vectors_per_s: number;
   max_rss_mb: number;
 }
 
@@ -141,6 +143,7 @@ async function main(): Promise<void> {
         sample_max_abs_diff: comparison.maxAbsDiff,
         ...(comparison.firstMismatch ? { sample_first_mismatch: comparison.firstMismatch } : {}),
         ts_vectors: ts.vectors,
+        ts_object_api_vectors_per_s: ts.object_api_vectors_per_s,
         ts_peak_rss_mb: ts.max_rss_mb,
         generate_seconds: generateSeconds === null ? null : Math.round(generateSeconds * 10) / 10,
         duckdb_version: duck.duckdb_version,

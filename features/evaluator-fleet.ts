@@ -254,13 +254,53 @@ export class FleetFeatureEvaluator {
   state(slot: number): DeviceFeatureState {
     this.checkSlot(slot);
     const held = this.held[slot] as number;
-    const recent: number[][] = [];
-    for (let r = 0; r < held; r++) {
-      const at = this.rowAt(slot, held, r);
-      recent.push(Array.from(this.ring.subarray(at, at + this.inputs)));
+    const recent: number[][] = new Array(held);
+    for (let r = 0; r < held; r++) recent[r] = this.row(this.rowAt(slot, held, r));
+    return this.stateWith(slot, recent);
+  }
+
+  /**
+   * The state after one step from `previous` (just `restore`d into `slot`): the same as `state(slot)`, sharing
+   * `previous`'s rows (they are never mutated), so a step allocates one new row instead of `historyLength`.
+   */
+  stateAfter(slot: number, previous: DeviceFeatureState): DeviceFeatureState {
+    this.checkSlot(slot);
+    const kept = Math.min(previous.recent.length, this.keep - 1);
+    const recent: (readonly number[])[] = new Array(kept + 1);
+    for (let r = 0; r < kept; r++) {
+      recent[r] = previous.recent[previous.recent.length - kept + r] as readonly number[];
     }
-    const lastCrossTs: (number | null)[] = [];
-    for (let i = 0; i < this.inputs; i++) lastCrossTs.push(orNull(this.crossTs[slot * this.inputs + i] as number));
+    const held = this.held[slot] as number;
+    recent[kept] = this.row(this.rowAt(slot, held, held - 1));
+    return this.stateWith(slot, recent);
+  }
+
+  /**
+   * Loads a state (from `state` or `stepFeatures`) into `slot`; the newest `historyLength` readings are kept. The
+   * slot is bound to the state's device for validation (`slotOf` keeps answering only for the slots it created).
+   */
+  restore(slot: number, state: DeviceFeatureState): void {
+    this.checkSlot(slot);
+    const inputs = this.inputs;
+    this.names[slot] = state.thingName;
+    this.firstTs[slot] = state.firstTs ?? Number.NaN;
+    this.lastTs[slot] = state.lastTs ?? Number.NaN;
+    const from = Math.max(0, state.recent.length - this.keep);
+    const base = slot * this.keep * inputs;
+    for (let r = from; r < state.recent.length; r++) {
+      const row = state.recent[r] as readonly number[];
+      const at = base + (r - from) * inputs;
+      for (let i = 0; i < inputs; i++) this.ring[at + i] = row[i] ?? Number.NaN;
+    }
+    const held = state.recent.length - from;
+    this.held[slot] = held;
+    this.head[slot] = held % this.keep;
+    for (let i = 0; i < inputs; i++) this.crossTs[slot * inputs + i] = state.lastCrossTs[i] ?? Number.NaN;
+  }
+
+  private stateWith(slot: number, recent: readonly (readonly number[])[]): DeviceFeatureState {
+    const lastCrossTs: (number | null)[] = new Array(this.inputs);
+    for (let i = 0; i < this.inputs; i++) lastCrossTs[i] = orNull(this.crossTs[slot * this.inputs + i] as number);
     return {
       thingName: this.names[slot] ?? null,
       firstTs: orNull(this.firstTs[slot] as number),
@@ -270,29 +310,11 @@ export class FleetFeatureEvaluator {
     };
   }
 
-  /** Loads a state (from `state` or `stepFeatures`) into `slot`; the newest `historyLength` readings are kept. */
-  restore(slot: number, state: DeviceFeatureState): void {
-    this.checkSlot(slot);
-    this.reset(slot);
-    const previous = this.names[slot];
-    if (previous) this.slotByName.delete(previous);
-    this.names[slot] = state.thingName;
-    if (state.thingName !== null && this.slotByName.get(state.thingName) === undefined) {
-      this.slotByName.set(state.thingName, slot);
-    }
-    this.firstTs[slot] = state.firstTs ?? Number.NaN;
-    this.lastTs[slot] = state.lastTs ?? Number.NaN;
-    const from = Math.max(0, state.recent.length - this.keep);
-    const base = slot * this.keep * this.inputs;
-    for (let r = from; r < state.recent.length; r++) {
-      const row = state.recent[r] ?? [];
-      const at = base + (r - from) * this.inputs;
-      for (let i = 0; i < this.inputs; i++) this.ring[at + i] = row[i] ?? Number.NaN;
-    }
-    const held = state.recent.length - from;
-    this.held[slot] = held;
-    this.head[slot] = held % this.keep;
-    for (let i = 0; i < this.inputs; i++) this.crossTs[slot * this.inputs + i] = state.lastCrossTs[i] ?? Number.NaN;
+  /** A copy of the ring row at `at` as a plain array. */
+  private row(at: number): number[] {
+    const row: number[] = new Array(this.inputs);
+    for (let i = 0; i < this.inputs; i++) row[i] = this.ring[at + i] as number;
+    return row;
   }
 
   /** The step proper, from `current`/`currentEnums`: features into out, then the reading joins the ring. */

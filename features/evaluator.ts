@@ -44,7 +44,9 @@ export function stepFeatures(
   const { evaluator, out } = kernelFor(spec);
   evaluator.restore(0, state);
   evaluator.stepReading(0, reading, out);
-  return { vector: Array.from(out), state: evaluator.state(0) };
+  const vector: number[] = new Array(out.length);
+  for (let f = 0; f < out.length; f++) vector[f] = out[f] as number;
+  return { vector, state: evaluator.stateAfter(0, state) };
 }
 
 /**
