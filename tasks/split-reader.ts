@@ -79,11 +79,12 @@ async function openParquet(store: StreamingObjectStore, prefixUri: string, field
   };
   const namesOf = (metadata: FileMetaData): string[] => parquetSchema(metadata).children.map((c) => c.element.name);
   const first = parts[0] as ObjectSummary;
-  const columnNames = namesOf((await metadataOf(first)).metadata);
+  const firstOpened = await metadataOf(first);
+  const columnNames = namesOf(firstOpened.metadata);
 
   async function* batches(columns: readonly string[]): AsyncGenerator<SplitBatch> {
     for (const part of parts) {
-      const { file, metadata } = await metadataOf(part);
+      const { file, metadata } = part === first ? firstOpened : await metadataOf(part);
       const names = namesOf(metadata);
       if (names.join('\u0000') !== columnNames.join('\u0000')) {
         throw new ArtifactError(
