@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildFeatureSpec, buildSplitQuery, featureNames } from '../../features';
+import { buildFeatureSpec, buildSplitPlanQuery, buildSplitQuery, featureNames } from '../../features';
 import { simulateIntoLake } from '../../local/commands/simulate';
 import { DEFAULT_SPLIT, exportDataset, readExportSplit, SPLITS } from '../../local/export';
 import { LakeError, LocalLake } from '../../local/lake';
@@ -42,6 +42,12 @@ describe('exportDataset', () => {
     try {
       const manifest = await exportDataset(lake, { outDir: join(root, 'all'), trainingWindowDays: 0 });
       expect(manifest.window).toEqual({ days: 0, startDay: null });
+      // The split plan the state machine reads (PlanSplit) chose these cutoffs.
+      const [[message]] = await rows(
+        lake,
+        `SELECT "message" FROM (${buildSplitPlanQuery(spec, { dialect: 'athena', split: DEFAULT_SPLIT })})`,
+      );
+      expect(manifest.split).toBe(message);
       expect(Object.values(manifest.files).map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual([
         'train.parquet',
         'validation.parquet',
