@@ -8,8 +8,8 @@
  * - integer `/`: DuckDB divides to DOUBLE, Trino truncates. We always divide DOUBLEs (`toDouble`).
  * - `::` casts, `//`, QUALIFY, ASOF JOIN, SELECT * EXCLUDE, `IGNORE NULLS` placement: DuckDB-only or
  *   placed differently; never emitted for Athena (`DUCKDB_ONLY_SYNTAX` lists them for the Athena syntax test).
- * - as-of join: the DuckDB dialect joins the label in force with `ASOF JOIN` (`asofJoin`); Athena has none, so
- *   the generator falls back to the portable running-max form.
+ * - as-of join: the DuckDB dialect joins the label in force with `ASOF LEFT JOIN` (`asofLeftJoin`); Athena has
+ *   none, so the generator falls back to the portable running-max form.
  * - identifiers: both accept double-quoted identifiers; Athena folds them to lower case, so the spec
  *   only allows lower-case snake_case names.
  */
@@ -42,11 +42,11 @@ export interface SqlDialect {
   /** Remainder with the sign of the dividend (both engines truncate). */
   mod(dividend: string, divisor: string): string;
   /**
-   * `left ASOF JOIN right ON <equal> AND <left ts> >= <right ts>`: each left row with the right row of the same key
-   * at the latest time at or before its own (inner: left rows with none are dropped), or undefined where the engine
-   * has no as-of join. DuckDB: https://duckdb.org/docs/stable/sql/query_syntax/from#as-of-joins
+   * `left ASOF LEFT JOIN right ON <equal> AND <left ts> >= <right ts>`: each left row with the right row of the same
+   * key at the latest time at or before its own (NULLs when there is none), or undefined where the engine has no
+   * as-of join. DuckDB: https://duckdb.org/docs/stable/sql/query_syntax/from#as-of-joins
    */
-  readonly asofJoin?: (left: string, right: string, equal: string, inequality: string) => string;
+  readonly asofLeftJoin?: (left: string, right: string, equal: string, inequality: string) => string;
 }
 
 const TABLE_PART = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -84,7 +84,7 @@ function makeDialect(name: SqlDialectName): SqlDialect {
 const DIALECTS: Record<SqlDialectName, SqlDialect> = {
   duckdb: {
     ...makeDialect('duckdb'),
-    asofJoin: (left, right, equal, inequality) => `${left} ASOF JOIN ${right} ON ${equal} AND ${inequality}`,
+    asofLeftJoin: (left, right, equal, inequality) => `${left} ASOF LEFT JOIN ${right} ON ${equal} AND ${inequality}`,
   },
   athena: makeDialect('athena'),
 };

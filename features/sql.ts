@@ -96,8 +96,11 @@ function featureExpression(feature: FeatureDef, d: SqlDialect): string {
   }
 }
 
-/** The CTEs `deduped`, `stepped`, `featurised` (thing_name, ts, ...features), comma-terminated list body. */
-function featureCtes(spec: FeatureSpec, options: FeatureQueryOptions): string {
+/**
+ * The CTEs `deduped`, `stepped`, `featurised` (thing_name, ts, ...features). With `carry`, stepped reads the CTE of
+ * that name instead of `deduped` (its rows plus the column `occupied`), and featurised keeps `occupied`.
+ */
+function featureCtes(spec: FeatureSpec, options: FeatureQueryOptions, carry?: string): string[] {
   const d = sqlDialect(options.dialect);
   const q = d.quoteIdentifier;
   const telemetry = d.tableReference(options.telemetryTable ?? 'telemetry', 'telemetryTable');
@@ -116,10 +119,12 @@ function featureCtes(spec: FeatureSpec, options: FeatureQueryOptions): string {
   WHERE "_dup_rank" = 1
 )`;
 
+  const carried = carry ? ['"occupied"'] : [];
   const steppedColumns = [
     '"thing_name"',
     '"ts"',
     ...inputs,
+    ...carried,
     `min("ts") OVER (PARTITION BY "thing_name") AS "_first_ts"`,
   ];
   for (const f of crossings) {
@@ -132,20 +137,21 @@ function featureCtes(spec: FeatureSpec, options: FeatureQueryOptions): string {
   const stepped = `stepped AS (
   SELECT
 ${indent(steppedColumns)}
-  FROM deduped
+  FROM ${carry ?? 'deduped'}
 )`;
 
   const featureColumns = [
     '"thing_name"',
     '"ts"',
     ...spec.features.map((f) => `${featureExpression(f, d)} AS ${q(f.name)}`),
+    ...carried,
   ];
   const featurised = `featurised AS (
   SELECT
 ${indent(featureColumns)}
   FROM stepped
 )`;
-  return [deduped, stepped, featurised].join(',\n');
+  return [deduped, stepped, featurised];
 }
 
 /** Features of every deduplicated reading: thing_name, ts, ...featureNames(spec), ordered by thing_name, ts. */
@@ -153,7 +159,7 @@ export function buildFeatureQuery(spec: FeatureSpec, options: FeatureQueryOption
   const q = sqlDialect(options.dialect).quoteIdentifier;
   const columns = ['"thing_name"', '"ts"', ...featureNames(spec).map(q)];
   return `WITH
-${featureCtes(spec, options)}
+${featureCtes(spec, options).join(',\n')}
 SELECT
 ${indent(columns, '  ')}
 FROM featurised
@@ -206,29 +212,37 @@ export function splitParts(
 }
 
 /**
- * `labelled`: the features of every reading with the label in force (latest label event of the device at or
- * before the reading; occupied wins a tie of events at one instant). Readings before the device's first label
- * are left out.
+ * The CTEs up to `labelled`: the features of every reading with the label in force (latest label event of the
+ * device at or before the reading; occupied wins a tie of events at one instant). Readings before the device's
+ * first label are left out, but still count as history for the features of later ones.
  */
-function labelCtes(spec: FeatureSpec, options: LabelledQueryOptions, d: SqlDialect): string[] {
+function labelledCtes(spec: FeatureSpec, options: LabelledQueryOptions, d: SqlDialect): string[] {
   const q = d.quoteIdentifier;
   const labels = d.tableReference(options.labelsTable ?? 'labels', 'labelsTable');
   const labelFilter = `"thing_name" IS NOT NULL AND "ts" IS NOT NULL AND "occupied" IS NOT NULL${windowPredicate(options.window)}`;
-  const featureColumns = featureNames(spec).map((c) => `f.${q(c)}`);
-  if (d.asofJoin) {
+  const featureColumns = featureNames(spec).map(q);
+  if (d.asofLeftJoin) {
+    // The label joins the deduplicated readings (few columns) before the feature windows, which carry it along.
+    const [deduped = '', ...featureRest] = featureCtes(spec, options, 'deduped_labelled');
     const events = `label_events AS (
   SELECT "thing_name", "ts", max(CASE WHEN "occupied" THEN 1 ELSE 0 END) AS "occupied"
   FROM ${labels}
   WHERE ${labelFilter}
   GROUP BY "thing_name", "ts"
 )`;
-    const join = d.asofJoin('featurised f', 'label_events l', 'l."thing_name" = f."thing_name"', 'f."ts" >= l."ts"');
-    const labelled = `labelled AS (
-  SELECT
-${indent(['f."thing_name"', 'f."ts"', ...featureColumns, 'CAST(l."occupied" AS INTEGER) AS "occupied"'])}
+    const inputs = inputColumns(spec).map((c) => `r.${q(c)}`);
+    const join = d.asofLeftJoin('deduped r', 'label_events l', 'l."thing_name" = r."thing_name"', 'r."ts" >= l."ts"');
+    const dedupedLabelled = `deduped_labelled AS (
+  SELECT ${['r."thing_name"', 'r."ts"', ...inputs, 'CAST(l."occupied" AS INTEGER) AS "occupied"'].join(', ')}
   FROM ${join}
 )`;
-    return [events, labelled];
+    const labelled = `labelled AS (
+  SELECT
+${indent(['"thing_name"', '"ts"', ...featureColumns, '"occupied"'])}
+  FROM featurised
+  WHERE "occupied" IS NOT NULL
+)`;
+    return [deduped, events, dedupedLabelled, ...featureRest, labelled];
   }
   // Portable form: one stream of label events and readings per device (labels first on equal ts), and a running
   // max of ts*2 + occupied, which is the latest label's ts and value in one BIGINT (occupied wins a tie).
@@ -247,12 +261,12 @@ ${indent(['f."thing_name"', 'f."ts"', ...featureColumns, 'CAST(l."occupied" AS I
 )`;
   const labelled = `labelled AS (
   SELECT
-${indent(['f."thing_name"', 'f."ts"', ...featureColumns, `CAST(${d.mod('l."_label_code"', '2')} AS INTEGER) AS "occupied"`])}
+${indent(['f."thing_name"', 'f."ts"', ...featureColumns.map((c) => `f.${c}`), `CAST(${d.mod('l."_label_code"', '2')} AS INTEGER) AS "occupied"`])}
   FROM featurised f
   JOIN label_in_force l ON l."thing_name" = f."thing_name" AND l."ts" = f."ts" AND l."_row_kind" = 1
   WHERE l."_label_code" IS NOT NULL
 )`;
-  return [labelStream, labelInForce, labelled];
+  return [...featureCtes(spec, options), labelStream, labelInForce, labelled];
 }
 
 /**
@@ -268,7 +282,7 @@ function exportCtes(spec: FeatureSpec, options: ExportQueryOptions, planReport =
 ${indent(['"thing_name"', '"ts"', `${split.splitCase} AS "split"`, ...features, '"occupied"'])}
   FROM labelled${split.ctes.length > 0 ? '\n  CROSS JOIN plan_cuts' : ''}
 )`;
-  return [featureCtes(spec, options), ...labelCtes(spec, options, d), ...split.ctes, splitRows].join(',\n');
+  return [...labelledCtes(spec, options, d), ...split.ctes, splitRows].join(',\n');
 }
 
 /**
@@ -279,7 +293,7 @@ export function buildLabelledQuery(spec: FeatureSpec, options: LabelledQueryOpti
   const d = sqlDialect(options.dialect);
   const columns = ['"thing_name"', '"ts"', ...featureNames(spec).map(d.quoteIdentifier), '"occupied"'];
   return `WITH
-${[featureCtes(spec, options), ...labelCtes(spec, options, d)].join(',\n')}
+${labelledCtes(spec, options, d).join(',\n')}
 SELECT
 ${indent(columns, '  ')}
 FROM labelled
