@@ -4,15 +4,21 @@ import { LocalLake } from '../local/lake';
 /**
  * Child process of bench/features.ts: the DuckDB side, `exportDataset` of local/export.ts on the bench lake, run
  * alone in this process so its peak RSS is its own (DuckDB runs in-process).
- *   tsx bench/features-duckdb.ts <stateDir> <outDir>
+ *   tsx bench/features-duckdb.ts <stateDir> <outDir> [<memory limit, e.g. 5GB>]
+ * Without a memory limit DuckDB runs as the product runs it (LocalLake's instance, DuckDB's default: 80% of RAM).
  * Prints one JSON line: seconds, the export manifest, the DuckDB version, max_rss_mb.
  */
 
 async function main(): Promise<void> {
-  const [stateDir, outDir] = process.argv.slice(2);
+  const [stateDir, outDir, memoryLimit] = process.argv.slice(2);
   if (!stateDir || !outDir) throw new Error('usage: features-duckdb.ts <stateDir> <outDir>');
   const lake = LocalLake.open(stateDir);
   try {
+    if (memoryLimit !== undefined) {
+      if (!/^\d+(\.\d+)?[KMGT]i?B$/.test(memoryLimit)) throw new Error(`memory limit "${memoryLimit}" is not like 5GB`);
+      // A global setting of the lake's instance: exportDataset runs on this same connection.
+      await (await lake.connect()).run(`SET memory_limit = '${memoryLimit}'`);
+    }
     const begin = process.hrtime.bigint();
     const manifest = await exportDataset(lake, { outDir });
     const seconds = Number(process.hrtime.bigint() - begin) / 1e9;

@@ -15,7 +15,8 @@ import type { Reading } from '../telemetry/reading';
  * the bench lake's deduplicated readings in fleet time order, streamed from DuckDB chunk by chunk (never all in JS
  * memory). Only the stepping is timed. The first OBJECT_API_READINGS are also stepped through `stepFeatures` (the
  * object API the inference Lambda calls: a Reading and a JSON state in, a vector and a new state out), timed apart.
- *   tsx bench/features-ts.ts <stateDir> <max readings>
+ *   tsx bench/features-ts.ts <stateDir> <max readings> [<ts bound, epoch ms>]
+ * The bound (readings before it) lets DuckDB skip the row groups of later days instead of sorting the whole lake.
  * Prints one JSON line: vectors, seconds, vectors_per_s, object_api_vectors_per_s, max_rss_mb.
  */
 
@@ -23,8 +24,9 @@ const OBJECT_API_READINGS = 1_000_000;
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 async function main(): Promise<void> {
-  const [stateDir, limitArg] = process.argv.slice(2);
+  const [stateDir, limitArg, boundArg] = process.argv.slice(2);
   const limit = Number(limitArg);
+  const bound = boundArg === undefined ? undefined : Number(boundArg);
   if (!stateDir || !Number.isSafeInteger(limit) || limit <= 0) {
     throw new Error('usage: features-ts.ts <stateDir> <max readings>');
   }
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
   const result = await connection.stream(`
     WITH deduped AS (
       SELECT * FROM read_parquet(${glob})
+      ${bound !== undefined && Number.isSafeInteger(bound) ? `WHERE ts < ${bound}` : ''}
       QUALIFY row_number() OVER (PARTITION BY thing_name, ts ORDER BY received_at DESC, ${numeric.map((c) => `${c} DESC`).join(', ')}) = 1
       ORDER BY ts, thing_name
       LIMIT ${limit}

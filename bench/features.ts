@@ -3,12 +3,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExportManifest } from '../local/export';
-import { compareExports } from './features-compare';
+import { compareExports, type SampleComparison } from './features-compare';
 import { BENCH_START, generateBenchLake } from './features-data';
 
 /**
  * Feature throughput, all measured in one run on the same generated lake:
  *   npm run bench:features -- [--readings N] [--devices D] [--ts-readings M] [--sample S] [--dir DIR] [--keep]
+ *     [--no-peer] [--duckdb-memory-limit 5GB]
  * (default 10 000 000 readings over 5 796 devices = 4 meter types × 1 449 buildings, once a minute; the seed's
  * two weeks are --readings 117000000). Prints one JSON object on stdout; progress on stderr.
  * - The lake is generated in SQL by DuckDB into the lake layout (bench/features-data.ts), never held in JS memory.
@@ -36,6 +37,11 @@ const sample = argument('sample', 1000);
 const dirIndex = process.argv.indexOf('--dir');
 const givenDir = dirIndex < 0 ? undefined : process.argv[dirIndex + 1];
 const keep = process.argv.includes('--keep') || givenDir !== undefined;
+// The peer holds the whole export in memory (~0.4 GB per million readings here): at 117 M it cannot fit in 24 GB.
+const noPeer = process.argv.includes('--no-peer');
+const memoryLimitIndex = process.argv.indexOf('--duckdb-memory-limit');
+/** DuckDB's memory_limit for the export (e.g. 5GB); default: as the product runs it (DuckDB's own default). */
+const memoryLimit = memoryLimitIndex < 0 ? undefined : process.argv[memoryLimitIndex + 1];
 const progress = (message: string): void => {
   process.stderr.write(`[bench:features] ${new Date().toISOString().slice(11, 19)} ${message}\n`);
 };
@@ -90,31 +96,31 @@ async function main(): Promise<void> {
     rmSync(duckOut, { recursive: true, force: true });
     rmSync(peerOut, { recursive: true, force: true });
     progress('duckdb: exportDataset');
-    const duck = child<DuckReport>('features-duckdb.ts', [dir, duckOut]);
+    const duck = child<DuckReport>('features-duckdb.ts', [dir, duckOut, ...(memoryLimit ? [memoryLimit] : [])]);
     progress(`duckdb: ${duck.seconds.toFixed(1)} s, peak RSS ${duck.max_rss_mb} MB`);
-    progress('polars peer: the same export');
-    const peer = child<PeerReport>('features-polars.ts', [dir, peerOut, join(duckOut, 'manifest.json')]);
-    progress(`polars: ${peer.seconds.toFixed(1)} s, peak RSS ${peer.max_rss_mb} MB`);
-    progress(`comparing ${sample} sampled rows`);
     const { manifest } = duck;
-    const splits = ['train', 'validation', 'holdout'];
-    const comparison = await compareExports(
-      splits,
-      manifest.files,
-      peer.files,
-      [...manifest.featureNames, 'occupied'],
-      {
+    let peer: PeerReport | undefined;
+    let comparison: SampleComparison | undefined;
+    if (!noPeer) {
+      progress('polars peer: the same export');
+      peer = child<PeerReport>('features-polars.ts', [dir, peerOut, join(duckOut, 'manifest.json')]);
+      progress(`polars: ${peer.seconds.toFixed(1)} s, peak RSS ${peer.max_rss_mb} MB`);
+      progress(`comparing ${sample} sampled rows`);
+      const columns = [...manifest.featureNames, 'occupied'];
+      const splits = ['train', 'validation', 'holdout'];
+      comparison = await compareExports(splits, manifest.files, peer.files, columns, {
         sample,
         tolerance: 1e-9,
         seed: 7,
-      },
-    );
+      });
+    }
     progress(`ts evaluator: ${tsReadings} readings`);
-    const ts = child<TsReport>('features-ts.ts', [dir, String(tsReadings)]);
+    const tsBound = BENCH_START + Math.ceil(tsReadings / devices) * 60_000;
+    const ts = child<TsReport>('features-ts.ts', [dir, String(tsReadings), String(tsBound)]);
 
     const rowsOut = Object.values(manifest.rows).reduce((n, r) => n + r, 0);
     const duckRate = readings / duck.seconds;
-    const peerRate = readings / peer.seconds;
+    const peerRate = peer === undefined ? null : readings / peer.seconds;
     const polarsVersion = (
       JSON.parse(readFileSync(require.resolve('nodejs-polars/package.json'), 'utf8')) as {
         version: string;
@@ -127,26 +133,28 @@ async function main(): Promise<void> {
         days: Math.ceil(Math.ceil(readings / devices) / 1440),
         start: new Date(BENCH_START).toISOString(),
         duckdb_export_rows_per_s: Math.round(duckRate),
-        peer_export_rows_per_s: Math.round(peerRate),
-        export_vs_peer: Math.round((duckRate / peerRate) * 100) / 100,
+        peer_export_rows_per_s: peerRate === null ? null : Math.round(peerRate),
+        export_vs_peer: peerRate === null ? null : Math.round((duckRate / peerRate) * 100) / 100,
         ts_vectors_per_s: ts.vectors_per_s,
         peak_rss_mb: duck.max_rss_mb,
-        peer_peak_rss_mb: peer.max_rss_mb,
+        peer_peak_rss_mb: peer?.max_rss_mb ?? null,
         duckdb_export_seconds: Math.round(duck.seconds * 10) / 10,
-        peer_export_seconds: Math.round(peer.seconds * 10) / 10,
+        peer_export_seconds: peer === undefined ? null : Math.round(peer.seconds * 10) / 10,
         rows_out: rowsOut,
         rows_out_by_split: manifest.rows,
         readings_left_out: manifest.readingsLeftOut,
         output_format: manifest.files.train.endsWith('.csv') ? 'csv' : 'parquet',
-        sample_equal: comparison.equal,
-        sample_compared: comparison.sampled,
-        sample_max_abs_diff: comparison.maxAbsDiff,
-        ...(comparison.firstMismatch ? { sample_first_mismatch: comparison.firstMismatch } : {}),
+        sample_equal: comparison?.equal ?? null,
+        sample_compared: comparison?.sampled ?? 0,
+        sample_max_abs_diff: comparison?.maxAbsDiff ?? null,
+        ...(comparison?.firstMismatch ? { sample_first_mismatch: comparison.firstMismatch } : {}),
+        ...(noPeer ? { peer_skipped: '--no-peer' } : {}),
         ts_vectors: ts.vectors,
         ts_object_api_vectors_per_s: ts.object_api_vectors_per_s,
         ts_peak_rss_mb: ts.max_rss_mb,
         generate_seconds: generateSeconds === null ? null : Math.round(generateSeconds * 10) / 10,
         duckdb_version: duck.duckdb_version,
+        duckdb_memory_limit: memoryLimit ?? 'default',
         nodejs_polars_version: polarsVersion,
         load_average_before: loadBefore,
         load_average_after: load(),
