@@ -15,7 +15,9 @@ import { type TrainingWindow, windowPredicate } from './window';
  *   telemetry(thing_name VARCHAR, ts BIGINT epoch ms, received_at BIGINT epoch ms, <signal columns>)
  *   labels(thing_name VARCHAR, ts BIGINT epoch ms, occupied BOOLEAN)
  * Duplicate (thing_name, ts) readings (MQTT redeliveries) keep the one received last; arrival order
- * does not matter, every window orders by ts.
+ * does not matter, every window orders by ts. With a training window (`window`), nothing before its first day is
+ * read: each device's history starts there (its first readings in the window have shorter rolling windows, count
+ * crossings from there, and have no label until the device's first label event in the window).
  */
 
 export type SplitName = 'train' | 'validation' | 'holdout';
