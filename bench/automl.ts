@@ -94,7 +94,8 @@ function fleetExport(root: string, fleet: string): string {
   if (!spec) throw new Error(`unknown fleet "${fleet}" (one of ${Object.keys(FLEETS).join(', ')})`);
   const stateDir = join(root, `fleet-${fleet}`);
   const exportDir = join(stateDir, 'export');
-  if (existsSync(join(exportDir, 'holdout.parquet'))) return splitCsvs(exportDir);
+  // A cache of the previous version holds only the CSVs; either form is a finished export.
+  if (['holdout.parquet', 'holdout.csv'].some((f) => existsSync(join(exportDir, f)))) return splitCsvs(exportDir);
   const cli = join(__dirname, '..', 'local', 'cli.ts');
   for (const args of [
     ['simulate', '--rooms', String(spec.rooms), '--days', String(spec.days), '--state-dir', stateDir],
