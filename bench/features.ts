@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ExportManifest } from '../local/export';
 import { compareExports, type SampleComparison } from './features-compare';
 import { BENCH_START, generateBenchLake } from './features-data';
@@ -47,9 +48,14 @@ const progress = (message: string): void => {
 };
 const load = (): number[] => loadavg().map((l) => Math.round(l * 100) / 100);
 
-/** Runs a bench child under tsx; its last stdout line is its JSON report. */
-function child<T>(script: string, args: readonly string[]): T {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, script), ...args], {
+/**
+ * Runs a bench child under tsx in `cwd`; its last stdout line is its JSON report. The cwd is the bench dir: an
+ * in-memory DuckDB spills into `<cwd>/.tmp`, which must not be the repository (117 M readings spilled 34 GB there).
+ */
+function child<T>(script: string, args: readonly string[], cwd: string): T {
+  const tsx = pathToFileURL(require.resolve('tsx')).href;
+  const run = spawnSync(process.execPath, ['--import', tsx, join(__dirname, script), ...args], {
+    cwd,
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
@@ -80,7 +86,7 @@ interface TsReport {
 }
 
 async function main(): Promise<void> {
-  const dir = givenDir ?? mkdtempSync(join(tmpdir(), 'bench-features-'));
+  const dir = resolve(givenDir ?? mkdtempSync(join(tmpdir(), 'bench-features-')));
   const loadBefore = load();
   try {
     let generateSeconds: number | null = null;
@@ -96,14 +102,14 @@ async function main(): Promise<void> {
     rmSync(duckOut, { recursive: true, force: true });
     rmSync(peerOut, { recursive: true, force: true });
     progress('duckdb: exportDataset');
-    const duck = child<DuckReport>('features-duckdb.ts', [dir, duckOut, ...(memoryLimit ? [memoryLimit] : [])]);
+    const duck = child<DuckReport>('features-duckdb.ts', [dir, duckOut, ...(memoryLimit ? [memoryLimit] : [])], dir);
     progress(`duckdb: ${duck.seconds.toFixed(1)} s, peak RSS ${duck.max_rss_mb} MB`);
     const { manifest } = duck;
     let peer: PeerReport | undefined;
     let comparison: SampleComparison | undefined;
     if (!noPeer) {
       progress('polars peer: the same export');
-      peer = child<PeerReport>('features-polars.ts', [dir, peerOut, join(duckOut, 'manifest.json')]);
+      peer = child<PeerReport>('features-polars.ts', [dir, peerOut, join(duckOut, 'manifest.json')], dir);
       progress(`polars: ${peer.seconds.toFixed(1)} s, peak RSS ${peer.max_rss_mb} MB`);
       progress(`comparing ${sample} sampled rows`);
       const columns = [...manifest.featureNames, 'occupied'];
@@ -116,7 +122,7 @@ async function main(): Promise<void> {
     }
     progress(`ts evaluator: ${tsReadings} readings`);
     const tsBound = BENCH_START + Math.ceil(tsReadings / devices) * 60_000;
-    const ts = child<TsReport>('features-ts.ts', [dir, String(tsReadings), String(tsBound)]);
+    const ts = child<TsReport>('features-ts.ts', [dir, String(tsReadings), String(tsBound)], dir);
 
     const rowsOut = Object.values(manifest.rows).reduce((n, r) => n + r, 0);
     const duckRate = readings / duck.seconds;
