@@ -67,6 +67,7 @@ function child<T>(script: string, args: readonly string[], cwd: string): T {
 
 interface DuckReport {
   seconds: number;
+  statements: { sql: string; seconds: number }[];
   manifest: ExportManifest;
   duckdb_version: string;
   max_rss_mb: number;
@@ -145,6 +146,7 @@ async function main(): Promise<void> {
         peak_rss_mb: duck.max_rss_mb,
         peer_peak_rss_mb: peer?.max_rss_mb ?? null,
         duckdb_export_seconds: Math.round(duck.seconds * 10) / 10,
+        duckdb_slowest_statements: duck.statements.slice(0, 4),
         peer_export_seconds: peer === undefined ? null : Math.round(peer.seconds * 10) / 10,
         rows_out: rowsOut,
         rows_out_by_split: manifest.rows,
