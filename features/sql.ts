@@ -315,19 +315,30 @@ ORDER BY "thing_name", "ts"
 `;
 }
 
-/** One split as Autopilot reads it: ...featureNames(spec), occupied, ordered by ts, thing_name. */
+/**
+ * One split as Autopilot reads it: ...featureNames(spec), occupied, ordered by ts, thing_name.
+ *
+ * A plain SELECT over a subquery holding the WITH: Athena documents UNLOAD as `UNLOAD (SELECT col_name[, ...] FROM
+ * old_table)` (https://docs.aws.amazon.com/athena/latest/ug/unload.html), and Trino's grammar lets a FROM subquery
+ * carry a WITH (`relationPrimary: '(' query ')'`, `query: with? queryNoWith`, trino-parser SqlBase.g4), so the state
+ * machine can enclose this text in UNLOAD without relying on a WITH directly inside UNLOAD's parentheses.
+ */
 export function buildSplitQuery(spec: FeatureSpec, options: ExportQueryOptions, split: SplitName): string {
   if (!SPLIT_NAMES.includes(split)) {
     throw new SqlGenerationError(`split must be one of ${SPLIT_NAMES.join(', ')}, got "${String(split)}"`, 'split');
   }
   const q = sqlDialect(options.dialect).quoteIdentifier;
   const columns = [...featureNames(spec).map(q), '"occupied"'];
-  return `WITH
+  return `SELECT
+${indent(columns, '  ')}
+FROM (
+WITH
 ${exportCtes(spec, options)}
 SELECT
-${indent(columns, '  ')}
+${indent([...columns, '"ts"', '"thing_name"'], '  ')}
 FROM split_rows
 WHERE "split" = '${split}'
+) split_query
 ORDER BY "ts", "thing_name"
 `;
 }

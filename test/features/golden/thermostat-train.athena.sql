@@ -1,3 +1,27 @@
+SELECT
+  "temperature",
+  "temperature_delta",
+  "temperature_mean_5",
+  "temperature_std_5",
+  "humidity",
+  "humidity_delta",
+  "humidity_mean_5",
+  "humidity_std_5",
+  "sound",
+  "sound_delta",
+  "sound_mean_5",
+  "sound_std_5",
+  "sound_secs_since_cross",
+  "hvac_status_is_off",
+  "hvac_status_is_heating",
+  "hvac_status_is_cooling",
+  "hvac_status_is_fan",
+  "hour_sin",
+  "hour_cos",
+  "weekday_sin",
+  "weekday_cos",
+  "occupied"
+FROM (
 WITH
 deduped AS (
   SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status"
@@ -164,7 +188,10 @@ SELECT
   "hour_cos",
   "weekday_sin",
   "weekday_cos",
-  "occupied"
+  "occupied",
+  "ts",
+  "thing_name"
 FROM split_rows
 WHERE "split" = 'train'
+) split_query
 ORDER BY "ts", "thing_name"

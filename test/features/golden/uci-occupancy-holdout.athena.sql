@@ -1,3 +1,31 @@
+SELECT
+  "temperature",
+  "temperature_delta",
+  "temperature_mean_5",
+  "temperature_std_5",
+  "humidity",
+  "humidity_delta",
+  "humidity_mean_5",
+  "humidity_std_5",
+  "light",
+  "light_delta",
+  "light_mean_5",
+  "light_std_5",
+  "light_secs_since_cross",
+  "co2",
+  "co2_delta",
+  "co2_mean_5",
+  "co2_std_5",
+  "humidity_ratio",
+  "humidity_ratio_delta",
+  "humidity_ratio_mean_5",
+  "humidity_ratio_std_5",
+  "hour_sin",
+  "hour_cos",
+  "weekday_sin",
+  "weekday_cos",
+  "occupied"
+FROM (
 WITH
 deduped AS (
   SELECT "thing_name", "ts", "temperature", "humidity", "light", "co2", "humidity_ratio"
@@ -159,7 +187,10 @@ SELECT
   "hour_cos",
   "weekday_sin",
   "weekday_cos",
-  "occupied"
+  "occupied",
+  "ts",
+  "thing_name"
 FROM split_rows
 WHERE "split" = 'holdout'
+) split_query
 ORDER BY "ts", "thing_name"
