@@ -11,7 +11,7 @@ import {
   type PartitionFiles,
   SIDECAR_SUFFIX,
 } from './lake-files';
-import { selectParts, sqlString } from './lake-sql';
+import { lakeDuckDbOptions, selectParts, sqlString } from './lake-sql';
 import { type LakeTable, recoverStaging, STAGING_DIR, StagedAppend } from './lake-staging';
 import { processAlive } from './process-alive';
 
@@ -171,7 +171,10 @@ export async function compactLake(
     // A committed compaction of a killed process is finished first: its parts must not be compacted twice.
     recoverStaging(lakeRoot);
     for (const { p, inputs } of work()) {
-      instance ??= await DuckDBInstance.create(':memory:', { preserve_insertion_order: 'false' });
+      instance ??= await DuckDBInstance.create(':memory:', {
+        ...lakeDuckDbOptions(lakeRoot),
+        preserve_insertion_order: 'false',
+      });
       const connection = await instance.connect();
       const tx = new StagedAppend(lakeRoot);
       try {

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import type { SignalSet } from '../telemetry/signals';
 import type { PartFile } from './lake-files';
 import type { LakeTable } from './lake-staging';
@@ -54,3 +55,12 @@ export function selectParts(files: readonly PartFile[], columns: Record<string, 
   }
   return parts.join(' UNION ALL ');
 }
+
+/**
+ * DuckDB options of every instance over the lake: spills (sorts and windows bigger than memory) go under the state
+ * dir, next to the lake, instead of DuckDB's default `.tmp` in whatever directory the command runs from (a fleet-size
+ * export spills gigabytes).
+ */
+export const lakeDuckDbOptions = (lakeRoot: string): Record<string, string> => ({
+  temp_directory: join(dirname(lakeRoot), 'duckdb-spill'),
+});

@@ -9,7 +9,7 @@ import { type CompactionOptions, type CompactionReport, compactLake, removeStale
 import { describeWriteError, LakeError } from './lake-errors';
 import { liveFiles } from './lake-files';
 import { manifestAdvice, readLakeManifest, writeLakeManifest } from './lake-manifest';
-import { columnsOf, selectParts } from './lake-sql';
+import { columnsOf, lakeDuckDbOptions, selectParts } from './lake-sql';
 import { type LakeTable, type RecoveryReport, recoverStaging } from './lake-staging';
 import { LakeAppend } from './lake-transaction';
 
@@ -258,7 +258,7 @@ export class LocalLake {
         if (existsSync(this.root)) await this.compact();
       }
       if (!this.connection) {
-        this.instance = await DuckDBInstance.create(':memory:');
+        this.instance = await DuckDBInstance.create(':memory:', lakeDuckDbOptions(this.root));
         this.connection = await this.instance.connect();
       }
       const files = { telemetry: liveFiles(this.root, 'telemetry'), labels: liveFiles(this.root, 'labels') };
