@@ -40,6 +40,18 @@ const givenDir = dirIndex < 0 ? undefined : process.argv[dirIndex + 1];
 const keep = process.argv.includes('--keep') || givenDir !== undefined;
 // The peer holds the whole export in memory (~0.4 GB per million readings here): at 117 M it cannot fit in 24 GB.
 const noPeer = process.argv.includes('--no-peer');
+
+/** Why the polars peer cannot run here (its native module is missing), before minutes of generating data. */
+function peerUnavailable(): string | undefined {
+  try {
+    require('nodejs-polars');
+    return undefined;
+  } catch (error) {
+    // nodejs-polars' native package declares Node >= 22, so npm skips it on older Node (the project's engines: >=22).
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return `the polars peer cannot load nodejs-polars on Node ${process.version} (${reason}); run on Node 22 (npm ci installs its native module there) or pass --no-peer`;
+  }
+}
 const memoryLimitIndex = process.argv.indexOf('--duckdb-memory-limit');
 /** DuckDB's memory_limit for the export (e.g. 5GB); default: as the product runs it (DuckDB's own default). */
 const memoryLimit = memoryLimitIndex < 0 ? undefined : process.argv[memoryLimitIndex + 1];
@@ -87,6 +99,12 @@ interface TsReport {
 }
 
 async function main(): Promise<void> {
+  const unavailable = noPeer ? undefined : peerUnavailable();
+  if (unavailable) {
+    process.stderr.write(`bench:features: ${unavailable}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const dir = resolve(givenDir ?? mkdtempSync(join(tmpdir(), 'bench-features-')));
   const loadBefore = load();
   try {
