@@ -17,7 +17,7 @@ export class UnloadStatementError extends Error {
 }
 
 export interface UnloadStatement {
-  /** The enclosed SELECT (or WITH … SELECT), as written. */
+  /** The enclosed SELECT, as written. */
   readonly query: string;
   /** The `TO` location, ending with '/'. */
   readonly target: string;
@@ -78,8 +78,13 @@ export function parseUnload(sql: string): UnloadStatement | undefined {
   if (!head) return undefined;
   const end = closingParen(text, head[0].length - 1);
   const query = text.slice(head[0].length, end - 1).trim();
-  if (!/^(SELECT|WITH)\b/i.test(query)) {
-    throw new UnloadStatementError('UNLOAD: the statement in parentheses must be a SELECT query', 'query');
+  // Only the documented shape, `UNLOAD (SELECT col_name[, ...] FROM old_table)`: whether Athena takes a WITH right
+  // inside the parentheses is not documented, so a WITH must sit in a FROM subquery (features/sql.ts buildSplitQuery).
+  if (!/^SELECT\b/i.test(query)) {
+    throw new UnloadStatementError(
+      'UNLOAD: the statement in parentheses must be a SELECT query (Athena documents UNLOAD (SELECT … FROM …); put a WITH inside a FROM subquery)',
+      'query',
+    );
   }
   const tail = /^\s*TO\s+'([^']*)'\s+WITH\s*\(([\s\S]*)\)\s*$/i.exec(text.slice(end));
   if (!tail) {

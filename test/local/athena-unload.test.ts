@@ -56,6 +56,15 @@ describe('parseUnload', () => {
     expect(() => parseUnload(`UNLOAD (DELETE FROM t) TO 's3://b/p/' WITH (format = 'PARQUET')`)).toThrow(
       /must be a SELECT query/,
     );
+    // A WITH directly inside UNLOAD is not the documented shape; inside a FROM subquery it is.
+    expect(() =>
+      parseUnload(`UNLOAD (WITH x AS (SELECT 1 AS a) SELECT a FROM x) TO 's3://b/p/' WITH (format = 'PARQUET')`),
+    ).toThrow(/put a WITH inside a FROM subquery/);
+    expect(
+      parseUnload(
+        `UNLOAD (SELECT a FROM (WITH x AS (SELECT 1 AS a) SELECT a FROM x) q) TO 's3://b/p/' WITH (format = 'PARQUET')`,
+      )?.query,
+    ).toBe('SELECT a FROM (WITH x AS (SELECT 1 AS a) SELECT a FROM x) q');
   });
 });
 
