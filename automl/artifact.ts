@@ -1,10 +1,12 @@
 /**
  * The portable model artifact: versioned JSON holding everything needed to score a row (input
- * columns, preprocessing, model, decision threshold) and nothing of the training code. The endpoint
- * host and batch scorers load it with `loadPredictor`.
+ * columns, preprocessing, model, calibration, decision threshold) and nothing of the training code. The endpoint
+ * host and batch scorers load it with `loadPredictor`, which applies the calibration (automl/calibration.ts) after
+ * the model's raw score; an artifact without one scores exactly as before.
  */
 import * as z from 'zod';
 import type { NumericTable } from '../telemetry/table';
+import { applyCalibration } from './calibration';
 import { ArtifactError } from './errors';
 import { type ForestModel, predictForestRow } from './forest';
 import { type GbtModel, predictGbtRow } from './gbt';
@@ -57,6 +59,27 @@ const logisticModelSchema = z.object({
   intercept: finite,
 });
 
+const calibrationFitSchema = z
+  .object({
+    rows: z.number().int().nonnegative(),
+    brierBefore: finite,
+    brierAfter: finite,
+    brierPlatt: finite,
+    brierIsotonic: finite,
+  })
+  .optional();
+/** Applied to the model's raw probability by `applyCalibration` (automl/calibration.ts). */
+const calibrationSchema = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('identity'), fit: calibrationFitSchema }),
+  z.object({ method: z.literal('platt'), a: finite.positive(), b: finite, fit: calibrationFitSchema }),
+  z.object({
+    method: z.literal('isotonic'),
+    x: z.array(finite).min(2),
+    y: z.array(z.number().min(0).max(1)).min(2),
+    fit: calibrationFitSchema,
+  }),
+]);
+
 export const modelArtifactSchema = z.object({
   formatVersion: z.literal(ARTIFACT_FORMAT_VERSION),
   /** Unique id of this model (job/candidate), reported with every prediction. */
@@ -76,7 +99,9 @@ export const modelArtifactSchema = z.object({
     standardised: z.boolean(),
   }),
   model: z.discriminatedUnion('family', [gbtModelSchema, forestModelSchema, logisticModelSchema, thresholdModelSchema]),
-  /** Predict occupied when probability >= threshold. */
+  /** Maps the model's raw probability to a calibrated one; absent (older artifacts) is the identity. */
+  calibration: calibrationSchema.optional(),
+  /** Predict occupied when the (calibrated) probability >= threshold. */
   threshold: z.number().min(0).max(1),
   objective: z.object({ name: z.enum(OBJECTIVES), value: finite }),
   training: z.object({
@@ -137,6 +162,14 @@ function validate(artifact: unknown): ModelArtifact {
       throw new ArtifactError(`a logistic input index is beyond the ${width} inputs`, 'model.inputs');
     }
   }
+  const c = a.calibration;
+  if (
+    c?.method === 'isotonic' &&
+    (c.x.length !== c.y.length ||
+      c.x.some((x, i) => i > 0 && !(x > (c.x[i - 1] ?? x) && (c.y[i] ?? 0) > (c.y[i - 1] ?? 0))))
+  ) {
+    throw new ArtifactError('isotonic calibration needs equal-length x and y, both strictly rising', 'calibration.x');
+  }
   if (a.model.family === 'threshold' && a.model.feature >= width) {
     throw new ArtifactError(`the threshold rule reads a feature index beyond the ${width} inputs`, 'model.feature');
   }
@@ -168,7 +201,13 @@ export class PredictionInputError extends Error {
 
 export function loadPredictor(artifact: unknown): Predictor {
   const a = validate(artifact);
-  const score = scorer(a.model);
+  const raw = scorer(a.model);
+  const calibration = a.calibration;
+  // Without a calibration (or with the identity) the raw score is returned untouched, bit for bit.
+  const score =
+    calibration === undefined || calibration.method === 'identity'
+      ? raw
+      : (values: ArrayLike<number>) => applyCalibration(calibration, raw(values));
   const featureNames = Object.freeze([...a.featureNames]);
   const width = featureNames.length;
   const threshold = a.threshold;
