@@ -15,9 +15,20 @@
  * the fleet size and however it is stepped (batch or live).
  */
 
+import { type DriftOptions, driftConditions, driftReadings, planDrift } from './drift';
 import { roomForSignalSet } from './generic-simulator';
 import { Random } from './random';
 import type { LabelEvent, Reading } from './reading';
+import {
+  DAY,
+  type DaySchedule,
+  drawDaySchedule,
+  drawProfile,
+  HOUR,
+  isWeekend,
+  MINUTE,
+  type Occupancy,
+} from './room-calendar';
 import type { HVAC_STATUSES, SignalSet } from './signals';
 
 /** Module-local: `Math` looked up as a global is ~10× slower inside jest's vm sandbox, and this is a hot path. */
@@ -38,6 +49,8 @@ export interface SimulateFleetOptions {
   readonly intervalSeconds?: number;
   /** The signal set to report (generic-simulator.ts). @default the thermostat set, with its own physics */
   readonly signalSet?: SignalSet;
+  /** A drift scenario (drift.ts): the world changes once, before the default split's holdout. @default none */
+  readonly drift?: DriftOptions;
 }
 
 export class SimulatorOptionsError extends Error {
@@ -58,157 +71,15 @@ export const DEFAULT_SIM_START = Date.UTC(2026, 0, 7);
 export const DEFAULT_SIM_SEED = 1;
 export const DEFAULT_INTERVAL_SECONDS = 60;
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
 /** `room-01` … `room-99`, `room-100` …: zero-padded to two digits. */
 export const roomThingName = (roomIndex: number): string => `room-${String(roomIndex + 1).padStart(2, '0')}`;
 
-type MeetingKind = 'discussion' | 'presentation' | 'solo';
-
-interface Occupancy {
-  readonly start: number;
-  readonly end: number;
-  readonly kind: MeetingKind;
-  readonly people: number;
-  /** Mean speech level of this meeting. */
-  readonly loudness: number;
-}
-
-interface DaySchedule {
-  readonly dayIndex: number;
-  /** Sorted, non-overlapping. */
-  readonly occupancies: readonly Occupancy[];
-  /** Cleaning in an empty room: noisy, but nobody in a meeting. */
-  readonly cleaning?: { readonly start: number; readonly end: number };
-}
-
-/** Fixed traits of one room, drawn once per (seed, room). */
-interface RoomProfile {
-  /** Probability that a free half-hour slot in work hours gets booked. */
-  readonly popularity: number;
-  readonly kindWeights: readonly (readonly [MeetingKind, number])[];
-  readonly capacity: number;
-  readonly ambientSound: number;
-  readonly hvacSound: number;
-  /** Per-reading probability that a corridor noise burst starts. */
-  readonly burstRate: number;
-  readonly cleaningRate: number;
-  readonly humidityBase: number;
-  readonly comfortSetpoint: number;
-  /** Heat loss to outside, per minute. */
-  readonly heatLoss: number;
-  /** °C per minute when heating / cooling. */
-  readonly hvacPower: number;
-  /** Report phase within the interval, as a fraction (devices do not report in lock-step). */
-  readonly phase: number;
-}
-
-function drawProfile(seed: number, roomIndex: number): RoomProfile {
-  const r = Random.seeded(seed, roomIndex, 0x9e0f11e);
-  const noisyHvac = r.chance(0.3);
-  return {
-    popularity: r.between(0.25, 0.7),
-    kindWeights: [
-      ['discussion', r.between(0.45, 0.75)],
-      ['presentation', r.between(0.1, 0.3)],
-      ['solo', r.between(0.1, 0.25)],
-    ],
-    capacity: r.int(4, 12),
-    ambientSound: r.between(1.5, 4),
-    hvacSound: noisyHvac ? r.between(3.5, 6) : r.between(0.5, 2.5),
-    burstRate: r.between(0.005, 0.03),
-    cleaningRate: r.between(0.3, 0.7),
-    humidityBase: r.between(28, 42),
-    comfortSetpoint: r.between(20.5, 22),
-    heatLoss: r.between(1 / 900, 1 / 500),
-    hvacPower: r.between(0.06, 0.1),
-    phase: r.uniform(),
-  };
-}
-
-const weekdayOf = (dayIndex: number): number => (dayIndex + 4) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
-const isWeekend = (dayIndex: number): boolean => {
-  const wd = weekdayOf(dayIndex);
-  return wd === 0 || wd === 6;
-};
-
-function drawMeeting(r: Random, profile: RoomProfile, start: number, end: number): Occupancy {
-  const kind = r.weighted(profile.kindWeights);
-  const people = kind === 'solo' ? r.int(1, 2) : r.int(2, profile.capacity);
-  const loudness = kind === 'discussion' ? r.between(14, 40) : kind === 'presentation' ? r.between(5, 13) : 0;
-  return { start, end, kind, people, loudness };
-}
-
-/** Adds an occupancy unless it overlaps one already booked (drop-ins and late meetings yield to the calendar). */
-function addIfFree(list: Occupancy[], occ: Occupancy): void {
-  if (occ.end - occ.start < 2 * MINUTE) return;
-  if (list.some((o) => occ.start < o.end && o.start < occ.end)) return;
-  list.push(occ);
-}
-
-function drawDaySchedule(seed: number, roomIndex: number, profile: RoomProfile, dayIndex: number): DaySchedule {
-  const r = Random.seeded(seed, roomIndex, dayIndex, 0xda7);
-  const day0 = dayIndex * DAY;
-  const at = (hours: number): number => day0 + math.round(hours * HOUR);
-  const occupancies: Occupancy[] = [];
-  if (isWeekend(dayIndex)) {
-    if (r.chance(0.06)) {
-      const start = at(r.int(20, 30) / 2);
-      addIfFree(occupancies, drawMeeting(r, profile, start, start + r.int(4, 12) * 15 * MINUTE));
-    }
-    return { dayIndex, occupancies };
-  }
-  // Booked calendar: walk the work day in half-hour slots.
-  let slot = at(8);
-  let lastEnd = day0;
-  while (slot < at(17.75)) {
-    const hour = (slot - day0) / HOUR;
-    const lunch = hour >= 12 && hour < 13.5 ? 0.35 : 1;
-    const early = hour < 9 ? 0.5 : 1;
-    if (!r.chance(profile.popularity * lunch * early)) {
-      slot += 30 * MINUTE;
-      continue;
-    }
-    const booked = r.weighted<number>([
-      [15, 1],
-      [30, 4],
-      [45, 2],
-      [60, 4],
-      [90, 1.5],
-      [120, 1],
-    ]);
-    const bookedEnd = math.min(slot + booked * MINUTE, at(19));
-    if (!r.chance(0.07)) {
-      // People arrive a little late and leave a little early (or overrun); times are to the second.
-      const start = math.max(lastEnd, slot + math.round(math.max(-5, math.min(10, r.gaussian(2, 2.5))) * MINUTE));
-      const end = bookedEnd + math.round(math.max(-10, math.min(10, r.gaussian(-2, 4))) * MINUTE);
-      if (end - start >= 5 * MINUTE) {
-        occupancies.push(drawMeeting(r, profile, start, end));
-        lastEnd = end;
-      }
-    }
-    slot = bookedEnd;
-  }
-  if (r.chance(0.08)) {
-    const start = at(18 + r.int(0, 8) / 4);
-    addIfFree(occupancies, drawMeeting(r, profile, start, start + r.int(2, 6) * 15 * MINUTE));
-  }
-  const dropIns = r.chance(0.35) ? r.int(1, 2) : 0;
-  for (let i = 0; i < dropIns; i++) {
-    const start = at(r.between(8, 18));
-    const occ: Occupancy = { start, end: start + r.int(4, 15) * MINUTE, kind: 'solo', people: 1, loudness: 0 };
-    addIfFree(occupancies, occ);
-  }
-  occupancies.sort((a, b) => a.start - b.start);
-  let cleaning: DaySchedule['cleaning'];
-  if (r.chance(profile.cleaningRate)) {
-    const start = at(r.between(18.5, 21));
-    const end = start + r.int(6, 15) * MINUTE;
-    if (!occupancies.some((o) => start < o.end && o.start < end)) cleaning = { start, end };
-  }
-  return { dayIndex, occupancies, cleaning };
+/** How a room's world departs from the default one (drift.ts builds these); absent, the default world. */
+export interface RoomConditions {
+  /** The calendar the room actually lives on a day, from the one drawn (e.g. another team's hours). */
+  readonly schedule?: (day: DaySchedule) => DaySchedule;
+  /** °C added to the outdoor temperature at `ts` (e.g. a warmer season). */
+  readonly outdoorOffset?: (ts: number) => number;
 }
 
 /** Outdoor temperature: seasonal (coldest mid-January) plus a daily swing peaking mid-afternoon. */
@@ -242,7 +113,12 @@ export interface RoomSimulator {
  * One room, independent of fleet size: the same (roomIndex, seed) gives the same room. `start` is only where its
  * state begins (thermal equilibrium); pass the first `ts` you will step to. Usable live (`next(Date.now())`).
  */
-export function createRoomSimulator(roomIndex: number, seed: number = DEFAULT_SIM_SEED, start?: number): RoomSimulator {
+export function createRoomSimulator(
+  roomIndex: number,
+  seed: number = DEFAULT_SIM_SEED,
+  start?: number,
+  conditions: RoomConditions = {},
+): RoomSimulator {
   if (!Number.isInteger(roomIndex) || roomIndex < 0) {
     throw new SimulatorOptionsError('roomIndex', `must be a non-negative integer, got ${roomIndex}`);
   }
@@ -262,7 +138,10 @@ export function createRoomSimulator(roomIndex: number, seed: number = DEFAULT_SI
 
   const scheduleFor = (ts: number): DaySchedule => {
     const dayIndex = math.floor(ts / DAY);
-    if (schedule?.dayIndex !== dayIndex) schedule = drawDaySchedule(seed, roomIndex, profile, dayIndex);
+    if (schedule?.dayIndex !== dayIndex) {
+      const drawn = drawDaySchedule(seed, roomIndex, profile, dayIndex);
+      schedule = conditions.schedule ? conditions.schedule(drawn) : drawn;
+    }
     return schedule;
   };
 
@@ -327,9 +206,10 @@ export function createRoomSimulator(roomIndex: number, seed: number = DEFAULT_SI
       stepHvac(ts);
       const hvacDrive = hvac === 'HEATING' ? profile.hvacPower : hvac === 'COOLING' ? -profile.hvacPower : 0;
       const hour = (ts % DAY) / HOUR;
+      const outdoor = outdoorTemperature(ts) + (conditions.outdoorOffset?.(ts) ?? 0);
       const solarGain = hour > 8 && hour < 17 ? 0.008 * math.sin((math.PI * (hour - 8)) / 9) : 0;
       temperature +=
-        minutes * (profile.heatLoss * (outdoorTemperature(ts) - temperature) + hvacDrive + solarGain + 0.005 * people) +
+        minutes * (profile.heatLoss * (outdoor - temperature) + hvacDrive + solarGain + 0.005 * people) +
         noise.gaussian(0, 0.004 * math.sqrt(minutes));
       const ventilation = hvac === 'OFF' ? 1 / 300 : 1 / 80;
       humidity = clamp(humidity + minutes * (ventilation * (profile.humidityBase - humidity) + 0.035 * people), 5, 95);
@@ -395,8 +275,11 @@ export function* simulateFleet(opts: SimulateFleetOptions): Generator<SimEvent> 
 
   const intervalMs = intervalSeconds * 1000;
   const ticks = math.floor((opts.days * DAY) / intervalMs);
+  const drift = opts.drift && planDrift(opts.drift, { days: opts.days, start, signalSet: opts.signalSet });
   const rooms = Array.from({ length: opts.rooms }, (_, i) => {
-    const sim = roomForSignalSet(createRoomSimulator(i, seed, start), opts.signalSet, seed, i);
+    const room = createRoomSimulator(i, seed, start, drift && driftConditions(drift));
+    const generic = roomForSignalSet(room, opts.signalSet, seed, i);
+    const sim = drift ? driftReadings(drift, opts.signalSet, generic, seed, i) : generic;
     return { sim, offset: math.floor(sim.phase * intervalMs) };
   });
   const batch: SimEvent[] = [];

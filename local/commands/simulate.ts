@@ -1,7 +1,8 @@
+import { DriftOptionsError, type DriftPlan, parseDriftScenario, planDrift } from '../../telemetry/drift';
 import type { LabelEvent, Reading } from '../../telemetry/reading';
 import { type SignalSet, THERMOSTAT } from '../../telemetry/signals';
 import { DEFAULT_SIM_START, simulateFleet } from '../../telemetry/simulator';
-import { intFlag, parseCommand, progress, signalSetFlag } from '../args';
+import { intFlag, parseCommand, progress, signalSetFlag, UsageError } from '../args';
 import { LocalLake } from '../lake';
 import { SIMULATE } from './specs';
 
@@ -12,6 +13,14 @@ export interface SimulateSummary {
   readonly seed: number;
   readonly readings: number;
   readonly labels: number;
+  /** With --drift: the scenario, the change (ISO time and days from the start) and the signal it changes. */
+  readonly drift?: {
+    readonly scenario: string;
+    readonly change: string;
+    readonly changeDay: number;
+    readonly signal?: string;
+    readonly description: string;
+  };
 }
 
 /** Simulates a fleet (thermostat, or any signal set) into the local lake, streaming in batches so memory stays flat. */
@@ -22,6 +31,7 @@ export function simulateIntoLake(
   seed: number,
   start: number = DEFAULT_SIM_START,
   signalSet: SignalSet = THERMOSTAT,
+  drift?: DriftPlan,
 ): SimulateSummary {
   const lake = LocalLake.open(stateDir, signalSet);
   const tx = lake.beginAppend(); // one all-or-nothing append: a simulation cut short adds nothing to the lake
@@ -38,7 +48,7 @@ export function simulateIntoLake(
     progress(`simulate: ${readingCount.toLocaleString()} / ~${total.toLocaleString()} readings`);
   };
   try {
-    for (const event of simulateFleet({ rooms, days, seed, start, signalSet })) {
+    for (const event of simulateFleet({ rooms, days, seed, start, signalSet, ...(drift && { drift }) })) {
       if (event.kind === 'reading') readings.push(event.reading);
       else labels.push(event.label);
       if (readings.length >= 100_000) flush();
@@ -49,7 +59,11 @@ export function simulateIntoLake(
     tx.abort();
     lake.close();
   }
-  return { stateDir, rooms, days, seed, readings: readingCount, labels: labelCount };
+  const summary = { stateDir, rooms, days, seed, readings: readingCount, labels: labelCount };
+  if (!drift) return summary;
+  const { scenario, changeAt, changeDay, signal, description } = drift;
+  const change = new Date(changeAt).toISOString();
+  return { ...summary, drift: { scenario, change, changeDay, ...(signal && { signal }), description } };
 }
 
 export async function simulateCommand(argv: string[]): Promise<number> {
@@ -57,19 +71,29 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   const rooms = intFlag(values.rooms, 'rooms', 10, 1, 10_000);
   const days = intFlag(values.days, 'days', 14, 1, 3650);
   const seed = intFlag(values.seed, 'seed', 1, 0, 2 ** 31 - 1);
-  const summary = simulateIntoLake(
-    values['state-dir'],
-    rooms,
-    days,
-    seed,
-    DEFAULT_SIM_START,
-    signalSetFlag(values['signal-set']),
-  );
+  const signalSet = signalSetFlag(values['signal-set']);
+  const drift = driftFlag(values.drift, days, signalSet);
+  const summary = simulateIntoLake(values['state-dir'], rooms, days, seed, DEFAULT_SIM_START, signalSet, drift);
   await LocalLake.compactIn(values['state-dir'], { convert: false, lockWaitMs: 2_000 });
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else
     process.stdout.write(
-      `Simulated ${summary.rooms} rooms × ${summary.days} days: ${summary.readings} readings, ${summary.labels} label events → ${summary.stateDir}\n`,
+      `Simulated ${summary.rooms} rooms × ${summary.days} days: ${summary.readings} readings, ${summary.labels} label events → ${summary.stateDir}\n` +
+        (summary.drift
+          ? `Drift "${summary.drift.scenario}" at ${summary.drift.change} (day ${summary.drift.changeDay.toFixed(3)}` +
+            `${summary.drift.signal ? `, signal ${summary.drift.signal}` : ''}): ${summary.drift.description}\n`
+          : ''),
     );
   return 0;
+}
+
+/** `--drift <scenario>`: the scenario planned for this fleet, or a UsageError (exit 2) naming the flag and the valid names. */
+function driftFlag(value: string | undefined, days: number, signalSet: SignalSet | undefined): DriftPlan | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return planDrift({ scenario: parseDriftScenario(value) }, { days, start: DEFAULT_SIM_START, signalSet });
+  } catch (error) {
+    if (error instanceof DriftOptionsError) throw new UsageError(`--${error.message}`, { cause: error });
+    throw error;
+  }
 }

@@ -60,6 +60,14 @@ export const SIMULATE = {
     rooms: { type: 'string', default: '10', placeholder: 'N', description: 'rooms (devices) to simulate' },
     days: { type: 'string', default: '14', placeholder: 'D', description: 'days of one-minute readings' },
     seed: { type: 'string', default: '1', placeholder: 'S', description: 'random seed (same seed, same fleet)' },
+    drift: {
+      type: 'string',
+      placeholder: 'SCENARIO',
+      description:
+        'the world changes once, just before the default holdout: calibration-offset, season, usage, lighting, ' +
+        'sensor-failure (telemetry/drift.ts)',
+      defaultText: 'none',
+    },
     live: {
       type: 'boolean',
       description: 'stream live readings to a running broker instead (`simulate --live --help`)',

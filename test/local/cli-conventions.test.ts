@@ -110,6 +110,11 @@ const USER_ERRORS: [string, string[], RegExp][] = [
   ['simulate: unknown flag', ['simulate', '--broker', 'mqtt://x'], /unknown flag --broker/],
   ['simulate: bad value', ['simulate', '--days', '0'], /--days must be an integer in \[1, 3650\]/],
   ['simulate: missing value', ['simulate', '--rooms'], /--rooms needs a value/],
+  [
+    'simulate: unknown drift scenario',
+    ['simulate', '--drift', 'meteor'],
+    /--drift: unknown scenario "meteor"; valid: calibration-offset, season, usage, lighting, sensor-failure/,
+  ],
   ['simulate --live: bad rate', ['simulate', '--live', '--rate', '0'], /--rate must be in \(0, 1000\]/],
   ['simulate --live: no broker', ['simulate', '--live'], /no broker: start `npx occupancy serve/],
   ['simulate --live: unknown flag', ['simulate', '--live', '--days', '3'], /unknown flag --days/],
