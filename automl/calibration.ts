@@ -6,8 +6,9 @@
  * - Isotonic regression by pool-adjacent-violators, centred (Oron & Flournoy's CIR): each pooled block becomes
  *   one point at its mean score, joined by straight lines, so the map rises strictly between the first and last
  *   block (no new ties, the decision threshold keeps its meaning) and is flat outside them.
- * The method is chosen by the Brier score cross-fitted across the validation folds (each fold calibrated by a
- * map fitted on the others), and the identity is kept unless one lowers it by MIN_BRIER_GAIN.
+ * The method is chosen by the Brier score cross-fitted on the out-of-fold rows (each fifth of them, spread over
+ * the whole period, calibrated by a map fitted on the rest), and the identity is kept unless one lowers it by
+ * MIN_BRIER_GAIN.
  * `applyCalibration` is the one function every reader of an artifact uses. Pure.
  */
 import type { ModelArtifact } from './artifact';
@@ -195,41 +196,41 @@ function rises(c: Calibrator): boolean {
   return true;
 }
 
-/** Brier score of `method` where each chunk (a validation fold) is calibrated by a map fitted on the others. */
-function crossFittedBrier(
-  method: 'platt' | 'isotonic',
-  p: Float64Array,
-  y: Uint8Array,
-  bounds: readonly number[],
-): number {
+/** Rows are cut into this many consecutive blocks, dealt round-robin into CROSS_FIT_GROUPS groups. */
+const CROSS_FIT_BLOCKS = 50;
+const CROSS_FIT_GROUPS = 5;
+
+/**
+ * Brier score of `method` cross-fitted: each group of rows is calibrated by a map fitted on the other groups. A group
+ * is every fifth block of consecutive rows, so it spans the whole period while neighbouring (alike) rows stay together.
+ */
+function crossFittedBrier(method: 'platt' | 'isotonic', p: Float64Array, y: Uint8Array): number {
+  const n = p.length;
+  const groupOf = (i: number) => Math.floor((i * CROSS_FIT_BLOCKS) / n) % CROSS_FIT_GROUPS;
   let sum = 0;
-  for (let k = 0; k + 1 < bounds.length; k++) {
-    const start = bounds[k] ?? 0;
-    const end = bounds[k + 1] ?? 0;
-    const restP = new Float64Array(p.length - (end - start));
-    const restY = new Uint8Array(restP.length);
-    restP.set(p.subarray(0, start), 0);
-    restP.set(p.subarray(end), start);
-    restY.set(y.subarray(0, start), 0);
-    restY.set(y.subarray(end), start);
+  for (let g = 0; g < CROSS_FIT_GROUPS; g++) {
+    const restP: number[] = [];
+    const restY: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (groupOf(i) === g) continue;
+      restP.push(p[i] ?? 0);
+      restY.push(y[i] ?? 0);
+    }
     const c = fitMethod(method, restP, restY);
-    for (let i = start; i < end; i++) sum += (applyCalibration(c, p[i] ?? 0) - (y[i] ?? 0)) ** 2;
+    for (let i = 0; i < n; i++) if (groupOf(i) === g) sum += (applyCalibration(c, p[i] ?? 0) - (y[i] ?? 0)) ** 2;
   }
-  return p.length === 0 ? 0 : sum / p.length;
+  return n === 0 ? 0 : sum / n;
 }
 
 /**
- * The calibrator for out-of-fold predictions `p` (pooled in fold order, `chunkSizes` rows per fold): Platt,
- * isotonic or the identity, whichever has the lowest cross-fitted Brier score (one fold is split in two halves).
+ * The calibrator for out-of-fold predictions `p` with labels `y` (in time order): Platt, isotonic or the identity,
+ * whichever has the lowest cross-fitted Brier score.
  */
-export function chooseCalibration(p: Float64Array, y: Uint8Array, chunkSizes: readonly number[]): Calibration {
+export function chooseCalibration(p: Float64Array, y: Uint8Array): Calibration {
   const n = p.length;
-  const sizes = chunkSizes.length >= 2 ? chunkSizes : [Math.floor(n / 2), n - Math.floor(n / 2)];
-  const bounds = [0];
-  for (const s of sizes) bounds.push((bounds[bounds.length - 1] ?? 0) + s);
   const brierBefore = brierScore(y, p);
-  const brierPlatt = crossFittedBrier('platt', p, y, bounds);
-  const brierIsotonic = crossFittedBrier('isotonic', p, y, bounds);
+  const brierPlatt = crossFittedBrier('platt', p, y);
+  const brierIsotonic = crossFittedBrier('isotonic', p, y);
   const method = brierPlatt <= brierIsotonic ? 'platt' : 'isotonic';
   const brierMethod = Math.min(brierPlatt, brierIsotonic);
   const fit = { rows: n, brierBefore, brierPlatt, brierIsotonic };
@@ -249,11 +250,10 @@ export function calibrateArtifact(
   artifact: ModelArtifact,
   oof: Float64Array,
   y: Uint8Array,
-  chunkSizes: readonly number[],
   objective: Objective,
   fixedCut: boolean,
 ): ModelArtifact {
-  const calibration = chooseCalibration(oof, y, chunkSizes);
+  const calibration = chooseCalibration(oof, y);
   if (calibration.method === 'identity') return { ...artifact, calibration };
   const threshold = fixedCut
     ? applyCalibration(calibration, artifact.threshold)

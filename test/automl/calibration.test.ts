@@ -45,7 +45,7 @@ describe('calibration (pure)', () => {
     ['overconfident', (s: number) => sigmoid(3 * s)],
   ])('brings the Brier score down on a %s model, in the fit and on fresh rows', (_, raw) => {
     const train = labelled(6000, 11, sigmoid, raw);
-    const c = chooseCalibration(train.p, train.y, [2000, 2000, 2000]);
+    const c = chooseCalibration(train.p, train.y);
     expect(c.method).not.toBe('identity');
     expect(c.fit?.brierAfter).toBeLessThan((c.fit?.brierBefore ?? 0) - 0.005);
     const fresh = labelled(6000, 99, sigmoid, raw);
@@ -54,7 +54,7 @@ describe('calibration (pure)', () => {
 
   it('keeps the identity on a model that is already calibrated', () => {
     const { p, y } = labelled(6000, 5, sigmoid, sigmoid);
-    const c = chooseCalibration(p, y, [2000, 2000, 2000]);
+    const c = chooseCalibration(p, y);
     expect(c.method).toBe('identity');
     expect(c.fit?.brierAfter).toBe(c.fit?.brierBefore);
   });
@@ -205,19 +205,19 @@ describe('calibration in the artifact', () => {
     const { p, y } = labelled(3000, 21, sigmoid, (s) => sigmoid(3 * s));
     const artifact = { ...logisticArtifact(), threshold: 0.35 };
     // A rule's fixed cut: the calibrated value of the cut, the same decision on every row.
-    const fixed = calibrateArtifact(artifact, p, y, [1000, 1000, 1000], 'F1', true);
+    const fixed = calibrateArtifact(artifact, p, y, 'F1', true);
     expect(fixed.calibration?.method).not.toBe('identity');
     expect(fixed.threshold).toBeCloseTo(applyCalibration(fixed.calibration, 0.35), 12);
     const fixedP = p.map((v) => applyCalibration(fixed.calibration, v));
     for (let i = 0; i < p.length; i++) expect((fixedP[i] ?? 0) >= fixed.threshold).toBe((p[i] ?? 0) >= 0.35);
     // A tuned cut: re-tuned on the calibrated predictions, as good as the raw tuning (the map keeps the order).
-    const tuned = calibrateArtifact(artifact, p, y, [1000, 1000, 1000], 'F1', false);
+    const tuned = calibrateArtifact(artifact, p, y, 'F1', false);
     const tunedP = p.map((v) => applyCalibration(tuned.calibration, v));
     const raw = tuneThreshold(y, p, 'F1');
     expect(objectiveValue(y, tunedP, tuned.threshold, 'F1')).toBeCloseTo(raw.value, 12);
     // The identity leaves the artifact's threshold alone.
     const calibratedAlready = labelled(3000, 4, sigmoid, sigmoid);
-    const same = calibrateArtifact(artifact, calibratedAlready.p, calibratedAlready.y, [1500, 1500], 'F1', false);
+    const same = calibrateArtifact(artifact, calibratedAlready.p, calibratedAlready.y, 'F1', false);
     expect(same.calibration?.method).toBe('identity');
     expect(same.threshold).toBe(0.35);
   });
