@@ -1,7 +1,7 @@
 /**
  * An Autopilot-V2-shaped job runner over the local engine: start / describe / listCandidates / stop /
- * waitFor. Each job trains in its own worker thread; its state is persisted as JSON under
- * `<workDir>/<jobName>/job.json`, so describe() works after a restart.
+ * waitFor. Each job runs in its own worker thread, its candidates in a pool of worker threads (pool.ts); its
+ * state is persisted as JSON under `<workDir>/<jobName>/job.json`, so describe() works after a restart.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -34,6 +34,8 @@ export interface AutoMLJobSpec {
   readonly maxRuntimePerCandidateSeconds?: number;
   readonly maxJobRuntimeSeconds?: number;
   readonly seed?: number;
+  /** Worker threads training candidates side by side (same leaderboard whatever the size). @default the cores */
+  readonly poolSize?: number;
 }
 
 export interface AutoMLJobProgress {

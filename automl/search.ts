@@ -8,17 +8,26 @@
  * The winner is refitted on all rows (a time-stratified sample above `refitRowLimit`).
  * Pure: data in, leaderboard and artifact out; progress and stopping through callbacks.
  */
-import { fitBestThreshold } from '../evaluation';
 import type { LabelledTable } from '../telemetry/table';
-import { ARTIFACT_FORMAT_VERSION, type ArtifactModel, type ModelArtifact, type ModelFamily } from './artifact';
+import { ARTIFACT_FORMAT_VERSION, type ModelArtifact, type ModelFamily } from './artifact';
 import { binColumn, fitFeatureBins } from './binning';
-import { AutoMLInputError, TrainingStopped } from './errors';
-import { DEFAULT_FOREST_PARAMS, type ForestParams, fitForest, predictForestRow } from './forest';
-import { DEFAULT_GBT_PARAMS, fitGbt, type GbtParams, predictGbtRow } from './gbt';
-import { DEFAULT_LOGISTIC_PARAMS, fitLogistic, type LogisticParams, predictLogisticRow } from './logistic';
-import { type BinaryMetrics, binaryMetrics, type Objective, objectiveValue, rocAuc, tuneThreshold } from './objective';
+import {
+  type CandidatePlan,
+  type CandidateSetup,
+  type Context,
+  compareToBaseline,
+  type FeatureSubset,
+  type Fold,
+  fitPlan,
+  type Plan,
+  trainCandidate,
+} from './candidate';
+import { AutoMLInputError } from './errors';
+import { DEFAULT_FOREST_PARAMS } from './forest';
+import { DEFAULT_GBT_PARAMS } from './gbt';
+import { DEFAULT_LOGISTIC_PARAMS } from './logistic';
+import { type BinaryMetrics, type Objective, rocAuc } from './objective';
 import { mulberry32, type Rng } from './random';
-import { fitThresholdRuleBinned, predictRuleRows, type ThresholdRuleModel, thresholdScale } from './threshold';
 import type { BinnedData } from './tree';
 
 export interface SearchOptions {
@@ -91,23 +100,6 @@ export interface SearchResult {
   readonly timedOut: boolean;
 }
 
-type Plan =
-  | { family: 'gbt'; params: GbtParams }
-  | { family: 'logistic'; params: LogisticParams }
-  | { family: 'forest'; params: ForestParams }
-  | { family: 'threshold'; params: { objective: Objective } };
-
-interface CandidatePlan {
-  readonly name: string;
-  readonly subset: FeatureSubset;
-  readonly plan: Plan;
-}
-
-interface FeatureSubset {
-  readonly name: string;
-  readonly features: number[];
-}
-
 /**
  * Names of features that describe change, spread or time rather than an absolute level: they transfer across
  * seasons and rooms (`temperature_delta`, `sound_std_5`, `sound_secs_since_cross`, `hvac_status_is_fan`,
@@ -118,11 +110,6 @@ const RELATIVE_FEATURE =
 
 export function isRelativeFeature(name: string): boolean {
   return RELATIVE_FEATURE.test(name);
-}
-
-interface Fold {
-  readonly train: Uint32Array;
-  readonly valid: Uint32Array;
 }
 
 /** Joins train and a later validation table into one time-ordered series. */
@@ -338,122 +325,10 @@ function candidatePlans(subsets: FeatureSubset[], count: number, rng: Rng, objec
   }));
 }
 
-interface Fitted {
-  readonly model: ArtifactModel;
-  readonly extra: HyperParameters;
-}
-
-interface Context {
-  readonly table: LabelledTable;
-  readonly data: BinnedData;
-  readonly rng: Rng;
-  readonly shouldStop: (() => boolean) | undefined;
-}
-
-function fitPlan(
-  ctx: Context,
-  plan: Plan,
-  features: number[],
-  rows: Uint32Array,
-  deadline: number | undefined,
-  exact: boolean,
-): Fitted {
-  const { table, data, rng, shouldStop } = ctx;
-  const control = { rng, shouldStop, deadline };
-  switch (plan.family) {
-    case 'gbt': {
-      // Early stopping on the most recent 15% of the rows: the model is picked for the future, not the past.
-      const cut = Math.floor(rows.length * 0.85);
-      const fit = fitGbt(data, table.target, rows.subarray(0, cut), rows.subarray(cut), features, plan.params, control);
-      return { model: { family: 'gbt', ...fit.model }, extra: { iterations: fit.iterations } };
-    }
-    case 'forest': {
-      const model = fitForest(data, table.target, rows, features, plan.params, control);
-      return { model: { family: 'forest', ...model }, extra: { trees: model.trees.length } };
-    }
-    case 'logistic': {
-      const model = fitLogistic(table.columns, table.target, rows, features, plan.params, shouldStop);
-      return { model: { family: 'logistic', ...model }, extra: {} };
-    }
-    case 'threshold': {
-      const rule = exact ? exactRule(table, rows, features) : undefined;
-      const fitted =
-        rule ?? fitThresholdRuleBinned(data, table.columns, table.target, rows, features, plan.params.objective)?.rule;
-      if (!fitted) throw new AutoMLInputError('No signal to fit a threshold rule on', 'features');
-      return {
-        model: { family: 'threshold', ...fitted },
-        extra: { signal: table.names[fitted.feature] ?? '', level: fitted.level, direction: fitted.direction },
-      };
-    }
-  }
-}
-
-/** Every-cut F1 rule (the evaluation core's), for the final refit when the table is small enough to sort. */
-function exactRule(table: LabelledTable, rows: Uint32Array, features: number[]): ThresholdRuleModel | undefined {
-  let positives = 0;
-  for (let i = 0; i < rows.length; i++) positives += table.target[rows[i] ?? 0] ?? 0;
-  if (positives === 0) return undefined;
-  const source = rows.length === table.rowCount ? table : subTable(table, rows);
-  const rule = fitBestThreshold(
-    source,
-    features.map((f) => table.names[f] ?? ''),
-  );
-  const feature = table.names.indexOf(rule.signal);
-  return {
-    feature,
-    level: rule.level,
-    direction: rule.direction,
-    scale: thresholdScale(table.columns[feature] ?? new Float64Array(0), rows),
-  };
-}
-
-function predictRows(table: LabelledTable, model: ArtifactModel, rows: Uint32Array): Float64Array {
-  if (model.family === 'threshold') return predictRuleRows(model, table.columns, rows);
-  const width = table.columns.length;
-  const row = new Float64Array(width);
-  const out = new Float64Array(rows.length);
-  const score =
-    model.family === 'gbt'
-      ? (v: Float64Array) => predictGbtRow(model, v)
-      : model.family === 'forest'
-        ? (v: Float64Array) => predictForestRow(model, v)
-        : (v: Float64Array) => predictLogisticRow(model, v);
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i] ?? 0;
-    for (let c = 0; c < width; c++) row[c] = table.columns[c]?.[r] ?? Number.NaN;
-    out[i] = score(row);
-  }
-  return out;
-}
-
-function gather(y: Uint8Array, rows: Uint32Array): Uint8Array {
-  const out = new Uint8Array(rows.length);
-  for (let i = 0; i < rows.length; i++) out[i] = y[rows[i] ?? 0] ?? 0;
-  return out;
-}
-
-function subTable(table: LabelledTable, rows: Uint32Array): LabelledTable {
-  return {
-    ...table,
-    columns: table.columns.map((col) => Float64Array.from(rows, (r) => col[r] ?? Number.NaN)),
-    rowCount: rows.length,
-    target: gather(table.target, rows),
-  };
-}
-
-function hyperParameters(plan: Plan): HyperParameters {
-  return { family: plan.family, ...plan.params };
-}
-
 /** Lower is simpler: the family first, then the number of features read. */
 function complexity(c: CandidateResult): number {
   const family = c.family === 'threshold' ? 0 : c.family === 'logistic' ? 1 : c.family === 'gbt' ? 2 : 3;
   return family * 1000 + c.features.length;
-}
-
-/** Mean of the pooled objective and the worst fold: a model must hold up in every period, not on average. */
-function robustValue(pooled: number, foldValues: readonly number[]): number {
-  return foldValues.length === 0 ? pooled : (pooled + Math.min(...foldValues)) / 2;
 }
 
 /** Tolerance of the one-standard-error rule, floored and capped so a noisy split cannot excuse a much worse model. */
@@ -508,17 +383,34 @@ export function selectCandidate(candidates: readonly CandidateResult[]): number 
   return chosen;
 }
 
-export function runSearch(
+/** A search ready to run: the candidates' setup plus what the final refit needs. */
+export interface PreparedSearch {
+  readonly setup: CandidateSetup;
+  readonly startedAt: number;
+  readonly jobDeadline: number | undefined;
+  readonly allRows: Uint32Array;
+  readonly refitRows: Uint32Array;
+}
+
+/**
+ * Validates the data, builds the folds, bins, drift figures and candidate plans. `shareArrays` (the worker pool's)
+ * copies each typed array the candidates read onto a SharedArrayBuffer once, so posting the setup to workers
+ * shares the table instead of copying it into each.
+ */
+export function prepareSearch(
   train: LabelledTable,
   validation: LabelledTable | undefined,
   options: SearchOptions,
-): SearchResult {
+  shareArrays?: <T extends Float64Array | Uint8Array | Uint32Array>(array: T) => T,
+): PreparedSearch {
+  const share = shareArrays ?? (<T>(array: T) => array);
   const objective = options.objective ?? 'F1';
   const now = options.now ?? Date.now;
   const seed = options.seed ?? 1;
   const rng = mulberry32(seed);
   const folds = options.folds ?? 3;
-  const table = concatTables(train, validation);
+  const joined = concatTables(train, validation);
+  const table = { ...joined, columns: joined.columns.map(share), target: share(joined.target) };
   const n = table.rowCount;
   if (table.names.length === 0) throw new AutoMLInputError('No numeric feature columns besides the target', 'features');
   if (n < 20 * (folds + 1)) {
@@ -534,164 +426,103 @@ export function runSearch(
   }
   const startedAt = now();
   const budgetMs = options.maxJobRuntimeSeconds === undefined ? undefined : options.maxJobRuntimeSeconds * 1000;
-  const jobDeadline = budgetMs === undefined ? undefined : startedAt + budgetMs;
-  // The search leaves a quarter of the budget for refitting the winner on more rows.
-  const searchDeadline = budgetMs === undefined ? undefined : startedAt + budgetMs * 0.75;
   const allRows = Uint32Array.from({ length: n }, (_, i) => i);
   // Search rows are a subset of the refit rows (the step is a multiple), so only refit rows need bin codes.
   const refitStep = Math.max(1, Math.ceil(n / (options.refitRowLimit ?? 120_000)));
   const searchStep = refitStep * Math.max(1, Math.ceil(n / (options.searchRowLimit ?? 40_000) / refitStep));
   const refitRows = refitStep === 1 ? allRows : allRows.filter((_, i) => i % refitStep === 0);
-  const searchRows = searchStep === 1 ? allRows : allRows.filter((_, i) => i % searchStep === 0);
+  const searchRows = share(searchStep === 1 ? allRows : allRows.filter((_, i) => i % searchStep === 0));
   const foldList = timeBlockFolds(searchRows, table.target, folds);
   const bins = table.columns.map((col) => fitFeatureBins(col, searchRows));
   const data: BinnedData = {
     codes: table.columns.map((col, i) =>
-      binColumn(bins[i] ?? fitFeatureBins(col, searchRows), col, refitStep === 1 ? undefined : refitRows),
+      share(binColumn(bins[i] ?? fitFeatureBins(col, searchRows), col, refitStep === 1 ? undefined : refitRows)),
     ),
     bins,
   };
+  // Relative features (deltas, spreads, time of day) describe change, not level: they are never counted as drifting.
+  const drift = table.columns.map((col, i) =>
+    isRelativeFeature(table.names[i] ?? '') ? 0 : levelDrift(col, table.target, searchRows),
+  );
+  const subsets = featureSubsets(table, foldList, drift);
+  const plans = candidatePlans(subsets, Math.max(1, options.maxCandidates ?? 12), rng, objective);
+  const setup: CandidateSetup = {
+    objective,
+    seed,
+    table,
+    data,
+    folds: foldList,
+    drifting: drift.map((d) => d > DRIFT_LIMIT),
+    plans,
+    // The search leaves a quarter of the budget for refitting the winner on more rows.
+    searchDeadline: budgetMs === undefined ? undefined : startedAt + budgetMs * 0.75,
+    maxRuntimePerCandidateSeconds: options.maxRuntimePerCandidateSeconds,
+  };
+  const jobDeadline = budgetMs === undefined ? undefined : startedAt + budgetMs;
+  return { setup, startedAt, jobDeadline, allRows, refitRows };
+}
+
+/** Runs the candidates one after another on this thread (pool.ts runs them on worker threads). */
+export function runSearch(
+  train: LabelledTable,
+  validation: LabelledTable | undefined,
+  options: SearchOptions,
+): SearchResult {
+  const prepared = prepareSearch(train, validation, options);
+  const { plans, searchDeadline } = prepared.setup;
+  const now = options.now ?? Date.now;
   let stopped = false;
   const shouldStop = () => {
     if (!stopped && options.shouldStop?.()) stopped = true;
     return stopped;
   };
-  const ctx: Context = { table, data, rng, shouldStop };
-
-  const oofRows = Uint32Array.from(foldList.flatMap((f) => Array.from(f.valid)));
-  const oofLabels = gather(table.target, oofRows);
-  const foldLabels = foldList.map((f) => gather(table.target, f.valid));
-
-  const score = (foldProbabilities: Float64Array[], fixedThreshold?: number) => {
-    const pooled = new Float64Array(oofRows.length);
-    let offset = 0;
-    for (const p of foldProbabilities) {
-      pooled.set(p, offset);
-      offset += p.length;
-    }
-    const threshold = fixedThreshold ?? tuneThreshold(oofLabels, pooled, objective).threshold;
-    const value = objectiveValue(oofLabels, pooled, threshold, objective);
-    const foldValues = foldProbabilities.map((p, k) =>
-      objectiveValue(foldLabels[k] ?? new Uint8Array(0), p, threshold, objective),
-    );
-    return { threshold, value, foldValues, validation: binaryMetrics(oofLabels, pooled, threshold) };
-  };
-
-  // Relative features (deltas, spreads, time of day) describe change, not level: they are never counted as drifting.
-  const drift = table.columns.map((col, i) =>
-    isRelativeFeature(table.names[i] ?? '') ? 0 : levelDrift(col, table.target, searchRows),
-  );
-  const driftingOf = (features: readonly string[]) =>
-    features.filter((name) => (drift[table.names.indexOf(name)] ?? 0) > DRIFT_LIMIT);
-  const subsets = featureSubsets(table, foldList, drift);
-  const plans = candidatePlans(subsets, Math.max(1, options.maxCandidates ?? 12), rng, objective);
   const candidates: CandidateResult[] = [];
-  let baseline: CandidateResult | undefined;
   let timedOut = false;
-  const overDeadline = () => searchDeadline !== undefined && now() >= searchDeadline;
   for (let index = 0; index < plans.length; index++) {
     const planned = plans[index];
     if (!planned) break;
-    const isThreshold = planned.plan.family === 'threshold';
     // The threshold candidate is the reference every other is compared to: it always runs (it is cheap).
-    if (!isThreshold && shouldStop()) break;
-    if (!isThreshold && overDeadline()) {
-      timedOut = true;
-      break;
+    if (planned.plan.family !== 'threshold') {
+      if (shouldStop()) break;
+      if (searchDeadline !== undefined && now() >= searchDeadline) {
+        timedOut = true;
+        break;
+      }
     }
     options.onProgress?.({ type: 'candidate-started', index: index + 1, total: plans.length, name: planned.name });
-    const candidateStart = now();
-    const budget = options.maxRuntimePerCandidateSeconds;
-    const candidateDeadline = budget === undefined ? undefined : candidateStart + budget * 1000;
-    const features = planned.subset.features;
-    const base = {
-      name: planned.name,
-      family: planned.plan.family,
-      featureSubset: planned.subset.name,
-      features: features.map((f) => table.names[f] ?? ''),
-      startedAt: candidateStart,
-    };
-    let result: CandidateResult;
-    try {
-      const probabilities: Float64Array[] = [];
-      const extras: HyperParameters[] = [];
-      for (let k = 0; k < foldList.length; k++) {
-        const fold = foldList[k];
-        if (!fold) continue;
-        const foldDeadlines = [searchDeadline];
-        if (candidateDeadline !== undefined)
-          foldDeadlines.push(candidateStart + ((budget ?? 0) * 1000 * (k + 1)) / foldList.length);
-        const deadline = Math.min(...foldDeadlines.map((d) => d ?? Number.POSITIVE_INFINITY));
-        const fitted = fitPlan(
-          isThreshold ? { ...ctx, shouldStop: undefined } : ctx,
-          planned.plan,
-          features,
-          fold.train,
-          Number.isFinite(deadline) ? deadline : undefined,
-          false,
-        );
-        probabilities.push(predictRows(table, fitted.model, fold.valid));
-        extras.push(fitted.extra);
-      }
-      // A model cut short by the budget would be ranked on a truncated fit: it is recorded as stopped instead.
-      if (!isThreshold && overDeadline()) throw new TrainingStopped();
-      // A rule's own cut is its decision: scored at 0.5 on its hard 0/1 predictions.
-      const s = score(probabilities, isThreshold ? 0.5 : undefined);
-      const iterations = extras.map((e) => e.iterations).filter((v): v is number => typeof v === 'number');
-      const signals = extras.map((e) => e.signal).filter((v): v is string => typeof v === 'string');
-      result = {
-        ...base,
-        ...(isThreshold ? { features: [...new Set(signals)] } : {}),
-        hyperParameters: {
-          ...hyperParameters(planned.plan),
-          ...(iterations.length > 0 ? { foldIterations: iterations.join('/') } : {}),
-          ...(signals.length > 0 ? { foldSignals: signals.join('/') } : {}),
-        },
-        status: 'Completed',
-        objective: { name: objective, value: s.value },
-        foldValues: s.foldValues,
-        threshold: s.threshold,
-        validation: s.validation,
-        beatsBaseline: baseline !== undefined && s.value > baseline.objective.value + 1e-12,
-        robustValue: robustValue(s.value, s.foldValues),
-        driftingFeatures: driftingOf(isThreshold ? [...new Set(signals)] : base.features),
-        endedAt: now(),
-      };
-    } catch (error) {
-      // A candidate that throws fails alone; the search goes on with the next one.
-      const wasStopped = error instanceof TrainingStopped;
-      result = {
-        ...base,
-        hyperParameters: hyperParameters(planned.plan),
-        status: wasStopped ? 'Stopped' : 'Failed',
-        objective: { name: objective, value: 0 },
-        foldValues: [],
-        threshold: 0.5,
-        validation: undefined,
-        beatsBaseline: false,
-        endedAt: now(),
-        ...(wasStopped
-          ? stopped
-            ? {}
-            : { failureReason: 'MaxAutoMLJobRuntime reached before the candidate finished' }
-          : { failureReason: error instanceof Error ? error.message : String(error) }),
-      };
-    }
-    if (isThreshold && baseline === undefined) baseline = result;
+    const result = compareToBaseline(trainCandidate(prepared.setup, index, { shouldStop, now }), candidates[0]);
     candidates.push(result);
     options.onProgress?.({ type: 'candidate-finished', index: index + 1, total: plans.length, candidate: result });
   }
-  if (!timedOut && !stopped && overDeadline()) timedOut = true;
+  return finishSearch(prepared, candidates, { stopped, timedOut }, options);
+}
 
+/**
+ * Selects among `candidates` (in plan order) and refits the winner on all rows (a time-stratified sample above
+ * `refitRowLimit`). The refit is not interruptible: a stopped job still ends with its best-so-far model.
+ */
+export function finishSearch(
+  prepared: PreparedSearch,
+  candidates: CandidateResult[],
+  flags: { readonly stopped: boolean; readonly timedOut: boolean },
+  options: SearchOptions,
+): SearchResult {
+  const { setup, startedAt, jobDeadline, allRows, refitRows } = prepared;
+  const { table, objective, seed, plans, searchDeadline } = setup;
+  const now = options.now ?? Date.now;
+  const n = table.rowCount;
+  const stopped = flags.stopped;
+  const timedOut = flags.timedOut || (!stopped && searchDeadline !== undefined && now() >= searchDeadline);
+  const baseline = candidates.find((c) => c.family === 'threshold');
   const bestIndex = selectCandidate(candidates);
   const bestCandidate = candidates[bestIndex];
-  const bestPlan = plans[bestIndex];
+  const bestPlan = plans.find((p) => p.name === bestCandidate?.name);
   let best: SearchResult['best'];
   if (bestCandidate && bestPlan) {
     options.onProgress?.({ type: 'refitting', name: bestCandidate.name });
     // The final refit is not interruptible: a stopped job still ends with its best-so-far model. It honours the
     // job deadline by adding fewer trees.
-    const refitCtx: Context = { ...ctx, rng: mulberry32(seed + 7919), shouldStop: undefined };
+    const refitCtx: Context = { table, data: setup.data, rng: mulberry32(seed + 7919), shouldStop: undefined };
     const fitted = fitPlan(
       refitCtx,
       bestPlan.plan,

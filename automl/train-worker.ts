@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { saveArtifact } from './artifact';
 import { readChannel } from './channel';
 import type { AutoMLJobSpec, WorkerMessage } from './job';
-import { runSearch } from './search';
+import { runSearchPool } from './pool';
 
 interface WorkerInput {
   readonly spec: AutoMLJobSpec;
@@ -26,8 +26,9 @@ async function main(input: WorkerInput): Promise<void> {
   for (const warning of [...train.warnings, ...(validation?.warnings ?? [])])
     post({ type: 'warning', message: warning });
   post({ type: 'secondary', status: 'ModelTuning' });
-  const result = runSearch(train.table, validation?.table, {
+  const result = await runSearchPool(train.table, validation?.table, {
     jobName: spec.name,
+    poolSize: spec.poolSize,
     objective: spec.objective,
     maxCandidates: spec.maxCandidates,
     maxRuntimePerCandidateSeconds: spec.maxRuntimePerCandidateSeconds,

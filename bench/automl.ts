@@ -8,14 +8,18 @@
  * Engines train on train + validation and are scored on holdout (the export's Parquet splits, also written as CSV). Exports are cached under
  * --fleet-root (default /tmp/occupancy-bench). The engine gets a 30 s job budget by default (`--max-seconds 0`: none);
  * its lines carry `max_seconds`. Each engine trains in its own child process so peak RSS is its own.
+ * The pool line (`--skip-pool` to leave it out) times one fixed search (`--pool-candidates`, no budget) on
+ * `--pool-dataset` with a candidate pool of 1 worker and of `--pool-size` (default: the cores), and prints
+ * `{engine: 'automl-pool', seconds_pool_1, seconds_pool_n, ratio, same_leaderboard}` (goal: ratio ≤ 0.65).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPredictor } from '../automl/artifact';
-import { concatTables, runSearch } from '../automl/search';
+import { runSearchPool } from '../automl/pool';
+import { concatTables, runSearch, type SearchResult } from '../automl/search';
 import { applyThreshold, classificationMetrics, fitBestThreshold } from '../evaluation';
 import type { LabelledTable } from '../telemetry/table';
 
@@ -158,6 +162,41 @@ interface ChildOptions {
   readonly maxCandidates: number;
   readonly maxSeconds: number | undefined;
   readonly root: string;
+  readonly poolCandidates: number;
+  readonly poolSize: number;
+}
+
+/** Child mode `pool`: the same fixed search with 1 worker, then with `poolSize`; wall times and their ratio. */
+async function poolChild(name: string, options: ChildOptions): Promise<void> {
+  const d = dataset(name, options.root);
+  const run = async (poolSize: number) => {
+    const start = performance.now();
+    const result = await runSearchPool(d.train, d.validation, {
+      jobName: 'bench-pool',
+      maxCandidates: options.poolCandidates,
+      seed: 1,
+      poolSize,
+    });
+    return { seconds: (performance.now() - start) / 1000, result };
+  };
+  const board = (r: SearchResult) => JSON.stringify(r.candidates.map((c) => [c.name, c.status, c.objective.value]));
+  const one = await run(1);
+  const many = await run(options.poolSize);
+  console.log(
+    JSON.stringify({
+      dataset: name,
+      engine: 'automl-pool',
+      candidates: options.poolCandidates,
+      pool_size: options.poolSize,
+      cores: availableParallelism(),
+      seconds_pool_1: Number(one.seconds.toFixed(2)),
+      seconds_pool_n: Number(many.seconds.toFixed(2)),
+      ratio: Number((many.seconds / one.seconds).toFixed(3)),
+      same_leaderboard: board(one.result) === board(many.result),
+      best: many.result.best?.candidate.name ?? null,
+      peak_rss_mb: peakRssMb(),
+    }),
+  );
 }
 
 /** Child mode: train one engine on one dataset, print its lines. */
@@ -243,7 +282,7 @@ function sklearn(name: string, root: string): void {
   if (run.status !== 0) process.stderr.write(`[bench] scikit-learn failed: ${run.stderr}\n`);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       child: { type: 'string' },
@@ -253,6 +292,10 @@ function main(): void {
       'max-candidates': { type: 'string', default: '12' },
       // The job runtime budget the engine is given, as `occupancy automl --max-seconds` would; 0 = none.
       'max-seconds': { type: 'string', default: '30' },
+      'pool-dataset': { type: 'string', default: 'fleet-20x14' },
+      'pool-candidates': { type: 'string', default: '24' },
+      'pool-size': { type: 'string', default: String(availableParallelism()) },
+      'skip-pool': { type: 'boolean', default: false },
       'skip-uci': { type: 'boolean', default: false },
       'skip-fleet': { type: 'boolean', default: false },
       'skip-sklearn': { type: 'boolean', default: false },
@@ -262,7 +305,10 @@ function main(): void {
     maxCandidates: Number(values['max-candidates']),
     maxSeconds: Number(values['max-seconds']) > 0 ? Number(values['max-seconds']) : undefined,
     root: values['fleet-root'],
+    poolCandidates: Number(values['pool-candidates']),
+    poolSize: Number(values['pool-size']),
   };
+  if (values.child === 'pool') return poolChild(values.dataset ?? 'uci-occupancy', options);
   if (values.child) {
     child(values.child, values.dataset ?? 'uci-occupancy', options);
     return;
@@ -296,6 +342,19 @@ function main(): void {
     }
     if (!values['skip-sklearn']) sklearn(name, options.root);
   }
+  if (!values['skip-pool']) {
+    const name = values['pool-dataset'];
+    if (name !== 'uci-occupancy') fleetExport(options.root, name.replace(/^fleet-/, ''));
+    const args = ['--child', 'pool', '--dataset', name, '--fleet-root', options.root];
+    args.push('--pool-candidates', String(options.poolCandidates), '--pool-size', String(options.poolSize));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', __filename, ...args], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (run.status !== 0) process.stderr.write(`[bench] the pool measurement on ${name} exited ${run.status}\n`);
+  }
 }
 
-main();
+main().catch((error: unknown) => {
+  process.stderr.write(`[bench] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+/**
+ * A worker of the candidate pool (pool.ts): holds the search's setup (its typed arrays on SharedArrayBuffers, so
+ * shared with the pool, not copied) and trains the candidate whose index it is sent, posting its result.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { type CandidateSetup, trainCandidate } from './candidate';
+import type { CandidateResult } from './search';
+
+export interface CandidateWorkerData {
+  readonly setup: CandidateSetup;
+  /** Int32Array[1] on a SharedArrayBuffer: non-zero stops the running candidate (status Stopped). */
+  readonly stopFlag: SharedArrayBuffer;
+}
+
+export interface CandidateRequest {
+  readonly index: number;
+}
+
+export interface CandidateReply {
+  readonly index: number;
+  readonly candidate: CandidateResult;
+}
+
+export interface CandidateWorkerHooks {
+  /** Test hook, called before candidate `index` trains (e.g. to make a worker crash). */
+  readonly beforeCandidate?: (index: number) => void;
+}
+
+export function serveCandidates(hooks: CandidateWorkerHooks = {}): void {
+  const port = parentPort;
+  if (!port) throw new Error('serveCandidates runs in a worker thread of the candidate pool');
+  const { setup, stopFlag } = workerData as CandidateWorkerData;
+  const stop = new Int32Array(stopFlag);
+  const shouldStop = () => Atomics.load(stop, 0) !== 0;
+  port.on('message', ({ index }: CandidateRequest) => {
+    hooks.beforeCandidate?.(index);
+    const candidate = trainCandidate(setup, index, { shouldStop, now: Date.now });
+    port.postMessage({ index, candidate } satisfies CandidateReply);
+  });
+}

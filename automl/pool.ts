@@ -1,0 +1,209 @@
+/**
+ * The AutoML search on a pool of worker threads (one per core by default): the same plans, seeds and
+ * leaderboard as `runSearch`, whatever the pool size, because each candidate draws from its own seeded stream and
+ * results are kept by candidate index, not by completion order. The table, target, bin codes and search rows are
+ * copied once onto SharedArrayBuffers, which the workers read in place (no per-worker copy).
+ *
+ * Budget and Stop as in `runSearch`: no candidate starts after Stop or past the search deadline; running ones
+ * abort through the shared stop flag or their deadline, and the best so far is refitted. A worker that crashes
+ * fails its candidate (with the reason) and is replaced; the job fails only when no candidate completes.
+ */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { LabelledTable } from '../telemetry/table';
+import { compareToBaseline, hyperParameters } from './candidate';
+import type { CandidateReply, CandidateRequest, CandidateWorkerData } from './candidate-worker';
+import { AutoMLInputError } from './errors';
+import { type CandidateResult, finishSearch, prepareSearch, type SearchOptions, type SearchResult } from './search';
+
+export interface PoolSearchOptions extends SearchOptions {
+  /** Worker threads training candidates. @default os.availableParallelism() */
+  readonly poolSize?: number;
+  /** The worker entry (tests substitute one that crashes). @default automl/pool-worker.js */
+  readonly workerScript?: string;
+}
+
+/** How often Stop (`shouldStop`) and the job deadline are checked while candidates train. */
+const POLL_MS = 25;
+/** A worker still busy this long after Stop or the job deadline is terminated; its candidate is Stopped. */
+const GRACE_MS = 2000;
+
+type Shareable = Float64Array | Uint8Array | Uint32Array;
+
+/** A copy of `array` on a SharedArrayBuffer (the array itself when it already is on one). */
+export function toShared<T extends Shareable>(array: T): T {
+  if (array.buffer instanceof SharedArrayBuffer) return array;
+  const Ctor = array.constructor as new (buffer: SharedArrayBuffer) => T;
+  const copy = new Ctor(new SharedArrayBuffer(array.byteLength));
+  copy.set(array);
+  return copy;
+}
+
+export function defaultPoolSize(): number {
+  return availableParallelism();
+}
+
+interface Slot {
+  worker: Worker;
+  /** The candidate it trains; undefined when idle or retired. */
+  index: number | undefined;
+  startedAt: number;
+  crash: string | undefined;
+  retired: boolean;
+}
+
+export async function runSearchPool(
+  train: LabelledTable,
+  validation: LabelledTable | undefined,
+  options: PoolSearchOptions,
+): Promise<SearchResult> {
+  const poolSize = options.poolSize ?? defaultPoolSize();
+  if (!Number.isInteger(poolSize) || poolSize < 1) {
+    throw new AutoMLInputError(`poolSize must be a whole number ≥ 1, got ${poolSize}`, 'poolSize');
+  }
+  const prepared = prepareSearch(train, validation, options, toShared);
+  const { setup, jobDeadline } = prepared;
+  const { plans, searchDeadline, objective } = setup;
+  const now = Date.now;
+  const stopFlag = new SharedArrayBuffer(4);
+  const stop = new Int32Array(stopFlag);
+  const results: (CandidateResult | undefined)[] = plans.map(() => undefined);
+  const workerData: CandidateWorkerData = { setup, stopFlag };
+  const script = options.workerScript ?? join(__dirname, 'pool-worker.js');
+  let next = 0;
+  let completed = 0;
+  let stopped = false;
+  let stoppedAt = 0;
+  let timedOut = false;
+
+  const unfinished = (index: number, status: 'Failed' | 'Stopped', startedAt: number, reason?: string) => {
+    const planned = plans[index];
+    const result: CandidateResult = {
+      name: planned?.name ?? `c${index + 1}`,
+      family: planned?.plan.family ?? 'threshold',
+      featureSubset: planned?.subset.name ?? '',
+      features: (planned?.subset.features ?? []).map((f) => setup.table.names[f] ?? ''),
+      hyperParameters: planned ? hyperParameters(planned.plan) : {},
+      status,
+      objective: { name: objective, value: 0 },
+      foldValues: [],
+      threshold: 0.5,
+      validation: undefined,
+      beatsBaseline: false,
+      startedAt,
+      endedAt: now(),
+      ...(reason ? { failureReason: reason } : {}),
+    };
+    return result;
+  };
+
+  await new Promise<void>((resolve) => {
+    const slots: Slot[] = [];
+    const timer = setInterval(tick, POLL_MS);
+    let settled = false;
+
+    function settleIfDone(): void {
+      if (settled || slots.some((s) => s.index !== undefined)) return;
+      if (next < plans.length && !stopped && !timedOut) return;
+      settled = true;
+      clearInterval(timer);
+      for (const slot of slots) retire(slot);
+      resolve();
+    }
+
+    function retire(slot: Slot): void {
+      if (slot.retired) return;
+      slot.retired = true;
+      void slot.worker.terminate();
+    }
+
+    function record(index: number, candidate: CandidateResult): void {
+      results[index] = candidate;
+      completed++;
+      options.onProgress?.({
+        type: 'candidate-finished',
+        index: completed,
+        total: plans.length,
+        candidate: compareToBaseline(candidate, index === 0 ? undefined : results[0]),
+      });
+    }
+
+    function dispatch(slot: Slot): void {
+      const planned = plans[next];
+      if (planned && planned.plan.family !== 'threshold') {
+        if (options.shouldStop?.()) {
+          if (!stopped) stoppedAt = now();
+          stopped = true;
+        } else if (searchDeadline !== undefined && now() >= searchDeadline) timedOut = true;
+      }
+      if (!planned || stopped || timedOut) {
+        slot.index = undefined;
+        settleIfDone();
+        return;
+      }
+      const index = next++;
+      slot.index = index;
+      slot.startedAt = now();
+      options.onProgress?.({ type: 'candidate-started', index: index + 1, total: plans.length, name: planned.name });
+      slot.worker.postMessage({ index } satisfies CandidateRequest);
+    }
+
+    function spawn(slot?: Slot): Slot {
+      const worker = new Worker(script, { workerData });
+      const s: Slot = slot ?? { worker, index: undefined, startedAt: 0, crash: undefined, retired: false };
+      Object.assign(s, { worker, crash: undefined, retired: false });
+      worker.on('message', (reply: CandidateReply) => {
+        if (s.worker !== worker || s.index !== reply.index) return;
+        record(reply.index, reply.candidate);
+        dispatch(s);
+      });
+      worker.on('error', (error) => {
+        if (s.worker === worker) s.crash = `${error.name}: ${error.message}`;
+      });
+      worker.on('exit', (code) => {
+        if (s.worker !== worker || s.retired) return;
+        const index = s.index;
+        s.retired = true;
+        s.index = undefined;
+        if (index !== undefined) {
+          const reason = `candidate worker crashed: ${s.crash ?? `exited with code ${code}`}`;
+          record(index, unfinished(index, 'Failed', s.startedAt, reason));
+        }
+        if (next < plans.length && !stopped && !timedOut) dispatch(spawn(s));
+        else settleIfDone();
+      });
+      return s;
+    }
+
+    /** Relays Stop to the workers; ends workers that outlive Stop or the job deadline by GRACE_MS. */
+    function tick(): void {
+      if (!stopped && options.shouldStop?.()) {
+        stopped = true;
+        stoppedAt = now();
+      }
+      if (stopped) Atomics.store(stop, 0, 1);
+      const late =
+        (stopped && now() > stoppedAt + GRACE_MS) || (jobDeadline !== undefined && now() > jobDeadline + GRACE_MS);
+      if (!late) return;
+      for (const slot of slots) {
+        if (slot.index === undefined) continue;
+        const reason = stopped ? undefined : 'MaxAutoMLJobRuntime reached before the candidate finished';
+        record(slot.index, unfinished(slot.index, 'Stopped', slot.startedAt, reason));
+        slot.index = undefined;
+        retire(slot);
+      }
+      if (!stopped) timedOut = true;
+      settleIfDone();
+    }
+
+    for (let i = 0; i < Math.min(poolSize, plans.length); i++) slots.push(spawn());
+    for (const slot of slots) dispatch(slot);
+    settleIfDone();
+  });
+
+  // Candidates in plan order; they were dispatched in that order, so the list has no gaps.
+  const ordered = results.filter((c): c is CandidateResult => c !== undefined);
+  const candidates = ordered.map((c) => compareToBaseline(c, ordered[0]));
+  return finishSearch(prepared, candidates, { stopped, timedOut }, options);
+}

@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import { runSearchPool, toShared } from '../../automl/pool';
+import { runSearch, type SearchResult } from '../../automl/search';
+import { syntheticExport } from './synthetic';
+
+/** What a leaderboard says, without the wall-clock fields. */
+const board = (r: SearchResult) => r.candidates.map(({ startedAt: _s, endedAt: _e, ...rest }) => rest);
+
+describe('runSearchPool', () => {
+  const { table } = syntheticExport(3000, 11);
+
+  it('gives the same leaderboard, winner and artifact with 1 or 2 workers, and as runSearch on this thread', async () => {
+    const options = { jobName: 'p', maxCandidates: 14, seed: 5 };
+    const one = await runSearchPool(table, undefined, { ...options, poolSize: 1 });
+    const two = await runSearchPool(table, undefined, { ...options, poolSize: 2 });
+    const inline = runSearch(table, undefined, options);
+    expect(two.candidates.map((c) => c.name)).toEqual(one.candidates.map((c) => c.name));
+    expect(board(two)).toEqual(board(one));
+    expect(board(inline)).toEqual(board(one));
+    expect(one.candidates).toHaveLength(14);
+    expect(one.candidates.every((c) => c.status === 'Completed')).toBe(true);
+    expect(two.best?.candidate.name).toBe(one.best?.candidate.name);
+    expect(two.best?.artifact.model).toEqual(one.best?.artifact.model);
+    expect(two.baseline.name).toBe(one.baseline.name);
+  });
+
+  it('on Stop, ends every worker and returns the best candidate so far', async () => {
+    let finished = 0;
+    let stop = false;
+    const result = await runSearchPool(table, undefined, {
+      jobName: 's',
+      maxCandidates: 40,
+      poolSize: 2,
+      shouldStop: () => stop,
+      onProgress: (e) => {
+        if (e.type === 'candidate-finished' && e.candidate.status === 'Completed' && ++finished >= 3) stop = true;
+      },
+    });
+    expect(result.stopped).toBe(true);
+    expect(result.candidates.length).toBeLessThan(40);
+    expect(result.candidates.filter((c) => c.status === 'Completed').length).toBeGreaterThanOrEqual(3);
+    // Stopped candidates carry no failure reason: they were asked to stop.
+    for (const c of result.candidates.filter((c) => c.status === 'Stopped')) expect(c.failureReason).toBeUndefined();
+    expect(result.best?.candidate.status).toBe('Completed');
+    expect(result.best?.artifact.version).toBe(`s/${result.best?.candidate.name}`);
+  });
+
+  it('fails a candidate whose worker crashes, with the reason, and finishes the others', async () => {
+    const result = await runSearchPool(table, undefined, {
+      jobName: 'c',
+      maxCandidates: 6,
+      poolSize: 2,
+      workerScript: join(__dirname, 'fixtures', 'crashing-pool-worker.js'),
+    });
+    expect(result.candidates).toHaveLength(6);
+    const crashed = result.candidates[2];
+    expect(crashed?.status).toBe('Failed');
+    expect(crashed?.failureReason).toBe('candidate worker crashed: exited with code 3');
+    expect(result.candidates.filter((c) => c.status === 'Completed')).toHaveLength(5);
+    expect(result.best?.candidate.status).toBe('Completed');
+  });
+
+  it('rejects a pool size that is not a whole number ≥ 1, naming the field', async () => {
+    await expect(runSearchPool(table, undefined, { jobName: 'z', poolSize: 0 })).rejects.toMatchObject({
+      name: 'AutoMLInputError',
+      field: 'poolSize',
+    });
+  });
+});
+
+describe('toShared', () => {
+  it('copies a typed array onto a SharedArrayBuffer once', () => {
+    const shared = toShared(Float64Array.of(1, 2, 3));
+    expect(shared.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Array.from(shared)).toEqual([1, 2, 3]);
+    expect(toShared(shared)).toBe(shared);
+  });
+});
