@@ -112,8 +112,12 @@ export function isRelativeFeature(name: string): boolean {
   return RELATIVE_FEATURE.test(name);
 }
 
-/** Joins train and a later validation table into one time-ordered series. */
-export function concatTables(train: LabelledTable, validation: LabelledTable | undefined): LabelledTable {
+/** Joins train and a later validation table into one time-ordered series (`shared`: on SharedArrayBuffers). */
+export function concatTables(
+  train: LabelledTable,
+  validation: LabelledTable | undefined,
+  shared = false,
+): LabelledTable {
   if (!validation) return train;
   const missing = train.names.filter((n) => !validation.names.includes(n));
   if (missing.length > 0) {
@@ -124,12 +128,12 @@ export function concatTables(train: LabelledTable, validation: LabelledTable | u
   }
   const n = train.rowCount + validation.rowCount;
   const columns = train.names.map((name, i) => {
-    const col = new Float64Array(n);
+    const col = new Float64Array(shared ? new SharedArrayBuffer(n * 8) : new ArrayBuffer(n * 8));
     col.set(train.columns[i] ?? new Float64Array(0), 0);
     col.set(validation.columns[validation.names.indexOf(name)] ?? new Float64Array(0), train.rowCount);
     return col;
   });
-  const target = new Uint8Array(n);
+  const target = new Uint8Array(shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
   target.set(train.target, 0);
   target.set(validation.target, train.rowCount);
   return { ...train, columns, rowCount: n, target };
@@ -409,7 +413,7 @@ export function prepareSearch(
   const seed = options.seed ?? 1;
   const rng = mulberry32(seed);
   const folds = options.folds ?? 3;
-  const joined = concatTables(train, validation);
+  const joined = concatTables(train, validation, shareArrays !== undefined);
   const table = { ...joined, columns: joined.columns.map(share), target: share(joined.target) };
   const n = table.rowCount;
   if (table.names.length === 0) throw new AutoMLInputError('No numeric feature columns besides the target', 'features');

@@ -24,6 +24,20 @@ describe('runSearchPool', () => {
     expect(two.baseline.name).toBe(one.baseline.name);
   });
 
+  it('joins a validation table onto shared memory and still matches runSearch', async () => {
+    const cut = 2000;
+    const part = (from: number, to: number) => ({
+      ...table,
+      columns: table.columns.map((c) => c.slice(from, to)),
+      target: table.target.slice(from, to),
+      rowCount: to - from,
+    });
+    const [head, tail] = [part(0, cut), part(cut, table.rowCount)];
+    const options = { jobName: 'v', maxCandidates: 5, seed: 2 };
+    const pooled = await runSearchPool(head, tail, { ...options, poolSize: 2 });
+    expect(board(pooled)).toEqual(board(runSearch(head, tail, options)));
+  });
+
   it('on Stop, ends every worker and returns the best candidate so far', async () => {
     let finished = 0;
     let stop = false;
