@@ -205,6 +205,16 @@ export async function runAutomlCli(argv: string[], io: CliIo = defaultIo): Promi
         family: artifact.family,
         objective: { name: artifact.objective.name, value: round(artifact.objective.value) },
         threshold: round(artifact.threshold),
+        // Chosen on the out-of-fold predictions by their Brier score (lower is better); null in older artifacts.
+        calibration: artifact.calibration
+          ? {
+              method: artifact.calibration.method,
+              brierBefore: round(artifact.calibration.fit?.brierBefore),
+              brierAfter: round(artifact.calibration.fit?.brierAfter),
+              brierPlatt: round(artifact.calibration.fit?.brierPlatt),
+              brierIsotonic: round(artifact.calibration.fit?.brierIsotonic),
+            }
+          : null,
         features: artifact.usedFeatures,
         artifact: options.out ?? artifactPath,
       },

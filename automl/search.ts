@@ -11,6 +11,7 @@
 import type { LabelledTable } from '../telemetry/table';
 import { ARTIFACT_FORMAT_VERSION, type ModelArtifact, type ModelFamily } from './artifact';
 import { binColumn, fitFeatureBins } from './binning';
+import { calibrateWinner } from './calibrate-winner';
 import {
   type CandidatePlan,
   type CandidateSetup,
@@ -565,7 +566,11 @@ export function finishSearch(
         seed,
       },
     };
-    best = { candidate: bestCandidate, artifact };
+    // Calibrated on the winner's out-of-fold predictions, the threshold moved to the calibrated scale.
+    best = {
+      candidate: bestCandidate,
+      artifact: calibrateWinner(artifact, setup, bestCandidate.name, jobDeadline, now),
+    };
   }
   const reference =
     baseline ??

@@ -68,6 +68,8 @@ describe('model artifact', () => {
       ...artifact,
       family: 'threshold',
       threshold: 0.5,
+      // The rule's own ramp, uncalibrated (the search's artifact may carry a calibration of another model).
+      calibration: undefined,
       preprocessing: { missingValues: 'native', standardised: false },
       model: { family: 'threshold', feature: 1, level: 10, direction: 'above', scale: 2 },
     };

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPredictor, type ModelArtifact, parseArtifact, saveArtifact } from '../../automl/artifact';
+import { outOfFoldPredictions } from '../../automl/calibrate-winner';
 import {
   applyCalibration,
   brierScore,
@@ -16,7 +17,9 @@ import { ArtifactError } from '../../automl/errors';
 import { predictLogisticRow } from '../../automl/logistic';
 import { objectiveValue, tuneThreshold } from '../../automl/objective';
 import { mulberry32 } from '../../automl/random';
+import { prepareSearch, runSearch } from '../../automl/search';
 import { defaultModelLoader, startModelContainer } from '../../local/hosting/model';
+import { syntheticExport } from './synthetic';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
@@ -220,5 +223,28 @@ describe('calibration in the artifact', () => {
     const same = calibrateArtifact(artifact, calibratedAlready.p, calibratedAlready.y, 'F1', false);
     expect(same.calibration?.method).toBe('identity');
     expect(same.threshold).toBe(0.35);
+  });
+});
+
+describe('calibration in the search', () => {
+  const { table } = syntheticExport(3000, 13);
+  const result = runSearch(table, undefined, { jobName: 'cal', maxCandidates: 3, seed: 2 });
+
+  it('calibrates the winner on its out-of-fold predictions and reports the choice with the Brier scores', () => {
+    const artifact = result.best?.artifact;
+    const fit = artifact?.calibration?.fit;
+    expect(fit?.rows).toBeGreaterThan(1000);
+    expect(fit?.brierAfter).toBeLessThanOrEqual(fit?.brierBefore ?? 0);
+    if (artifact?.calibration?.method === 'identity') expect(artifact.threshold).toBe(result.best?.candidate.threshold);
+    else expect(fit?.brierAfter).toBeLessThan((fit?.brierBefore ?? 0) - 1e-4);
+    // The rebuilt out-of-fold predictions are the ones the winner was scored on: its objective at the raw cut.
+    const { setup } = prepareSearch(table, undefined, { jobName: 'cal', maxCandidates: 3, seed: 2 });
+    const index = setup.plans.findIndex((p) => p.name === result.best?.candidate.name);
+    const oof = outOfFoldPredictions(setup, index, undefined);
+    const candidate = result.best?.candidate;
+    expect(oof && candidate && objectiveValue(oof.y, oof.p, candidate.threshold, 'F1')).toBeCloseTo(
+      candidate?.objective.value ?? -1,
+      12,
+    );
   });
 });

@@ -112,6 +112,8 @@ describe('AutoML job runner (worker thread) and CLI', () => {
     expect(code).toBe(0);
     const result = JSON.parse(out.join(''));
     expect(result.best.objective.name).toBe('F1');
+    expect(['identity', 'platt', 'isotonic']).toContain(result.best.calibration.method);
+    expect(result.best.calibration.brierAfter).toBeLessThanOrEqual(result.best.calibration.brierBefore);
     expect(result.leaderboard).toHaveLength(2);
     expect(result.holdout.f1).toBeGreaterThan(0.5);
     expect(Object.keys(result.holdout).sort()).toEqual(['accuracy', 'auc', 'f1', 'precision', 'recall']);
