@@ -1,6 +1,6 @@
 /**
- * A worker of the candidate pool (pool.ts): holds the search's setup (its typed arrays on SharedArrayBuffers, so
- * shared with the pool, not copied) and trains the candidate whose index it is sent, posting its result.
+ * A worker of the candidate pool (pool.ts): holds the search's setup (compacted to the folds' rows) and trains the
+ * candidate whose index it is sent, posting its result.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type CandidateSetup, trainCandidate } from './candidate';

@@ -1,8 +1,11 @@
 /**
  * The AutoML search on a pool of worker threads (one per core by default): the same plans, seeds and
  * leaderboard as `runSearch`, whatever the pool size, because each candidate draws from its own seeded stream and
- * results are kept by candidate index, not by completion order. The table, target, bin codes and search rows are
- * copied once onto SharedArrayBuffers, which the workers read in place (no per-worker copy).
+ * results are kept by candidate index, not by completion order. Workers never see the whole table: candidates
+ * train and score on the folds' rows only (at most `searchRowLimit`, 40 000 by default), so each worker gets a
+ * compact copy of those rows (`compactSetup`: a few MB on the 1 M-row fleet). SharedArrayBuffers were tried and
+ * dropped: two workers reading the same shared arrays trained each candidate about 2× slower (bench figures in
+ * the commit), which cancelled the second core.
  *
  * Budget and Stop as in `runSearch`: no candidate starts after Stop or past the search deadline; running ones
  * abort through the shared stop flag or their deadline, and the best so far is refitted. A worker that crashes
@@ -12,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LabelledTable } from '../telemetry/table';
-import { compareToBaseline, hyperParameters } from './candidate';
+import { type CandidateSetup, compareToBaseline, hyperParameters } from './candidate';
 import type { CandidateReply, CandidateRequest, CandidateWorkerData } from './candidate-worker';
 import { AutoMLInputError } from './errors';
 import { type CandidateResult, finishSearch, prepareSearch, type SearchOptions, type SearchResult } from './search';
@@ -29,15 +32,36 @@ const POLL_MS = 25;
 /** A worker still busy this long after Stop or the job deadline is terminated; its candidate is Stopped. */
 const GRACE_MS = 2000;
 
-type Shareable = Float64Array | Uint8Array | Uint32Array;
-
-/** A copy of `array` on a SharedArrayBuffer (the array itself when it already is on one). */
-export function toShared<T extends Shareable>(array: T): T {
-  if (array.buffer instanceof SharedArrayBuffer) return array;
-  const Ctor = array.constructor as new (buffer: SharedArrayBuffer) => T;
-  const copy = new Ctor(new SharedArrayBuffer(array.byteLength));
-  copy.set(array);
-  return copy;
+/**
+ * The setup restricted to the rows the folds use, renumbered in their order (so every row comparison, sort and
+ * draw goes as on the full table, and a candidate's result is the same). Pure.
+ */
+export function compactSetup(setup: CandidateSetup): CandidateSetup {
+  const { table, data, folds } = setup;
+  const used = new Uint8Array(table.rowCount);
+  for (const fold of folds) {
+    for (const r of fold.train) used[r] = 1;
+    for (const r of fold.valid) used[r] = 1;
+  }
+  const position = new Int32Array(table.rowCount).fill(-1);
+  const kept: number[] = [];
+  for (let r = 0; r < table.rowCount; r++) {
+    if (used[r] !== 1) continue;
+    position[r] = kept.length;
+    kept.push(r);
+  }
+  const renumber = (rows: Uint32Array) => Uint32Array.from(rows, (r) => position[r] ?? 0);
+  return {
+    ...setup,
+    table: {
+      ...table,
+      columns: table.columns.map((col) => Float64Array.from(kept, (r) => col[r] ?? Number.NaN)),
+      target: Uint8Array.from(kept, (r) => table.target[r] ?? 0),
+      rowCount: kept.length,
+    },
+    data: { bins: data.bins, codes: data.codes.map((codes) => Uint8Array.from(kept, (r) => codes[r] ?? 0)) },
+    folds: folds.map((f) => ({ train: renumber(f.train), valid: renumber(f.valid) })),
+  };
 }
 
 export function defaultPoolSize(): number {
@@ -62,14 +86,14 @@ export async function runSearchPool(
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new AutoMLInputError(`poolSize must be a whole number ≥ 1, got ${poolSize}`, 'poolSize');
   }
-  const prepared = prepareSearch(train, validation, options, toShared);
+  const prepared = prepareSearch(train, validation, options);
   const { setup, jobDeadline } = prepared;
   const { plans, searchDeadline, objective } = setup;
   const now = Date.now;
   const stopFlag = new SharedArrayBuffer(4);
   const stop = new Int32Array(stopFlag);
   const results: (CandidateResult | undefined)[] = plans.map(() => undefined);
-  const workerData: CandidateWorkerData = { setup, stopFlag };
+  const workerData: CandidateWorkerData = { setup: compactSetup(setup), stopFlag };
   const script = options.workerScript ?? join(__dirname, 'pool-worker.js');
   let next = 0;
   let completed = 0;

@@ -113,12 +113,8 @@ export function isRelativeFeature(name: string): boolean {
   return RELATIVE_FEATURE.test(name);
 }
 
-/** Joins train and a later validation table into one time-ordered series (`shared`: on SharedArrayBuffers). */
-export function concatTables(
-  train: LabelledTable,
-  validation: LabelledTable | undefined,
-  shared = false,
-): LabelledTable {
+/** Joins train and a later validation table into one time-ordered series. */
+export function concatTables(train: LabelledTable, validation: LabelledTable | undefined): LabelledTable {
   if (!validation) return train;
   const missing = train.names.filter((n) => !validation.names.includes(n));
   if (missing.length > 0) {
@@ -129,12 +125,12 @@ export function concatTables(
   }
   const n = train.rowCount + validation.rowCount;
   const columns = train.names.map((name, i) => {
-    const col = new Float64Array(shared ? new SharedArrayBuffer(n * 8) : new ArrayBuffer(n * 8));
+    const col = new Float64Array(n);
     col.set(train.columns[i] ?? new Float64Array(0), 0);
     col.set(validation.columns[validation.names.indexOf(name)] ?? new Float64Array(0), train.rowCount);
     return col;
   });
-  const target = new Uint8Array(shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
+  const target = new Uint8Array(n);
   target.set(train.target, 0);
   target.set(validation.target, train.rowCount);
   return { ...train, columns, rowCount: n, target };
@@ -397,25 +393,18 @@ export interface PreparedSearch {
   readonly refitRows: Uint32Array;
 }
 
-/**
- * Validates the data, builds the folds, bins, drift figures and candidate plans. `shareArrays` (the worker pool's)
- * copies each typed array the candidates read onto a SharedArrayBuffer once, so posting the setup to workers
- * shares the table instead of copying it into each.
- */
+/** Validates the data, builds the folds, bins, drift figures and candidate plans. */
 export function prepareSearch(
   train: LabelledTable,
   validation: LabelledTable | undefined,
   options: SearchOptions,
-  shareArrays?: <T extends Float64Array | Uint8Array | Uint32Array>(array: T) => T,
 ): PreparedSearch {
-  const share = shareArrays ?? (<T>(array: T) => array);
   const objective = options.objective ?? 'F1';
   const now = options.now ?? Date.now;
   const seed = options.seed ?? 1;
   const rng = mulberry32(seed);
   const folds = options.folds ?? 3;
-  const joined = concatTables(train, validation, shareArrays !== undefined);
-  const table = { ...joined, columns: joined.columns.map(share), target: share(joined.target) };
+  const table = concatTables(train, validation);
   const n = table.rowCount;
   if (table.names.length === 0) throw new AutoMLInputError('No numeric feature columns besides the target', 'features');
   if (n < 20 * (folds + 1)) {
@@ -436,12 +425,12 @@ export function prepareSearch(
   const refitStep = Math.max(1, Math.ceil(n / (options.refitRowLimit ?? 120_000)));
   const searchStep = refitStep * Math.max(1, Math.ceil(n / (options.searchRowLimit ?? 40_000) / refitStep));
   const refitRows = refitStep === 1 ? allRows : allRows.filter((_, i) => i % refitStep === 0);
-  const searchRows = share(searchStep === 1 ? allRows : allRows.filter((_, i) => i % searchStep === 0));
+  const searchRows = searchStep === 1 ? allRows : allRows.filter((_, i) => i % searchStep === 0);
   const foldList = timeBlockFolds(searchRows, table.target, folds);
   const bins = table.columns.map((col) => fitFeatureBins(col, searchRows));
   const data: BinnedData = {
     codes: table.columns.map((col, i) =>
-      share(binColumn(bins[i] ?? fitFeatureBins(col, searchRows), col, refitStep === 1 ? undefined : refitRows)),
+      binColumn(bins[i] ?? fitFeatureBins(col, searchRows), col, refitStep === 1 ? undefined : refitRows),
     ),
     bins,
   };

@@ -10,13 +10,15 @@
  * its lines carry `max_seconds`. Each engine trains in its own child process so peak RSS is its own.
  * The pool line (`--skip-pool` to leave it out) times one fixed search (`--pool-candidates`, no budget) on
  * `--pool-dataset` with a candidate pool of 1 worker and of `--pool-size` (default: the cores), and prints
- * `{engine: 'automl-pool', seconds_pool_1, seconds_pool_n, ratio, same_leaderboard}` (goal: ratio ≤ 0.65).
+ * `{engine: 'automl-pool', seconds_pool_1, seconds_pool_n, ratio, same_leaderboard}` (goal: ratio ≤ 0.65), with
+ * `cpu_spin_ratio_before/after` (n threads spinning vs one: 1.0 when the cores are free) to tell a busy machine.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { loadPredictor } from '../automl/artifact';
 import { runSearchPool } from '../automl/pool';
 import { concatTables, runSearch, type SearchResult } from '../automl/search';
@@ -166,6 +168,27 @@ interface ChildOptions {
   readonly poolSize: number;
 }
 
+/**
+ * Wall time of `n` threads each spinning the same fixed loop, over one thread's: 1.0 when `n` cores are free,
+ * `n` when the machine gives only one. Printed with the pool figures so a ratio measured on a busy machine reads
+ * as such.
+ */
+async function spinRatio(n: number): Promise<number> {
+  const code = `let x = 0; for (let i = 0; i < 2e8; i++) x = (x + i * 7) % 1000003; require('node:worker_threads').parentPort.postMessage(x);`;
+  const wall = async (threads: number) => {
+    const start = performance.now();
+    await Promise.all(
+      Array.from(
+        { length: threads },
+        () => new Promise((done) => new Worker(code, { eval: true }).once('message', done)),
+      ),
+    );
+    return performance.now() - start;
+  };
+  const one = await wall(1);
+  return Number(((await wall(n)) / one).toFixed(2));
+}
+
 /** Child mode `pool`: the same fixed search with 1 worker, then with `poolSize`; wall times and their ratio. */
 async function poolChild(name: string, options: ChildOptions): Promise<void> {
   const d = dataset(name, options.root);
@@ -180,8 +203,10 @@ async function poolChild(name: string, options: ChildOptions): Promise<void> {
     return { seconds: (performance.now() - start) / 1000, result };
   };
   const board = (r: SearchResult) => JSON.stringify(r.candidates.map((c) => [c.name, c.status, c.objective.value]));
+  const spinBefore = await spinRatio(options.poolSize);
   const one = await run(1);
   const many = await run(options.poolSize);
+  const spinAfter = await spinRatio(options.poolSize);
   console.log(
     JSON.stringify({
       dataset: name,
@@ -193,6 +218,8 @@ async function poolChild(name: string, options: ChildOptions): Promise<void> {
       seconds_pool_n: Number(many.seconds.toFixed(2)),
       ratio: Number((many.seconds / one.seconds).toFixed(3)),
       same_leaderboard: board(one.result) === board(many.result),
+      cpu_spin_ratio_before: spinBefore,
+      cpu_spin_ratio_after: spinAfter,
       best: many.result.best?.candidate.name ?? null,
       peak_rss_mb: peakRssMb(),
     }),

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { runSearchPool, toShared } from '../../automl/pool';
-import { runSearch, type SearchResult } from '../../automl/search';
+import { trainCandidate } from '../../automl/candidate';
+import { compactSetup, runSearchPool } from '../../automl/pool';
+import { prepareSearch, runSearch, type SearchResult } from '../../automl/search';
 import { syntheticExport } from './synthetic';
 
 /** What a leaderboard says, without the wall-clock fields. */
@@ -24,7 +25,7 @@ describe('runSearchPool', () => {
     expect(two.baseline.name).toBe(one.baseline.name);
   });
 
-  it('joins a validation table onto shared memory and still matches runSearch', async () => {
+  it('with a validation table, matches runSearch', async () => {
     const cut = 2000;
     const part = (from: number, to: number) => ({
       ...table,
@@ -82,11 +83,18 @@ describe('runSearchPool', () => {
   });
 });
 
-describe('toShared', () => {
-  it('copies a typed array onto a SharedArrayBuffer once', () => {
-    const shared = toShared(Float64Array.of(1, 2, 3));
-    expect(shared.buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect(Array.from(shared)).toEqual([1, 2, 3]);
-    expect(toShared(shared)).toBe(shared);
+describe('compactSetup', () => {
+  it('keeps only the rows the folds use, renumbered in order, and trains each candidate to the same result', () => {
+    const { table } = syntheticExport(3000, 11);
+    const { setup } = prepareSearch(table, undefined, { jobName: 'k', maxCandidates: 12, searchRowLimit: 1000 });
+    const compact = compactSetup(setup);
+    expect(compact.table.rowCount).toBeLessThan(table.rowCount / 2);
+    expect(compact.data.codes[0]).toHaveLength(compact.table.rowCount);
+    const last = compact.folds[compact.folds.length - 1];
+    expect(Array.from(last?.valid ?? []).at(-1)).toBe(compact.table.rowCount - 1);
+    const control = { now: () => 0 };
+    for (const index of [0, 1, 9, 11]) {
+      expect(trainCandidate(compact, index, control)).toEqual(trainCandidate(setup, index, control));
+    }
   });
 });
