@@ -11,7 +11,8 @@
  * The pool line (`--skip-pool` to leave it out) times one fixed search (`--pool-candidates`, no budget) on
  * `--pool-dataset` with a candidate pool of 1 worker and of `--pool-size` (default: the cores), and prints
  * `{engine: 'automl-pool', seconds_pool_1, seconds_pool_n, ratio, same_leaderboard}` (goal: ratio ≤ 0.65), with
- * `cpu_spin_ratio_before/after` (n threads spinning vs one: 1.0 when the cores are free) to tell a busy machine.
+ * `cpu_spin_ratio_before/after` (n threads spinning vs one: 1.0 when the cores are free) to tell a busy machine,
+ * and the winner's refit (serial, after the pool) apart: `refit_seconds_pool_1/n`, `ratio_without_refit`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -194,13 +195,18 @@ async function poolChild(name: string, options: ChildOptions): Promise<void> {
   const d = dataset(name, options.root);
   const run = async (poolSize: number) => {
     const start = performance.now();
+    let refitAt = Number.NaN;
     const result = await runSearchPool(d.train, d.validation, {
       jobName: 'bench-pool',
       maxCandidates: options.poolCandidates,
       seed: 1,
       poolSize,
+      onProgress: (e) => {
+        if (e.type === 'refitting') refitAt = performance.now();
+      },
     });
-    return { seconds: (performance.now() - start) / 1000, result };
+    const end = performance.now();
+    return { seconds: (end - start) / 1000, refitSeconds: (end - refitAt) / 1000, result };
   };
   const board = (r: SearchResult) => JSON.stringify(r.candidates.map((c) => [c.name, c.status, c.objective.value]));
   const spinBefore = await spinRatio(options.poolSize);
@@ -217,6 +223,10 @@ async function poolChild(name: string, options: ChildOptions): Promise<void> {
       seconds_pool_1: Number(one.seconds.toFixed(2)),
       seconds_pool_n: Number(many.seconds.toFixed(2)),
       ratio: Number((many.seconds / one.seconds).toFixed(3)),
+      // The winner's refit runs on the job's thread after the pool: the serial part of the ratio.
+      refit_seconds_pool_1: Number(one.refitSeconds.toFixed(2)),
+      refit_seconds_pool_n: Number(many.refitSeconds.toFixed(2)),
+      ratio_without_refit: Number(((many.seconds - many.refitSeconds) / (one.seconds - one.refitSeconds)).toFixed(3)),
       same_leaderboard: board(one.result) === board(many.result),
       cpu_spin_ratio_before: spinBefore,
       cpu_spin_ratio_after: spinAfter,
