@@ -60,6 +60,23 @@ describe('runSearchPool', () => {
     expect(result.best?.artifact.version).toBe(`s/${result.best?.candidate.name}`);
   });
 
+  it('honours the job runtime budget across the pool: no candidate starts after it, the best so far is kept', async () => {
+    const result = await runSearchPool(table, undefined, {
+      jobName: 'b',
+      maxCandidates: 400,
+      maxJobRuntimeSeconds: 1,
+      poolSize: 2,
+    });
+    expect(result.timedOut).toBe(true);
+    expect(result.stopped).toBe(false);
+    expect(result.candidates.length).toBeLessThan(400);
+    expect(result.candidates[0]?.status).toBe('Completed');
+    for (const c of result.candidates.filter((c) => c.status === 'Stopped')) {
+      expect(c.failureReason).toBe('MaxAutoMLJobRuntime reached before the candidate finished');
+    }
+    expect(result.best?.candidate.status).toBe('Completed');
+  });
+
   it('fails a candidate whose worker crashes, with the reason, and finishes the others', async () => {
     const result = await runSearchPool(table, undefined, {
       jobName: 'c',
