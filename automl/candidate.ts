@@ -85,6 +85,36 @@ export function compareToBaseline(c: CandidateResult, baseline: CandidateResult 
  * Trains plan `index` on every fold and scores its pooled out-of-fold predictions. Never throws: a candidate that
  * fails or is stopped is a result with that status. `beatsBaseline` is false here (see `compareToBaseline`).
  */
+/** Who a candidate is, whatever became of it. */
+export type CandidateIdentity = Pick<
+  CandidateResult,
+  'name' | 'family' | 'featureSubset' | 'features' | 'hyperParameters' | 'startedAt'
+>;
+
+/**
+ * A candidate that produced no score (stopped, failed, or never trained): objective 0, no fold values, the default
+ * threshold, never ahead of the baseline.
+ */
+export function unscoredCandidate(
+  identity: CandidateIdentity,
+  status: 'Failed' | 'Stopped',
+  objective: Objective,
+  endedAt: number,
+  failureReason?: string,
+): CandidateResult {
+  return {
+    ...identity,
+    status,
+    objective: { name: objective, value: 0 },
+    foldValues: [],
+    threshold: 0.5,
+    validation: undefined,
+    beatsBaseline: false,
+    endedAt,
+    ...(failureReason ? { failureReason } : {}),
+  };
+}
+
 export function trainCandidate(setup: CandidateSetup, index: number, control: CandidateControl): CandidateResult {
   const { table, objective, folds: foldList, searchDeadline } = setup;
   const now = control.now;
@@ -158,22 +188,20 @@ export function trainCandidate(setup: CandidateSetup, index: number, control: Ca
   } catch (error) {
     // A candidate that throws fails alone; the search goes on with the next one.
     const wasStopped = error instanceof TrainingStopped;
-    return {
-      ...base,
-      hyperParameters: hyperParameters(planned.plan),
-      status: wasStopped ? 'Stopped' : 'Failed',
-      objective: { name: objective, value: 0 },
-      foldValues: [],
-      threshold: 0.5,
-      validation: undefined,
-      beatsBaseline: false,
-      endedAt: now(),
-      ...(wasStopped
-        ? control.shouldStop?.()
-          ? {}
-          : { failureReason: 'MaxAutoMLJobRuntime reached before the candidate finished' }
-        : { failureReason: error instanceof Error ? error.message : String(error) }),
-    };
+    const reason = wasStopped
+      ? control.shouldStop?.()
+        ? undefined
+        : 'MaxAutoMLJobRuntime reached before the candidate finished'
+      : error instanceof Error
+        ? error.message
+        : String(error);
+    return unscoredCandidate(
+      { ...base, hyperParameters: hyperParameters(planned.plan) },
+      wasStopped ? 'Stopped' : 'Failed',
+      objective,
+      now(),
+      reason,
+    );
   }
 }
 

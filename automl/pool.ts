@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LabelledTable } from '../telemetry/table';
-import { type CandidateSetup, compareToBaseline, hyperParameters } from './candidate';
+import { type CandidateSetup, compareToBaseline, hyperParameters, unscoredCandidate } from './candidate';
 import type { CandidateReply, CandidateRequest, CandidateWorkerData } from './candidate-worker';
 import { AutoMLInputError } from './errors';
 import { type CandidateResult, finishSearch, prepareSearch, type SearchOptions, type SearchResult } from './search';
@@ -103,23 +103,15 @@ export async function runSearchPool(
 
   const unfinished = (index: number, status: 'Failed' | 'Stopped', startedAt: number, reason?: string) => {
     const planned = plans[index];
-    const result: CandidateResult = {
+    const identity = {
       name: planned?.name ?? `c${index + 1}`,
       family: planned?.plan.family ?? 'threshold',
       featureSubset: planned?.subset.name ?? '',
       features: (planned?.subset.features ?? []).map((f) => setup.table.names[f] ?? ''),
       hyperParameters: planned ? hyperParameters(planned.plan) : {},
-      status,
-      objective: { name: objective, value: 0 },
-      foldValues: [],
-      threshold: 0.5,
-      validation: undefined,
-      beatsBaseline: false,
       startedAt,
-      endedAt: now(),
-      ...(reason ? { failureReason: reason } : {}),
     };
-    return result;
+    return unscoredCandidate(identity, status, objective, now(), reason);
   };
 
   await new Promise<void>((resolve) => {

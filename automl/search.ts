@@ -22,6 +22,7 @@ import {
   fitPlan,
   type Plan,
   trainCandidate,
+  unscoredCandidate,
 } from './candidate';
 import { AutoMLInputError } from './errors';
 import { DEFAULT_FOREST_PARAMS } from './forest';
@@ -563,20 +564,18 @@ export function finishSearch(
   }
   const reference =
     baseline ??
-    ({
-      name: 'baseline-threshold',
-      family: 'threshold',
-      featureSubset: 'single-signal',
-      features: [],
-      hyperParameters: {},
-      status: 'Stopped',
-      objective: { name: objective, value: 0 },
-      foldValues: [],
-      threshold: 0.5,
-      validation: undefined,
-      beatsBaseline: false,
-      startedAt,
-      endedAt: now(),
-    } satisfies CandidateResult);
+    unscoredCandidate(
+      {
+        name: 'baseline-threshold',
+        family: 'threshold',
+        featureSubset: 'single-signal',
+        features: [],
+        hyperParameters: {},
+        startedAt,
+      },
+      'Stopped',
+      objective,
+      now(),
+    );
   return { objective, candidates, baseline: reference, best, stopped, timedOut };
 }
