@@ -3,7 +3,7 @@ import { ArtifactError, TaskInputError } from '../../tasks/errors';
 import { createHandler, type EvaluateInput, evaluateRun } from '../../tasks/evaluate';
 import { MemoryObjectStore } from '../../tasks/ports/object-store';
 import { powertools } from '../../tasks/powertools';
-import { parsePredictions } from '../../tasks/predictions';
+import { readPredictionLines } from '../../tasks/split-columns';
 
 /** One answer line as the container writes it for SAGEMAKER_INFERENCE_OUTPUT=predicted_label,probabilities,labels. */
 const answer = (label: 0 | 1, pOccupied: number, labels = "'0', '1'") =>
@@ -132,19 +132,26 @@ describe('inverted scores: the gate refuses, saying why (issue 14, defect 7)', (
   });
 });
 
-describe('parsePredictions', () => {
-  it('reads P(occupied) from probabilities and labels, whatever the label order', () => {
-    const p = parsePredictions(`${answer(1, 0.9)}\n${answer(0, 0.6)}\n${answer(0, 0.3, "'1', '0'")}\n`, 'u');
+describe('readPredictionLines', () => {
+  /** The answer lines as the transform's `.out` object, read as Evaluate reads it. */
+  const read = (text: string, rows: number, uri = 's3://b/x.out') => {
+    const lines = new MemoryObjectStore();
+    lines.objects.set(uri, text);
+    return readPredictionLines(lines, uri, rows);
+  };
+
+  it('reads P(occupied) from probabilities and labels, whatever the label order', async () => {
+    const p = await read(`${answer(1, 0.9)}\n${answer(0, 0.6)}\n${answer(0, 0.3, "'1', '0'")}\n`, 3);
     expect([...p.predicted]).toEqual([1, 0, 0]);
     expect([...p.probability].map((x) => Number(x.toFixed(6)))).toEqual([0.9, 0.6, 0.3]);
   });
 
   it.each([
-    ['maybe,"[0.5, 0.5]","[\'0\', \'1\']"', /Line 1: predicted_label "maybe"/],
-    ['1,0.9', /Line 1: 2 fields, expected 3/],
-    ['1,"[0.1, 1.5]","[\'0\', \'1\']"', /Line 1: probabilities/],
-  ])('rejects %s naming the line', (line, message) => {
-    expect(() => parsePredictions(line, 's3://b/x.out')).toThrow(ArtifactError);
-    expect(() => parsePredictions(line, 's3://b/x.out')).toThrow(message);
+    ['maybe,"[0.5, 0.5]","[\'0\', \'1\']"', /line 1: predicted_label "maybe"/],
+    ['1,0.9', /line 1: 2 fields, expected 3/],
+    ['1,"[0.1, 1.5]","[\'0\', \'1\']"', /line 1: probabilities/],
+  ])('rejects %s naming the line', async (line, message) => {
+    await expect(read(line, 1)).rejects.toThrow(ArtifactError);
+    await expect(read(line, 1)).rejects.toThrow(message);
   });
 });

@@ -6,7 +6,6 @@ import { FolderObjectStore } from '../../local/adapters/s3';
 import { LocalTransformJobs } from '../../local/adapters/sagemaker-transform';
 import { LocalHosting } from '../../local/hosting/hosting';
 import { withProbabilityOutput } from '../../tasks/candidate-containers';
-import { parsePredictions } from '../../tasks/predictions';
 import { prepareScoringInput } from '../../tasks/prepare-scoring-input';
 import { readPredictionLines } from '../../tasks/split-columns';
 import { SOUND_MODEL, sigmoid } from '../fixtures/sound-model';
@@ -14,7 +13,7 @@ import { parquetParts } from './parquet-split';
 
 /**
  * Scoring end to end on the local parts: the candidate containers as PrepareCandidateContainers leaves them,
- * CreateModel, a batch transform, and the `.out` file read by parsePredictions (what Evaluate reads).
+ * CreateModel, a batch transform, and the `.out` file read by readPredictionLines (what Evaluate reads).
  */
 
 /** What the local AutoML job reports as BestCandidate.InferenceContainers (automl/job.ts). */
@@ -54,10 +53,9 @@ function transform(environment: Record<string, string>) {
 }
 
 describe('batch scoring with the prepared containers', () => {
-  it('writes one answer line per row that parsePredictions reads as P(occupied)', async () => {
+  it('writes one answer line per row that readPredictionLines reads as P(occupied)', async () => {
     await transform(AUTOPILOT_ENV);
-    const out = await store.getText('s3://bucket/out/holdout-input.csv.out');
-    const { predicted, probability } = parsePredictions(out, 's3://bucket/out/holdout-input.csv.out');
+    const { predicted, probability } = await readPredictionLines(store, 's3://bucket/out/holdout-input.csv.out', 3);
     expect([...predicted]).toEqual([1, 0, 0]);
     // Row 2 is predicted empty with P(occupied) 0.62: read as it is, not flipped to 0.38.
     expect([...probability]).toEqual([sigmoid(2), sigmoid(0.5), sigmoid(-5)]);
