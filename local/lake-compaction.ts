@@ -103,8 +103,9 @@ function needsRewrite(p: PartitionFiles, convert: boolean, smallBytes: number): 
   return inputs.length >= 2 || (convert && hasNdjson) ? inputs : [];
 }
 
+// ctimeMs has sub-millisecond digits and Date.now() does not: floored, a file renamed in this millisecond is age 0.
 const ageOf = (p: PartitionFiles, name: string, now: number): number =>
-  now - (statSync(join(p.dir, name), { throwIfNoEntry: false })?.ctimeMs ?? now);
+  now - Math.floor(statSync(join(p.dir, name), { throwIfNoEntry: false })?.ctimeMs ?? now);
 
 /** True when `collect` would delete something (so readers do not take the lock for nothing). */
 function hasGarbage(p: PartitionFiles, graceMs: number, now: number): boolean {

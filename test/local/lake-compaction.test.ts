@@ -156,14 +156,15 @@ describe('a compaction in another process', () => {
     });
   const exited = (p: ReturnType<typeof child>): Promise<void> =>
     p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', () => r()));
-  const staged = (dir: string): string[] => {
-    const root = join(dir, 'lake', '_staging');
-    return existsSync(root)
-      ? readdirSync(root, { recursive: true, withFileTypes: true })
-          .filter((e) => e.isFile())
-          .map((e) => e.name)
-      : [];
-  };
+  const staged = (dir: string): string[] =>
+    whileChanging(() => {
+      const root = join(dir, 'lake', '_staging');
+      return existsSync(root)
+        ? readdirSync(root, { recursive: true, withFileTypes: true })
+            .filter((e) => e.isFile())
+            .map((e) => e.name)
+        : [];
+    });
 
   it('never shows a reader a duplicate or a gap', async () => {
     const dir = bigLake();
@@ -220,9 +221,22 @@ describe('a compaction in another process', () => {
 });
 
 function compactedParts(dir: string): number {
-  const root = join(dir, 'lake', 'telemetry');
-  if (!existsSync(root)) return 0;
-  return readdirSync(root).filter((day) => readdirSync(join(root, day)).some((f) => f.endsWith('.parquet'))).length;
+  return whileChanging(() => {
+    const root = join(dir, 'lake', 'telemetry');
+    if (!existsSync(root)) return 0;
+    return readdirSync(root).filter((day) => readdirSync(join(root, day)).some((f) => f.endsWith('.parquet'))).length;
+  });
+}
+
+/** Lists a directory tree another process is changing: a folder removed mid-walk (ENOENT) means list again. */
+function whileChanging<T>(list: () => T): T {
+  for (;;) {
+    try {
+      return list();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
 }
 
 it('checks its own data spans the days it says', () => {
