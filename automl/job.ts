@@ -16,6 +16,7 @@ import type {
 import { CHANNEL_CONTENT_TYPES, type ChannelContentType } from './content-types';
 import { AutoMLJobError } from './errors';
 import { OBJECTIVES, type Objective } from './objective';
+import type { EnsembleMember, ValidationReport } from './report';
 import type { CandidateResult, SearchProgress } from './search';
 
 export interface AutoMLJobSpec {
@@ -59,6 +60,12 @@ export type AutoMLCandidate = SdkAutoMLCandidate & {
     /** False when the best single-signal threshold does as well on validation: this candidate adds nothing. */
     readonly beatsBaseline: boolean;
     readonly isBaseline: boolean;
+    /** Selection score: mean of the pooled objective and the worst fold's. */
+    readonly robustValue?: number;
+    /** Features it reads that the search found drifting between folds. */
+    readonly driftingFeatures?: string[];
+    /** Set on an ensemble candidate: its members and their out-of-fold weights. */
+    readonly ensemble?: EnsembleMember[];
   };
 };
 
@@ -77,6 +84,8 @@ export interface AutoMLJobDescription {
   readonly Progress: AutoMLJobProgress;
   /** Local extension: e.g. non-numeric columns ignored. */
   readonly Warnings: string[];
+  /** Local extension: the folds, how separable the candidates were, per-feature stability (once the search ended). */
+  readonly Validation?: ValidationReport;
 }
 
 /** Messages from the training worker. */
@@ -179,6 +188,8 @@ function toCandidate(c: CandidateResult, state: JobState, isBaseline: boolean): 
       validation: c.validation,
       beatsBaseline: c.beatsBaseline,
       isBaseline,
+      ...(c.robustValue !== undefined ? { robustValue: c.robustValue } : {}),
+      ...(c.driftingFeatures ? { driftingFeatures: c.driftingFeatures } : {}),
     },
   };
 }
