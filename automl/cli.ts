@@ -12,6 +12,7 @@ import { loadPredictor, parseArtifact } from './artifact';
 import { trainingDataFromCsv } from './data';
 import { type AutoMLCandidate, type AutoMLJobDescription, AutoMLJobRunner } from './job';
 import { OBJECTIVES, type Objective } from './objective';
+import type { ValidationReport } from './report';
 
 export class CliUsageError extends Error {
   constructor(
@@ -129,7 +130,22 @@ function leaderboardRow(c: AutoMLCandidate) {
     beatsBaseline: l.beatsBaseline,
     baseline: l.isBaseline,
     foldValues: l.foldValues.map((x) => round(x)),
+    robustValue: round(l.robustValue),
+    driftingFeatures: l.driftingFeatures ?? [],
     seconds: c.EndTime && c.CreationTime ? (c.EndTime.getTime() - c.CreationTime.getTime()) / 1000 : null,
+  };
+}
+
+/** The search's evidence: folds, gap vs spread, per-feature stability, and the statement when not separable. */
+function validationSummary(v: ValidationReport | undefined) {
+  if (!v) return null;
+  return {
+    folds: v.folds,
+    gap: round(v.gap),
+    spread: round(v.spread),
+    separable: v.separable,
+    statement: v.statement ?? null,
+    featureStability: v.featureStability.map((f) => ({ ...f, psi: round(f.psi), ks: round(f.ks) })),
   };
 }
 
@@ -219,6 +235,7 @@ export async function runAutomlCli(argv: string[], io: CliIo = defaultIo): Promi
         artifact: options.out ?? artifactPath,
       },
       leaderboard: runner.listCandidates(name).map(leaderboardRow),
+      validation: validationSummary(description.Validation),
       ...(holdout ? { holdout } : {}),
     };
     if (options.json) {
@@ -237,6 +254,7 @@ export async function runAutomlCli(argv: string[], io: CliIo = defaultIo): Promi
           `  ${String(row.name ?? '').padEnd(32)} ${String(row.status ?? '').padEnd(9)} ${String(row.objective).padEnd(10)}${note}\n`,
         );
       }
+      if (result.validation && !result.validation.separable) io.stdout(`validation ${result.validation.statement}\n`);
       if (holdout) io.stdout(`holdout ${JSON.stringify(holdout)}\n`);
       io.stdout(`artifact ${result.best.artifact}\n`);
     }

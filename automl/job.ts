@@ -101,6 +101,7 @@ export type WorkerMessage =
       readonly artifactPath: string | undefined;
       readonly stopped: boolean;
       readonly timedOut: boolean;
+      readonly validation: ValidationReport;
     }
   | { readonly type: 'failed'; readonly message: string };
 
@@ -119,6 +120,8 @@ interface JobState {
   baseline?: CandidateResult;
   bestCandidateName?: string;
   artifactPath?: string;
+  /** Set when the search ended (absent in jobs persisted before it existed). */
+  validation?: ValidationReport;
   warnings: string[];
   ownerPid: number;
 }
@@ -305,6 +308,7 @@ export class AutoMLJobRunner {
               baseline: message.baseline,
               bestCandidateName: message.bestCandidateName,
               artifactPath: message.artifactPath,
+              validation: message.validation,
               ...(!stopped && noModel ? { failureReason: 'No candidate completed training' } : {}),
             });
             return;
@@ -344,6 +348,7 @@ export class AutoMLJobRunner {
         ...(state.currentCandidate ? { CurrentCandidate: state.currentCandidate } : {}),
       },
       Warnings: state.warnings,
+      ...(state.validation ? { Validation: state.validation } : {}),
     };
   }
 

@@ -30,7 +30,9 @@ import { DEFAULT_GBT_PARAMS } from './gbt';
 import { DEFAULT_LOGISTIC_PARAMS } from './logistic';
 import { type BinaryMetrics, type Objective, rocAuc } from './objective';
 import { mulberry32, type Rng } from './random';
+import type { ValidationReport } from './report';
 import type { BinnedData } from './tree';
+import { buildValidationReport } from './validation-report';
 
 export interface SearchOptions {
   readonly jobName: string;
@@ -100,6 +102,8 @@ export interface SearchResult {
   readonly best: { readonly candidate: CandidateResult; readonly artifact: ModelArtifact } | undefined;
   readonly stopped: boolean;
   readonly timedOut: boolean;
+  /** Folds, gap vs spread of the top candidates, per-feature stability, and a statement when not separable. */
+  readonly validation: ValidationReport;
 }
 
 /**
@@ -577,5 +581,6 @@ export function finishSearch(
       objective,
       now(),
     );
-  return { objective, candidates, baseline: reference, best, stopped, timedOut };
+  const validation = buildValidationReport(setup, candidates, bestIndex, isRelativeFeature);
+  return { objective, candidates, baseline: reference, best, stopped, timedOut, validation };
 }

@@ -56,6 +56,7 @@ async function main(input: WorkerInput): Promise<void> {
     artifactPath,
     stopped: result.stopped,
     timedOut: result.timedOut,
+    validation: result.validation,
   });
 }
 
