@@ -1,6 +1,6 @@
 /**
  * `occupancy automl --train <csv> [--validation <csv>] [--holdout <csv>] --target <col> [--objective F1]
- *  [--max-candidates N] [--max-seconds S] [--out <artifact.json>] [--work-dir <dir>] [--seed N] --json`
+ *  [--max-candidates N] [--max-seconds S] [--pool-size N] [--out <artifact.json>] [--work-dir <dir>] [--seed N] --json`
  * Progress goes to stderr; the result (JSON with --json) to stdout.
  */
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
@@ -36,7 +36,7 @@ const defaultIo: CliIo = {
 
 export const AUTOML_USAGE =
   'usage: occupancy automl --train <csv> [--validation <csv>] [--holdout <csv>] --target <col> [--objective F1] ' +
-  '[--max-candidates N] [--max-seconds S] [--out <artifact.json>] [--work-dir <dir>] [--seed N] [--json]';
+  '[--max-candidates N] [--max-seconds S] [--pool-size N] [--out <artifact.json>] [--work-dir <dir>] [--seed N] [--json]';
 
 interface CliOptions {
   train: string;
@@ -46,6 +46,8 @@ interface CliOptions {
   objective: Objective;
   maxCandidates: number | undefined;
   maxSeconds: number | undefined;
+  /** Worker threads training candidates; undefined = the cores. */
+  poolSize: number | undefined;
   out: string | undefined;
   workDir: string;
   seed: number;
@@ -76,6 +78,7 @@ export function parseAutomlArgs(argv: string[]): CliOptions {
         objective: { type: 'string' },
         'max-candidates': { type: 'string' },
         'max-seconds': { type: 'string' },
+        'pool-size': { type: 'string' },
         out: { type: 'string' },
         'work-dir': { type: 'string' },
         seed: { type: 'string' },
@@ -109,6 +112,7 @@ export function parseAutomlArgs(argv: string[]): CliOptions {
     objective: objective as Objective,
     maxCandidates: positiveNumber(v['max-candidates'], 'max-candidates', true),
     maxSeconds: positiveNumber(v['max-seconds'], 'max-seconds', false),
+    poolSize: positiveNumber(v['pool-size'], 'pool-size', true),
     out: v.out ? resolve(v.out) : undefined,
     workDir: resolve(v['work-dir'] ?? '.occupancy/automl'),
     seed,
@@ -186,6 +190,7 @@ export async function runAutomlCli(argv: string[], io: CliIo = defaultIo): Promi
       objective: options.objective,
       ...(options.maxCandidates !== undefined ? { maxCandidates: options.maxCandidates } : {}),
       ...(options.maxSeconds !== undefined ? { maxJobRuntimeSeconds: options.maxSeconds } : {}),
+      ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
       seed: options.seed,
     });
     const stopOnSignal = () => runner.stop(name);

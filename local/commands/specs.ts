@@ -257,6 +257,12 @@ export const AUTOML = {
     },
     'max-candidates': { type: 'string', placeholder: 'N', description: 'candidates tried', defaultText: '12' },
     'max-seconds': { type: 'string', placeholder: 'S', description: 'job time budget', defaultText: 'none' },
+    'pool-size': {
+      type: 'string',
+      placeholder: 'N',
+      description: 'worker threads training candidates (same leaderboard for any size)',
+      defaultText: 'the cores',
+    },
     out: { type: 'string', placeholder: 'FILE', description: 'copy the best artifact here' },
     'work-dir': { type: 'string', placeholder: 'DIR', description: 'job folder', defaultText: '.occupancy/automl' },
     seed: { type: 'string', placeholder: 'N', description: 'random seed', defaultText: '1' },
