@@ -4,7 +4,7 @@
  */
 import { TrainingStopped } from './errors';
 import type { Rng } from './random';
-import { type BinnedData, buildTree, predictTreeBinned, predictTreeRow, type Tree } from './tree';
+import { type BinnedData, growTree, packRows, predictPackedRow, predictTreeRow, type Tree } from './tree';
 
 export interface GbtParams {
   readonly learningRate: number;
@@ -53,17 +53,19 @@ export interface GbtFit {
 
 export const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
-function logLoss(y: Uint8Array, raw: Float64Array, rows: Uint32Array): number {
+/** Mean log loss of raw scores `raw` against labels `y` (both indexed alike). */
+function logLoss(y: Uint8Array, raw: Float64Array): number {
   let loss = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i] ?? 0;
-    const z = raw[r] ?? 0;
+  for (let i = 0; i < raw.length; i++) {
+    const z = raw[i] ?? 0;
     // log(1 + e^{-z}) for y = 1, log(1 + e^{z}) for y = 0, computed stably.
-    const s = y[r] === 1 ? -z : z;
+    const s = y[i] === 1 ? -z : z;
     loss += s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s));
   }
-  return loss / Math.max(1, rows.length);
+  return loss / Math.max(1, raw.length);
 }
+
+const gatherLabels = (y: Uint8Array, rows: Uint32Array): Uint8Array => Uint8Array.from(rows, (r) => y[r] ?? 0);
 
 export function fitGbt(
   data: BinnedData,
@@ -74,20 +76,28 @@ export function fitGbt(
   params: GbtParams,
   control: FitControl,
 ): GbtFit {
-  const n = y.length;
+  // Everything below is indexed by position in trainRows / validRows (packed rows), not by table row id.
+  const m = trainRows.length;
+  const packed = packRows(data, features, trainRows);
+  const labels = gatherLabels(y, trainRows);
   let positives = 0;
-  for (let i = 0; i < trainRows.length; i++) positives += y[trainRows[i] ?? 0] ?? 0;
-  const prior = Math.min(1 - 1e-6, Math.max(1e-6, positives / Math.max(1, trainRows.length)));
+  for (let i = 0; i < m; i++) positives += labels[i] ?? 0;
+  const prior = Math.min(1 - 1e-6, Math.max(1e-6, positives / Math.max(1, m)));
   const initScore = Math.log(prior / (1 - prior));
-  const raw = new Float64Array(n).fill(initScore);
-  const grad = new Float64Array(n);
-  const hess = new Float64Array(n);
-  const rows = new Uint32Array(trainRows.length);
-  const scratch = new Uint32Array(trainRows.length);
+  const raw = new Float64Array(m).fill(initScore);
+  const grad = new Float64Array(m);
+  const hess = new Float64Array(m);
+  const allRows = Uint32Array.from({ length: m }, (_, i) => i);
+  const rows = new Uint32Array(m);
+  const scratch = new Uint32Array(m);
+  const valid = validRows && validRows.length > 0 ? validRows : undefined;
+  const validPacked = valid ? packRows(data, features, valid) : undefined;
+  const validLabels = valid ? gatherLabels(y, valid) : new Uint8Array(0);
+  const validRaw = new Float64Array(validLabels.length).fill(initScore);
   const trees: Tree[] = [];
   let bestLoss = Number.POSITIVE_INFINITY;
   let bestIterations = 0;
-  const subsample = params.rowSubsample < 1 ? Math.max(1, Math.floor(trainRows.length * params.rowSubsample)) : 0;
+  const subsample = params.rowSubsample < 1 ? Math.max(1, Math.floor(m * params.rowSubsample)) : 0;
   const treeParams = {
     maxLeaves: params.maxLeaves,
     maxDepth: params.maxDepth,
@@ -100,14 +110,13 @@ export function fitGbt(
   for (let iteration = 0; iteration < params.maxIterations; iteration++) {
     if (control.shouldStop?.()) throw new TrainingStopped();
     if (control.deadline !== undefined && iteration > 0 && Date.now() > control.deadline) break;
-    for (let i = 0; i < trainRows.length; i++) {
-      const r = trainRows[i] ?? 0;
-      const p = sigmoid(raw[r] ?? 0);
-      grad[r] = p - (y[r] ?? 0);
-      hess[r] = Math.max(p * (1 - p), 1e-16);
+    for (let i = 0; i < m; i++) {
+      const p = sigmoid(raw[i] ?? 0);
+      grad[i] = p - (labels[i] ?? 0);
+      hess[i] = Math.max(p * (1 - p), 1e-16);
     }
     let rowsForTree = rows;
-    rows.set(trainRows);
+    rows.set(allRows);
     if (subsample > 0) {
       // Partial Fisher–Yates: the first `subsample` entries are a uniform draw; keep them time-ordered.
       for (let i = 0; i < subsample; i++) {
@@ -118,16 +127,14 @@ export function fitGbt(
       }
       rowsForTree = rows.subarray(0, subsample).sort();
     }
-    const built = buildTree(data, features, rowsForTree, grad, hess, treeParams, control.rng, scratch);
+    const built = growTree(data, packed, rowsForTree, grad, hess, treeParams, control.rng, scratch);
     const value = built.tree.value;
     for (let k = 0; k < value.length; k++) value[k] = (value[k] ?? 0) * params.learningRate;
     trees.push(built.tree);
     if (subsample > 0) {
-      for (let i = 0; i < trainRows.length; i++) {
-        const r = trainRows[i] ?? 0;
-        raw[r] = (raw[r] ?? 0) + predictTreeBinned(built, data.codes, r);
-      }
+      for (let i = 0; i < m; i++) raw[i] = (raw[i] ?? 0) + predictPackedRow(built, packed, i);
     } else {
+      // Every row sits in exactly one leaf's slice: add that leaf's value without walking the tree.
       for (const leaf of built.leaves) {
         const v = value[leaf.node] ?? 0;
         for (let i = leaf.start; i < leaf.end; i++) {
@@ -136,12 +143,10 @@ export function fitGbt(
         }
       }
     }
-    if (validRows && validRows.length > 0) {
-      for (let i = 0; i < validRows.length; i++) {
-        const r = validRows[i] ?? 0;
-        raw[r] = (raw[r] ?? 0) + predictTreeBinned(built, data.codes, r);
-      }
-      const loss = logLoss(y, raw, validRows);
+    if (validPacked) {
+      for (let i = 0; i < validRaw.length; i++)
+        validRaw[i] = (validRaw[i] ?? 0) + predictPackedRow(built, validPacked, i);
+      const loss = logLoss(validLabels, validRaw);
       // Gains under 0.01% of the loss are noise on a time-ordered hold-out: they do not reset the patience.
       if (loss < bestLoss * (1 - 1e-4)) {
         bestLoss = loss;

@@ -42,6 +42,44 @@ export interface BuiltTree {
   readonly leaves: { readonly node: number; readonly start: number; readonly end: number }[];
 }
 
+/**
+ * Bin codes of some rows, row-major, each shifted by its column's offset into one shared histogram: row i's
+ * entries for the `features` columns sit at codes[i·width … i·width+width). Building a histogram then reads one
+ * short contiguous run per row (instead of one scattered byte per feature) and indexes the histogram directly.
+ */
+export interface PackedRows {
+  /** 16-bit while the histogram has at most 65 536 bins (≤ 256 features at 256 bins), else 32-bit. */
+  readonly codes: Uint16Array | Uint32Array;
+  readonly width: number;
+  /** Feature index (in BinnedData) of each packed column. */
+  readonly features: readonly number[];
+  /** Per packed column: where its bins start in the histogram, and how many it has. */
+  readonly offsets: Int32Array;
+  readonly binCounts: Int32Array;
+  readonly totalBins: number;
+  readonly rowCount: number;
+}
+
+/** Packs `rows` (row i of the result is rows[i]) on `features`. */
+export function packRows(data: BinnedData, features: readonly number[], rows: Uint32Array): PackedRows {
+  const width = features.length;
+  const offsets = new Int32Array(width);
+  const binCounts = new Int32Array(width);
+  let totalBins = 0;
+  for (let j = 0; j < width; j++) {
+    offsets[j] = totalBins;
+    binCounts[j] = data.bins[features[j] ?? 0]?.binCount ?? 0;
+    totalBins += binCounts[j] ?? 0;
+  }
+  const codes = totalBins <= 0x10000 ? new Uint16Array(rows.length * width) : new Uint32Array(rows.length * width);
+  for (let j = 0; j < width; j++) {
+    const column = data.codes[features[j] ?? 0] ?? new Uint8Array(0);
+    const offset = offsets[j] ?? 0;
+    for (let i = 0, k = j; i < rows.length; i++, k += width) codes[k] = offset + (column[rows[i] ?? 0] ?? 0);
+  }
+  return { codes, width, features: [...features], offsets, binCounts, totalBins, rowCount: rows.length };
+}
+
 interface OpenLeaf {
   node: number;
   start: number;
@@ -51,29 +89,36 @@ interface OpenLeaf {
   g: number;
   h: number;
   count: number;
-  split: { feature: number; bin: number; gain: number } | undefined;
+  /** `column` is a packed column index. */
+  split: { column: number; bin: number; gain: number } | undefined;
 }
 
 const NO_HISTOGRAM = new Float64Array(0);
 
-export function buildTree(
+/** A tree built on packed rows: `splitColumn` (packed column per node) lets `predictPackedRow` walk packed rows. */
+export interface PackedTree extends BuiltTree {
+  readonly splitColumn: number[];
+}
+
+/**
+ * Grows one tree on packed rows. `rows` holds packed row indexes (it is partitioned in place, each leaf's rows
+ * keeping their order); `grad`/`hess` are indexed by packed row.
+ */
+export function growTree(
   data: BinnedData,
-  features: readonly number[],
+  packed: PackedRows,
   rows: Uint32Array,
   grad: Float64Array,
   hess: Float64Array,
   params: TreeParams,
   rng: Rng,
   scratch: Uint32Array = new Uint32Array(rows.length),
-): BuiltTree {
-  const offsets = new Int32Array(data.codes.length);
-  let totalBins = 0;
-  for (const f of features) {
-    offsets[f] = totalBins;
-    totalBins += data.bins[f]?.binCount ?? 0;
-  }
+): PackedTree {
+  const { codes, width, offsets, binCounts, totalBins } = packed;
+  const columns = packed.features;
   const tree: Tree = { feature: [], threshold: [], left: [], right: [], value: [] };
   const splitBin: number[] = [];
+  const splitColumn: number[] = [];
   const newNode = (): number => {
     tree.feature.push(-1);
     tree.threshold.push(0);
@@ -81,20 +126,22 @@ export function buildTree(
     tree.right.push(-1);
     tree.value.push(0);
     splitBin.push(0);
+    splitColumn.push(-1);
     return tree.feature.length - 1;
   };
 
+  // (gradient, hessian, count) per bin; rows outer so each row's codes are read as one contiguous run.
   const buildHistogram = (start: number, end: number): Float64Array => {
     const histogram = new Float64Array(totalBins * 3);
-    for (const f of features) {
-      const codes = data.codes[f];
-      if (!codes) continue;
-      const base = (offsets[f] ?? 0) * 3;
-      for (let i = start; i < end; i++) {
-        const r = rows[i] ?? 0;
-        const k = base + (codes[r] ?? 0) * 3;
-        histogram[k] = (histogram[k] ?? 0) + (grad[r] ?? 0);
-        histogram[k + 1] = (histogram[k + 1] ?? 0) + (hess[r] ?? 0);
+    for (let i = start; i < end; i++) {
+      const r = rows[i] ?? 0;
+      const g = grad[r] ?? 0;
+      const h = hess[r] ?? 0;
+      const base = r * width;
+      for (let j = 0; j < width; j++) {
+        const k = (codes[base + j] ?? 0) * 3;
+        histogram[k] = (histogram[k] ?? 0) + g;
+        histogram[k + 1] = (histogram[k + 1] ?? 0) + h;
         histogram[k + 2] = (histogram[k + 2] ?? 0) + 1;
       }
     }
@@ -103,11 +150,12 @@ export function buildTree(
 
   const lambda = params.lambda;
   const score = (g: number, h: number): number => (g * g) / (h + lambda);
+  const allColumns = Array.from({ length: width }, (_, j) => j);
 
-  const chooseFeatures = (): readonly number[] => {
+  const chooseColumns = (): readonly number[] => {
     const k = params.featuresPerSplit;
-    if (k === undefined || k >= features.length) return features;
-    const pool = [...features];
+    if (k === undefined || k >= width) return allColumns;
+    const pool = [...allColumns];
     for (let i = 0; i < k; i++) {
       const j = i + randomInt(rng, pool.length - i);
       const t = pool[i] ?? 0;
@@ -123,9 +171,9 @@ export function buildTree(
     const parentScore = score(leaf.g, leaf.h);
     let best: OpenLeaf['split'];
     const histogram = leaf.histogram;
-    for (const f of chooseFeatures()) {
-      const binCount = data.bins[f]?.binCount ?? 0;
-      const base = (offsets[f] ?? 0) * 3;
+    for (const j of chooseColumns()) {
+      const binCount = binCounts[j] ?? 0;
+      const base = (offsets[j] ?? 0) * 3;
       let gl = 0;
       let hl = 0;
       let cl = 0;
@@ -140,7 +188,7 @@ export function buildTree(
         const hr = leaf.h - hl;
         if (hr < params.minHessianLeaf) continue;
         const gain = score(gl, hl) + score(leaf.g - gl, hr) - parentScore;
-        if (gain > params.minGain && (best === undefined || gain > best.gain)) best = { feature: f, bin: b, gain };
+        if (gain > params.minGain && (best === undefined || gain > best.gain)) best = { column: j, bin: b, gain };
       }
     }
     leaf.split = best;
@@ -171,7 +219,6 @@ export function buildTree(
 
   const root = newNode();
   const open: OpenLeaf[] = [openLeaf(root, 0, rows.length, 0, buildHistogram(0, rows.length))];
-  const done: OpenLeaf[] = [];
   let leafCount = 1;
   while (leafCount < params.maxLeaves) {
     let bestIndex = -1;
@@ -186,14 +233,15 @@ export function buildTree(
     open.splice(bestIndex, 1);
 
     // Stable partition of the leaf's rows: bin <= split.bin goes left.
-    const codes = data.codes[split.feature] ?? new Uint8Array(0);
+    const column = split.column;
+    const cut = (offsets[column] ?? 0) + split.bin;
     let l = leaf.start;
     let rCount = 0;
     let gLeft = 0;
     let hLeft = 0;
     for (let i = leaf.start; i < leaf.end; i++) {
       const r = rows[i] ?? 0;
-      if ((codes[r] ?? 0) <= split.bin) {
+      if ((codes[r * width + column] ?? 0) <= cut) {
         rows[l++] = r;
         gLeft += grad[r] ?? 0;
         hLeft += hess[r] ?? 0;
@@ -203,9 +251,11 @@ export function buildTree(
     const mid = l;
 
     const node = leaf.node;
-    tree.feature[node] = split.feature;
+    const feature = columns[column] ?? 0;
+    tree.feature[node] = feature;
     splitBin[node] = split.bin;
-    const bins = data.bins[split.feature];
+    splitColumn[node] = column;
+    const bins = data.bins[feature];
     tree.threshold[node] = bins ? edgeForBin(bins, split.bin) : 0;
     const leftNode = newNode();
     const rightNode = newNode();
@@ -231,8 +281,50 @@ export function buildTree(
     );
     leafCount++;
   }
-  done.push(...open);
-  return { tree, splitBin, leaves: done.map((leaf) => ({ node: leaf.node, start: leaf.start, end: leaf.end })) };
+  return {
+    tree,
+    splitBin,
+    splitColumn,
+    leaves: open.map((leaf) => ({ node: leaf.node, start: leaf.start, end: leaf.end })),
+  };
+}
+
+/**
+ * One tree on `rows` (row ids of `data`, partitioned in place like `growTree`'s), `grad`/`hess` indexed by row id.
+ * Packs the rows first: for one-off trees (a forest's); boosting packs once and calls `growTree`.
+ */
+export function buildTree(
+  data: BinnedData,
+  features: readonly number[],
+  rows: Uint32Array,
+  grad: Float64Array,
+  hess: Float64Array,
+  params: TreeParams,
+  rng: Rng,
+  scratch: Uint32Array = new Uint32Array(rows.length),
+): BuiltTree {
+  const packed = packRows(data, features, rows);
+  const local = Uint32Array.from({ length: rows.length }, (_, i) => i);
+  const g = Float64Array.from(rows, (r) => grad[r] ?? 0);
+  const h = Float64Array.from(rows, (r) => hess[r] ?? 0);
+  const built = growTree(data, packed, local, g, h, params, rng, scratch);
+  const ids = rows.slice();
+  for (let i = 0; i < rows.length; i++) rows[i] = ids[local[i] ?? 0] ?? 0;
+  return { tree: built.tree, splitBin: built.splitBin, leaves: built.leaves };
+}
+
+/** Leaf value for packed row `row` of a tree grown on the same packed columns. */
+export function predictPackedRow(built: PackedTree, packed: PackedRows, row: number): number {
+  const { tree, splitBin, splitColumn } = built;
+  const { codes, width, offsets } = packed;
+  const base = row * width;
+  let node = 0;
+  for (;;) {
+    const column = splitColumn[node] ?? -1;
+    if (column < 0) return tree.value[node] ?? 0;
+    const code = (codes[base + column] ?? 0) - (offsets[column] ?? 0);
+    node = code <= (splitBin[node] ?? 0) ? (tree.left[node] ?? 0) : (tree.right[node] ?? 0);
+  }
 }
 
 /** Leaf value for one raw row (values indexed by feature index). */

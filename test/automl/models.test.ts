@@ -5,7 +5,7 @@ import { DEFAULT_LOGISTIC_PARAMS, fitLogistic, predictLogisticRow } from '../../
 import { binaryMetrics, rocAuc, tuneThreshold } from '../../automl/objective';
 import { mulberry32 } from '../../automl/random';
 import { fitThresholdRuleBinned } from '../../automl/threshold';
-import { buildTree, predictTreeRow } from '../../automl/tree';
+import { buildTree, growTree, packRows, predictPackedRow, predictTreeBinned, predictTreeRow } from '../../automl/tree';
 
 const range = (n: number) => Uint32Array.from({ length: n }, (_, i) => i);
 
@@ -83,6 +83,32 @@ describe('histogram tree', () => {
     expect(predictTreeRow(built.tree, [10])).toBeCloseTo(0);
     expect(predictTreeRow(built.tree, [61])).toBeCloseTo(1);
     expect(predictTreeRow(built.tree, [Number.NaN])).toBeCloseTo(0);
+  });
+  it('grows on packed rows the same tree as on columns, and walks packed rows like binned ones', () => {
+    const { columns, y } = xorData(3000, 5);
+    const data = binned(columns);
+    const grad = Float64Array.from(y, (v) => 0.5 - v);
+    const hess = new Float64Array(y.length).fill(0.25);
+    const params = { maxLeaves: 8, maxDepth: 4, minSamplesLeaf: 5, minHessianLeaf: 0, lambda: 1, minGain: 0 };
+    // Features in non-ascending order: packed columns map back to the right feature indexes.
+    const features = [1, 0];
+    const rows = range(3000).filter((r) => r % 3 !== 0);
+    const byColumn = buildTree(data, features, rows.slice(), grad, hess, params, mulberry32(1));
+    const packed = packRows(data, features, rows);
+    const local = range(rows.length);
+    const g = Float64Array.from(rows, (r) => grad[r] ?? 0);
+    const h = Float64Array.from(rows, (r) => hess[r] ?? 0);
+    const grown = growTree(data, packed, local, g, h, params, mulberry32(1));
+    expect(grown.tree).toEqual(byColumn.tree);
+    for (let i = 0; i < rows.length; i++) {
+      expect(predictPackedRow(grown, packed, i)).toBe(predictTreeBinned(grown, data.codes, rows[i] ?? 0));
+    }
+    // Each leaf's slice holds exactly the rows the tree sends to that leaf.
+    for (const leaf of grown.leaves) {
+      for (let i = leaf.start; i < leaf.end; i++) {
+        expect(predictPackedRow(grown, packed, local[i] ?? 0)).toBe(grown.tree.value[leaf.node]);
+      }
+    }
   });
 });
 
