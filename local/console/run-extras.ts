@@ -1,4 +1,5 @@
 import type { AutoMLCandidate } from '../../automl/job';
+import type { EnsembleMember, FeatureStability, FoldSummary, ValidationReport } from '../../automl/report';
 
 /**
  * What a run page shows beside its states: the AutoML leaderboard of the run's job, what approving deploys (read
@@ -14,6 +15,12 @@ export interface LeaderboardRow {
   readonly status: string;
   readonly objective: { readonly name: string; readonly value: number | null };
   readonly foldValues: number[];
+  /** Selection score (mean of the pooled objective and the worst fold's); null for jobs that did not report it. */
+  readonly robustValue: number | null;
+  /** Features it reads that the search found drifting between folds (empty when none or not reported). */
+  readonly driftingFeatures: string[];
+  /** An ensemble's members, heaviest first; null for a single model. */
+  readonly ensemble: EnsembleMember[] | null;
   readonly threshold: number;
   readonly seconds: number;
   readonly winner: boolean;
@@ -22,15 +29,32 @@ export interface LeaderboardRow {
   readonly why: string;
 }
 
+/** What the job's validation could say: its folds, how far apart the top candidates were, feature stability. */
+export interface ValidationSummary {
+  readonly folds: FoldSummary[];
+  readonly gap: number;
+  readonly spread: number;
+  readonly separable: boolean;
+  /** The engine's plain statement when validation could not separate the candidates, else gap vs spread. */
+  readonly statement: string;
+  /** Most drifting first (largest PSI). */
+  readonly featureStability: FeatureStability[];
+}
+
 export interface Leaderboard {
   readonly jobName: string;
   readonly winner: string | null;
+  /** Null for jobs that ended before the engine reported its validation (older jobs, running ones). */
+  readonly validation: ValidationSummary | null;
   readonly rows: LeaderboardRow[];
 }
 
 export interface AutoMLSource {
   listCandidates(name: string): AutoMLCandidate[];
-  describe(name: string): { readonly BestCandidate?: { readonly CandidateName?: string } };
+  describe(name: string): {
+    readonly BestCandidate?: { readonly CandidateName?: string };
+    readonly Validation?: ValidationReport;
+  };
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -66,30 +90,123 @@ export function autoMLJobNameOf(states: readonly { input?: unknown; output?: unk
 
 const f = (v: number): string => v.toFixed(3);
 
-function why(c: AutoMLCandidate, winner: AutoMLCandidate | undefined, isWinner: boolean): string {
-  const lb = c.Leaderboard;
-  const value = c.FinalAutoMLJobObjectiveMetric?.Value;
-  if (isWinner) {
-    return `chosen: best score robust across folds (mean of pooled and worst fold), ${lb.beatsBaseline ? 'beats' : 'does not beat'} the single-signal threshold on validation`;
+/** An ensemble's members in one line, heaviest first: "sound·gbt 0.55, co2·logistic 0.45". */
+export function membersText(members: readonly EnsembleMember[]): string {
+  return [...members]
+    .sort((a, b) => b.weight - a.weight)
+    .map((m) => `${m.featureSubset}·${m.family} ${m.weight.toFixed(2)}`)
+    .join(', ');
+}
+
+/** The sentence the page leads with: the engine's statement, or why the ranking can be trusted. */
+function validationStatement(report: ValidationReport): string {
+  const figures = `gap ${f(report.gap)} ${report.separable ? '>' : '≤'} spread ${f(report.spread)}`;
+  if (report.separable) return `Validation separates the top candidates (${figures}).`;
+  if (report.statement) return report.statement;
+  const folds = report.folds.length;
+  return `Validation could not separate the top candidates (${folds} fold${folds === 1 ? '' : 's'}, ${figures}).`;
+}
+
+export function validationSummaryOf(report: ValidationReport): ValidationSummary {
+  return {
+    folds: report.folds,
+    gap: report.gap,
+    spread: report.spread,
+    separable: report.separable,
+    statement: validationStatement(report),
+    featureStability: [...report.featureStability].sort((a, b) => b.psi - a.psi || b.ks - a.ks),
+  };
+}
+
+interface Context {
+  readonly candidates: readonly AutoMLCandidate[];
+  readonly winner: AutoMLCandidate | undefined;
+  readonly validation: ValidationSummary | null;
+}
+
+const drifts = (c: AutoMLCandidate | undefined): boolean => (c?.Leaderboard.driftingFeatures?.length ?? 0) > 0;
+/** What the search ranked on: the robust value when the job reported it, else the pooled objective. */
+const rankValue = (c: AutoMLCandidate): number | undefined =>
+  c.Leaderboard.robustValue ?? c.FinalAutoMLJobObjectiveMetric?.Value;
+
+/** For a winner reading drifting features: how far it is ahead of the best completed candidate free of them. */
+function driftNote(c: AutoMLCandidate, candidates: readonly AutoMLCandidate[]): string {
+  if (!drifts(c)) return '';
+  let stable: AutoMLCandidate | undefined;
+  for (const other of candidates) {
+    if (other === c || other.CandidateStatus !== 'Completed' || drifts(other)) continue;
+    if (!stable || (rankValue(other) ?? -1) > (rankValue(stable) ?? -1)) stable = other;
   }
-  if (c.CandidateStatus !== 'Completed')
-    return `${(c.CandidateStatus ?? 'unknown').toLowerCase()}: ${c.FailureReason ?? 'no score'}`;
-  if (lb.isBaseline) return 'the single-signal threshold every candidate is compared with';
-  if (!lb.beatsBaseline) return 'no better than the single-signal threshold on validation';
+  const mine = rankValue(c);
+  const theirs = stable && rankValue(stable);
+  if (!stable || mine === undefined || theirs === undefined)
+    return '; it reads drifting features (no candidate free of them completed)';
+  return `; it reads drifting features, yet beats the best candidate free of them (${stable.CandidateName}, ${f(theirs)}) by ${f(mine - theirs)}`;
+}
+
+function winnerWhy(c: AutoMLCandidate, context: Context): string {
+  const lb = c.Leaderboard;
+  const baseline = `${lb.beatsBaseline ? 'beats' : 'does not beat'} the single-signal threshold on validation`;
+  const what =
+    lb.ensemble && lb.ensemble.length > 0
+      ? `chosen: an ensemble of ${lb.ensemble.length} candidates across feature views (${membersText(lb.ensemble)}), weights chosen on out-of-fold predictions; ${baseline}`
+      : `chosen: best score robust across folds (mean of pooled and worst fold), ${baseline}`;
+  const validation = context.validation;
+  // The statement itself leads the page; the winner's row only says the ranking was not evidence.
+  const folds = validation?.folds.length ?? 0;
+  const caveat =
+    validation && !validation.separable
+      ? `; validation could not rank the top candidates (gap ${f(validation.gap)} ≤ spread ${f(validation.spread)}, ${folds} fold${folds === 1 ? '' : 's'})`
+      : '';
+  return `${what}${driftNote(c, context.candidates)}${caveat}`;
+}
+
+/** Why a completed candidate lost, on the robust value the search ranked by (older jobs: the pooled score). */
+function loserWhy(c: AutoMLCandidate, winner: AutoMLCandidate | undefined): string {
+  const value = c.FinalAutoMLJobObjectiveMetric?.Value;
   const best = winner?.FinalAutoMLJobObjectiveMetric?.Value;
+  const robust = c.Leaderboard.robustValue;
+  const bestRobust = winner?.Leaderboard.robustValue;
+  if (robust !== undefined && bestRobust !== undefined) {
+    const scores = `(${f(robust)} vs ${f(bestRobust)})`;
+    if (robust > bestRobust) {
+      return drifts(c) && !drifts(winner)
+        ? `higher robust score ${scores} but reads features drifting between folds without clearly beating the chosen one, which reads none`
+        : `higher robust score ${scores} but within one standard error of the chosen one, which is simpler`;
+    }
+    if (value !== undefined && best !== undefined && value > best) {
+      return `higher pooled score (${f(value)} vs ${f(best)}) but lower robust score ${scores}: weaker on its worst fold`;
+    }
+    return `lower robust score ${scores}`;
+  }
   if (value !== undefined && best !== undefined && value > best) {
     return `higher pooled score (${f(value)} vs ${f(best)}) but weaker on its worst fold or not simpler within one standard error`;
   }
   return best !== undefined && value !== undefined ? `lower score (${f(value)} vs ${f(best)})` : 'not chosen';
 }
 
+function why(c: AutoMLCandidate, isWinner: boolean, context: Context): string {
+  const lb = c.Leaderboard;
+  if (isWinner) return winnerWhy(c, context);
+  if (c.CandidateStatus !== 'Completed')
+    return `${(c.CandidateStatus ?? 'unknown').toLowerCase()}: ${c.FailureReason ?? 'no score'}`;
+  if (lb.isBaseline) return 'the single-signal threshold every candidate is compared with';
+  const member = context.winner?.Leaderboard.ensemble?.find((m) => m.candidateName === c.CandidateName);
+  if (member) return `member of the chosen ensemble (weight ${member.weight.toFixed(2)})`;
+  if (!lb.beatsBaseline) return 'no better than the single-signal threshold on validation';
+  return loserWhy(c, context.winner);
+}
+
 export function leaderboardOf(jobName: string, automl: AutoMLSource): Leaderboard {
   const candidates = automl.listCandidates(jobName);
-  const winnerName = automl.describe(jobName).BestCandidate?.CandidateName ?? null;
+  const description = automl.describe(jobName);
+  const winnerName = description.BestCandidate?.CandidateName ?? null;
   const winner = candidates.find((c) => c.CandidateName === winnerName);
+  const validation = description.Validation ? validationSummaryOf(description.Validation) : null;
   return {
     jobName,
     winner: winnerName,
+    validation,
     rows: candidates.map((c) => {
       const lb = c.Leaderboard;
       const isWinner = c.CandidateName === winnerName;
@@ -106,11 +223,14 @@ export function leaderboardOf(jobName: string, automl: AutoMLSource): Leaderboar
           value: c.FinalAutoMLJobObjectiveMetric?.Value ?? null,
         },
         foldValues: lb.foldValues,
+        robustValue: lb.robustValue ?? null,
+        driftingFeatures: lb.driftingFeatures ?? [],
+        ensemble: lb.ensemble && lb.ensemble.length > 0 ? [...lb.ensemble].sort((a, b) => b.weight - a.weight) : null,
         threshold: lb.threshold,
         seconds: Math.max(0, (ended - started) / 1000),
         winner: isWinner,
         isBaseline: lb.isBaseline,
-        why: why(c, winner, isWinner),
+        why: why(c, isWinner, { candidates, winner, validation }),
       };
     }),
   };

@@ -232,6 +232,7 @@ describe('the console', () => {
       .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-phase') ?? ''));
     expect(new Set(stateNames).size).toBe(stateNames.length);
     await page.screenshot({ path: join(ARTIFACTS, 'run.png'), fullPage: true });
+    await page.locator('#automl').screenshot({ path: join(ARTIFACTS, 'run-automl.png') });
     await page.locator('#evaluation').screenshot({ path: join(ARTIFACTS, 'evaluation.png') });
     expect(await page.locator('td').evaluateAll((cells) => cells.filter((td) => td.textContent === '--').length)).toBe(
       0,

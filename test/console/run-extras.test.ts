@@ -1,5 +1,11 @@
-import type { AutoMLCandidate } from '../../automl/job';
-import { autoMLJobNameOf, deploymentPlanOf, foldLoops, leaderboardOf } from '../../local/console/run-extras';
+import {
+  autoMLJobNameOf,
+  deploymentPlanOf,
+  foldLoops,
+  leaderboardOf,
+  membersText,
+} from '../../local/console/run-extras';
+import { candidateFixture, ensembleJobFixture, UNSEPARABLE_VALIDATION } from './fixtures';
 
 const visit = (name: string, t: number, type = 'Task', status = 'succeeded') => ({
   name,
@@ -72,26 +78,7 @@ describe('deploymentPlanOf', () => {
 });
 
 describe('leaderboardOf', () => {
-  const candidate = (name: string, value: number, extra: Partial<AutoMLCandidate['Leaderboard']> = {}) =>
-    ({
-      CandidateName: name,
-      CandidateStatus: 'Completed',
-      FinalAutoMLJobObjectiveMetric: { MetricName: 'F1', Value: value },
-      CreationTime: new Date(1000),
-      EndTime: new Date(3500),
-      Leaderboard: {
-        family: 'gbt',
-        featureSubset: 'all',
-        features: ['temperature', 'sound'],
-        hyperParameters: {},
-        foldValues: [0.8, 0.9],
-        threshold: 0.5,
-        validation: undefined,
-        beatsBaseline: true,
-        isBaseline: false,
-        ...extra,
-      },
-    }) as unknown as AutoMLCandidate;
+  const candidate = candidateFixture;
 
   it('marks the winner and says why each other candidate lost', () => {
     const board = leaderboardOf('job1', {
@@ -110,6 +97,107 @@ describe('leaderboardOf', () => {
     expect(board.rows[1]?.why).toBe('lower score (0.850 vs 0.900)');
     expect(board.rows[2]?.why).toMatch(/no better than the single-signal threshold/);
     expect(board.rows[3]?.why).toMatch(/single-signal threshold every candidate is compared with/);
+  });
+
+  it('renders an older job (no validation report, robust value, drift or ensemble) as before', () => {
+    const board = leaderboardOf('old', {
+      listCandidates: () => [candidate('c1', 0.9), candidate('c2', 0.85)],
+      describe: () => ({ BestCandidate: { CandidateName: 'c1' } }),
+    });
+    expect(board.validation).toBeNull();
+    expect(board.rows.map((r) => [r.robustValue, r.driftingFeatures, r.ensemble])).toEqual([
+      [null, [], null],
+      [null, [], null],
+    ]);
+    expect(board.rows[0]?.why).toBe(
+      'chosen: best score robust across folds (mean of pooled and worst fold), beats the single-signal threshold on validation',
+    );
+  });
+
+  it('reports the folds, the engine’s statement and feature stability (least stable first) when validation cannot rank', () => {
+    const board = leaderboardOf('job2', ensembleJobFixture());
+    const validation = board.validation;
+    expect(validation?.folds.map((f) => [f.index, f.trainRows, f.validationRows, f.validationPositives])).toEqual([
+      [1, 4000, 1000, 310],
+      [2, 5000, 1000, 280],
+    ]);
+    expect(validation).toMatchObject({ gap: 0.004, spread: 0.021, separable: false });
+    expect(validation?.statement).toBe(UNSEPARABLE_VALIDATION.statement);
+    expect(validation?.featureStability.map((s) => [s.feature, s.drifting])).toEqual([
+      ['light', true],
+      ['sound', false],
+      ['co2_slope', false],
+    ]);
+  });
+
+  it('shows the ensemble winner’s members heaviest first, robust values, drift read, and why in those terms', () => {
+    const board = leaderboardOf('job2', ensembleJobFixture());
+    const row = (name: string) => board.rows.find((r) => r.name === name);
+    const winner = row('ensemble-1');
+    expect(board.winner).toBe('ensemble-1');
+    expect(winner?.ensemble?.map((m) => [m.candidateName, m.weight])).toEqual([
+      ['sound-gbt', 0.55],
+      ['co2-logistic', 0.45],
+    ]);
+    expect(membersText(winner?.ensemble ?? [])).toBe('sound·gbt 0.55, co2·logistic 0.45');
+    expect(winner?.robustValue).toBe(0.935);
+    expect(winner?.why).toContain(
+      'an ensemble of 2 candidates across feature views (sound·gbt 0.55, co2·logistic 0.45)',
+    );
+    expect(winner?.why).toContain('validation could not rank the top candidates (gap 0.004 ≤ spread 0.021, 2 folds)');
+    expect(row('sound-gbt')?.why).toBe('member of the chosen ensemble (weight 0.55)');
+    expect(row('co2-logistic')?.why).toBe('member of the chosen ensemble (weight 0.45)');
+    expect(row('light-logistic')?.driftingFeatures).toEqual(['light']);
+    expect(row('light-logistic')?.why).toBe(
+      'higher robust score (0.960 vs 0.935) but reads features drifting between folds without clearly beating the chosen one, which reads none',
+    );
+    expect(row('all-forest')?.why).toBe('lower robust score (0.870 vs 0.935)');
+    expect(row('all-forest')?.ensemble).toBeNull();
+  });
+
+  it('explains a drifting winner and each loser on the robust value the search ranked by', () => {
+    const board = leaderboardOf('job5', {
+      listCandidates: () => [
+        candidate('t', 0.7, { isBaseline: true, family: 'threshold', robustValue: 0.65 }),
+        candidate('gbt-all', 0.874, { robustValue: 0.851, driftingFeatures: ['temperature'] }),
+        candidate('ensemble', 0.874, { robustValue: 0.852, driftingFeatures: ['temperature'] }),
+        candidate('stable', 0.88, { robustValue: 0.8, features: ['co2_slope'] }),
+        candidate('worse', 0.8, { robustValue: 0.78 }),
+      ],
+      describe: () => ({ BestCandidate: { CandidateName: 'gbt-all' } }),
+    });
+    const why = Object.fromEntries(board.rows.map((r) => [r.name, r.why]));
+    expect(why['gbt-all']).toContain(
+      'it reads drifting features, yet beats the best candidate free of them (stable, 0.800) by 0.051',
+    );
+    expect(why.ensemble).toBe(
+      'higher robust score (0.852 vs 0.851) but within one standard error of the chosen one, which is simpler',
+    );
+    expect(why.stable).toBe(
+      'higher pooled score (0.880 vs 0.874) but lower robust score (0.800 vs 0.851): weaker on its worst fold',
+    );
+    expect(why.worse).toBe('lower robust score (0.780 vs 0.851)');
+  });
+
+  it('says validation separates the candidates, with gap and spread, and adds no caveat to the winner', () => {
+    const separable = { ...UNSEPARABLE_VALIDATION, gap: 0.03, spread: 0.01, separable: true, statement: undefined };
+    const board = leaderboardOf('job3', ensembleJobFixture(separable));
+    expect(board.validation?.statement).toBe('Validation separates the top candidates (gap 0.030 > spread 0.010).');
+    expect(board.rows.find((r) => r.winner)?.why).not.toMatch(/could not/);
+  });
+
+  it('writes its own statement when the engine marked validation unseparable without one', () => {
+    const oneFold = {
+      ...UNSEPARABLE_VALIDATION,
+      folds: UNSEPARABLE_VALIDATION.folds.slice(0, 1),
+      spread: 0,
+      gap: 0,
+      statement: undefined,
+    };
+    const board = leaderboardOf('job4', ensembleJobFixture(oneFold));
+    expect(board.validation?.statement).toBe(
+      'Validation could not separate the top candidates (1 fold, gap 0.000 ≤ spread 0.000).',
+    );
   });
 
   it('finds the run’s AutoML job name in its states', () => {

@@ -1,5 +1,6 @@
 import type { ClosedApproval } from '../approval';
 import type { RunView } from '../data';
+import { membersText } from '../run-extras';
 import { boot, el, time } from './dom';
 
 /**
@@ -117,8 +118,11 @@ function evidence(view: RunView): HTMLElement[] {
       el(
         'dd',
         { id: 'approval-model' },
-        `${winner.family} (${winner.name}), decision threshold ${winner.threshold.toFixed(2)}`,
+        `${winner.ensemble ? `ensemble of ${winner.ensemble.length} candidates` : winner.family} (${winner.name}), decision threshold ${winner.threshold.toFixed(2)}`,
       ),
+      ...(winner.ensemble
+        ? [el('dt', {}, 'Members'), el('dd', { id: 'approval-members' }, membersText(winner.ensemble))]
+        : []),
       el('dt', {}, 'Features'),
       el('dd', {}, `${winner.featureSubset}: ${winner.features.join(', ')}`),
       el('dt', {}, 'Validation folds'),
@@ -128,6 +132,11 @@ function evidence(view: RunView): HTMLElement[] {
         `F1 ${winner.foldValues.map((v) => v.toFixed(3)).join(' · ')} (${winner.foldValues.length} time-ordered folds)`,
       ),
     );
+    const validation = view.leaderboard?.validation;
+    if (validation && !validation.separable) {
+      // The decision should know when the ranking it rests on is not evidence.
+      facts.append(el('dt', {}, 'Validation'), el('dd', { id: 'approval-validation' }, validation.statement));
+    }
   }
   const plan = view.deployment;
   if (plan) {

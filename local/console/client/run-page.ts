@@ -1,4 +1,6 @@
+import type { EnsembleMember } from '../../../automl/report';
 import type { RunView } from '../data';
+import { membersText, type ValidationSummary } from '../run-extras';
 import { approvalPanel } from './approval-panel';
 import { boot, dropEmptyColumns, el, time } from './dom';
 import { evaluationSection } from './evaluation';
@@ -46,7 +48,91 @@ function statesTable(view: RunView): HTMLTableElement {
 
 const fmt3 = (v: number | null): string => (v === null ? '—' : v.toFixed(3));
 
-/** Every AutoML candidate: family, features, fold scores, time, and why it won or lost. */
+/** Features shown in the stability table: every drifting one, then the least stable others up to this count. */
+const STABILITY_ROWS = 8;
+
+/** What the validation could say: the statement first (prominent when it could not rank), the folds, stability. */
+function validationBlock(validation: ValidationSummary): HTMLElement {
+  const folds = el(
+    'table',
+    { id: 'folds' },
+    el('tr', {}, ...['Fold', 'Train rows', 'Validation rows', 'Occupied'].map((h) => el('th', {}, h))),
+    ...validation.folds.map((fold) =>
+      el(
+        'tr',
+        { 'data-fold': String(fold.index) },
+        el('td', { class: 'num' }, String(fold.index)),
+        el('td', { class: 'num' }, fold.trainRows.toLocaleString('en')),
+        el('td', { class: 'num' }, fold.validationRows.toLocaleString('en')),
+        el('td', { class: 'num' }, fold.validationPositives.toLocaleString('en')),
+      ),
+    ),
+  );
+  const rows = validation.featureStability;
+  const shown = rows.filter((r, i) => r.drifting || i < STABILITY_ROWS);
+  const stability = el(
+    'table',
+    { id: 'stability' },
+    el('tr', {}, ...['Feature', 'PSI', 'KS', 'Kind', 'Drift'].map((h) => el('th', {}, h))),
+    ...shown.map((r) =>
+      el(
+        'tr',
+        { 'data-feature': r.feature, ...(r.drifting ? { class: 'drifting' } : {}) },
+        el('td', {}, r.feature),
+        el('td', { class: 'num' }, r.psi.toFixed(3)),
+        el('td', { class: 'num' }, r.ks.toFixed(3)),
+        el('td', {}, r.relative ? 'relative' : 'level'),
+        el('td', { class: 'nowrap' }, r.drifting ? '⚠ drifting' : ''),
+      ),
+    ),
+  );
+  const more = rows.length - shown.length;
+  const count = validation.folds.length;
+  return el(
+    'div',
+    { id: 'validation' },
+    el('h3', {}, 'Validation'),
+    el(
+      'p',
+      { id: 'validation-statement', class: validation.separable ? 'separable' : 'verdict fail' },
+      validation.separable ? '' : el('b', {}, 'Not separable: '),
+      validation.statement,
+    ),
+    el(
+      'div',
+      { class: 'validation-tables' },
+      el(
+        'div',
+        {},
+        el(
+          'div',
+          { class: 'caption' },
+          `${count} rolling-origin fold${count === 1 ? '' : 's'}, each with both classes`,
+        ),
+        folds,
+      ),
+      rows.length > 0
+        ? el(
+            'div',
+            {},
+            el('div', { class: 'caption' }, 'Feature stability between folds (unoccupied rows), least stable first'),
+            stability,
+            more > 0 ? el('div', { class: 'muted' }, `… and ${more} more stable features`) : null,
+          )
+        : null,
+    ),
+  );
+}
+
+/** An ensemble's members, each kept on one line: the cell wraps between members only. */
+function memberSpans(members: readonly EnsembleMember[]): (HTMLElement | string)[] {
+  return members.flatMap((m, i) => [
+    ...(i > 0 ? [', '] : []),
+    el('span', { class: 'nowrap', title: m.features.join(', ') }, membersText([m])),
+  ]);
+}
+
+/** Every AutoML candidate: family, features, fold scores, robust value, members, time, and why it won or lost. */
 function leaderboardSection(view: RunView): HTMLElement | null {
   const board = view.leaderboard;
   if (!board) return null;
@@ -57,9 +143,20 @@ function leaderboardSection(view: RunView): HTMLElement | null {
     el(
       'tr',
       {},
-      ...['', 'Candidate', 'Family', 'Features', 'CV F1 (pooled)', 'Fold F1s', 'Threshold', 'Time', 'Why'].map((h) =>
-        el('th', {}, h),
-      ),
+      ...[
+        '',
+        'Candidate',
+        'Family',
+        'Features',
+        'Members (weight)',
+        'CV F1 (pooled)',
+        'Fold F1s',
+        'Robust',
+        'Reads drifting',
+        'Threshold',
+        'Time',
+        'Why',
+      ].map((h) => el('th', {}, h)),
     ),
     ...board.rows.map((r) =>
       el(
@@ -69,26 +166,35 @@ function leaderboardSection(view: RunView): HTMLElement | null {
         el('td', {}, r.name),
         el('td', {}, r.family),
         el('td', { title: r.features.join(', ') }, `${r.featureSubset} (${r.features.length})`),
+        el('td', { class: 'members' }, ...(r.ensemble ? memberSpans(r.ensemble) : [])),
         el('td', { class: 'num' }, fmt3(r.objective.value)),
         el('td', { class: 'num nowrap' }, r.foldValues.map((v) => v.toFixed(2)).join(' · ')),
+        el('td', { class: 'num robust' }, r.robustValue === null ? '' : r.robustValue.toFixed(3)),
+        el('td', { class: 'drifting' }, r.driftingFeatures.join(', ')),
         el('td', { class: 'num' }, r.threshold.toFixed(2)),
         el('td', { class: 'num nowrap' }, seconds(r.seconds * 1000)),
-        el('td', {}, r.why),
+        el('td', { class: 'why' }, r.why),
       ),
     ),
   );
+  const threshold = `decision threshold ${winner?.threshold.toFixed(2)}`;
+  const chose = winner?.ensemble
+    ? `an ensemble of ${winner.ensemble.length} candidates (${membersText(winner.ensemble)}), ${threshold}`
+    : `${winner?.family} on the ${winner?.featureSubset} feature set (${winner?.features.length} features, ${threshold})`;
   return el(
     'section',
     { class: 'panel', id: 'automl' },
     el('h2', {}, 'AutoML leaderboard'),
+    board.validation ? validationBlock(board.validation) : null,
     el(
       'p',
-      {},
+      { id: 'leaderboard-summary' },
       winner
-        ? `Job ${board.jobName} chose ${winner.name}: ${winner.family} on the ${winner.featureSubset} feature set (${winner.features.length} features, decision threshold ${winner.threshold.toFixed(2)}).`
+        ? `Job ${board.jobName} chose ${winner.name}: ${chose}.`
         : `Job ${board.jobName}: no candidate chosen yet (${board.rows.length} scored).`,
     ),
-    dropEmptyColumns(table),
+    // A wide leaderboard scrolls inside its panel instead of spilling out of it.
+    el('div', { class: 'table-scroll' }, dropEmptyColumns(table)),
   );
 }
 
