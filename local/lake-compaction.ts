@@ -58,7 +58,7 @@ export interface CompactionReport {
 export const DEFAULT_GRACE_MS = 10 * 60_000;
 const DEFAULT_SMALL_BYTES = 64 * 1024 * 1024;
 const LOCK = /^lock-(\d+)-[0-9a-f]+$/;
-const TABLES: readonly LakeTable[] = ['telemetry', 'labels'];
+const TABLES: readonly LakeTable[] = ['telemetry', 'labels', 'predictions'];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { predictionColumns, servedFeatureSpec } from '../tasks/infer-occupancy/prediction-record';
 import type { SignalSet } from '../telemetry/signals';
 import type { PartFile } from './lake-files';
 import type { LakeTable } from './lake-staging';
@@ -12,9 +13,13 @@ function telemetryColumns(set: SignalSet): Record<string, string> {
 
 const LABEL_COLUMNS: Record<string, string> = { thing_name: 'VARCHAR', ts: 'BIGINT', occupied: 'BOOLEAN' };
 
+/** The predictions table's columns (the Glue table's: tasks/infer-occupancy/prediction-record.ts). */
+const predictionsColumns = (set: SignalSet): Record<string, string> =>
+  Object.fromEntries(predictionColumns(servedFeatureSpec(set)).map((c) => [c.name, c.duckdb]));
+
 /** The columns of a lake table (without the partition column `dt`), in order. */
 export const columnsOf = (table: LakeTable, set: SignalSet): Record<string, string> =>
-  table === 'telemetry' ? telemetryColumns(set) : LABEL_COLUMNS;
+  table === 'telemetry' ? telemetryColumns(set) : table === 'labels' ? LABEL_COLUMNS : predictionsColumns(set);
 
 export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;

@@ -30,11 +30,11 @@ import { processAlive } from './process-alive';
  * processes opening the lake at once never both act on it.
  */
 
-export type LakeTable = 'telemetry' | 'labels';
+export type LakeTable = 'telemetry' | 'labels' | 'predictions';
 
 export const STAGING_DIR = '_staging';
 const MARKER = 'COMMITTED';
-const TABLES: readonly LakeTable[] = ['telemetry', 'labels'];
+const TABLES: readonly LakeTable[] = ['telemetry', 'labels', 'predictions'];
 
 /** fsync a directory so a rename or create inside it survives a power loss (Linux; a no-op where unsupported). */
 function fsyncDir(dir: string): void {

@@ -1,3 +1,4 @@
+import type { PredictionRecord } from '../tasks/infer-occupancy/prediction-record';
 import type { LabelEvent, Reading } from '../telemetry/reading';
 import type { SignalSet } from '../telemetry/signals';
 import { LakeError } from './lake-errors';
@@ -17,6 +18,8 @@ export interface AppendTotals {
   readonly readings: number;
   /** Label rows made visible. */
   readonly labels: number;
+  /** Prediction rows made visible. */
+  readonly predictions: number;
   /** Part files added to the partitions (one per table and day). */
   readonly files: number;
 }
@@ -49,6 +52,7 @@ export class LakeAppend {
   private readonly staged: StagedAppend;
   private readings = 0;
   private labels = 0;
+  private predictions = 0;
 
   constructor(
     lakeRoot: string,
@@ -94,6 +98,28 @@ export class LakeAppend {
     return n;
   }
 
+  /**
+   * Stages prediction rows (already in the table's columns: the local Firehose stand-in converts them), partitioned
+   * by the reading's `ts` like telemetry; returns how many this call staged.
+   */
+  appendPredictions(rows: Iterable<PredictionRecord>): number {
+    const dated = (function* () {
+      for (const row of rows) {
+        if (typeof row.ts !== 'number')
+          throw new LakeError(`Prediction of ${String(row.thing_name)} has no numeric ts`);
+        yield { ts: row.ts, row };
+      }
+    })();
+    const n = this.stage('predictions', dated, (item) => {
+      const out: Record<string, string | number | boolean> = {};
+      // NDJSON parts keep nulls out: a missing key reads as NULL, as in Parquet.
+      for (const [key, value] of Object.entries(item.row)) if (value !== null) out[key] = value;
+      return out;
+    });
+    this.predictions += n;
+    return n;
+  }
+
   /** Makes every staged row visible at once (see the class comment); throws a LakeError when it cannot. */
   commit(): AppendTotals {
     try {
@@ -104,7 +130,7 @@ export class LakeAppend {
     }
     const files = this.staged.commit();
     this.onCommit();
-    return { readings: this.readings, labels: this.labels, files };
+    return { readings: this.readings, labels: this.labels, predictions: this.predictions, files };
   }
 
   /** Discards the staged rows. A no-op once committed or aborted. */

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { PredictionRecord } from '../tasks/infer-occupancy/prediction-record';
 import type { LabelEvent, Reading } from '../telemetry/reading';
 import { type SignalSet, signalSetById } from '../telemetry/signals';
 import { progress } from './args';
@@ -148,7 +149,7 @@ export class LocalLake {
   }
 
   private static holdsData(root: string): boolean {
-    return tableHasFiles(root, 'telemetry') || tableHasFiles(root, 'labels');
+    return tableHasFiles(root, 'telemetry') || tableHasFiles(root, 'labels') || tableHasFiles(root, 'predictions');
   }
 
   /** Begins an all-or-nothing append of any number of batches (see LakeAppend for the contract). */
@@ -180,6 +181,17 @@ export class LocalLake {
     try {
       const rows = tx.appendReadings(readings, receivedAt);
       return { rows, files: tx.commit().files };
+    } finally {
+      tx.abort();
+    }
+  }
+
+  /** Appends prediction records (the predictions table's columns) in one all-or-nothing transaction. */
+  appendPredictions(rows: Iterable<PredictionRecord>): AppendSummary {
+    const tx = this.beginAppend();
+    try {
+      const n = tx.appendPredictions(rows);
+      return { rows: n, files: tx.commit().files };
     } finally {
       tx.abort();
     }
@@ -244,7 +256,7 @@ export class LocalLake {
   private connecting: Promise<DuckDBConnection> | undefined;
 
   /**
-   * A DuckDB connection with `telemetry` and `labels` views over the lake's live part files (empty views when there
+   * A DuckDB connection with `telemetry`, `labels` and `predictions` views over the lake's live part files (empty views when there
    * is no data). Each call lists the partitions again (a directory read), so a reader sees appends and compactions
    * made since; the first call of this lake object converts NDJSON parts to Parquet first (see `compact`).
    */
@@ -261,10 +273,14 @@ export class LocalLake {
         this.instance = await DuckDBInstance.create(':memory:', lakeDuckDbOptions(this.root));
         this.connection = await this.instance.connect();
       }
-      const files = { telemetry: liveFiles(this.root, 'telemetry'), labels: liveFiles(this.root, 'labels') };
-      const signature = JSON.stringify([files.telemetry.map((f) => f.path), files.labels.map((f) => f.path)]);
+      const files = {
+        telemetry: liveFiles(this.root, 'telemetry'),
+        labels: liveFiles(this.root, 'labels'),
+        predictions: liveFiles(this.root, 'predictions'),
+      };
+      const signature = JSON.stringify(Object.values(files).map((list) => list.map((f) => f.path)));
       if (signature !== this.viewFiles) {
-        for (const table of ['telemetry', 'labels'] as const) {
+        for (const table of ['telemetry', 'labels', 'predictions'] as const) {
           const source = selectParts(files[table], columnsOf(table, this.signalSet), true);
           await this.connection.run(`CREATE OR REPLACE VIEW ${table} AS ${source}`);
         }
@@ -276,7 +292,7 @@ export class LocalLake {
     return setup;
   }
 
-  async count(table: 'telemetry' | 'labels'): Promise<number> {
+  async count(table: 'telemetry' | 'labels' | 'predictions'): Promise<number> {
     const connection = await this.connect();
     const reader = await connection.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${table}`);
     return Number(reader.getRows()[0]?.[0] ?? 0);

@@ -88,7 +88,7 @@ export class LocalAthena {
     const database = input.QueryExecutionContext?.Database;
     if (database) {
       await connection.run(`CREATE SCHEMA IF NOT EXISTS ${ident(database)}`);
-      for (const table of ['telemetry', 'labels']) {
+      for (const table of ['telemetry', 'labels', 'predictions']) {
         await connection.run(
           `CREATE OR REPLACE VIEW ${ident(database)}.${ident(table)} AS SELECT * FROM main.${table}`,
         );

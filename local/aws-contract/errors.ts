@@ -30,6 +30,13 @@ interface ServiceRefusal {
 }
 
 const REFUSALS: Record<AwsService, ServiceRefusal> = {
+  // https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html (InvalidArgumentException, 400)
+  firehose: {
+    stepFunctions: 'Firehose',
+    invalid: 'InvalidArgumentException',
+    missing: 'InvalidArgumentException',
+    status: 400,
+  },
   // https://docs.aws.amazon.com/sagemaker/latest/APIReference/CommonErrors.html (ValidationException, 400)
   sagemaker: {
     stepFunctions: 'SageMaker',

@@ -24,7 +24,8 @@ export type AwsService =
   | 'dynamodb'
   | 'iot-data-plane'
   | 'sfn'
-  | 'lambda';
+  | 'lambda'
+  | 'firehose';
 
 type SchemaExports = Record<string, unknown>;
 
@@ -40,6 +41,7 @@ const LOADERS: Record<AwsService, () => SchemaExports> = {
   'iot-data-plane': () => require('@aws-sdk/client-iot-data-plane'),
   sfn: () => require('@aws-sdk/client-sfn'),
   lambda: () => require('@aws-sdk/client-lambda'),
+  firehose: () => require('@aws-sdk/client-firehose'),
 };
 
 const loaded = new Map<AwsService, SchemaExports>();

@@ -7,6 +7,7 @@ import { type InferenceConfig, parseInferenceConfig } from '../../tasks/infer-oc
 import { DeviceHistory } from '../../tasks/infer-occupancy/history';
 import type { InferenceHandler, InferenceLogger, InferenceOutcome } from '../../tasks/infer-occupancy/infer';
 import { buildDeps, createHandler } from '../../tasks/infer-occupancy/lambda';
+import { type LocalDeliveryStream, startLocalFirehose } from '../aws-endpoints/firehose';
 import { lambdaContext } from '../aws-endpoints/lambda-context';
 import type { AdoptedEndpoint } from '../hosting/adopt';
 import { deployArtifact } from '../hosting/deploy-artifact';
@@ -19,6 +20,7 @@ import { type LocalBroker, startBroker } from './broker';
 import { type DataPlaneServer, startDataPlane } from './data-plane';
 import { type DeploymentFollower, followDeployments } from './follow-deployments';
 import { ForwardingLogger, LocalStoreMetrics } from './local-metrics';
+import { PredictionsDelivery, type PredictionsDeliveryStats } from './predictions-delivery';
 import { InferenceRule, type InferenceRuleStats, LakeIngestion, type LakeIngestionStats } from './rules';
 import { DEFAULT_MAX_SHADOWS, DEFAULT_SHADOW_IDLE_MS, ShadowService } from './shadow-service';
 
@@ -30,6 +32,8 @@ import { DEFAULT_MAX_SHADOWS, DEFAULT_SHADOW_IDLE_MS, ShadowService } from './sh
  */
 
 const SERVICE = INFERENCE_SERVICE;
+/** The predictions delivery stream's name locally (on AWS, the Ingestion stack's stream, set by the Serving stack). */
+export const LOCAL_PREDICTIONS_STREAM = 'occupancy-predictions';
 /** The Serving stack's inference function timeout (nodeFunction's default). */
 const LAMBDA_TIMEOUT_MS = 30_000;
 
@@ -54,7 +58,10 @@ export interface ServingOptions {
   readonly logger?: Logger | InferenceLogger;
   /** Called with every handler outcome (tests, progress). */
   readonly onOutcome?: (outcome: InferenceOutcome) => void;
-  /** Ingest new readings and labels into the lake in `stateDir`. @default true when stateDir is set */
+  /**
+   * Ingest new readings and labels into the lake in `stateDir`, and the handler's prediction records (through the
+   * local Firehose). @default true when stateDir is set
+   */
   readonly ingest?: boolean;
   /**
    * Per-device state bound: shadows and the handler's feature history keep at most this many devices (least
@@ -87,6 +94,8 @@ export interface ServeStats {
   readonly oversized: number;
   /** Lake ingestion (absent for a memory-only stack): failing appends keep their rows for a retry. */
   readonly lake?: LakeIngestionStats;
+  /** The predictions stream's delivery into the lake (absent for a memory-only stack). */
+  readonly predictions?: PredictionsDeliveryStats;
 }
 
 /** The endpoint host's HTTP face, which can be stopped and restarted on the same port (outage drills). */
@@ -102,6 +111,8 @@ export interface ServingStack {
   readonly shadows: ShadowService;
   readonly rule: InferenceRule;
   readonly ingestion: LakeIngestion | undefined;
+  /** The local predictions stream's destination (absent for a memory-only stack): `flush()` makes rows visible. */
+  readonly predictions: PredictionsDelivery | undefined;
   readonly dataPlane: DataPlaneServer;
   readonly endpoint: EndpointHost;
   readonly hosting: LocalHosting;
@@ -190,8 +201,26 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
     const endpoint = await endpointHost(hosting, host, options.endpointPort ?? 0);
     closers.push(() => endpoint.stop());
 
+    // The lake, and the predictions stream into it: the handler's PutRecordBatch goes to a local Firehose.
+    const lake =
+      options.stateDir !== undefined && options.ingest !== false ? LocalLake.open(options.stateDir) : undefined;
+    let predictions: PredictionsDelivery | undefined;
+    let firehoseUrl: string | undefined;
+    if (lake !== undefined) {
+      closers.push(() => lake.close());
+      const delivery = new PredictionsDelivery(lake);
+      predictions = delivery;
+      closers.push(() => delivery.stop());
+      const streams = new Map<string, LocalDeliveryStream>([
+        [options.env?.PREDICTIONS_STREAM_NAME ?? LOCAL_PREDICTIONS_STREAM, delivery],
+      ]);
+      const firehose = await startLocalFirehose(streams, { host });
+      closers.push(() => firehose.close());
+      firehoseUrl = firehose.url;
+    }
     const config = parseInferenceConfig({
       HISTORY_MAX_DEVICES: String(maxDevices),
+      ...(lake === undefined ? {} : { PREDICTIONS_STREAM_NAME: LOCAL_PREDICTIONS_STREAM }),
       ...options.env,
     });
     if (options.modelArtifactPath !== undefined) {
@@ -222,6 +251,7 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
       target: {
         sagemakerRuntimeEndpoint: endpoint.url,
         iotDataEndpoint: dataPlane.url,
+        ...(firehoseUrl === undefined ? {} : { firehoseEndpoint: firehoseUrl }),
         region: LOCAL_REGION,
         credentials: LOCAL_CREDENTIALS,
       },
@@ -239,14 +269,10 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
     closers.push(() => rule.stop());
 
     let ingestion: LakeIngestion | undefined;
-    if (options.stateDir !== undefined && options.ingest !== false) {
-      const lake = LocalLake.open(options.stateDir);
+    if (lake !== undefined) {
       ingestion = await LakeIngestion.start(broker, lake);
       const started = ingestion;
-      closers.push(async () => {
-        await started.stop();
-        lake.close();
-      });
+      closers.push(() => started.stop());
     }
 
     const connection: ServeConnection = {
@@ -266,6 +292,7 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
       shadows,
       rule,
       ingestion,
+      predictions,
       dataPlane,
       endpoint,
       hosting,
@@ -279,6 +306,7 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
         historyDevices: history.size,
         oversized: broker.stats.oversized,
         ...(ingestion ? { lake: { ...ingestion.stats } } : {}),
+        ...(predictions ? { predictions: { ...predictions.stats } } : {}),
       }),
       connection,
       close: closeAll,

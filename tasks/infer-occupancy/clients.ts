@@ -1,5 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { InferenceConfig } from './config';
@@ -10,6 +11,8 @@ export interface ClientTarget {
   readonly sagemakerRuntimeEndpoint?: string;
   /** @default config.iotDataEndpoint, else the SDK's own resolution */
   readonly iotDataEndpoint?: string;
+  /** @default the SDK's own resolution (AWS_ENDPOINT_URL_FIREHOSE, AWS_ENDPOINT_URL, the region) */
+  readonly firehoseEndpoint?: string;
   /** @default AWS_REGION (the SDK's provider chain) */
   readonly region?: string;
   /** @default the SDK's provider chain (the function role's variables on Lambda) */
@@ -19,6 +22,8 @@ export interface ClientTarget {
 export interface InferenceClients {
   readonly sagemakerRuntime: SageMakerRuntimeClient;
   readonly iotData: IoTDataPlaneClient;
+  /** The predictions stream's client (created whatever the config: no I/O until used). */
+  readonly firehose: FirehoseClient;
   /** Closes the kept-alive sockets (tests, the local runtime's shutdown). */
   destroy(): void;
 }
@@ -68,12 +73,26 @@ export function createInferenceClients(config: InferenceConfig, target: ClientTa
       throwOnRequestTimeout: true,
     },
   });
+  const firehose = new FirehoseClient({
+    ...identity,
+    ...(target.firehoseEndpoint === undefined ? {} : { endpoint: target.firehoseEndpoint }),
+    ...shared,
+    maxAttempts: config.publishMaxAttempts,
+    requestHandler: {
+      ...agents(),
+      connectionTimeout: config.predictionsTimeoutMs,
+      requestTimeout: config.predictionsTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
+  });
   return {
     sagemakerRuntime,
     iotData,
+    firehose,
     destroy() {
       sagemakerRuntime.destroy();
       iotData.destroy();
+      firehose.destroy();
     },
   };
 }

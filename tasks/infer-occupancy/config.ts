@@ -42,6 +42,13 @@ export const InferenceConfigSchema = z.object({
    * (and AWS_ENDPOINT_URL) itself. https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
    */
   IOT_DATA_ENDPOINT: z.url().optional(),
+  /**
+   * Firehose stream the record of every answer goes to (the `predictions` table). @default none: answers are not
+   * recorded (the Serving stack always sets it).
+   */
+  PREDICTIONS_STREAM_NAME: z.string().min(1).max(64).optional(),
+  /** Per-attempt PutRecordBatch timeout in ms. @default 1000 */
+  PREDICTIONS_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
 });
 
 export interface InferenceConfig {
@@ -58,6 +65,9 @@ export interface InferenceConfig {
   readonly publishTimeoutMs: number;
   readonly publishMaxAttempts: number;
   readonly iotDataEndpoint: string | undefined;
+  /** undefined: answers are not recorded. */
+  readonly predictionsStreamName: string | undefined;
+  readonly predictionsTimeoutMs: number;
 }
 
 /** The environment variables the handler reads, for the Serving stack. */
@@ -112,5 +122,7 @@ export function parseInferenceConfig(env: Readonly<Record<string, string | undef
     publishTimeoutMs: c.PUBLISH_TIMEOUT_MS,
     publishMaxAttempts: c.PUBLISH_MAX_ATTEMPTS,
     iotDataEndpoint: c.IOT_DATA_ENDPOINT,
+    predictionsStreamName: c.PREDICTIONS_STREAM_NAME,
+    predictionsTimeoutMs: c.PREDICTIONS_TIMEOUT_MS,
   };
 }

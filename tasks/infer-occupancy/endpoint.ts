@@ -17,6 +17,8 @@ export interface ModelAnswer {
   readonly probability: number;
   /** What answered: `<endpoint>/<variant>` (or the model version when the container reports one). */
   readonly model: string;
+  /** The production variant that answered (InvokedProductionVariant); '' when the endpoint does not say. */
+  readonly variant?: string;
   readonly attempts: number;
 }
 
@@ -122,6 +124,7 @@ export class SageMakerEndpoint implements EndpointPort {
       occupied: answer.occupied,
       probability: answer.probability,
       model: modelOf(endpointName, output.InvokedProductionVariant, output.CustomAttributes),
+      variant: output.InvokedProductionVariant ?? '',
       attempts,
     };
   }

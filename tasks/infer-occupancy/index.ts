@@ -40,6 +40,27 @@ export {
   type ParsedDocumentsEvent,
 } from './infer';
 export {
+  PREDICTION_FIXED_COLUMNS,
+  PREDICTIONS_TABLE,
+  type PredictionColumn,
+  type PredictionInput,
+  type PredictionRecord,
+  type PredictionSource,
+  predictionColumns,
+  predictionFeatureColumn,
+  predictionRecord,
+  servedFeatureSpec,
+} from './prediction-record';
+export {
+  batchesOf,
+  encodePrediction,
+  FIREHOSE_BATCH_LIMITS,
+  FirehosePredictionSink,
+  type FirehosePredictionSinkOptions,
+  PredictionDeliveryError,
+  type PredictionSink,
+} from './predictions';
+export {
   desiredUpdateDocument,
   IotDataShadowPublisher,
   type OccupancyDesiredState,

@@ -12,6 +12,8 @@ import type { EndpointPort } from './endpoint';
 import { EndpointInvocationError, InferenceConfigError, InferenceInputError } from './errors';
 import { thresholdAnswer } from './fallback';
 import { DeviceHistory, type HistorySource } from './history';
+import { type PredictionRecord, predictionRecord } from './prediction-record';
+import type { PredictionSink } from './predictions';
 import type { OccupancyDesiredState, ShadowPublisher } from './publisher';
 
 /** Metric names the handler emits (namespace Occupancy, dimension service). */
@@ -54,6 +56,8 @@ export interface InferenceDeps {
   readonly annotate?: (key: string, value: string | boolean) => void;
   /** @default Date.now */
   readonly clock?: () => number;
+  /** Where the record of every answer goes (the predictions stream). @default none: answers are not recorded */
+  readonly predictions?: PredictionSink;
 }
 
 export type InferenceOutcome =
@@ -64,6 +68,8 @@ export type InferenceOutcome =
       readonly history: HistorySource;
       /** Why the model did not answer (fallback only). */
       readonly fallbackReason?: string;
+      /** The record sent to the predictions stream (absent when there is none, or it was not accepted). */
+      readonly prediction?: PredictionRecord;
     }
   /** The endpoint could not answer and there is no static rule to answer with: no desired state published. */
   | { readonly status: 'unanswered'; readonly thingName: string; readonly reason: string }
@@ -143,6 +149,39 @@ export function createParsedInference(
     return { status: 'bad-input', field: error.field, code: error.code, message: error.message };
   };
 
+  /**
+   * The answer's record to the predictions stream, after the shadow has it (only answered readings are recorded).
+   * A failed put is logged, never thrown: the answer is delivered, and a throw would make the IoT rule's async
+   * invocation run the reading again (a second desired update).
+   */
+  const record = async (
+    thingName: string,
+    ts: number,
+    desired: OccupancyDesiredState,
+    variant: string,
+    vector: readonly number[],
+  ): Promise<PredictionRecord | undefined> => {
+    if (deps.predictions === undefined) return undefined;
+    const prediction = predictionRecord(spec, {
+      thingName,
+      ts,
+      predictedAt: clock(),
+      modelVersion: desired.occupancyModel,
+      variant,
+      probability: desired.occupancyProbability,
+      occupied: desired.roomOccupancy,
+      source: desired.occupancySource,
+      vector,
+    });
+    try {
+      await deps.predictions.put([prediction]);
+      return prediction;
+    } catch (error) {
+      logger.error('Prediction record not delivered; the answer stands', { thingName, ts, reason: describe(error) });
+      return undefined;
+    }
+  };
+
   return async function inferOccupancy(parsed: ParsedDocumentsEvent): Promise<InferenceOutcome> {
     if (!parsed.success) return badInput(eventInputError(issuesOf(parsed.error), parsed.error));
     let readings: DocumentReadings;
@@ -159,9 +198,11 @@ export function createParsedInference(
     const { current, thingName } = readings;
     const started = clock();
     let desired: OccupancyDesiredState;
+    let variant = '';
     let fallbackReason: string | undefined;
     try {
       const answer = await endpoint.predict(vector);
+      variant = answer.variant ?? '';
       metrics.addMetric(InferenceMetrics.InferenceLatency, 'Milliseconds', clock() - started);
       desired = {
         roomOccupancy: answer.occupied,
@@ -203,12 +244,14 @@ export function createParsedInference(
     deps.annotate?.('occupancySource', desired.occupancySource);
     await shadow.publishDesired(thingName, desired);
     logger.debug('Answered', { thingName, source: desired.occupancySource, history: source, ts: current.ts });
+    const prediction = await record(thingName, current.ts, desired, variant, vector);
     return {
       status: 'answered',
       thingName,
       desired,
       history: source,
       ...(fallbackReason === undefined ? {} : { fallbackReason }),
+      ...(prediction === undefined ? {} : { prediction }),
     };
   };
 }

@@ -16,6 +16,7 @@ import { type ShadowDocumentsEvent, ShadowDocumentsEventSchema } from './documen
 import { type EndpointPort, SageMakerEndpoint } from './endpoint';
 import type { DeviceHistory } from './history';
 import { createParsedInference, type InferenceOutcome } from './infer';
+import { FirehosePredictionSink, type PredictionSink } from './predictions';
 import { IotDataShadowPublisher, type ShadowPublisher } from './publisher';
 
 /**
@@ -42,6 +43,8 @@ export interface InferenceLambdaDeps {
   readonly history?: DeviceHistory;
   /** @default Date.now (tests pin "now" for the readings' age checks) */
   readonly clock?: () => number;
+  /** @default none: answers are not recorded */
+  readonly predictions?: PredictionSink;
 }
 
 export function createHandler(deps: InferenceLambdaDeps): InferenceLambda {
@@ -54,6 +57,7 @@ export function createHandler(deps: InferenceLambdaDeps): InferenceLambda {
     metrics,
     ...(deps.history === undefined ? {} : { history: deps.history }),
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+    ...(deps.predictions === undefined ? {} : { predictions: deps.predictions }),
     // Lands on the handler's subsegment (captureLambdaHandler), not the Lambda-owned main segment.
     annotate: (key, value) => tracer.putAnnotation(key, value),
   });
@@ -96,6 +100,13 @@ export function buildDeps(options: BuildDepsOptions): InferenceLambdaDeps & { re
       endpointName: config.endpointName,
     }),
     shadow: new IotDataShadowPublisher(tracer.captureAWSv3Client(clients.iotData)),
+    ...(config.predictionsStreamName === undefined
+      ? {}
+      : {
+          predictions: new FirehosePredictionSink(tracer.captureAWSv3Client(clients.firehose), {
+            streamName: config.predictionsStreamName,
+          }),
+        }),
     ...(options.history === undefined ? {} : { history: options.history }),
   };
 }
