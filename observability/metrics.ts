@@ -17,6 +17,8 @@ export const STATES_NAMESPACE = 'AWS/States';
 export const INFERENCE_SERVICE = 'infer-occupancy';
 /** Powertools service name of the approval callback Lambda. */
 export const APPROVAL_CALLBACK_SERVICE = 'approval-callback';
+/** Powertools service name of the live monitor Lambda (tasks/monitor.ts). */
+export const MONITOR_SERVICE = 'monitor';
 
 /** Dimension names, spelled as published (Powertools names its default dimension `service`, lower case). */
 export const Dimensions = {
@@ -26,6 +28,8 @@ export const Dimensions = {
   Decision: 'Decision',
   Via: 'Via',
   StateMachineArn: 'StateMachineArn',
+  /** A model feature's name (the monitor's FeatureDrift). */
+  Feature: 'Feature',
 } as const;
 export type DimensionName = (typeof Dimensions)[keyof typeof Dimensions];
 
@@ -65,6 +69,20 @@ export const PipelineMetrics = {
   Evaluations: 'Evaluations',
   /** Approval request Lambda: 1 per approval e-mail sent. */
   ApprovalsRequested: 'ApprovalsRequested',
+  /** Monitor: live F1 of the model's answers whose label is now known, newest window. */
+  LiveF1: 'LiveF1',
+  LivePrecision: 'LivePrecision',
+  LiveRecall: 'LiveRecall',
+  /** Monitor: the static rule's F1 on the same labelled readings as LiveF1. */
+  StaticRuleLiveF1: 'StaticRuleLiveF1',
+  /** Monitor: share of the window's answers given by the fallback. */
+  LiveFallbackRate: 'LiveFallbackRate',
+  /** Monitor: answers in the window (model and fallback). */
+  LiveReadings: 'LiveReadings',
+  /** Monitor: model answers in the window whose label is known (what LiveF1 is measured on). */
+  LabelledReadings: 'LabelledReadings',
+  /** Monitor: PSI of one feature's live values against the model's training baseline. */
+  FeatureDrift: 'FeatureDrift',
 } as const;
 
 const own = (
@@ -78,6 +96,13 @@ const EVALUATE = 'evaluate Lambda output, published by the PublishEvaluationMetr
 const REPORT = 'PublishMetrics state (pipeline/phases/report.ts)';
 const INFERENCE = 'inference Lambda (Powertools EMF)';
 const INFERENCE_DIMS = [Dimensions.EndpointName, Dimensions.Service] as const;
+
+const MONITOR = 'monitor Lambda (Powertools single metrics, tasks/monitor.ts)';
+/**
+ * Per variant, not per model version: an alarm selects fixed dimension values, and the version behind a variant
+ * changes with every deployment (the version rides along as EMF metadata).
+ */
+const MONITOR_DIMS = [Dimensions.EndpointName, Dimensions.VariantName, Dimensions.Service] as const;
 
 /** Our metrics by name. */
 export const OccupancyMetrics = {
@@ -105,6 +130,14 @@ export const OccupancyMetrics = {
     'Count',
     'approval request Lambda (Powertools EMF)',
   ),
+  LiveF1: own(PipelineMetrics.LiveF1, MONITOR_DIMS, 'None', MONITOR),
+  LivePrecision: own(PipelineMetrics.LivePrecision, MONITOR_DIMS, 'None', MONITOR),
+  LiveRecall: own(PipelineMetrics.LiveRecall, MONITOR_DIMS, 'None', MONITOR),
+  StaticRuleLiveF1: own(PipelineMetrics.StaticRuleLiveF1, MONITOR_DIMS, 'None', MONITOR),
+  LiveFallbackRate: own(PipelineMetrics.LiveFallbackRate, MONITOR_DIMS, 'None', MONITOR),
+  LiveReadings: own(PipelineMetrics.LiveReadings, MONITOR_DIMS, 'Count', MONITOR),
+  LabelledReadings: own(PipelineMetrics.LabelledReadings, MONITOR_DIMS, 'Count', MONITOR),
+  FeatureDrift: own(PipelineMetrics.FeatureDrift, [...MONITOR_DIMS, Dimensions.Feature], 'None', MONITOR),
 } as const satisfies Record<keyof typeof PipelineMetrics, MetricDefinition>;
 
 const VARIANT_DIMS = [Dimensions.EndpointName, Dimensions.VariantName] as const;
@@ -191,6 +224,27 @@ export function endpointMetricDimensions(endpointName: string): { EndpointName: 
 /** Dimensions of the inference Lambda's metrics (InferenceFallback, Inferences, …): alarms must match them exactly. */
 export function inferenceMetricDimensions(endpointName: string): { EndpointName: string; service: string } {
   return { [Dimensions.EndpointName]: endpointName, [Dimensions.Service]: INFERENCE_SERVICE };
+}
+
+/** Dimensions of the monitor's per-variant metrics (LiveF1, StaticRuleLiveF1, LiveFallbackRate, …). */
+export function monitorMetricDimensions(
+  endpointName: string,
+  variantName: string,
+): { EndpointName: string; VariantName: string; service: string } {
+  return {
+    [Dimensions.EndpointName]: endpointName,
+    [Dimensions.VariantName]: variantName,
+    [Dimensions.Service]: MONITOR_SERVICE,
+  };
+}
+
+/** Dimensions of FeatureDrift: the monitor's per-variant dimensions and the feature. */
+export function featureDriftDimensions(
+  endpointName: string,
+  variantName: string,
+  feature: string,
+): Record<string, string> {
+  return { ...monitorMetricDimensions(endpointName, variantName), [Dimensions.Feature]: feature };
 }
 
 /** Dimensions of SageMaker's variant metrics. */

@@ -150,6 +150,44 @@ export const PollSchema = z
   })
   .strict();
 
+/**
+ * The live monitor (monitoring/, tasks/monitor.ts): what it measures over which windows, and when its verdicts ask
+ * for a retraining. See README "Monitoring".
+ */
+export const MonitoringSchema = z
+  .object({
+    /** When the monitor runs (EventBridge Scheduler). @default rate(1 hour), 5 min flexible window */
+    schedule: ScheduleSchema.default(ScheduleSchema.parse({ expression: 'rate(1 hour)', flexibleWindowMinutes: 5 })),
+    /** Length of one monitoring window. @default 360 (6 h) */
+    windowMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(7 * 1440)
+      .default(360),
+    /** Windows in a row a feature must drift in before drift is a verdict (one noisy window is not). @default 3 */
+    consecutiveWindows: z.number().int().min(1).max(48).default(3),
+    /** PSI on the training baseline's deciles at or above which a feature moved (0.25: significant shift). @default 0.25 */
+    psiThreshold: z.number().gt(0).default(0.25),
+    /** Chi-square p-value below which the move is more than sampling noise. @default 0.01 */
+    pValueThreshold: z.number().gt(0).lt(1).default(0.01),
+    /** Labelled model answers the newest window needs before live F1 is compared with the static rule's. @default 200 */
+    minLabelledReadings: z.number().int().min(1).default(200),
+    /** Answers a window needs before its fallback rate and drift are judged. @default 100 */
+    minReadings: z.number().int().min(1).default(100),
+    /** Share of answers from the fallback above which the newest window is a verdict. @default 0.05 */
+    fallbackRateLimit: z.number().gt(0).max(1).default(0.05),
+    /** No retraining is started by a verdict within this long of the last one it started. @default 1440 (24 h) */
+    retrainingCooldownMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 1440)
+      .default(1440),
+  })
+  .strict();
+export type MonitoringConfig = z.infer<typeof MonitoringSchema>;
+
 export const PipelineConfigSchema = z
   .object({
     schedule: ScheduleSchema.default(ScheduleSchema.parse({})),
@@ -186,6 +224,7 @@ export const PipelineConfigSchema = z
     /** @default 'occupancy' */
     modelPackageGroupName: sageMakerName.default('occupancy'),
     poll: PollSchema.default(PollSchema.parse({})),
+    monitoring: MonitoringSchema.default(MonitoringSchema.parse({})),
   })
   .strict()
   .superRefine((c, ctx) => {
