@@ -14,8 +14,9 @@ import { type LogisticModel, predictLogisticRow } from './logistic';
 import { OBJECTIVES } from './objective';
 import { predictThresholdRow, type ThresholdRuleModel } from './threshold';
 
-export const ARTIFACT_FORMAT_VERSION = 1;
-export const MODEL_FAMILIES = ['gbt', 'logistic', 'forest', 'threshold'] as const;
+/** Version 2 adds the `ensemble` family; version 1 artifacts (already deployed) still load and score as before. */
+export const ARTIFACT_FORMAT_VERSION = 2 as const;
+export const MODEL_FAMILIES = ['gbt', 'logistic', 'forest', 'threshold', 'ensemble'] as const;
 export type ModelFamily = (typeof MODEL_FAMILIES)[number];
 
 const finite = z.number().finite();
@@ -80,8 +81,37 @@ const calibrationSchema = z.discriminatedUnion('method', [
   }),
 ]);
 
+const preprocessingSchema = z.object({
+  /**
+   * 'native': trees send missing values left, a threshold rule predicts "not occupied";
+   * 'mean': imputed with the training mean, then standardised.
+   */
+  missingValues: z.enum(['native', 'mean']),
+  standardised: z.boolean(),
+});
+/** One fitted model (every family but the ensemble, which is made of these). */
+const singleModelSchema = z.discriminatedUnion('family', [
+  gbtModelSchema,
+  forestModelSchema,
+  logisticModelSchema,
+  thresholdModelSchema,
+]);
+/** An ensemble member: a model with its preprocessing and calibration, weighted in the ensemble's mean. */
+const ensembleMemberSchema = z.object({
+  candidateName: z.string().min(1),
+  weight: finite.nonnegative(),
+  preprocessing: preprocessingSchema,
+  model: singleModelSchema,
+  calibration: calibrationSchema.optional(),
+});
+/** The weighted mean of its members' calibrated probabilities (weights ≥ 0, summing to 1). */
+const ensembleModelSchema = z.object({
+  family: z.literal('ensemble'),
+  members: z.array(ensembleMemberSchema).min(1),
+});
+
 export const modelArtifactSchema = z.object({
-  formatVersion: z.literal(ARTIFACT_FORMAT_VERSION),
+  formatVersion: z.union([z.literal(1), z.literal(2)]),
   /** Unique id of this model (job/candidate), reported with every prediction. */
   version: z.string().min(1),
   family: z.enum(MODEL_FAMILIES),
@@ -90,15 +120,14 @@ export const modelArtifactSchema = z.object({
   /** The subset of featureNames the model reads (the rest are accepted and ignored). */
   usedFeatures: z.array(z.string()),
   target: z.string().min(1),
-  preprocessing: z.object({
-    /**
-     * 'native': trees send missing values left, a threshold rule predicts "not occupied";
-     * 'mean': imputed with the training mean, then standardised.
-     */
-    missingValues: z.enum(['native', 'mean']),
-    standardised: z.boolean(),
-  }),
-  model: z.discriminatedUnion('family', [gbtModelSchema, forestModelSchema, logisticModelSchema, thresholdModelSchema]),
+  preprocessing: preprocessingSchema,
+  model: z.discriminatedUnion('family', [
+    gbtModelSchema,
+    forestModelSchema,
+    logisticModelSchema,
+    thresholdModelSchema,
+    ensembleModelSchema,
+  ]),
   /** Maps the model's raw probability to a calibrated one; absent (older artifacts) is the identity. */
   calibration: calibrationSchema.optional(),
   /** Predict occupied when the (calibrated) probability >= threshold. */
@@ -116,7 +145,10 @@ export const modelArtifactSchema = z.object({
 });
 
 export type ModelArtifact = z.infer<typeof modelArtifactSchema>;
-export type ArtifactModel = ModelArtifact['model'];
+/** One fitted model: what a candidate trains (an ensemble is made of these). */
+export type ArtifactModel = z.infer<typeof singleModelSchema>;
+export type EnsembleModel = z.infer<typeof ensembleModelSchema>;
+export type EnsembleMemberModel = EnsembleModel['members'][number];
 
 export interface Prediction {
   readonly probability: number;
@@ -146,38 +178,82 @@ function validate(artifact: unknown): ModelArtifact {
     throw new ArtifactError(`family "${a.family}" does not match model.family "${a.model.family}"`, 'model.family');
   }
   const width = a.featureNames.length;
-  const trees = a.model.family === 'gbt' || a.model.family === 'forest' ? a.model.trees : [];
+  if (a.model.family === 'ensemble') {
+    if (a.formatVersion < 2) {
+      throw new ArtifactError('an ensemble needs artifact formatVersion 2', 'formatVersion');
+    }
+    const members = a.model.members;
+    members.forEach((m, i) => {
+      validateModel(m.model, width, `model.members.${i}.model`);
+      validateCalibration(m.calibration, `model.members.${i}.calibration`);
+    });
+    const total = members.reduce((sum, m) => sum + m.weight, 0);
+    if (Math.abs(total - 1) > 1e-6) {
+      throw new ArtifactError(`ensemble weights must sum to 1, got ${total}`, 'model.members.weight');
+    }
+  } else validateModel(a.model, width, 'model');
+  validateCalibration(a.calibration, 'calibration');
+  return a;
+}
+
+/** Checks a model's indices against the `width` inputs; `at` is the field path reported. */
+function validateModel(model: ArtifactModel, width: number, at: string): void {
+  const trees = model.family === 'gbt' || model.family === 'forest' ? model.trees : [];
   for (const tree of trees) {
     if (tree.feature.some((f) => f >= width)) {
-      throw new ArtifactError(`a tree splits on a feature index beyond the ${width} inputs`, 'model.trees');
+      throw new ArtifactError(`a tree splits on a feature index beyond the ${width} inputs`, `${at}.trees`);
     }
   }
-  if (a.model.family === 'logistic') {
-    const m = a.model;
-    const d = m.inputs.length;
-    if (m.weights.length !== d || m.standardisation.mean.length !== d || m.standardisation.scale.length !== d) {
-      throw new ArtifactError('logistic inputs, weights and standardisation must have equal length', 'model.weights');
+  if (model.family === 'logistic') {
+    const d = model.inputs.length;
+    if (
+      model.weights.length !== d ||
+      model.standardisation.mean.length !== d ||
+      model.standardisation.scale.length !== d
+    ) {
+      throw new ArtifactError('logistic inputs, weights and standardisation must have equal length', `${at}.weights`);
     }
-    if (m.inputs.some((f) => f >= width)) {
-      throw new ArtifactError(`a logistic input index is beyond the ${width} inputs`, 'model.inputs');
+    if (model.inputs.some((f) => f >= width)) {
+      throw new ArtifactError(`a logistic input index is beyond the ${width} inputs`, `${at}.inputs`);
     }
   }
-  const c = a.calibration;
+  if (model.family === 'threshold' && model.feature >= width) {
+    throw new ArtifactError(`the threshold rule reads a feature index beyond the ${width} inputs`, `${at}.feature`);
+  }
+}
+
+function validateCalibration(c: ModelArtifact['calibration'], at: string): void {
   if (
     c?.method === 'isotonic' &&
     (c.x.length !== c.y.length ||
       c.x.some((x, i) => i > 0 && !(x > (c.x[i - 1] ?? x) && (c.y[i] ?? 0) > (c.y[i - 1] ?? 0))))
   ) {
-    throw new ArtifactError('isotonic calibration needs equal-length x and y, both strictly rising', 'calibration.x');
+    throw new ArtifactError('isotonic calibration needs equal-length x and y, both strictly rising', `${at}.x`);
   }
-  if (a.model.family === 'threshold' && a.model.feature >= width) {
-    throw new ArtifactError(`the threshold rule reads a feature index beyond the ${width} inputs`, 'model.feature');
-  }
-  return a;
 }
 
-function scorer(model: ArtifactModel): (values: ArrayLike<number>) => number {
+/** A model's probability with its calibration applied (the identity, or none, returns the raw score untouched). */
+function calibrated(
+  raw: (values: ArrayLike<number>) => number,
+  calibration: ModelArtifact['calibration'],
+): (values: ArrayLike<number>) => number {
+  return calibration === undefined || calibration.method === 'identity'
+    ? raw
+    : (values) => applyCalibration(calibration, raw(values));
+}
+
+function scorer(model: ModelArtifact['model']): (values: ArrayLike<number>) => number {
   switch (model.family) {
+    case 'ensemble': {
+      const members = model.members
+        .filter((m) => m.weight > 0)
+        .map((m) => ({ weight: m.weight, score: calibrated(scorer(m.model), m.calibration) }));
+      return (values) => {
+        let p = 0;
+        for (const m of members) p += m.weight * m.score(values);
+        return p;
+      };
+    }
     case 'gbt':
       return (values) => predictGbtRow(model satisfies GbtModel, values);
     case 'forest':
@@ -201,13 +277,8 @@ export class PredictionInputError extends Error {
 
 export function loadPredictor(artifact: unknown): Predictor {
   const a = validate(artifact);
-  const raw = scorer(a.model);
-  const calibration = a.calibration;
   // Without a calibration (or with the identity) the raw score is returned untouched, bit for bit.
-  const score =
-    calibration === undefined || calibration.method === 'identity'
-      ? raw
-      : (values: ArrayLike<number>) => applyCalibration(calibration, raw(values));
+  const score = calibrated(scorer(a.model), a.calibration);
   const featureNames = Object.freeze([...a.featureNames]);
   const width = featureNames.length;
   const threshold = a.threshold;

@@ -19,6 +19,8 @@ export interface CandidateRequest {
 export interface CandidateReply {
   readonly index: number;
   readonly candidate: CandidateResult;
+  /** A completed candidate's pooled out-of-fold probabilities (the ensemble is built from them). */
+  readonly outOfFold?: Float64Array;
 }
 
 export interface CandidateWorkerHooks {
@@ -34,7 +36,13 @@ export function serveCandidates(hooks: CandidateWorkerHooks = {}): void {
   const shouldStop = () => Atomics.load(stop, 0) !== 0;
   port.on('message', ({ index }: CandidateRequest) => {
     hooks.beforeCandidate?.(index);
-    const candidate = trainCandidate(setup, index, { shouldStop, now: Date.now });
-    port.postMessage({ index, candidate } satisfies CandidateReply);
+    let outOfFold: Float64Array | undefined;
+    const keepOutOfFold = (pooled: Float64Array) => {
+      outOfFold = pooled;
+    };
+    const candidate = trainCandidate(setup, index, { shouldStop, now: Date.now, keepOutOfFold });
+    const reply: CandidateReply = { index, candidate, ...(outOfFold ? { outOfFold } : {}) };
+    // One number per validation row of the folds: a few hundred kB at most.
+    port.postMessage(reply);
   });
 }

@@ -59,6 +59,8 @@ export interface CandidateControl {
   /** Polled inside training loops; true aborts the candidate (status Stopped). */
   readonly shouldStop?: () => boolean;
   readonly now: () => number;
+  /** Receives a completed candidate's pooled out-of-fold probabilities (fold order), for the ensemble. */
+  readonly keepOutOfFold?: (pooled: Float64Array) => void;
 }
 
 /** Candidate `index`'s own random stream: the same whichever worker runs it and whatever ran before. */
@@ -164,6 +166,15 @@ export function trainCandidate(setup: CandidateSetup, index: number, control: Ca
     if (!isThreshold && overDeadline()) throw new TrainingStopped();
     // A rule's own cut is its decision: scored at 0.5 on its hard 0/1 predictions.
     const s = scoreFolds(foldList, table.target, probabilities, objective, isThreshold ? 0.5 : undefined);
+    if (control.keepOutOfFold) {
+      const pooled = new Float64Array(probabilities.reduce((sum, p) => sum + p.length, 0));
+      let offset = 0;
+      for (const p of probabilities) {
+        pooled.set(p, offset);
+        offset += p.length;
+      }
+      control.keepOutOfFold(pooled);
+    }
     const iterations = extras.map((e) => e.iterations).filter((v): v is number => typeof v === 'number');
     const signals = extras.map((e) => e.signal).filter((v): v is string => typeof v === 'string');
     const read = isThreshold ? [...new Set(signals)] : base.features;
@@ -206,7 +217,7 @@ export function trainCandidate(setup: CandidateSetup, index: number, control: Ca
 }
 
 /** The objective on the pooled out-of-fold predictions (threshold tuned unless fixed) and on each fold. */
-function scoreFolds(
+export function scoreFolds(
   folds: readonly Fold[],
   target: Uint8Array,
   foldProbabilities: Float64Array[],

@@ -193,6 +193,7 @@ function toCandidate(c: CandidateResult, state: JobState, isBaseline: boolean): 
       isBaseline,
       ...(c.robustValue !== undefined ? { robustValue: c.robustValue } : {}),
       ...(c.driftingFeatures ? { driftingFeatures: c.driftingFeatures } : {}),
+      ...(c.ensemble ? { ensemble: c.ensemble } : {}),
     },
   };
 }

@@ -93,6 +93,7 @@ export async function runSearchPool(
   const stopFlag = new SharedArrayBuffer(4);
   const stop = new Int32Array(stopFlag);
   const results: (CandidateResult | undefined)[] = plans.map(() => undefined);
+  const outOfFold: (Float64Array | undefined)[] = plans.map(() => undefined);
   const workerData: CandidateWorkerData = { setup: compactSetup(setup), stopFlag };
   const script = options.workerScript ?? join(__dirname, 'pool-worker.js');
   let next = 0;
@@ -171,6 +172,7 @@ export async function runSearchPool(
       Object.assign(s, { worker, crash: undefined, retired: false });
       worker.on('message', (reply: CandidateReply) => {
         if (s.worker !== worker || s.index !== reply.index) return;
+        outOfFold[reply.index] = reply.outOfFold;
         record(reply.index, reply.candidate);
         dispatch(s);
       });
@@ -221,5 +223,5 @@ export async function runSearchPool(
   // Candidates in plan order; they were dispatched in that order, so the list has no gaps.
   const ordered = results.filter((c): c is CandidateResult => c !== undefined);
   const candidates = ordered.map((c) => compareToBaseline(c, ordered[0]));
-  return finishSearch(prepared, candidates, { stopped, timedOut }, options);
+  return finishSearch(prepared, candidates, { stopped, timedOut, outOfFold }, options);
 }

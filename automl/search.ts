@@ -24,13 +24,15 @@ import {
   trainCandidate,
   unscoredCandidate,
 } from './candidate';
+import { buildEnsembleCandidate, ensembleArtifact, refitMember } from './ensemble-candidate';
 import { AutoMLInputError } from './errors';
+import { featureViews, viewPlans } from './feature-views';
 import { DEFAULT_FOREST_PARAMS } from './forest';
 import { DEFAULT_GBT_PARAMS } from './gbt';
 import { DEFAULT_LOGISTIC_PARAMS } from './logistic';
 import { type BinaryMetrics, type Objective, rocAuc } from './objective';
 import { mulberry32, type Rng } from './random';
-import type { ValidationReport } from './report';
+import type { EnsembleMember, ValidationReport } from './report';
 import type { BinnedData } from './tree';
 import { buildValidationReport } from './validation-report';
 
@@ -38,7 +40,10 @@ export interface SearchOptions {
   readonly jobName: string;
   /** @default 'F1' */
   readonly objective?: Objective;
-  /** Candidates tried, the single-signal threshold candidate included. @default 12 */
+  /**
+   * Candidates tried, the single-signal threshold candidate included (the ensemble candidate built from them is
+   * extra). @default 12 plus a logistic and a gbt per feature view (feature-views.ts)
+   */
   readonly maxCandidates?: number;
   readonly maxRuntimePerCandidateSeconds?: number;
   /** The whole search and refit; the search stops early enough to leave room for the refit. */
@@ -88,6 +93,8 @@ export interface CandidateResult {
   readonly robustValue?: number;
   /** Features read whose level drifts between time blocks (see `levelDrift`). */
   readonly driftingFeatures?: string[];
+  /** Set on the ensemble candidate: its members and their out-of-fold weights. */
+  readonly ensemble?: EnsembleMember[];
   readonly startedAt: number;
   readonly endedAt: number;
   readonly failureReason?: string;
@@ -256,7 +263,8 @@ function featureSubsets(table: LabelledTable, folds: Fold[], drift: readonly num
     all.filter((i) => isRelativeFeature(table.names[i] ?? '')),
   );
   add('top-half', ranked.slice(0, Math.ceil(all.length / 2)));
-  return subsets;
+  // Per-sensor views are kept even when equal to a subset above: the ensemble draws its members from them.
+  return [...subsets, ...featureViews(table.names)];
 }
 
 const pick = <T>(rng: Rng, values: readonly T[]): T => values[Math.floor(rng() * values.length)] as T;
@@ -265,7 +273,12 @@ const logUniform = (rng: Rng, lo: number, hi: number): number =>
 const round3 = (x: number): number => Number(x.toPrecision(3));
 
 /** Plans in order of value per second: cheap strong candidates first, so a short budget still ranks them. */
-function candidatePlans(subsets: FeatureSubset[], count: number, rng: Rng, objective: Objective): CandidatePlan[] {
+function candidatePlans(
+  subsets: FeatureSubset[],
+  maxCandidates: number | undefined,
+  rng: Rng,
+  objective: Objective,
+): CandidatePlan[] {
   const plans: { subset: FeatureSubset; plan: Plan }[] = [];
   const byName = (name: string) => subsets.find((s) => s.name === name);
   const all = subsets[0] ?? { name: 'all', features: [] };
@@ -286,7 +299,14 @@ function candidatePlans(subsets: FeatureSubset[], count: number, rng: Rng, objec
   push(byName('relative'), logistic);
   push(byName('top-half'), gbt);
   push(all, { family: 'forest', params: DEFAULT_FOREST_PARAMS });
-  const searchable = subsets.filter((s) => s.features.length > 1);
+  plans.push(
+    ...viewPlans(
+      subsets.filter((s) => s.name.startsWith('view-')),
+      plans,
+    ),
+  );
+  const count = maxCandidates ?? Math.max(12, plans.length);
+  const searchable = subsets.filter((s) => s.features.length > 1 && !s.name.startsWith('view-'));
   let guard = 0;
   while (plans.length < count && guard++ < 10 * count) {
     const subset = pick(rng, searchable.length > 0 ? searchable : subsets);
@@ -333,7 +353,7 @@ function candidatePlans(subsets: FeatureSubset[], count: number, rng: Rng, objec
 
 /** Lower is simpler: the family first, then the number of features read. */
 function complexity(c: CandidateResult): number {
-  const family = c.family === 'threshold' ? 0 : c.family === 'logistic' ? 1 : c.family === 'gbt' ? 2 : 3;
+  const family = ['threshold', 'logistic', 'gbt', 'forest', 'ensemble'].indexOf(c.family);
   return family * 1000 + c.features.length;
 }
 
@@ -444,7 +464,8 @@ export function prepareSearch(
     isRelativeFeature(table.names[i] ?? '') ? 0 : levelDrift(col, table.target, searchRows),
   );
   const subsets = featureSubsets(table, foldList, drift);
-  const plans = candidatePlans(subsets, Math.max(1, options.maxCandidates ?? 12), rng, objective);
+  const maxCandidates = options.maxCandidates === undefined ? undefined : Math.max(1, options.maxCandidates);
+  const plans = candidatePlans(subsets, maxCandidates, rng, objective);
   const setup: CandidateSetup = {
     objective,
     seed,
@@ -476,6 +497,7 @@ export function runSearch(
     return stopped;
   };
   const candidates: CandidateResult[] = [];
+  const outOfFold: (Float64Array | undefined)[] = [];
   let timedOut = false;
   for (let index = 0; index < plans.length; index++) {
     const planned = plans[index];
@@ -489,11 +511,15 @@ export function runSearch(
       }
     }
     options.onProgress?.({ type: 'candidate-started', index: index + 1, total: plans.length, name: planned.name });
-    const result = compareToBaseline(trainCandidate(prepared.setup, index, { shouldStop, now }), candidates[0]);
+    const keepOutOfFold = (pooled: Float64Array) => {
+      outOfFold[index] = pooled;
+    };
+    const trained = trainCandidate(prepared.setup, index, { shouldStop, now, keepOutOfFold });
+    const result = compareToBaseline(trained, candidates[0]);
     candidates.push(result);
     options.onProgress?.({ type: 'candidate-finished', index: index + 1, total: plans.length, candidate: result });
   }
-  return finishSearch(prepared, candidates, { stopped, timedOut }, options);
+  return finishSearch(prepared, candidates, { stopped, timedOut, outOfFold }, options);
 }
 
 /**
@@ -502,8 +528,13 @@ export function runSearch(
  */
 export function finishSearch(
   prepared: PreparedSearch,
-  candidates: CandidateResult[],
-  flags: { readonly stopped: boolean; readonly timedOut: boolean },
+  tried: CandidateResult[],
+  flags: {
+    readonly stopped: boolean;
+    readonly timedOut: boolean;
+    /** Per plan index: the candidate's pooled out-of-fold probabilities (else rebuilt for the ensemble). */
+    readonly outOfFold?: readonly (Float64Array | undefined)[];
+  },
   options: SearchOptions,
 ): SearchResult {
   const { setup, startedAt, jobDeadline, allRows, refitRows } = prepared;
@@ -512,12 +543,41 @@ export function finishSearch(
   const n = table.rowCount;
   const stopped = flags.stopped;
   const timedOut = flags.timedOut || (!stopped && searchDeadline !== undefined && now() >= searchDeadline);
-  const baseline = candidates.find((c) => c.family === 'threshold');
+  const baseline = tried.find((c) => c.family === 'threshold');
+  // The ensemble of the best per sensor and per family competes on the same leaderboard (not after Stop).
+  const ensemble = stopped ? undefined : buildEnsembleCandidate(setup, tried, jobDeadline, now, flags.outOfFold);
+  const candidates = ensemble ? [...tried, compareToBaseline(ensemble.candidate, baseline)] : tried;
   const bestIndex = selectCandidate(candidates);
   const bestCandidate = candidates[bestIndex];
   const bestPlan = plans.find((p) => p.name === bestCandidate?.name);
   let best: SearchResult['best'];
-  if (bestCandidate && bestPlan) {
+  const metadata = (c: CandidateResult, usedFeatures: string[], extra: HyperParameters) => ({
+    formatVersion: ARTIFACT_FORMAT_VERSION,
+    version: `${options.jobName}/${c.name}`,
+    featureNames: [...table.names],
+    usedFeatures,
+    target: table.targetName,
+    threshold: Math.min(1, Math.max(0, c.threshold)),
+    objective: c.objective,
+    training: {
+      candidateName: c.name,
+      trainedAt: new Date(now()).toISOString(),
+      rows: n,
+      featureSubset: c.featureSubset,
+      hyperParameters: { ...c.hyperParameters, ...extra },
+      validation: c.validation
+        ? Object.fromEntries(Object.entries(c.validation).map(([k, v]) => [k, Number.isFinite(v) ? v : null]))
+        : {},
+      seed,
+    },
+  });
+  if (ensemble && bestIndex === candidates.length - 1 && bestCandidate) {
+    options.onProgress?.({ type: 'refitting', name: bestCandidate.name });
+    const rows = { all: allRows, refit: refitRows };
+    const models = ensemble.members.map((m) => refitMember(setup, m.planIndex, rows, jobDeadline).model);
+    const base = metadata(bestCandidate, bestCandidate.features, {});
+    best = { candidate: bestCandidate, artifact: ensembleArtifact(base, ensemble, models, setup) };
+  } else if (bestCandidate && bestPlan) {
     options.onProgress?.({ type: 'refitting', name: bestCandidate.name });
     // The final refit is not interruptible: a stopped job still ends with its best-so-far model. It honours the
     // job deadline by adding fewer trees.
@@ -533,32 +593,13 @@ export function finishSearch(
     const usedFeatures =
       fitted.model.family === 'threshold' ? [table.names[fitted.model.feature] ?? ''] : bestCandidate.features;
     const artifact: ModelArtifact = {
-      formatVersion: ARTIFACT_FORMAT_VERSION,
-      version: `${options.jobName}/${bestCandidate.name}`,
+      ...metadata(bestCandidate, usedFeatures, fitted.extra),
       family: bestPlan.plan.family,
-      featureNames: [...table.names],
-      usedFeatures,
-      target: table.targetName,
       preprocessing:
         bestPlan.plan.family === 'logistic'
           ? { missingValues: 'mean', standardised: true }
           : { missingValues: 'native', standardised: false },
       model: fitted.model,
-      threshold: Math.min(1, Math.max(0, bestCandidate.threshold)),
-      objective: bestCandidate.objective,
-      training: {
-        candidateName: bestCandidate.name,
-        trainedAt: new Date(now()).toISOString(),
-        rows: n,
-        featureSubset: bestCandidate.featureSubset,
-        hyperParameters: { ...bestCandidate.hyperParameters, ...fitted.extra },
-        validation: bestCandidate.validation
-          ? Object.fromEntries(
-              Object.entries(bestCandidate.validation).map(([k, v]) => [k, Number.isFinite(v) ? v : null]),
-            )
-          : {},
-        seed,
-      },
     };
     // Calibrated on the winner's out-of-fold predictions, the threshold moved to the calibrated scale.
     best = {
