@@ -24,7 +24,7 @@ function paths(...alternatives: string[]): RegExp {
 }
 
 const POLICY = '/DefaultPolicy/Resource';
-const FIREHOSE_ROLES = `OccupancyIngestion/(?:Telemetry|Labels)Stream/(?:S3 Destination Role|Service Role)${POLICY}`;
+const FIREHOSE_ROLES = `OccupancyIngestion/(?:TelemetryStream|LabelsStream|Predictions/Stream)/(?:S3 Destination Role|Service Role)${POLICY}`;
 const PIPELINE_FUNCTION_ROLES = `OccupancyPipeline/[A-Za-z]+Function/ServiceRole${POLICY}`;
 const INFERENCE_ROLE = `OccupancyServing/InferOccupancy/ServiceRole${POLICY}`;
 const STATE_MACHINE_ROLE =
@@ -102,7 +102,7 @@ export const REVIEWED_FINDINGS: readonly ReviewedFinding[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
-    path: paths(`OccupancyIngestion/(?:Telemetry|Labels)Stream/S3 Destination Role${POLICY}`),
+    path: paths(`OccupancyIngestion/(?:TelemetryStream|LabelsStream|Predictions/Stream)/S3 Destination Role${POLICY}`),
     reason:
       'Parquet conversion: CDK’s SchemaConfiguration adds glue:GetSchemaVersion on * (for Glue Schema Registry schemas) beside GetTable on the lake tables; this account has no registry schemas for it to read, the conversion reads the Glue table.',
   },

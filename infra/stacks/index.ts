@@ -26,6 +26,7 @@ export function buildStacks(app: App, config: InfraConfig): OccupancyStacks {
     key: ingestion.key,
     artifactsBucket: ingestion.artifactsBucket,
     iotDataEndpoint: config.iotDataEndpoint,
+    predictionsStream: ingestion.predictions.stream,
   });
   const names = serving.alarmNames;
   const pipeline = new PipelineStack(app, 'OccupancyPipeline', {

@@ -10,8 +10,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
 import { type PipelineConfig, signalSetOf } from '../../pipeline/config';
+import { PREDICTIONS_TABLE, servedFeatureSpec } from '../../tasks/infer-occupancy/prediction-record';
 import { IOT_SQL_VERSION, LABELS_RULE_SQL, LABELS_TOPIC_FILTER, telemetryRuleSql } from '../../telemetry/wire';
 import { allowServicePrincipals } from './key-policy';
+import { PredictionsStream } from './predictions-stream';
 
 export interface IngestionStackProps extends StackProps {
   readonly config: PipelineConfig;
@@ -22,6 +24,7 @@ export const LAKE = {
   database: 'occupancy',
   telemetryTable: 'telemetry',
   labelsTable: 'labels',
+  predictionsTable: PREDICTIONS_TABLE,
   workGroup: 'occupancy',
   labelsTopic: LABELS_TOPIC_FILTER,
 } as const;
@@ -37,6 +40,8 @@ export class IngestionStack extends Stack {
   readonly artifactsBucket: s3.Bucket;
   readonly accessLogsBucket: s3.Bucket;
   readonly telemetryTableName: string;
+  /** Every realtime answer → the `predictions` table (the inference Lambda puts to its stream). */
+  readonly predictions: PredictionsStream;
 
   constructor(scope: Construct, id: string, props: IngestionStackProps) {
     super(scope, id, props);
@@ -162,6 +167,13 @@ export class IngestionStack extends Stack {
       reason: 'Unused Firehose CIDR mapping emitted by the CDK construct; S3 destinations never reference it.',
     });
     const labelsStream = this.deliveryStream('Labels', 'labels', labelsTable);
+    this.predictions = new PredictionsStream(this, 'Predictions', {
+      key: this.key,
+      lakeBucket: this.lakeBucket,
+      databaseName: LAKE.database,
+      database,
+      featureSpec: servedFeatureSpec(signalSet),
+    });
     const ruleRole = new iam.Role(this, 'IotRuleRole', { assumedBy: new iam.ServicePrincipal('iot.amazonaws.com') });
     telemetryStream.grantPutRecords(ruleRole);
     labelsStream.grantPutRecords(ruleRole);

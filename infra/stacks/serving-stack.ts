@@ -4,6 +4,7 @@ import { ArnFormat, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
+import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -33,6 +34,11 @@ export interface ServingStackProps extends StackProps {
   readonly iotDataEndpoint?: string;
   /** @default tasks/infer-occupancy/handler.ts */
   readonly inferenceEntry?: string;
+  /**
+   * The predictions stream (Ingestion stack) the inference Lambda records every answer to.
+   * @default none: answers are not recorded
+   */
+  readonly predictionsStream?: firehose.IDeliveryStream;
 }
 
 /** Alarm names are fixed so the pipeline can hand them to UpdateEndpoint's AutoRollbackConfiguration. */
@@ -203,6 +209,7 @@ export class ServingStack extends Stack {
           ? { FALLBACK_SIGNAL: config.staticRule.signal, FALLBACK_LEVEL: String(config.staticRule.level) }
           : {}),
         ...(props.iotDataEndpoint ? { IOT_DATA_ENDPOINT: props.iotDataEndpoint } : {}),
+        ...(props.predictionsStream ? { PREDICTIONS_STREAM_NAME: props.predictionsStream.deliveryStreamName } : {}),
       };
       assertLambdaEnvironmentSize('InferOccupancy', environment);
       const fn = nodeFunction(this, 'InferOccupancy', {
@@ -227,6 +234,15 @@ export class ServingStack extends Stack {
           ],
         }),
       );
+      if (props.predictionsStream) {
+        // PutRecordBatch only, on that stream only; SSE is Firehose's own use of the key (no KMS grant needed).
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['firehose:PutRecordBatch'],
+            resources: [props.predictionsStream.deliveryStreamArn],
+          }),
+        );
+      }
       const rule = new iot.CfnTopicRule(this, 'InferenceRule', {
         topicRulePayload: {
           description: 'Changed reported telemetry → inference Lambda',
