@@ -11,9 +11,10 @@
  * the label in force of a reading after the device's last event.
  */
 import { type SqlDialect, type SqlDialectName, SqlGenerationError, sqlDialect } from '../features/dialect';
+import { predictionFeatureColumn } from '../tasks/infer-occupancy/prediction-record';
 import type { TrainingBaseline } from './baseline';
 
-/** How a feature of the answer is read from a `predictions` row; default: a column named as the feature. */
+/** How a feature of the answer is read from a `predictions` row; default: its `f_<feature>` column. */
 export type FeatureColumn = (feature: string, d: SqlDialect) => string;
 
 export interface MonitorQueryOptions {
@@ -28,7 +29,7 @@ export interface MonitorQueryOptions {
   readonly windowMs: number;
   /** How many consecutive windows back from windowEndMs (window 0 the newest). */
   readonly windows: number;
-  /** @default a column of the feature's name */
+  /** @default the `f_<feature>` column */
   readonly featureColumn?: FeatureColumn;
 }
 
@@ -41,11 +42,12 @@ const FEATURE_NAME = /^[a-z][a-z0-9_]*$/;
 const RUNNING_FRAME = 'ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW';
 const DAY_MS = 86_400_000;
 
+/** The predictions table's feature column: `f_<feature>` (tasks/infer-occupancy/prediction-record.ts). */
 export const defaultFeatureColumn: FeatureColumn = (feature, d) => {
   if (!FEATURE_NAME.test(feature)) {
     throw new SqlGenerationError(`feature "${feature}" must be lower-case snake_case`, `features.${feature}`);
   }
-  return d.quoteIdentifier(feature);
+  return d.quoteIdentifier(predictionFeatureColumn(feature));
 };
 
 const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);

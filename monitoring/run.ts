@@ -6,10 +6,17 @@
 import type { SqlDialectName } from '../features/dialect';
 import type { TrainingBaseline } from './baseline';
 import { type DriftThresholds, type FeatureDrift, featureDrift } from './drift';
-import { liveMetrics } from './live-metrics';
+import { type LiveCounts, liveMetrics } from './live-metrics';
 import { buildDriftQuery, buildMetricsQuery, type FeatureColumn, type MonitorQueryOptions } from './query';
 import { driftCountsOf, liveCountsOf, type ResultRow } from './results';
-import { judge, type Verdict, type VerdictThresholds, type WindowFigures } from './verdicts';
+import {
+  type EndpointWindow,
+  judge,
+  judgeFallback,
+  type Verdict,
+  type VerdictThresholds,
+  type WindowFigures,
+} from './verdicts';
 
 export interface MonitorPorts {
   readonly lake: { select(sql: string): Promise<readonly ResultRow[]> };
@@ -45,6 +52,9 @@ export interface MonitorReport {
   readonly windowEndMs: number;
   readonly windowMs: number;
   readonly windows: number;
+  /** The endpoint's answers and fallback rate per window, newest first (windows without answers absent). */
+  readonly endpoint: readonly EndpointWindow[];
+  /** Each model version and variant that answered (the fallback's rows are counted in `endpoint` only). */
   readonly variants: readonly VariantReport[];
   /** Every variant's verdicts: empty when nothing calls for a retraining. */
   readonly verdicts: readonly Verdict[];
@@ -64,9 +74,12 @@ export async function runMonitor(ports: MonitorPorts, o: MonitorOptions): Promis
     ...(o.labelsTable === undefined ? {} : { labelsTable: o.labelsTable }),
     ...(o.featureColumn === undefined ? {} : { featureColumn: o.featureColumn }),
   };
-  const metrics = liveCountsOf(await ports.lake.select(buildMetricsQuery({ ...query, staticRule: o.staticRule })))
-    .filter((c) => c.windowIndex >= 0 && c.windowIndex < s.consecutiveWindows)
-    .map(liveMetrics);
+  const counts = liveCountsOf(
+    await ports.lake.select(buildMetricsQuery({ ...query, staticRule: o.staticRule })),
+  ).filter((c) => c.windowIndex >= 0 && c.windowIndex < s.consecutiveWindows);
+  const endpoint = endpointWindows(counts);
+  // Groups with model answers; the fallback's own rows (model_version 'threshold:…', variant '') only count above.
+  const metrics = counts.filter((c) => c.answered > c.fallbacks).map(liveMetrics);
   const versions = [...new Set(metrics.map((m) => m.modelVersion))].sort();
   const drift = new Map<string, FeatureDrift[]>();
   const withBaseline = new Set<string>();
@@ -106,7 +119,30 @@ export async function runMonitor(ports: MonitorPorts, o: MonitorOptions): Promis
     windowEndMs: o.windowEndMs,
     windowMs: query.windowMs,
     windows: s.consecutiveWindows,
+    endpoint,
     variants,
-    verdicts: variants.flatMap((v) => v.verdicts),
+    verdicts: [
+      ...judgeFallback(
+        endpoint.find((w) => w.windowIndex === 0),
+        s,
+      ),
+      ...variants.flatMap((v) => v.verdicts),
+    ],
   };
+}
+
+/** The endpoint's totals per window, newest first. */
+function endpointWindows(counts: readonly LiveCounts[]): EndpointWindow[] {
+  const byWindow = new Map<number, { answered: number; fallbacks: number }>();
+  for (const c of counts) {
+    const w = byWindow.get(c.windowIndex) ?? { answered: 0, fallbacks: 0 };
+    byWindow.set(c.windowIndex, { answered: w.answered + c.answered, fallbacks: w.fallbacks + c.fallbacks });
+  }
+  return [...byWindow.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([windowIndex, w]) => ({
+      windowIndex,
+      ...w,
+      fallbackRate: w.answered === 0 ? 0 : w.fallbacks / w.answered,
+    }));
 }

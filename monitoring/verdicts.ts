@@ -5,8 +5,9 @@
  *   the model's live F1 is below the static rule's F1 on the same readings;
  * - `sustained-drift`: some feature drifts (PSI and chi-square, see drift.ts) in every one of the newest
  *   `consecutiveWindows` windows, each holding at least `minReadings` answers (one noisy window is not evidence);
- * - `fallback-rate`: in the newest window, with at least `minReadings` answers, the share answered by the
- *   fallback is above `fallbackRateLimit`.
+ * - `fallback-rate` (per endpoint, `judgeFallback`): in the newest window, with at least `minReadings` answers, the
+ *   share answered by the fallback is above `fallbackRateLimit`. Per endpoint because a fallback answer belongs to
+ *   no variant: the endpoint did not answer (the predictions table records it as the rule's, variant '').
  * Pure: figures in, verdicts out.
  */
 import type { FeatureDrift } from './drift';
@@ -37,6 +38,26 @@ export interface WindowFigures {
 }
 
 const fmt = (x: number): string => x.toFixed(3);
+
+/** Answers of the whole endpoint in one window (every model version and variant, and the fallback's). */
+export interface EndpointWindow {
+  readonly windowIndex: number;
+  readonly answered: number;
+  readonly fallbacks: number;
+  /** fallbacks / answered; 0 without answers. */
+  readonly fallbackRate: number;
+}
+
+/** The endpoint's fallback verdict, from its newest window (undefined: no answers at all). */
+export function judgeFallback(newest: EndpointWindow | undefined, t: VerdictThresholds): Verdict[] {
+  if (!newest || newest.answered < t.minReadings || newest.fallbackRate <= t.fallbackRateLimit) return [];
+  return [
+    {
+      reason: 'fallback-rate',
+      detail: `${fmt(newest.fallbackRate)} of ${newest.answered} answers came from the fallback (limit ${fmt(t.fallbackRateLimit)})`,
+    },
+  ];
+}
 
 /** The verdicts of one model/variant, from its windows (any order; missing windows are simply absent). */
 export function judge(windows: readonly WindowFigures[], t: VerdictThresholds): Verdict[] {
@@ -69,12 +90,6 @@ export function judge(windows: readonly WindowFigures[], t: VerdictThresholds): 
         features: drifting,
       });
     }
-  }
-  if (m.answered >= t.minReadings && m.fallbackRate > t.fallbackRateLimit) {
-    verdicts.push({
-      reason: 'fallback-rate',
-      detail: `${m.modelVersion}/${m.variant}: ${fmt(m.fallbackRate)} of ${m.answered} answers came from the fallback (limit ${fmt(t.fallbackRateLimit)})`,
-    });
   }
   return verdicts;
 }

@@ -75,7 +75,7 @@ export const PipelineMetrics = {
   LiveRecall: 'LiveRecall',
   /** Monitor: the static rule's F1 on the same labelled readings as LiveF1. */
   StaticRuleLiveF1: 'StaticRuleLiveF1',
-  /** Monitor: share of the window's answers given by the fallback. */
+  /** Monitor: share of the endpoint's answers in the window given by the fallback (no variant: the endpoint failed). */
   LiveFallbackRate: 'LiveFallbackRate',
   /** Monitor: answers in the window (model and fallback). */
   LiveReadings: 'LiveReadings',
@@ -134,7 +134,12 @@ export const OccupancyMetrics = {
   LivePrecision: own(PipelineMetrics.LivePrecision, MONITOR_DIMS, 'None', MONITOR),
   LiveRecall: own(PipelineMetrics.LiveRecall, MONITOR_DIMS, 'None', MONITOR),
   StaticRuleLiveF1: own(PipelineMetrics.StaticRuleLiveF1, MONITOR_DIMS, 'None', MONITOR),
-  LiveFallbackRate: own(PipelineMetrics.LiveFallbackRate, MONITOR_DIMS, 'None', MONITOR),
+  LiveFallbackRate: own(
+    PipelineMetrics.LiveFallbackRate,
+    [Dimensions.EndpointName, Dimensions.Service],
+    'None',
+    MONITOR,
+  ),
   LiveReadings: own(PipelineMetrics.LiveReadings, MONITOR_DIMS, 'Count', MONITOR),
   LabelledReadings: own(PipelineMetrics.LabelledReadings, MONITOR_DIMS, 'Count', MONITOR),
   FeatureDrift: own(PipelineMetrics.FeatureDrift, [...MONITOR_DIMS, Dimensions.Feature], 'None', MONITOR),
@@ -236,6 +241,11 @@ export function monitorMetricDimensions(
     [Dimensions.VariantName]: variantName,
     [Dimensions.Service]: MONITOR_SERVICE,
   };
+}
+
+/** Dimensions of the monitor's per-endpoint LiveFallbackRate. */
+export function monitorEndpointDimensions(endpointName: string): { EndpointName: string; service: string } {
+  return { [Dimensions.EndpointName]: endpointName, [Dimensions.Service]: MONITOR_SERVICE };
 }
 
 /** Dimensions of FeatureDrift: the monitor's per-variant dimensions and the feature. */

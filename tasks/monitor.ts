@@ -6,8 +6,10 @@ import type { SqlDialectName } from '../features/dialect';
 import { parseTrainingBaseline, type TrainingBaseline } from '../monitoring/baseline';
 import { type MonitorPorts, type MonitorReport, runMonitor } from '../monitoring/run';
 import {
+  Dimensions,
   featureDriftDimensions,
   type MetricUnit,
+  monitorEndpointDimensions,
   monitorMetricDimensions,
   OccupancyMetrics,
 } from '../observability/metrics';
@@ -61,18 +63,18 @@ export async function readBaseline(store: ObjectStore, uri: string): Promise<Tra
   return parseTrainingBaseline(inner);
 }
 
+/** One metric in its own EMF document (a single metric keeps the default `service` dimension; it adds the rest). */
 function emit(
   metrics: Metrics,
-  name: string,
-  unit: MetricUnit,
+  def: { readonly name: string; readonly unit: MetricUnit },
   value: number,
-  dims: Record<string, string>,
-  modelVersion: string,
+  dims: Readonly<Record<string, string>>,
+  modelVersion?: string,
 ) {
   const single = metrics.singleMetric();
-  for (const [k, v] of Object.entries(dims)) if (k !== 'service') single.addDimension(k, v);
-  single.addMetadata('modelVersion', modelVersion);
-  single.addMetric(name, unit, value);
+  for (const [k, v] of Object.entries(dims)) if (k !== Dimensions.Service) single.addDimension(k, v);
+  if (modelVersion !== undefined) single.addMetadata('modelVersion', modelVersion);
+  single.addMetric(def.name, def.unit, value);
 }
 
 /**
@@ -82,13 +84,22 @@ function emit(
  */
 export function publishReport(metrics: Metrics, endpointName: string, report: MonitorReport, config: PipelineConfig) {
   const m = config.monitoring;
+  const newestEndpoint = report.endpoint.find((w) => w.windowIndex === 0);
+  if (newestEndpoint && newestEndpoint.answered >= m.minReadings) {
+    emit(
+      metrics,
+      OccupancyMetrics.LiveFallbackRate,
+      newestEndpoint.fallbackRate,
+      monitorEndpointDimensions(endpointName),
+    );
+  }
   for (const variant of report.variants) {
     const newest = variant.windows.find((w) => w.metrics.windowIndex === 0);
     if (!newest) continue;
     const f = newest.metrics;
     const dims = monitorMetricDimensions(endpointName, variant.variant);
     const put = (def: { name: string; unit: MetricUnit }, value: number, d: Record<string, string> = dims) =>
-      emit(metrics, def.name, def.unit, value, d, variant.modelVersion);
+      emit(metrics, def, value, d, variant.modelVersion);
     put(OccupancyMetrics.LiveReadings, f.answered);
     put(OccupancyMetrics.LabelledReadings, f.labelledReadings);
     if (f.labelledReadings >= m.minLabelledReadings) {
@@ -98,7 +109,6 @@ export function publishReport(metrics: Metrics, endpointName: string, report: Mo
       put(OccupancyMetrics.StaticRuleLiveF1, f.staticRuleF1);
     }
     if (f.answered >= m.minReadings) {
-      put(OccupancyMetrics.LiveFallbackRate, f.fallbackRate);
       for (const d of newest.drift) {
         put(OccupancyMetrics.FeatureDrift, d.psi, featureDriftDimensions(endpointName, variant.variant, d.feature));
       }

@@ -84,8 +84,9 @@ export function predictionRows(soundShift = 0): PredictionRow[] {
       rows.push({
         thing_name: thing,
         ts,
-        model_version: 'v1',
-        variant: 'AllTraffic',
+        // The fallback's answers are the rule's, of no variant (tasks/infer-occupancy/prediction-record.ts).
+        model_version: fallback ? `threshold:${RULE.signal}>${RULE.level}` : 'v1',
+        variant: fallback ? '' : 'AllTraffic',
         probability: fallback ? (ruleSays ? 1 : 0) : p,
         decision: (fallback ? ruleSays : p > 0.5) ? 1 : 0,
         source: fallback ? 'fallback' : 'model',
@@ -134,11 +135,11 @@ const day = (ts: number): string => new Date(ts).toISOString().slice(0, 10);
 const lit = (v: string | number | null): string =>
   v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${v.replace(/'/g, "''")}'`;
 
-/** Creates `predictions` (a table standing in for the lake's view) on `connection`, with its `dt`. */
+/** Creates `predictions` as the lake's view lays it out (features as f_<name>, `dt`) on `connection`. */
 export async function createPredictionsTable(connection: DuckDBConnection, rows: readonly PredictionRow[]) {
   await connection.run(`CREATE OR REPLACE TABLE predictions (
     thing_name VARCHAR, ts BIGINT, dt VARCHAR, model_version VARCHAR, variant VARCHAR, probability DOUBLE,
-    decision INTEGER, source VARCHAR, sound DOUBLE, temperature DOUBLE)`);
+    decision INTEGER, source VARCHAR, f_sound DOUBLE, f_temperature DOUBLE)`);
   const values = rows.map(
     (r) =>
       `(${[r.thing_name, r.ts, day(r.ts), r.model_version, r.variant, r.probability, r.decision, r.source, r.sound, r.temperature].map(lit).join(', ')})`,

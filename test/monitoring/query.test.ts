@@ -102,9 +102,17 @@ describe.each(['duckdb', 'athena'] as const)('monitor SQL run on DuckDB (%s text
       expect(c.squaredErrorSum).toBeCloseTo(expected[i]?.squaredErrorSum ?? Number.NaN, 9);
     }
     // The fixture exercises what it should: unlabelled and unknown readings, fallbacks, both variants, 3 windows.
-    expect(result.map((c) => c.windowIndex)).toEqual([0, 0, 1, 1, 2, 2]);
+    expect(result.map((c) => [c.windowIndex, c.variant])).toEqual(
+      [0, 1, 2].flatMap((w) => [
+        [w, ''],
+        [w, 'AllTraffic'],
+        [w, 'shadow'],
+      ]),
+    );
     expect(result.some((c) => c.labelled < c.answered - c.fallbacks)).toBe(true);
-    expect(result.every((c) => c.variant !== 'AllTraffic' || c.fallbacks > 0)).toBe(true);
+    expect(
+      result.every((c) => (c.variant === '' ? c.fallbacks === c.answered && c.labelled === 0 : c.fallbacks === 0)),
+    ).toBe(true);
   });
 
   it('counts the values of each feature in each baseline bin', async () => {

@@ -1,6 +1,6 @@
 import type { FeatureDrift } from '../../monitoring/drift';
 import { countRows, type LiveMetrics, type LiveRow, liveMetrics } from '../../monitoring/live-metrics';
-import { judge, type VerdictThresholds, type WindowFigures } from '../../monitoring/verdicts';
+import { judge, judgeFallback, type VerdictThresholds, type WindowFigures } from '../../monitoring/verdicts';
 
 const t: VerdictThresholds = {
   minLabelledReadings: 10,
@@ -108,13 +108,20 @@ describe('verdicts', () => {
     ).toEqual([]);
   });
 
-  it('fallback rate above the limit in the newest window, with enough answers', () => {
-    expect(judge([figures(0, { fallbackRate: 0.06 })], t)).toEqual([
-      expect.objectContaining({ reason: 'fallback-rate' }),
+  it("the endpoint's fallback rate above the limit in the newest window, with enough answers", () => {
+    const w = (answered: number, fallbacks: number) => ({
+      windowIndex: 0,
+      answered,
+      fallbacks,
+      fallbackRate: fallbacks / answered,
+    });
+    expect(judgeFallback(w(100, 6), t)).toEqual([
+      { reason: 'fallback-rate', detail: '0.060 of 100 answers came from the fallback (limit 0.050)' },
     ]);
-    expect(judge([figures(0, { fallbackRate: 0.05 })], t)).toEqual([]);
-    expect(judge([figures(0, { fallbackRate: 0.5, answered: 10 })], t)).toEqual([]);
-    // Only the newest window counts.
-    expect(judge([figures(1, { fallbackRate: 0.5 })], t)).toEqual([]);
+    expect(judgeFallback(w(100, 5), t)).toEqual([]); // at the limit is not above it
+    expect(judgeFallback(w(10, 5), t)).toEqual([]); // too few answers
+    expect(judgeFallback(undefined, t)).toEqual([]);
+    // The per-variant verdicts never judge the fallback rate.
+    expect(judge([figures(0, { fallbackRate: 0.5 })], t)).toEqual([]);
   });
 });

@@ -94,10 +94,12 @@ const METRICS_HEADER = [
   'rule_tn',
   'squared_error_sum',
 ];
-// v1: F1 0.6 (tp 30, fp 20, fn 20) vs the rule's 0.8 (tp 40, fp 10, fn 10) on 250 labelled readings; 24/400 fallbacks.
-const V1 = ['0', 'v1', 'AllTraffic', '400', '24', '250', '30', '20', '20', '180', '40', '10', '10', '190', '25.5'];
+// v1: F1 0.6 (tp 30, fp 20, fn 20) vs the rule's 0.8 (tp 40, fp 10, fn 10) on 250 labelled readings.
+const V1 = ['0', 'v1', 'AllTraffic', '400', '0', '250', '30', '20', '20', '180', '40', '10', '10', '190', '25.5'];
 // v2 (shadow): too few labelled readings to judge its F1, no fallback.
 const V2 = ['0', 'v2', 'shadow', '120', '0', '12', '5', '0', '1', '6', '3', '1', '3', '5', '1'];
+// The fallback's answers (of no variant): 40 of the endpoint's 560 = 0.0714 > 0.05.
+const RULE = ['0', 'threshold:sound>10', '', '40', '40', '0', '0', '0', '0', '0', '0', '0', '0', '0', '0'];
 const baseline = computeTrainingBaseline({ sound: Array.from({ length: 100 }, (_, i) => i) });
 const soundEdges = baseline.features.sound?.edges ?? [];
 
@@ -111,7 +113,7 @@ describe('monitor handler', () => {
       QueryExecutionId: input.QueryString.includes('label_events') ? 'metrics' : 'drift',
     }));
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-    athena.on(GetQueryResultsCommand, { QueryExecutionId: 'metrics' }).resolves(page([METRICS_HEADER, V1, V2]));
+    athena.on(GetQueryResultsCommand, { QueryExecutionId: 'metrics' }).resolves(page([METRICS_HEADER, RULE, V1, V2]));
     // Every live sound value above the baseline's top edge: all 400 in the last finite bin.
     const driftHeader = ['window_index', 'variant', 'answered', 'f0_missing', ...soundEdges.map((_, j) => `f0_le${j}`)];
     const driftRow = ['0', 'AllTraffic', '400', '0', ...soundEdges.map(() => '0')];
@@ -138,13 +140,15 @@ describe('monitor handler', () => {
     });
     expect(report?.windowEndMs).toBe(Date.UTC(2024, 0, 10, 1, 0)); // now, floored to the minute
     expect(report?.verdicts.map((v) => v.reason)).toEqual([
+      'fallback-rate',
       'live-f1-below-static-rule',
       'sustained-drift',
-      'fallback-rate',
     ]);
+    expect(report?.endpoint).toEqual([{ windowIndex: 0, answered: 560, fallbacks: 40, fallbackRate: 40 / 560 }]);
+    expect(report?.variants.map((v) => v.variant)).toEqual(['AllTraffic', 'shadow']); // the rule's rows are no variant
     const v1 = report?.variants.find((v) => v.modelVersion === 'v1');
     expect(v1?.hasBaseline).toBe(true);
-    expect(v1?.windows[0]?.metrics).toMatchObject({ f1: 0.6, staticRuleF1: 0.8, fallbackRate: 0.06 });
+    expect(v1?.windows[0]?.metrics).toMatchObject({ f1: 0.6, staticRuleF1: 0.8, labelledReadings: 250 });
     expect(v1?.windows[0]?.drift[0]).toMatchObject({ feature: 'sound', drifting: true });
     expect(report?.variants.find((v) => v.modelVersion === 'v2')).toMatchObject({ hasBaseline: false, verdicts: [] });
     // Only v1's drift query ran (v2 has no baseline); both queries name the configured tables.
@@ -158,14 +162,19 @@ describe('monitor handler', () => {
       expect.arrayContaining([
         { name: 'LiveF1', value: 0.6, dimensions: dims, modelVersion: 'v1' },
         { name: 'StaticRuleLiveF1', value: 0.8, dimensions: dims, modelVersion: 'v1' },
-        { name: 'LiveFallbackRate', value: 0.06, dimensions: dims, modelVersion: 'v1' },
+        {
+          name: 'LiveFallbackRate',
+          value: 40 / 560,
+          dimensions: { EndpointName: 'occupancy', service: 'monitor' },
+          modelVersion: undefined,
+        },
         { name: 'LabelledReadings', value: 250, dimensions: dims, modelVersion: 'v1' },
         expect.objectContaining({ name: 'FeatureDrift', dimensions: { ...dims, Feature: 'sound' } }),
       ]),
     );
     // v2 has 12 labelled readings (< 200): its counts are published, its F1s are not.
     const v2 = published.filter((m) => m.dimensions.VariantName === 'shadow').map((m) => m.name);
-    expect(v2.sort()).toEqual(['LabelledReadings', 'LiveFallbackRate', 'LiveReadings']);
+    expect(v2.sort()).toEqual(['LabelledReadings', 'LiveReadings']);
   });
 
   it('refuses a malformed input naming the field', async () => {

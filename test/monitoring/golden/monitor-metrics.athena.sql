@@ -3,7 +3,7 @@ answers AS (
   SELECT "thing_name", "ts", "model_version", "variant", "source",
     CAST("decision" AS INTEGER) AS "decision",
     CAST("probability" AS DOUBLE) AS "probability",
-    CASE WHEN CAST("sound" AS DOUBLE) > CAST(10 AS DOUBLE) THEN 1 ELSE 0 END AS "rule_decision",
+    CASE WHEN CAST("f_sound" AS DOUBLE) > CAST(10 AS DOUBLE) THEN 1 ELSE 0 END AS "rule_decision",
     CAST(floor(CAST(CAST(1704848399999 AS BIGINT) - "ts" AS DOUBLE) / CAST(3600000 AS DOUBLE)) AS INTEGER) AS "window_index"
   FROM "occupancy_lake"."predictions"
   WHERE "dt" >= '2024-01-09' AND "dt" <= '2024-01-10' AND "ts" >= CAST(1704837600000 AS BIGINT) AND "ts" < CAST(1704848400000 AS BIGINT)
