@@ -9,7 +9,7 @@
  * Pure: data in, leaderboard and artifact out; progress and stopping through callbacks.
  */
 import type { LabelledTable } from '../telemetry/table';
-import { ARTIFACT_FORMAT_VERSION, type ModelArtifact, type ModelFamily } from './artifact';
+import { ARTIFACT_FORMAT_VERSION, type ArtifactModel, type ModelArtifact, type ModelFamily } from './artifact';
 import { binColumn, fitFeatureBins } from './binning';
 import { calibrateWinner } from './calibrate-winner';
 import {
@@ -24,7 +24,7 @@ import {
   trainCandidate,
   unscoredCandidate,
 } from './candidate';
-import { buildEnsembleCandidate, ensembleArtifact, refitMember } from './ensemble-candidate';
+import { type BuiltEnsemble, buildEnsembleCandidate, ensembleArtifact, refitMember } from './ensemble-candidate';
 import { AutoMLInputError } from './errors';
 import { featureViews, viewPlans } from './feature-views';
 import { DEFAULT_FOREST_PARAMS } from './forest';
@@ -33,6 +33,7 @@ import { DEFAULT_LOGISTIC_PARAMS } from './logistic';
 import { type BinaryMetrics, type Objective, rocAuc } from './objective';
 import { mulberry32, type Rng } from './random';
 import type { EnsembleMember, ValidationReport } from './report';
+import { stratifiedSample } from './sampling';
 import type { BinnedData } from './tree';
 import { buildValidationReport } from './validation-report';
 
@@ -52,9 +53,9 @@ export interface SearchOptions {
   readonly seed?: number;
   /** Rolling-origin folds (fewer when blocks lacking a class are merged). @default 3 */
   readonly folds?: number;
-  /** Above this many rows the search scores candidates on an every-k-th-row sample. @default 40000 */
+  /** Above this many rows the search scores candidates on a time-stratified sample. @default 40000 */
   readonly searchRowLimit?: number;
-  /** Above this many rows the winner is refitted on an every-k-th-row sample. @default 120000 */
+  /** Above this many rows the winner is refitted on a time-stratified sample. @default 1000000 */
   readonly refitRowLimit?: number;
   readonly onProgress?: (event: SearchProgress) => void;
   /** Polled inside training loops; true aborts the running candidate and ends the search with the best so far. */
@@ -447,10 +448,12 @@ export function prepareSearch(
   const budgetMs = options.maxJobRuntimeSeconds === undefined ? undefined : options.maxJobRuntimeSeconds * 1000;
   const allRows = Uint32Array.from({ length: n }, (_, i) => i);
   // Search rows are a subset of the refit rows (the step is a multiple), so only refit rows need bin codes.
-  const refitStep = Math.max(1, Math.ceil(n / (options.refitRowLimit ?? 120_000)));
+  const refitStep = Math.max(1, Math.ceil(n / (options.refitRowLimit ?? 1_000_000)));
   const searchStep = refitStep * Math.max(1, Math.ceil(n / (options.searchRowLimit ?? 40_000) / refitStep));
-  const refitRows = refitStep === 1 ? allRows : allRows.filter((_, i) => i % refitStep === 0);
-  const searchRows = searchStep === 1 ? allRows : allRows.filter((_, i) => i % searchStep === 0);
+  // Random within time blocks (see stratifiedSample), from its own stream so the plans' draws do not change.
+  const sampleRng = mulberry32(seed ^ 0x5a3b1e);
+  const refitRows = stratifiedSample(allRows, refitStep, sampleRng);
+  const searchRows = stratifiedSample(refitRows, searchStep / refitStep, sampleRng);
   const foldList = timeBlockFolds(searchRows, table.target, folds);
   const bins = table.columns.map((col) => fitFeatureBins(col, searchRows));
   const data: BinnedData = {
@@ -534,6 +537,8 @@ export function finishSearch(
     readonly timedOut: boolean;
     /** Per plan index: the candidate's pooled out-of-fold probabilities (else rebuilt for the ensemble). */
     readonly outOfFold?: readonly (Float64Array | undefined)[];
+    /** The ensemble already built (and its members refitted) by the caller: the pool refits them on its workers. */
+    readonly ensemble?: { readonly built: BuiltEnsemble | undefined; readonly models?: readonly ArtifactModel[] };
   },
   options: SearchOptions,
 ): SearchResult {
@@ -545,7 +550,11 @@ export function finishSearch(
   const timedOut = flags.timedOut || (!stopped && searchDeadline !== undefined && now() >= searchDeadline);
   const baseline = tried.find((c) => c.family === 'threshold');
   // The ensemble of the best per sensor and per family competes on the same leaderboard (not after Stop).
-  const ensemble = stopped ? undefined : buildEnsembleCandidate(setup, tried, jobDeadline, now, flags.outOfFold);
+  const ensemble = flags.ensemble
+    ? flags.ensemble.built
+    : stopped
+      ? undefined
+      : buildEnsembleCandidate(setup, tried, jobDeadline, now, flags.outOfFold);
   const candidates = ensemble ? [...tried, compareToBaseline(ensemble.candidate, baseline)] : tried;
   const bestIndex = selectCandidate(candidates);
   const bestCandidate = candidates[bestIndex];
@@ -574,7 +583,8 @@ export function finishSearch(
   if (ensemble && bestIndex === candidates.length - 1 && bestCandidate) {
     options.onProgress?.({ type: 'refitting', name: bestCandidate.name });
     const rows = { all: allRows, refit: refitRows };
-    const models = ensemble.members.map((m) => refitMember(setup, m.planIndex, rows, jobDeadline).model);
+    const models =
+      flags.ensemble?.models ?? ensemble.members.map((m) => refitMember(setup, m.planIndex, rows, jobDeadline).model);
     const base = metadata(bestCandidate, bestCandidate.features, {});
     best = { candidate: bestCandidate, artifact: ensembleArtifact(base, ensemble, models, setup) };
   } else if (bestCandidate && bestPlan) {
