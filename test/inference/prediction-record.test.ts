@@ -2,16 +2,22 @@ import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose'
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   batchesOf,
+  createInferenceHandler,
+  EndpointInvocationError,
+  type EndpointPort,
   encodePrediction,
   FirehosePredictionSink,
   PredictionDeliveryError,
+  type PredictionRecord,
+  parseInferenceConfig,
   predictionColumns,
   predictionFeatureColumn,
   predictionRecord,
+  type ShadowPublisher,
   servedFeatureSpec,
 } from '../../tasks/infer-occupancy';
 import { THERMOSTAT } from '../../telemetry/signals';
-import { THERMOSTAT_FEATURES } from './helpers';
+import { documentsEvent, Recorder, reported, THERMOSTAT_FEATURES } from './helpers';
 
 const spec = servedFeatureSpec(THERMOSTAT);
 const vector = THERMOSTAT_FEATURES.map((_, i) => i + 0.5);
@@ -121,5 +127,70 @@ describe('FirehosePredictionSink', () => {
       name: 'PredictionDeliveryError',
       message: expect.stringContaining('ResourceNotFoundException'),
     });
+  });
+});
+
+describe('the handler records its answers', () => {
+  const T0 = Date.UTC(2026, 0, 7, 10);
+  const event = documentsEvent('room-01', reported(T0, 22));
+  const setup = (fail: Error | undefined, put: (records: readonly PredictionRecord[]) => Promise<void>) => {
+    const recorder = new Recorder();
+    const shadow: ShadowPublisher = { publishDesired: async () => undefined };
+    const endpoint: EndpointPort = {
+      predict: async () => {
+        if (fail) throw fail;
+        return { occupied: true, probability: 0.8, model: 'occupancy/AllTraffic', variant: 'AllTraffic', attempts: 1 };
+      },
+    };
+    const handler = createInferenceHandler({
+      config: parseInferenceConfig({}),
+      endpoint,
+      shadow,
+      logger: recorder.logger,
+      metrics: recorder.metricsSink,
+      clock: () => T0 + 1000,
+      predictions: { put },
+    });
+    return { handler, recorder };
+  };
+
+  it('puts one record per answer, from the vector the endpoint got: model, then the static rule', async () => {
+    const sent: PredictionRecord[][] = [];
+    const model = setup(undefined, async (records) => void sent.push([...records]));
+    const answered = await model.handler(event);
+    const rule = setup(
+      new EndpointInvocationError('down', 'error', 2),
+      async (records) => void sent.push([...records]),
+    );
+    await rule.handler(event);
+    expect(sent.map((batch) => batch.length)).toEqual([1, 1]);
+    expect(sent[0]?.[0]).toMatchObject({
+      thing_name: 'room-01',
+      ts: T0,
+      predicted_at: T0 + 1000,
+      variant: 'AllTraffic',
+      probability: 0.8,
+      decision: 1,
+      source: 'model',
+    });
+    expect(sent[0]?.[0]?.[predictionFeatureColumn('sound')]).toBe(22);
+    expect(sent[1]?.[0]).toMatchObject({
+      model_version: 'threshold:sound>10',
+      variant: '',
+      probability: 1,
+      decision: 1,
+      source: 'fallback',
+    });
+    expect(answered).toMatchObject({ status: 'answered', prediction: sent[0]?.[0] });
+  });
+
+  it('still answers when the record cannot be delivered, and logs why', async () => {
+    const { handler, recorder } = setup(undefined, async () => {
+      throw new PredictionDeliveryError('1 of 1 not accepted', 's', 1, 1);
+    });
+    const outcome = await handler(event);
+    expect(outcome).toMatchObject({ status: 'answered' });
+    expect(outcome).not.toHaveProperty('prediction');
+    expect(recorder.logs.find((l) => l.level === 'error')?.message).toMatch(/Prediction record not delivered/);
   });
 });
