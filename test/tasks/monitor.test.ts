@@ -7,12 +7,14 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { lambdaContext } from '../../local/aws-endpoints/lambda-context';
 import { computeTrainingBaseline } from '../../monitoring/baseline';
+import { ALL_METRICS, MONITOR_SERVICE, OccupancyMetrics } from '../../observability/metrics';
 import { parsePipelineConfig } from '../../pipeline/config';
 import { TaskInputError } from '../../tasks/errors';
 import { createHandler, defaultDeps } from '../../tasks/monitor';
 import { AthenaLakeQuery, AthenaQueryFailedError } from '../../tasks/ports/lake-query';
 import { MemoryObjectStore } from '../../tasks/ports/object-store';
 import { powertools } from '../../tasks/powertools';
+import { emfMetrics as declaredEmf, undeclared } from '../observability/metric-sets';
 import { captureEmf, emfMetrics } from './monitor-emf';
 
 const athena = mockClient(AthenaClient);
@@ -175,6 +177,18 @@ describe('monitor handler', () => {
     // v2 has 12 labelled readings (< 200): its counts are published, its F1s are not.
     const v2 = published.filter((m) => m.dimensions.VariantName === 'shadow').map((m) => m.name);
     expect(v2.sort()).toEqual(['LabelledReadings', 'LiveReadings']);
+  });
+
+  it('publishes only metrics declared in observability/metrics.ts, with their dimensions and unit', async () => {
+    mockLake();
+    const docs = await captureEmf(async () => {
+      await handler()({ baselineUris: { v1: 's3://b/models/v1/artifact.json' } }, lambdaContext('Monitor'));
+    });
+    const emitted = docs.flatMap((doc) => declaredEmf(doc, 'monitor Lambda'));
+    expect(undeclared(emitted, ALL_METRICS)).toEqual([]);
+    const monitorMetrics = Object.values(OccupancyMetrics).filter((m) => m.publishedBy.startsWith('monitor'));
+    expect(new Set(emitted.map((e) => e.name))).toEqual(new Set(monitorMetrics.map((m) => m.name)));
+    expect(emitted.every((e) => e.dimensions.service === MONITOR_SERVICE)).toBe(true);
   });
 
   it('refuses a malformed input naming the field', async () => {
