@@ -31,10 +31,12 @@ function numberOf(row: ResultRow, column: string, nullAs?: number): number {
   return value;
 }
 
+/**
+ * A text cell; NULL reads as '': the fallback's rows have variant '', and a CSV-backed result (Athena's, the local
+ * stand-in's) may not tell an empty string from NULL.
+ */
 function textOf(row: ResultRow, column: string): string {
-  const cell = row[column];
-  if (cell === null || cell === undefined) throw new MonitorResultError(`result column "${column}" is NULL`, column);
-  return cell;
+  return row[column] ?? '';
 }
 
 /** The metrics query's rows (sums over no labelled reading are NULL in SQL: read as 0). */

@@ -146,3 +146,19 @@ describe.each(['duckdb', 'athena'] as const)('monitor SQL run on DuckDB (%s text
     }
   });
 });
+
+describe('monitor results', () => {
+  it('reads an empty variant that came back as NULL as the empty string; a malformed count names its column', () => {
+    const row = {
+      window_index: '0',
+      model_version: 'threshold:sound>10',
+      variant: null,
+      answered: '3',
+      fallbacks: '3',
+    };
+    expect(liveCountsOf([row])[0]).toMatchObject({ variant: '', answered: 3, fallbacks: 3, labelled: 0 });
+    expect(() => liveCountsOf([{ ...row, answered: 'many' }])).toThrow(
+      expect.objectContaining({ name: 'MonitorResultError', field: 'answered' }),
+    );
+  });
+});

@@ -1,6 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  type AthenaClient,
+  GetQueryExecutionCommand,
+  type GetQueryExecutionCommandOutput,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import { LocalAthena } from '../../local/adapters/athena';
+import { FolderObjectStore } from '../../local/adapters/s3';
 import { lambdaContext } from '../../local/aws-endpoints/lambda-context';
 import { LocalLake } from '../../local/lake';
 import { computeTrainingBaseline } from '../../monitoring/baseline';
@@ -9,6 +18,7 @@ import type { MonitorReport } from '../../monitoring/run';
 import { parsePipelineConfig } from '../../pipeline/config';
 import { predictionRecord, servedFeatureSpec } from '../../tasks/infer-occupancy/prediction-record';
 import { createHandler } from '../../tasks/monitor';
+import { AthenaLakeQuery } from '../../tasks/ports/lake-query';
 import { MemoryObjectStore } from '../../tasks/ports/object-store';
 import { powertools } from '../../tasks/powertools';
 import { THERMOSTAT } from '../../telemetry/signals';
@@ -57,7 +67,30 @@ function trainingBaseline() {
   );
 }
 
-describe.each(['duckdb', 'athena'] as const)('monitor handler on a local lake (%s SQL)', (dialect) => {
+/** AthenaLakeQuery's client, answered by the local runtime's Athena stand-in (DuckDB over the lake, CSV results). */
+function standInClient(athena: LocalAthena): AthenaClient {
+  const done = new Map<string, GetQueryExecutionCommandOutput>();
+  const send = async (command: unknown) => {
+    if (command instanceof StartQueryExecutionCommand) {
+      const out = await athena.startQueryExecutionSync(command.input);
+      const id = out.QueryExecution?.QueryExecutionId ?? '';
+      done.set(id, out);
+      return { QueryExecutionId: id };
+    }
+    if (command instanceof GetQueryExecutionCommand) return done.get(command.input.QueryExecutionId ?? '');
+    if (command instanceof GetQueryResultsCommand) return athena.getQueryResults(command.input);
+    throw new Error(`unexpected command ${String(command)}`);
+  };
+  return { send } as unknown as AthenaClient;
+}
+
+const MODES = [
+  ['duckdb', 'the lake connection'],
+  ['athena', 'the lake connection'],
+  ['athena', 'the Athena stand-in'],
+] as const;
+
+describe.each(MODES)('monitor handler on a local lake (%s SQL through %s)', (dialect, through) => {
   let dir: string;
   let lake: LocalLake;
   beforeEach(() => {
@@ -84,8 +117,14 @@ describe.each(['duckdb', 'athena'] as const)('monitor handler on a local lake (%
       predictionsTable: 'predictions',
       labelsTable: 'labels',
       store,
-      // As the local runtime's Athena stand-in runs either text: on the lake's DuckDB views.
-      lake: { select: async (sql) => duckSelect(await lake.connect(), sql) },
+      lake:
+        through === 'the Athena stand-in'
+          ? new AthenaLakeQuery(standInClient(new LocalAthena(lake, new FolderObjectStore(dir))), {
+              database: 'occupancy',
+              workGroup: 'occupancy',
+              outputLocation: 's3://athena-results/monitor/',
+            })
+          : { select: async (sql) => duckSelect(await lake.connect(), sql) },
     });
     let report: MonitorReport | undefined;
     const docs = await captureEmf(async () => {
