@@ -146,7 +146,9 @@ function driftNote(c: AutoMLCandidate, candidates: readonly AutoMLCandidate[]): 
 
 function winnerWhy(c: AutoMLCandidate, context: Context): string {
   const lb = c.Leaderboard;
-  const baseline = `${lb.beatsBaseline ? 'beats' : 'does not beat'} the single-signal threshold on validation`;
+  const baseline = lb.isBaseline
+    ? 'it is the single-signal threshold itself'
+    : `${lb.beatsBaseline ? 'beats' : 'does not beat'} the single-signal threshold on validation`;
   const what =
     lb.ensemble && lb.ensemble.length > 0
       ? `chosen: an ensemble of ${lb.ensemble.length} candidates across feature views (${membersText(lb.ensemble)}), weights chosen on out-of-fold predictions; ${baseline}`

@@ -179,6 +179,16 @@ describe('leaderboardOf', () => {
     expect(why.worse).toBe('lower robust score (0.780 vs 0.851)');
   });
 
+  it('says a winning single-signal threshold is the reference itself, not that it fails to beat itself', () => {
+    const board = leaderboardOf('job6', {
+      listCandidates: () => [candidate('t', 0.8, { isBaseline: true, family: 'threshold', beatsBaseline: false })],
+      describe: () => ({ BestCandidate: { CandidateName: 't' } }),
+    });
+    expect(board.rows[0]?.why).toBe(
+      'chosen: best score robust across folds (mean of pooled and worst fold), it is the single-signal threshold itself',
+    );
+  });
+
   it('says validation separates the candidates, with gap and spread, and adds no caveat to the winner', () => {
     const separable = { ...UNSEPARABLE_VALIDATION, gap: 0.03, spread: 0.01, separable: true, statement: undefined };
     const board = leaderboardOf('job3', ensembleJobFixture(separable));

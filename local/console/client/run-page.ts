@@ -180,7 +180,7 @@ function leaderboardSection(view: RunView): HTMLElement | null {
   const threshold = `decision threshold ${winner?.threshold.toFixed(2)}`;
   const chose = winner?.ensemble
     ? `an ensemble of ${winner.ensemble.length} candidates (${membersText(winner.ensemble)}), ${threshold}`
-    : `${winner?.family} on the ${winner?.featureSubset} feature set (${winner?.features.length} features, ${threshold})`;
+    : `${winner?.family} on the ${winner?.featureSubset} feature set (${winner?.features.length} feature${winner?.features.length === 1 ? '' : 's'}, ${threshold})`;
   return el(
     'section',
     { class: 'panel', id: 'automl' },
