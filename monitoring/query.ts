@@ -2,8 +2,8 @@
  * The monitor's two queries, one text per engine (DuckDB for the local lake, Athena engine v3 on AWS), written only
  * through features/dialect.ts: answered readings (`predictions`) joined with the label in force (`labels`: the
  * latest label event of the device at or before the reading, occupied winning a tie, as the export's as-of join),
- * over `windows` consecutive windows ending at `windowEndMs`; both read only the `dt` partitions of that span
- * (as features/window.ts prunes the export), labels from its first day on.
+ * over `windows` consecutive windows ending at `windowEndMs`; both read only the `dt` partitions of that span, give
+ * or take an hour (PARTITION_SLACK_MS; as features/window.ts prunes the export), labels from its first day on.
  * - metrics query: per window, model version and variant, the sums of monitoring/live-metrics.ts `LiveCounts`;
  * - drift query (per model version with a baseline): per window and variant, the answers and, per feature, how many
  *   values are missing and how many are ≤ each baseline edge (cumulative counts: one scan, no per-feature pass).
@@ -41,6 +41,13 @@ export interface MetricsQueryOptions extends MonitorQueryOptions {
 const FEATURE_NAME = /^[a-z][a-z0-9_]*$/;
 const RUNNING_FRAME = 'ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW';
 const DAY_MS = 86_400_000;
+/**
+ * Partitions read on either side of the span. On AWS `dt` is Firehose's, the approximate arrival time of the oldest
+ * record in the delivered object (https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html, "timestamp
+ * namespace"), not the reading's day: a reading near midnight can sit in the day before or after its own. Records
+ * of one object arrive within the buffering interval (at most 900 s); an hour covers it and the device's delay.
+ */
+const PARTITION_SLACK_MS = 3_600_000;
 
 /** The predictions table's feature column: `f_<feature>` (tasks/infer-occupancy/prediction-record.ts). */
 export const defaultFeatureColumn: FeatureColumn = (feature, d) => {
@@ -83,8 +90,8 @@ function span(o: MonitorQueryOptions): Span {
     d,
     start,
     end,
-    startDay: utcDay(start),
-    endDay: utcDay(end - 1),
+    startDay: utcDay(start - PARTITION_SLACK_MS),
+    endDay: utcDay(end - 1 + PARTITION_SLACK_MS),
     windowIndex,
     column: (feature) => featureColumn(feature, d),
   };

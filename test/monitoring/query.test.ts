@@ -58,7 +58,7 @@ describe('monitor SQL, Athena text', () => {
     expect(sql).toBe(readFileSync(path, 'utf8'));
     for (const { label, pattern } of DUCKDB_ONLY_SYNTAX)
       expect({ label, found: pattern.test(sql) }).toEqual({ label, found: false });
-    // Partition pruning: both days of the span, nothing else.
+    // Partition pruning: both days of the span (22:00 to 01:00, an hour either side), nothing else.
     expect(sql).toContain(`"dt" >= '2024-01-09' AND "dt" <= '2024-01-10'`);
   });
 
@@ -160,5 +160,18 @@ describe('monitor results', () => {
     expect(() => liveCountsOf([{ ...row, answered: 'many' }])).toThrow(
       expect.objectContaining({ name: 'MonitorResultError', field: 'answered' }),
     );
+  });
+});
+
+describe('monitor SQL partitions', () => {
+  it("reads the day before or after when the span is within an hour of midnight (Firehose's dt is the arrival day)", () => {
+    const at = (h: number, m = 0) => Date.UTC(2024, 0, 10, h, m);
+    const days = (windowEndMs: number) =>
+      /"dt" >= '([\d-]+)' AND "dt" <= '([\d-]+)'/
+        .exec(buildDriftQuery({ ...options('athena'), windowEndMs, windowMs: WINDOW_MS, windows: 1 }, 'v1', baseline))
+        ?.slice(1);
+    expect(days(at(12))).toEqual(['2024-01-10', '2024-01-10']);
+    expect(days(at(1, 30))).toEqual(['2024-01-09', '2024-01-10']); // starts 00:30: an hour back is the 9th
+    expect(days(at(23, 30))).toEqual(['2024-01-10', '2024-01-11']); // ends 23:30: an hour on is the 11th
   });
 });
