@@ -60,7 +60,7 @@ details.graph>summary{cursor:pointer}details.graph>summary h2{display:inline;fon
 .chart .empty{color:#687078;text-align:center;margin:-120px 0 100px;position:relative}
 button.zoom{padding:0 8px;margin:0 2px}.zoom-bar{white-space:nowrap}td.nowrap{white-space:nowrap}table.legend{margin:4px 0 0;font-size:12px}table.legend td{border:none;padding:1px 6px}
 .muted{color:#687078}.error{color:#d13212}
-#validation h3{margin:4px 0}.validation-tables{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}.validation-tables .caption{font-size:12px;color:#687078}tr.drifting td{background:#fdecea}td.drifting{color:#d13212}td.members span{white-space:nowrap}.table-scroll{overflow-x:auto}td.why{min-width:240px}
+#validation h3{margin:4px 0}.validation-tables{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}.validation-tables .caption{font-size:12px;color:#687078}tr.drifting td{background:#fdecea}td.drifting{color:#d13212}td.members span{white-space:nowrap}.table-scroll{overflow-x:auto}td.why{min-width:220px}
 `;
 
 export type ConsolePage = 'runs' | 'run' | 'endpoints' | 'dashboard';

@@ -89,6 +89,12 @@ export function autoMLJobNameOf(states: readonly { input?: unknown; output?: unk
 }
 
 const f = (v: number): string => v.toFixed(3);
+/** Two scores side by side, with as many digits (3 to 6) as it takes to tell them apart. */
+function versus(a: number, b: number): string {
+  let digits = 3;
+  while (digits < 6 && a !== b && a.toFixed(digits) === b.toFixed(digits)) digits++;
+  return `(${a.toFixed(digits)} vs ${b.toFixed(digits)})`;
+}
 
 /** An ensemble's members in one line, heaviest first: "sound·gbt 0.55, co2·logistic 0.45". */
 export function membersText(members: readonly EnsembleMember[]): string {
@@ -170,21 +176,21 @@ function loserWhy(c: AutoMLCandidate, winner: AutoMLCandidate | undefined): stri
   const robust = c.Leaderboard.robustValue;
   const bestRobust = winner?.Leaderboard.robustValue;
   if (robust !== undefined && bestRobust !== undefined) {
-    const scores = `(${f(robust)} vs ${f(bestRobust)})`;
+    const scores = versus(robust, bestRobust);
     if (robust > bestRobust) {
       return drifts(c) && !drifts(winner)
         ? `higher robust score ${scores} but reads features drifting between folds without clearly beating the chosen one, which reads none`
         : `higher robust score ${scores} but within one standard error of the chosen one, which is simpler`;
     }
     if (value !== undefined && best !== undefined && value > best) {
-      return `higher pooled score (${f(value)} vs ${f(best)}) but lower robust score ${scores}: weaker on its worst fold`;
+      return `higher pooled score ${versus(value, best)} but lower robust score ${scores}: weaker on its worst fold`;
     }
     return `lower robust score ${scores}`;
   }
   if (value !== undefined && best !== undefined && value > best) {
-    return `higher pooled score (${f(value)} vs ${f(best)}) but weaker on its worst fold or not simpler within one standard error`;
+    return `higher pooled score ${versus(value, best)} but weaker on its worst fold or not simpler within one standard error`;
   }
-  return best !== undefined && value !== undefined ? `lower score (${f(value)} vs ${f(best)})` : 'not chosen';
+  return best !== undefined && value !== undefined ? `lower score ${versus(value, best)}` : 'not chosen';
 }
 
 function why(c: AutoMLCandidate, isWinner: boolean, context: Context): string {

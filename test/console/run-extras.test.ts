@@ -163,6 +163,7 @@ describe('leaderboardOf', () => {
         candidate('ensemble', 0.874, { robustValue: 0.852, driftingFeatures: ['temperature'] }),
         candidate('stable', 0.88, { robustValue: 0.8, features: ['co2_slope'] }),
         candidate('worse', 0.8, { robustValue: 0.78 }),
+        candidate('close', 0.87, { robustValue: 0.85112, driftingFeatures: ['temperature'] }),
       ],
       describe: () => ({ BestCandidate: { CandidateName: 'gbt-all' } }),
     });
@@ -177,6 +178,10 @@ describe('leaderboardOf', () => {
       'higher pooled score (0.880 vs 0.874) but lower robust score (0.800 vs 0.851): weaker on its worst fold',
     );
     expect(why.worse).toBe('lower robust score (0.780 vs 0.851)');
+    // Scores equal to three digits get the digits that tell them apart.
+    expect(why.close).toBe(
+      'higher robust score (0.8511 vs 0.8510) but within one standard error of the chosen one, which is simpler',
+    );
   });
 
   it('says a winning single-signal threshold is the reference itself, not that it fails to beat itself', () => {
