@@ -3,7 +3,9 @@
  * candidate whose index it is sent, posting its result.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { ArtifactModel } from './artifact';
 import { type CandidateSetup, trainCandidate } from './candidate';
+import { refitMember } from './ensemble-candidate';
 import type { CandidateResult } from './search';
 
 export interface CandidateWorkerData {
@@ -14,6 +16,13 @@ export interface CandidateWorkerData {
 
 export interface CandidateRequest {
   readonly index: number;
+  /** Refit plan `index` on every row of the setup (an ensemble member) instead of training it on the folds. */
+  readonly refit?: { readonly deadline: number | undefined };
+}
+
+export interface RefitReply {
+  readonly index: number;
+  readonly model: ArtifactModel;
 }
 
 export interface CandidateReply {
@@ -34,7 +43,13 @@ export function serveCandidates(hooks: CandidateWorkerHooks = {}): void {
   const { setup, stopFlag } = workerData as CandidateWorkerData;
   const stop = new Int32Array(stopFlag);
   const shouldStop = () => Atomics.load(stop, 0) !== 0;
-  port.on('message', ({ index }: CandidateRequest) => {
+  port.on('message', ({ index, refit }: CandidateRequest) => {
+    if (refit) {
+      const rows = Uint32Array.from({ length: setup.table.rowCount }, (_, i) => i);
+      const fitted = refitMember(setup, index, { all: rows, refit: rows }, refit.deadline);
+      port.postMessage({ index, model: fitted.model } satisfies RefitReply);
+      return;
+    }
     hooks.beforeCandidate?.(index);
     let outOfFold: Float64Array | undefined;
     const keepOutOfFold = (pooled: Float64Array) => {

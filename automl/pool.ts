@@ -15,10 +15,20 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LabelledTable } from '../telemetry/table';
+import type { ArtifactModel } from './artifact';
 import { type CandidateSetup, compareToBaseline, hyperParameters, unscoredCandidate } from './candidate';
-import type { CandidateReply, CandidateRequest, CandidateWorkerData } from './candidate-worker';
+import type { CandidateReply, CandidateRequest, CandidateWorkerData, RefitReply } from './candidate-worker';
+import { type BuiltEnsemble, buildEnsembleCandidate, refitMember } from './ensemble-candidate';
 import { AutoMLInputError } from './errors';
-import { type CandidateResult, finishSearch, prepareSearch, type SearchOptions, type SearchResult } from './search';
+import {
+  type CandidateResult,
+  finishSearch,
+  type PreparedSearch,
+  prepareSearch,
+  type SearchOptions,
+  type SearchResult,
+  selectCandidate,
+} from './search';
 
 export interface PoolSearchOptions extends SearchOptions {
   /** Worker threads training candidates. @default os.availableParallelism() */
@@ -37,12 +47,17 @@ const GRACE_MS = 2000;
  * draw goes as on the full table, and a candidate's result is the same). Pure.
  */
 export function compactSetup(setup: CandidateSetup): CandidateSetup {
-  const { table, data, folds } = setup;
-  const used = new Uint8Array(table.rowCount);
-  for (const fold of folds) {
+  const used = new Uint8Array(setup.table.rowCount);
+  for (const fold of setup.folds) {
     for (const r of fold.train) used[r] = 1;
     for (const r of fold.valid) used[r] = 1;
   }
+  return keepRows(setup, used);
+}
+
+/** The setup restricted to the rows marked in `used`, renumbered in order; folds renumbered (all their rows kept). */
+function keepRows(setup: CandidateSetup, used: Uint8Array): CandidateSetup {
+  const { table, data, folds } = setup;
   const position = new Int32Array(table.rowCount).fill(-1);
   const kept: number[] = [];
   for (let r = 0; r < table.rowCount; r++) {
@@ -223,5 +238,68 @@ export async function runSearchPool(
   // Candidates in plan order; they were dispatched in that order, so the list has no gaps.
   const ordered = results.filter((c): c is CandidateResult => c !== undefined);
   const candidates = ordered.map((c) => compareToBaseline(c, ordered[0]));
-  return finishSearch(prepared, candidates, { stopped, timedOut, outOfFold }, options);
+  // The ensemble is built here (as finishSearch would) so that, if it wins, its members refit on the cores.
+  const built = stopped ? undefined : buildEnsembleCandidate(setup, candidates, jobDeadline, now, outOfFold);
+  const wins = built !== undefined && selectCandidate([...candidates, built.candidate]) === candidates.length;
+  const models =
+    wins && built && poolSize > 1 ? await refitMembersOnPool(prepared, built, script, poolSize) : undefined;
+  const ensemble = { built, ...(models ? { models } : {}) };
+  return finishSearch(prepared, candidates, { stopped, timedOut, outOfFold, ensemble }, options);
+}
+
+/**
+ * Refits the ensemble's tree members on fresh workers holding the refit rows (the folds' rows are fewer above
+ * `searchRowLimit`), while logistic members, fitted on every row, refit on this thread. Same models as the serial
+ * refit: each member draws from its own seeded stream and rows keep their order.
+ */
+async function refitMembersOnPool(
+  prepared: PreparedSearch,
+  built: BuiltEnsemble,
+  script: string,
+  poolSize: number,
+): Promise<ArtifactModel[]> {
+  const { setup, allRows, refitRows, jobDeadline } = prepared;
+  const rows = { all: allRows, refit: refitRows };
+  const isTree = (planIndex: number) => setup.plans[planIndex]?.plan.family !== 'logistic';
+  const trees = built.members.map((m) => m.planIndex).filter(isTree);
+  const models = new Map<number, ArtifactModel>();
+  if (trees.length > 0) {
+    const used = new Uint8Array(setup.table.rowCount);
+    for (const r of refitRows) used[r] = 1;
+    const refitSetup = keepRows({ ...setup, folds: [] }, used);
+    const workerData: CandidateWorkerData = { setup: refitSetup, stopFlag: new SharedArrayBuffer(4) };
+    const queue = [...trees];
+    const workers = Array.from({ length: Math.min(poolSize, trees.length) }, () => new Worker(script, { workerData }));
+    const done = Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const next = () => {
+              const index = queue.shift();
+              if (index === undefined) resolve();
+              else worker.postMessage({ index, refit: { deadline: jobDeadline } } satisfies CandidateRequest);
+            };
+            worker.on('message', (reply: RefitReply) => {
+              models.set(reply.index, reply.model);
+              next();
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => reject(new Error(`refit worker exited with code ${code}`)));
+            next();
+          }),
+      ),
+    );
+    // Logistic members train here meanwhile.
+    for (const m of built.members) {
+      if (!isTree(m.planIndex)) models.set(m.planIndex, refitMember(setup, m.planIndex, rows, jobDeadline).model);
+    }
+    try {
+      await done;
+    } catch {
+      // A crashed refit worker: the members it did not return are refitted here.
+    } finally {
+      for (const worker of workers) void worker.terminate();
+    }
+  }
+  return built.members.map((m) => models.get(m.planIndex) ?? refitMember(setup, m.planIndex, rows, jobDeadline).model);
 }

@@ -33,7 +33,10 @@ describe('a search whose ensemble wins', () => {
     expect(Array.from(reloaded.probability)).toEqual(Array.from(direct.probability));
   });
 
-  it('is the same on the worker pool', async () => {
+  it('is the same on the worker pool, its tree members refitted on the workers', async () => {
+    const a0 = result.best?.artifact;
+    const families = a0?.model.family === 'ensemble' ? a0.model.members.map((m) => m.model.family) : [];
+    expect(families.some((f) => f === 'gbt' || f === 'forest')).toBe(true);
     const pooled = await runSearchPool(train, undefined, { jobName: 'ens', seed: 3, poolSize: 2 });
     const strip = (c: (typeof result.candidates)[number]) => ({ ...c, startedAt: 0, endedAt: 0 });
     expect(pooled.candidates.map(strip)).toEqual(result.candidates.map(strip));
