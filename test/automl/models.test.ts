@@ -47,6 +47,18 @@ describe('binning', () => {
     }
   });
 
+  it('bins every value, edges included, by the number of edges below it, whatever the number of edges', () => {
+    for (const size of [1, 2, 3, 100, 5000]) {
+      const values = Float64Array.from({ length: size }, (_, i) => Math.round(Math.sin(i * 7.1) * 50));
+      const bins = fitFeatureBins(values, range(size));
+      const probes = [...Array.from(bins.edges), ...Array.from(values), -1e9, 1e9];
+      for (const v of probes) {
+        const below = Array.from(bins.edges).filter((e) => e < v).length;
+        expect(binOf(bins, v)).toBe(below + 1);
+      }
+    }
+  });
+
   it('caps the number of bins for continuous values', () => {
     const values = Float64Array.from({ length: 5000 }, (_, i) => Math.sin(i) * 1000);
     const bins = fitFeatureBins(values, range(values.length));
