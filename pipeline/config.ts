@@ -110,6 +110,30 @@ export const CanarySchema = z
   })
   .strict();
 
+/** Shadow phase (pipeline/phases/shadow.ts): the candidate answers a copy of live traffic before its canary. */
+export const ShadowSchema = z
+  .object({
+    /** Run the shadow phase when an endpoint already serves (the first deploy has none). @default true */
+    enabled: z.boolean().default(true),
+    /** How long the candidate shadows live traffic (a Wait; the local runtime scales it). @default 60 */
+    bakeMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 1440)
+      .default(60),
+    /** Share of requests data capture records (InitialSamplingPercentage). @default 100 */
+    samplingPercent: z.number().int().min(1).max(100).default(100),
+    /**
+     * F1 the candidate may lose against the serving model on the bake's labelled readings: it passes when the
+     * lower bound of the paired bootstrap CI of F1(candidate) − F1(serving) is above −maxF1Loss. @default 0.02
+     */
+    maxF1Loss: z.number().min(0).lt(1).default(0.02),
+    /** Labelled readings both models answered that the comparison needs; fewer: shadow-rejected. @default 100 */
+    minPairedReadings: z.number().int().min(10).default(100),
+  })
+  .strict();
+
 export const AlarmsSchema = z
   .object({
     /** Variant 5xx errors per minute that trigger rollback. @default 1 */
@@ -210,6 +234,7 @@ export const PipelineConfigSchema = z
     autoML: AutoMLSchema.default(AutoMLSchema.parse({})),
     gate: GateSchema.default(GateSchema.parse({})),
     canary: CanarySchema.default(CanarySchema.parse({})),
+    shadow: ShadowSchema.default(ShadowSchema.parse({})),
     alarms: AlarmsSchema.default(AlarmsSchema.parse({})),
     /** How long a candidate waits for a person. @default 259200 (72 h) */
     approvalTimeoutSeconds: z
