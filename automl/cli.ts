@@ -136,6 +136,8 @@ function leaderboardRow(c: AutoMLCandidate) {
     foldValues: l.foldValues.map((x) => round(x)),
     robustValue: round(l.robustValue),
     driftingFeatures: l.driftingFeatures ?? [],
+    // An ensemble candidate's members and their out-of-fold weights (summing to 1).
+    ...(l.ensemble ? { ensemble: l.ensemble.map((m) => ({ ...m, weight: round(m.weight) })) } : {}),
     seconds: c.EndTime && c.CreationTime ? (c.EndTime.getTime() - c.CreationTime.getTime()) / 1000 : null,
   };
 }
