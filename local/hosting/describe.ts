@@ -1,4 +1,9 @@
-import type { DescribeEndpointCommandOutput, ProductionVariantSummary, VariantStatus } from '@aws-sdk/client-sagemaker';
+import type {
+  DescribeEndpointCommandOutput,
+  ProductionVariant,
+  ProductionVariantSummary,
+  VariantStatus,
+} from '@aws-sdk/client-sagemaker';
 import type { HostingState } from './state';
 import type { ConfigRecord, EndpointState } from './types';
 
@@ -22,6 +27,10 @@ export function describeEndpointState(
     out.EndpointConfigName = servingConfig.name;
     if (endpoint.status !== 'Creating' && endpoint.status !== 'Failed') {
       out.ProductionVariants = variantSummaries(state, servingConfig, blueShare, blueStatus);
+      const shadows = servingConfig.input.ShadowProductionVariants;
+      if (shadows !== undefined) {
+        out.ShadowProductionVariants = variantSummaries(state, servingConfig, blueShare, blueStatus, shadows);
+      }
     }
   }
   if (endpoint.failureReason !== undefined) out.FailureReason = endpoint.failureReason;
@@ -46,8 +55,9 @@ function variantSummaries(
   config: ConfigRecord,
   share: number,
   status: VariantStatus | undefined,
+  variants: readonly ProductionVariant[] = config.input.ProductionVariants ?? [],
 ): ProductionVariantSummary[] {
-  return (config.input.ProductionVariants ?? []).map((v) => {
+  return variants.map((v) => {
     const weight = v.InitialVariantWeight ?? 1;
     const count = v.InitialInstanceCount ?? 1;
     const image = state.models.get(v.ModelName ?? '')?.input.PrimaryContainer?.Image ?? 'local/occupancy-predictor';

@@ -9,6 +9,7 @@ import {
 import { parseCsvRows } from '../../telemetry/csv';
 import type { MetricStore } from '../metrics/store';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../runtime/identity';
+import { type CaptureExchange, type CaptureSink, EndpointCapture } from './capture';
 import { InvokeEndpointError } from './errors';
 import { type ModelLoader, primaryContainer, startModelContainer } from './model';
 import { WeightedRoundRobin } from './routing';
@@ -44,6 +45,7 @@ export class FleetRuntime {
     private readonly metrics: MetricStore,
     private readonly loader: ModelLoader,
     private readonly trafficProbe: (() => string) | undefined,
+    private readonly captureSink?: CaptureSink,
   ) {}
 
   /** Starts (or returns) the containers of a fleet; throws when a model cannot be loaded. */
@@ -51,7 +53,7 @@ export class FleetRuntime {
     const existing = this.fleets.get(fleetState.id);
     if (existing) return existing;
     const config = this.state.config(fleetState.endpointConfigName);
-    const variants = (config.input.ProductionVariants ?? []).map((v: ProductionVariant): LoadedVariant => {
+    const loadVariant = (v: ProductionVariant): LoadedVariant => {
       const modelName = v.ModelName ?? '';
       const model = this.state.model(modelName);
       return {
@@ -66,8 +68,19 @@ export class FleetRuntime {
         ),
         faulty: fleetState.faulty,
       };
-    });
-    const fleet: LoadedFleet = { state: fleetState, variants, invocations: 0 };
+    };
+    const variants = (config.input.ProductionVariants ?? []).map(loadVariant);
+    const shadows = (config.input.ShadowProductionVariants ?? []).map(loadVariant);
+    const capture = config.input.DataCaptureConfig;
+    const fleet: LoadedFleet = {
+      state: fleetState,
+      variants,
+      shadows,
+      ...(capture && this.captureSink
+        ? { capture: new EndpointCapture(fleetState.id.split('#')[0] ?? '', capture, this.captureSink) }
+        : {}),
+      invocations: 0,
+    };
     this.fleets.set(fleetState.id, fleet);
     return fleet;
   }
@@ -132,6 +145,45 @@ export class FleetRuntime {
       );
     }
     return chosen;
+  }
+
+  /**
+   * A live request: the routed variant answers; its fleet's shadow variant answers a copy (a failure there never
+   * reaches the caller, only the shadow's own metrics); both exchanges go to data capture when the config has it.
+   * https://docs.aws.amazon.com/sagemaker/latest/dg/model-shadow-deployment.html
+   */
+  serve(
+    endpointName: string,
+    fleet: LoadedFleet,
+    variant: LoadedVariant,
+    body: string,
+    contentType: string,
+  ): InvocationResult {
+    let result: InvocationResult | undefined;
+    const exchanges: CaptureExchange[] = [];
+    try {
+      result = this.invoke(endpointName, fleet, variant, body);
+      exchanges.push({
+        variantName: variant.variantName,
+        requestContentType: contentType,
+        request: body,
+        response: result.body,
+      });
+      return result;
+    } finally {
+      if (result !== undefined) {
+        for (const shadow of fleet.shadows) {
+          let response: string | undefined;
+          try {
+            response = this.invoke(endpointName, fleet, shadow, body).body;
+          } catch {
+            // Counted in the shadow's error metrics; the caller has the production answer.
+          }
+          exchanges.push({ variantName: shadow.variantName, requestContentType: contentType, request: body, response });
+        }
+        fleet.capture?.record(exchanges);
+      }
+    }
   }
 
   /** CSV rows of feature values in, one answer line per row (the container's SAGEMAKER_INFERENCE_OUTPUT) out. */

@@ -24,14 +24,17 @@ import type {
   UpdateEndpointCommandInput,
   UpdateEndpointCommandOutput,
 } from '@aws-sdk/client-sagemaker';
+import { FolderObjectStore } from '../adapters/s3';
 import { assertBlueGreenPolicy, assertSageMakerName } from '../aws-contract';
 import { AlarmEvaluator } from '../metrics/alarms';
 import { MetricStore } from '../metrics/store';
 import { processAlive } from '../process-alive';
 import { LOCAL_ACCOUNT } from '../runtime/identity';
 import { type AdoptedEndpoint, adoptPersistedState } from './adopt';
+import { folderCaptureSink } from './capture';
 import { DeploymentDriver, trafficSteps } from './deployment';
 import { describeEndpointState } from './describe';
+import { assertDataCaptureConfig, assertShadowVariants } from './endpoint-config-rules';
 import { InvokeEndpointError, ValidationException } from './errors';
 import { FleetRuntime } from './fleets';
 import { artifactPathOf, defaultModelLoader, primaryContainer } from './model';
@@ -60,6 +63,12 @@ export type {
 // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html#sagemaker-DescribeEndpoint-response-EndpointStatus
 const SETTLED: readonly EndpointStatus[] = ['InService', 'Failed', 'OutOfService', 'UpdateRollbackFailed'];
 
+/** The local S3 folder's path of an s3:// URI (local/adapters/s3.ts). */
+const folderS3Path = (stateDir: string) => {
+  const store = new FolderObjectStore(stateDir);
+  return (uri: string) => store.pathOf(uri);
+};
+
 function metadata() {
   return { $metadata: { httpStatusCode: 200 } };
 }
@@ -87,6 +96,8 @@ export class LocalHosting {
       this.metrics,
       options.modelLoader ?? defaultModelLoader,
       options.trafficProbe,
+      options.captureSink ??
+        (options.stateDir === undefined ? undefined : folderCaptureSink(folderS3Path(options.stateDir))),
     );
     this.driver = new DeploymentDriver(this.state, this.fleets, this.alarms, {
       timeScale,
@@ -151,24 +162,27 @@ export class LocalHosting {
     }
     const variants = input.ProductionVariants ?? [];
     if (variants.length === 0) throw new ValidationException('ProductionVariants: at least one variant is required.');
+    assertShadowVariants(input);
+    assertDataCaptureConfig(input.DataCaptureConfig);
     const seen = new Set<string>();
-    for (const [i, v] of variants.entries()) {
-      const variantName = assertSageMakerName(`ProductionVariants[${i}].VariantName`, v.VariantName, 'ModelName');
+    const shadows = (input.ShadowProductionVariants ?? []).map((v, i) => ({ v, i, field: 'ShadowProductionVariants' }));
+    for (const { v, i, field } of [...variants.map((v, i) => ({ v, i, field: 'ProductionVariants' })), ...shadows]) {
+      const variantName = assertSageMakerName(`${field}[${i}].VariantName`, v.VariantName, 'ModelName');
       if (seen.has(variantName)) {
-        throw new ValidationException(`ProductionVariants: duplicate VariantName ${variantName}.`);
+        throw new ValidationException(`${field}: duplicate VariantName ${variantName}.`);
       }
       seen.add(variantName);
       if (v.ServerlessConfig !== undefined) {
-        throw new ValidationException(`ProductionVariants[${i}]: serverless variants are not supported locally.`);
+        throw new ValidationException(`${field}[${i}]: serverless variants are not supported locally.`);
       }
-      const modelName = assertSageMakerName(`ProductionVariants[${i}].ModelName`, v.ModelName, 'ModelName');
+      const modelName = assertSageMakerName(`${field}[${i}].ModelName`, v.ModelName, 'ModelName');
       this.state.model(modelName);
       if (v.InitialVariantWeight !== undefined && !(v.InitialVariantWeight >= 0)) {
-        throw new ValidationException(`ProductionVariants[${i}].InitialVariantWeight must be >= 0.`);
+        throw new ValidationException(`${field}[${i}].InitialVariantWeight must be >= 0.`);
       }
       const count = v.InitialInstanceCount;
       if (count !== undefined && !(Number.isInteger(count) && count >= 1)) {
-        throw new ValidationException(`ProductionVariants[${i}].InitialInstanceCount must be a positive integer.`);
+        throw new ValidationException(`${field}[${i}].InitialInstanceCount must be a positive integer.`);
       }
     }
     const record: ConfigRecord = {
@@ -188,6 +202,10 @@ export class LocalHosting {
       EndpointConfigName: record.name,
       EndpointConfigArn: record.arn,
       ProductionVariants: record.input.ProductionVariants,
+      ...(record.input.ShadowProductionVariants === undefined
+        ? {}
+        : { ShadowProductionVariants: record.input.ShadowProductionVariants }),
+      ...(record.input.DataCaptureConfig === undefined ? {} : { DataCaptureConfig: record.input.DataCaptureConfig }),
       ...(record.input.KmsKeyId === undefined ? {} : { KmsKeyId: record.input.KmsKeyId }),
       CreationTime: new Date(record.creationTime),
       ...metadata(),
@@ -345,7 +363,13 @@ export class LocalHosting {
       );
     }
     const route = this.fleets.route(endpoint, request.targetVariant);
-    return this.fleets.invoke(endpoint.name, route.fleet, route.variant, request.body);
+    return this.fleets.serve(
+      endpoint.name,
+      route.fleet,
+      route.variant,
+      request.body,
+      request.contentType ?? 'text/csv',
+    );
   }
 
   /** Push buffered per-variant invocation counters into the metric store. */

@@ -6,6 +6,7 @@ import type {
 } from '@aws-sdk/client-sagemaker';
 import type { AlarmEvaluator } from '../metrics/alarms';
 import type { MetricStore } from '../metrics/store';
+import type { CaptureSink, EndpointCapture } from './capture';
 import type { ModelContainer, ModelLoader } from './model';
 
 /** The public options and records of the local hosting service, and the state it persists. */
@@ -38,6 +39,11 @@ export interface LocalHostingOptions {
    * checked (direct local callers such as the console's deployArtifact have no AWS role).
    */
   readonly callerAllows?: (action: string) => boolean;
+  /**
+   * Where data capture lines go. Default: the local S3 folder under `stateDir` (as local/adapters/s3.ts lays it
+   * out); without a stateDir captures are not kept.
+   */
+  readonly captureSink?: CaptureSink;
 }
 
 export type EndpointEventType =
@@ -144,5 +150,9 @@ export interface LoadedVariant {
 export interface LoadedFleet {
   readonly state: FleetState;
   readonly variants: readonly LoadedVariant[];
+  /** ShadowProductionVariants: each gets a copy of every request; answers are captured, never returned. */
+  readonly shadows: readonly LoadedVariant[];
+  /** The config's DataCaptureConfig, when it has one. */
+  readonly capture?: EndpointCapture;
   invocations: number;
 }
