@@ -1,15 +1,16 @@
 /**
- * `occupancy automl --train <csv> [--validation <csv>] [--holdout <csv>] --target <col> [--objective F1]
+ * `occupancy automl --train <csv|parquet> [--validation <csv|parquet>] [--holdout <csv|parquet>] --target <col> [--objective F1]
  *  [--max-candidates N] [--max-seconds S] [--pool-size N] [--out <artifact.json>] [--work-dir <dir>] [--seed N] --json`
  * Progress goes to stderr; the result (JSON with --json) to stdout.
  */
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { classificationMetrics } from '../evaluation';
 import { loadPredictor, parseArtifact } from './artifact';
-import { trainingDataFromCsv } from './data';
+import { readChannel } from './channel';
+import { AUTOML_CSV, AUTOML_PARQUET, type ChannelContentType } from './content-types';
 import { type AutoMLCandidate, type AutoMLJobDescription, AutoMLJobRunner } from './job';
 import { OBJECTIVES, type Objective } from './objective';
 import type { ValidationReport } from './report';
@@ -48,6 +49,8 @@ interface CliOptions {
   maxSeconds: number | undefined;
   /** Worker threads training candidates; undefined = the cores. */
   poolSize: number | undefined;
+  /** Of train and validation (Autopilot requires them to share it), from the files' extension. */
+  contentType: ChannelContentType;
   out: string | undefined;
   workDir: string;
   seed: number;
@@ -102,6 +105,13 @@ export function parseAutomlArgs(argv: string[]): CliOptions {
   if (!(OBJECTIVES as readonly string[]).includes(objective)) {
     throw new CliUsageError(`--objective must be one of ${OBJECTIVES.join(', ')}, got "${objective}"`, 'objective');
   }
+  const contentType = contentTypeOf(v.train);
+  if (v.validation !== undefined && contentTypeOf(v.validation) !== contentType) {
+    throw new CliUsageError(
+      `--validation must be the same format as --train (${formatName(contentType)}): "${v.validation}"`,
+      'validation',
+    );
+  }
   const seed = v.seed === undefined ? 1 : Number(v.seed);
   if (!Number.isInteger(seed)) throw new CliUsageError(`--seed must be an integer, got "${v.seed}"`, 'seed');
   return {
@@ -113,12 +123,23 @@ export function parseAutomlArgs(argv: string[]): CliOptions {
     maxCandidates: positiveNumber(v['max-candidates'], 'max-candidates', true),
     maxSeconds: positiveNumber(v['max-seconds'], 'max-seconds', false),
     poolSize: positiveNumber(v['pool-size'], 'pool-size', true),
+    contentType,
     out: v.out ? resolve(v.out) : undefined,
     workDir: resolve(v['work-dir'] ?? '.occupancy/automl'),
     seed,
     json: v.json ?? false,
   };
 }
+
+/** `occupancy baseline` writes its splits as Parquet: a `.parquet` file (or a folder of them) is read as Parquet. */
+function contentTypeOf(path: string): ChannelContentType {
+  const parquet = (p: string) => p.toLowerCase().endsWith('.parquet');
+  if (parquet(path)) return AUTOML_PARQUET;
+  const isFolder = statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  return isFolder && readdirSync(path).some(parquet) ? AUTOML_PARQUET : AUTOML_CSV;
+}
+
+const formatName = (type: ChannelContentType): string => (type === AUTOML_PARQUET ? 'Parquet' : 'CSV');
 
 const round = (x: number | undefined): number | null =>
   x === undefined || !Number.isFinite(x) ? null : Number(x.toFixed(6));
@@ -188,6 +209,7 @@ export async function runAutomlCli(argv: string[], io: CliIo = defaultIo): Promi
       name,
       trainPath: options.train,
       ...(options.validation ? { validationPath: options.validation } : {}),
+      contentType: options.contentType,
       target: options.target,
       objective: options.objective,
       ...(options.maxCandidates !== undefined ? { maxCandidates: options.maxCandidates } : {}),
@@ -210,7 +232,7 @@ export async function runAutomlCli(argv: string[], io: CliIo = defaultIo): Promi
     if (options.out) copyFileSync(artifactPath, options.out);
     let holdout: Record<string, number | null> | undefined;
     if (options.holdout) {
-      const data = trainingDataFromCsv(readFileSync(options.holdout, 'utf8'), options.target, options.holdout);
+      const data = await readChannel(options.holdout, contentTypeOf(options.holdout), options.target);
       const scored = loadPredictor(artifact).predictTable(data.table);
       const m = classificationMetrics(data.table.target, scored.label, scored.probability);
       holdout = {
