@@ -34,9 +34,13 @@ export const ShadowCompareInputSchema = z
     shadowVariant: z.string().min(1),
     /** The endpoint config's DataCaptureConfig.DestinationS3Uri. */
     captureUri: s3Uri,
-    /** The bake period: answers made from `startedAt` to `endedAt`. */
+    /**
+     * No answer of the bake is older (the execution's start): the bake starts at the shadow's first captured answer,
+     * since capture is on only while the shadow config serves.
+     */
     startedAt: time,
-    endedAt: time,
+    /** @default now: the comparison runs when the bake ends */
+    endedAt: time.optional(),
     /** Served feature names in the request's column order. */
     features: z.array(z.string().min(1)).min(1),
     settings: z
@@ -57,6 +61,8 @@ export interface ShadowCompareDeps extends Powertools {
   readonly dialect: SqlDialectName;
   readonly predictionsTable: string;
   readonly labelsTable: string;
+  /** @default Date.now */
+  readonly now?: () => number;
 }
 
 const ms = (t: string | number): number => (typeof t === 'number' ? t : Date.parse(t));
@@ -69,8 +75,26 @@ const cell = (row: Record<string, string | null>, column: string): number | null
 export function createHandler(deps: ShadowCompareDeps): LambdaHandler<ShadowComparison> {
   return wrapHandler(
     async (input: ShadowCompareInput) => {
-      const startMs = ms(input.startedAt);
-      const endMs = ms(input.endedAt);
+      const notBefore = ms(input.startedAt);
+      const endMs = input.endedAt === undefined ? (deps.now ?? Date.now)() : ms(input.endedAt);
+      // Capture files of the shadow variant, hour folders from `notBefore` on (one more hour: delivery lags).
+      const captured = [];
+      for (const prefix of captureHourPrefixes(
+        input.captureUri,
+        input.endpointName,
+        input.shadowVariant,
+        notBefore,
+        endMs + 3_600_000,
+      )) {
+        for (const object of await deps.store.listObjects(prefix)) {
+          if (!object.uri.endsWith('.jsonl')) continue;
+          const inferences = parseCaptureFile(await deps.store.getText(object.uri), object.uri);
+          captured.push(...inferences.filter((c) => c.inferenceTimeMs >= notBefore - 1000));
+        }
+      }
+      // The bake's answers only (capture times are whole seconds: a second of slack).
+      const first = captured.reduce((m, c) => Math.min(m, c.inferenceTimeMs), Number.POSITIVE_INFINITY);
+      const startMs = Number.isFinite(first) ? Math.max(notBefore, first - 1000) : notBefore;
       const rows = await deps.lake.select(
         buildShadowReadingsQuery({
           dialect: deps.dialect,
@@ -87,24 +111,10 @@ export function createHandler(deps: ShadowCompareDeps): LambdaHandler<ShadowComp
         label: cell(r, 'label') === 1 ? 1 : 0,
         servingDecision: cell(r, 'decision') === 1 ? 1 : 0,
       }));
-      // Capture files of the shadow variant, hour folders of the bake (one more hour: delivery lags the request).
-      const captured = [];
-      for (const prefix of captureHourPrefixes(
-        input.captureUri,
-        input.endpointName,
-        input.shadowVariant,
-        startMs,
-        endMs + 3_600_000,
-      )) {
-        for (const object of await deps.store.listObjects(prefix)) {
-          if (!object.uri.endsWith('.jsonl')) continue;
-          const inferences = parseCaptureFile(await deps.store.getText(object.uri), object.uri);
-          captured.push(...inferences.filter((c) => c.inferenceTimeMs >= startMs - 1000));
-        }
-      }
       const comparison = compareShadow(readings, shadowAnswersByRow(captured), input.settings);
       deps.logger.info('shadow compared', {
         runId: input.runId,
+        bakeStart: new Date(startMs).toISOString(),
         readings: readings.length,
         captured: captured.length,
         passed: comparison.passed,
