@@ -1,8 +1,11 @@
 import {
   approvalWaitDimensions,
   endpointMetricDimensions,
+  featureDriftDimensions,
   inferenceMetricDimensions,
   type MetricDefinition,
+  monitorEndpointDimensions,
+  monitorMetricDimensions,
   OccupancyMetrics,
   SageMakerEndpointMetrics,
   StepFunctionsMetrics,
@@ -58,12 +61,35 @@ export interface DashboardContext {
   readonly stateMachineArn: string;
   /** Variant whose SageMaker metrics are shown. @default 'AllTraffic' */
   readonly variantName?: string;
+  /**
+   * What the live monitor's widgets draw (its metrics are per variant and per feature, and a dashboard selects
+   * fixed dimension values). The console passes what its metric store holds.
+   * @default variants [variantName], no features: the drift widget is left out (a graph needs a metric)
+   */
+  readonly monitor?: MonitorWidgetContext;
+}
+
+export interface MonitorWidgetContext {
+  /** Variants whose live F1, static rule F1 and readings are drawn. @default [variantName] */
+  readonly variants?: readonly string[];
+  /** Features whose drift (PSI) is drawn, per variant; given (even empty), the drift widget is kept. */
+  readonly features?: readonly { readonly variant: string; readonly feature: string }[];
 }
 
 export { SAGEMAKER_NAMESPACE, STATES_NAMESPACE } from './metrics';
 
 const DAY = 86_400;
 const FIVE_MINUTES = 300;
+/** The monitor runs hourly by default (pipeline.monitoring.schedule): one datapoint per run. */
+const HOUR = 3_600;
+
+/** Ids of the live monitor's widgets (the console explains their empty states). */
+export const LIVE_WIDGET_IDS = {
+  f1: 'live-f1',
+  readings: 'live-readings',
+  drift: 'drift',
+  fallback: 'live-fallback',
+} as const;
 
 /** Widgets in display order; rows of CloudWatch's grid fill left to right (24 columns). */
 export function dashboardWidgets(context: DashboardContext): DashboardWidget[] {
@@ -92,6 +118,18 @@ export function dashboardWidgets(context: DashboardContext): DashboardWidget[] {
     series(metric, variant, stat, FIVE_MINUTES, label, axis);
   const inference = (metric: MetricDefinition): WidgetMetric =>
     series(metric, inferenceMetricDimensions(context.endpointName), 'Sum', FIVE_MINUTES, metric.name);
+  const variants = context.monitor?.variants ?? [context.variantName ?? 'AllTraffic'];
+  const many = variants.length > 1;
+  const live = (metric: MetricDefinition, variant: string, label: string, stat: WidgetStatistic = 'Average') =>
+    series(
+      metric,
+      monitorMetricDimensions(context.endpointName, variant),
+      stat,
+      HOUR,
+      many ? `${label} · ${variant}` : label,
+    );
+  const drifts = context.monitor?.features;
+  const driftVariants = new Set(drifts?.map((d) => d.variant));
   return [
     {
       id: 'runs',
@@ -175,6 +213,63 @@ export function dashboardWidgets(context: DashboardContext): DashboardWidget[] {
           denominator: inference(OccupancyMetrics.Inferences),
           periodSeconds: FIVE_MINUTES,
         },
+      ],
+      leftYAxis: { min: 0, max: 1 },
+    },
+    {
+      id: LIVE_WIDGET_IDS.f1,
+      title: 'Live F1 vs the static rule (same labelled readings)',
+      kind: 'timeseries',
+      width: 12,
+      series: variants.flatMap((v) => [
+        live(OccupancyMetrics.LiveF1, v, 'live F1'),
+        live(OccupancyMetrics.StaticRuleLiveF1, v, 'static rule'),
+      ]),
+      leftYAxis: { min: 0, max: 1 },
+    },
+    {
+      id: LIVE_WIDGET_IDS.readings,
+      title: 'Monitor window: answers and labelled answers',
+      kind: 'timeseries',
+      width: 12,
+      // Each datapoint is one window's count (windows overlap between runs): the largest, never summed.
+      series: variants.flatMap((v) => [
+        live(OccupancyMetrics.LiveReadings, v, 'answers', 'Maximum'),
+        live(OccupancyMetrics.LabelledReadings, v, 'labelled', 'Maximum'),
+      ]),
+    },
+    ...(drifts
+      ? [
+          {
+            id: LIVE_WIDGET_IDS.drift,
+            title: 'Drift per feature (PSI; ≥ 0.25 shifted)',
+            kind: 'timeseries' as const,
+            width: 12,
+            series: drifts.map((d) =>
+              series(
+                OccupancyMetrics.FeatureDrift,
+                featureDriftDimensions(context.endpointName, d.variant, d.feature),
+                'Maximum',
+                HOUR,
+                driftVariants.size > 1 ? `${d.feature} · ${d.variant}` : d.feature,
+              ),
+            ),
+          },
+        ]
+      : []),
+    {
+      id: LIVE_WIDGET_IDS.fallback,
+      title: 'Live fallback rate (monitor window)',
+      kind: 'timeseries',
+      width: 12,
+      series: [
+        series(
+          OccupancyMetrics.LiveFallbackRate,
+          monitorEndpointDimensions(context.endpointName),
+          'Average',
+          HOUR,
+          'fallback rate',
+        ),
       ],
       leftYAxis: { min: 0, max: 1 },
     },

@@ -57,7 +57,7 @@ details.graph>summary{cursor:pointer}details.graph>summary h2{display:inline;fon
 .graph-legend{display:flex;flex-wrap:wrap;gap:14px;margin:8px 0;font-size:12px;color:#444}.graph-legend>span{display:inline-flex;align-items:center;gap:4px}
 .swatch{display:inline-block;width:12px;height:12px;border:1px solid #8d99a8;margin-right:4px;vertical-align:middle}
 .edge-solid,.edge-dashed,.edge-catch{display:inline-block;width:22px;height:0;border-top:2px solid #5f6b7a}.edge-dashed{border-top-style:dashed}.edge-catch{border-top:1px dotted #d13212;opacity:.5}
-.chart .empty{color:#687078;text-align:center;margin:-120px 0 100px;position:relative}
+.chart{position:relative}.chart .empty{color:#687078;text-align:center;margin:0;position:absolute;top:70px;left:60px;right:24px}
 button.zoom{padding:0 8px;margin:0 2px}.zoom-bar{white-space:nowrap}td.nowrap{white-space:nowrap}table.legend{margin:4px 0 0;font-size:12px}table.legend td{border:none;padding:1px 6px}
 .muted{color:#687078}.error{color:#d13212}
 #validation h3{margin:4px 0}.validation-tables{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}.validation-tables .caption{font-size:12px;color:#687078}tr.drifting td{background:#fdecea}td.drifting{color:#d13212}td.members span{white-space:nowrap}.table-scroll{overflow-x:auto}td.why{min-width:220px}

@@ -29,6 +29,8 @@ export interface WidgetData {
   readonly title: string;
   readonly leftYAxis?: { readonly min?: number; readonly max?: number };
   readonly series: SeriesData[];
+  /** What an empty widget lacks, in words (the live monitor's widgets); absent: the generic "no data". */
+  readonly empty?: string;
 }
 
 export type LocalStatistic = 'Sum' | 'Maximum' | 'Minimum' | 'Average' | 'SampleCount';

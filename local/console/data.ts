@@ -1,6 +1,8 @@
 import type { DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
 import { applyThreshold, type GateComparison, type ThresholdModel } from '../../evaluation';
+import { METRICS_NAMESPACE } from '../../observability/metrics';
 import { dashboardWidgets } from '../../observability/widgets';
+import { type MonitoringConfig, MonitoringSchema } from '../../pipeline/config';
 import type { ApprovalRecord } from '../../tasks/ports/approval-store';
 import type { StreamingObjectStore } from '../../tasks/ports/object-store';
 import { readLabelledColumns, readPredictionLines } from '../../tasks/split-columns';
@@ -17,6 +19,8 @@ import {
 } from './dashboard';
 import { buildEvaluationView, type EvaluationView, type ScoredModel } from './evaluation-view';
 import { type StateGraph, stateGraph, summariseStates } from './graph';
+import { liveEmptyStates, monitorContextOf } from './live-dashboard';
+import { type RunTrigger, runTriggerOf } from './live-trigger';
 import {
   type AutoMLSource,
   autoMLJobNameOf,
@@ -27,6 +31,7 @@ import {
   leaderboardOf,
   type PhaseRow,
 } from './run-extras';
+import { type ShadowView, shadowViewOf } from './shadow-view';
 
 /** The console's JSON views, read from the local stores. The same views feed the static report. */
 
@@ -40,6 +45,8 @@ export interface RunListItem {
   readonly durationSeconds: number;
   readonly currentState: string | null;
   readonly candidateF1: number | null;
+  /** Why the run started (schedule, manual, or the monitor's alarm and reason), from its input. */
+  readonly trigger?: RunTrigger;
 }
 
 export interface StateRow {
@@ -77,6 +84,8 @@ export interface RunView {
   readonly deployment: DeploymentPlan | null;
   readonly evaluation: EvaluationView | null;
   readonly evaluationError: string | null;
+  /** The shadow comparison (candidate vs serving on the bake's labelled readings), once it ran. */
+  readonly shadow?: ShadowView | null;
 }
 
 export interface RunSources {
@@ -115,6 +124,7 @@ export function runListItem(record: ExecutionRecord, now = Date.now()): RunListI
     durationSeconds: Math.round(((record.stopDate ?? now) - record.startDate) / 100) / 10,
     currentState: current,
     candidateF1: typeof candidate === 'number' ? candidate : null,
+    trigger: runTriggerOf(record.input, record.output),
   };
 }
 
@@ -259,8 +269,9 @@ export class RunViews {
         leaderboard = null; // a job folder removed by hand: the run page still shows the rest
       }
     }
+    const item = runListItem(record, now);
     return {
-      run: { ...runListItem(record, now), error: record.error ?? null, cause: record.cause ?? null },
+      run: { ...item, error: record.error ?? null, cause: record.cause ?? null },
       graph: stateGraph(this.sources.definition as { StartAt?: unknown; States?: unknown }),
       stateSummary: Object.fromEntries(summariseStates(record.states, now)),
       states,
@@ -277,6 +288,7 @@ export class RunViews {
         : null,
       evaluation,
       evaluationError,
+      shadow: shadowViewOf(record.states, item.outcome, this.sources.definition),
     };
   }
 }
@@ -302,12 +314,19 @@ export function endpointsView(hosting: LocalHosting): EndpointView[] {
 export function dashboardView(
   metrics: MetricStore,
   executions: ExecutionStore,
-  context: { endpointName: string; stateMachineArn: string },
+  context: {
+    endpointName: string;
+    stateMachineArn: string;
+    /** The monitor's thresholds, quoted by empty live widgets. @default pipeline.monitoring's defaults */
+    monitoring?: MonitoringConfig;
+  },
   window: DashboardWindow,
 ): WidgetData[] {
   const records = executions.list();
-  return evaluateDashboard(
-    dashboardWidgets(context),
+  // The variants and features the monitor published, as a CloudWatch SEARCH would find them.
+  const monitor = monitorContextOf(metrics.listMetrics({ Namespace: METRICS_NAMESPACE }).Metrics, context.endpointName);
+  const data = evaluateDashboard(
+    dashboardWidgets({ endpointName: context.endpointName, stateMachineArn: context.stateMachineArn, monitor }),
     {
       datapoints(metric, statistic, start, end, periodSeconds) {
         if (isExecutionMetric(metric)) {
@@ -329,4 +348,7 @@ export function dashboardView(
     },
     window,
   );
+  const monitoring = context.monitoring ?? MonitoringSchema.parse({});
+  const empty = liveEmptyStates(data, { ...monitoring, schedule: monitoring.schedule.expression });
+  return data.map((w) => (empty[w.id] ? { ...w, empty: empty[w.id] } : w));
 }

@@ -144,7 +144,7 @@ export async function startConsole(stack: LocalStack, opts: ConsoleOptions = {})
       const widgets = dashboardView(
         stack.metrics,
         stack.executions,
-        { endpointName, stateMachineArn: stack.pipeline.stateMachineArn },
+        { endpointName, stateMachineArn: stack.pipeline.stateMachineArn, monitoring: stack.options.config.monitoring },
         window,
       );
       const body: DashboardResponse = { window: name, start, end, widgets };

@@ -9,6 +9,7 @@ import {
   ALL_METRICS,
   APPROVAL_CALLBACK_SERVICE,
   METRICS_NAMESPACE,
+  MONITOR_SERVICE,
   OccupancyMetrics,
   SAGEMAKER_NAMESPACE,
   SageMakerEndpointMetrics,
@@ -239,6 +240,26 @@ async function localHostingEmission(): Promise<Emitted[]> {
   }
 }
 
+/**
+ * The monitor Lambda's metrics as declared: test/tasks/monitor.test.ts checks that it publishes exactly these, with
+ * its `service`; variant and feature values vary with the data.
+ */
+function monitorEmission(): Emitted[] {
+  return Object.values(OccupancyMetrics)
+    .filter((m) => m.publishedBy.startsWith('monitor'))
+    .map((m) => ({
+      source: m.publishedBy,
+      namespace: m.namespace,
+      name: m.name,
+      unit: m.unit,
+      dimensions: {
+        ...Object.fromEntries(m.dimensions.map((d) => [d, undefined])),
+        EndpointName: endpointName,
+        service: MONITOR_SERVICE,
+      },
+    }));
+}
+
 beforeAll(async () => {
   synth = synthesize();
   endpointName = loadInfraConfig(synth.app).pipeline.endpointName;
@@ -264,6 +285,7 @@ beforeAll(async () => {
     ...(await approvalEmission()),
     ...(await stateMachineEmission()),
     ...awsEmission(),
+    ...monitorEmission(),
   );
 });
 

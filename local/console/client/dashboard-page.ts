@@ -142,7 +142,8 @@ function update(chart: Chart, widget: WidgetData): void {
   chart.box.setAttribute('data-xs', data[0].join(','));
   chart.box.querySelector('.empty')?.remove();
   if (data[0].length === 0) {
-    chart.box.insertBefore(el('p', { class: 'empty' }, 'No data in this window.'), chart.legend);
+    // The live monitor's widgets say what is missing; the others have nothing more to say than that.
+    chart.box.insertBefore(el('p', { class: 'empty' }, widget.empty ?? 'No data in this window.'), chart.legend);
   }
   legendRows(chart, chart.plot.cursor.idx ?? null);
 }

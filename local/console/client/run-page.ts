@@ -4,6 +4,7 @@ import { membersText, type ValidationSummary } from '../run-extras';
 import { approvalPanel } from './approval-panel';
 import { boot, dropEmptyColumns, el, time } from './dom';
 import { evaluationSection } from './evaluation';
+import { shadowSection, triggerLine } from './shadow-section';
 import { getJson, poll, seconds, shell } from './shell';
 import { graphLegend, graphZoom, stateGraphSvg } from './state-graph';
 
@@ -221,6 +222,7 @@ function renderRun(main: HTMLElement, view: RunView, parts: { evaluationShown: b
     { class: 'panel', id: 'run-summary' },
     el('div', {}, 'Status: ', el('b', { class: `status-${r.status}`, id: 'run-status' }, r.status)),
     el('div', {}, 'Outcome: ', el('b', { id: 'run-outcome' }, r.outcome)),
+    triggerLine(r.trigger),
     el('div', {}, `Started ${time(r.startDate)}, duration ${r.durationSeconds.toFixed(1)} s`),
     r.currentState ? el('div', {}, `Now in ${r.currentState}`) : null,
     view.approval
@@ -236,6 +238,7 @@ function renderRun(main: HTMLElement, view: RunView, parts: { evaluationShown: b
   for (const id of [
     'slot-summary',
     'slot-approval',
+    'slot-shadow',
     'slot-leaderboard',
     'slot-evaluation',
     'slot-graph',
@@ -267,6 +270,7 @@ function renderRun(main: HTMLElement, view: RunView, parts: { evaluationShown: b
       slot('slot-evaluation').replaceChildren(el('p', { class: 'error' }, `Evaluation: ${view.evaluationError}`));
     }
   }
+  slot('slot-shadow').replaceChildren(...(view.shadow ? [shadowSection(view.shadow)] : []));
   const board = leaderboardSection(view);
   slot('slot-leaderboard').replaceChildren(...(board ? [board] : []));
   // The graph sits in a <details> kept across polls: collapsed under an approval's evidence, open elsewhere.

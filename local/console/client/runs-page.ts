@@ -2,7 +2,7 @@ import type { RunListItem } from '../data';
 import { dropEmptyColumns, el, fmt, time } from './dom';
 import { getJson, poll, shell } from './shell';
 
-/** The runs list: newest first, with outcome and candidate F1. */
+/** The runs list: newest first, with why each started, outcome and candidate F1. */
 
 export function runsPage(): void {
   const main = shell('Retraining runs');
@@ -16,6 +16,11 @@ export function runsPage(): void {
         { 'data-run': r.name },
         el('td', {}, el('a', { href: `/runs/${encodeURIComponent(r.name)}` }, r.name)),
         el('td', { class: `status-${r.status}` }, r.status),
+        el(
+          'td',
+          { class: `trigger trigger-${r.trigger?.kind ?? 'manual'}`, title: r.trigger?.detail ?? '' },
+          r.trigger?.text ?? '',
+        ),
         el('td', { class: 'outcome' }, r.outcome),
         el('td', {}, time(r.startDate)),
         el('td', { class: 'num' }, `${r.durationSeconds.toFixed(1)} s`),
@@ -33,9 +38,16 @@ export function runsPage(): void {
               el(
                 'tr',
                 {},
-                ...['Run', 'Status', 'Outcome', 'Started', 'Duration', 'Current state', 'Candidate F1'].map((h) =>
-                  el('th', {}, h),
-                ),
+                ...[
+                  'Run',
+                  'Status',
+                  'Started by',
+                  'Outcome',
+                  'Started',
+                  'Duration',
+                  'Current state',
+                  'Candidate F1',
+                ].map((h) => el('th', {}, h)),
               ),
               ...rows,
             ),
