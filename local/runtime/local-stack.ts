@@ -18,6 +18,7 @@ import {
   stepFunctionsNameOf,
 } from '../aws-contract';
 import { LocalHosting, startInvocationServer, ValidationException } from '../hosting';
+import { localShadowCompare } from '../hosting/shadow-compare-binding';
 import type { ShadowDocumentSnapshot } from '../iot/shadow-service';
 import { LocalLake } from '../lake';
 import { AlarmEvaluator, MetricStore } from '../metrics';
@@ -391,6 +392,11 @@ export class LocalStack {
         },
       },
       lambda(/Evaluate/, functions.evaluate, lambdas),
+      // Shadow before canary (pipeline/phases/shadow.ts): the comparison in process (local/hosting/shadow-compare-binding.ts).
+      {
+        resource: /^arn:aws:lambda:[^:]+:\d+:function:.*ShadowCompare/,
+        handler: async (input) => toJson(await localShadowCompare(this.lake, this.store)(input)),
+      },
       sdk('cloudwatch', 'putMetricData', (input) => {
         this.metrics.putMetricData(input as unknown as PutMetricDataCommandInput);
         return {};
