@@ -9,6 +9,7 @@ import type {
   StateValue,
   Statistic,
 } from '@aws-sdk/client-cloudwatch';
+import type { MathDefinition } from './metric-math';
 
 export type AlarmState = StateValue;
 export type MissingDataTreatment = 'missing' | 'ignore' | 'breaching' | 'notBreaching';
@@ -31,6 +32,8 @@ export interface AlarmDefinition {
   readonly threshold: number;
   readonly comparisonOperator: SupportedComparison;
   readonly treatMissingData: MissingDataTreatment;
+  /** A metric-math alarm (./metric-math.ts): its terms, evaluated per period and combined. */
+  readonly math?: MathDefinition;
 }
 
 export interface AlarmEvaluation {

@@ -9,7 +9,8 @@ import type { MetricAlarm, PutMetricAlarmCommandInput } from '@aws-sdk/client-cl
 import * as z from 'zod';
 import { writeFileAtomic } from '../fs';
 import { readStateFileIfExists, StateFileError } from '../state-file';
-import { type AlarmDefinition, type AlarmState, evaluateAlarm, parseAlarm } from './alarm-evaluation';
+import { type AlarmDefinition, type AlarmState, evaluateAlarm } from './alarm-evaluation';
+import { combinePeriod, parseAnyAlarm } from './metric-math';
 import { type MetricStore, statisticOf } from './store';
 
 export class AlarmNotFoundError extends Error {
@@ -34,7 +35,7 @@ export function readAlarmDefinitions(stateDir: string): PutMetricAlarmCommandInp
   const saved = readStateFileIfExists(file, ALARMS_FILE) ?? [];
   for (const [i, input] of saved.entries()) {
     try {
-      parseAlarm(input);
+      parseAnyAlarm(input);
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
       throw new StateFileError(
@@ -126,21 +127,37 @@ export class AlarmEvaluator {
     const now = this.clock();
     const periodMs = def.periodSeconds * 1000 * this.timeScale;
     const windowStart = now - def.evaluationPeriods * periodMs;
-    const samples = this.store.samples(
-      { namespace: def.namespace, metricName: def.metricName, dimensions: def.dimensions },
-      windowStart,
-      now + 1,
-    );
-    const periods: (number | undefined)[] = [];
-    for (let i = 0; i < def.evaluationPeriods; i++) {
-      const from = windowStart + i * periodMs;
-      const to = i === def.evaluationPeriods - 1 ? now + 1 : from + periodMs;
-      periods.push(
-        statisticOf(
-          samples.filter((s) => s.timestamp >= from && s.timestamp < to),
-          def.statistic,
-        ),
-      );
+    const series = (
+      key: { namespace: string; metricName: string; dimensions: AlarmDefinition['dimensions'] },
+      statistic: AlarmDefinition['statistic'],
+    ) => {
+      const samples = this.store.samples(key, windowStart, now + 1);
+      const values: (number | undefined)[] = [];
+      for (let i = 0; i < def.evaluationPeriods; i++) {
+        const from = windowStart + i * periodMs;
+        const to = i === def.evaluationPeriods - 1 ? now + 1 : from + periodMs;
+        values.push(
+          statisticOf(
+            samples.filter((s) => s.timestamp >= from && s.timestamp < to),
+            statistic,
+          ),
+        );
+      }
+      return values;
+    };
+    const math = def.math;
+    let periods: (number | undefined)[];
+    if (math) {
+      const terms = math.terms.map((t) => series(t, t.statistic));
+      periods =
+        terms[0]?.map((_, i) =>
+          combinePeriod(
+            math,
+            terms.map((values) => values[i]),
+          ),
+        ) ?? [];
+    } else {
+      periods = series(def, def.statistic);
     }
     const result = evaluateAlarm(def, periods, record.state);
     if (result.state !== record.state) {
@@ -194,7 +211,7 @@ export class AlarmEvaluator {
   }
 
   private register(input: PutMetricAlarmCommandInput): void {
-    const definition = parseAlarm(input);
+    const definition = parseAnyAlarm(input);
     const now = this.clock();
     this.alarms.set(definition.alarmName, {
       input,
