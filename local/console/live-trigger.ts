@@ -3,8 +3,9 @@ import type { VerdictReason } from '../../monitoring/verdicts';
 /**
  * Why a retraining run started, read defensively from its execution input (and, when the input says nothing, the
  * `trigger` its final output carries). The shapes accepted (pipeline/phases/cooldown.ts decides the same way):
- * - `{ trigger: "evidence", reason, alarmName?, detail? }` (the monitor's alarms through EventBridge), or any input
- *   with a string `reason`: started by evidence;
+ * - `{ trigger: "evidence", reason, alarmName, stateReason, time }` (the monitor's alarms through EventBridge,
+ *   infra/stacks/retrain-on-evidence.ts), or any input with a string `reason`: started by evidence, the alarm's
+ *   `stateReason` (or a `detail` sentence) shown as its figures;
  * - a CloudWatch "Alarm State Change" event passed through as is (`detail.alarmName`, `detail.state.reason`);
  * - `{ trigger: "schedule" }` (EventBridge Scheduler): the schedule; any other string `trigger`: that kind;
  * - anything else (`{}`, a manual start): manual.
@@ -63,7 +64,7 @@ export function runTriggerOf(input: unknown, output?: unknown): RunTrigger {
   const given = isRecord(input) ? input : {};
   const reason = str(given.reason);
   const alarmName = str(given.alarmName);
-  const detail = str(given.detail);
+  const detail = str(given.stateReason) ?? str(given.detail);
   const kind = str(given.trigger);
   if (reason) return trigger(kind && kind !== 'schedule' ? kind : 'evidence', reason, alarmName, detail);
   // An alarm's own state-change event, if a rule passes it on unchanged.

@@ -4,11 +4,14 @@
  * shape the console reads).
  */
 
+/** What infra/stacks/retrain-on-evidence.ts's rule starts the state machine with. */
 export const EVIDENCE_INPUT = {
   trigger: 'evidence',
   reason: 'live-f1-below-static-rule',
-  alarmName: 'occupancy-live-f1-below-static-rule',
-  detail: "v7/AllTraffic: live F1 0.612 below the static rule's 0.744 on the same 412 labelled readings",
+  alarmName: 'occupancy-retrain-live-f1-below-static-rule',
+  stateReason:
+    'Threshold Crossed: 1 out of the last 1 datapoints [0.132 (29/11/26 20:00:00)] was greater than the threshold (0.0).',
+  time: '2026-11-29T20:00:00Z',
 };
 
 export const REJECTED_COMPARISON = {

@@ -25,14 +25,32 @@ describe('runTriggerOf: why a retraining started', () => {
     expect(runTriggerOf(EVIDENCE_INPUT)).toEqual({
       kind: 'evidence',
       reason: 'live-f1-below-static-rule',
-      alarmName: 'occupancy-live-f1-below-static-rule',
-      detail: EVIDENCE_INPUT.detail,
-      text: 'live F1 below the static rule (alarm occupancy-live-f1-below-static-rule)',
+      alarmName: 'occupancy-retrain-live-f1-below-static-rule',
+      detail: EVIDENCE_INPUT.stateReason,
+      text: 'live F1 below the static rule (alarm occupancy-retrain-live-f1-below-static-rule)',
     });
     expect(runTriggerOf({ reason: 'sustained-drift' }).text).toBe('sustained feature drift');
     expect(runTriggerOf({ reason: 'a reason nobody listed' })).toMatchObject({
       kind: 'evidence',
       text: 'a reason nobody listed',
+    });
+  });
+
+  it('reads the input the evidence rule gives (infra/stacks/retrain-on-evidence.ts)', () => {
+    const input = {
+      trigger: 'evidence',
+      reason: 'sustained-drift',
+      alarmName: 'occupancy-retrain-sustained-drift-1',
+      stateReason:
+        'Threshold Crossed: 3 out of the last 3 datapoints were greater than or equal to the threshold (0.25).',
+      time: '2026-11-29T21:00:00Z',
+    };
+    expect(runTriggerOf(input)).toEqual({
+      kind: 'evidence',
+      reason: 'sustained-drift',
+      alarmName: 'occupancy-retrain-sustained-drift-1',
+      detail: input.stateReason,
+      text: 'sustained feature drift (alarm occupancy-retrain-sustained-drift-1)',
     });
   });
 

@@ -5,7 +5,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { type ConsolePage, clientAssets, pageHtml } from '../../local/console/assets';
 import type { DashboardResponse } from '../../local/console/dashboard';
 import { listRuns, type RunView } from '../../local/console/data';
-import { stateGraph } from '../../local/console/graph';
+import { stateGraph, summariseStates } from '../../local/console/graph';
 import { runTriggerOf } from '../../local/console/live-trigger';
 import { foldLoops } from '../../local/console/run-extras';
 import { shadowViewOf } from '../../local/console/shadow-view';
@@ -176,7 +176,7 @@ describe('a run the monitor started, rejected in shadow', () => {
     const row = tab.locator(`#runs tr[data-run="${RUN}"]`);
     await row.waitFor();
     expect(await row.locator('td.trigger').textContent()).toBe(
-      'live F1 below the static rule (alarm occupancy-live-f1-below-static-rule)',
+      'live F1 below the static rule (alarm occupancy-retrain-live-f1-below-static-rule)',
     );
     expect(await row.locator('td.outcome').textContent()).toBe('shadow-rejected');
     await tab.screenshot({ path: join(ARTIFACTS, 'live-runs.png') });
@@ -188,7 +188,7 @@ describe('a run the monitor started, rejected in shadow', () => {
     const view: RunView = {
       run: { ...item, error: null, cause: null },
       graph: stateGraph(SHADOW_DEFINITION),
-      stateSummary: {},
+      stateSummary: Object.fromEntries(summariseStates(states, Date.now())),
       states: states.map((s) => ({ ...s, durationMs: 500, exitedAt: s.exitedAt })),
       phases: foldLoops(states, Date.now()),
       approval: null,
@@ -204,7 +204,7 @@ describe('a run the monitor started, rejected in shadow', () => {
     await tab.locator('#shadow').waitFor();
     expect(await tab.locator('#run-outcome').textContent()).toBe('shadow-rejected');
     expect(await tab.locator('#run-trigger').textContent()).toBe(
-      `Started by: live F1 below the static rule (alarm occupancy-live-f1-below-static-rule) — ${EVIDENCE_INPUT.detail}`,
+      `Started by: live F1 below the static rule (alarm occupancy-retrain-live-f1-below-static-rule) — ${EVIDENCE_INPUT.stateReason}`,
     );
     expect(await tab.locator('#shadow-verdict').textContent()).toBe(
       'Failed: candidate F1 0.688 vs serving 0.742, ΔF1 -0.054 (95% CI -0.091 to -0.019) on 412 paired labelled readings; worse than serving (allowed loss 0.02).',
