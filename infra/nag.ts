@@ -25,13 +25,15 @@ function paths(...alternatives: string[]): RegExp {
 
 const POLICY = '/DefaultPolicy/Resource';
 const FIREHOSE_ROLES = `OccupancyIngestion/(?:TelemetryStream|LabelsStream|Predictions/Stream)/(?:S3 Destination Role|Service Role)${POLICY}`;
-// The monitor's function is a construct's child (infra/stacks/monitor.ts): OccupancyPipeline/Monitor/Function.
-const PIPELINE_FUNCTION_ROLES = `OccupancyPipeline/(?:[A-Za-z]+Function|Monitor/Function)/ServiceRole${POLICY}`;
+// The monitor's and the shadow comparison's functions are constructs' children (infra/stacks/monitor.ts,
+// shadow-compare.ts): OccupancyPipeline/Monitor/Function, OccupancyPipeline/ShadowCompare/Function.
+const PIPELINE_FUNCTION_ROLES = `OccupancyPipeline/(?:[A-Za-z]+Function|Monitor/Function|ShadowCompare/Function)/ServiceRole${POLICY}`;
 const INFERENCE_ROLE = `OccupancyServing/InferOccupancy/ServiceRole${POLICY}`;
 const STATE_MACHINE_ROLE =
   'OccupancyPipeline/Retraining/StateMachine/Role/(?:DefaultPolicy|OverflowPolicy\\d+)/Resource';
 const SAGEMAKER_ROLE = `OccupancyServing/SageMakerExecutionRole${POLICY}`;
-const FUNCTIONS = '(?:OccupancyPipeline/(?:[A-Za-z]+Function|Monitor/Function)|OccupancyServing/InferOccupancy)';
+const FUNCTIONS =
+  '(?:OccupancyPipeline/(?:[A-Za-z]+Function|Monitor/Function|ShadowCompare/Function)|OccupancyServing/InferOccupancy)';
 const APPROVAL_METHODS = 'OccupancyPipeline/ApprovalApi/Default/approval/(?:GET|POST)/Resource';
 
 export const REVIEWED_FINDINGS: readonly ReviewedFinding[] = [
@@ -65,10 +67,10 @@ export const REVIEWED_FINDINGS: readonly ReviewedFinding[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding:
-      /^Resource::(<[^>]*(Lake|Artifacts)[^>]*>|OccupancyIngestion:ExportsOutputFnGetAtt(Lake|Artifacts)[A-Za-z0-9]+)\/(\*|predictions\/\*|labels\/\*|athena\/\*|runs\/\*(\/(athena|data\/(train|validation|holdout))\/\*)?)$/,
+      /^Resource::(<[^>]*(Lake|Artifacts)[^>]*>|OccupancyIngestion:ExportsOutputFnGetAtt(Lake|Artifacts)[A-Za-z0-9]+)\/(\*|predictions\/\*|labels\/\*|athena\/\*|capture\/\*|runs\/\*(\/(athena|data\/(train|validation|holdout))\/\*)?)$/,
     path: paths(FIREHOSE_ROLES, PIPELINE_FUNCTION_ROLES, STATE_MACHINE_ROLE, SAGEMAKER_ROLE),
     reason:
-      'Objects under the lake/artifacts buckets (or their run-scoped prefixes: the Athena folder and split prefixes a run writes; the monitor: the predictions/labels tables and Athena results): keys are created per run and per day.',
+      'Objects under the lake/artifacts buckets (or their run-scoped prefixes: the Athena folder and split prefixes a run writes; the monitor: the predictions/labels tables and Athena results; the shadow comparison: those and the data capture prefix, read only): keys are created per run, per day and per capture hour.',
   },
   {
     rule: 'AwsSolutions-IAM5',
