@@ -20,7 +20,7 @@ import {
 import { buildEvaluationView, type EvaluationView, type ScoredModel } from './evaluation-view';
 import { type StateGraph, stateGraph, summariseStates } from './graph';
 import { liveEmptyStates, monitorContextOf } from './live-dashboard';
-import { type RunTrigger, runTriggerOf } from './live-trigger';
+import { cooldownOf, type RunTrigger, runTriggerOf } from './live-trigger';
 import {
   type AutoMLSource,
   autoMLJobNameOf,
@@ -31,7 +31,7 @@ import {
   leaderboardOf,
   type PhaseRow,
 } from './run-extras';
-import { type ShadowView, shadowViewOf } from './shadow-view';
+import { type ShadowProgress, type ShadowView, shadowProgressOf, shadowViewOf } from './shadow-view';
 
 /** The console's JSON views, read from the local stores. The same views feed the static report. */
 
@@ -86,6 +86,10 @@ export interface RunView {
   readonly evaluationError: string | null;
   /** The shadow comparison (candidate vs serving on the bake's labelled readings), once it ran. */
   readonly shadow?: ShadowView | null;
+  /** A running run's shadow phase before its comparison (starting, baking, comparing). */
+  readonly shadowProgress?: ShadowProgress | null;
+  /** A run the retraining cooldown stopped: what it counted from, when the next may start. */
+  readonly cooldown?: string | null;
 }
 
 export interface RunSources {
@@ -289,6 +293,8 @@ export class RunViews {
       evaluation,
       evaluationError,
       shadow: shadowViewOf(record.states, item.outcome, this.sources.definition),
+      shadowProgress: shadowProgressOf(record.states, record.status),
+      cooldown: cooldownOf(record.output),
     };
   }
 }

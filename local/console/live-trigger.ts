@@ -81,3 +81,21 @@ export function runTriggerOf(input: unknown, output?: unknown): RunTrigger {
   if (recorded && recordedKind) return trigger(recordedKind, str(recorded.reason), null, null);
   return trigger('manual', null, null, null);
 }
+
+/**
+ * A run the retraining cooldown stopped (outcome `cooldown`, pipeline/phases/cooldown.ts): which evidence-started
+ * run it counted from and when the next may start, from the output's `cooldown`. Null for any other run.
+ */
+export function cooldownOf(output: unknown): string | null {
+  if (!isRecord(output) || output.outcome !== 'cooldown') return null;
+  const c = isRecord(output.cooldown) ? output.cooldown : {};
+  const last = str(c.lastExecutionArn);
+  const name = last ? (last.split(':').at(-1) ?? last) : null;
+  const reason = str(c.lastReason);
+  const at = str(c.lastStartedAt);
+  const until = str(c.cooldownUntil);
+  const since = name
+    ? `the last run started by evidence, ${name}${reason ? ` (${reasonWords(reason)})` : ''}${at ? `, began ${at}` : ''}`
+    : 'another run started by evidence began within it';
+  return `Nothing done: within the retraining cooldown (monitoring.retrainingCooldownMinutes); ${since}${until ? `; the next may start from ${until}` : ''}.`;
+}

@@ -128,3 +128,39 @@ export function shadowViewOf(
   };
   return { ...view, verdict: verdictOf(view) };
 }
+
+/** Where a running run is in its shadow phase before the comparison: for the run page while it waits. */
+export interface ShadowProgress {
+  readonly stage: 'starting' | 'baking' | 'comparing';
+  /** When the stage began (ms). */
+  readonly since: number;
+  readonly text: string;
+}
+
+export function shadowProgressOf(
+  states: readonly (ShadowStates & { readonly enteredAt: number })[],
+  status: string,
+): ShadowProgress | null {
+  const current = states.at(-1);
+  if (status !== 'RUNNING' || !current || !/shadow/i.test(current.name) || comparisonState(states)) return null;
+  const first = (name: string) => states.find((s) => s.name === name)?.enteredAt ?? current.enteredAt;
+  if (current.name === COMPARE_STATE) {
+    return {
+      stage: 'comparing',
+      since: current.enteredAt,
+      text: 'Comparing the candidate with the serving model on the bake’s labelled readings.',
+    };
+  }
+  if (current.name === 'BakeShadow') {
+    return {
+      stage: 'baking',
+      since: first('BakeShadow'),
+      text: 'The candidate answers a copy of live traffic as the shadow variant (its answers go to data capture only); the comparison on the labelled readings follows the bake.',
+    };
+  }
+  return {
+    stage: 'starting',
+    since: current.enteredAt,
+    text: 'Adding the candidate to the endpoint as a shadow variant, with data capture on.',
+  };
+}

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runListItem } from '../../local/console/data';
 import { liveEmptyStates, monitorContextOf } from '../../local/console/live-dashboard';
-import { runTriggerOf } from '../../local/console/live-trigger';
-import { shadowViewOf } from '../../local/console/shadow-view';
+import { cooldownOf, runTriggerOf } from '../../local/console/live-trigger';
+import { shadowProgressOf, shadowViewOf } from '../../local/console/shadow-view';
 import { MetricStore } from '../../local/metrics';
 import { ExecutionStore } from '../../local/runtime/executions';
 import { featureDriftDimensions, MONITOR_SERVICE } from '../../observability/metrics';
@@ -259,5 +259,40 @@ describe('what an empty live widget says', () => {
 
   it('is pure over the widgets’ data', () => {
     expect(liveEmptyStates([], thresholds)).toEqual({});
+  });
+});
+
+describe('a run between approval and its comparison, and one the cooldown stopped', () => {
+  const visit = (name: string, enteredAt: number) => ({ name, status: 'succeeded', enteredAt, output: {} });
+
+  it('says what the shadow phase is doing while the run waits', () => {
+    const states = [visit('AwaitApproval', 1), visit('StartShadow', 2), visit('PollShadowEndpoint', 3)];
+    expect(shadowProgressOf(states, 'RUNNING')).toMatchObject({ stage: 'starting', since: 3 });
+    const baking = [...states, visit('BakeShadow', 4)];
+    expect(shadowProgressOf(baking, 'RUNNING')).toMatchObject({ stage: 'baking', since: 4 });
+    expect(shadowProgressOf(baking, 'RUNNING')?.text).toMatch(/copy of live traffic as the shadow variant/);
+    expect(shadowProgressOf([...baking, visit('CompareShadow', 5)], 'RUNNING')).toMatchObject({ stage: 'comparing' });
+    expect(shadowProgressOf(baking, 'SUCCEEDED')).toBeNull();
+    expect(shadowProgressOf(states.slice(0, 1), 'RUNNING')).toBeNull();
+  });
+
+  it('explains a cooldown: the run it counted from and when the next may start', () => {
+    expect(
+      cooldownOf({
+        outcome: 'cooldown',
+        trigger: { kind: 'evidence', reason: 'sustained-drift' },
+        cooldown: {
+          allowed: false,
+          lastExecutionArn: 'arn:aws:states:eu-west-1:1:execution:occupancy-retraining:run-7',
+          lastStartedAt: '2026-11-29T08:00:00Z',
+          lastReason: 'live-f1-below-static-rule',
+          cooldownUntil: '2026-11-30T08:00:00.000Z',
+        },
+      }),
+    ).toBe(
+      'Nothing done: within the retraining cooldown (monitoring.retrainingCooldownMinutes); the last run started by evidence, run-7 (live F1 below the static rule), began 2026-11-29T08:00:00Z; the next may start from 2026-11-30T08:00:00.000Z.',
+    );
+    expect(cooldownOf({ outcome: 'deployed' })).toBeNull();
+    expect(cooldownOf({ outcome: 'cooldown' })).toMatch(/another run started by evidence began within it\.$/);
   });
 });

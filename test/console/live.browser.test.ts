@@ -8,7 +8,7 @@ import { listRuns, type RunView } from '../../local/console/data';
 import { stateGraph, summariseStates } from '../../local/console/graph';
 import { runTriggerOf } from '../../local/console/live-trigger';
 import { foldLoops } from '../../local/console/run-extras';
-import { shadowViewOf } from '../../local/console/shadow-view';
+import { shadowProgressOf, shadowViewOf } from '../../local/console/shadow-view';
 import { MetricStore } from '../../local/metrics';
 import { ExecutionStore } from '../../local/runtime/executions';
 import { EVIDENCE_INPUT, REJECTED_COMPARISON, SHADOW_DEFINITION, shadowStates } from './live-fixtures';
@@ -226,6 +226,35 @@ describe('a run the monitor started, rejected in shadow', () => {
       ['result', 'fail'],
     ]);
     await tab.screenshot({ path: join(ARTIFACTS, 'live-run-shadow-rejected.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await tab.close();
+  });
+
+  it('while the candidate bakes in shadow, says so', async () => {
+    const baking = states.slice(0, 2).map((st) => ({ ...st, exitedAt: undefined, status: 'running' as const }));
+    const view: RunView = {
+      run: { ...item, status: 'RUNNING', outcome: 'running', currentState: 'BakeShadow', error: null, cause: null },
+      graph: stateGraph(SHADOW_DEFINITION),
+      stateSummary: {},
+      states: [],
+      phases: [],
+      approval: null,
+      leaderboard: null,
+      deployment: null,
+      evaluation: null,
+      evaluationError: null,
+      shadow: shadowViewOf(baking, 'running'),
+      shadowProgress: shadowProgressOf(baking, 'RUNNING'),
+    };
+    const errors: string[] = [];
+    const tab = await open('run', `/runs/${RUN}`, { [`/api/runs/${RUN}`]: () => view }, errors);
+    await tab.locator('#shadow-progress').waitFor();
+    expect(await tab.locator('#shadow').getAttribute('data-stage')).toBe('baking');
+    expect(await tab.locator('#shadow-progress').textContent()).toMatch(
+      /^The candidate answers a copy of live traffic as the shadow variant .* Since /,
+    );
+    expect(await tab.locator('#shadow-verdict').count()).toBe(0);
+    await tab.screenshot({ path: join(ARTIFACTS, 'live-run-shadow-baking.png') });
     expect(errors).toEqual([]);
     await tab.close();
   });

@@ -4,7 +4,7 @@ import { membersText, type ValidationSummary } from '../run-extras';
 import { approvalPanel } from './approval-panel';
 import { boot, dropEmptyColumns, el, time } from './dom';
 import { evaluationSection } from './evaluation';
-import { shadowSection, triggerLine } from './shadow-section';
+import { shadowProgressSection, shadowSection, triggerLine } from './shadow-section';
 import { getJson, poll, seconds, shell } from './shell';
 import { graphLegend, graphZoom, stateGraphSvg } from './state-graph';
 
@@ -223,6 +223,7 @@ function renderRun(main: HTMLElement, view: RunView, parts: { evaluationShown: b
     el('div', {}, 'Status: ', el('b', { class: `status-${r.status}`, id: 'run-status' }, r.status)),
     el('div', {}, 'Outcome: ', el('b', { id: 'run-outcome' }, r.outcome)),
     triggerLine(r.trigger),
+    view.cooldown ? el('div', { id: 'run-cooldown' }, view.cooldown) : null,
     el('div', {}, `Started ${time(r.startDate)}, duration ${r.durationSeconds.toFixed(1)} s`),
     r.currentState ? el('div', {}, `Now in ${r.currentState}`) : null,
     view.approval
@@ -270,7 +271,12 @@ function renderRun(main: HTMLElement, view: RunView, parts: { evaluationShown: b
       slot('slot-evaluation').replaceChildren(el('p', { class: 'error' }, `Evaluation: ${view.evaluationError}`));
     }
   }
-  slot('slot-shadow').replaceChildren(...(view.shadow ? [shadowSection(view.shadow)] : []));
+  const shadow = view.shadow
+    ? shadowSection(view.shadow)
+    : view.shadowProgress
+      ? shadowProgressSection(view.shadowProgress)
+      : null;
+  slot('slot-shadow').replaceChildren(...(shadow ? [shadow] : []));
   const board = leaderboardSection(view);
   slot('slot-leaderboard').replaceChildren(...(board ? [board] : []));
   // The graph sits in a <details> kept across polls: collapsed under an approval's evidence, open elsewhere.

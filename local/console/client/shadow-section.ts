@@ -1,5 +1,5 @@
 import type { RunTrigger } from '../live-trigger';
-import type { ShadowView } from '../shadow-view';
+import type { ShadowProgress, ShadowView } from '../shadow-view';
 import { el } from './dom';
 
 /** The run page's shadow comparison and the line saying why the run started. */
@@ -54,5 +54,20 @@ export function shadowSection(view: ShadowView): HTMLElement {
       row('Result', view.passed ? 'pass' : 'fail', 'result'),
     ),
     el('p', { class: 'muted' }, `${view.state}: ${view.summary}`),
+  );
+}
+
+/** A running run's shadow phase before its comparison: what is happening, since when. */
+export function shadowProgressSection(progress: ShadowProgress): HTMLElement {
+  return el(
+    'section',
+    { class: 'panel', id: 'shadow', 'data-stage': progress.stage },
+    el('h2', {}, 'Shadow phase'),
+    el(
+      'p',
+      { id: 'shadow-progress' },
+      progress.text,
+      el('span', { class: 'muted' }, ` Since ${new Date(progress.since).toLocaleTimeString()}.`),
+    ),
   );
 }
