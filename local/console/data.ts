@@ -19,7 +19,7 @@ import {
 } from './dashboard';
 import { buildEvaluationView, type EvaluationView, type ScoredModel } from './evaluation-view';
 import { type StateGraph, stateGraph, summariseStates } from './graph';
-import { liveEmptyStates, monitorContextOf } from './live-dashboard';
+import { liveEmptyStates, monitorContextOf, mostDriftingFirst } from './live-dashboard';
 import { cooldownOf, type RunTrigger, runTriggerOf } from './live-trigger';
 import {
   type AutoMLSource,
@@ -356,5 +356,5 @@ export function dashboardView(
   );
   const monitoring = context.monitoring ?? MonitoringSchema.parse({});
   const empty = liveEmptyStates(data, { ...monitoring, schedule: monitoring.schedule.expression });
-  return data.map((w) => (empty[w.id] ? { ...w, empty: empty[w.id] } : w));
+  return mostDriftingFirst(data).map((w) => (empty[w.id] ? { ...w, empty: empty[w.id] } : w));
 }

@@ -83,3 +83,15 @@ export function liveEmptyStates(widgets: readonly WidgetData[], t: MonitorThresh
   });
   return out;
 }
+
+/** The drift widget's features, most drifting first (largest newest PSI), so the one that moved leads the legend. */
+export function mostDriftingFirst(widgets: readonly WidgetData[]): WidgetData[] {
+  return widgets.map((w) =>
+    w.id !== LIVE_WIDGET_IDS.drift
+      ? w
+      : {
+          ...w,
+          series: [...w.series].sort((a, b) => (b.latest ?? -1) - (a.latest ?? -1) || a.label.localeCompare(b.label)),
+        },
+  );
+}

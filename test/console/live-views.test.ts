@@ -260,6 +260,13 @@ describe('what an empty live widget says', () => {
   it('is pure over the widgets’ data', () => {
     expect(liveEmptyStates([], thresholds)).toEqual({});
   });
+
+  it('puts the most drifting feature first', () => {
+    const store = new MetricStore();
+    putMonitorWindow(store, { at: Date.now() - 60_000, answered: 400, labelled: 0, psi: { a: 0.1, b: 0.6, c: 0.1 } });
+    const drift = dashboardWithMonitor(store, new ExecutionStore(dir), thresholds).find((w) => w.id === 'drift');
+    expect(drift?.series.map((s) => s.label)).toEqual(['b', 'a', 'c']);
+  });
 });
 
 describe('a run between approval and its comparison, and one the cooldown stopped', () => {

@@ -27,6 +27,17 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 const ORIGIN = 'http://console.test';
 const RUN = 'run-live-f1';
+/** More features, as a real signal set has them (the drift legend must stay readable). */
+const QUIET_FEATURES = [
+  'humidity',
+  'light',
+  'sound_delta_1',
+  'co2_delta_1',
+  'sound_mean_5',
+  'co2_mean_5',
+  'hour_sin',
+  'hour_cos',
+];
 const THRESHOLDS = { minLabelledReadings: 200, minReadings: 100, schedule: 'rate(1 hour)' };
 
 let browser: Browser;
@@ -97,7 +108,12 @@ describe('the dashboard with what the monitor published', () => {
         f1: 0.86 - i * 0.05,
         ruleF1: 0.72,
         fallbackRate: i === 5 ? 0.08 : 0.01,
-        psi: { sound: 0.05 + i * 0.07, co2: 0.02, temperature: 0.04 + i * 0.01 },
+        psi: {
+          sound: 0.05 + i * 0.07,
+          co2: 0.02,
+          temperature: 0.04 + i * 0.01,
+          ...Object.fromEntries(QUIET_FEATURES.map((f, k) => [f, 0.01 * (k + 1)])),
+        },
       });
     }
     const errors: string[] = [];
@@ -112,11 +128,14 @@ describe('the dashboard with what the monitor published', () => {
       ['live F1', '0.610 (newest)'],
       ['static rule', '0.720 (newest)'],
     ]);
-    expect(await legend(tab, 'drift')).toEqual([
-      ['co2', '0.020 (newest)'],
+    // One line per feature, the most drifting first.
+    const drift = await legend(tab, 'drift');
+    expect(drift.slice(0, 3)).toEqual([
       ['sound', '0.400 (newest)'],
       ['temperature', '0.090 (newest)'],
+      ['hour_cos', '0.080 (newest)'],
     ]);
+    expect(drift.map(([name]) => name).sort()).toEqual(['co2', ...QUIET_FEATURES, 'sound', 'temperature'].sort());
     expect(await legend(tab, 'live-fallback')).toEqual([['fallback rate', '0.080 (newest)']]);
     expect(await legend(tab, 'live-readings')).toEqual([
       ['answers', '470 (newest)'],

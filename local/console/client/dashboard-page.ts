@@ -10,7 +10,21 @@ import { getJson, poll, shell } from './shell';
  * levels lines; the legend shows the value under the cursor, else the newest.
  */
 
-const PALETTE = ['#0073bb', '#ec7211', '#1d8102', '#d13212', '#8c4fff'];
+// Twelve distinct colours: the drift widget draws one line per feature.
+const PALETTE = [
+  '#0073bb',
+  '#ec7211',
+  '#1d8102',
+  '#d13212',
+  '#8c4fff',
+  '#00a1c9',
+  '#c9a100',
+  '#7a4b1f',
+  '#e377c2',
+  '#6b7b8c',
+  '#17becf',
+  '#9aa000',
+];
 const WINDOW_LABELS: Record<DashboardWindowName, string> = { '1h': '1 h', '3h': '3 h', '1d': '1 d', '1w': '1 w' };
 
 interface Chart {
