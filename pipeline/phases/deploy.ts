@@ -9,6 +9,8 @@ import { describeEndpoint, endpointLookup, whenEndpointInService } from './endpo
 import { outcome, PACKAGE_EXTRA } from './evaluate-gate';
 import { adoptExisting } from './idempotent';
 import { pollLoop } from './poll-loop';
+import { ShadowStateNames } from './shadow';
+import { switchEndpointConfig } from './shadow-endpoint';
 
 /** Endpoint states that will not become InService without a person: the run fails at once on them. */
 export const ENDPOINT_DEAD_STATES = ['Failed', 'OutOfService', 'UpdateRollbackFailed'] as const;
@@ -243,7 +245,39 @@ export function buildDeploy(ctx: PhaseContext, report: sfn.IChainable): sfn.ICha
       outcome(ctx, S.MarkDeployed, 'deployed', { promoted: 1, deployed: 1, ...deployedExtra }).next(report),
     )
     .otherwise(
-      outcome(ctx, S.MarkRolledBack, 'rolled-back', { promoted: 1, rolledBack: 1, ...deployedExtra }).next(report),
+      outcome(ctx, S.MarkRolledBack, 'rolled-back', { promoted: 1, rolledBack: 1, ...deployedExtra }).next(
+        leaveNoShadow(ctx, report),
+      ),
     );
   return deploy.next(checkDeployment);
+}
+
+/**
+ * A canary that started from the shadow phase's config and was rolled back returns the endpoint to that config
+ * (serving model, candidate still in shadow, capture on): the config that served before the shadow is restored.
+ */
+function leaveNoShadow(ctx: PhaseContext, report: sfn.IChainable): sfn.IChainable {
+  const N = ShadowStateNames;
+  return new sfn.Choice(ctx.scope, N.CheckShadowAfterRollback)
+    .when(
+      sfn.Condition.and(
+        sfn.Condition.isPresent('$.shadowConfig.configName'),
+        sfn.Condition.stringEqualsJsonPath('$.deploy.endpointConfigName', '$.shadowConfig.configName'),
+      ),
+      switchEndpointConfig(ctx, {
+        update: N.RestoreAfterRollback,
+        configPath: '$.shadowServing.endpointConfigName',
+        poll: {
+          init: N.InitRollbackRestorePoll,
+          wait: N.WaitRollbackRestore,
+          poll: N.PollRollbackRestore,
+          count: N.CountRollbackRestorePoll,
+          check: N.CheckRollbackRestored,
+        },
+        failed: N.RollbackRestoreFailed,
+        limit: N.RollbackRestorePollLimit,
+        next: report,
+      }),
+    )
+    .otherwise(report);
 }

@@ -4,12 +4,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { servedFeatureSpec } from '../../tasks/infer-occupancy/prediction-record';
 import { signalSetOf } from '../config';
-import { PipelineErrors } from '../state-names';
 import { describeEndpointConfig, updateModelPackage } from './calls';
 import type { PhaseContext } from './context';
 import { describeEndpoint } from './endpoint-lookup';
 import { outcome, PACKAGE_EXTRA } from './evaluate-gate';
-import { pollLoop } from './poll-loop';
+import { switchEndpointConfig } from './shadow-endpoint';
 
 /**
  * Shadow before canary (issue 21 item 4). After the approval, when an endpoint already serves: an endpoint config
@@ -55,6 +54,16 @@ export const ShadowStateNames = {
   SummarizeShadow: 'SummarizeShadow',
   MergeShadowSummary: 'MergeShadowSummary',
   KeepShadowSummary: 'KeepShadowSummary',
+  // A canary rolled back onto the shadow config (pipeline/phases/deploy.ts): the serving config restored.
+  CheckShadowAfterRollback: 'CheckShadowAfterRollback',
+  RestoreAfterRollback: 'RestoreAfterRollback',
+  InitRollbackRestorePoll: 'InitRollbackRestorePoll',
+  WaitRollbackRestore: 'WaitRollbackRestore',
+  PollRollbackRestore: 'PollRollbackRestore',
+  CountRollbackRestorePoll: 'CountRollbackRestorePoll',
+  CheckRollbackRestored: 'CheckRollbackRestored',
+  RollbackRestoreFailed: 'RollbackRestoreFailed',
+  RollbackRestorePollLimit: 'RollbackRestorePollLimit',
 } as const;
 const S = ShadowStateNames;
 
@@ -141,63 +150,6 @@ export function buildShadow(ctx: PhaseContext, shadow: ShadowProps | undefined, 
     }),
     'SageMaker',
   );
-  const updateTo = (id: string, configPath: string) =>
-    ctx.guard(
-      new tasks.CallAwsService(scope, id, {
-        service: 'sagemaker',
-        action: 'updateEndpoint',
-        iamAction: 'sagemaker:UpdateEndpoint',
-        iamResources: [ctx.arns.endpoint, ctx.arns.anyEndpointConfig],
-        // No DeploymentConfig: all at once; the production variant's model is the same before and after.
-        parameters: { EndpointName: config.endpointName, EndpointConfigName: sfn.JsonPath.stringAt(configPath) },
-        resultPath: sfn.JsonPath.DISCARD,
-      }),
-      'SageMaker',
-    );
-
-  const settleOn = (
-    ids: { init: string; wait: string; poll: string; count: string; check: string },
-    expectedPath: string,
-    failed: string,
-    limit: string,
-    next: sfn.IChainable,
-  ) =>
-    pollLoop(scope, {
-      ids: { init: ids.init, wait: ids.wait, count: ids.count, check: ids.check },
-      poll: ctx.guard(describeEndpoint(ctx, ids.poll, '$.endpointNow'), 'SageMaker'),
-      counterPath: '$.shadowPoll',
-      interval: Duration.seconds(config.poll.endpointSeconds),
-      maxIterations: config.poll.endpointMaxIterations,
-      exits: [
-        {
-          when: sfn.Condition.and(
-            sfn.Condition.stringEquals('$.endpointNow.status', 'InService'),
-            sfn.Condition.stringEqualsJsonPath('$.endpointNow.endpointConfigName', expectedPath),
-          ),
-          next,
-        },
-        {
-          // Settled elsewhere (an update SageMaker rolled back) or dead: nothing to compare, the run fails.
-          when: sfn.Condition.or(
-            sfn.Condition.stringEquals('$.endpointNow.status', 'InService'),
-            sfn.Condition.stringEquals('$.endpointNow.status', 'Failed'),
-            sfn.Condition.stringEquals('$.endpointNow.status', 'OutOfService'),
-            sfn.Condition.stringEquals('$.endpointNow.status', 'UpdateRollbackFailed'),
-          ),
-          next: ctx.failWith(
-            failed,
-            PipelineErrors.EndpointFailed,
-            `States.Format('Endpoint ${config.endpointName} is {} on config {} (expected {})', $.endpointNow.status, $.endpointNow.endpointConfigName, ${expectedPath})`,
-          ),
-        },
-      ],
-      onLimit: ctx.failWith(
-        limit,
-        PipelineErrors.PollLimitExceeded,
-        `States.Format('Endpoint ${config.endpointName} did not settle on {} within ${config.poll.endpointMaxIterations} polls', ${expectedPath})`,
-      ),
-    });
-
   // ---- compare ----
   const features = servedFeatureSpec(signalSetOf(config)).features.map((f) => f.name);
   const compare = ctx.guard(
@@ -251,21 +203,20 @@ export function buildShadow(ctx: PhaseContext, shadow: ShadowProps | undefined, 
       'SageMaker',
     )
     .next(summarizeShadow);
-  const restore = updateTo(S.RestoreServingConfig, '$.shadowServing.endpointConfigName').next(
-    settleOn(
-      {
-        init: S.InitRestorePoll,
-        wait: S.WaitRestoreEndpoint,
-        poll: S.PollRestoreEndpoint,
-        count: S.CountRestorePoll,
-        check: S.CheckRestored,
-      },
-      '$.shadowServing.endpointConfigName',
-      S.RestoreFailed,
-      S.RestorePollLimit,
-      rejectPackage,
-    ),
-  );
+  const restore = switchEndpointConfig(ctx, {
+    update: S.RestoreServingConfig,
+    configPath: '$.shadowServing.endpointConfigName',
+    poll: {
+      init: S.InitRestorePoll,
+      wait: S.WaitRestoreEndpoint,
+      poll: S.PollRestoreEndpoint,
+      count: S.CountRestorePoll,
+      check: S.CheckRestored,
+    },
+    failed: S.RestoreFailed,
+    limit: S.RestorePollLimit,
+    next: rejectPackage,
+  });
   const markRejected = outcome(ctx, S.MarkShadowRejected, SHADOW_REJECTED, {
     ...PACKAGE_EXTRA,
     'shadow.$': '$.shadowComparison',
@@ -279,21 +230,20 @@ export function buildShadow(ctx: PhaseContext, shadow: ShadowProps | undefined, 
   });
   bake.next(compare).next(check);
 
-  const start = updateTo(S.StartShadow, '$.shadowConfig.configName').next(
-    settleOn(
-      {
-        init: S.InitShadowPoll,
-        wait: S.WaitShadowEndpoint,
-        poll: S.PollShadowEndpoint,
-        count: S.CountShadowPoll,
-        check: S.CheckShadowDeployed,
-      },
-      '$.shadowConfig.configName',
-      S.ShadowEndpointFailed,
-      S.ShadowPollLimit,
-      bake,
-    ),
-  );
+  const start = switchEndpointConfig(ctx, {
+    update: S.StartShadow,
+    configPath: '$.shadowConfig.configName',
+    poll: {
+      init: S.InitShadowPoll,
+      wait: S.WaitShadowEndpoint,
+      poll: S.PollShadowEndpoint,
+      count: S.CountShadowPoll,
+      check: S.CheckShadowDeployed,
+    },
+    failed: S.ShadowEndpointFailed,
+    limit: S.ShadowPollLimit,
+    next: bake,
+  });
   describeServingConfig.next(nameConfig).next(createConfig).next(start);
 
   const describe = ctx.guard(describeEndpoint(ctx, S.DescribeShadowEndpoint, '$.shadowEndpoint'), 'SageMaker');
