@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runListItem } from '../../local/console/data';
+import { RunViews, runListItem } from '../../local/console/data';
 import { liveEmptyStates, monitorContextOf } from '../../local/console/live-dashboard';
 import { cooldownOf, runTriggerOf } from '../../local/console/live-trigger';
 import { shadowProgressOf, shadowViewOf } from '../../local/console/shadow-view';
@@ -9,6 +9,7 @@ import { MetricStore } from '../../local/metrics';
 import { ExecutionStore } from '../../local/runtime/executions';
 import { featureDriftDimensions, MONITOR_SERVICE } from '../../observability/metrics';
 import { dashboardWidgets, LIVE_WIDGET_IDS } from '../../observability/widgets';
+import { MemoryObjectStore } from '../../tasks/ports/object-store';
 import {
   EVIDENCE_INPUT,
   PASSED_COMPARISON,
@@ -301,5 +302,39 @@ describe('a run between approval and its comparison, and one the cooldown stoppe
     );
     expect(cooldownOf({ outcome: 'deployed' })).toBeNull();
     expect(cooldownOf({ outcome: 'cooldown' })).toMatch(/another run started by evidence began within it\.$/);
+  });
+});
+
+describe('RunViews: a stored run the monitor started', () => {
+  it('carries why it started, its shadow comparison with the definition’s allowed loss, and no cooldown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'live-runs-'));
+    try {
+      const executions = new ExecutionStore(dir);
+      executions.save({
+        executionArn: 'arn:aws:states:us-east-1:1:execution:m:run-9',
+        name: 'run-9',
+        stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:m',
+        status: 'SUCCEEDED',
+        startDate: 1_764_000_000_000,
+        stopDate: 1_764_000_060_000,
+        input: EVIDENCE_INPUT,
+        output: { outcome: 'shadow-rejected', trigger: { kind: 'evidence', reason: EVIDENCE_INPUT.reason } },
+        pid: 1,
+        states: shadowStates(REJECTED_COMPARISON).map(({ error: _error, ...st }) => st),
+      });
+      const views = new RunViews({
+        executions,
+        store: new MemoryObjectStore(),
+        approvals: { get: async () => undefined },
+        definition: SHADOW_DEFINITION,
+      });
+      const view = await views.get('run-9');
+      expect(view?.run.trigger?.alarmName).toBe(EVIDENCE_INPUT.alarmName);
+      expect(view?.shadow).toMatchObject({ passed: false, rejected: true, maxF1Loss: 0.02, pairedReadings: 412 });
+      expect(view?.shadowProgress).toBeNull();
+      expect(view?.cooldown).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
