@@ -163,7 +163,8 @@ export function tuneThreshold(
       i++;
     }
     const next = i < n ? (probability[order[i] ?? 0] ?? 0) : p - 1e-9;
-    const cut = (p + next) / 2;
+    // Never below 0: a model sure to 1e-10 would otherwise get a negative threshold (the artifact clamps it).
+    const cut = Math.max(0, (p + next) / 2);
     const value = tuningValue({ tp, fp, tn: negatives - fp, fn: positives - tp }, objective);
     const better = value > bestValue + 1e-12;
     const tie = Math.abs(value - bestValue) <= 1e-12 && Math.abs(cut - 0.5) < Math.abs(bestThreshold - 0.5);

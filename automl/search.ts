@@ -2,8 +2,9 @@
  * The AutoML search: candidate families × feature subsets × hyper-parameters, scored by rolling-origin
  * time-ordered validation (train on everything before a block, validate on the block; every validation block
  * holds both classes), the decision threshold tuned for the objective on the pooled out-of-fold predictions.
- * Selection is robust, not greedy: a candidate's score is the mean of its pooled and its worst fold value, and
- * among the candidates within one standard error of the best the simplest wins (threshold < logistic < trees,
+ * Selection is robust, not greedy: a candidate's score is the mean of its pooled and its worst fold value; when
+ * two or more candidates lie within one standard error of the best (validation cannot rank them) the ensemble
+ * across views wins if it is in that band too, else the simplest in the band wins (threshold < logistic < trees,
  * fewer features first), because simple models on stable signals are the ones that survive drift.
  * The winner is refitted on all rows (a time-stratified sample above `refitRowLimit`).
  * Pure: data in, leaderboard and artifact out; progress and stopping through callbacks.
@@ -28,7 +29,7 @@ import { type BuiltEnsemble, buildEnsembleCandidate, ensembleArtifact, refitMemb
 import { AutoMLInputError } from './errors';
 import { featureViews, viewPlans } from './feature-views';
 import { DEFAULT_FOREST_PARAMS } from './forest';
-import { DEFAULT_GBT_PARAMS } from './gbt';
+import { DEFAULT_GBT_PARAMS, type GbtParams } from './gbt';
 import { DEFAULT_LOGISTIC_PARAMS } from './logistic';
 import { type BinaryMetrics, type Objective, rocAuc } from './objective';
 import { mulberry32, type Rng } from './random';
@@ -273,6 +274,17 @@ const logUniform = (rng: Rng, lo: number, hi: number): number =>
   Math.exp(Math.log(lo) + rng() * (Math.log(hi) - Math.log(lo)));
 const round3 = (x: number): number => Number(x.toPrecision(3));
 
+/** Learning rate 0.1, 31 leaves, no depth cap, no L2, 20 rows a leaf, up to 200 trees with early stopping. */
+export const REFERENCE_GBT_PARAMS: GbtParams = {
+  ...DEFAULT_GBT_PARAMS,
+  learningRate: 0.1,
+  maxIterations: 200,
+  maxDepth: 64,
+  lambda: 0,
+  maxLeaves: 31,
+  minSamplesLeaf: 20,
+};
+
 /** Plans in order of value per second: cheap strong candidates first, so a short budget still ranks them. */
 function candidatePlans(
   subsets: FeatureSubset[],
@@ -285,11 +297,14 @@ function candidatePlans(
   const all = subsets[0] ?? { name: 'all', features: [] };
   const logistic = { family: 'logistic', params: DEFAULT_LOGISTIC_PARAMS } as const;
   const gbt = { family: 'gbt', params: DEFAULT_GBT_PARAMS } as const;
+  // The all-feature gbt takes histogram boosting's reference defaults (LightGBM's and scikit-learn's): the most
+  // tried setting for the strongest generic learner, and the one the bench compares against.
+  const referenceGbt = { family: 'gbt', params: REFERENCE_GBT_PARAMS } as const;
   const push = (subset: FeatureSubset | undefined, plan: Plan) => {
     if (subset) plans.push({ subset, plan });
   };
   push({ name: 'single-signal', features: all.features }, { family: 'threshold', params: { objective } });
-  push(all, gbt);
+  push(all, referenceGbt);
   push(byName('top1'), logistic);
   push(byName('top2'), logistic);
   push(all, logistic);
@@ -371,10 +386,31 @@ function standardError(foldValues: readonly number[]): number {
 export const DRIFT_MARGIN = 0.02;
 
 /**
+ * The ensemble when validation cannot rank the single candidates: two or more of them lie within one standard error
+ * of the top, so which one is best is noise, and picking the simplest of them bets on one feature subset the folds
+ * did not prefer. Averaging their views (the ensemble, within the same band) is the hedge that does not need the
+ * evidence to rank them. -1 when the evidence ranks them or no ensemble is within the band.
+ */
+function inseparableHedge(
+  candidates: readonly CandidateResult[],
+  floor: number,
+  stableOnly: boolean,
+  value: (c: CandidateResult) => number,
+): number {
+  const eligible = (c: CandidateResult) =>
+    c.status === 'Completed' && value(c) >= floor && !(stableOnly && (c.driftingFeatures?.length ?? 0) > 0);
+  const tied = candidates.filter((c) => c.family !== 'ensemble' && eligible(c)).length;
+  if (tied < 2) return -1;
+  return candidates.findIndex((c) => c.family === 'ensemble' && eligible(c));
+}
+
+/**
  * The candidate to deploy. Among completed candidates: the top robust value, except that a candidate reading
  * drifting features only counts as top when it beats the best drift-free one by DRIFT_MARGIN (its validation
- * score is the part least likely to hold in the future); then the simplest candidate within one standard error
- * of the top (drift-free ones only when the top is). -1 when none completed.
+ * score is the part least likely to hold in the future); then, when two or more single candidates lie within one
+ * standard error of the top (validation cannot rank them), the ensemble if it is within that band too; else the
+ * simplest candidate within one standard error of the top (drift-free ones only when the top is). -1 when none
+ * completed.
  */
 export function selectCandidate(candidates: readonly CandidateResult[]): number {
   const value = (c: CandidateResult) => c.robustValue ?? c.objective.value;
@@ -399,6 +435,8 @@ export function selectCandidate(candidates: readonly CandidateResult[]): number 
   }
   const best = candidates[top] ?? topCandidate;
   const floor = value(best) - standardError(best.foldValues);
+  const hedge = inseparableHedge(candidates, floor, stableOnly, value);
+  if (hedge >= 0) return hedge;
   let chosen = top;
   candidates.forEach((c, i) => {
     const current = candidates[chosen];

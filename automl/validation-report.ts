@@ -55,7 +55,12 @@ function preference(top: CandidateResult, chosen: CandidateResult, isRelative: (
     (relative > 0 ? `, ${relative} of them relative (change, spread or time rather than a level)` : '') +
     (chosenDrift.length > 0 ? `, drifting: ${chosenDrift.join(', ')}` : ', none drifting between folds');
   const reasons: string[] = [];
-  if (top === chosen) reasons.push('kept the top candidate: no simpler one came within one standard error of it');
+  if (chosen.family === 'ensemble') {
+    reasons.push(
+      'averaged the single candidates it cannot rank (within one standard error of the top) in the ensemble',
+    );
+  } else if (top === chosen)
+    reasons.push('kept the top candidate: no simpler one came within one standard error of it');
   else if (topDrift.length > 0 && chosenDrift.length === 0) {
     reasons.push(`set aside ${top.name}, which reads drifting feature(s) ${topDrift.join(', ')}`);
     reasons.push('took the simplest drift-free candidate within one standard error of the best drift-free one');
