@@ -10,6 +10,7 @@ import type { ArtifactModel, EnsembleMemberModel, ModelArtifact } from './artifa
 import { outOfFoldPredictions } from './calibrate-winner';
 import { applyCalibration, type Calibration, calibrateArtifact, chooseCalibration } from './calibration';
 import { type CandidateSetup, type Context, type Fitted, fitPlan, gather } from './candidate';
+import { DRIFT_MARGIN } from './drift-margin';
 import { blend, ensembleWeights, scoreEnsemble } from './ensemble';
 import { signalOf } from './feature-views';
 import { mulberry32 } from './random';
@@ -32,7 +33,7 @@ export interface BuiltEnsemble {
  * Diverse strong members: the best completed candidate reading each single sensor (a `view-*` subset, or any other
  * subset that reads one sensor, such as `top1`; any family), then the best of each family among those reading
  * several sensors; never two of the same subset and family, never a threshold rule, never one reading a drifting
- * feature. Indices into `candidates`
+ * feature unless drifting features win validation by DRIFT_MARGIN. Indices into `candidates`
  * (= plan indices), best first.
  */
 export function chooseMembers(candidates: readonly CandidateResult[]): number[] {
@@ -46,9 +47,12 @@ export function chooseMembers(candidates: readonly CandidateResult[]): number[] 
     });
     return top;
   };
-  // A member reading a drifting level would bring into the ensemble the failure it is there to survive.
+  // A member reading a drifting level would bring into the ensemble the failure it is there to survive, unless
+  // validation says drifting features are worth it (the selection's own test: by DRIFT_MARGIN).
+  const drifts = (c: CandidateResult) => (c.driftingFeatures?.length ?? 0) > 0;
+  const allowDrifting = driftingWorthIt(candidates, value, drifts);
   const family = (c: CandidateResult) =>
-    (MEMBER_FAMILIES as readonly string[]).includes(c.family) && (c.driftingFeatures?.length ?? 0) === 0;
+    (MEMBER_FAMILIES as readonly string[]).includes(c.family) && (allowDrifting || !drifts(c));
   const sensors = (c: CandidateResult) => [
     ...new Set(c.features.map(signalOf).filter((s): s is string => s !== undefined)),
   ];
@@ -60,6 +64,22 @@ export function chooseMembers(candidates: readonly CandidateResult[]): number[] 
   return [...new Set(chosen)]
     .sort((a, b) => value(candidates[b] as CandidateResult) - value(candidates[a] as CandidateResult))
     .slice(0, MAX_ENSEMBLE_MEMBERS);
+}
+
+/**
+ * True when the best completed candidate reads drifting features and beats the best drift-free one by DRIFT_MARGIN:
+ * the case where `selectCandidate` accepts drifting features, so the ensemble may use them too.
+ */
+function driftingWorthIt(
+  candidates: readonly CandidateResult[],
+  value: (c: CandidateResult) => number,
+  drifts: (c: CandidateResult) => boolean,
+): boolean {
+  const best = (keep: (c: CandidateResult) => boolean) =>
+    Math.max(Number.NEGATIVE_INFINITY, ...candidates.filter((c) => c.status === 'Completed' && keep(c)).map(value));
+  const drifting = best(drifts);
+  const stable = best((c) => !drifts(c));
+  return drifting > Number.NEGATIVE_INFINITY && drifting - stable >= DRIFT_MARGIN;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   trainCandidate,
   unscoredCandidate,
 } from './candidate';
+import { DRIFT_MARGIN } from './drift-margin';
 import { type BuiltEnsemble, buildEnsembleCandidate, ensembleArtifact, refitMember } from './ensemble-candidate';
 import { AutoMLInputError } from './errors';
 import { featureViews, viewPlans } from './feature-views';
@@ -382,8 +383,7 @@ function standardError(foldValues: readonly number[]): number {
   return Math.min(0.02, Math.max(0.005, Math.sqrt(variance / k)));
 }
 
-/** How much better on validation a candidate reading drifting features must be than the best without any. */
-export const DRIFT_MARGIN = 0.02;
+export { DRIFT_MARGIN };
 
 /**
  * The ensemble when validation cannot rank the single candidates: two or more of them lie within one standard error

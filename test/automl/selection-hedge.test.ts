@@ -1,3 +1,4 @@
+import { chooseMembers } from '../../automl/ensemble-candidate';
 import { type CandidateResult, DRIFT_MARGIN, selectCandidate } from '../../automl/search';
 
 /** A completed candidate with the fold values given (robust value = mean of pooled and worst fold). */
@@ -76,5 +77,27 @@ describe('selection when validation cannot rank the candidates', () => {
     expect(0.91 - 0.9).toBeLessThan(DRIFT_MARGIN);
     // The drift-free band holds two candidates the folds cannot rank, but the only ensemble reads a drifting level.
     expect(selectCandidate(list)).toBe(2);
+  });
+});
+
+describe('ensemble members and drifting features', () => {
+  const drifting = { driftingFeatures: ['temperature'], features: ['sound', 'temperature'] };
+
+  it('leaves out members reading drifting features when they do not win validation by DRIFT_MARGIN', () => {
+    const list = [
+      candidate('drifting-gbt', 'gbt', [0.9, 0.9, 0.9], drifting),
+      candidate('stable-gbt', 'gbt', [0.89, 0.89, 0.89], { features: ['sound', 'co2'] }),
+      candidate('stable-logistic', 'logistic', [0.85, 0.85, 0.85], { features: ['sound', 'co2'] }),
+    ];
+    expect(chooseMembers(list)).toEqual([1, 2]);
+  });
+
+  it('takes them when drifting features win by DRIFT_MARGIN, as the selection accepts them', () => {
+    const list = [
+      candidate('drifting-gbt', 'gbt', [0.9, 0.9, 0.9], drifting),
+      candidate('stable-gbt', 'gbt', [0.8, 0.8, 0.8], { features: ['sound', 'co2'] }),
+      candidate('drifting-forest', 'forest', [0.89, 0.89, 0.89], drifting),
+    ];
+    expect(chooseMembers(list)).toEqual([0, 2]);
   });
 });
