@@ -18,6 +18,9 @@ import { THERMOSTAT } from '../../telemetry/signals';
 export const TEST_CONFIG = {
   autoML: { maxCandidates: 3, maxRuntimePerTrainingJobSeconds: 600, maxJobRuntimeSeconds: 1000 },
   canary: { sizePercent: 20, waitIntervalSeconds: 300, terminationWaitSeconds: 60 },
+  // The shadow phase judges a candidate on live labelled traffic, which these runs have none of (no fleet is
+  // served): it would end every approved update `shadow-rejected`. Its own tests: test/pipeline/shadow-phase.test.ts.
+  shadow: { enabled: false },
 };
 
 let template: string | undefined;
