@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import type { PipelineConfig } from './config';
 import { buildAutoML } from './phases/automl';
 import { createContext, topicFromArn } from './phases/context';
+import { buildTrigger } from './phases/cooldown';
 import { buildDeploy } from './phases/deploy';
 import { buildEvaluateAndGate } from './phases/evaluate-gate';
 import { buildExport } from './phases/export';
@@ -15,6 +16,7 @@ import { buildReport } from './phases/report';
 import { buildRunIdentity } from './phases/run-identity';
 import { buildCandidateContainers, buildScoring } from './phases/scoring';
 import { buildServingLookup } from './phases/serving-lookup';
+import { buildShadow, type ShadowProps } from './phases/shadow';
 
 /**
  * The retraining state machine as a pure function of its props: no stack-level resources are
@@ -59,6 +61,13 @@ export interface RetrainingDefinitionProps {
   readonly approvalRequestFunction: lambda.IFunction;
   readonly candidateContainersFunction: lambda.IFunction;
   readonly scoringInputFunction: lambda.IFunction;
+  /**
+   * CheckRetrainingCooldown (tasks/retraining-cooldown.ts) for runs started by evidence (phases/cooldown.ts).
+   * @default none: evidence-started runs have no cooldown
+   */
+  readonly cooldownFunction?: lambda.IFunction;
+  /** Shadow before canary (phases/shadow.ts): the comparison Lambda and the capture prefix. @default no shadow phase */
+  readonly shadow?: ShadowProps;
   /** CloudWatch alarm names SageMaker watches during the canary (rollback on ALARM). */
   readonly rollbackAlarmNames: readonly string[];
   /** Name of the state machine: the single-run lock's key, and the ARN prefix of its executions. */
@@ -89,17 +98,18 @@ export function buildRetrainingDefinition(scope: Construct, props: RetrainingDef
   // Built back to front: each phase is given the state it continues to.
   const report = buildReport(ctx);
   const deploy = buildDeploy(ctx, report);
-  const decide = buildEvaluateAndGate(ctx, { deploy, report });
+  const decide = buildEvaluateAndGate(ctx, { deploy: buildShadow(ctx, props.shadow, { deploy, report }), report });
   const score = buildScoring(ctx).next(decide);
   const lookupServing = buildServingLookup(ctx, score);
   const automl = buildAutoML(ctx, buildCandidateContainers(ctx, lookupServing));
-  const definition = buildRunIdentity(ctx, buildExport(ctx, automl, report));
+  const definition = buildRunIdentity(ctx, buildTrigger(ctx, buildExport(ctx, automl, report)));
 
   const timeout = Duration.seconds(
     config.autoML.maxJobRuntimeSeconds +
       config.approvalTimeoutSeconds +
       config.canary.maxExecutionTimeoutSeconds +
-      config.poll.endpointSeconds * config.poll.endpointMaxIterations +
+      config.poll.endpointSeconds * config.poll.endpointMaxIterations * (props.shadow ? 3 : 1) +
+      (props.shadow ? config.shadow.bakeMinutes * 60 : 0) +
       6 * 3600,
   );
   return { definition, policyStatements: statements, timeout };

@@ -17,6 +17,7 @@ import {
 } from '../features';
 import { type PipelineConfig, signalSetOf } from './config';
 import { RUN_LOCK_KEY } from './phases/run-lock';
+import type { ShadowProps } from './phases/shadow';
 import { buildRetrainingDefinition, type ExportQueries } from './retraining-definition';
 
 export interface RetrainingStateMachineProps {
@@ -39,6 +40,10 @@ export interface RetrainingStateMachineProps {
   readonly approvalRequestFunction: lambda.IFunction;
   readonly candidateContainersFunction: lambda.IFunction;
   readonly scoringInputFunction: lambda.IFunction;
+  /** Evidence-started runs' cooldown check (phases/cooldown.ts). @default none: no cooldown */
+  readonly cooldownFunction?: lambda.IFunction;
+  /** Shadow before canary (phases/shadow.ts): comparison Lambda and capture prefix. @default no shadow phase */
+  readonly shadow?: ShadowProps;
   /** Alarms SageMaker watches during the canary; any in ALARM rolls the deployment back. */
   readonly rollbackAlarmNames: readonly string[];
   /**
@@ -135,6 +140,8 @@ export class RetrainingStateMachine extends Construct {
       approvalRequestFunction: props.approvalRequestFunction,
       candidateContainersFunction: props.candidateContainersFunction,
       scoringInputFunction: props.scoringInputFunction,
+      cooldownFunction: props.cooldownFunction,
+      shadow: props.shadow,
       rollbackAlarmNames: props.rollbackAlarmNames,
       stateMachineName: this.stateMachineName,
       runLockTable: this.runLockTable,

@@ -22,6 +22,18 @@ export const StateNames = {
   ReleaseRunLock: 'ReleaseRunLock',
   ReleaseRunLockOnFailure: 'ReleaseRunLockOnFailure',
 
+  // Trigger and retraining cooldown (pipeline/phases/cooldown.ts): a run whose input names a `reason` (a monitor
+  // alarm, through EventBridge) runs only outside the cooldown of the last such run; otherwise it ends `cooldown`.
+  CheckTrigger: 'CheckTrigger',
+  TriggerEvidence: 'TriggerEvidence',
+  TriggerGiven: 'TriggerGiven',
+  TriggerManual: 'TriggerManual',
+  CheckRetrainingCooldown: 'CheckRetrainingCooldown',
+  CheckCooldownResult: 'CheckCooldownResult',
+  MarkCooldown: 'MarkCooldown',
+  ReleaseRunLockInCooldown: 'ReleaseRunLockInCooldown',
+  Cooldown: 'Cooldown',
+
   // Training window (only when trainingWindowDays > 0): one Athena query for the window's first day, its one row
   // read into $.trainingWindow.start; every later export query reads only the partitions from that day on.
   FindTrainingWindow: 'FindTrainingWindow',
@@ -157,6 +169,8 @@ export const Outcomes = [
   'already-running',
   /** The lake cannot give every time split enough of both classes (the split plan says what is missing). */
   'insufficient-data',
+  /** The candidate lost to the serving model on the labelled live readings of its shadow bake (phases/shadow.ts). */
+  'shadow-rejected',
 ] as const;
 export type Outcome = (typeof Outcomes)[number];
 

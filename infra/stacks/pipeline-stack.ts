@@ -18,7 +18,10 @@ import { RetrainingStateMachine } from '../../pipeline/retraining-state-machine'
 import { MODEL_PACKAGE_INDEX } from '../../tasks/ports/approval-store';
 import { LAKE } from './ingestion-stack';
 import { alarmsOfThisAccount } from './key-policy';
+import { LiveMonitor } from './monitor';
 import { nodeFunction } from './node-function';
+import { RetrainOnEvidence } from './retrain-on-evidence';
+import { ShadowComparison } from './shadow-compare';
 
 export interface PipelineStackProps extends StackProps {
   readonly config: PipelineConfig;
@@ -42,6 +45,10 @@ export class PipelineStack extends Stack {
   readonly topic: sns.Topic;
   readonly approvalTable: dynamodb.Table;
   readonly approvalApi: apigw.RestApi;
+  /** The live monitor and its schedule (./monitor.ts). */
+  readonly monitor: LiveMonitor;
+  /** The monitor's alarms and the rules starting a retraining on them (./retrain-on-evidence.ts). */
+  readonly evidence: RetrainOnEvidence;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -181,6 +188,18 @@ export class PipelineStack extends Stack {
     this.approvalTable.grantWriteData(request);
     this.topic.grantPublish(request);
 
+    // Evidence-started runs' cooldown (pipeline/phases/cooldown.ts); its table is the run lock's, passed in the payload.
+    const cooldown = fn(
+      'RetrainingCooldownFunction',
+      'retraining-cooldown.ts',
+      'Cooldown of evidence-started retraining',
+    );
+    // Shadow before canary (pipeline/phases/shadow.ts): the comparison Lambda and the capture prefix.
+    const shadow = new ShadowComparison(this, 'ShadowCompare', {
+      key,
+      lakeBucket: props.lakeBucket,
+      artifactsBucket: props.artifactsBucket,
+    });
     this.retraining = new RetrainingStateMachine(this, 'Retraining', {
       config,
       artifactsBucket: props.artifactsBucket,
@@ -196,7 +215,20 @@ export class PipelineStack extends Stack {
       approvalRequestFunction: request,
       candidateContainersFunction: containers,
       scoringInputFunction: scoringInput,
+      cooldownFunction: cooldown,
+      shadow: shadow.shadow,
       rollbackAlarmNames: props.rollbackAlarmNames,
+    });
+    this.retraining.runLockTable.grantReadWriteData(cooldown);
+    this.monitor = new LiveMonitor(this, 'Monitor', {
+      config,
+      key,
+      lakeBucket: props.lakeBucket,
+      artifactsBucket: props.artifactsBucket,
+    });
+    this.evidence = new RetrainOnEvidence(this, 'RetrainOnEvidence', {
+      config,
+      stateMachine: this.retraining.stateMachine,
     });
     // kms:CreateGrant for CreateEndpoint/UpdateEndpoint with a KmsKeyId: the definition's statements (pipeline/phases/deploy.ts).
     // By name, not by reference: the state machine depends (through the request function's API URL) on the

@@ -115,9 +115,13 @@ async function start(values: FlagValues<typeof START>, terminal: RunTerminal): P
   const timer = setInterval(() => {
     runOne().catch((error: unknown) => progress(`scheduled run failed to start: ${String(error)}`));
   }, intervalMs);
+  // The live monitor on its own schedule; its alarms start retraining on evidence (local/runtime/evidence.ts).
+  const monitoring = stack.evidence.startSchedule((error: unknown) => progress(`monitor run failed: ${String(error)}`));
+  progress(`monitoring live quality (${config.monitoring.schedule.expression}); its alarms start retraining`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       clearInterval(timer);
+      monitoring.close();
       resolve();
     };
     process.once('SIGINT', stop);

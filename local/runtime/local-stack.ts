@@ -23,6 +23,7 @@ import type { ShadowDocumentSnapshot } from '../iot/shadow-service';
 import { LocalLake } from '../lake';
 import { AlarmEvaluator, MetricStore } from '../metrics';
 import { describeExecution } from './describe-execution';
+import { LocalEvidence } from './evidence';
 import { ExecutionStore } from './executions';
 import type { FaultName } from './faults';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './identity';
@@ -145,6 +146,8 @@ export class LocalStack {
   private awsEndpoints: { url: string; close(): Promise<void> } | undefined;
   /** The Pipeline stack's Lambda functions, run from their bundles (./lambdas.ts). */
   readonly lambdas: LocalLambdas;
+  /** The monitor, its alarms and the rules starting a retraining on them (./evidence.ts). */
+  readonly evidence: LocalEvidence;
   readonly functions: PipelineFunctions;
   /** The last notification published (AwaitApproval's e-mail carries the approve link printed as progress). */
   private lastNotification = '';
@@ -197,6 +200,15 @@ export class LocalStack {
       store: this.executions,
       bindings: this.bindings(faults, timeScale),
       waitScale: timeScale,
+      onProgress: progress,
+    });
+    this.evidence = new LocalEvidence({
+      pipeline: this.pipeline,
+      lake: this.lake,
+      store: this.store,
+      metrics: this.metrics,
+      alarms: this.alarms,
+      startExecution: (input) => this.runner.start(input, newExecutionName()),
       onProgress: progress,
     });
   }
@@ -282,6 +294,7 @@ export class LocalStack {
           serviceCall('athena', 'getQueryResults', input, (request) => this.athena.getQueryResults(request as never)),
       },
       lambda(/ScoringInput/, functions.scoringInput, lambdas),
+      lambda(/RetrainingCooldown/, functions.retrainingCooldown, lambdas),
       sdk('sagemaker', 'createAutoMLJobV2', (input) => {
         assertSageMakerName('AutoMLJobName', input.AutoMLJobName);
         const spec = input as {

@@ -25,6 +25,8 @@ export interface PipelineFunctions {
   readonly evaluate: LocalFunction;
   readonly approvalRequest: LocalFunction;
   readonly approvalCallback: LocalFunction;
+  /** CheckRetrainingCooldown (pipeline/phases/cooldown.ts): the run-lock table through the local DynamoDB endpoint. */
+  readonly retrainingCooldown: LocalFunction;
 }
 
 export function pipelineFunctions(approvalApiUrl: () => string): PipelineFunctions {
@@ -47,6 +49,7 @@ export function pipelineFunctions(approvalApiUrl: () => string): PipelineFunctio
         APPROVAL_API_URL: approvalApiUrl(),
       }),
     },
+    retrainingCooldown: fn('RetrainingCooldownFunction', 'tasks/retraining-cooldown.ts'),
     approvalCallback: {
       ...fn('ApprovalCallbackFunction', 'tasks/approval-callback.ts'),
       environment: () => ({ APPROVAL_TABLE: LOCAL_APPROVAL_TABLE }),

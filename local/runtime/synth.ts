@@ -6,6 +6,7 @@ import { PipelineMetrics } from '../../observability/metrics';
 import type { PipelineConfig } from '../../pipeline/config';
 import { renderStateMachineAsl } from '../../pipeline/render-asl';
 import { type TableSchema, tablesOfTemplate } from '../adapters/dynamodb';
+import { type AlarmRule, alarmRulesOfTemplate } from './alarm-rules';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './identity';
 import type { AslDefinition } from './runner';
 
@@ -29,6 +30,41 @@ export interface SynthesizedPipeline {
   readonly stateMachineRoleActions?: readonly string[];
   /** DynamoDB tables of the Pipeline stack (the single-run lock), by the names the rendered ASL gives them. */
   readonly tables?: readonly TableSchema[];
+  /** The Pipeline stack's alarms on the monitor's metrics (infra/stacks/retrain-on-evidence.ts). @default none */
+  readonly evidenceAlarms?: PutMetricAlarmCommandInput[];
+  /** The EventBridge rules starting the state machine on those alarms' changes (./alarm-rules.ts). @default none */
+  readonly alarmRules?: AlarmRule[];
+  /** The monitor Lambda's schedule expression and environment (infra/stacks/monitor.ts). @default no monitor */
+  readonly monitor?: MonitorOfTemplate;
+}
+
+export interface MonitorOfTemplate {
+  readonly scheduleExpression: string;
+  readonly environment: Record<string, string>;
+}
+
+/** The function whose environment carries PIPELINE_CONFIG and the schedule invoking it. */
+function monitorOfTemplate(resources: Record<string, Resource>): MonitorOfTemplate | undefined {
+  const entry = Object.entries(resources).find(
+    ([, r]) =>
+      r.Type === 'AWS::Lambda::Function' &&
+      (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.PIPELINE_CONFIG,
+  );
+  if (!entry) return undefined;
+  const [id, fn] = entry;
+  const schedule = Object.values(resources).find(
+    (r) =>
+      r.Type === 'AWS::Scheduler::Schedule' &&
+      JSON.stringify((r.Properties?.Target as { Arn?: unknown } | undefined)?.Arn)?.includes(`"${id}"`),
+  );
+  const variables =
+    (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  return {
+    scheduleExpression: String(schedule?.Properties?.ScheduleExpression ?? ''),
+    environment: Object.fromEntries(
+      Object.entries(variables).filter(([, v]) => typeof v === 'string') as [string, string][],
+    ),
+  };
 }
 
 /** Whether an Allow list (`kms:CreateGrant`, `kms:*`, `*`) covers an action; IAM action names are case-insensitive. */
@@ -91,7 +127,8 @@ function localAlarm(props: Record<string, unknown>, notes: string[]): PutMetricA
     const stat = (props.Metrics as { MetricStat?: { Metric: Record<string, unknown>; Period: number } }[]).find(
       (m) => m.MetricStat?.Metric.MetricName === PipelineMetrics.InferenceFallback,
     )?.MetricStat;
-    if (!stat) throw new Error(`Alarm ${name}: metric math without a fallback metric has no local stand-in`);
+    // Other metric math (the monitor's alarms) is evaluated as such: local/metrics/metric-math.ts.
+    if (!stat) return { ...base, Metrics: props.Metrics as PutMetricAlarmCommandInput['Metrics'] };
     notes.push(`${name}: metric math evaluated locally as Average(${String(stat.Metric.MetricName)})`);
     return {
       ...base,
@@ -130,5 +167,26 @@ export function synthesizePipeline(config: PipelineConfig): SynthesizedPipeline 
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${stacks.pipeline.retraining.stateMachineName}`;
   const roleActions = stateMachineRoleActions(pipelineTemplate.Resources);
   const tables = tablesOfTemplate(pipelineTemplate.Resources);
-  return { definition, stateMachineArn, rollbackAlarms, alarmNotes, stateMachineRoleActions: roleActions, tables };
+  const evidenceAlarms = Object.values(pipelineTemplate.Resources)
+    .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties)
+    .map((r) => localAlarm(r.Properties ?? {}, alarmNotes));
+  const machineId = Object.entries(pipelineTemplate.Resources).find(
+    ([, r]) => r.Type === 'AWS::StepFunctions::StateMachine',
+  )?.[0];
+  const alarmRules = alarmRulesOfTemplate(
+    pipelineTemplate.Resources,
+    machineId ? { [machineId]: stateMachineArn } : {},
+  );
+  const monitor = monitorOfTemplate(pipelineTemplate.Resources);
+  return {
+    definition,
+    stateMachineArn,
+    rollbackAlarms,
+    alarmNotes,
+    stateMachineRoleActions: roleActions,
+    tables,
+    evidenceAlarms,
+    alarmRules,
+    ...(monitor ? { monitor } : {}),
+  };
 }

@@ -129,6 +129,8 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficien
   const markInsufficientData = new sfn.Pass(scope, S.MarkInsufficientData, {
     parameters: {
       'run.$': '$.run',
+      // What started the run (phases/cooldown.ts), for the report.
+      'trigger.$': '$.trigger',
       'splitPlan.$': '$.splitPlan',
       result: { outcome: 'insufficient-data', promoted: 0, deployed: 0, rolledBack: 0 },
       evaluation: {

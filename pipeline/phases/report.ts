@@ -41,7 +41,8 @@ export function buildReport(ctx: PhaseContext): sfn.IChainable {
       topic: ctx.topic(),
       subject: sfn.JsonPath.format('occupancy retraining: {}', sfn.JsonPath.stringAt('$.result.outcome')),
       message: sfn.TaskInput.fromJsonPathAt(
-        "States.Format('Run {} finished: {}.\n{}\nSplit: {}\n\nDetails: {}', $.run.id, $.result.outcome, $.evaluation.summary, $.splitPlan.message, $.evaluation.evaluationUri)",
+        // The trigger (phases/cooldown.ts): why this run started, e.g. "evidence (live-f1-below-static-rule)".
+        "States.Format('Run {} finished: {}.\nStarted by: {} ({})\n{}\nSplit: {}\n\nDetails: {}', $.run.id, $.result.outcome, $.trigger.kind, $.trigger.reason, $.evaluation.summary, $.splitPlan.message, $.evaluation.evaluationUri)",
       ),
       resultPath: sfn.JsonPath.DISCARD,
     }),
@@ -52,6 +53,8 @@ export function buildReport(ctx: PhaseContext): sfn.IChainable {
       'outcome.$': '$.result.outcome',
       'runId.$': '$.run.id',
       'executionArn.$': '$.run.executionArn',
+      // { kind: evidence | schedule | manual, reason }: phases/cooldown.ts.
+      'trigger.$': '$.trigger',
       'result.$': '$.result',
       'evaluation.$': '$.evaluation',
       // The time cutoffs chosen (or what the data lacks): features/split-plan.ts.

@@ -142,7 +142,11 @@ describe('KMS: every service writing to a key-encrypted target may use the key',
 
   it('EventBridge Scheduler starts the state machine with a role that may decrypt the schedule payload', () => {
     // https://docs.aws.amazon.com/scheduler/latest/UserGuide/encryption-rest.html
-    const [[, schedule]] = resourcesOf(templates.pipeline, 'AWS::Scheduler::Schedule') as [[string, Json]];
+    // The retraining schedule (the monitor's schedule invokes a Lambda: test/infra/retrain-on-evidence.test.ts).
+    const machines = resourcesOf(templates.pipeline, 'AWS::StepFunctions::StateMachine').map(([id]) => id);
+    const [, schedule] = resourcesOf(templates.pipeline, 'AWS::Scheduler::Schedule').find(([, s]) =>
+      machines.includes(referencedId((props(s).Target as Json).Arn) ?? ''),
+    ) as [string, Json];
     expect(JSON.stringify(props(schedule).KmsKeyArn)).toContain(key.id);
     const target = props(schedule).Target as Json;
     const roleId = referencedId(target.RoleArn) as string;

@@ -26,7 +26,7 @@ const DESIGN_STATES = [
 ];
 
 const config = { approvalTimeoutSeconds: 7200, canary: { sizePercent: 20, waitIntervalSeconds: 300 } };
-const { asl } = synthRetraining(config);
+const { asl } = synthRetraining(config, { cooldown: true });
 const states = flattenStates(asl);
 
 type Params = Record<string, unknown>;

@@ -10,7 +10,7 @@ import { renderStateMachineAsl } from '../../pipeline/render-asl';
 import { RetrainingStateMachine } from '../../pipeline/retraining-state-machine';
 
 /** The construct in a bare stack with inline stand-in Lambdas: no bundling, no other stacks. */
-export function synthRetraining(configInput: PipelineConfigInput = {}) {
+export function synthRetraining(configInput: PipelineConfigInput = {}, options: { cooldown?: boolean } = {}) {
   const config = parsePipelineConfig(configInput);
   const app = new App();
   const stack = new Stack(app, 'Bare', { env: { account: '123456789012', region: 'eu-west-1' } });
@@ -36,6 +36,7 @@ export function synthRetraining(configInput: PipelineConfigInput = {}) {
     approvalRequestFunction: fn('ApprovalRequest'),
     candidateContainersFunction: fn('CandidateContainers'),
     scoringInputFunction: fn('ScoringInput'),
+    ...(options.cooldown ? { cooldownFunction: fn('RetrainingCooldown') } : {}),
     rollbackAlarmNames: ['occupancy-variant-5xx', 'occupancy-model-latency', 'occupancy-fallback-rate'],
   });
   const template = Template.fromStack(stack);

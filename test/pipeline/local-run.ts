@@ -205,21 +205,18 @@ export interface LocalRun {
 export async function runLocally(
   asl: unknown,
   scenario: Scenario,
-  options: { id?: string; overrides?: Record<string, Handler> } = {},
+  options: { id?: string; overrides?: Record<string, Handler>; input?: Record<string, unknown> } = {},
 ): Promise<LocalRun> {
   const { calls, subjects, handlers } = stubs(scenario, options.overrides);
   const machine = new StateMachine(asl as never, { validationOptions: { checkArn: false, checkPaths: false } });
   const waits = ['WaitAutoML', 'WaitEndpoint', 'WaitCandidateTransform', 'WaitServingTransform'];
-  const execution = machine.run(
-    {},
-    {
-      context: context(options.id),
-      overrides: {
-        taskResourceLocalHandlers: handlers as never,
-        waitTimeOverrides: Object.fromEntries(waits.map((w) => [w, 0])),
-      },
+  const execution = machine.run((options.input ?? {}) as never, {
+    context: context(options.id),
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      waitTimeOverrides: Object.fromEntries(waits.map((w) => [w, 0])),
     },
-  );
+  });
   try {
     const output = (await execution.result) as Record<string, unknown>;
     return { status: 'SUCCEEDED', output, calls, subjects };
