@@ -69,8 +69,8 @@ async function start(values: FlagValues<typeof START>, terminal: RunTerminal): P
   progress(`console (runs, approval, endpoint, dashboards): ${consoleServer.url}`);
   progress(`endpoint host (SageMaker Runtime InvokeEndpoint): ${stack.endpointUrl}`);
 
-  const runOne = async (): Promise<RunSummary> => {
-    const execution = stack.startExecution();
+  const runOne = async (input: Record<string, string> = {}): Promise<RunSummary> => {
+    const execution = stack.startExecution(undefined, input);
     progress(`execution ${execution.name} started`);
     const stop = values['auto-approve'] ? answerWhenWaiting(stack, execution.name) : () => undefined;
     const record = await execution.done;
@@ -113,7 +113,10 @@ async function start(values: FlagValues<typeof START>, terminal: RunTerminal): P
     `serving; next retraining in ${Math.round(intervalMs / 60_000)} min (${config.schedule.expression}). Ctrl-C stops.`,
   );
   const timer = setInterval(() => {
-    runOne().catch((error: unknown) => progress(`scheduled run failed to start: ${String(error)}`));
+    // The input infra/stacks/pipeline-stack.ts's RetrainingSchedule gives (pipeline/phases/cooldown.ts reads it).
+    runOne({ trigger: 'schedule' }).catch((error: unknown) =>
+      progress(`scheduled run failed to start: ${String(error)}`),
+    );
   }, intervalMs);
   // The live monitor on its own schedule; its alarms start retraining on evidence (local/runtime/evidence.ts).
   const monitoring = stack.evidence.startSchedule((error: unknown) => progress(`monitor run failed: ${String(error)}`));

@@ -236,8 +236,9 @@ export class LocalStack {
     return this.endpointServer?.url ?? '';
   }
 
-  startExecution(name = newExecutionName()): StartedExecution {
-    return this.runner.start({}, name);
+  /** @param input the execution input, e.g. the schedule's `{ trigger: "schedule" }` (@default `{}`: a manual start) */
+  startExecution(name = newExecutionName(), input: Json = {}): StartedExecution {
+    return this.runner.start(input, name);
   }
 
   /** Base URL of the local AWS endpoints the Lambda handlers' SDK clients use. */
