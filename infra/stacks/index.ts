@@ -46,6 +46,7 @@ export function buildStacks(app: App, config: InfraConfig): OccupancyStacks {
     stateMachine: pipeline.retraining.stateMachine,
     topic: pipeline.topic,
     endpointAlarms: serving.alarms,
+    evidenceAlarms: pipeline.evidence.alarms,
   });
   return { ingestion, serving, pipeline, observability };
 }

@@ -26,6 +26,8 @@ export interface ObservabilityStackProps extends StackProps {
   readonly topic: sns.ITopic;
   /** The serving stack's rollback alarms: shown on the dashboard, and notify people through a composite alarm. */
   readonly endpointAlarms: readonly cloudwatch.IAlarm[];
+  /** The alarms that start a retraining on evidence (./retrain-on-evidence.ts), shown with the others. @default none */
+  readonly evidenceAlarms?: readonly cloudwatch.IAlarm[];
 }
 
 /** The `occupancy` dashboard and the alarms that page people (pipeline failures, endpoint health). */
@@ -108,7 +110,7 @@ export class ObservabilityStack extends Stack {
     }
     const alarmStatus = new cloudwatch.AlarmStatusWidget({
       title: 'Alarms',
-      alarms: [this.pipelineFailedAlarm, fallbackPage, ...props.endpointAlarms],
+      alarms: [this.pipelineFailedAlarm, fallbackPage, ...props.endpointAlarms, ...(props.evidenceAlarms ?? [])],
       width: 24 - used > 0 ? 24 - used : 24,
     });
     if (used + alarmStatus.width > 24) {

@@ -160,6 +160,13 @@ describe('retrain on evidence', () => {
     });
   });
 
+  it('the dashboard alarm status shows the retraining alarms', () => {
+    const body = JSON.stringify(
+      resourcesOf(templates.observability, 'AWS::CloudWatch::Dashboard').map(([, d]) => props(d).DashboardBody),
+    );
+    expect(body.match(/RetrainOnEvidence[A-Za-z0-9]*Arn/g)?.length).toBe(alarms.length);
+  });
+
   it('refuses windows a CloudWatch alarm cannot evaluate, naming the config key', () => {
     const stack = new Stack(new App(), 'S');
     const machine = sfn.StateMachine.fromStateMachineName(stack, 'M', 'm');
