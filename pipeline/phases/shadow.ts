@@ -4,8 +4,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { servedFeatureSpec } from '../../tasks/infer-occupancy/prediction-record';
 import { signalSetOf } from '../config';
+import { PipelineErrors } from '../state-names';
 import { describeEndpointConfig, updateModelPackage } from './calls';
-import type { PhaseContext } from './context';
+import { ERROR_PATH, type PhaseContext } from './context';
 import { describeEndpoint } from './endpoint-lookup';
 import { outcome, PACKAGE_EXTRA } from './evaluate-gate';
 import { switchEndpointConfig } from './shadow-endpoint';
@@ -54,6 +55,11 @@ export const ShadowStateNames = {
   SummarizeShadow: 'SummarizeShadow',
   MergeShadowSummary: 'MergeShadowSummary',
   KeepShadowSummary: 'KeepShadowSummary',
+  // A create retried after a lost response meets "already exists": the config of that name is adopted if it is ours.
+  DescribeExistingShadowConfig: 'DescribeExistingShadowConfig',
+  CheckExistingShadowConfig: 'CheckExistingShadowConfig',
+  ShadowConfigConflict: 'ShadowConfigConflict',
+  ShadowConfigFailed: 'ShadowConfigFailed',
   // A canary rolled back onto the shadow config (pipeline/phases/deploy.ts): the serving config restored.
   CheckShadowAfterRollback: 'CheckShadowAfterRollback',
   RestoreAfterRollback: 'RestoreAfterRollback',
@@ -107,7 +113,7 @@ export function buildShadow(ctx: PhaseContext, shadow: ShadowProps | undefined, 
     parameters: { 'configName.$': "States.Format('{}-shadow', $.run.endpointConfigName)" },
     resultPath: '$.shadowConfig',
   });
-  const createConfig = ctx.guard(
+  const createConfig = ctx.retryOnly(
     new tasks.CallAwsService(scope, S.CreateShadowEndpointConfig, {
       service: 'sagemaker',
       action: 'createEndpointConfig',
@@ -245,6 +251,7 @@ export function buildShadow(ctx: PhaseContext, shadow: ShadowProps | undefined, 
     next: bake,
   });
   describeServingConfig.next(nameConfig).next(createConfig).next(start);
+  adoptShadowConfig(ctx, createConfig, start);
 
   const describe = ctx.guard(describeEndpoint(ctx, S.DescribeShadowEndpoint, '$.shadowEndpoint'), 'SageMaker');
   describe.next(
@@ -256,4 +263,52 @@ export function buildShadow(ctx: PhaseContext, shadow: ShadowProps | undefined, 
   return new sfn.Choice(scope, S.CheckShadowServing)
     .when(sfn.Condition.booleanEquals('$.serving.exists', true), describe)
     .otherwise(exits.deploy);
+}
+
+/**
+ * As phases/idempotent.ts, outside a Parallel: a failed CreateShadowEndpointConfig describes the config of that name;
+ * the same serving model in production and the candidate in shadow continue, another config fails the run as a
+ * conflict, no config at all fails it with the create's own error (both down the failure path).
+ */
+function adoptShadowConfig(ctx: PhaseContext, create: tasks.CallAwsService, next: sfn.IChainable): void {
+  // The create's own error, down the failure path.
+  const failed = new sfn.Pass(ctx.scope, S.ShadowConfigFailed, {
+    parameters: { 'Error.$': '$.createError.Error', 'Cause.$': '$.createError.Cause' },
+    resultPath: ERROR_PATH,
+  });
+  failed.next(ctx.notifyFailure);
+  create.addCatch(
+    ctx
+      .retryOnly(
+        describeEndpointConfig(ctx, S.DescribeExistingShadowConfig, {
+          iamResource: ctx.arns.endpointConfig,
+          namePath: '$.shadowConfig.configName',
+          resultSelector: {
+            'modelName.$': '$.ProductionVariants[0].ModelName',
+            'shadowModelName.$': '$.ShadowProductionVariants[0].ModelName',
+          },
+          resultPath: '$.existingShadowConfig',
+        }),
+        'SageMaker',
+      )
+      .addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.describeError' })
+      .next(
+        new sfn.Choice(ctx.scope, S.CheckExistingShadowConfig)
+          .when(
+            sfn.Condition.and(
+              sfn.Condition.stringEqualsJsonPath('$.existingShadowConfig.modelName', '$.shadowServing.modelName'),
+              sfn.Condition.stringEqualsJsonPath('$.existingShadowConfig.shadowModelName', '$.run.candidateModelName'),
+            ),
+            next,
+          )
+          .otherwise(
+            ctx.failWith(
+              S.ShadowConfigConflict,
+              PipelineErrors.ResourceConflict,
+              "States.Format('Endpoint config {} already exists serving {} with shadow {}', $.shadowConfig.configName, $.existingShadowConfig.modelName, $.existingShadowConfig.shadowModelName)",
+            ),
+          ),
+      ),
+    { errors: [sfn.Errors.ALL], resultPath: '$.createError' },
+  );
 }

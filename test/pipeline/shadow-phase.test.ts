@@ -176,7 +176,12 @@ function sdk(call: (input: Record<string, unknown>) => unknown): Handler {
   return async (input) => JSON.parse(JSON.stringify(await call(input)));
 }
 
-async function run(candidateCutoff: number, canaryRolledBack = false, endpoint: 'InService' | 'missing' = 'InService') {
+async function run(
+  candidateCutoff: number,
+  canaryRolledBack = false,
+  endpoint: 'InService' | 'missing' = 'InService',
+  lostCreateResponse = false,
+) {
   const store = new FolderObjectStore(dir);
   const messages: string[] = [];
   const canary: Record<string, unknown>[] = [];
@@ -193,7 +198,14 @@ async function run(candidateCutoff: number, canaryRolledBack = false, endpoint: 
     [ShadowStateNames.DescribeShadowServingConfig]: sdk((i) => hosting.describeEndpointConfig(i as never)),
     [ShadowStateNames.CreateShadowEndpointConfig]: sdk((i) => {
       log.push(ShadowStateNames.CreateShadowEndpointConfig);
-      return hosting.createEndpointConfig(i as never);
+      hosting.createEndpointConfig(i as never);
+      // The response is lost: the retried create meets "already exists", as SageMaker answers it.
+      if (lostCreateResponse) hosting.createEndpointConfig(i as never);
+      return {};
+    }),
+    [ShadowStateNames.DescribeExistingShadowConfig]: sdk((i) => {
+      log.push(ShadowStateNames.DescribeExistingShadowConfig);
+      return hosting.describeEndpointConfig(i as never);
     }),
     [ShadowStateNames.StartShadow]: sdk((i) => hosting.updateEndpoint(i as never)),
     [ShadowStateNames.PollShadowEndpoint]: sdk((i) => hosting.describeEndpoint(i as never)),
@@ -322,5 +334,11 @@ describe('shadow before canary (synthesized ASL, local endpoint host, local lake
     expect(output.outcome).toBe('deployed');
     expect(calls).toContain('CreateEndpoint');
     expect(calls).not.toContain(ShadowStateNames.CreateShadowEndpointConfig);
+  });
+
+  it('a shadow config create whose response was lost is adopted (the same models), and the run goes on', async () => {
+    const { output, calls } = await run(31, false, 'InService', true);
+    expect(calls).toContain(ShadowStateNames.DescribeExistingShadowConfig);
+    expect(output.outcome).toBe(SHADOW_REJECTED);
   });
 });
