@@ -69,6 +69,17 @@ const folderS3Path = (stateDir: string) => {
   return (uri: string) => store.pathOf(uri);
 };
 
+/** Whether a config's production variants serve the models the endpoint's serving config does. */
+function sameProductionModels(config: ConfigRecord, serving: ConfigRecord | undefined): boolean {
+  if (serving === undefined) return false;
+  const models = (c: ConfigRecord) =>
+    (c.input.ProductionVariants ?? [])
+      .map((v) => v.ModelName ?? '')
+      .sort()
+      .join(',');
+  return models(config) === models(serving);
+}
+
 function metadata() {
   return { $metadata: { httpStatusCode: 200 } };
 }
@@ -268,7 +279,14 @@ export class LocalHosting {
       green: {
         id: this.nextFleetId(endpoint.name),
         endpointConfigName: config.name,
-        faulty: this.faults.failNewFleets5xx === true,
+        // The fault is a new model failing: a config that only adds or removes a shadow variant keeps the same
+        // production models, so its fleet answers as the one it replaces.
+        faulty:
+          this.faults.failNewFleets5xx === true &&
+          !sameProductionModels(
+            config,
+            endpoint.serving && this.state.configs.get(endpoint.serving.endpointConfigName),
+          ),
       },
       deploymentConfig,
       startedAt: Date.now(),

@@ -148,4 +148,27 @@ describe('local shadow variants and data capture', () => {
       /between 1 and 32/,
     );
   });
+
+  it('the deploy-5xx fault hits a new model, not a switch that only adds a shadow', async () => {
+    hosting.createEndpointConfig({
+      EndpointConfigName: 'plain',
+      ProductionVariants: [variant('AllTraffic', 'serving')],
+    });
+    hosting.createEndpoint({ EndpointName: 'occupancy', EndpointConfigName: 'plain' });
+    await hosting.whenSettled('occupancy', 10_000);
+    hosting.setFaults({ failNewFleets5xx: true });
+    hosting.createEndpointConfig(shadowConfig('with-shadow'));
+    hosting.updateEndpoint({ EndpointName: 'occupancy', EndpointConfigName: 'with-shadow' });
+    expect(await hosting.whenSettled('occupancy', 10_000)).toMatchObject({ EndpointConfigName: 'with-shadow' });
+    expect(hosting.invoke({ endpointName: 'occupancy', body: '20\n', contentType: 'text/csv' }).body).toMatch(/^1,/);
+    hosting.createEndpointConfig({
+      EndpointConfigName: 'new',
+      ProductionVariants: [variant('AllTraffic', 'candidate')],
+    });
+    hosting.updateEndpoint({ EndpointName: 'occupancy', EndpointConfigName: 'new' });
+    await hosting.whenSettled('occupancy', 10_000);
+    expect(() =>
+      hosting.invoke({ endpointName: 'occupancy', body: '20\n', contentType: 'text/csv', targetVariant: 'AllTraffic' }),
+    ).toThrow(expect.objectContaining({ name: 'ModelError' }));
+  });
 });
