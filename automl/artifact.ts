@@ -5,6 +5,7 @@
  * the model's raw score; an artifact without one scores exactly as before.
  */
 import * as z from 'zod';
+import { TrainingBaselineSchema } from '../monitoring/baseline';
 import type { NumericTable } from '../telemetry/table';
 import { applyCalibration } from './calibration';
 import { ArtifactError } from './errors';
@@ -142,6 +143,11 @@ export const modelArtifactSchema = z.object({
     validation: z.record(z.string(), z.number().nullable()),
     seed: z.number().int(),
   }),
+  /**
+   * Per-feature distribution of the training rows, what the live monitor measures drift against (issue 21).
+   * Optional within format 2: older artifacts have none and are not monitored for drift.
+   */
+  trainingBaseline: TrainingBaselineSchema.optional(),
 });
 
 export type ModelArtifact = z.infer<typeof modelArtifactSchema>;
@@ -193,6 +199,13 @@ function validate(artifact: unknown): ModelArtifact {
     }
   } else validateModel(a.model, width, 'model');
   validateCalibration(a.calibration, 'calibration');
+  const unknown = Object.keys(a.trainingBaseline?.features ?? {}).find((f) => !a.featureNames.includes(f));
+  if (unknown !== undefined) {
+    throw new ArtifactError(
+      `trainingBaseline summarises "${unknown}", which is not one of featureNames`,
+      `trainingBaseline.features.${unknown}`,
+    );
+  }
   return a;
 }
 

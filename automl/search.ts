@@ -36,6 +36,7 @@ import { type BinaryMetrics, type Objective, rocAuc } from './objective';
 import { mulberry32, type Rng } from './random';
 import type { EnsembleMember, ValidationReport } from './report';
 import { stratifiedSample } from './sampling';
+import { withTrainingBaseline } from './training-baseline';
 import type { BinnedData } from './tree';
 import { buildValidationReport } from './validation-report';
 
@@ -655,6 +656,8 @@ export function finishSearch(
       artifact: calibrateWinner(artifact, setup, bestCandidate.name, jobDeadline, now),
     };
   }
+  // Every artifact, the ensemble's included, carries the baseline the live monitor measures drift against.
+  if (best) best = { ...best, artifact: withTrainingBaseline(best.artifact, table) };
   const reference =
     baseline ??
     unscoredCandidate(
