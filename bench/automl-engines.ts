@@ -53,7 +53,8 @@ export function validationFigures(result: SearchResult): { folds: number | null;
 }
 
 export interface EngineOptions {
-  readonly maxCandidates: number;
+  /** Undefined: the engine's default plan count. */
+  readonly maxCandidates: number | undefined;
   /** The job runtime budget, as `occupancy automl --max-seconds`; undefined = none. */
   readonly maxSeconds: number | undefined;
   readonly poolSize: number | undefined;
@@ -63,7 +64,7 @@ export async function automlLines(d: Dataset, options: EngineOptions): Promise<s
   const start = performance.now();
   const result = await runSearchPool(d.train, d.validation, {
     jobName: 'bench',
-    maxCandidates: options.maxCandidates,
+    ...(options.maxCandidates !== undefined ? { maxCandidates: options.maxCandidates } : {}),
     seed: 1,
     ...(options.maxSeconds !== undefined ? { maxJobRuntimeSeconds: options.maxSeconds } : {}),
     ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),

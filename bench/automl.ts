@@ -1,6 +1,6 @@
 /**
  * `npm run bench:automl [-- --skip-uci --skip-fleet --skip-drift --skip-sklearn --skip-pool --fleet 1m,20x14
- *  --drift-scenarios season,usage --drift-rooms 10 --drift-days 14 --max-candidates 12 --max-seconds 0]`:
+ *  --drift-scenarios season,usage --drift-rooms 10 --drift-days 14 --max-candidates N --max-seconds 0]`:
  * JSON lines, one run, every engine on the same data:
  * `{dataset, engine, f1, accuracy, auc, brier, train_seconds, peak_rss_mb}` for the local AutoML engine (plus
  * `max_seconds`, `budget_cut`, `winner`, `winner_family`, `calibration`, `folds`, `separable`), the best
@@ -35,7 +35,8 @@ const OPTIONS = {
   'drift-scenarios': { type: 'string', default: DRIFT_SCENARIOS.join(',') },
   'drift-rooms': { type: 'string', default: '10' },
   'drift-days': { type: 'string', default: '14' },
-  'max-candidates': { type: 'string', default: '12' },
+  // Unset: the engine's own default (12 plans plus one logistic and one gbt per sensor view), as a user gets it.
+  'max-candidates': { type: 'string' },
   // The job runtime budget, as `occupancy automl --max-seconds` would give it; 0 = none.
   'max-seconds': { type: 'string', default: '0' },
   'pool-dataset': { type: 'string', default: 'fleet-20x14' },
@@ -88,7 +89,8 @@ async function main(): Promise<void> {
     driftDays: positiveInteger(values['drift-days'], 'drift-days'),
   };
   const engine: EngineOptions = {
-    maxCandidates: positiveInteger(values['max-candidates'], 'max-candidates'),
+    maxCandidates:
+      values['max-candidates'] === undefined ? undefined : positiveInteger(values['max-candidates'], 'max-candidates'),
     maxSeconds: Number(values['max-seconds']) > 0 ? Number(values['max-seconds']) : undefined,
     poolSize: undefined,
   };
@@ -106,7 +108,7 @@ async function main(): Promise<void> {
     else throw new Error(`unknown --child "${values.child}" (automl, threshold, pool)`);
     return;
   }
-  const shared = SHARED_FLAGS.flatMap((f) => [`--${f}`, values[f]]);
+  const shared = SHARED_FLAGS.flatMap((f) => (values[f] === undefined ? [] : [`--${f}`, String(values[f])]));
   const driftDatasets = values['skip-drift']
     ? []
     : values['drift-scenarios']

@@ -4,6 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { buildFeatureSpec } from '../../features';
 import {
   inferenceMetricDimensions,
   type MetricDefinition,
@@ -17,7 +18,7 @@ import {
   type WidgetMetric,
   type WidgetSeries,
 } from '../../observability/widgets';
-import type { PipelineConfig } from '../../pipeline/config';
+import { type PipelineConfig, signalSetOf } from '../../pipeline/config';
 import { cloudWatchMetric as selectedMetric } from './metric';
 
 export interface ObservabilityStackProps extends StackProps {
@@ -94,7 +95,17 @@ export class ObservabilityStack extends Stack {
       dashboardName: 'occupancy',
       defaultInterval: Duration.days(14),
     });
-    const widgets = dashboardWidgets({ endpointName: endpoint, stateMachineArn: stateMachine.stateMachineArn });
+    // The drift widget draws one line per feature the monitor publishes: the served feature spec, as the evidence
+    // alarms (./retrain-on-evidence.ts) watch it, on the serving variant.
+    const features = buildFeatureSpec(signalSetOf(props.config)).features.map((f) => ({
+      variant: 'AllTraffic',
+      feature: f.name,
+    }));
+    const widgets = dashboardWidgets({
+      endpointName: endpoint,
+      stateMachineArn: stateMachine.stateMachineArn,
+      monitor: { features },
+    });
     const graphs = widgets.map((widget) => graphWidget(widget));
     // CloudWatch lays widgets out left to right; a row holds 24 columns.
     let row: cloudwatch.IWidget[] = [];

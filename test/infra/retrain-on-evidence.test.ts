@@ -1,8 +1,11 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { buildFeatureSpec } from '../../features';
 import { EvidenceAlarmRangeError, RetrainOnEvidence } from '../../infra/stacks/retrain-on-evidence';
-import { parsePipelineConfig } from '../../pipeline/config';
+import { PipelineMetrics } from '../../observability/metrics';
+import { parsePipelineConfig, signalSetOf } from '../../pipeline/config';
+import { type CfnTemplate, dashboardMetrics } from '../observability/metric-sets';
 import { type Json, props, referencedId, resourcesOf, roleStatements, type Statement, synthesize } from './templates';
 
 /**
@@ -165,6 +168,15 @@ describe('retrain on evidence', () => {
       resourcesOf(templates.observability, 'AWS::CloudWatch::Dashboard').map(([, d]) => props(d).DashboardBody),
     );
     expect(body.match(/RetrainOnEvidence[A-Za-z0-9]*Arn/g)?.length).toBe(alarms.length);
+  });
+
+  it('the dashboard draws FeatureDrift for every served feature, the features the drift alarms watch', () => {
+    const drawn = dashboardMetrics(templates.observability.toJSON() as CfnTemplate)
+      .filter((m) => m.name === PipelineMetrics.FeatureDrift)
+      .map((m) => m.dimensions.Feature);
+    const features = buildFeatureSpec(signalSetOf(parsePipelineConfig({}))).features.map((f) => f.name);
+    expect(features.length).toBeGreaterThan(5);
+    expect(drawn.sort()).toEqual([...features].sort());
   });
 
   it('refuses windows a CloudWatch alarm cannot evaluate, naming the config key', () => {
