@@ -1,6 +1,7 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import * as z from 'zod';
 import type { SqlDialectName } from '../features/dialect';
 import { parseTrainingBaseline, type TrainingBaseline } from '../monitoring/baseline';
@@ -16,6 +17,7 @@ import {
 import { type PipelineConfig, parsePipelineConfig } from '../pipeline/config';
 import { ConfigError } from './errors';
 import { type LambdaHandler, onFirstInvoke, type Powertools, parseEnv, wrapHandler } from './lambda-handler';
+import { type SageMakerDescribe, servingBaselines } from './monitor-baselines';
 import { AthenaLakeQuery, type LakeQuery } from './ports/lake-query';
 import type { ObjectStore } from './ports/object-store';
 import { S3ObjectStore } from './ports/s3-object-store';
@@ -34,8 +36,9 @@ export const MonitorInputSchema = z
     /** End of the newest window (ISO time or epoch ms). @default now, floored to the minute */
     windowEnd: z.union([z.iso.datetime({ offset: true }), z.number().int().positive()]).optional(),
     /**
-     * Training baseline (a TrainingBaseline, or an artifact carrying one as `trainingBaseline`) of each model version,
-     * by version; versions not named have no baseline and their drift is not measured.
+     * Training baseline (a TrainingBaseline, or an artifact carrying one as `trainingBaseline`) of model versions, by
+     * version, overriding what the monitor finds itself from the serving endpoint's models (tasks/monitor-baselines.ts).
+     * @default none: every baseline comes from the endpoint's artifacts
      */
     baselineUris: z.record(z.string().min(1), s3Uri).optional(),
   })
@@ -45,6 +48,11 @@ export type MonitorInput = z.infer<typeof MonitorInputSchema>;
 export interface MonitorDeps extends Powertools {
   readonly lake: LakeQuery;
   readonly store: ObjectStore;
+  /**
+   * DescribeEndpoint/EndpointConfig/Model of the serving endpoint, to find its models' baselines.
+   * @default none: only `baselineUris` give baselines
+   */
+  readonly sagemaker?: SageMakerDescribe;
   readonly config: PipelineConfig;
   readonly dialect: SqlDialectName;
   readonly predictionsTable: string;
@@ -124,11 +132,19 @@ export function createHandler(deps: MonitorDeps): LambdaHandler<MonitorReport> {
       const end = input.windowEnd ?? Math.floor(now() / 60_000) * 60_000;
       const windowEndMs = typeof end === 'number' ? end : Date.parse(end);
       const uris = input.baselineUris ?? {};
+      // Looked up once per invocation, on the first version that needs one.
+      let serving: Promise<Map<string, TrainingBaseline>> | undefined;
+      const fromEndpoint = (version: string) => {
+        const sagemaker = deps.sagemaker;
+        if (!sagemaker) return undefined;
+        serving ??= servingBaselines({ sagemaker, store: deps.store, logger }, config.endpointName);
+        return serving.then((found) => found.get(version));
+      };
       const ports: MonitorPorts = {
         lake: deps.lake,
         baselineOf: async (version) => {
           const uri = uris[version];
-          return uri === undefined ? undefined : readBaseline(deps.store, uri);
+          return uri === undefined ? fromEndpoint(version) : readBaseline(deps.store, uri);
         },
       };
       const report = await runMonitor(ports, {
@@ -182,6 +198,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): MonitorDeps {
     predictionsTable: e.PREDICTIONS_TABLE,
     labelsTable: e.LABELS_TABLE,
     store: new S3ObjectStore(tools.tracer.captureAWSv3Client(new S3Client({}))),
+    sagemaker: tools.tracer.captureAWSv3Client(new SageMakerClient({})),
     lake: new AthenaLakeQuery(athena, {
       database: e.ATHENA_DATABASE,
       workGroup: e.ATHENA_WORKGROUP,
