@@ -31,7 +31,8 @@ export const MONITOR_LAKE_PREFIXES = [LAKE.predictionsTable, LAKE.labelsTable] a
 /**
  * The live monitor (issue 21 item 2): tasks/monitor.ts as a Lambda, started by an EventBridge Scheduler schedule
  * (`monitoring.schedule`, default rate(1 hour)). Least privilege: Athena on the lake's workgroup only, Glue reads of
- * the lake database, S3 reads of the predictions/labels prefixes and the run artifacts, writes of Athena's results;
+ * the lake database, S3 reads of the predictions/labels prefixes and the run artifacts, writes of Athena's results,
+ * SageMaker Describe of the serving endpoint and its `occ-` configs and models (to find each model's training baseline);
  * metrics go out as EMF in its logs (no cloudwatch:PutMetricData).
  */
 export class LiveMonitor extends Construct {
@@ -83,8 +84,24 @@ export class LiveMonitor extends Construct {
     // Athena writes and reads query results with the caller's permissions (the workgroup's `athena/` location).
     props.artifactsBucket.grantRead(fn, 'athena/*');
     props.artifactsBucket.grantPut(fn, 'athena/*');
-    // Training baselines live with each run's artifacts.
+    // Training baselines live in each run's model artifact (ModelDataUrl under runs/).
     props.artifactsBucket.grantRead(fn, 'runs/*');
+    // It finds the serving models' artifacts from the endpoint (tasks/monitor-baselines.ts): the project's endpoint,
+    // and the configs and models the pipeline names `occ-…` (pipeline/phases/context.ts). SageMaker ARNs are lower case.
+    const sageMakerArn = (resource: string, name: string) =>
+      stack.formatArn({ service: 'sagemaker', resource, resourceName: name });
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['sagemaker:DescribeEndpoint'],
+        resources: [sageMakerArn('endpoint', config.endpointName.toLowerCase())],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['sagemaker:DescribeEndpointConfig', 'sagemaker:DescribeModel'],
+        resources: [sageMakerArn('endpoint-config', 'occ-*'), sageMakerArn('model', 'occ-*')],
+      }),
+    );
     key.grantEncryptDecrypt(fn);
 
     const role = new iam.Role(this, 'ScheduleRole', {

@@ -7,6 +7,12 @@ import {
   GetQueryResultsCommand,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import {
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  DescribeModelCommand,
+  type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import type { MonitorReport } from '../../monitoring/run';
 import { METRICS_NAMESPACE } from '../../observability/metrics';
 import { parsePipelineConfig } from '../../pipeline/config';
@@ -16,6 +22,7 @@ import { AthenaLakeQuery } from '../../tasks/ports/lake-query';
 import { LocalAthena } from '../adapters/athena';
 import type { FolderObjectStore } from '../adapters/s3';
 import { lambdaContext } from '../aws-endpoints/lambda-context';
+import type { LocalHosting } from '../hosting';
 import { LocalStoreMetrics } from '../iot/local-metrics';
 import type { LocalLake } from '../lake';
 import type { AlarmEvaluator, MetricStore } from '../metrics';
@@ -35,6 +42,11 @@ export interface LocalEvidenceParts {
   readonly pipeline: SynthesizedPipeline;
   readonly lake: LocalLake;
   readonly store: FolderObjectStore;
+  /**
+   * The local SageMaker: the monitor describes the endpoint and its models there to find their training baselines
+   * (their file:// ModelDataUrl read through the local store). @default none: no baselines, no drift figures
+   */
+  readonly hosting?: LocalHosting;
   readonly metrics: MetricStore;
   readonly alarms: AlarmEvaluator;
   /** StartExecution of the local state machine (what the rule's target calls). */
@@ -66,6 +78,17 @@ function standInAthena(athena: LocalAthena): AthenaClient {
     throw new Error(`The local monitor's Athena stand-in does not answer ${String(command)}`);
   };
   return { send } as unknown as AthenaClient;
+}
+
+/** The monitor's SageMaker client, answered in process by the local endpoint host (its errors are SageMaker's). */
+export function standInSageMaker(hosting: LocalHosting): SageMakerClient {
+  const send = async (command: unknown) => {
+    if (command instanceof DescribeEndpointCommand) return hosting.describeEndpoint(command.input);
+    if (command instanceof DescribeEndpointConfigCommand) return hosting.describeEndpointConfig(command.input);
+    if (command instanceof DescribeModelCommand) return hosting.describeModel(command.input);
+    throw new Error(`The local monitor's SageMaker stand-in does not answer ${String(command)}`);
+  };
+  return { send } as unknown as SageMakerClient;
 }
 
 export class LocalEvidence {
@@ -106,6 +129,7 @@ export class LocalEvidence {
       predictionsTable: env.PREDICTIONS_TABLE,
       labelsTable: env.LABELS_TABLE,
       store: this.parts.store,
+      ...(this.parts.hosting ? { sagemaker: standInSageMaker(this.parts.hosting) } : {}),
       lake: new AthenaLakeQuery(standInAthena(new LocalAthena(this.parts.lake, this.parts.store)), {
         database: env.ATHENA_DATABASE,
         workGroup: env.ATHENA_WORKGROUP,

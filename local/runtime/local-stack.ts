@@ -206,6 +206,7 @@ export class LocalStack {
       pipeline: this.pipeline,
       lake: this.lake,
       store: this.store,
+      hosting: this.hosting,
       metrics: this.metrics,
       alarms: this.alarms,
       startExecution: (input) => this.runner.start(input, newExecutionName()),
