@@ -20,26 +20,45 @@ import { labelsTopic } from '../../telemetry/wire';
  * every run sends the same readings in the same per-room order (seeded, deterministic).
  */
 
+const DAY_MS = 86_400_000;
+
 export const FLEET = {
   rooms: 4,
-  days: 6,
+  /** Monday to the next Monday. */
+  days: 8,
   seed: 7,
-  /** Monday 2026-01-05: the change (day 4) is Friday 00:00, so the live day is a work day. */
+  /** Monday 2026-01-05 on the simulator's calendar: the change (day 4) is Friday 00:00, so the live day is a work day. */
   start: Date.UTC(2026, 0, 5),
   intervalSeconds: 60,
   changeDay: 4,
 } as const;
-export const CHANGE_AT = FLEET.start + FLEET.changeDay * 86_400_000;
-/** The live day replayed: Friday [CHANGE_AT, LIVE_END). */
-export const LIVE_END = CHANGE_AT + 86_400_000;
+
+/** The simulated fleet cut into the parts the test uses, every timestamp moved by `shiftMs`. */
+export interface ClosedLoopFleet {
+  /** Monday to Thursday, before the change: written into the lake. */
+  readonly history: SimEvent[];
+  /** Friday, the first day after the change: replayed live to the serving model, then monitored. */
+  readonly live: SimEvent[];
+  /** The next Monday: replayed live while the candidate shadows the serving model. */
+  readonly bake: SimEvent[];
+  /** End of the live day (the monitor's window end). */
+  readonly liveEnd: number;
+  readonly shiftMs: number;
+}
 
 /**
- * The fleet under the `season` drift (heating → cooling: rooms warm by several °C): readings before the change, the
- * live ones up to `LIVE_END`, in time order.
+ * The fleet under the `season` drift (heating → cooling: rooms warm by several °C), in time order. The shadow
+ * comparison judges answers made during its bake (wall clock) on labels of the day before at most (its partitions),
+ * so the simulated days are moved by whole days to put the bake's Monday on yesterday (UTC) of `now`: the values are
+ * the seeded simulator's, only the dates move (hour of day kept; the weekday features move with every row alike).
  */
-export function driftingFleet(): { history: SimEvent[]; live: SimEvent[] } {
+export function closedLoopFleet(now: number = Date.now()): ClosedLoopFleet {
+  const monday2 = FLEET.start + 7 * DAY_MS;
+  const shiftMs = (Math.floor(now / DAY_MS) - 1) * DAY_MS - monday2;
+  const changeAt = FLEET.start + FLEET.changeDay * DAY_MS;
   const history: SimEvent[] = [];
   const live: SimEvent[] = [];
+  const bake: SimEvent[] = [];
   const events = simulateFleet({
     rooms: FLEET.rooms,
     days: FLEET.days,
@@ -50,10 +69,15 @@ export function driftingFleet(): { history: SimEvent[]; live: SimEvent[] } {
   });
   for (const event of events) {
     const ts = event.kind === 'reading' ? event.reading.ts : event.label.ts;
-    if (ts < CHANGE_AT) history.push(event);
-    else if (ts < LIVE_END) live.push(event);
+    const moved: SimEvent =
+      event.kind === 'reading'
+        ? { kind: 'reading', reading: { ...event.reading, ts: ts + shiftMs } }
+        : { kind: 'label', label: { ...event.label, ts: ts + shiftMs } };
+    if (ts < changeAt) history.push(moved);
+    else if (ts < changeAt + DAY_MS) live.push(moved);
+    else if (ts >= monday2) bake.push(moved);
   }
-  return { history, live };
+  return { history, live, bake, liveEnd: changeAt + DAY_MS + shiftMs, shiftMs };
 }
 
 /** The history the serving model was trained on, in the lake as `simulate` would have put it. */
