@@ -14,31 +14,30 @@ import { ARTIFACT_FORMAT_VERSION, type ArtifactModel, type ModelArtifact, type M
 import { binColumn, fitFeatureBins } from './binning';
 import { calibrateWinner } from './calibrate-winner';
 import {
-  type CandidatePlan,
   type CandidateSetup,
   type Context,
   compareToBaseline,
-  type FeatureSubset,
-  type Fold,
   fitPlan,
-  type Plan,
   trainCandidate,
   unscoredCandidate,
 } from './candidate';
-import { DRIFT_MARGIN } from './drift-margin';
 import { type BuiltEnsemble, buildEnsembleCandidate, ensembleArtifact, refitMember } from './ensemble-candidate';
 import { AutoMLInputError } from './errors';
-import { featureViews, viewPlans } from './feature-views';
-import { DEFAULT_FOREST_PARAMS } from './forest';
-import { DEFAULT_GBT_PARAMS, type GbtParams } from './gbt';
-import { DEFAULT_LOGISTIC_PARAMS } from './logistic';
-import { type BinaryMetrics, type Objective, rocAuc } from './objective';
-import { mulberry32, type Rng } from './random';
+import { DRIFT_LIMIT, isRelativeFeature, levelDrift, timeBlockFolds } from './folds';
+import type { BinaryMetrics, Objective } from './objective';
+import { candidatePlans, featureSubsets } from './plans';
+import { mulberry32 } from './random';
 import type { EnsembleMember, ValidationReport } from './report';
 import { stratifiedSample } from './sampling';
+import { selectCandidate } from './selection';
 import { withTrainingBaseline } from './training-baseline';
 import type { BinnedData } from './tree';
 import { buildValidationReport } from './validation-report';
+
+// The pieces a search is made of, for callers that import them from the search as before.
+export { DRIFT_LIMIT, isRelativeFeature, levelDrift, timeBlockFolds } from './folds';
+export { REFERENCE_GBT_PARAMS } from './plans';
+export { DRIFT_MARGIN, selectCandidate } from './selection';
 
 export interface SearchOptions {
   readonly jobName: string;
@@ -117,18 +116,6 @@ export interface SearchResult {
   readonly validation: ValidationReport;
 }
 
-/**
- * Names of features that describe change, spread or time rather than an absolute level: they transfer across
- * seasons and rooms (`temperature_delta`, `sound_std_5`, `sound_secs_since_cross`, `hvac_status_is_fan`,
- * `hour_sin`). Rolling means (`temperature_mean_5`) are levels and do not count.
- */
-const RELATIVE_FEATURE =
-  /(_delta|_diff|_change|_std|_stddev|_var|_slope|_range|secs_since|_since_|_is_|^hour|^weekday|^dow|^minute|_sin$|_cos$)/i;
-
-export function isRelativeFeature(name: string): boolean {
-  return RELATIVE_FEATURE.test(name);
-}
-
 /** Joins train and a later validation table into one time-ordered series. */
 export function concatTables(train: LabelledTable, validation: LabelledTable | undefined): LabelledTable {
   if (!validation) return train;
@@ -150,303 +137,6 @@ export function concatTables(train: LabelledTable, validation: LabelledTable | u
   target.set(train.target, 0);
   target.set(validation.target, train.rowCount);
   return { ...train, columns, rowCount: n, target };
-}
-
-/** Fewest rows of each class a validation block needs to say anything about F1. */
-const MIN_CLASS_ROWS = 5;
-
-/**
- * Rolling-origin folds over the last 70% of time in `folds` equal blocks, each trained on everything before it.
- * A block lacking either class (a weekend, a quiet week) is merged into the next one (the last into the one
- * before), so every fold can rank models on both kinds of error.
- */
-export function timeBlockFolds(rows: Uint32Array, y: Uint8Array, folds: number): Fold[] {
-  const n = rows.length;
-  const first = Math.floor(n * 0.3);
-  const size = (n - first) / folds;
-  const bounds: { start: number; end: number }[] = [];
-  for (let k = 0; k < folds; k++) {
-    const start = Math.floor(first + k * size);
-    const end = k === folds - 1 ? n : Math.floor(first + (k + 1) * size);
-    bounds.push({ start, end });
-  }
-  const informative = (start: number, end: number): boolean => {
-    let positives = 0;
-    for (let i = start; i < end; i++) positives += y[rows[i] ?? 0] ?? 0;
-    return positives >= MIN_CLASS_ROWS && end - start - positives >= MIN_CLASS_ROWS;
-  };
-  const merged: { start: number; end: number }[] = [];
-  let pendingStart: number | undefined;
-  for (const b of bounds) {
-    const start = pendingStart ?? b.start;
-    if (informative(start, b.end)) {
-      merged.push({ start, end: b.end });
-      pendingStart = undefined;
-    } else pendingStart = start;
-  }
-  if (pendingStart !== undefined) {
-    const last = merged.pop();
-    merged.push({ start: last?.start ?? pendingStart, end: n });
-  }
-  return merged.map(({ start, end }) => ({ train: rows.subarray(0, start), valid: rows.subarray(start, end) }));
-}
-
-/** |AUC − 0.5| of one feature on the rows given (0 when a class is absent). */
-function univariateStrength(col: Float64Array, y: Uint8Array, rows: Uint32Array): number {
-  const values = new Float64Array(rows.length);
-  const labels = new Uint8Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i] ?? 0;
-    const v = col[r] ?? Number.NaN;
-    values[i] = Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
-    labels[i] = y[r] ?? 0;
-  }
-  const auc = rocAuc(labels, values);
-  return Number.isNaN(auc) ? 0 : Math.abs(auc - 0.5);
-}
-
-/**
- * How far a feature's level wanders between five time blocks among the unoccupied rows, relative to the gap
- * between the classes' means: humidity on a wet day moves more than occupancy moves it, light at night does not.
- * Occupancy itself changing between blocks (weekends) does not count as drift.
- */
-export function levelDrift(col: Float64Array, y: Uint8Array, rows: Uint32Array): number {
-  const blocks = 5;
-  const means: number[] = [];
-  const sums = [0, 0];
-  const counts = [0, 0];
-  for (let b = 0; b < blocks; b++) {
-    const from = Math.floor((b * rows.length) / blocks);
-    const to = Math.floor(((b + 1) * rows.length) / blocks);
-    let blockSum = 0;
-    let blockCount = 0;
-    for (let i = from; i < to; i++) {
-      const r = rows[i] ?? 0;
-      const v = col[r] ?? Number.NaN;
-      if (Number.isNaN(v)) continue;
-      const label = y[r] === 1 ? 1 : 0;
-      sums[label] = (sums[label] ?? 0) + v;
-      counts[label] = (counts[label] ?? 0) + 1;
-      if (label === 0) {
-        blockSum += v;
-        blockCount++;
-      }
-    }
-    if (blockCount >= MIN_CLASS_ROWS) means.push(blockSum / blockCount);
-  }
-  const [n0 = 0, n1 = 0] = counts;
-  if (means.length < 2 || n0 === 0 || n1 === 0) return 0;
-  const gap = Math.abs((sums[1] ?? 0) / n1 - (sums[0] ?? 0) / n0);
-  const range = Math.max(...means) - Math.min(...means);
-  if (range === 0) return 0;
-  return gap > 0 ? range / gap : Number.POSITIVE_INFINITY;
-}
-
-/** Features whose unoccupied level moves more than this share of the class gap across time blocks drift. */
-export const DRIFT_LIMIT = 0.5;
-
-function featureSubsets(table: LabelledTable, folds: Fold[], drift: readonly number[]): FeatureSubset[] {
-  const all = table.names.map((_, i) => i);
-  const subsets: FeatureSubset[] = [{ name: 'all', features: all }];
-  const add = (name: string, features: number[]) => {
-    if (features.length === 0) return;
-    const key = [...features].sort((a, b) => a - b).join(',');
-    if (subsets.some((s) => [...s.features].sort((a, b) => a - b).join(',') === key)) return;
-    subsets.push({ name, features });
-  };
-  const column = (i: number) => table.columns[i] ?? new Float64Array(0);
-  const stable = all.filter((i) => (drift[i] ?? 0) <= DRIFT_LIMIT);
-  // Ranked by the weakest fold: a signal that separates the classes in every block, not just on average.
-  const strength = all.map((i) => Math.min(...folds.map((f) => univariateStrength(column(i), table.target, f.valid))));
-  const ranked = [...all].sort((a, b) => (strength[b] ?? 0) - (strength[a] ?? 0));
-  const rankedStable = ranked.filter((i) => stable.includes(i));
-  for (const k of [1, 2, 3]) add(`top${k}`, (rankedStable.length >= k ? rankedStable : ranked).slice(0, k));
-  add('stable', stable);
-  add(
-    'relative',
-    all.filter((i) => isRelativeFeature(table.names[i] ?? '')),
-  );
-  add('top-half', ranked.slice(0, Math.ceil(all.length / 2)));
-  // Per-sensor views are kept even when equal to a subset above: the ensemble draws its members from them.
-  return [...subsets, ...featureViews(table.names)];
-}
-
-const pick = <T>(rng: Rng, values: readonly T[]): T => values[Math.floor(rng() * values.length)] as T;
-const logUniform = (rng: Rng, lo: number, hi: number): number =>
-  Math.exp(Math.log(lo) + rng() * (Math.log(hi) - Math.log(lo)));
-const round3 = (x: number): number => Number(x.toPrecision(3));
-
-/** Learning rate 0.1, 31 leaves, no depth cap, no L2, 20 rows a leaf, up to 200 trees with early stopping. */
-export const REFERENCE_GBT_PARAMS: GbtParams = {
-  ...DEFAULT_GBT_PARAMS,
-  learningRate: 0.1,
-  maxIterations: 200,
-  maxDepth: 64,
-  lambda: 0,
-  maxLeaves: 31,
-  minSamplesLeaf: 20,
-};
-
-/** Plans in order of value per second: cheap strong candidates first, so a short budget still ranks them. */
-function candidatePlans(
-  subsets: FeatureSubset[],
-  maxCandidates: number | undefined,
-  rng: Rng,
-  objective: Objective,
-): CandidatePlan[] {
-  const plans: { subset: FeatureSubset; plan: Plan }[] = [];
-  const byName = (name: string) => subsets.find((s) => s.name === name);
-  const all = subsets[0] ?? { name: 'all', features: [] };
-  const logistic = { family: 'logistic', params: DEFAULT_LOGISTIC_PARAMS } as const;
-  const gbt = { family: 'gbt', params: DEFAULT_GBT_PARAMS } as const;
-  // The all-feature gbt takes histogram boosting's reference defaults (LightGBM's and scikit-learn's): the most
-  // tried setting for the strongest generic learner, and the one the bench compares against.
-  const referenceGbt = { family: 'gbt', params: REFERENCE_GBT_PARAMS } as const;
-  const push = (subset: FeatureSubset | undefined, plan: Plan) => {
-    if (subset) plans.push({ subset, plan });
-  };
-  push({ name: 'single-signal', features: all.features }, { family: 'threshold', params: { objective } });
-  push(all, referenceGbt);
-  push(byName('top1'), logistic);
-  push(byName('top2'), logistic);
-  push(all, logistic);
-  push(byName('stable'), gbt);
-  push(byName('relative'), gbt);
-  push(byName('top3'), logistic);
-  push(byName('stable'), logistic);
-  push(byName('relative'), logistic);
-  push(byName('top-half'), gbt);
-  push(all, { family: 'forest', params: DEFAULT_FOREST_PARAMS });
-  plans.push(
-    ...viewPlans(
-      subsets.filter((s) => s.name.startsWith('view-')),
-      plans,
-    ),
-  );
-  const count = maxCandidates ?? Math.max(12, plans.length);
-  const searchable = subsets.filter((s) => s.features.length > 1 && !s.name.startsWith('view-'));
-  let guard = 0;
-  while (plans.length < count && guard++ < 10 * count) {
-    const subset = pick(rng, searchable.length > 0 ? searchable : subsets);
-    const family = pick(rng, ['gbt', 'gbt', 'logistic', 'forest'] as const);
-    if (family === 'gbt') {
-      plans.push({
-        subset,
-        plan: {
-          family,
-          params: {
-            ...DEFAULT_GBT_PARAMS,
-            learningRate: round3(logUniform(rng, 0.05, 0.3)),
-            maxLeaves: pick(rng, [7, 15, 31, 63]),
-            minSamplesLeaf: pick(rng, [5, 20, 50, 100]),
-            lambda: pick(rng, [0, 1, 10]),
-            rowSubsample: pick(rng, [0.7, 1]),
-          },
-        },
-      });
-    } else if (family === 'logistic') {
-      plans.push({
-        subset,
-        plan: { family, params: { ...DEFAULT_LOGISTIC_PARAMS, C: round3(logUniform(rng, 0.001, 100)) } },
-      });
-    } else {
-      plans.push({
-        subset,
-        plan: {
-          family,
-          params: {
-            ...DEFAULT_FOREST_PARAMS,
-            featureFraction: pick(rng, [0.3, 0.5, 0.8, 1]),
-            minSamplesLeaf: pick(rng, [1, 5, 20]),
-          },
-        },
-      });
-    }
-  }
-  return plans.slice(0, count).map((p, i) => ({
-    ...p,
-    name: `c${String(i + 1).padStart(3, '0')}-${p.plan.family}-${p.subset.name}`,
-  }));
-}
-
-/** Lower is simpler: the family first, then the number of features read. */
-function complexity(c: CandidateResult): number {
-  const family = ['threshold', 'logistic', 'gbt', 'forest', 'ensemble'].indexOf(c.family);
-  return family * 1000 + c.features.length;
-}
-
-/** Tolerance of the one-standard-error rule, floored and capped so a noisy split cannot excuse a much worse model. */
-function standardError(foldValues: readonly number[]): number {
-  const k = foldValues.length;
-  if (k < 2) return 0.005;
-  const mean = foldValues.reduce((a, b) => a + b, 0) / k;
-  const variance = foldValues.reduce((a, b) => a + (b - mean) ** 2, 0) / (k - 1);
-  return Math.min(0.02, Math.max(0.005, Math.sqrt(variance / k)));
-}
-
-export { DRIFT_MARGIN };
-
-/**
- * The ensemble when validation cannot rank the single candidates: two or more of them lie within one standard error
- * of the top, so which one is best is noise, and picking the simplest of them bets on one feature subset the folds
- * did not prefer. Averaging their views (the ensemble, within the same band) is the hedge that does not need the
- * evidence to rank them. -1 when the evidence ranks them or no ensemble is within the band.
- */
-function inseparableHedge(
-  candidates: readonly CandidateResult[],
-  floor: number,
-  stableOnly: boolean,
-  value: (c: CandidateResult) => number,
-): number {
-  const eligible = (c: CandidateResult) =>
-    c.status === 'Completed' && value(c) >= floor && !(stableOnly && (c.driftingFeatures?.length ?? 0) > 0);
-  const tied = candidates.filter((c) => c.family !== 'ensemble' && eligible(c)).length;
-  if (tied < 2) return -1;
-  return candidates.findIndex((c) => c.family === 'ensemble' && eligible(c));
-}
-
-/**
- * The candidate to deploy. Among completed candidates: the top robust value, except that a candidate reading
- * drifting features only counts as top when it beats the best drift-free one by DRIFT_MARGIN (its validation
- * score is the part least likely to hold in the future); then, when two or more single candidates lie within one
- * standard error of the top (validation cannot rank them), the ensemble if it is within that band too; else the
- * simplest candidate within one standard error of the top (drift-free ones only when the top is). -1 when none
- * completed.
- */
-export function selectCandidate(candidates: readonly CandidateResult[]): number {
-  const value = (c: CandidateResult) => c.robustValue ?? c.objective.value;
-  const drifts = (c: CandidateResult) => (c.driftingFeatures?.length ?? 0) > 0;
-  const argmax = (keep: (c: CandidateResult) => boolean): number => {
-    let top = -1;
-    candidates.forEach((c, i) => {
-      const current = candidates[top];
-      if (c.status === 'Completed' && keep(c) && (!current || value(c) > value(current) + 1e-12)) top = i;
-    });
-    return top;
-  };
-  let top = argmax(() => true);
-  const stableTop = argmax((c) => !drifts(c));
-  const topCandidate = candidates[top];
-  const stableCandidate = candidates[stableTop];
-  if (!topCandidate) return -1;
-  let stableOnly = !drifts(topCandidate);
-  if (!stableOnly && stableCandidate && value(topCandidate) - value(stableCandidate) < DRIFT_MARGIN) {
-    top = stableTop;
-    stableOnly = true;
-  }
-  const best = candidates[top] ?? topCandidate;
-  const floor = value(best) - standardError(best.foldValues);
-  const hedge = inseparableHedge(candidates, floor, stableOnly, value);
-  if (hedge >= 0) return hedge;
-  let chosen = top;
-  candidates.forEach((c, i) => {
-    const current = candidates[chosen];
-    if (c.status !== 'Completed' || value(c) < floor || !current || (stableOnly && drifts(c))) return;
-    const simpler = complexity(c) < complexity(current);
-    const asSimpleButBetter = complexity(c) === complexity(current) && value(c) > value(current) + 1e-12;
-    if (simpler || asSimpleButBetter) chosen = i;
-  });
-  return chosen;
 }
 
 /** A search ready to run: the candidates' setup plus what the final refit needs. */
