@@ -137,6 +137,26 @@ export function warmRoomModel(version: string): ModelArtifact {
   };
 }
 
+/**
+ * Readings whose label is known once the events are in the lake: from each room's first label event to its last
+ * (the label in force is the latest at or before a reading; it is known once a later one exists).
+ */
+export function labelledReadings(events: readonly SimEvent[]): number {
+  const first = new Map<string, number>();
+  const last = new Map<string, number>();
+  for (const e of events) {
+    if (e.kind !== 'label') continue;
+    if (!first.has(e.label.thingName)) first.set(e.label.thingName, e.label.ts);
+    last.set(e.label.thingName, e.label.ts);
+  }
+  return events.filter((e) => {
+    if (e.kind !== 'reading') return false;
+    const from = first.get(e.reading.thingName);
+    const to = last.get(e.reading.thingName);
+    return from !== undefined && to !== undefined && e.reading.ts >= from && e.reading.ts <= to;
+  }).length;
+}
+
 export interface ReplaySummary {
   readonly readings: number;
   readonly labels: number;
