@@ -241,8 +241,9 @@ export async function runSearchPool(
   // The ensemble is built here (as finishSearch would) so that, if it wins, its members refit on the cores.
   const built = stopped ? undefined : buildEnsembleCandidate(setup, candidates, jobDeadline, now, outOfFold);
   const wins = built !== undefined && selectCandidate([...candidates, built.candidate]) === candidates.length;
-  const models =
-    wins && built && poolSize > 1 ? await refitMembersOnPool(prepared, built, script, poolSize) : undefined;
+  const refitOnPool = wins && built !== undefined && poolSize > 1;
+  if (refitOnPool) options.onProgress?.({ type: 'refitting', name: built.candidate.name });
+  const models = refitOnPool ? await refitMembersOnPool(prepared, built, script, poolSize) : undefined;
   const ensemble = { built, ...(models ? { models } : {}) };
   return finishSearch(prepared, candidates, { stopped, timedOut, outOfFold, ensemble }, options);
 }

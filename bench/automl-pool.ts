@@ -41,7 +41,8 @@ export async function poolLine(d: Dataset, candidates: number, poolSize: number)
       seed: 1,
       poolSize: size,
       onProgress: (e) => {
-        if (e.type === 'refitting') refitAt = performance.now();
+        // The first: a winning ensemble's members refit on the pool before finishSearch announces its own refit.
+        if (e.type === 'refitting' && Number.isNaN(refitAt)) refitAt = performance.now();
       },
     });
     const end = performance.now();
@@ -61,7 +62,8 @@ export async function poolLine(d: Dataset, candidates: number, poolSize: number)
     seconds_pool_1: Number(one.seconds.toFixed(2)),
     seconds_pool_n: Number(many.seconds.toFixed(2)),
     ratio: Number((many.seconds / one.seconds).toFixed(3)),
-    // The winner's refit runs on the job's thread after the pool: the serial part of the ratio.
+    // The winner's refit, after every candidate finished: on the job's thread, or a winning ensemble's tree members
+    // on the pool's cores.
     refit_seconds_pool_1: Number(one.refitSeconds.toFixed(2)),
     refit_seconds_pool_n: Number(many.refitSeconds.toFixed(2)),
     ratio_without_refit: Number(((many.seconds - many.refitSeconds) / (one.seconds - one.refitSeconds)).toFixed(3)),
