@@ -18,6 +18,7 @@ import type { StreamingObjectStore } from './ports/object-store';
 import { S3ObjectStore } from './ports/s3-object-store';
 import { firstIssue, powertools } from './powertools';
 import { readLabelledColumns, readPredictionLines, readTrainingCounts } from './split-columns';
+import { trainingBaselineUri, writeTrainingBaseline } from './training-baseline-writer';
 
 /**
  * Evaluate: candidate vs threshold baselines vs the serving model on the same holdout, then the gate.
@@ -75,6 +76,8 @@ export interface EvaluateResult {
   readonly summary: string;
   readonly evaluationUri: string;
   readonly modelQualityUri: string;
+  /** The candidate's training baseline (tasks/training-baseline-writer.ts), what its model's tag points to. */
+  readonly trainingBaselineUri: string;
   /** PutMetricData payload (CandidateF1, BaselineF1 and, when a model serves, ServingF1). */
   readonly metricData: CloudWatchDatum[];
   /** Model registry metadata: strings only (SageMaker's CustomerMetadataProperties). */
@@ -190,6 +193,9 @@ export async function evaluateRun(
     `${JSON.stringify(modelQualityReport(candidate), null, 2)}\n`,
     'application/json',
   );
+  // The monitor's drift reference for this candidate once it serves (Autopilot's artifact carries none).
+  const baselineUri = trainingBaselineUri(input.evaluationPrefix);
+  await writeTrainingBaseline(store, input.trainUri, baselineUri, { target: 'occupied' });
 
   const dimensions = [{ Name: 'EndpointName', Value: input.endpointName }];
   const datum = (MetricName: string, Value: number): CloudWatchDatum => ({
@@ -225,6 +231,7 @@ export async function evaluateRun(
     summary,
     evaluationUri,
     modelQualityUri,
+    trainingBaselineUri: baselineUri,
     metricData,
     customerMetadata,
   };
