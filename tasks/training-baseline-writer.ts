@@ -6,6 +6,7 @@ import {
   type TrainingBaseline,
   TrainingBaselineSchema,
 } from '../monitoring/baseline';
+import { TRAINING_BASELINE_FILE } from '../monitoring/baseline-location';
 import { Reservoir } from '../monitoring/reservoir';
 import { ArtifactError } from './errors';
 import type { StreamingObjectStore } from './ports/object-store';
@@ -24,10 +25,7 @@ import { openSplit } from './split-reader';
  * monitoring/baseline.ts's computeTrainingBaseline on the rows; beyond, only the edges are estimated.
  */
 
-/** The SageMaker model tag whose value is the baseline's s3:// URI. */
-export const TRAINING_BASELINE_TAG = 'occupancy:training-baseline';
-/** The baseline's name under the run's prefix. */
-export const TRAINING_BASELINE_FILE = 'training-baseline.json';
+export { TRAINING_BASELINE_FILE, TRAINING_BASELINE_TAG } from '../monitoring/baseline-location';
 /** Sampled values per feature for the edges: 8 bytes each, so 512 KiB a feature. */
 export const RESERVOIR_CAPACITY = 65_536;
 

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { TRAINING_BASELINE_FILE, TRAINING_BASELINE_TAG } from '../../monitoring/baseline-location';
 import { StateNames as S } from '../state-names';
 import { passRoleToSageMaker } from './automl';
 import type { PhaseContext } from './context';
@@ -60,7 +61,17 @@ export function buildScoring(ctx: PhaseContext): sfn.Parallel {
               },
             }
           : {}),
-        Tags: [{ Key: 'occupancy:execution', Value: sfn.JsonPath.stringAt('$.run.id') }],
+        Tags: [
+          { Key: 'occupancy:execution', Value: sfn.JsonPath.stringAt('$.run.id') },
+          // Where Evaluate writes the candidate's training baseline: the monitor's drift reference once it serves.
+          {
+            Key: TRAINING_BASELINE_TAG,
+            Value: sfn.JsonPath.format(
+              `s3://${props.artifactsBucketName}/runs/{}/${TRAINING_BASELINE_FILE}`,
+              sfn.JsonPath.stringAt('$.run.id'),
+            ),
+          },
+        ],
       },
       resultPath: sfn.JsonPath.DISCARD,
     }),
