@@ -2,15 +2,18 @@ import {
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   DescribeModelCommand,
+  ListTagsCommand,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { parseTrainingBaseline, type TrainingBaseline } from '../monitoring/baseline';
+import { TRAINING_BASELINE_TAG } from '../monitoring/baseline-location';
 import type { ObjectStore } from './ports/object-store';
 
 /**
  * The training baselines of the models an endpoint serves, found from the endpoint itself (issue 21 item 1):
- * DescribeEndpoint → its endpoint config's production and shadow variants → DescribeModel → the container's
- * ModelDataUrl → the artifact JSON's `trainingBaseline`. Keyed as the predictions table's model_version records an
+ * DescribeEndpoint → its endpoint config's production and shadow variants → DescribeModel → first the model's
+ * TRAINING_BASELINE_TAG (ListTags: the baseline the pipeline wrote for a model it created, the only one an
+ * Autopilot model.tar.gz has), else the container's ModelDataUrl → the artifact JSON's `trainingBaseline`. Keyed as the predictions table's model_version records an
  * answer (tasks/infer-occupancy/endpoint.ts): `<endpoint>/<variant>` — neither Autopilot's inference container nor
  * the local endpoint host sends a `model-version` custom attribute — and also the artifact's own `version`, which a
  * container that did send one would report. A model whose artifact is missing, unreadable or has no baseline is
@@ -53,6 +56,51 @@ async function artifactBaseline(
   }
 }
 
+/** Pages of ListTags a model is read for (a resource holds at most 50 tags; a page at least 50). */
+const MAX_TAG_PAGES = 5;
+
+/** The model's TRAINING_BASELINE_TAG value, if any. https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListTags.html */
+async function baselineTag(sagemaker: SageMakerDescribe, modelArn: string): Promise<string | undefined> {
+  let nextToken: string | undefined;
+  for (let page = 0; page < MAX_TAG_PAGES; page++) {
+    const listed = await sagemaker.send(
+      new ListTagsCommand({ ResourceArn: modelArn, ...(nextToken ? { NextToken: nextToken } : {}) }),
+    );
+    const tag = listed.Tags?.find((t) => t.Key === TRAINING_BASELINE_TAG);
+    if (tag?.Value) return tag.Value;
+    nextToken = listed.NextToken;
+    if (!nextToken) return undefined;
+  }
+  return undefined;
+}
+
+/** The baseline document the tag points to (the summary itself, as tasks/training-baseline-writer.ts writes). */
+async function taggedBaseline(
+  store: ObjectStore,
+  url: string,
+): Promise<{ baseline: TrainingBaseline } | { missing: string }> {
+  try {
+    return { baseline: parseTrainingBaseline(JSON.parse(await store.getText(url))) };
+  } catch (error) {
+    return { missing: `tagged baseline ${url} is not readable: ${message(error)}` };
+  }
+}
+
+/** The baseline the model's tag points to; undefined when it has no such tag (a model the pipeline did not create). */
+async function taggedLookup(
+  deps: BaselineLookupDeps,
+  modelArn: string | undefined,
+): Promise<{ baseline: TrainingBaseline } | { missing: string } | undefined> {
+  if (!modelArn) return undefined;
+  let url: string | undefined;
+  try {
+    url = await baselineTag(deps.sagemaker, modelArn);
+  } catch (error) {
+    return { missing: `the model's tags could not be listed: ${message(error)}` };
+  }
+  return url === undefined ? undefined : taggedBaseline(deps.store, url);
+}
+
 /** Every baseline the endpoint's variants (production, then shadow) carry, by model_version. */
 export async function servingBaselines(
   deps: BaselineLookupDeps,
@@ -77,14 +125,20 @@ export async function servingBaselines(
   for (const { variant, model } of variants) {
     try {
       const described = await deps.sagemaker.send(new DescribeModelCommand({ ModelName: model }));
+      const reasons: string[] = [];
+      const tagged = await taggedLookup(deps, described.ModelArn);
+      if (tagged && 'baseline' in tagged) {
+        found.set(`${endpointName}/${variant}`, tagged.baseline);
+        continue;
+      }
+      if (tagged) reasons.push(tagged.missing);
       const urls = [described.PrimaryContainer, ...(described.Containers ?? [])].flatMap((c) =>
         c?.ModelDataUrl ? [c.ModelDataUrl] : [],
       );
       if (urls.length === 0) {
-        warn('the model has no ModelDataUrl', { variant, model });
+        warn([...reasons, 'the model has no ModelDataUrl'].join('; '), { variant, model });
         continue;
       }
-      const reasons: string[] = [];
       for (const url of urls) {
         const read = await artifactBaseline(deps.store, url);
         if ('missing' in read) {
