@@ -78,7 +78,7 @@ export const REVIEWED_FINDINGS: readonly ReviewedFinding[] = [
       /^Resource::arn:<AWS::Partition>:sagemaker:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d{12}):(automl-job|processing-job|training-job|hyper-parameter-tuning-job|transform-job|model|endpoint-config|model-package\/[a-z0-9-]+)\/(occ-)?\*$/,
     path: paths(STATE_MACHINE_ROLE, SAGEMAKER_ROLE, `OccupancyPipeline/Monitor/Function/ServiceRole${POLICY}`),
     reason:
-      "SageMaker job, model and config names are derived per run (execution hash); the ARNs are scoped by type and prefix (the monitor: Describe only, of the serving endpoint's configs and models).",
+      "SageMaker job, model and config names are derived per run (execution hash); the ARNs are scoped by type and prefix (the monitor: Describe only, of the serving endpoint's configs and models, and ListTags of those models).",
   },
   {
     rule: 'AwsSolutions-IAM5',

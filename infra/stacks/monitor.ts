@@ -32,7 +32,8 @@ export const MONITOR_LAKE_PREFIXES = [LAKE.predictionsTable, LAKE.labelsTable] a
  * The live monitor (issue 21 item 2): tasks/monitor.ts as a Lambda, started by an EventBridge Scheduler schedule
  * (`monitoring.schedule`, default rate(1 hour)). Least privilege: Athena on the lake's workgroup only, Glue reads of
  * the lake database, S3 reads of the predictions/labels prefixes and the run artifacts, writes of Athena's results,
- * SageMaker Describe of the serving endpoint and its `occ-` configs and models (to find each model's training baseline);
+ * SageMaker Describe of the serving endpoint and its `occ-` configs and models and ListTags of those models (to find
+ * each model's training baseline);
  * metrics go out as EMF in its logs (no cloudwatch:PutMetricData).
  */
 export class LiveMonitor extends Construct {
@@ -101,6 +102,11 @@ export class LiveMonitor extends Construct {
         actions: ['sagemaker:DescribeEndpointConfig', 'sagemaker:DescribeModel'],
         resources: [sageMakerArn('endpoint-config', 'occ-*'), sageMakerArn('model', 'occ-*')],
       }),
+    );
+    // A pipeline-created model names its baseline in a tag (monitoring/baseline-location.ts): ListTags on the
+    // project's models only (resource-level: Service Authorization Reference, list_amazonsagemaker.html).
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sagemaker:ListTags'], resources: [sageMakerArn('model', 'occ-*')] }),
     );
     key.grantEncryptDecrypt(fn);
 

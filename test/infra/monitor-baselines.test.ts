@@ -20,7 +20,13 @@ describe('the monitor’s SageMaker access', () => {
       'sagemaker:DescribeEndpoint',
       'sagemaker:DescribeEndpointConfig',
       'sagemaker:DescribeModel',
+      'sagemaker:ListTags',
     ]);
+    // The training-baseline tag (monitoring/baseline-location.ts): the project's models only.
+    const listTags = sagemaker.filter((s) => actionsOf(s).includes('sagemaker:ListTags'));
+    expect(listTags.map((s) => actionsOf(s))).toEqual([['sagemaker:ListTags']]);
+    expect(JSON.stringify(listTags.map((s) => s.Resource))).toContain(':model/occ-*');
+    expect(JSON.stringify(listTags.map((s) => s.Resource))).not.toContain('endpoint');
     const resourcesFor = (action: string) =>
       JSON.stringify(sagemaker.filter((s) => actionsOf(s).includes(action)).map((s) => s.Resource));
     expect(resourcesFor('sagemaker:DescribeEndpoint')).toContain(`:endpoint/${config.endpointName.toLowerCase()}"`);
