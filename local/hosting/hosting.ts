@@ -21,6 +21,8 @@ import type {
   DescribeModelCommandInput,
   DescribeModelCommandOutput,
   EndpointStatus,
+  ListTagsCommandInput,
+  ListTagsCommandOutput,
   UpdateEndpointCommandInput,
   UpdateEndpointCommandOutput,
 } from '@aws-sdk/client-sagemaker';
@@ -39,6 +41,7 @@ import { InvokeEndpointError, ValidationException } from './errors';
 import { FleetRuntime } from './fleets';
 import { artifactPathOf, defaultModelLoader, primaryContainer } from './model';
 import { HostingState } from './state';
+import { assertTags, listTags } from './tags';
 import type {
   ConfigRecord,
   EndpointEvent,
@@ -132,6 +135,7 @@ export class LocalHosting {
     if (this.state.models.has(name)) {
       throw new ValidationException(`Cannot create already existing model "${this.state.arn('model', name)}".`);
     }
+    assertTags(input.Tags);
     const container = primaryContainer(input, name);
     const artifactPath = artifactPathOf(container.ModelDataUrl, name);
     if (!existsSync(artifactPath)) {
@@ -160,6 +164,14 @@ export class LocalHosting {
       ...(record.input.ExecutionRoleArn ? { ExecutionRoleArn: record.input.ExecutionRoleArn } : {}),
       ...metadata(),
     };
+  }
+
+  /** A model's tags by its ARN (local/hosting/tags.ts); the tags it was created with. */
+  listTags(input: ListTagsCommandInput): ListTagsCommandOutput {
+    return listTags(input, (arn) => {
+      for (const record of this.state.models.values()) if (record.arn === arn) return record.input.Tags ?? [];
+      return undefined;
+    });
   }
 
   // ---- endpoint configs ---------------------------------------------------------------------------------

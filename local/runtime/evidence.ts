@@ -11,6 +11,7 @@ import {
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   DescribeModelCommand,
+  ListTagsCommand,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import type { MonitorReport } from '../../monitoring/run';
@@ -86,6 +87,7 @@ export function standInSageMaker(hosting: LocalHosting): SageMakerClient {
     if (command instanceof DescribeEndpointCommand) return hosting.describeEndpoint(command.input);
     if (command instanceof DescribeEndpointConfigCommand) return hosting.describeEndpointConfig(command.input);
     if (command instanceof DescribeModelCommand) return hosting.describeModel(command.input);
+    if (command instanceof ListTagsCommand) return hosting.listTags(command.input);
     throw new Error(`The local monitor's SageMaker stand-in does not answer ${String(command)}`);
   };
   return { send } as unknown as SageMakerClient;
