@@ -117,9 +117,12 @@ export async function invoke(stack: LocalStack, body = probeRows()): Promise<str
   return new TextDecoder().decode(out.Body);
 }
 
-/** Approves or rejects the run's candidate as soon as it waits (what a person or the CLI does). */
-export function answerApproval(stack: LocalStack, runName: string, decision: 'approve' | 'reject'): void {
-  answerWhenWaiting(stack, runName, decision, 'e2e-test');
+/**
+ * Approves or rejects the run's candidate as soon as it waits (what a person or the CLI does). Returns the stop
+ * for its polling: call it when the run may end without ever waiting, or the timer outlives the test.
+ */
+export function answerApproval(stack: LocalStack, runName: string, decision: 'approve' | 'reject'): () => void {
+  return answerWhenWaiting(stack, runName, decision, 'e2e-test');
 }
 
 export const outcomeOf = (record: ExecutionRecord): string =>

@@ -9,7 +9,7 @@ import type { LocalStack } from '../../local/runtime/local-stack';
 import { StateNames } from '../../pipeline/state-names';
 import type { LabelEvent, Reading } from '../../telemetry/reading';
 import { THERMOSTAT } from '../../telemetry/signals';
-import { deployIncumbent, invoke, outcomeOf, startStack, TEST_CONFIG, visited } from './helpers';
+import { answerApproval, deployIncumbent, invoke, outcomeOf, startStack, TEST_CONFIG, visited } from './helpers';
 
 /**
  * Lakes whose newest days hold no occupied reading (the UCI-like case: a few days recorded, the last ones quiet).
@@ -124,7 +124,10 @@ describe('a lake whose newest days hold no occupied reading', () => {
     expect(baseline.baselines.every((b) => b.positives >= 50)).toBe(true);
 
     stack = await startStack(dir);
-    const record = await stack.startExecution().done;
+    const execution = stack.startExecution();
+    // A candidate that clears the gate waits for a person: approve it, and stop asking once the run ended.
+    const stopAnswering = answerApproval(stack, execution.name, 'approve');
+    const record = await execution.done.finally(stopAnswering);
 
     expect(['deployed', 'not-promoted', 'rejected']).toContain(outcomeOf(record));
     const plan = record.states.find((s) => s.name === StateNames.ReadSplitPlan && s.status === 'succeeded')?.output as {
