@@ -8,6 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { PipelineConfig } from '../../pipeline/config';
 import { LAKE } from './ingestion-stack';
+import { grantLakeQuery } from './lake-query-grants';
 import { assertLambdaEnvironmentSize } from './lambda-environment';
 import { nodeFunction } from './node-function';
 
@@ -63,28 +64,12 @@ export class LiveMonitor extends Construct {
       environment,
     });
     this.function = fn;
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults'],
-        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: LAKE.workGroup })],
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions', 'glue:GetPartition'],
-        resources: [
-          stack.formatArn({ service: 'glue', resource: 'catalog' }),
-          stack.formatArn({ service: 'glue', resource: 'database', resourceName: LAKE.database }),
-          ...MONITOR_LAKE_PREFIXES.map((table) =>
-            stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${LAKE.database}/${table}` }),
-          ),
-        ],
-      }),
-    );
-    for (const prefix of MONITOR_LAKE_PREFIXES) props.lakeBucket.grantRead(fn, `${prefix}/*`);
-    // Athena writes and reads query results with the caller's permissions (the workgroup's `athena/` location).
-    props.artifactsBucket.grantRead(fn, 'athena/*');
-    props.artifactsBucket.grantPut(fn, 'athena/*');
+    grantLakeQuery(fn, {
+      stack,
+      tables: MONITOR_LAKE_PREFIXES,
+      lakeBucket: props.lakeBucket,
+      artifactsBucket: props.artifactsBucket,
+    });
     // Training baselines live in each run's model artifact (ModelDataUrl under runs/).
     props.artifactsBucket.grantRead(fn, 'runs/*');
     // It finds the serving models' artifacts from the endpoint (tasks/monitor-baselines.ts): the project's endpoint,

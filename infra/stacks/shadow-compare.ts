@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ShadowProps } from '../../pipeline/phases/shadow';
 import { LAKE } from './ingestion-stack';
+import { grantLakeQuery } from './lake-query-grants';
 import { assertLambdaEnvironmentSize } from './lambda-environment';
 import { nodeFunction } from './node-function';
 
@@ -56,28 +56,13 @@ export class ShadowComparison extends Construct {
       environment,
     });
     this.function = fn;
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults'],
-        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: LAKE.workGroup })],
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions', 'glue:GetPartition'],
-        resources: [
-          stack.formatArn({ service: 'glue', resource: 'catalog' }),
-          stack.formatArn({ service: 'glue', resource: 'database', resourceName: LAKE.database }),
-          ...LAKE_PREFIXES.map((table) =>
-            stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${LAKE.database}/${table}` }),
-          ),
-        ],
-      }),
-    );
-    for (const prefix of LAKE_PREFIXES) props.lakeBucket.grantRead(fn, `${prefix}/*`);
+    grantLakeQuery(fn, {
+      stack,
+      tables: LAKE_PREFIXES,
+      lakeBucket: props.lakeBucket,
+      artifactsBucket: props.artifactsBucket,
+    });
     props.artifactsBucket.grantRead(fn, `${CAPTURE_PREFIX}/*`);
-    props.artifactsBucket.grantRead(fn, 'athena/*');
-    props.artifactsBucket.grantPut(fn, 'athena/*');
     props.key.grantEncryptDecrypt(fn);
     this.shadow = {
       compareFunction: fn,
