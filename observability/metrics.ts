@@ -19,6 +19,8 @@ export const INFERENCE_SERVICE = 'infer-occupancy';
 export const APPROVAL_CALLBACK_SERVICE = 'approval-callback';
 /** Powertools service name of the live monitor Lambda (tasks/monitor.ts). */
 export const MONITOR_SERVICE = 'monitor';
+/** Powertools service name of the sensor health check Lambda (tasks/sensor-health.ts). */
+export const SENSOR_HEALTH_SERVICE = 'sensor-health';
 
 /** Dimension names, spelled as published (Powertools names its default dimension `service`, lower case). */
 export const Dimensions = {
@@ -30,6 +32,8 @@ export const Dimensions = {
   StateMachineArn: 'StateMachineArn',
   /** A model feature's name (the monitor's FeatureDrift). */
   Feature: 'Feature',
+  /** A kind of unhealthy device (health/types.ts HEALTH_KINDS: stuck, silent, out-of-range, malformed). */
+  Kind: 'Kind',
 } as const;
 export type DimensionName = (typeof Dimensions)[keyof typeof Dimensions];
 
@@ -83,6 +87,8 @@ export const PipelineMetrics = {
   LabelledReadings: 'LabelledReadings',
   /** Monitor: PSI of one feature's live values against the model's training baseline. */
   FeatureDrift: 'FeatureDrift',
+  /** Sensor health check: devices unhealthy now, per kind (0 published too, so alarms return to OK). */
+  UnhealthyDevices: 'UnhealthyDevices',
 } as const;
 
 const own = (
@@ -143,6 +149,12 @@ export const OccupancyMetrics = {
   LiveReadings: own(PipelineMetrics.LiveReadings, MONITOR_DIMS, 'Count', MONITOR),
   LabelledReadings: own(PipelineMetrics.LabelledReadings, MONITOR_DIMS, 'Count', MONITOR),
   FeatureDrift: own(PipelineMetrics.FeatureDrift, [...MONITOR_DIMS, Dimensions.Feature], 'None', MONITOR),
+  UnhealthyDevices: own(
+    PipelineMetrics.UnhealthyDevices,
+    [Dimensions.Kind, Dimensions.Service],
+    'Count',
+    'sensor health Lambda (Powertools single metrics, tasks/sensor-health.ts)',
+  ),
 } as const satisfies Record<keyof typeof PipelineMetrics, MetricDefinition>;
 
 const VARIANT_DIMS = [Dimensions.EndpointName, Dimensions.VariantName] as const;
@@ -232,6 +244,11 @@ export function inferenceMetricDimensions(endpointName: string): { EndpointName:
 }
 
 /** Dimensions of the monitor's per-variant metrics (LiveF1, StaticRuleLiveF1, LiveFallbackRate, …). */
+/** The dimensions the sensor health check publishes UnhealthyDevices with, for one kind. */
+export function unhealthyDevicesDimensions(kind: string): { Kind: string; service: string } {
+  return { [Dimensions.Kind]: kind, [Dimensions.Service]: SENSOR_HEALTH_SERVICE };
+}
+
 export function monitorMetricDimensions(
   endpointName: string,
   variantName: string,

@@ -212,6 +212,41 @@ export const MonitoringSchema = z
   .strict();
 export type MonitoringConfig = z.infer<typeof MonitoringSchema>;
 
+/**
+ * Sensor health (health/, tasks/sensor-health.ts): which devices are stuck, silent, out of range or sending malformed
+ * readings, alarmed per kind and left out of training. See README "Sensor health".
+ */
+export const SensorHealthSchema = z
+  .object({
+    /** Run the check on its schedule (its alarms exist either way). @default true */
+    enabled: z.boolean().default(true),
+    /** Minutes between checks; also the period of the UnhealthyDevices alarms. @default 15 */
+    everyMinutes: z.number().int().min(1).max(1440).default(15),
+    /** Hours of telemetry a check reads; a device with nothing in them is no longer known. @default 24 */
+    lookbackHours: z.number().int().min(1).max(168).default(24),
+    /**
+     * A numeric signal holding one value this long is stuck; a signal's own `stuckAfterMinutes` (signal set) wins.
+     * @default 180 (healthy UCI temperature holds a value up to 133 min)
+     */
+    stuckMinutes: z.number().int().min(1).max(10_080).default(180),
+    /** A device is silent after this many of its usual intervals (median gap of its readings) without one. @default 10 */
+    silentIntervals: z.number().int().min(2).max(1000).default(10),
+    /** …and never before this many minutes. @default 15 */
+    silentMinMinutes: z.number().int().min(1).max(10_080).default(15),
+    /** An out-of-range reading flags its device until this long passes without another. @default 60 */
+    outOfRangeClearMinutes: z.number().int().min(1).max(10_080).default(60),
+    /** Malformed readings from one device within `malformedWindowMinutes` that make it unhealthy. @default 5 */
+    malformedBurst: z.number().int().min(1).max(100_000).default(5),
+    /** @default 15 */
+    malformedWindowMinutes: z.number().int().min(1).max(1440).default(15),
+    /** Unhealthy devices of one kind that put that kind's alarm in ALARM. @default 1 */
+    alarmDevices: z.number().int().min(1).max(1_000_000).default(1),
+    /** Leave readings from a device while it is flagged stuck or out of range out of the training export. @default true */
+    excludeFromTraining: z.boolean().default(true),
+  })
+  .strict();
+export type SensorHealthConfig = z.infer<typeof SensorHealthSchema>;
+
 export const PipelineConfigSchema = z
   .object({
     schedule: ScheduleSchema.default(ScheduleSchema.parse({})),
@@ -250,6 +285,7 @@ export const PipelineConfigSchema = z
     modelPackageGroupName: sageMakerName.default('occupancy'),
     poll: PollSchema.default(PollSchema.parse({})),
     monitoring: MonitoringSchema.default(MonitoringSchema.parse({})),
+    sensorHealth: SensorHealthSchema.default(SensorHealthSchema.parse({})),
   })
   .strict()
   .superRefine((c, ctx) => {

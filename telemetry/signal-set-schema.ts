@@ -20,6 +20,7 @@ const numericSignal = z
     max: z.number().finite(),
     crossingLevel: z.number().finite().optional(),
     reportedKey: reportedKey.optional(),
+    stuckAfterMinutes: z.number().int().min(1).max(525_600).optional(),
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -24,6 +24,11 @@ export interface NumericSignal {
   readonly crossingLevel?: number;
   /** Key of this signal in a device shadow's `reported` state, when it differs from `name`. */
   readonly reportedKey?: string;
+  /**
+   * How long a healthy sensor may hold one value (a light sensor in a dark night) before it counts as stuck.
+   * @default the config's sensorHealth.stuckMinutes
+   */
+  readonly stuckAfterMinutes?: number;
 }
 
 export interface EnumSignal {
