@@ -12,7 +12,7 @@ import {
   SIDECAR_SUFFIX,
 } from './lake-files';
 import { lakeDuckDbOptions, selectParts, sqlString } from './lake-sql';
-import { type LakeTable, recoverStaging, STAGING_DIR, StagedAppend } from './lake-staging';
+import { LAKE_TABLES, type LakeTable, recoverStaging, STAGING_DIR, StagedAppend } from './lake-staging';
 import { processAlive } from './process-alive';
 
 /**
@@ -58,7 +58,7 @@ export interface CompactionReport {
 export const DEFAULT_GRACE_MS = 10 * 60_000;
 const DEFAULT_SMALL_BYTES = 64 * 1024 * 1024;
 const LOCK = /^lock-(\d+)-[0-9a-f]+$/;
-const TABLES: readonly LakeTable[] = ['telemetry', 'labels', 'predictions'];
+const TABLES: readonly LakeTable[] = LAKE_TABLES;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

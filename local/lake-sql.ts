@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { SENSOR_FAULT_COLUMNS } from '../health/types';
 import { predictionColumns, servedFeatureSpec } from '../tasks/infer-occupancy/prediction-record';
 import type { SignalSet } from '../telemetry/signals';
 import type { PartFile } from './lake-files';
@@ -17,9 +18,24 @@ const LABEL_COLUMNS: Record<string, string> = { thing_name: 'VARCHAR', ts: 'BIGI
 const predictionsColumns = (set: SignalSet): Record<string, string> =>
   Object.fromEntries(predictionColumns(servedFeatureSpec(set)).map((c) => [c.name, c.duckdb]));
 
+/** The sensor_faults table's columns: the Glue table's (health/types.ts), Glue types spelled as DuckDB's. */
+const SENSOR_FAULT_DUCKDB: Record<string, string> = Object.fromEntries(
+  SENSOR_FAULT_COLUMNS.map((c) => [c.name, c.type === 'bigint' ? 'BIGINT' : 'VARCHAR']),
+);
+
 /** The columns of a lake table (without the partition column `dt`), in order. */
-export const columnsOf = (table: LakeTable, set: SignalSet): Record<string, string> =>
-  table === 'telemetry' ? telemetryColumns(set) : table === 'labels' ? LABEL_COLUMNS : predictionsColumns(set);
+export function columnsOf(table: LakeTable, set: SignalSet): Record<string, string> {
+  switch (table) {
+    case 'telemetry':
+      return telemetryColumns(set);
+    case 'labels':
+      return LABEL_COLUMNS;
+    case 'predictions':
+      return predictionsColumns(set);
+    case 'sensor_faults':
+      return SENSOR_FAULT_DUCKDB;
+  }
+}
 
 export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;

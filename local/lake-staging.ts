@@ -30,11 +30,12 @@ import { processAlive } from './process-alive';
  * processes opening the lake at once never both act on it.
  */
 
-export type LakeTable = 'telemetry' | 'labels' | 'predictions';
+/** The lake's tables, each a folder of `dt=` partitions (sensor_faults: health/types.ts SENSOR_FAULTS_TABLE). */
+export const LAKE_TABLES = ['telemetry', 'labels', 'predictions', 'sensor_faults'] as const;
+export type LakeTable = (typeof LAKE_TABLES)[number];
 
 export const STAGING_DIR = '_staging';
 const MARKER = 'COMMITTED';
-const TABLES: readonly LakeTable[] = ['telemetry', 'labels', 'predictions'];
 
 /** fsync a directory so a rename or create inside it survives a power loss (Linux; a no-op where unsupported). */
 function fsyncDir(dir: string): void {
@@ -178,7 +179,7 @@ const sidecarFirst = (name: string): number => (name.endsWith('.sources') ? 1 : 
 /** Renames every staged file of a committed transaction into its partition, then removes the transaction dir. */
 function rollForward(lakeRoot: string, txDir: string): void {
   const touched = new Set<string>();
-  for (const table of TABLES) {
+  for (const table of LAKE_TABLES) {
     const tableDir = join(txDir, table);
     if (!existsSync(tableDir)) continue;
     for (const day of readdirSync(tableDir)) {

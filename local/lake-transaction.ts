@@ -1,3 +1,4 @@
+import type { SensorFaultRecord } from '../health/types';
 import type { PredictionRecord } from '../tasks/infer-occupancy/prediction-record';
 import type { LabelEvent, Reading } from '../telemetry/reading';
 import type { SignalSet } from '../telemetry/signals';
@@ -20,6 +21,8 @@ export interface AppendTotals {
   readonly labels: number;
   /** Prediction rows made visible. */
   readonly predictions: number;
+  /** sensor_faults rows made visible. */
+  readonly sensorFaults: number;
   /** Part files added to the partitions (one per table and day). */
   readonly files: number;
 }
@@ -53,6 +56,7 @@ export class LakeAppend {
   private readings = 0;
   private labels = 0;
   private predictions = 0;
+  private sensorFaults = 0;
 
   constructor(
     lakeRoot: string,
@@ -120,6 +124,33 @@ export class LakeAppend {
     return n;
   }
 
+  /**
+   * Stages sensor_faults rows (readings the inference Lambda refused), partitioned by `ts` like telemetry; returns how
+   * many this call staged. A row whose `ts` or `received_at` is not an integer is refused (LakeError, the append
+   * aborts), as Firehose's conversion to the Glue table's bigint would fail it.
+   */
+  appendSensorFaults(rows: Iterable<SensorFaultRecord>): number {
+    const checked = (function* () {
+      for (const r of rows) {
+        if (!Number.isInteger(r.ts) || !Number.isInteger(r.received_at))
+          throw new LakeError(`Sensor fault of ${String(r.thing_name)} has no integer ts/received_at`);
+        yield r;
+      }
+    })();
+    const n = this.stage('sensor_faults', checked, (r) => {
+      return {
+        thing_name: r.thing_name,
+        ts: r.ts,
+        received_at: r.received_at,
+        kind: r.kind,
+        field: r.field,
+        code: r.code,
+      };
+    });
+    this.sensorFaults += n;
+    return n;
+  }
+
   /** Makes every staged row visible at once (see the class comment); throws a LakeError when it cannot. */
   commit(): AppendTotals {
     try {
@@ -130,7 +161,13 @@ export class LakeAppend {
     }
     const files = this.staged.commit();
     this.onCommit();
-    return { readings: this.readings, labels: this.labels, predictions: this.predictions, files };
+    return {
+      readings: this.readings,
+      labels: this.labels,
+      predictions: this.predictions,
+      sensorFaults: this.sensorFaults,
+      files,
+    };
   }
 
   /** Discards the staged rows. A no-op once committed or aborted. */

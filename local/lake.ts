@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { SensorFaultRecord } from '../health/types';
 import type { PredictionRecord } from '../tasks/infer-occupancy/prediction-record';
 import type { LabelEvent, Reading } from '../telemetry/reading';
 import { type SignalSet, signalSetById } from '../telemetry/signals';
@@ -11,12 +12,12 @@ import { describeWriteError, LakeError } from './lake-errors';
 import { liveFiles } from './lake-files';
 import { manifestAdvice, readLakeManifest, writeLakeManifest } from './lake-manifest';
 import { columnsOf, lakeDuckDbOptions, selectParts } from './lake-sql';
-import { type LakeTable, type RecoveryReport, recoverStaging } from './lake-staging';
+import { LAKE_TABLES, type LakeTable, type RecoveryReport, recoverStaging } from './lake-staging';
 import { LakeAppend } from './lake-transaction';
 
 export type { CompactionOptions, CompactionReport } from './lake-compaction';
 export { LakeError } from './lake-errors';
-export type { RecoveryReport } from './lake-staging';
+export { LAKE_TABLES, type LakeTable, type RecoveryReport } from './lake-staging';
 export { type AppendTotals, LakeAppend } from './lake-transaction';
 
 /**
@@ -149,7 +150,7 @@ export class LocalLake {
   }
 
   private static holdsData(root: string): boolean {
-    return tableHasFiles(root, 'telemetry') || tableHasFiles(root, 'labels') || tableHasFiles(root, 'predictions');
+    return LAKE_TABLES.some((table) => tableHasFiles(root, table));
   }
 
   /** Begins an all-or-nothing append of any number of batches (see LakeAppend for the contract). */
@@ -191,6 +192,20 @@ export class LocalLake {
     const tx = this.beginAppend();
     try {
       const n = tx.appendPredictions(rows);
+      return { rows: n, files: tx.commit().files };
+    } finally {
+      tx.abort();
+    }
+  }
+
+  /**
+   * Appends sensor_faults rows (readings the inference Lambda refused: what the local Firehose delivers) in one
+   * all-or-nothing transaction, partitioned by each row's `ts`.
+   */
+  appendSensorFaults(records: readonly SensorFaultRecord[]): AppendSummary {
+    const tx = this.beginAppend();
+    try {
+      const n = tx.appendSensorFaults(records);
       return { rows: n, files: tx.commit().files };
     } finally {
       tx.abort();
@@ -256,8 +271,8 @@ export class LocalLake {
   private connecting: Promise<DuckDBConnection> | undefined;
 
   /**
-   * A DuckDB connection with `telemetry`, `labels` and `predictions` views over the lake's live part files (empty views when there
-   * is no data). Each call lists the partitions again (a directory read), so a reader sees appends and compactions
+   * A DuckDB connection with a view per lake table (`telemetry`, `labels`, `predictions`, `sensor_faults`) over the
+   * lake's live part files (empty views when there is no data). Each call lists the partitions again (a directory read), so a reader sees appends and compactions
    * made since; the first call of this lake object converts NDJSON parts to Parquet first (see `compact`).
    */
   connect(): Promise<DuckDBConnection> {
@@ -273,15 +288,11 @@ export class LocalLake {
         this.instance = await DuckDBInstance.create(':memory:', lakeDuckDbOptions(this.root));
         this.connection = await this.instance.connect();
       }
-      const files = {
-        telemetry: liveFiles(this.root, 'telemetry'),
-        labels: liveFiles(this.root, 'labels'),
-        predictions: liveFiles(this.root, 'predictions'),
-      };
-      const signature = JSON.stringify(Object.values(files).map((list) => list.map((f) => f.path)));
+      const files = LAKE_TABLES.map((table) => ({ table, live: liveFiles(this.root, table) }));
+      const signature = JSON.stringify(files.map(({ live }) => live.map((f) => f.path)));
       if (signature !== this.viewFiles) {
-        for (const table of ['telemetry', 'labels', 'predictions'] as const) {
-          const source = selectParts(files[table], columnsOf(table, this.signalSet), true);
+        for (const { table, live } of files) {
+          const source = selectParts(live, columnsOf(table, this.signalSet), true);
           await this.connection.run(`CREATE OR REPLACE VIEW ${table} AS ${source}`);
         }
         this.viewFiles = signature;
@@ -292,7 +303,7 @@ export class LocalLake {
     return setup;
   }
 
-  async count(table: 'telemetry' | 'labels' | 'predictions'): Promise<number> {
+  async count(table: LakeTable): Promise<number> {
     const connection = await this.connect();
     const reader = await connection.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${table}`);
     return Number(reader.getRows()[0]?.[0] ?? 0);

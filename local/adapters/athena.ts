@@ -7,7 +7,7 @@ import type {
   GetQueryResultsCommandOutput,
   StartQueryExecutionCommandInput,
 } from '@aws-sdk/client-athena';
-import { explainLakeReadError, type LocalLake } from '../lake';
+import { explainLakeReadError, LAKE_TABLES, type LocalLake } from '../lake';
 import { parseUnload, type UnloadStatement, UnloadStatementError } from './athena-unload';
 import type { FolderObjectStore } from './s3';
 
@@ -88,7 +88,7 @@ export class LocalAthena {
     const database = input.QueryExecutionContext?.Database;
     if (database) {
       await connection.run(`CREATE SCHEMA IF NOT EXISTS ${ident(database)}`);
-      for (const table of ['telemetry', 'labels', 'predictions']) {
+      for (const table of LAKE_TABLES) {
         await connection.run(
           `CREATE OR REPLACE VIEW ${ident(database)}.${ident(table)} AS SELECT * FROM main.${table}`,
         );

@@ -41,7 +41,7 @@ describe('LakeAppend: all-or-nothing appends', () => {
     expect(tx.appendLabels([{ thingName: 'a', ts: T0, occupied: true }])).toBe(1);
     expect(tree(join(dir, 'lake', 'telemetry'))).toEqual([]);
     expect(await lake.count('telemetry')).toBe(0);
-    expect(tx.commit()).toEqual({ readings: 3, labels: 1, predictions: 0, files: 3 });
+    expect(tx.commit()).toEqual({ readings: 3, labels: 1, predictions: 0, sensorFaults: 0, files: 3 });
     expect(tx.status).toBe('committed');
     expect(await lake.count('telemetry')).toBe(3);
     expect(await lake.count('labels')).toBe(1);
