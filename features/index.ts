@@ -24,6 +24,7 @@ export {
 } from './spec';
 export { buildSplitCutoffsQuery, type SplitCutoffsQueryOptions } from './split-cutoffs';
 export {
+  FLAG_COUNT_COLUMNS,
   type PlannedSplit,
   SPLIT_PLAN_COLUMNS,
   SPLIT_PLAN_INSUFFICIENT,
@@ -32,6 +33,7 @@ export {
 export {
   buildExportQuery,
   buildFeatureQuery,
+  buildFlagCountsQuery,
   buildLabelledQuery,
   buildSplitPlanQuery,
   buildSplitQuery,

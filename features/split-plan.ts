@@ -40,6 +40,24 @@ export const SPLIT_PLAN_COLUMNS = [
   'holdout_negatives',
 ] as const;
 
+/**
+ * Trailing columns of a plan built with the sensor health rule (features/sql.ts `health`): readings of the window
+ * flagged stuck, out of range, and either (a reading both counts once), whether or not they were left out.
+ */
+export const FLAG_COUNT_COLUMNS = ['flagged_stuck', 'flagged_out_of_range', 'flagged_total'] as const;
+
+/** `flag_counts`: one row of FLAG_COUNT_COLUMNS over the CTE `flagged` (health/flag-sql.ts), never NULL. */
+export function flagCountsCte(): string {
+  const count = (when: string): string => `CAST(COALESCE(sum(CASE WHEN ${when} THEN 1 ELSE 0 END), 0) AS BIGINT)`;
+  return `flag_counts AS (
+  SELECT
+    ${count('"_stuck"')} AS "flagged_stuck",
+    ${count('"_out_of_range"')} AS "flagged_out_of_range",
+    ${count('"_stuck" OR "_out_of_range"')} AS "flagged_total"
+  FROM flagged
+)`;
+}
+
 /** `status` of a plan whose splits all hold enough of both classes; anything else is `insufficient-data`. */
 export const SPLIT_PLAN_OK = 'ok';
 export const SPLIT_PLAN_INSUFFICIENT = 'insufficient-data';
@@ -120,9 +138,9 @@ export function fractionSplitCtes(train: number, validation: number, d: SqlDiale
 
 /**
  * The CTEs of the plan, to follow `labelled`: up to `plan_cuts` (what an export needs), and with `report` also
- * the one-row `split_plan`.
+ * the one-row `split_plan`; with `flagCounts` (the CTE `flagged` precedes) it ends with FLAG_COUNT_COLUMNS.
  */
-export function splitPlanCtes(split: PlannedSplit, d: SqlDialect, report: boolean): string[] {
+export function splitPlanCtes(split: PlannedSplit, d: SqlDialect, report: boolean, flagCounts = false): string[] {
   validatePlannedSplit(split);
   const minP = d.bigintLiteral(split.minPositives);
   const minN = d.bigintLiteral(split.minNegatives);
@@ -261,15 +279,16 @@ ${summaryColumns.map((c) => `    ${c}`).join(',\n')}
       WHEN ${moved} THEN 'cutoffs moved from the fractions (validation ' || s."_frac_validation_start_text" || ', holdout ' || s."_frac_holdout_start_text" || ') to validation from ' || s."_validation_start_text" || ', holdout from ' || s."_holdout_start_text" || ' (UTC) so every split holds ≥ ${need} readings: ' || ${describe}
       ELSE 'split by fractions ${split.train}/${split.validation}: validation from ' || s."_validation_start_text" || ', holdout from ' || s."_holdout_start_text" || ' (UTC): ' || ${describe}
     END`;
+  if (flagCounts) ctes.push(flagCountsCte());
   ctes.push(`split_plan AS (
   SELECT
     CASE WHEN ${ok} THEN '${SPLIT_PLAN_OK}' ELSE '${SPLIT_PLAN_INSUFFICIENT}' END AS "status",
     ${message} AS "message",
     COALESCE(c."_validation_start", CAST(-1 AS BIGINT)) AS "validation_start",
     COALESCE(c."_holdout_start", CAST(-1 AS BIGINT)) AS "holdout_start",
-${splits.map((s) => `    s."_${s}_pos" AS "${s}_positives",\n    s."_${s}_neg" AS "${s}_negatives"`).join(',\n')}
+${splits.map((s) => `    s."_${s}_pos" AS "${s}_positives",\n    s."_${s}_neg" AS "${s}_negatives"`).join(',\n')}${flagCounts ? FLAG_COUNT_COLUMNS.map((c) => `,\n    f."${c}"`).join('') : ''}
   FROM plan_summary s
-  CROSS JOIN plan_cuts c
+  CROSS JOIN plan_cuts c${flagCounts ? '\n  CROSS JOIN flag_counts f' : ''}
 )`);
   return ctes;
 }

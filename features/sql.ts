@@ -1,6 +1,9 @@
+import { type FlagRule, flagCtes } from '../health/flag-sql';
 import { type SqlDialect, type SqlDialectName, SqlGenerationError, sqlDialect } from './dialect';
 import { type FeatureDef, type FeatureSpec, featureNames } from './spec';
 import {
+  FLAG_COUNT_COLUMNS,
+  flagCountsCte,
   fractionSplitCtes,
   type PlannedSplit,
   plannedSplitCase,
@@ -41,6 +44,16 @@ export interface FeatureQueryOptions {
   readonly telemetryTable?: string;
   /** Read only the `dt` partitions from `window.startDay` on (features/window.ts). @default all history */
   readonly window?: TrainingWindow;
+  /**
+   * Sensor health (issue 22): readings the rule flags stuck or out of range (health/flag-sql.ts) are left out
+   * before the features, which are computed over the remaining readings; the split plan counts them. Without it
+   * the SQL is what it was before the rule existed. @default none: every reading
+   */
+  readonly health?: FlagRule;
+  /** With `health`: false only counts the flagged readings (split plan), leaving every reading in. @default true */
+  readonly excludeFlagged?: boolean;
+  /** Refused readings the out-of-range rule reads (health/types.ts). @default 'sensor_faults' */
+  readonly sensorFaultsTable?: string;
 }
 
 export interface LabelledQueryOptions extends FeatureQueryOptions {
@@ -98,28 +111,64 @@ function featureExpression(feature: FeatureDef, d: SqlDialect): string {
   }
 }
 
+/** The readings the features are computed over: CTEs ending in the one named `source`. */
+interface ReadingCtes {
+  readonly ctes: string[];
+  readonly source: string;
+}
+
 /**
- * The CTEs `deduped`, `stepped`, `featurised` (thing_name, ts, ...features). With `carry`, stepped reads the CTE of
- * that name instead of `deduped` (its rows plus the column `occupied`), and featurised keeps `occupied`.
+ * `deduped` (one reading per (thing_name, ts)); with `options.health`, when the readings are to be left out or
+ * `counts` asks for the flags, also every stuck signal's column, the flag CTEs over it (`flagged`) and, when
+ * excluding, `unflagged`: the readings neither stuck nor out of range, which the features then read.
  */
-function featureCtes(spec: FeatureSpec, options: FeatureQueryOptions, carry?: string): string[] {
-  const d = sqlDialect(options.dialect);
+function readingCtes(spec: FeatureSpec, options: FeatureQueryOptions, d: SqlDialect, counts: boolean): ReadingCtes {
   const q = d.quoteIdentifier;
   const telemetry = d.tableReference(options.telemetryTable ?? 'telemetry', 'telemetryTable');
   const inputs = inputColumns(spec).map(q);
-  const crossings = spec.features.filter((f) => f.kind === 'secs_since_cross');
+  const exclude = options.health !== undefined && options.excludeFlagged !== false;
+  const rule = options.health !== undefined && (exclude || counts) ? options.health : undefined;
+  // The flag rule needs every stuck signal, used by a feature or not.
+  const read = rule ? [...inputs, ...rule.stuck.map((s) => q(s.signal)).filter((c) => !inputs.includes(c))] : inputs;
 
-  const dedupOrder = ['"received_at" DESC', ...inputs.map((c) => `${c} DESC`)].join(', ');
+  const dedupOrder = ['"received_at" DESC', ...read.map((c) => `${c} DESC`)].join(', ');
   const deduped = `deduped AS (
-  SELECT "thing_name", "ts"${inputs.map((c) => `, ${c}`).join('')}
+  SELECT "thing_name", "ts"${read.map((c) => `, ${c}`).join('')}
   FROM (
-    SELECT "thing_name", "ts"${inputs.map((c) => `, ${c}`).join('')},
+    SELECT "thing_name", "ts"${read.map((c) => `, ${c}`).join('')},
       row_number() OVER (PARTITION BY "thing_name", "ts" ORDER BY ${dedupOrder}) AS "_dup_rank"
     FROM ${telemetry}
     WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL${windowPredicate(options.window)}
   ) ranked
   WHERE "_dup_rank" = 1
 )`;
+  if (!rule) return { ctes: [deduped], source: 'deduped' };
+  const carried = ['"thing_name"', '"ts"', ...inputs];
+  const faultsTable = options.sensorFaultsTable ?? rule.faultsTable;
+  const flags = flagCtes(
+    'deduped',
+    carried,
+    faultsTable === undefined ? rule : { ...rule, faultsTable },
+    d,
+    options.window,
+  );
+  if (!exclude) return { ctes: [deduped, ...flags], source: 'deduped' };
+  const unflagged = `unflagged AS (
+  SELECT ${carried.join(', ')}
+  FROM flagged
+  WHERE NOT "_stuck" AND NOT "_out_of_range"
+)`;
+  return { ctes: [deduped, ...flags, unflagged], source: 'unflagged' };
+}
+
+/**
+ * The CTEs `stepped`, `featurised` (thing_name, ts, ...features) over the CTE `from`. With `carry`, `from` also
+ * holds the column `occupied`, which featurised keeps.
+ */
+function featureSteps(spec: FeatureSpec, d: SqlDialect, from: string, carry: boolean): string[] {
+  const q = d.quoteIdentifier;
+  const inputs = inputColumns(spec).map(q);
+  const crossings = spec.features.filter((f) => f.kind === 'secs_since_cross');
 
   const carried = carry ? ['"occupied"'] : [];
   const steppedColumns = [
@@ -139,7 +188,7 @@ function featureCtes(spec: FeatureSpec, options: FeatureQueryOptions, carry?: st
   const stepped = `stepped AS (
   SELECT
 ${indent(steppedColumns)}
-  FROM ${carry ?? 'deduped'}
+  FROM ${from}
 )`;
 
   const featureColumns = [
@@ -153,7 +202,14 @@ ${indent(steppedColumns)}
 ${indent(featureColumns)}
   FROM stepped
 )`;
-  return [deduped, stepped, featurised];
+  return [stepped, featurised];
+}
+
+/** The CTEs up to `featurised` (thing_name, ts, ...features) of every kept reading. */
+function featureCtes(spec: FeatureSpec, options: FeatureQueryOptions): string[] {
+  const d = sqlDialect(options.dialect);
+  const readings = readingCtes(spec, options, d, false);
+  return [...readings.ctes, ...featureSteps(spec, d, readings.source, false)];
 }
 
 /** Features of every deduplicated reading: thing_name, ts, ...featureNames(spec), ordered by thing_name, ts. */
@@ -174,6 +230,7 @@ export function splitParts(
   split: SplitOptions,
   d: SqlDialect,
   planReport: boolean,
+  flagCounts = false,
 ): { ctes: string[]; splitCase: string } {
   if (split.kind === 'fractions') {
     const { train, validation } = split;
@@ -208,7 +265,10 @@ export function splitParts(
     };
   }
   if (split.kind === 'planned') {
-    return { ctes: splitPlanCtes(split, d, planReport), splitCase: plannedSplitCase('"ts"', 'plan_cuts') };
+    return {
+      ctes: splitPlanCtes(split, d, planReport, flagCounts),
+      splitCase: plannedSplitCase('"ts"', 'plan_cuts'),
+    };
   }
   throw new SqlGenerationError(`split.kind must be "fractions", "cutoffs" or "planned"`, 'split.kind');
 }
@@ -218,14 +278,15 @@ export function splitParts(
  * device at or before the reading; occupied wins a tie of events at one instant). Readings before the device's
  * first label are left out, but still count as history for the features of later ones.
  */
-function labelledCtes(spec: FeatureSpec, options: LabelledQueryOptions, d: SqlDialect): string[] {
+function labelledCtes(spec: FeatureSpec, options: LabelledQueryOptions, d: SqlDialect, counts = false): string[] {
   const q = d.quoteIdentifier;
+  const readings = readingCtes(spec, options, d, counts);
   const labels = d.tableReference(options.labelsTable ?? 'labels', 'labelsTable');
   const labelFilter = `"thing_name" IS NOT NULL AND "ts" IS NOT NULL AND "occupied" IS NOT NULL${windowPredicate(options.window)}`;
   const featureColumns = featureNames(spec).map(q);
   if (d.asofLeftJoin) {
     // The label joins the deduplicated readings (few columns) before the feature windows, which carry it along.
-    const [deduped = '', ...featureRest] = featureCtes(spec, options, 'deduped_labelled');
+    const featureRest = featureSteps(spec, d, 'deduped_labelled', true);
     const events = `label_events AS (
   SELECT "thing_name", "ts", max(CASE WHEN "occupied" THEN 1 ELSE 0 END) AS "occupied"
   FROM ${labels}
@@ -233,7 +294,12 @@ function labelledCtes(spec: FeatureSpec, options: LabelledQueryOptions, d: SqlDi
   GROUP BY "thing_name", "ts"
 )`;
     const inputs = inputColumns(spec).map((c) => `r.${q(c)}`);
-    const join = d.asofLeftJoin('deduped r', 'label_events l', 'l."thing_name" = r."thing_name"', 'r."ts" >= l."ts"');
+    const join = d.asofLeftJoin(
+      `${readings.source} r`,
+      'label_events l',
+      'l."thing_name" = r."thing_name"',
+      'r."ts" >= l."ts"',
+    );
     const dedupedLabelled = `deduped_labelled AS (
   SELECT ${['r."thing_name"', 'r."ts"', ...inputs, 'CAST(l."occupied" AS INTEGER) AS "occupied"'].join(', ')}
   FROM ${join}
@@ -244,7 +310,7 @@ ${indent(['"thing_name"', '"ts"', ...featureColumns, '"occupied"'])}
   FROM featurised
   WHERE "occupied" IS NOT NULL
 )`;
-    return [deduped, events, dedupedLabelled, ...featureRest, labelled];
+    return [...readings.ctes, events, dedupedLabelled, ...featureRest, labelled];
   }
   // Portable form: one stream of label events and readings per device (labels first on equal ts), and a running
   // max of ts*2 + occupied, which is the latest label's ts and value in one BIGINT (occupied wins a tie).
@@ -254,7 +320,7 @@ ${indent(['"thing_name"', '"ts"', ...featureColumns, '"occupied"'])}
   WHERE ${labelFilter}
   UNION ALL
   SELECT "thing_name", "ts", 1 AS "_row_kind", CAST(NULL AS BIGINT) AS "_label_code"
-  FROM deduped
+  FROM ${readings.source}
 )`;
   const labelInForce = `label_in_force AS (
   SELECT "thing_name", "ts", "_row_kind",
@@ -268,7 +334,7 @@ ${indent(['f."thing_name"', 'f."ts"', ...featureColumns.map((c) => `f.${c}`), `C
   JOIN label_in_force l ON l."thing_name" = f."thing_name" AND l."ts" = f."ts" AND l."_row_kind" = 1
   WHERE l."_label_code" IS NOT NULL
 )`;
-  return [...featureCtes(spec, options), labelStream, labelInForce, labelled];
+  return [...readings.ctes, ...featureSteps(spec, d, readings.source, false), labelStream, labelInForce, labelled];
 }
 
 /**
@@ -278,13 +344,15 @@ ${indent(['f."thing_name"', 'f."ts"', ...featureColumns.map((c) => `f.${c}`), `C
 function exportCtes(spec: FeatureSpec, options: ExportQueryOptions, planReport = false): string {
   const d = sqlDialect(options.dialect);
   const features = featureNames(spec).map(d.quoteIdentifier);
-  const split = splitParts(options.split, d, planReport);
+  // The plan counts the flagged readings of the window (its trailing FLAG_COUNT_COLUMNS).
+  const counts = planReport && options.health !== undefined;
+  const split = splitParts(options.split, d, planReport, counts);
   const splitRows = `split_rows AS (
   SELECT
 ${indent(['"thing_name"', '"ts"', `${split.splitCase} AS "split"`, ...features, '"occupied"'])}
   FROM labelled${split.ctes.length > 0 ? '\n  CROSS JOIN plan_cuts' : ''}
 )`;
-  return [...labelledCtes(spec, options, d), ...split.ctes, splitRows].join(',\n');
+  return [...labelledCtes(spec, options, d, counts), ...split.ctes, splitRows].join(',\n');
 }
 
 /**
@@ -345,7 +413,8 @@ ORDER BY "ts", "thing_name"
 
 /**
  * The split plan of a `planned` split: one row of SPLIT_PLAN_COLUMNS (status `ok` or `insufficient-data`, a
- * message naming the cutoffs or what is missing, the cutoffs in epoch ms, per-split occupied/empty counts).
+ * message naming the cutoffs or what is missing, the cutoffs in epoch ms, per-split occupied/empty counts), and
+ * with `options.health` then FLAG_COUNT_COLUMNS (readings of the window flagged, left out or not).
  */
 export function buildSplitPlanQuery(spec: FeatureSpec, options: ExportQueryOptions): string {
   if (options.split.kind !== 'planned') {
@@ -358,9 +427,30 @@ export function buildSplitPlanQuery(spec: FeatureSpec, options: ExportQueryOptio
 ${exportCtes(spec, options, true)}
 SELECT
 ${indent(
-  SPLIT_PLAN_COLUMNS.map((c) => `"${c}"`),
+  [...SPLIT_PLAN_COLUMNS, ...(options.health === undefined ? [] : FLAG_COUNT_COLUMNS)].map((c) => `"${c}"`),
   '  ',
 )}
 FROM split_plan
+`;
+}
+
+/**
+ * One row of FLAG_COUNT_COLUMNS (BIGINT, never NULL): the deduplicated readings of the window the rule flags
+ * stuck, out of range, and either (a reading both stuck and out of range counts once in the total).
+ */
+export function buildFlagCountsQuery(
+  spec: FeatureSpec,
+  options: FeatureQueryOptions & { readonly health: FlagRule },
+): string {
+  const d = sqlDialect(options.dialect);
+  const readings = readingCtes(spec, { ...options, excludeFlagged: false }, d, true);
+  return `WITH
+${[...readings.ctes, flagCountsCte()].join(',\n')}
+SELECT
+${indent(
+  FLAG_COUNT_COLUMNS.map((c) => `"${c}"`),
+  '  ',
+)}
+FROM flag_counts
 `;
 }

@@ -4,6 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   ALL_HISTORY_START_DAY,
   buildFeatureSpec,
+  buildFlagCountsQuery,
   buildLabelledQuery,
   buildSplitCutoffsQuery,
   buildTrainingWindowQuery,
@@ -14,7 +15,8 @@ import {
   type TrainingWindow,
   windowPredicate,
 } from '../features';
-import { DEFAULT_PIPELINE_CONFIG } from '../pipeline/config';
+import { flagRuleOf } from '../health/flag-sql';
+import { DEFAULT_PIPELINE_CONFIG, type SensorHealthConfig } from '../pipeline/config';
 import type { LabelledTable } from '../telemetry/table';
 import { explainLakeReadError, LakeError, type LocalLake } from './lake';
 
@@ -43,8 +45,22 @@ export interface ExportManifest {
    * day included (null: all history).
    */
   readonly window: { readonly days: number; readonly startDay: string | null };
-  /** Readings of the window in no split: duplicates of a (device, time) already kept, or no label in force yet. */
+  /**
+   * Readings of the window in no split: duplicates of a (device, time) already kept, no label in force yet, or
+   * flagged (below) when flagged readings are excluded.
+   */
   readonly readingsLeftOut: number;
+  /**
+   * Readings of the window (one per device and time) the sensor health rule flags (health/flag-sql.ts): stuck, out
+   * of range, either (a reading both counts once in `total`); `excluded`: left out of every split
+   * (sensorHealth.excludeFromTraining), else only counted.
+   */
+  readonly readingsFlagged: {
+    readonly stuck: number;
+    readonly outOfRange: number;
+    readonly total: number;
+    readonly excluded: boolean;
+  };
   /** train/validation/holdout: Parquet files; holdoutInput: CSV, no header, no target, the holdout's rows in order. */
   readonly files: Record<SplitName | 'holdoutInput', string>;
 }
@@ -56,6 +72,8 @@ export interface ExportOptions {
   readonly spec?: FeatureSpec;
   /** Days of data read, up to the newest labelled day; 0 = all history. @default the pipeline config's (30) */
   readonly trainingWindowDays?: number;
+  /** The flag rule's settings and whether flagged readings are left out. @default the pipeline config's */
+  readonly sensorHealth?: Pick<SensorHealthConfig, 'stuckMinutes' | 'outOfRangeClearMinutes' | 'excludeFromTraining'>;
 }
 
 /** The split the pipeline runs with by default (the same planned split: features/split-plan.ts). */
@@ -132,8 +150,23 @@ async function exportFromLake(
     throw new LakeError(`The lake in ${lake.root} has no telemetry${where}: simulate or import first`);
   }
 
+  // The rule the state machine's export runs (pipeline/retraining-state-machine.ts exportQueriesFor).
+  const health = options.sensorHealth ?? DEFAULT_PIPELINE_CONFIG.sensorHealth;
+  const rule = flagRuleOf(health, lake.signalSet);
+  const excluded = health.excludeFromTraining;
+  const windowed = window ? { window } : {};
+  const flagCounts = await firstRow(
+    connection,
+    buildFlagCountsQuery(spec, { dialect: 'duckdb', ...windowed, health: rule }),
+  );
+  const readingsFlagged = {
+    stuck: Number(flagCounts.flagged_stuck ?? 0),
+    outOfRange: Number(flagCounts.flagged_out_of_range ?? 0),
+    total: Number(flagCounts.flagged_total ?? 0),
+    excluded,
+  };
   await connection.run(
-    `CREATE OR REPLACE TEMP TABLE ${LABELLED_TABLE} AS ${buildLabelledQuery(spec, { dialect: 'duckdb', ...(window ? { window } : {}) })}`,
+    `CREATE OR REPLACE TEMP TABLE ${LABELLED_TABLE} AS ${buildLabelledQuery(spec, { dialect: 'duckdb', ...windowed, health: rule, excludeFlagged: excluded })}`,
   );
   const cuts = await firstRow(
     connection,
@@ -204,6 +237,7 @@ async function exportFromLake(
     ...(splitMessage === undefined ? {} : { split: splitMessage }),
     window: { days, startDay: window?.startDay ?? null },
     readingsLeftOut: Math.max(0, readings - exported),
+    readingsFlagged,
     files,
   };
   writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
