@@ -1,6 +1,8 @@
+import { faultSummary } from '../../telemetry/faults';
 import { intFlag, parseCommand, progress, UsageError } from '../args';
 import { LiveFleet } from '../iot/fleet';
 import { readServeConnection } from '../iot/serving';
+import { faultFlags } from './fault-flag';
 import { SIMULATE_LIVE } from './specs';
 
 /**
@@ -20,11 +22,14 @@ export async function simulateLiveCommand(argv: string[]): Promise<number> {
   }
   const rooms = intFlag(values.rooms, 'rooms', 20, 1, 10_000);
   const durationSeconds = values.duration === undefined ? undefined : intFlag(values.duration, 'duration', 60, 1);
+  // Live readings carry the wall clock: a fault without a time starts at once.
+  const faults = faultFlags(values.fault, rooms, undefined, undefined, Date.now());
   const fleet = await LiveFleet.start({
     brokerUrl,
     rooms,
     ratePerRoom: rate,
     seed: intFlag(values.seed, 'seed', 1, 0, 2 ** 31 - 1),
+    faults,
   });
   progress(`simulate --live: ${rooms} rooms × ${rate}/s → ${brokerUrl}`);
   const ticker = setInterval(() => {
@@ -43,11 +48,15 @@ export async function simulateLiveCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   clearInterval(ticker);
-  const summary = await fleet.stop();
+  const summary = { ...(await fleet.stop()), ...(faults.length > 0 && { faults: faults.map(faultSummary) }) };
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else
     process.stdout.write(
-      `${summary.reports} reports from ${summary.rooms} rooms: ${summary.answered} answered (model ${summary.bySource.model}, fallback ${summary.bySource.fallback}), ${summary.unanswered} unanswered; latency p50 ${summary.latency.p50_ms} ms, p99 ${summary.latency.p99_ms} ms\n`,
+      `${summary.reports} reports from ${summary.rooms} rooms: ${summary.answered} answered (model ${summary.bySource.model}, fallback ${summary.bySource.fallback}), ${summary.unanswered} unanswered; latency p50 ${summary.latency.p50_ms} ms, p99 ${summary.latency.p99_ms} ms` +
+        (summary.withheld + summary.refused > 0
+          ? `; faults: ${summary.withheld} withheld (silent), ${summary.refused} refused (out-of-range / malformed)`
+          : '') +
+        '\n',
     );
   return summary.unanswered === 0 ? 0 : 1;
 }

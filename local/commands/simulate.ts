@@ -1,9 +1,12 @@
+import type { SensorFaultRecord } from '../../health/types';
 import { DriftOptionsError, type DriftPlan, parseDriftScenario, planDrift } from '../../telemetry/drift';
+import { createFaultInjector, faultSummary, type PlannedFault, refusedRecord } from '../../telemetry/faults';
 import type { LabelEvent, Reading } from '../../telemetry/reading';
 import { type SignalSet, THERMOSTAT } from '../../telemetry/signals';
 import { DEFAULT_SIM_START, simulateFleet } from '../../telemetry/simulator';
 import { intFlag, parseCommand, progress, signalSetFlag, UsageError } from '../args';
 import { LocalLake } from '../lake';
+import { faultFlags } from './fault-flag';
 import { SIMULATE } from './specs';
 
 export interface SimulateSummary {
@@ -21,6 +24,16 @@ export interface SimulateSummary {
     readonly signal?: string;
     readonly description: string;
   };
+  /**
+   * With --fault: each fault applied, with the readings it withheld (silent) or had refused (out-of-range,
+   * malformed: written as sensor_faults rows, not telemetry).
+   */
+  readonly faults?: readonly (ReturnType<typeof faultSummary> & {
+    readonly withheld: number;
+    readonly refused: number;
+  })[];
+  /** sensor_faults rows written (readings the IoT rule and the inference Lambda would have refused). */
+  readonly sensorFaults?: number;
 }
 
 /** Simulates a fleet (thermostat, or any signal set) into the local lake, streaming in batches so memory stays flat. */
@@ -32,25 +45,44 @@ export function simulateIntoLake(
   start: number = DEFAULT_SIM_START,
   signalSet: SignalSet = THERMOSTAT,
   drift?: DriftPlan,
+  faults: readonly PlannedFault[] = [],
 ): SimulateSummary {
   const lake = LocalLake.open(stateDir, signalSet);
   const tx = lake.beginAppend(); // one all-or-nothing append: a simulation cut short adds nothing to the lake
   let readings: Reading[] = [];
   let labels: LabelEvent[] = [];
+  let refused: SensorFaultRecord[] = [];
   let readingCount = 0;
   let labelCount = 0;
+  let faultCount = 0;
+  const injector = createFaultInjector(faults, signalSet);
+  const effects = new Map(faults.map((f) => [f, { withheld: 0, refused: 0 }]));
   const total = rooms * days * 1440;
   const flush = (): void => {
     readingCount += tx.appendReadings(readings);
     labelCount += tx.appendLabels(labels);
+    if (refused.length > 0) faultCount += tx.appendSensorFaults(refused);
     readings = [];
     labels = [];
+    refused = [];
     progress(`simulate: ${readingCount.toLocaleString()} / ~${total.toLocaleString()} readings`);
   };
   try {
     for (const event of simulateFleet({ rooms, days, seed, start, signalSet, ...(drift && { drift }) })) {
-      if (event.kind === 'reading') readings.push(event.reading);
-      else labels.push(event.label);
+      if (event.kind === 'label') labels.push(event.label);
+      else {
+        const out = injector.apply(event.reading);
+        if (out.kind === 'reading') readings.push(out.reading);
+        else if (out.kind === 'silent') {
+          const silent = faults.find((f) => f.kind === 'silent' && f.thingName === event.reading.thingName);
+          if (silent) (effects.get(silent) ?? { withheld: 0 }).withheld++;
+        } else {
+          // What the AWS path records: the IoT rule drops it, the inference Lambda writes its sensor_faults row.
+          const record = refusedRecord(out.report, signalSet, event.reading.ts);
+          if (record) refused.push(record);
+          (effects.get(out.fault) ?? { refused: 0 }).refused++;
+        }
+      }
       if (readings.length >= 100_000) flush();
     }
     flush();
@@ -59,7 +91,14 @@ export function simulateIntoLake(
     tx.abort();
     lake.close();
   }
-  const summary = { stateDir, rooms, days, seed, readings: readingCount, labels: labelCount };
+  const applied =
+    faults.length === 0
+      ? {}
+      : {
+          faults: faults.map((f) => ({ ...faultSummary(f), withheld: 0, refused: 0, ...effects.get(f) })),
+          sensorFaults: faultCount,
+        };
+  const summary = { stateDir, rooms, days, seed, readings: readingCount, labels: labelCount, ...applied };
   if (!drift) return summary;
   const { scenario, changeAt, changeDay, signal, description } = drift;
   const change = new Date(changeAt).toISOString();
@@ -73,7 +112,8 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   const seed = intFlag(values.seed, 'seed', 1, 0, 2 ** 31 - 1);
   const signalSet = signalSetFlag(values['signal-set']);
   const drift = driftFlag(values.drift, days, signalSet);
-  const summary = simulateIntoLake(values['state-dir'], rooms, days, seed, DEFAULT_SIM_START, signalSet, drift);
+  const faults = faultFlags(values.fault, rooms, days, signalSet);
+  const summary = simulateIntoLake(values['state-dir'], rooms, days, seed, DEFAULT_SIM_START, signalSet, drift, faults);
   await LocalLake.compactIn(values['state-dir'], { convert: false, lockWaitMs: 2_000 });
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else
@@ -82,7 +122,16 @@ export async function simulateCommand(argv: string[]): Promise<number> {
         (summary.drift
           ? `Drift "${summary.drift.scenario}" at ${summary.drift.change} (day ${summary.drift.changeDay.toFixed(3)}` +
             `${summary.drift.signal ? `, signal ${summary.drift.signal}` : ''}): ${summary.drift.description}\n`
-          : ''),
+          : '') +
+        (summary.faults ?? [])
+          .map(
+            (f) =>
+              `Fault ${f.kind} on ${f.thingName} from ${f.at}: ${f.description}` +
+              (f.kind === 'silent' ? ` (${f.withheld} readings withheld)` : '') +
+              (f.refused > 0 ? ` (${f.refused} readings refused → sensor_faults)` : '') +
+              '\n',
+          )
+          .join(''),
     );
   return 0;
 }

@@ -68,6 +68,16 @@ export const SIMULATE = {
         'sensor-failure (telemetry/drift.ts)',
       defaultText: 'none',
     },
+    fault: {
+      type: 'string',
+      multiple: true,
+      placeholder: 'KIND:THING[@TIME]',
+      description:
+        "a device misbehaves from TIME (ISO 8601 with a zone) on: stuck (the static rule's signal, else the first " +
+        'numeric one, holds its value), silent (no readings), out-of-range / malformed (every other reading refused: ' +
+        'written as sensor_faults rows, not telemetry); e.g. stuck:room-02 (telemetry/faults.ts)',
+      defaultText: 'none; TIME: 6 h before the end of the period',
+    },
     live: {
       type: 'boolean',
       description: 'stream live readings to a running broker instead (`simulate --live --help`)',
@@ -84,6 +94,15 @@ export const SIMULATE_LIVE = {
   flags: {
     ...STATE_DIR_FLAG,
     live: { type: 'boolean', default: true, description: 'live mode (this table)' },
+    fault: {
+      type: 'string',
+      multiple: true,
+      placeholder: 'KIND:THING[@TIME]',
+      description:
+        'a device misbehaves from TIME on (as in batch mode): silent stops publishing, stuck / out-of-range / ' +
+        'malformed publish their values for real, so the rules and the inference Lambda handle them',
+      defaultText: 'none; TIME: at once',
+    },
     rooms: { type: 'string', default: '20', placeholder: 'N', description: 'devices reporting' },
     rate: { type: 'string', default: '1', placeholder: 'R', description: 'reports per second per room, in (0, 1000]' },
     seed: { type: 'string', default: '1', placeholder: 'S', description: 'random seed' },

@@ -1,4 +1,5 @@
 import { connectAsync, type MqttClient } from 'mqtt';
+import { createFaultInjector, type FaultInjector, type PlannedFault } from '../../telemetry/faults';
 import { THERMOSTAT } from '../../telemetry/signals';
 import { createRoomSimulator, type RoomSimulator } from '../../telemetry/simulator';
 import { toWireLabel, toWireReport } from '../../telemetry/validate';
@@ -34,6 +35,12 @@ export interface LiveFleetOptions {
   readonly onAnswer?: (answer: FleetAnswer) => void;
   /** Stop reporting after this many reports per room. @default unlimited */
   readonly reportsPerRoom?: number;
+  /**
+   * Sensor failures (telemetry/faults.ts) from their time on (wall clock): a silent device stops publishing, the
+   * others publish their stuck or refused values for real, so the rules and the inference Lambda meet them.
+   * @default none
+   */
+  readonly faults?: readonly PlannedFault[];
 }
 
 export interface FleetAnswer {
@@ -57,6 +64,10 @@ export interface FleetSummary {
   readonly bySource: { model: number; fallback: number };
   readonly latency: LatencySummary;
   readonly publishErrors: number;
+  /** Reports not sent because their device was silent (--fault silent). */
+  readonly withheld: number;
+  /** Reports sent with values the validator refuses (--fault out-of-range / malformed): no answer is expected. */
+  readonly refused: number;
 }
 
 interface Device {
@@ -77,9 +88,14 @@ export class LiveFleet {
   private labels = 0;
   private answered = 0;
   private publishErrors = 0;
+  private withheld = 0;
+  private refused = 0;
   private running = false;
+  private readonly injector: FaultInjector;
 
-  private constructor(private readonly options: LiveFleetOptions) {}
+  private constructor(private readonly options: LiveFleetOptions) {
+    this.injector = createFaultInjector(options.faults ?? [], THERMOSTAT);
+  }
 
   static async start(options: LiveFleetOptions): Promise<LiveFleet> {
     if (!Number.isInteger(options.rooms) || options.rooms < 1) {
@@ -145,16 +161,23 @@ export class LiveFleet {
     const ts = Math.max(Date.now(), device.lastTs + 1);
     device.lastTs = ts;
     const step = device.sim.next(ts);
-    const { thingName: _thing, ...reported } = toWireReport(step.reading, THERMOSTAT);
-    device.pending.set(ts, performance.now());
-    device.sent++;
-    this.reports++;
     const client = device.client;
-    client
-      .publishAsync(shadowTopic(device.sim.thingName, 'update'), JSON.stringify({ state: { reported } }), { qos: 1 })
-      .catch(() => {
-        this.publishErrors++;
-      });
+    device.sent++;
+    const out = this.injector.apply(step.reading);
+    if (out.kind === 'silent') this.withheld++;
+    else {
+      const wire = out.kind === 'reading' ? toWireReport(out.reading, THERMOSTAT) : out.report;
+      const { thingName: _thing, ...reported } = wire;
+      // A refused report gets no answer: only the valid ones wait for theirs.
+      if (out.kind === 'reading') device.pending.set(ts, performance.now());
+      else this.refused++;
+      this.reports++;
+      client
+        .publishAsync(shadowTopic(device.sim.thingName, 'update'), JSON.stringify({ state: { reported } }), { qos: 1 })
+        .catch(() => {
+          this.publishErrors++;
+        });
+    }
     if (step.label) {
       this.labels++;
       client
@@ -208,6 +231,8 @@ export class LiveFleet {
       bySource: { ...this.bySource },
       latency: summariseLatencies(this.latencies),
       publishErrors: this.publishErrors,
+      withheld: this.withheld,
+      refused: this.refused,
     };
   }
 
