@@ -47,7 +47,12 @@ export const InferenceConfigSchema = z.object({
    * recorded (the Serving stack always sets it).
    */
   PREDICTIONS_STREAM_NAME: z.string().min(1).max(64).optional(),
-  /** Per-attempt PutRecordBatch timeout in ms. @default 1000 */
+  /**
+   * Firehose stream the record of every refused reading goes to (the `sensor_faults` table, read by the sensor
+   * health check). @default none: refused readings are only counted (BadInput) and logged
+   */
+  SENSOR_FAULTS_STREAM_NAME: z.string().min(1).max(64).optional(),
+  /** Per-attempt PutRecordBatch timeout in ms (both streams). @default 1000 */
   PREDICTIONS_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
 });
 
@@ -68,6 +73,8 @@ export interface InferenceConfig {
   /** undefined: answers are not recorded. */
   readonly predictionsStreamName: string | undefined;
   readonly predictionsTimeoutMs: number;
+  /** undefined: refused readings are not recorded. */
+  readonly sensorFaultsStreamName: string | undefined;
 }
 
 /** The environment variables the handler reads, for the Serving stack. */
@@ -124,5 +131,6 @@ export function parseInferenceConfig(env: Readonly<Record<string, string | undef
     iotDataEndpoint: c.IOT_DATA_ENDPOINT,
     predictionsStreamName: c.PREDICTIONS_STREAM_NAME,
     predictionsTimeoutMs: c.PREDICTIONS_TIMEOUT_MS,
+    sensorFaultsStreamName: c.SENSOR_FAULTS_STREAM_NAME,
   };
 }

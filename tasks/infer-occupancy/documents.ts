@@ -68,6 +68,12 @@ function wireKeysOf(set: SignalSet): readonly string[] {
   return keys;
 }
 
+/** A reading's device time as reported (any type: validated by parseReading): its own, else the update's (s → ms). */
+export function deviceTimeOf(reported: Record<string, unknown>, updateSeconds: number | undefined): unknown {
+  const deviceTime = Object.hasOwn(reported, REPORTED_TIME_KEY) ? reported[REPORTED_TIME_KEY] : undefined;
+  return deviceTime ?? (updateSeconds === undefined ? undefined : Math.round(updateSeconds * 1000));
+}
+
 /**
  * The wire report (telemetry/validate.ts) of a `reported` state: thing name from the topic, time from the device.
  * Only the set's own keys are copied (parseReading ignores the others), always in one order: a spread of the
@@ -79,9 +85,7 @@ function wireReport(
   updateSeconds: number | undefined,
   set: SignalSet,
 ): Record<string, unknown> {
-  const deviceTime = Object.hasOwn(reported, REPORTED_TIME_KEY) ? reported[REPORTED_TIME_KEY] : undefined;
-  const timestamp = deviceTime ?? (updateSeconds === undefined ? undefined : Math.round(updateSeconds * 1000));
-  const report: Record<string, unknown> = { thingName, timestamp };
+  const report: Record<string, unknown> = { thingName, timestamp: deviceTimeOf(reported, updateSeconds) };
   for (const key of wireKeysOf(set)) {
     if (Object.hasOwn(reported, key)) report[key] = reported[key];
   }

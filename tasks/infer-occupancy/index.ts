@@ -27,6 +27,15 @@ export {
   ShadowPublishError,
 } from './errors';
 export { type ThresholdAnswer, thresholdAnswer } from './fallback';
+export {
+  batchesOf,
+  encodeRecord,
+  FIREHOSE_BATCH_LIMITS,
+  FirehoseDeliveryError,
+  FirehoseRecordSink,
+  type FirehoseRecordSinkOptions,
+  type RecordSink,
+} from './firehose-sink';
 export { DeviceHistory, type HistorySource } from './history';
 export {
   createInferenceHandler,
@@ -51,15 +60,7 @@ export {
   predictionRecord,
   servedFeatureSpec,
 } from './prediction-record';
-export {
-  batchesOf,
-  encodePrediction,
-  FIREHOSE_BATCH_LIMITS,
-  FirehosePredictionSink,
-  type FirehosePredictionSinkOptions,
-  PredictionDeliveryError,
-  type PredictionSink,
-} from './predictions';
+export { encodePrediction, firehosePredictionSink, type PredictionSink } from './predictions';
 export {
   desiredUpdateDocument,
   IotDataShadowPublisher,
@@ -74,3 +75,10 @@ export {
   SHADOW_DOCUMENTS_TOPIC_FILTER,
   thingNameOfShadowTopic,
 } from './rule-sql';
+export {
+  acceptedDeviceTime,
+  firehoseSensorFaultSink,
+  type RefusedReading,
+  type SensorFaultSink,
+  sensorFaultOf,
+} from './sensor-faults';

@@ -3,6 +3,7 @@ import { numericSignals, type SignalSet, signalSetById } from '../../telemetry/s
 import type { InferenceConfig } from './config';
 import {
   type DocumentReadings,
+  deviceTimeOf,
   eventInputError,
   readingsOfEvent,
   type ShadowDocumentsEvent,
@@ -15,6 +16,7 @@ import { DeviceHistory, type HistorySource } from './history';
 import { type PredictionRecord, predictionRecord } from './prediction-record';
 import type { PredictionSink } from './predictions';
 import type { OccupancyDesiredState, ShadowPublisher } from './publisher';
+import { acceptedDeviceTime, type SensorFaultSink, sensorFaultOf } from './sensor-faults';
 
 /** Metric names the handler emits (namespace Occupancy, dimension service). */
 export const InferenceMetrics = {
@@ -58,6 +60,8 @@ export interface InferenceDeps {
   readonly clock?: () => number;
   /** Where the record of every answer goes (the predictions stream). @default none: answers are not recorded */
   readonly predictions?: PredictionSink;
+  /** Where the record of every refused reading goes (the sensor_faults stream). @default none: not recorded */
+  readonly sensorFaults?: SensorFaultSink;
 }
 
 export type InferenceOutcome =
@@ -81,6 +85,12 @@ export type InferenceHandler = (event: unknown) => Promise<InferenceOutcome>;
 export type ParsedDocumentsEvent =
   | { readonly success: true; readonly data: ShadowDocumentsEvent }
   | { readonly success: false; readonly error: Error; readonly originalEvent?: unknown };
+
+/** The thing name a refused event carries (`topic(3)` as the rule added it), when it is a string. */
+const rawThingName = (event: unknown): string | undefined => {
+  const name = typeof event === 'object' && event !== null ? (event as { thingName?: unknown }).thingName : undefined;
+  return typeof name === 'string' ? name : undefined;
+};
 
 type Issue = { path?: readonly PropertyKey[]; message?: string };
 
@@ -114,6 +124,13 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** What a refused reading threw, as an InferenceInputError (anything else: `invalid_features`, naming its field). */
+function inputErrorOf(error: unknown): InferenceInputError {
+  if (error instanceof InferenceInputError) return error;
+  const field = typeof (error as { field?: unknown }).field === 'string' ? (error as { field: string }).field : '$';
+  return new InferenceInputError(describe(error), field, 'invalid_features', { cause: error });
+}
+
 /**
  * The inference use case on a raw event (the event is parsed here): tests and tools without the middlewares.
  * The Lambda (lambda.ts) uses `createParsedInference`, fed by the Parser middleware.
@@ -122,7 +139,11 @@ export function createInferenceHandler(deps: InferenceDeps): InferenceHandler {
   const answer = createParsedInference(deps);
   return (event) => {
     const parsed = ShadowDocumentsEventSchema.safeParse(event);
-    return answer(parsed.success ? { success: true, data: parsed.data } : { success: false, error: parsed.error });
+    return answer(
+      parsed.success
+        ? { success: true, data: parsed.data }
+        : { success: false, error: parsed.error, originalEvent: event },
+    );
   };
 }
 
@@ -139,13 +160,31 @@ export function createParsedInference(
   const history = deps.history ?? new DeviceHistory(config.historyMaxDevices);
   const clock = deps.clock ?? Date.now;
 
-  const badInput = (error: InferenceInputError): InferenceOutcome => {
+  /**
+   * A refused reading: counted, logged, and recorded as a sensor_faults row when its device is known. A failed put
+   * is logged, never thrown (the outcome stays bad-input; a throw would make the async invocation retry it).
+   */
+  const badInput = async (
+    error: InferenceInputError,
+    device: { readonly thingName: string | undefined; readonly deviceTs?: number | undefined },
+  ): Promise<InferenceOutcome> => {
     metrics.addMetric(InferenceMetrics.BadInput, 'Count', 1);
     logger.error('Bad input: shadow documents event not answered', {
       field: error.field,
       code: error.code,
       reason: error.message,
+      thingName: device.thingName,
     });
+    const fault =
+      deps.sensorFaults &&
+      sensorFaultOf({ thingName: device.thingName, deviceTs: device.deviceTs, receivedAt: clock(), error });
+    if (fault) {
+      try {
+        await deps.sensorFaults?.put([fault]);
+      } catch (putError) {
+        logger.error('Sensor fault record not delivered', { thingName: fault.thing_name, reason: describe(putError) });
+      }
+    }
     return { status: 'bad-input', field: error.field, code: error.code, message: error.message };
   };
 
@@ -183,17 +222,25 @@ export function createParsedInference(
   };
 
   return async function inferOccupancy(parsed: ParsedDocumentsEvent): Promise<InferenceOutcome> {
-    if (!parsed.success) return badInput(eventInputError(issuesOf(parsed.error), parsed.error));
+    if (!parsed.success) {
+      const error = eventInputError(issuesOf(parsed.error), parsed.error);
+      return badInput(error, { thingName: rawThingName(parsed.originalEvent) });
+    }
+    const { thingName: name, current: doc, timestamp } = parsed.data;
     let readings: DocumentReadings;
+    try {
+      readings = readingsOfEvent(parsed.data, set, clock());
+    } catch (error) {
+      const refused = inputErrorOf(error);
+      const deviceTs = acceptedDeviceTime(refused, deviceTimeOf(doc.state.reported, timestamp));
+      return badInput(refused, { thingName: name, deviceTs });
+    }
     let vector: number[];
     let source: HistorySource;
     try {
-      readings = readingsOfEvent(parsed.data, set, clock());
       ({ vector, source } = history.features(spec, readings.current, readings.previous));
     } catch (error) {
-      if (error instanceof InferenceInputError) return badInput(error);
-      const field = typeof (error as { field?: unknown }).field === 'string' ? (error as { field: string }).field : '$';
-      return badInput(new InferenceInputError(describe(error), field, 'invalid_features', { cause: error }));
+      return badInput(inputErrorOf(error), { thingName: name, deviceTs: readings.current.ts });
     }
     const { current, thingName } = readings;
     const started = clock();

@@ -16,8 +16,9 @@ import { type ShadowDocumentsEvent, ShadowDocumentsEventSchema } from './documen
 import { type EndpointPort, SageMakerEndpoint } from './endpoint';
 import type { DeviceHistory } from './history';
 import { createParsedInference, type InferenceOutcome } from './infer';
-import { FirehosePredictionSink, type PredictionSink } from './predictions';
+import { firehosePredictionSink, type PredictionSink } from './predictions';
 import { IotDataShadowPublisher, type ShadowPublisher } from './publisher';
+import { firehoseSensorFaultSink, type SensorFaultSink } from './sensor-faults';
 
 /**
  * The inference Lambda's one shape: `createHandler(deps)` wraps the use case with middy and Powertools'
@@ -45,6 +46,8 @@ export interface InferenceLambdaDeps {
   readonly clock?: () => number;
   /** @default none: answers are not recorded */
   readonly predictions?: PredictionSink;
+  /** @default none: refused readings are not recorded */
+  readonly sensorFaults?: SensorFaultSink;
 }
 
 export function createHandler(deps: InferenceLambdaDeps): InferenceLambda {
@@ -58,6 +61,7 @@ export function createHandler(deps: InferenceLambdaDeps): InferenceLambda {
     ...(deps.history === undefined ? {} : { history: deps.history }),
     ...(deps.clock === undefined ? {} : { clock: deps.clock }),
     ...(deps.predictions === undefined ? {} : { predictions: deps.predictions }),
+    ...(deps.sensorFaults === undefined ? {} : { sensorFaults: deps.sensorFaults }),
     // Lands on the handler's subsegment (captureLambdaHandler), not the Lambda-owned main segment.
     annotate: (key, value) => tracer.putAnnotation(key, value),
   });
@@ -88,6 +92,7 @@ export interface BuildDepsOptions {
 export function buildDeps(options: BuildDepsOptions): InferenceLambdaDeps & { readonly clients: InferenceClients } {
   const { config, logger, metrics, tracer } = options;
   const clients = createInferenceClients(config, options.target);
+  const firehose = tracer.captureAWSv3Client(clients.firehose);
   // The rollback alarm on the fallback rate and the dashboard select these exact dimensions.
   metrics.setDefaultDimensions({ EndpointName: config.endpointName });
   return {
@@ -102,11 +107,10 @@ export function buildDeps(options: BuildDepsOptions): InferenceLambdaDeps & { re
     shadow: new IotDataShadowPublisher(tracer.captureAWSv3Client(clients.iotData)),
     ...(config.predictionsStreamName === undefined
       ? {}
-      : {
-          predictions: new FirehosePredictionSink(tracer.captureAWSv3Client(clients.firehose), {
-            streamName: config.predictionsStreamName,
-          }),
-        }),
+      : { predictions: firehosePredictionSink(firehose, { streamName: config.predictionsStreamName }) }),
+    ...(config.sensorFaultsStreamName === undefined
+      ? {}
+      : { sensorFaults: firehoseSensorFaultSink(firehose, { streamName: config.sensorFaultsStreamName }) }),
     ...(options.history === undefined ? {} : { history: options.history }),
   };
 }

@@ -6,8 +6,8 @@ import {
   EndpointInvocationError,
   type EndpointPort,
   encodePrediction,
-  FirehosePredictionSink,
-  PredictionDeliveryError,
+  FirehoseDeliveryError,
+  firehosePredictionSink,
   type PredictionRecord,
   parseInferenceConfig,
   predictionColumns,
@@ -76,11 +76,11 @@ describe('batchesOf (PutRecordBatch limits)', () => {
   });
 });
 
-describe('FirehosePredictionSink', () => {
+describe('firehosePredictionSink (FirehoseRecordSink)', () => {
   const firehose = mockClient(FirehoseClient);
   afterEach(() => firehose.reset());
   const record = predictionRecord(spec, input);
-  const sink = () => new FirehosePredictionSink(new FirehoseClient({ region: 'us-east-1' }), { streamName: 's' });
+  const sink = () => firehosePredictionSink(new FirehoseClient({ region: 'us-east-1' }), { streamName: 's' });
 
   it('puts newline-delimited JSON to the stream', async () => {
     firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [{ RecordId: '1' }] });
@@ -114,17 +114,17 @@ describe('FirehosePredictionSink', () => {
     const error = await sink()
       .put([record])
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PredictionDeliveryError);
+    expect(error).toBeInstanceOf(FirehoseDeliveryError);
     expect(error).toMatchObject({ streamName: 's', failed: 1, total: 1 });
     expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(3);
   });
 
-  it('turns a refused call into PredictionDeliveryError with the cause', async () => {
+  it('turns a refused call into FirehoseDeliveryError with the cause', async () => {
     firehose
       .on(PutRecordBatchCommand)
       .rejects(Object.assign(new Error('no such stream'), { name: 'ResourceNotFoundException' }));
     await expect(sink().put([record])).rejects.toMatchObject({
-      name: 'PredictionDeliveryError',
+      name: 'FirehoseDeliveryError',
       message: expect.stringContaining('ResourceNotFoundException'),
     });
   });
@@ -186,7 +186,7 @@ describe('the handler records its answers', () => {
 
   it('still answers when the record cannot be delivered, and logs why', async () => {
     const { handler, recorder } = setup(undefined, async () => {
-      throw new PredictionDeliveryError('1 of 1 not accepted', 's', 1, 1);
+      throw new FirehoseDeliveryError('1 of 1 not accepted', 's', 1, 1);
     });
     const outcome = await handler(event);
     expect(outcome).toMatchObject({ status: 'answered' });
