@@ -35,6 +35,11 @@ export interface ExportQueries {
    * placeholder per scan of a lake table, which the state machine fills with that day. @default all history
    */
   readonly trainingWindow?: string;
+  /**
+   * Set when the split plan's row ends with FLAG_COUNT_COLUMNS (features/split-plan.ts): the run reports them, and
+   * whether the splits leave the flagged readings out. @default the plan has no flag counts
+   */
+  readonly flaggedReadings?: { readonly excluded: boolean };
   readonly splitPlan: string;
   readonly train: string;
   readonly validation: string;

@@ -15,6 +15,8 @@ import {
   buildTrainingWindowQuery,
   WINDOW_START_PLACEHOLDER,
 } from '../features';
+import { flagRuleOf } from '../health/flag-sql';
+import { SENSOR_FAULTS_TABLE } from '../health/types';
 import { type PipelineConfig, signalSetOf } from './config';
 import { RUN_LOCK_KEY } from './phases/run-lock';
 import type { ShadowProps } from './phases/shadow';
@@ -33,6 +35,8 @@ export interface RetrainingStateMachineProps {
   readonly telemetryTableName?: string;
   /** @default 'labels' */
   readonly labelsTableName?: string;
+  /** Refused readings the export's out-of-range rule reads (health/types.ts). @default 'sensor_faults' */
+  readonly sensorFaultsTableName?: string;
   readonly athenaWorkGroupName: string;
   readonly sageMakerRole: iam.IRole;
   readonly notificationTopic: sns.ITopic;
@@ -65,19 +69,25 @@ export interface RetrainingStateMachineProps {
 /**
  * Athena queries of the split plan and the three time splits, generated from the one feature definition. With
  * `trainingWindowDays` > 0, the window query too, and the others read only the partitions from its day on (a
- * States.Format placeholder per scan, filled by the state machine).
+ * States.Format placeholder per scan, filled by the state machine). The plan counts the readings the sensor health
+ * rule flags (health/flag-sql.ts); with `sensorHealth.excludeFromTraining` the splits leave them out.
  */
 export function exportQueriesFor(
   config: PipelineConfig,
-  tables: { telemetryTable?: string; labelsTable?: string } = {},
+  tables: { telemetryTable?: string; labelsTable?: string; sensorFaultsTable?: string } = {},
 ): ExportQueries {
-  const spec = buildFeatureSpec(signalSetOf(config));
+  const set = signalSetOf(config);
+  const spec = buildFeatureSpec(set);
   const labelsTable = tables.labelsTable ?? 'labels';
   const windowed = config.trainingWindowDays > 0;
+  const excluded = config.sensorHealth.excludeFromTraining;
   const options = {
     dialect: 'athena' as const,
     telemetryTable: tables.telemetryTable ?? 'telemetry',
     labelsTable,
+    health: flagRuleOf(config.sensorHealth, set),
+    excludeFlagged: excluded,
+    sensorFaultsTable: tables.sensorFaultsTable ?? SENSOR_FAULTS_TABLE,
     ...(windowed ? { window: { startDay: WINDOW_START_PLACEHOLDER } } : {}),
     split: {
       kind: 'planned' as const,
@@ -93,6 +103,7 @@ export function exportQueriesFor(
           trainingWindow: buildTrainingWindowQuery({ dialect: 'athena', labelsTable, days: config.trainingWindowDays }),
         }
       : {}),
+    flaggedReadings: { excluded },
     splitPlan: buildSplitPlanQuery(spec, options),
     train: buildSplitQuery(spec, options, 'train'),
     validation: buildSplitQuery(spec, options, 'validation'),
@@ -113,7 +124,11 @@ export class RetrainingStateMachine extends Construct {
     this.stateMachineName = props.stateMachineName ?? 'occupancy-retraining';
     const exportQueries =
       props.exportQueries ??
-      exportQueriesFor(props.config, { telemetryTable: props.telemetryTableName, labelsTable: props.labelsTableName });
+      exportQueriesFor(props.config, {
+        telemetryTable: props.telemetryTableName,
+        labelsTable: props.labelsTableName,
+        sensorFaultsTable: props.sensorFaultsTableName,
+      });
 
     // Holds at most one small item; encrypted with the pipeline's key like the approval table. Destroyed with the
     // stack: a lock outlives nothing it guards.

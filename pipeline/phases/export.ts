@@ -1,16 +1,19 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { SPLIT_PLAN_COLUMNS, SPLIT_PLAN_OK } from '../../features';
+import { FLAG_COUNT_COLUMNS, SPLIT_PLAN_COLUMNS, SPLIT_PLAN_OK } from '../../features';
 import type { ExportQueries } from '../retraining-definition';
 import { StateNames as S } from '../state-names';
 import type { PhaseContext } from './context';
 
+/** Columns of the plan's row, in order: with the flag counts last when the plan query has them. */
+const PLAN_COLUMNS = [...SPLIT_PLAN_COLUMNS, ...FLAG_COUNT_COLUMNS] as const;
+
 /** JSONPath of one column of the split plan's one row in a GetQueryResults answer (row 0 is the header). */
-function planColumn(name: (typeof SPLIT_PLAN_COLUMNS)[number]): string {
+function planColumn(name: (typeof PLAN_COLUMNS)[number]): string {
   // https://docs.aws.amazon.com/athena/latest/APIReference/API_GetQueryResults.html: for a SELECT, the first
   // row of ResultSet.Rows holds the column names; every column of the plan is non-null, so VarCharValue is set.
-  return `$.ResultSet.Rows[1].Data[${SPLIT_PLAN_COLUMNS.indexOf(name)}].VarCharValue`;
+  return `$.ResultSet.Rows[1].Data[${PLAN_COLUMNS.indexOf(name)}].VarCharValue`;
 }
 
 /** A query text the Athena state sends: fixed, or a `States.Format` filled in at run time. */
@@ -92,7 +95,7 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficien
       },
     });
   /** GetQueryResults of one row (the header is row 0), selected into `resultPath`. */
-  const readRow = (id: string, queryPath: string, fields: Record<string, string>, resultPath: string) =>
+  const readRow = (id: string, queryPath: string, fields: Record<string, unknown>, resultPath: string) =>
     ctx.guard(
       new sfn.CustomState(scope, id, {
         stateJson: {
@@ -115,7 +118,7 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficien
     ),
     'Athena',
   );
-  const planFields: Record<string, string> = {};
+  const planFields: Record<string, unknown> = {};
   for (const [field, column] of [
     ['status', 'status'],
     ['message', 'message'],
@@ -123,6 +126,16 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficien
     ['holdoutStart', 'holdout_start'],
   ] as const) {
     planFields[`${field}.$`] = planColumn(column);
+  }
+  if (queries.flaggedReadings !== undefined) {
+    // Readings of the window the sensor health rule flagged (features/split-plan.ts FLAG_COUNT_COLUMNS), and
+    // whether the splits leave them out: the run's output carries them next to the plan.
+    planFields.flagged = {
+      'stuck.$': planColumn('flagged_stuck'),
+      'outOfRange.$': planColumn('flagged_out_of_range'),
+      'total.$': planColumn('flagged_total'),
+      excluded: queries.flaggedReadings.excluded,
+    };
   }
   const readSplitPlan = readRow(S.ReadSplitPlan, '$.splitPlanQuery.queryExecutionId', planFields, '$.splitPlan');
   // Ends the run as a report: the evaluation slot carries the plan's message as the reason (console, e-mail).

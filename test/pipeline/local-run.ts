@@ -1,4 +1,5 @@
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { FLAG_COUNT_COLUMNS, SPLIT_PLAN_COLUMNS } from '../../features';
 
 /**
  * The synthesized ASL run by aws-local-stepfunctions with every Task stubbed at its state name: the
@@ -109,13 +110,17 @@ export function stubs(scenario: Scenario, overrides: Record<string, Handler> = {
     ReadSplitPlan: record('ReadSplitPlan', {
       ResultSet: {
         Rows: [
+          { Data: [...SPLIT_PLAN_COLUMNS, ...FLAG_COUNT_COLUMNS].map((VarCharValue) => ({ VarCharValue })) },
           {
-            Data: ['status', 'message', 'validation_start', 'holdout_start'].map((VarCharValue) => ({ VarCharValue })),
-          },
-          {
-            Data: [scenario.splitPlan ?? 'ok', 'holdout has 0 occupied readings; need ≥ 50', '1000', '2000'].map(
-              (VarCharValue) => ({ VarCharValue }),
-            ),
+            // status, message, cutoffs, six class counts, then the flagged readings: stuck, out of range, total.
+            Data: [
+              scenario.splitPlan ?? 'ok',
+              'holdout has 0 occupied readings; need ≥ 50',
+              '1000',
+              '2000',
+              ...['60', '60', '60', '60', '0', '60'],
+              ...['7', '5', '11'],
+            ].map((VarCharValue) => ({ VarCharValue })),
           },
         ],
       },

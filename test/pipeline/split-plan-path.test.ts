@@ -28,6 +28,7 @@ describe('split plan (synthesized ASL)', () => {
     }
     expect(calls).toEqual(expect.arrayContaining(['PlanSplit', 'ReadSplitPlan', 'Notify']));
     expect(subjects).toContain('occupancy retraining: insufficient-data');
+    expect(output.splitPlan).toMatchObject({ flagged: { total: '11', excluded: true } });
   });
 
   it('ok: the export runs and the plan rides along to the summary', async () => {
@@ -35,5 +36,7 @@ describe('split plan (synthesized ASL)', () => {
     expect(output.outcome).toBe('not-promoted');
     expect(calls).toContain('UnloadTrainSplit');
     expect(output.splitPlan).toMatchObject({ status: 'ok', validationStart: '1000', holdoutStart: '2000' });
+    // The plan's trailing columns: readings the sensor health rule flagged, left out (the default config).
+    expect(output.splitPlan).toMatchObject({ flagged: { stuck: '7', outOfRange: '5', total: '11', excluded: true } });
   });
 });
