@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DUCKDB_ONLY_SYNTAX } from '../../features/dialect';
+import { classifyHealth } from '../../health/classify';
+import { parseHealthRows } from '../../health/device-row';
+import { buildHealthQuery } from '../../health/query';
+import { LocalLake } from '../../local/lake';
+import { SensorHealthSchema } from '../../pipeline/config';
+import { numericSignals, THERMOSTAT } from '../../telemetry/signals';
+import { duckSelect } from '../monitoring/fixture';
+import { AT, EXPECTED, fillLake, KNOWN, MIN, STUCK_FROM } from './fleet-fixture';
+
+const config = SensorHealthSchema.parse({});
+const signals = numericSignals(THERMOSTAT).map((s) => s.name);
+
+describe.each(['duckdb', 'athena'] as const)('health query on a local lake (%s SQL)', (dialect) => {
+  let dir: string;
+  let lake: LocalLake;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'health-query-'));
+    lake = LocalLake.open(dir, THERMOSTAT);
+    fillLake(lake);
+  });
+  afterAll(() => {
+    lake.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function check(at = AT, c = config) {
+    const sql = buildHealthQuery({ dialect, at, config: c, signalSet: THERMOSTAT });
+    const rows = parseHealthRows(await duckSelect(await lake.connect(), sql), signals);
+    return { rows, report: classifyHealth(rows, { at, config: c, signalSet: THERMOSTAT, reportId: 'r' }) };
+  }
+
+  it('flags exactly the stuck, silent, out-of-range and malformed devices, with since and last good reading', async () => {
+    const { rows, report } = await check();
+    expect(rows.map((r) => r.thingName)).toEqual(KNOWN);
+    expect(report.unhealthy.map((u) => [u.kind, u.thingName, u.since, u.lastGoodReading])).toEqual(EXPECTED);
+    expect(report.counts).toEqual({ stuck: 1, silent: 1, 'out-of-range': 1, malformed: 1 });
+    expect(report.devicesKnown).toBe(KNOWN.length);
+    expect(report.unhealthy.map((u) => u.detail)).toEqual([
+      'humidity held 41.25 % since 08:00 UTC (3 h 59 min)',
+      'no reading for 47 min; usually every 1 min',
+      '3 readings out of range (temperature), last 11:47 UTC',
+      '8 malformed readings in 15 min (temperature: wrong_type)',
+    ]);
+  });
+
+  it('counts a redelivered reading once: the median gap of a device read twice is still 1 min', async () => {
+    const { rows } = await check();
+    expect(rows.find((r) => r.thingName === 'healthy-2')?.medianGapMs).toBe(MIN);
+    expect(rows.find((r) => r.thingName === 'healthy-2')?.lastGoodReading).toBe(AT - MIN);
+  });
+
+  it('reads nothing after the check: earlier checks see the devices as they were', async () => {
+    // Before the stuck run reached 180 min, the silence began or any of the four devices' refusals; then old-1 was
+    // still known (and silent for 23 h) and healthy-2's refusal of 10:00 was 10 min old.
+    const { report } = await check(STUCK_FROM + 170 * MIN);
+    expect(report.unhealthy.map((u) => [u.kind, u.thingName])).toEqual([
+      ['silent', 'old-1'],
+      ['out-of-range', 'healthy-2'],
+    ]);
+    // 47 min of silence is not silent with a 48 min minimum.
+    const quieter = await check(AT, SensorHealthSchema.parse({ silentMinMinutes: 48 }));
+    expect(quieter.report.counts.silent).toBe(0);
+  });
+
+  it('the out-of-range flag clears after outOfRangeClearMinutes without a refusal', async () => {
+    const { report } = await check(AT - 13 * MIN + 60 * MIN);
+    expect(report.counts['out-of-range']).toBe(0);
+    const still = await check(AT - 13 * MIN + 60 * MIN - 1);
+    expect(still.report.unhealthy.find((u) => u.kind === 'out-of-range')?.thingName).toBe('oor-1');
+  });
+});
+
+it('the Athena text carries no DuckDB-only syntax', () => {
+  const sql = buildHealthQuery({ dialect: 'athena', at: AT, config, signalSet: THERMOSTAT });
+  for (const { label, pattern } of DUCKDB_ONLY_SYNTAX)
+    expect({ label, found: pattern.test(sql) }).toEqual({ label, found: false });
+  // Partitions from a day before the scan (lookback + the longest stuck time) to a day after the check.
+  expect(sql).toContain(`"dt" >= '2026-11-27' AND "dt" <= '2026-11-30'`);
+});
