@@ -63,7 +63,7 @@ button.zoom{padding:0 8px;margin:0 2px}.zoom-bar{white-space:nowrap}td.nowrap{wh
 #validation h3{margin:4px 0}.validation-tables{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}.validation-tables .caption{font-size:12px;color:#687078}tr.drifting td{background:#fdecea}td.drifting{color:#d13212}td.members span{white-space:nowrap}.table-scroll{overflow-x:auto}td.why{min-width:220px}
 `;
 
-export type ConsolePage = 'runs' | 'run' | 'endpoints' | 'dashboard';
+export type ConsolePage = 'runs' | 'run' | 'endpoints' | 'dashboard' | 'sensors';
 
 export interface OpenApproval {
   readonly open: true;

@@ -15,6 +15,7 @@ import { DASHBOARD_WINDOWS, type DashboardResponse, parseWindowName } from './da
 import { dashboardView, endpointsView, listRuns, RunViews } from './data';
 import { html, json, send, text } from './http';
 import { roomOccupancyView } from './rooms';
+import { sensorsView } from './sensors';
 
 /**
  * The local console: runs, a run's state graph and evaluation, approval, the endpoint and the dashboard.
@@ -116,6 +117,7 @@ export async function startConsole(stack: LocalStack, opts: ConsoleOptions = {})
       return html(res, 200, pageHtml('occupancy: endpoint', { mode: 'live', page: 'endpoints' }));
     if (path === '/dashboard')
       return html(res, 200, pageHtml('occupancy: dashboard', { mode: 'live', page: 'dashboard' }));
+    if (path === '/sensors') return html(res, 200, pageHtml('occupancy: sensors', { mode: 'live', page: 'sensors' }));
     const runPage = /^\/runs\/([A-Za-z0-9_-]{1,80})$/.exec(path);
     if (runPage?.[1])
       return html(res, 200, pageHtml(`occupancy: ${runPage[1]}`, { mode: 'live', page: 'run', run: runPage[1] }));
@@ -132,6 +134,8 @@ export async function startConsole(stack: LocalStack, opts: ConsoleOptions = {})
       const view = await runs.get(runApi[1], now());
       return view ? json(res, 200, view) : json(res, 404, { message: 'no such run' });
     }
+    if (path === '/api/sensors')
+      return json(res, 200, sensorsView(stack.store.root, stack.options.config.sensorHealth.everyMinutes));
     if (path === '/api/endpoints') return json(res, 200, endpointsView(stack.hosting));
     if (path === '/api/rooms') return json(res, 200, roomOccupancyView(stack.liveShadows?.() ?? [], Date.now()));
     if (path === '/api/dashboard') {

@@ -4,6 +4,7 @@ import { boot } from './dom';
 import { endpointsPage } from './endpoint-page';
 import { runPage } from './run-page';
 import { runsPage } from './runs-page';
+import { sensorsPage } from './sensors-page';
 
 /** The console in the browser: renders the JSON views, polling them while the page is open. */
 
@@ -12,5 +13,6 @@ const pages: Record<ConsolePage, () => void> = {
   run: runPage,
   endpoints: endpointsPage,
   dashboard: dashboardPage,
+  sensors: sensorsPage,
 };
 (pages[boot.page] ?? runsPage)();

@@ -21,6 +21,7 @@ export function shell(title: string): HTMLElement {
         el('a', { href: '/' }, 'Runs'),
         el('a', { href: '/endpoints' }, 'Endpoint'),
         el('a', { href: '/dashboard' }, 'Dashboard'),
+        el('a', { href: '/sensors' }, 'Sensors'),
       ),
     );
   }
