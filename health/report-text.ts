@@ -55,6 +55,12 @@ function deviceLine(u: UnhealthyDevice, checkedAt: number): string {
   return `  - ${u.thingName}: ${u.detail}. Since ${formatTime(u.since, checkedAt)}; last good reading ${good}.`;
 }
 
+/**
+ * Devices a message lists (the rest are counted): an SNS message is at most 256 KB
+ * (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html); a device line is a few hundred bytes at most.
+ */
+export const MAX_LISTED_DEVICES = 500;
+
 /** What an operator does, the same for every message. */
 export const OPERATOR_ADVICE = [
   'What to do:',
@@ -68,7 +74,12 @@ export const OPERATOR_ADVICE = [
  * The notification body: every unhealthy device by kind with since, last good reading and detail, then what to do.
  * A report without unhealthy devices (the alarm was stale by the time this ran) says so instead of listing nothing.
  */
-export function notificationMessage(report: SensorHealthReport, alarmName: string): string {
+export function notificationMessage(
+  report: SensorHealthReport,
+  alarmName: string,
+  options: { readonly maxDevices?: number; readonly reportUri?: string } = {},
+): string {
+  const maxDevices = options.maxDevices ?? MAX_LISTED_DEVICES;
   const checked = new Date(report.checkedAt).toISOString();
   const head = `Alarm ${alarmName}. Sensor health check ${report.reportId} at ${checked} (${report.devicesKnown} device(s) known in the last ${report.lookbackHours} h).`;
   if (report.unhealthy.length === 0) {
@@ -79,10 +90,20 @@ export function notificationMessage(report: SensorHealthReport, alarmName: strin
       'alarm returns to OK at its next evaluation. Nothing to do.',
     ].join('\n');
   }
+  let room = maxDevices;
   const sections = HEALTH_KINDS.flatMap((kind) => {
     const devices = report.unhealthy.filter((u) => u.kind === kind);
     if (devices.length === 0) return [];
-    return ['', `${KIND_WORDS[kind]}: ${devices.length}`, ...devices.map((u) => deviceLine(u, report.checkedAt))];
+    const listed = devices.slice(0, Math.max(0, room));
+    room -= listed.length;
+    const more = devices.length - listed.length;
+    const where = options.reportUri ? `: ${options.reportUri}` : '';
+    return [
+      '',
+      `${KIND_WORDS[kind]}: ${devices.length}`,
+      ...listed.map((u) => deviceLine(u, report.checkedAt)),
+      ...(more > 0 ? [`  … and ${more} more (the full list is in the report${where})`] : []),
+    ];
   });
   return [head, ...sections, '', ...OPERATOR_ADVICE].join('\n');
 }

@@ -121,7 +121,7 @@ export function createHandler(deps: SensorHealthNotifyDeps): LambdaHandler<Notif
         return { notified: false, reportId: report.reportId, reason };
       }
       const subject = notificationSubject(report, deps.project);
-      await notifier.publish(subject, notificationMessage(report, alarmName));
+      await notifier.publish(subject, notificationMessage(report, alarmName, { reportUri }));
       const record: NotifiedRecord = { reportId: report.reportId, notifiedAt: now(), alarmName };
       await store.putText(notifiedUri, `${JSON.stringify(record)}\n`, 'application/json');
       logger.info('sensor health notified', {

@@ -92,4 +92,11 @@ describe('report text', () => {
     expect(notificationSubject(healthy)).toBe('occupancy: sensor health alarm, no unhealthy sensor now');
     expect(notificationMessage(healthy, 'a')).toContain('finds no unhealthy device');
   });
+
+  it('lists at most maxDevices devices and counts the rest, so a fleet-wide failure fits one SNS message', () => {
+    const message = notificationMessage(report, 'a', { maxDevices: 2, reportUri: 's3://b/health/latest.json' });
+    expect(message).toContain('  - thermostat-2:');
+    expect(message).not.toContain('  - thermostat-3:');
+    expect(message).toContain('  … and 1 more (the full list is in the report: s3://b/health/latest.json)');
+  });
 });
