@@ -1,17 +1,27 @@
 /**
- * A worker of the candidate pool (pool.ts): holds the search's setup (compacted to the folds' rows) and trains the
- * candidate whose index it is sent, posting its result.
+ * A worker of the candidate pool (pool.ts): receives the search's setup (compacted to the folds' rows) as its first
+ * message, so it can start before the setup is ready, then trains the candidate whose index it is sent (or refits
+ * an ensemble member), posting its result.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ArtifactModel } from './artifact';
 import { type CandidateSetup, trainCandidate } from './candidate';
 import { refitMember } from './ensemble-candidate';
+import { TrainingStopped } from './errors';
 import type { CandidateResult } from './search';
 
 export interface CandidateWorkerData {
-  readonly setup: CandidateSetup;
   /** Int32Array[1] on a SharedArrayBuffer: non-zero stops the running candidate (status Stopped). */
   readonly stopFlag: SharedArrayBuffer;
+}
+
+/** The worker's first message. */
+export interface SetupMessage {
+  readonly setup: CandidateSetup;
+  /** What ensemble member refits read (pool-refit.ts `refitSetupOf`). @default `setup` */
+  readonly refitSetup?: CandidateSetup;
+  /** Int32 per plan: non-zero cancels that plan's refit (see MemberRefits). */
+  readonly cancelFlags?: SharedArrayBuffer;
 }
 
 export interface CandidateRequest {
@@ -22,7 +32,8 @@ export interface CandidateRequest {
 
 export interface RefitReply {
   readonly index: number;
-  readonly model: ArtifactModel;
+  /** Undefined when the refit was cancelled. */
+  readonly model: ArtifactModel | undefined;
 }
 
 export interface CandidateReply {
@@ -40,14 +51,34 @@ export interface CandidateWorkerHooks {
 export function serveCandidates(hooks: CandidateWorkerHooks = {}): void {
   const port = parentPort;
   if (!port) throw new Error('serveCandidates runs in a worker thread of the candidate pool');
-  const { setup, stopFlag } = workerData as CandidateWorkerData;
+  const { stopFlag } = workerData as CandidateWorkerData;
   const stop = new Int32Array(stopFlag);
   const shouldStop = () => Atomics.load(stop, 0) !== 0;
-  port.on('message', ({ index, refit }: CandidateRequest) => {
+  let setup: CandidateSetup | undefined;
+  let refitSetup: CandidateSetup | undefined;
+  let cancel: Int32Array | undefined;
+  let refitRows: Uint32Array | undefined;
+  port.on('message', (message: SetupMessage | CandidateRequest) => {
+    if ('setup' in message) {
+      setup = message.setup;
+      refitSetup = message.refitSetup ?? message.setup;
+      cancel = message.cancelFlags ? new Int32Array(message.cancelFlags) : undefined;
+      return;
+    }
+    if (!setup || !refitSetup) throw new Error('candidate request before the setup message');
+    const { index, refit } = message;
     if (refit) {
-      const rows = Uint32Array.from({ length: setup.table.rowCount }, (_, i) => i);
-      const fitted = refitMember(setup, index, { all: rows, refit: rows }, refit.deadline);
-      port.postMessage({ index, model: fitted.model } satisfies RefitReply);
+      refitRows ??= Uint32Array.from({ length: refitSetup.table.rowCount }, (_, i) => i);
+      const rows = { all: refitRows, refit: refitRows };
+      const flags = cancel;
+      const cancelled = flags ? () => Atomics.load(flags, index) !== 0 : undefined;
+      let model: ArtifactModel | undefined;
+      try {
+        model = refitMember(refitSetup, index, rows, refit.deadline, cancelled).model;
+      } catch (error) {
+        if (!(error instanceof TrainingStopped)) throw error;
+      }
+      port.postMessage({ index, model } satisfies RefitReply);
       return;
     }
     hooks.beforeCandidate?.(index);

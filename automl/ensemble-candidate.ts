@@ -160,12 +160,16 @@ export function buildEnsembleCandidate(
   return { candidate, members, oof: { p, y } };
 }
 
-/** Refits member `planIndex` on all rows, as the single winner is refitted. */
+/**
+ * Refits member `planIndex` on all rows, as the single winner is refitted. `cancelled` (polled between trees) aborts
+ * it with TrainingStopped: the pool's speculative refit of a candidate the ensemble left out.
+ */
 export function refitMember(
   setup: CandidateSetup,
   planIndex: number,
   rows: { all: Uint32Array; refit: Uint32Array },
   deadline: number | undefined,
+  cancelled?: () => boolean,
 ): Fitted {
   const planned = setup.plans[planIndex];
   if (!planned) throw new RangeError(`no candidate plan ${planIndex} (of ${setup.plans.length})`);
@@ -173,7 +177,7 @@ export function refitMember(
     table: setup.table,
     data: setup.data,
     rng: mulberry32(setup.seed + 7919 + planIndex),
-    shouldStop: undefined,
+    shouldStop: cancelled,
   };
   const memberRows = planned.plan.family === 'logistic' ? rows.all : rows.refit;
   return fitPlan(ctx, planned.plan, planned.subset.features, memberRows, deadline, false);

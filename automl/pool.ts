@@ -10,16 +10,30 @@
  * Budget and Stop as in `runSearch`: no candidate starts after Stop or past the search deadline; running ones
  * abort through the shared stop flag or their deadline, and the best so far is refitted. A worker that crashes
  * fails its candidate (with the reason) and is replaced; the job fails only when no candidate completes.
+ *
+ * On more than one worker nothing waits on a single thread that could run beside the workers: the same workers
+ * (already started, holding the refit rows' bin codes from the start) refit a winning ensemble's tree members, a
+ * worker left without candidates starting on the likely members at once (pool-refit.ts: speculative, longest
+ * first), and this thread computes the training baseline while they train. One worker keeps the serial order:
+ * candidates on the worker, then everything else here.
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { TrainingBaseline } from '../monitoring/baseline';
 import type { LabelledTable } from '../telemetry/table';
 import type { ArtifactModel } from './artifact';
 import { type CandidateSetup, compareToBaseline, hyperParameters, unscoredCandidate } from './candidate';
-import type { CandidateReply, CandidateRequest, CandidateWorkerData, RefitReply } from './candidate-worker';
-import { type BuiltEnsemble, buildEnsembleCandidate, refitMember } from './ensemble-candidate';
+import type {
+  CandidateReply,
+  CandidateRequest,
+  CandidateWorkerData,
+  RefitReply,
+  SetupMessage,
+} from './candidate-worker';
+import { buildEnsembleCandidate, refitMember } from './ensemble-candidate';
 import { AutoMLInputError } from './errors';
+import { guessMembers, MemberRefits, refitSetupOf } from './pool-refit';
 import {
   type CandidateResult,
   finishSearch,
@@ -29,6 +43,7 @@ import {
   type SearchResult,
   selectCandidate,
 } from './search';
+import { trainingBaselineInSlices } from './training-baseline';
 
 export interface PoolSearchOptions extends SearchOptions {
   /** Worker threads training candidates. @default os.availableParallelism() */
@@ -87,6 +102,8 @@ interface Slot {
   worker: Worker;
   /** The candidate it trains; undefined when idle or retired. */
   index: number | undefined;
+  /** The ensemble member (plan index) it refits; undefined when none. */
+  refit: number | undefined;
   startedAt: number;
   crash: string | undefined;
   retired: boolean;
@@ -101,21 +118,48 @@ export async function runSearchPool(
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new AutoMLInputError(`poolSize must be a whole number ≥ 1, got ${poolSize}`, 'poolSize');
   }
-  const prepared = prepareSearch(train, validation, options);
+  const stopFlag = new SharedArrayBuffer(4);
+  const stop = new Int32Array(stopFlag);
+  const script = options.workerScript ?? join(__dirname, 'pool-worker.js');
+  const newWorker = () => new Worker(script, { workerData: { stopFlag } satisfies CandidateWorkerData });
+  // On more than one worker, they load their code while this thread prepares the search.
+  const early = poolSize > 1 ? Array.from({ length: poolSize }, newWorker) : [];
+  let prepared: PreparedSearch;
+  try {
+    prepared = prepareSearch(train, validation, options);
+  } catch (error) {
+    for (const worker of early) void worker.terminate();
+    throw error;
+  }
   const { setup, jobDeadline } = prepared;
   const { plans, searchDeadline, objective } = setup;
   const now = Date.now;
-  const stopFlag = new SharedArrayBuffer(4);
-  const stop = new Int32Array(stopFlag);
   const results: (CandidateResult | undefined)[] = plans.map(() => undefined);
   const outOfFold: (Float64Array | undefined)[] = plans.map(() => undefined);
-  const workerData: CandidateWorkerData = { setup: compactSetup(setup), stopFlag };
-  const script = options.workerScript ?? join(__dirname, 'pool-worker.js');
+  // On more than one worker, an ensemble's tree members refit on the same workers (see MemberRefits).
+  const onWorker = (index: number) => {
+    const family = plans[index]?.plan.family;
+    return family === 'gbt' || family === 'forest';
+  };
+  const cost = (index: number) => {
+    const c = results[index];
+    return c ? c.endedAt - c.startedAt : 0;
+  };
+  const refits = poolSize > 1 ? new MemberRefits(plans.length, onWorker, cost) : undefined;
+  const setupMessage: SetupMessage = {
+    setup: compactSetup(setup),
+    ...(refits ? { refitSetup: refitSetupOf(prepared), cancelFlags: refits.cancelFlags } : {}),
+  };
   let next = 0;
   let completed = 0;
   let stopped = false;
   let stoppedAt = 0;
   let timedOut = false;
+  /** Candidates are over (all done, or Stop / the deadline): idle workers only refit. */
+  let searched = false;
+  /** Called when a refit ends or a worker dies, while the refit phase waits. */
+  let refitChanged: (() => void) | undefined;
+  let trainingBaseline: Promise<TrainingBaseline> | undefined;
 
   const unfinished = (index: number, status: 'Failed' | 'Stopped', startedAt: number, reason?: string) => {
     const planned = plans[index];
@@ -129,25 +173,34 @@ export async function runSearchPool(
     };
     return unscoredCandidate(identity, status, objective, now(), reason);
   };
+  const guess = () => guessMembers(results, (i) => unfinished(i, 'Stopped', 0));
+
+  const slots: Slot[] = [];
+  const retire = (slot: Slot): void => {
+    if (slot.retired) return;
+    slot.retired = true;
+    void slot.worker.terminate();
+  };
+
+  /** Starts a member refit on an idle worker, when one is wanted (never after Stop). */
+  const startRefit = (slot: Slot): boolean => {
+    if (!refits || stopped || slot.retired) return false;
+    const index = refits.next(guess);
+    if (index === undefined) return false;
+    slot.refit = index;
+    slot.worker.postMessage({ index, refit: { deadline: jobDeadline } } satisfies CandidateRequest);
+    return true;
+  };
 
   await new Promise<void>((resolve) => {
-    const slots: Slot[] = [];
     const timer = setInterval(tick, POLL_MS);
-    let settled = false;
 
     function settleIfDone(): void {
-      if (settled || slots.some((s) => s.index !== undefined)) return;
+      if (searched || slots.some((s) => s.index !== undefined)) return;
       if (next < plans.length && !stopped && !timedOut) return;
-      settled = true;
+      searched = true;
       clearInterval(timer);
-      for (const slot of slots) retire(slot);
       resolve();
-    }
-
-    function retire(slot: Slot): void {
-      if (slot.retired) return;
-      slot.retired = true;
-      void slot.worker.terminate();
     }
 
     function record(index: number, candidate: CandidateResult): void {
@@ -169,8 +222,10 @@ export async function runSearchPool(
           stopped = true;
         } else if (searchDeadline !== undefined && now() >= searchDeadline) timedOut = true;
       }
-      if (!planned || stopped || timedOut) {
+      if (searched || !planned || stopped || timedOut) {
         slot.index = undefined;
+        // No candidate left for this worker: it refits the members the candidates so far would give.
+        if (slot.refit === undefined) startRefit(slot);
         settleIfDone();
         return;
       }
@@ -182,11 +237,28 @@ export async function runSearchPool(
     }
 
     function spawn(slot?: Slot): Slot {
-      const worker = new Worker(script, { workerData });
-      const s: Slot = slot ?? { worker, index: undefined, startedAt: 0, crash: undefined, retired: false };
-      Object.assign(s, { worker, crash: undefined, retired: false });
-      worker.on('message', (reply: CandidateReply) => {
-        if (s.worker !== worker || s.index !== reply.index) return;
+      const worker = early.shift() ?? newWorker();
+      worker.postMessage(setupMessage);
+      const s: Slot = slot ?? {
+        worker,
+        index: undefined,
+        refit: undefined,
+        startedAt: 0,
+        crash: undefined,
+        retired: false,
+      };
+      Object.assign(s, { worker, crash: undefined, retired: false, refit: undefined });
+      worker.on('message', (reply: CandidateReply | RefitReply) => {
+        if (s.worker !== worker) return;
+        if ('model' in reply) {
+          if (s.refit !== reply.index) return;
+          s.refit = undefined;
+          refits?.done(reply.index, reply.model);
+          if (!searched) dispatch(s);
+          else if (!startRefit(s)) refitChanged?.();
+          return;
+        }
+        if (s.index !== reply.index) return;
         outOfFold[reply.index] = reply.outOfFold;
         record(reply.index, reply.candidate);
         dispatch(s);
@@ -199,12 +271,15 @@ export async function runSearchPool(
         const index = s.index;
         s.retired = true;
         s.index = undefined;
+        if (s.refit !== undefined) refits?.done(s.refit, undefined);
+        s.refit = undefined;
         if (index !== undefined) {
           const reason = `candidate worker crashed: ${s.crash ?? `exited with code ${code}`}`;
           record(index, unfinished(index, 'Failed', s.startedAt, reason));
         }
-        if (next < plans.length && !stopped && !timedOut) dispatch(spawn(s));
+        if (!searched && next < plans.length && !stopped && !timedOut) dispatch(spawn(s));
         else settleIfDone();
+        refitChanged?.();
       });
       return s;
     }
@@ -231,76 +306,42 @@ export async function runSearchPool(
     }
 
     for (let i = 0; i < Math.min(poolSize, plans.length); i++) slots.push(spawn());
+    for (const worker of early.splice(0)) void worker.terminate();
     for (const slot of slots) dispatch(slot);
+    // On more than one worker, the winner's training baseline is computed here while they train.
+    if (poolSize > 1) trainingBaseline = trainingBaselineInSlices(setup.table);
     settleIfDone();
   });
 
   // Candidates in plan order; they were dispatched in that order, so the list has no gaps.
   const ordered = results.filter((c): c is CandidateResult => c !== undefined);
   const candidates = ordered.map((c) => compareToBaseline(c, ordered[0]));
-  // The ensemble is built here (as finishSearch would) so that, if it wins, its members refit on the cores.
+  // The ensemble is built here (as finishSearch would) so that, if it wins, its members refit on the workers.
   const built = stopped ? undefined : buildEnsembleCandidate(setup, candidates, jobDeadline, now, outOfFold);
   const wins = built !== undefined && selectCandidate([...candidates, built.candidate]) === candidates.length;
-  const refitOnPool = wins && built !== undefined && poolSize > 1;
-  if (refitOnPool) options.onProgress?.({ type: 'refitting', name: built.candidate.name });
-  const models = refitOnPool ? await refitMembersOnPool(prepared, built, script, poolSize) : undefined;
-  const ensemble = { built, ...(models ? { models } : {}) };
-  return finishSearch(prepared, candidates, { stopped, timedOut, outOfFold, ensemble }, options);
-}
-
-/**
- * Refits the ensemble's tree members on fresh workers holding the refit rows (the folds' rows are fewer above
- * `searchRowLimit`), while logistic members, fitted on every row, refit on this thread. Same models as the serial
- * refit: each member draws from its own seeded stream and rows keep their order.
- */
-async function refitMembersOnPool(
-  prepared: PreparedSearch,
-  built: BuiltEnsemble,
-  script: string,
-  poolSize: number,
-): Promise<ArtifactModel[]> {
-  const { setup, allRows, refitRows, jobDeadline } = prepared;
-  const rows = { all: allRows, refit: refitRows };
-  const isTree = (planIndex: number) => setup.plans[planIndex]?.plan.family !== 'logistic';
-  const trees = built.members.map((m) => m.planIndex).filter(isTree);
-  const models = new Map<number, ArtifactModel>();
-  if (trees.length > 0) {
-    const used = new Uint8Array(setup.table.rowCount);
-    for (const r of refitRows) used[r] = 1;
-    const refitSetup = keepRows({ ...setup, folds: [] }, used);
-    const workerData: CandidateWorkerData = { setup: refitSetup, stopFlag: new SharedArrayBuffer(4) };
-    const queue = [...trees];
-    const workers = Array.from({ length: Math.min(poolSize, trees.length) }, () => new Worker(script, { workerData }));
-    const done = Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            const next = () => {
-              const index = queue.shift();
-              if (index === undefined) resolve();
-              else worker.postMessage({ index, refit: { deadline: jobDeadline } } satisfies CandidateRequest);
-            };
-            worker.on('message', (reply: RefitReply) => {
-              models.set(reply.index, reply.model);
-              next();
-            });
-            worker.on('error', reject);
-            worker.on('exit', (code) => reject(new Error(`refit worker exited with code ${code}`)));
-            next();
-          }),
-      ),
+  let models: ArtifactModel[] | undefined;
+  if (wins && refits) {
+    options.onProgress?.({ type: 'refitting', name: built.candidate.name });
+    refits.settle(built.members.map((m) => m.planIndex));
+    for (const slot of slots) if (slot.refit === undefined) startRefit(slot);
+    // Logistic members refit here meanwhile (on every row, which the workers do not hold).
+    const rows = { all: prepared.allRows, refit: prepared.refitRows };
+    const here = new Map<number, ArtifactModel>();
+    const refitHere = (planIndex: number) => refitMember(setup, planIndex, rows, jobDeadline).model;
+    for (const m of built.members) if (!onWorker(m.planIndex)) here.set(m.planIndex, refitHere(m.planIndex));
+    await new Promise<void>((resolve) => {
+      refitChanged = () => {
+        if (refits.complete() || slots.every((s) => s.retired || s.refit === undefined)) resolve();
+      };
+      refitChanged();
+    });
+    // A member whose worker died is refitted here.
+    models = built.members.map(
+      (m) => here.get(m.planIndex) ?? refits.models.get(m.planIndex) ?? refitHere(m.planIndex),
     );
-    // Logistic members train here meanwhile.
-    for (const m of built.members) {
-      if (!isTree(m.planIndex)) models.set(m.planIndex, refitMember(setup, m.planIndex, rows, jobDeadline).model);
-    }
-    try {
-      await done;
-    } catch {
-      // A crashed refit worker: the members it did not return are refitted here.
-    } finally {
-      for (const worker of workers) void worker.terminate();
-    }
   }
-  return built.members.map((m) => models.get(m.planIndex) ?? refitMember(setup, m.planIndex, rows, jobDeadline).model);
+  for (const slot of slots) retire(slot);
+  const ensemble = { built, ...(models ? { models } : {}) };
+  const flags = { stopped, timedOut, outOfFold, ensemble, trainingBaseline: await trainingBaseline };
+  return finishSearch(prepared, candidates, flags, options);
 }

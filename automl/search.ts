@@ -9,6 +9,8 @@
  * The winner is refitted on all rows (a time-stratified sample above `refitRowLimit`).
  * Pure: data in, leaderboard and artifact out; progress and stopping through callbacks.
  */
+
+import type { TrainingBaseline } from '../monitoring/baseline';
 import type { LabelledTable } from '../telemetry/table';
 import { ARTIFACT_FORMAT_VERSION, type ArtifactModel, type ModelArtifact, type ModelFamily } from './artifact';
 import { binColumn, fitFeatureBins } from './binning';
@@ -268,6 +270,8 @@ export function finishSearch(
     readonly outOfFold?: readonly (Float64Array | undefined)[];
     /** The ensemble already built (and its members refitted) by the caller: the pool refits them on its workers. */
     readonly ensemble?: { readonly built: BuiltEnsemble | undefined; readonly models?: readonly ArtifactModel[] };
+    /** The table's training baseline, computed by the caller meanwhile (the pool does). */
+    readonly trainingBaseline?: TrainingBaseline;
   },
   options: SearchOptions,
 ): SearchResult {
@@ -347,7 +351,7 @@ export function finishSearch(
     };
   }
   // Every artifact, the ensemble's included, carries the baseline the live monitor measures drift against.
-  if (best) best = { ...best, artifact: withTrainingBaseline(best.artifact, table) };
+  if (best) best = { ...best, artifact: withTrainingBaseline(best.artifact, table, flags.trainingBaseline) };
   const reference =
     baseline ??
     unscoredCandidate(

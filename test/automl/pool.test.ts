@@ -22,6 +22,9 @@ describe('runSearchPool', () => {
     expect(one.candidates.every((c) => c.status === 'Completed')).toBe(true);
     expect(two.best?.candidate.name).toBe(one.best?.candidate.name);
     expect(two.best?.artifact.model).toEqual(one.best?.artifact.model);
+    // Two workers compute the training baseline beside the search: the same figures.
+    expect(two.best?.artifact.trainingBaseline).toEqual(one.best?.artifact.trainingBaseline);
+    expect(two.best?.artifact.trainingBaseline).toBeDefined();
     expect(two.baseline.name).toBe(one.baseline.name);
   });
 
