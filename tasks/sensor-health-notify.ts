@@ -91,6 +91,11 @@ function parseReport(text: string, uri: string): SensorHealthReport {
   return doc as SensorHealthReport;
 }
 
+/**
+ * The report id last notified; null before the first message. S3 answers a missing key with NoSuchKey (404) only to a
+ * caller allowed s3:ListBucket, else AccessDenied (403: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html),
+ * so the function's role needs it (the stack's grantRead gives s3:List*); any other failure is not "none yet".
+ */
 async function lastNotified(store: ObjectStore, uri: string): Promise<string | null> {
   try {
     const doc = JSON.parse(await store.getText(uri)) as Partial<NotifiedRecord> | null;

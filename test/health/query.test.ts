@@ -7,7 +7,7 @@ import { parseHealthRows } from '../../health/device-row';
 import { buildHealthQuery } from '../../health/query';
 import { LocalLake } from '../../local/lake';
 import { SensorHealthSchema } from '../../pipeline/config';
-import { numericSignals, THERMOSTAT } from '../../telemetry/signals';
+import { numericSignals, THERMOSTAT, UCI_OCCUPANCY } from '../../telemetry/signals';
 import { duckSelect } from '../monitoring/fixture';
 import { AT, EXPECTED, fillLake, KNOWN, MIN, STUCK_FROM } from './fleet-fixture';
 
@@ -80,4 +80,45 @@ it('the Athena text carries no DuckDB-only syntax', () => {
     expect({ label, found: pattern.test(sql) }).toEqual({ label, found: false });
   // Partitions from a day before the scan (lookback + the longest stuck time) to a day after the check.
   expect(sql).toContain(`"dt" >= '2026-11-27' AND "dt" <= '2026-11-30'`);
+});
+
+describe.each(['duckdb', 'athena'] as const)('health query on a lake without refusals (%s SQL)', (dialect) => {
+  it('reads an empty sensor_faults and a signal set whose stuck times differ (UCI: light 24 h)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'health-query-uci-'));
+    const lake = LocalLake.open(dir, UCI_OCCUPANCY);
+    try {
+      // Light held at 0 lux for 26 h (a dark weekend), the rest varying: stuck since 26 h before the check.
+      const from = AT - 26 * 60 * MIN;
+      lake.appendReadings(
+        Array.from({ length: 26 * 60 }, (_, i) => ({
+          thingName: 'office',
+          ts: from + i * MIN,
+          values: {
+            temperature: 20 + (i % 4) * 0.25,
+            humidity: 30 + (i % 3),
+            light: 0,
+            co2: 400 + (i % 5),
+            humidity_ratio: 0.004 + (i % 2) * 0.0001,
+          },
+        })),
+      );
+      const sql = buildHealthQuery({ dialect, at: AT, config, signalSet: UCI_OCCUPANCY });
+      const names = numericSignals(UCI_OCCUPANCY).map((s) => s.name);
+      const rows = parseHealthRows(await duckSelect(await lake.connect(), sql), names);
+      const report = classifyHealth(rows, { at: AT, config, signalSet: UCI_OCCUPANCY, reportId: 'r' });
+      expect(report.unhealthy).toEqual([
+        {
+          thingName: 'office',
+          kind: 'stuck',
+          since: from,
+          lastGoodReading: null,
+          signal: 'light',
+          detail: 'light held 0 lux since 2026-11-28 10:00 UTC (25 h 59 min)',
+        },
+      ]);
+    } finally {
+      lake.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
