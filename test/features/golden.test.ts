@@ -11,6 +11,8 @@ import {
   type ExportQueryOptions,
   WINDOW_START_PLACEHOLDER,
 } from '../../features';
+import { flagRuleOf } from '../../health/flag-sql';
+import { DEFAULT_PIPELINE_CONFIG } from '../../pipeline/config';
 import { THERMOSTAT, UCI_OCCUPANCY, UCI_ROOM_OCCUPANCY } from '../../telemetry/signals';
 
 /**
@@ -43,6 +45,12 @@ const windowedPlanned: ExportQueryOptions = {
   window: { startDay: WINDOW_START_PLACEHOLDER },
 };
 const windowedCutoffs: ExportQueryOptions = { ...cutoffs, window: { startDay: '2024-01-02' } };
+/** As the state machine runs it by default: windowed, readings flagged by the sensor health rule left out. */
+const flagged: ExportQueryOptions = {
+  ...windowedPlanned,
+  health: flagRuleOf(DEFAULT_PIPELINE_CONFIG.sensorHealth, THERMOSTAT),
+  sensorFaultsTable: 'occupancy_lake.sensor_faults',
+};
 const thermostat = buildFeatureSpec(THERMOSTAT);
 const uci = buildFeatureSpec(UCI_OCCUPANCY);
 
@@ -62,6 +70,8 @@ const GOLDEN: Record<string, string> = {
   'thermostat-windowed-split-plan.athena.sql': buildSplitPlanQuery(thermostat, windowedPlanned),
   'thermostat-windowed-train.athena.sql': buildSplitQuery(thermostat, windowedPlanned, 'train'),
   'uci-occupancy-windowed-export.athena.sql': buildExportQuery(uci, windowedCutoffs),
+  'thermostat-flagged-split-plan.athena.sql': buildSplitPlanQuery(thermostat, flagged),
+  'thermostat-flagged-train.athena.sql': buildSplitQuery(thermostat, flagged, 'train'),
 };
 
 describe('Athena (Trino) SQL', () => {
@@ -97,6 +107,20 @@ describe('Athena (Trino) SQL', () => {
       expect(sql.split(`'${WINDOW_START_PLACEHOLDER}'`).join('')).not.toMatch(/[{}\\]/);
     },
   );
+
+  test('with the sensor health rule, the scans of sensor_faults keep the window too', () => {
+    for (const sql of [buildSplitPlanQuery(thermostat, flagged), buildSplitQuery(thermostat, flagged, 'train')]) {
+      const scans = sql.match(/FROM "occupancy_lake"\."(telemetry|labels|sensor_faults)"\n\s*WHERE [^\n]*/g) ?? [];
+      expect(scans).toHaveLength(3);
+      for (const scan of scans) expect(scan).toMatch(/ AND "dt" >= '\{\}'$/);
+    }
+  });
+
+  test('the rule only counting (excludeFlagged false) leaves the split queries as they were without it', () => {
+    expect(buildSplitQuery(thermostat, { ...flagged, excludeFlagged: false }, 'train')).toBe(
+      buildSplitQuery(thermostat, windowedPlanned, 'train'),
+    );
+  });
 
   test('every scan of telemetry and labels of a windowed query keeps only the window', () => {
     for (const sql of [

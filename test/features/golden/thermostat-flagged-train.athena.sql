@@ -1,0 +1,275 @@
+SELECT
+  "temperature",
+  "temperature_delta",
+  "temperature_mean_5",
+  "temperature_std_5",
+  "humidity",
+  "humidity_delta",
+  "humidity_mean_5",
+  "humidity_std_5",
+  "sound",
+  "sound_delta",
+  "sound_mean_5",
+  "sound_std_5",
+  "sound_secs_since_cross",
+  "hvac_status_is_off",
+  "hvac_status_is_heating",
+  "hvac_status_is_cooling",
+  "hvac_status_is_fan",
+  "hour_sin",
+  "hour_cos",
+  "weekday_sin",
+  "weekday_cos",
+  "occupied"
+FROM (
+WITH
+deduped AS (
+  SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status"
+  FROM (
+    SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status",
+      row_number() OVER (PARTITION BY "thing_name", "ts" ORDER BY "received_at" DESC, "temperature" DESC, "humidity" DESC, "sound" DESC, "hvac_status" DESC) AS "_dup_rank"
+    FROM "occupancy_lake"."telemetry"
+    WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL AND "dt" >= '{}'
+  ) ranked
+  WHERE "_dup_rank" = 1
+),
+flag_changes AS (
+  SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status", CASE WHEN "temperature" = lag("temperature") OVER (PARTITION BY "thing_name" ORDER BY "ts") THEN 0 ELSE 1 END AS "_chg_temperature", CASE WHEN "humidity" = lag("humidity") OVER (PARTITION BY "thing_name" ORDER BY "ts") THEN 0 ELSE 1 END AS "_chg_humidity", CASE WHEN "sound" = lag("sound") OVER (PARTITION BY "thing_name" ORDER BY "ts") THEN 0 ELSE 1 END AS "_chg_sound"
+  FROM deduped
+),
+flag_runs AS (
+  SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status", "_run_temperature", "_run_humidity", "_run_sound"
+  FROM (SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status", sum("_chg_temperature") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "_run_temperature", sum("_chg_humidity") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "_run_humidity", sum("_chg_sound") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "_run_sound" FROM flag_changes) numbered
+),
+flag_spans AS (
+  SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status", min("ts") OVER (PARTITION BY "thing_name", "_run_temperature") AS "_since_temperature", max("ts") OVER (PARTITION BY "thing_name", "_run_temperature") - min("ts") OVER (PARTITION BY "thing_name", "_run_temperature") AS "_span_temperature", min("ts") OVER (PARTITION BY "thing_name", "_run_humidity") AS "_since_humidity", max("ts") OVER (PARTITION BY "thing_name", "_run_humidity") - min("ts") OVER (PARTITION BY "thing_name", "_run_humidity") AS "_span_humidity", min("ts") OVER (PARTITION BY "thing_name", "_run_sound") AS "_since_sound", max("ts") OVER (PARTITION BY "thing_name", "_run_sound") - min("ts") OVER (PARTITION BY "thing_name", "_run_sound") AS "_span_sound"
+  FROM flag_runs
+),
+flag_fault_stream AS (
+  SELECT "thing_name", "ts", 0 AS "_row_kind", "ts" AS "_fault_ts"
+  FROM "occupancy_lake"."sensor_faults"
+  WHERE "kind" = 'out-of-range' AND "thing_name" IS NOT NULL AND "ts" IS NOT NULL AND "dt" >= '{}'
+  UNION ALL
+  SELECT "thing_name", "ts", 1 AS "_row_kind", CAST(NULL AS BIGINT) AS "_fault_ts"
+  FROM deduped
+),
+flag_last_fault AS (
+  SELECT "thing_name", "ts", "_row_kind",
+    max("_fault_ts") OVER (PARTITION BY "thing_name" ORDER BY "ts", "_row_kind" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "_last_out_of_range"
+  FROM flag_fault_stream
+),
+flagged AS (
+  SELECT s."thing_name", s."ts", s."temperature", s."humidity", s."sound", s."hvac_status", s."_since_temperature", s."_span_temperature", s."_since_humidity", s."_span_humidity", s."_since_sound", s."_span_sound",
+    COALESCE("_span_temperature" >= CAST(10800000 AS BIGINT) OR "_span_humidity" >= CAST(10800000 AS BIGINT) OR "_span_sound" >= CAST(10800000 AS BIGINT), false) AS "_stuck",
+    COALESCE(f."_last_out_of_range" IS NOT NULL AND s."ts" - f."_last_out_of_range" < CAST(3600000 AS BIGINT), false) AS "_out_of_range",
+    f."_last_out_of_range"
+  FROM flag_spans s
+  JOIN flag_last_fault f ON f."thing_name" = s."thing_name" AND f."ts" = s."ts" AND f."_row_kind" = 1
+),
+unflagged AS (
+  SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status"
+  FROM flagged
+  WHERE NOT "_stuck" AND NOT "_out_of_range"
+),
+stepped AS (
+  SELECT
+    "thing_name",
+    "ts",
+    "temperature",
+    "humidity",
+    "sound",
+    "hvac_status",
+    min("ts") OVER (PARTITION BY "thing_name") AS "_first_ts",
+    CASE WHEN ("sound" > CAST(10 AS DOUBLE)) <> (lag("sound") OVER (PARTITION BY "thing_name" ORDER BY "ts") > CAST(10 AS DOUBLE)) THEN "ts" END AS "_sound_cross_ts"
+  FROM unflagged
+),
+featurised AS (
+  SELECT
+    "thing_name",
+    "ts",
+    "temperature" AS "temperature",
+    COALESCE("temperature" - lag("temperature") OVER (PARTITION BY "thing_name" ORDER BY "ts"), CAST(0 AS DOUBLE)) AS "temperature_delta",
+    avg("temperature") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN 4 PRECEDING AND CURRENT ROW) AS "temperature_mean_5",
+    stddev_pop("temperature") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN 4 PRECEDING AND CURRENT ROW) AS "temperature_std_5",
+    "humidity" AS "humidity",
+    COALESCE("humidity" - lag("humidity") OVER (PARTITION BY "thing_name" ORDER BY "ts"), CAST(0 AS DOUBLE)) AS "humidity_delta",
+    avg("humidity") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN 4 PRECEDING AND CURRENT ROW) AS "humidity_mean_5",
+    stddev_pop("humidity") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN 4 PRECEDING AND CURRENT ROW) AS "humidity_std_5",
+    "sound" AS "sound",
+    COALESCE("sound" - lag("sound") OVER (PARTITION BY "thing_name" ORDER BY "ts"), CAST(0 AS DOUBLE)) AS "sound_delta",
+    avg("sound") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN 4 PRECEDING AND CURRENT ROW) AS "sound_mean_5",
+    stddev_pop("sound") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN 4 PRECEDING AND CURRENT ROW) AS "sound_std_5",
+    CAST("ts" - COALESCE(max("_sound_cross_ts") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), "_first_ts") AS DOUBLE) / CAST(1000 AS DOUBLE) AS "sound_secs_since_cross",
+    CASE WHEN "hvac_status" = 'OFF' THEN 1 ELSE 0 END AS "hvac_status_is_off",
+    CASE WHEN "hvac_status" = 'HEATING' THEN 1 ELSE 0 END AS "hvac_status_is_heating",
+    CASE WHEN "hvac_status" = 'COOLING' THEN 1 ELSE 0 END AS "hvac_status_is_cooling",
+    CASE WHEN "hvac_status" = 'FAN' THEN 1 ELSE 0 END AS "hvac_status_is_fan",
+    sin(2 * pi() * CAST(mod("ts", 86400000) AS DOUBLE) / CAST(86400000 AS DOUBLE)) AS "hour_sin",
+    cos(2 * pi() * CAST(mod("ts", 86400000) AS DOUBLE) / CAST(86400000 AS DOUBLE)) AS "hour_cos",
+    sin(2 * pi() * CAST(mod(mod(CAST(floor(CAST("ts" AS DOUBLE) / CAST(86400000 AS DOUBLE)) AS BIGINT) + 4, 7) + 7, 7) AS DOUBLE) / CAST(7 AS DOUBLE)) AS "weekday_sin",
+    cos(2 * pi() * CAST(mod(mod(CAST(floor(CAST("ts" AS DOUBLE) / CAST(86400000 AS DOUBLE)) AS BIGINT) + 4, 7) + 7, 7) AS DOUBLE) / CAST(7 AS DOUBLE)) AS "weekday_cos"
+  FROM stepped
+),
+label_stream AS (
+  SELECT "thing_name", "ts", 0 AS "_row_kind", "ts" * 2 + CASE WHEN "occupied" THEN 1 ELSE 0 END AS "_label_code"
+  FROM "occupancy_lake"."labels"
+  WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL AND "occupied" IS NOT NULL AND "dt" >= '{}'
+  UNION ALL
+  SELECT "thing_name", "ts", 1 AS "_row_kind", CAST(NULL AS BIGINT) AS "_label_code"
+  FROM unflagged
+),
+label_in_force AS (
+  SELECT "thing_name", "ts", "_row_kind",
+    max("_label_code") OVER (PARTITION BY "thing_name" ORDER BY "ts", "_row_kind" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "_label_code"
+  FROM label_stream
+),
+labelled AS (
+  SELECT
+    f."thing_name",
+    f."ts",
+    f."temperature",
+    f."temperature_delta",
+    f."temperature_mean_5",
+    f."temperature_std_5",
+    f."humidity",
+    f."humidity_delta",
+    f."humidity_mean_5",
+    f."humidity_std_5",
+    f."sound",
+    f."sound_delta",
+    f."sound_mean_5",
+    f."sound_std_5",
+    f."sound_secs_since_cross",
+    f."hvac_status_is_off",
+    f."hvac_status_is_heating",
+    f."hvac_status_is_cooling",
+    f."hvac_status_is_fan",
+    f."hour_sin",
+    f."hour_cos",
+    f."weekday_sin",
+    f."weekday_cos",
+    CAST(mod(l."_label_code", 2) AS INTEGER) AS "occupied"
+  FROM featurised f
+  JOIN label_in_force l ON l."thing_name" = f."thing_name" AND l."ts" = f."ts" AND l."_row_kind" = 1
+  WHERE l."_label_code" IS NOT NULL
+),
+plan_counts AS (
+  SELECT "ts", count(*) AS "_rows", CAST(sum("occupied") AS BIGINT) AS "_pos", CAST(count(*) - sum("occupied") AS BIGINT) AS "_neg"
+  FROM labelled
+  GROUP BY "ts"
+),
+plan_times AS (
+  SELECT "ts", "_pos", "_neg",
+    CASE WHEN "_total" > 1 THEN CAST("_before" AS DOUBLE) / CAST("_total" - 1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END AS "_time_rank"
+  FROM (
+    SELECT "ts", "_pos", "_neg",
+      sum("_rows") OVER (ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - "_rows" AS "_before",
+      sum("_rows") OVER () AS "_total"
+    FROM plan_counts
+  ) counted
+),
+plan_prefix AS (
+  SELECT "ts", "_time_rank", "_pos", "_neg",
+    CAST(sum("_pos") OVER (ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - "_pos" AS BIGINT) AS "_pos_before",
+    CAST(sum("_neg") OVER (ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - "_neg" AS BIGINT) AS "_neg_before",
+    CAST(sum("_pos") OVER () AS BIGINT) AS "_pos_total",
+    CAST(sum("_neg") OVER () AS BIGINT) AS "_neg_total"
+  FROM plan_times
+),
+plan_holdout AS (
+  SELECT
+    min(CASE WHEN "_time_rank" >= CAST(0.7 AS DOUBLE) THEN "ts" END) AS "_frac_validation_start",
+    min(CASE WHEN "_time_rank" >= CAST(0.85 AS DOUBLE) THEN "ts" END) AS "_frac_holdout_start",
+    max(CASE WHEN "_pos_total" - "_pos_before" >= CAST(50 AS BIGINT) AND "_neg_total" - "_neg_before" >= CAST(50 AS BIGINT) THEN "ts" END) AS "_fit_holdout_start"
+  FROM plan_prefix
+),
+plan_validation AS (
+  SELECT
+    max(h."_frac_validation_start") AS "_frac_validation_start",
+    max(h."_frac_holdout_start") AS "_frac_holdout_start",
+    max(h."_fit_holdout_start") AS "_fit_holdout_start",
+    max(CASE WHEN h."_fit_holdout_start" IS NULL THEN h."_frac_holdout_start" WHEN h."_frac_holdout_start" IS NULL OR h."_fit_holdout_start" < h."_frac_holdout_start" THEN h."_fit_holdout_start" ELSE h."_frac_holdout_start" END) AS "_holdout_start",
+    max(CASE WHEN p."ts" < b."ts" AND b."_pos_before" - p."_pos_before" >= CAST(50 AS BIGINT) AND b."_neg_before" - p."_neg_before" >= CAST(50 AS BIGINT) THEN p."ts" END) AS "_fit_validation_start"
+  FROM plan_holdout h
+  LEFT JOIN plan_prefix b ON b."ts" = (CASE WHEN h."_fit_holdout_start" IS NULL THEN h."_frac_holdout_start" WHEN h."_frac_holdout_start" IS NULL OR h."_fit_holdout_start" < h."_frac_holdout_start" THEN h."_fit_holdout_start" ELSE h."_frac_holdout_start" END)
+  CROSS JOIN plan_prefix p
+),
+plan_adjusted AS (
+  SELECT "_frac_validation_start", "_frac_holdout_start", "_fit_holdout_start", "_fit_validation_start", "_holdout_start",
+    CASE WHEN "_v" IS NULL THEN "_holdout_start" WHEN "_holdout_start" IS NOT NULL AND "_v" > "_holdout_start" THEN "_holdout_start" ELSE "_v" END AS "_validation_start"
+  FROM (
+    SELECT "_frac_validation_start", "_frac_holdout_start", "_fit_holdout_start", "_fit_validation_start", "_holdout_start",
+      CASE WHEN "_fit_validation_start" IS NULL THEN "_frac_validation_start" WHEN "_frac_validation_start" IS NULL OR "_fit_validation_start" < "_frac_validation_start" THEN "_fit_validation_start" ELSE "_frac_validation_start" END AS "_v"
+    FROM plan_validation
+  ) chosen
+),
+plan_cuts AS (
+  SELECT a."_frac_validation_start", a."_frac_holdout_start",
+    CASE WHEN "_feasible" THEN a."_validation_start" ELSE a."_frac_validation_start" END AS "_validation_start",
+    CASE WHEN "_feasible" THEN a."_holdout_start" ELSE a."_frac_holdout_start" END AS "_holdout_start"
+  FROM (
+    SELECT a.*, COALESCE(a."_fit_holdout_start" IS NOT NULL AND a."_fit_validation_start" IS NOT NULL
+      AND v."_pos_before" >= CAST(50 AS BIGINT) AND v."_neg_before" >= CAST(50 AS BIGINT), false) AS "_feasible"
+    FROM plan_adjusted a
+    LEFT JOIN plan_prefix v ON v."ts" = a."_validation_start"
+  ) a
+),
+split_rows AS (
+  SELECT
+    "thing_name",
+    "ts",
+    CASE WHEN plan_cuts."_validation_start" IS NULL OR "ts" < plan_cuts."_validation_start" THEN 'train' WHEN plan_cuts."_holdout_start" IS NULL OR "ts" < plan_cuts."_holdout_start" THEN 'validation' ELSE 'holdout' END AS "split",
+    "temperature",
+    "temperature_delta",
+    "temperature_mean_5",
+    "temperature_std_5",
+    "humidity",
+    "humidity_delta",
+    "humidity_mean_5",
+    "humidity_std_5",
+    "sound",
+    "sound_delta",
+    "sound_mean_5",
+    "sound_std_5",
+    "sound_secs_since_cross",
+    "hvac_status_is_off",
+    "hvac_status_is_heating",
+    "hvac_status_is_cooling",
+    "hvac_status_is_fan",
+    "hour_sin",
+    "hour_cos",
+    "weekday_sin",
+    "weekday_cos",
+    "occupied"
+  FROM labelled
+  CROSS JOIN plan_cuts
+)
+SELECT
+  "temperature",
+  "temperature_delta",
+  "temperature_mean_5",
+  "temperature_std_5",
+  "humidity",
+  "humidity_delta",
+  "humidity_mean_5",
+  "humidity_std_5",
+  "sound",
+  "sound_delta",
+  "sound_mean_5",
+  "sound_std_5",
+  "sound_secs_since_cross",
+  "hvac_status_is_off",
+  "hvac_status_is_heating",
+  "hvac_status_is_cooling",
+  "hvac_status_is_fan",
+  "hour_sin",
+  "hour_cos",
+  "weekday_sin",
+  "weekday_cos",
+  "occupied",
+  "ts",
+  "thing_name"
+FROM split_rows
+WHERE "split" = 'train'
+) split_query
+ORDER BY "ts", "thing_name"
