@@ -1,7 +1,7 @@
 import { type BaselineResult, evaluateBaselines } from '../evaluation';
 import type { StaticRule } from '../pipeline/config';
 import { numericSignals } from '../telemetry/signals';
-import { type ExportManifest, exportDataset, readExportSplit } from './export';
+import { type ExportManifest, type ExportOptions, exportDataset, readExportSplit } from './export';
 import type { LocalLake } from './lake';
 
 export interface BaselineReport {
@@ -12,6 +12,8 @@ export interface BaselineReport {
   readonly split?: string;
   /** The training window the export read (days, first day; null: all history). */
   readonly window: ExportManifest['window'];
+  /** Readings the sensor health rule flagged, and whether the export left them out (local/export.ts). */
+  readonly readingsFlagged: ExportManifest['readingsFlagged'];
   readonly baselines: Array<
     Pick<BaselineResult, 'name' | 'description' | 'rule'> & BaselineResult['metrics'] & { readonly split: 'holdout' }
   >;
@@ -26,10 +28,12 @@ export async function baselineReport(
   outDir: string,
   staticRule: StaticRule | null = lake.signalSet.staticRule ?? null,
   trainingWindowDays?: number,
+  sensorHealth?: ExportOptions['sensorHealth'],
 ): Promise<BaselineReport> {
   const manifest = await exportDataset(lake, {
     outDir,
     ...(trainingWindowDays === undefined ? {} : { trainingWindowDays }),
+    ...(sensorHealth === undefined ? {} : { sensorHealth }),
   });
   const train = await readExportSplit(lake, manifest.files.train);
   const holdout = await readExportSplit(lake, manifest.files.holdout);
@@ -48,6 +52,7 @@ export async function baselineReport(
     timeRange: manifest.timeRange,
     ...(manifest.split === undefined ? {} : { split: manifest.split }),
     window: manifest.window,
+    readingsFlagged: manifest.readingsFlagged,
     baselines: results.map((b) => ({
       name: b.name,
       description: b.description,

@@ -14,12 +14,12 @@ export async function baselineCommand(argv: string[]): Promise<number> {
     );
   }
   // config.json may name the static rule (or `null`: none); a signalSetId contradicting the lake's is refused.
-  const { staticRule, trainingWindowDays: configured } = loadLocalConfig(stateDir);
+  const { staticRule, trainingWindowDays: configured, sensorHealth } = loadLocalConfig(stateDir);
   const windowDays = intFlag(values['training-window-days'], 'training-window-days', configured, 0, 3650);
   const lake = LocalLake.open(stateDir);
   try {
     const out = values.out ?? join(stateDir, 'exports', 'baseline');
-    const report = await baselineReport(lake, out, staticRule, windowDays);
+    const report = await baselineReport(lake, out, staticRule, windowDays, sensorHealth);
     if (values.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {
@@ -31,6 +31,12 @@ export async function baselineCommand(argv: string[]): Promise<number> {
         `Window: ${startDay === null ? 'all history' : `${days} days, from ${startDay} (UTC) to the newest labelled day`}\n`,
       );
       if (report.split) process.stdout.write(`Split: ${report.split}\n`);
+      const flagged = report.readingsFlagged;
+      if (flagged.total > 0) {
+        process.stdout.write(
+          `Sensor health: ${flagged.total} readings flagged (stuck ${flagged.stuck}, out of range ${flagged.outOfRange}), ${flagged.excluded ? 'left out of training' : 'kept (sensorHealth.excludeFromTraining false)'}\n`,
+        );
+      }
       for (const b of report.baselines) {
         const rule = `${b.rule.signal} ${b.rule.direction === 'above' ? '>' : '<'} ${Number(b.rule.level.toPrecision(6))}`;
         process.stdout.write(
