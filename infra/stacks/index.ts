@@ -27,6 +27,7 @@ export function buildStacks(app: App, config: InfraConfig): OccupancyStacks {
     artifactsBucket: ingestion.artifactsBucket,
     iotDataEndpoint: config.iotDataEndpoint,
     predictionsStream: ingestion.predictions.stream,
+    sensorFaultsStream: ingestion.sensorFaults.stream,
   });
   const names = serving.alarmNames;
   const pipeline = new PipelineStack(app, 'OccupancyPipeline', {
@@ -47,6 +48,7 @@ export function buildStacks(app: App, config: InfraConfig): OccupancyStacks {
     topic: pipeline.topic,
     endpointAlarms: serving.alarms,
     evidenceAlarms: pipeline.evidence.alarms,
+    sensorHealth: pipeline.sensorHealth,
   });
   return { ingestion, serving, pipeline, observability };
 }

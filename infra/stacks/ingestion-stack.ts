@@ -1,19 +1,21 @@
-import { Duration, RemovalPolicy, Size, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
-import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
+import { SENSOR_FAULT_COLUMNS, SENSOR_FAULTS_TABLE } from '../../health/types';
 import { type PipelineConfig, signalSetOf } from '../../pipeline/config';
 import { PREDICTIONS_TABLE, servedFeatureSpec } from '../../tasks/infer-occupancy/prediction-record';
 import { IOT_SQL_VERSION, LABELS_RULE_SQL, LABELS_TOPIC_FILTER, telemetryRuleSql } from '../../telemetry/wire';
 import { allowServicePrincipals } from './key-policy';
-import { PredictionsStream } from './predictions-stream';
+import { LakeTableStream, lakeGlueTable, parquetDeliveryStream } from './lake-table-stream';
+import { predictionsStream } from './predictions-stream';
 
 export interface IngestionStackProps extends StackProps {
   readonly config: PipelineConfig;
@@ -25,6 +27,7 @@ export const LAKE = {
   telemetryTable: 'telemetry',
   labelsTable: 'labels',
   predictionsTable: PREDICTIONS_TABLE,
+  sensorFaultsTable: SENSOR_FAULTS_TABLE,
   workGroup: 'occupancy',
   labelsTopic: LABELS_TOPIC_FILTER,
 } as const;
@@ -41,7 +44,9 @@ export class IngestionStack extends Stack {
   readonly accessLogsBucket: s3.Bucket;
   readonly telemetryTableName: string;
   /** Every realtime answer → the `predictions` table (the inference Lambda puts to its stream). */
-  readonly predictions: PredictionsStream;
+  readonly predictions: LakeTableStream;
+  /** Every reading the inference Lambda refused → the `sensor_faults` table (it puts to this stream). */
+  readonly sensorFaults: LakeTableStream;
 
   constructor(scope: Construct, id: string, props: IngestionStackProps) {
     super(scope, id, props);
@@ -108,37 +113,9 @@ export class IngestionStack extends Stack {
       { name: 'ts', type: 'bigint' },
       { name: 'occupied', type: 'boolean' },
     ];
-    const lakeTable = (tableName: string, prefix: string, columns: readonly glue.CfnTable.ColumnProperty[]) => {
-      const table = new glue.CfnTable(this, `${prefix}Table`, {
-        catalogId: this.account,
-        databaseName: LAKE.database,
-        tableInput: {
-          name: tableName,
-          tableType: 'EXTERNAL_TABLE',
-          partitionKeys: [{ name: 'dt', type: 'string' }],
-          parameters: {
-            classification: 'parquet',
-            'projection.enabled': 'true',
-            'projection.dt.type': 'date',
-            'projection.dt.format': 'yyyy-MM-dd',
-            'projection.dt.range': '2020-01-01,NOW',
-            'projection.dt.interval': '1',
-            'projection.dt.interval.unit': 'DAYS',
-            'storage.location.template': `s3://${this.lakeBucket.bucketName}/${prefix}/dt=\${dt}/`,
-          },
-          storageDescriptor: {
-            columns: [...columns],
-            location: `s3://${this.lakeBucket.bucketName}/${prefix}/`,
-            // Firehose writes Parquet against this very table (record format conversion in deliveryStream).
-            inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-            outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-            serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
-          },
-        },
-      });
-      table.addResourceDependency(database);
-      return table;
-    };
+    const lake = { databaseName: LAKE.database, database, lakeBucket: this.lakeBucket };
+    const lakeTable = (tableName: string, prefix: string, columns: readonly glue.CfnTable.ColumnProperty[]) =>
+      lakeGlueTable(this, `${prefix}Table`, { ...lake, tableName, prefix, columns });
     const telemetryTable = lakeTable(LAKE.telemetryTable, 'telemetry', telemetryColumns);
     const labelsTable = lakeTable(LAKE.labelsTable, 'labels', labelColumns);
     this.telemetryTableName = LAKE.telemetryTable;
@@ -167,12 +144,17 @@ export class IngestionStack extends Stack {
       reason: 'Unused Firehose CIDR mapping emitted by the CDK construct; S3 destinations never reference it.',
     });
     const labelsStream = this.deliveryStream('Labels', 'labels', labelsTable);
-    this.predictions = new PredictionsStream(this, 'Predictions', {
+    this.predictions = predictionsStream(this, 'Predictions', {
+      ...lake,
       key: this.key,
-      lakeBucket: this.lakeBucket,
-      databaseName: LAKE.database,
-      database,
       featureSpec: servedFeatureSpec(signalSet),
+    });
+    this.sensorFaults = new LakeTableStream(this, 'SensorFaults', {
+      ...lake,
+      key: this.key,
+      tableName: LAKE.sensorFaultsTable,
+      description: 'Readings the inference Lambda refused: thing, device ts, received_at, kind, field, code',
+      columns: SENSOR_FAULT_COLUMNS,
     });
     const ruleRole = new iam.Role(this, 'IotRuleRole', { assumedBy: new iam.ServicePrincipal('iot.amazonaws.com') });
     telemetryStream.grantPutRecords(ruleRole);
@@ -222,35 +204,15 @@ export class IngestionStack extends Stack {
     });
   }
 
-  /**
-   * JSON records from the IoT rule → Parquet (SNAPPY) against the Glue table's schema, one folder per arrival day.
-   * Record format conversion needs a buffer of at least 64 MiB and an UNCOMPRESSED S3 destination (the Parquet
-   * serializer compresses): https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html
-   */
+  /** JSON records from the IoT rule → Parquet (SNAPPY) against the Glue table's schema (lake-table-stream.ts). */
   private deliveryStream(id: string, prefix: string, table: glue.CfnTable): firehose.DeliveryStream {
-    const deliveryLogs = new logs.LogGroup(this, `${id}DeliveryLogs`, {
-      encryptionKey: this.key,
-      retention: logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.RETAIN,
+    return parquetDeliveryStream(this, {
+      key: this.key,
+      lakeBucket: this.lakeBucket,
+      table,
+      prefix,
+      ids: { stream: `${id}Stream`, logs: `${id}DeliveryLogs` },
     });
-    const stream = new firehose.DeliveryStream(this, `${id}Stream`, {
-      encryption: firehose.StreamEncryption.customerManagedKey(this.key),
-      destination: new firehose.S3Bucket(this.lakeBucket, {
-        dataOutputPrefix: `${prefix}/dt=!{timestamp:yyyy-MM-dd}/`,
-        errorOutputPrefix: `errors/${prefix}/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`,
-        bufferingInterval: Duration.seconds(300),
-        bufferingSize: Size.mebibytes(64),
-        encryptionKey: this.key,
-        loggingConfig: new firehose.EnableLogging(deliveryLogs),
-        dataFormatConversion: {
-          schemaConfiguration: firehose.SchemaConfiguration.fromCfnTable(table),
-          // OpenX reads epoch-millisecond numbers as the table's bigint columns, as the IoT rule sends them.
-          inputFormat: firehose.InputFormat.OPENX_JSON,
-          outputFormat: new firehose.ParquetOutputFormat({ compression: firehose.ParquetCompression.SNAPPY }),
-        },
-      }),
-    });
-    return stream;
   }
 }
 

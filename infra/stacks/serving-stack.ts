@@ -39,6 +39,11 @@ export interface ServingStackProps extends StackProps {
    * @default none: answers are not recorded
    */
   readonly predictionsStream?: firehose.IDeliveryStream;
+  /**
+   * The sensor_faults stream (Ingestion stack) the inference Lambda records every refused reading to (the sensor
+   * health check reads the table). @default none: refused readings are only counted and logged
+   */
+  readonly sensorFaultsStream?: firehose.IDeliveryStream;
 }
 
 /** Alarm names are fixed so the pipeline can hand them to UpdateEndpoint's AutoRollbackConfiguration. */
@@ -210,6 +215,7 @@ export class ServingStack extends Stack {
           : {}),
         ...(props.iotDataEndpoint ? { IOT_DATA_ENDPOINT: props.iotDataEndpoint } : {}),
         ...(props.predictionsStream ? { PREDICTIONS_STREAM_NAME: props.predictionsStream.deliveryStreamName } : {}),
+        ...(props.sensorFaultsStream ? { SENSOR_FAULTS_STREAM_NAME: props.sensorFaultsStream.deliveryStreamName } : {}),
       };
       assertLambdaEnvironmentSize('InferOccupancy', environment);
       const fn = nodeFunction(this, 'InferOccupancy', {
@@ -234,12 +240,13 @@ export class ServingStack extends Stack {
           ],
         }),
       );
-      if (props.predictionsStream) {
-        // PutRecordBatch only, on that stream only; SSE is Firehose's own use of the key (no KMS grant needed).
+      const streams = [props.predictionsStream, props.sensorFaultsStream].flatMap((st) => (st ? [st] : []));
+      if (streams.length > 0) {
+        // PutRecordBatch only, on those streams only; SSE is Firehose's own use of the key (no KMS grant needed).
         fn.addToRolePolicy(
           new iam.PolicyStatement({
             actions: ['firehose:PutRecordBatch'],
-            resources: [props.predictionsStream.deliveryStreamArn],
+            resources: streams.map((st) => st.deliveryStreamArn),
           }),
         );
       }
