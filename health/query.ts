@@ -122,17 +122,19 @@ export function buildHealthQuery(o: HealthQueryOptions): string {
   WHERE 2 * "_rank" >= "_n" AND 2 * "_rank" <= "_n" + 2
   GROUP BY "thing_name"
 )`,
+    // A refusal's device time (ts) places it among the readings (out of range, as the flag rule does); the time it
+    // was refused (received_at) counts a burst, whatever the device's clock says.
     `faults AS (
-  SELECT "thing_name", "ts", "kind", "field", "code"
+  SELECT "thing_name", "ts", COALESCE("received_at", "ts") AS "refused_at", "kind", "field", "code"
   FROM ${faults}
-  WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL AND ${days} AND "ts" <= ${at}
+  WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL AND ${days}
 )`,
     // A streak of out-of-range refusals: each less than outOfRangeClearMinutes after the one before.
     `oor_streaks AS (
   SELECT "thing_name", "ts", "field",
     CASE WHEN "ts" - lag("ts") OVER (PARTITION BY "thing_name" ORDER BY "ts") < ${clearMs} THEN 0 ELSE 1 END AS "_new"
   FROM faults
-  WHERE "kind" = 'out-of-range'
+  WHERE "kind" = 'out-of-range' AND "ts" <= ${at}
 )`,
     `oor_numbered AS (
   SELECT "thing_name", "ts", "field",
@@ -149,12 +151,13 @@ export function buildHealthQuery(o: HealthQueryOptions): string {
   GROUP BY l."thing_name", l."ts", l."field"
 )`,
     `malformed_recent AS (
-  SELECT "thing_name", "ts", "field", "code"
+  SELECT "thing_name", "refused_at", "field", "code"
   FROM faults
-  WHERE "kind" = 'malformed' AND "ts" > ${malformedStart}
+  WHERE "kind" = 'malformed' AND "refused_at" > ${malformedStart} AND "refused_at" <= ${at}
 )`,
     `malformed AS (
-  SELECT "thing_name", count(*) AS "malformed_count", min("ts") AS "malformed_since", max("ts") AS "malformed_last"
+  SELECT "thing_name", count(*) AS "malformed_count", min("refused_at") AS "malformed_since",
+    max("refused_at") AS "malformed_last"
   FROM malformed_recent
   GROUP BY "thing_name"
 )`,
@@ -163,7 +166,7 @@ export function buildHealthQuery(o: HealthQueryOptions): string {
   SELECT "thing_name", "field", "code",
     row_number() OVER (PARTITION BY "thing_name" ORDER BY "n" DESC, "newest" DESC, "field", "code") AS "_rank"
   FROM (
-    SELECT "thing_name", "field", "code", count(*) AS "n", max("ts") AS "newest"
+    SELECT "thing_name", "field", "code", count(*) AS "n", max("refused_at") AS "newest"
     FROM malformed_recent
     GROUP BY "thing_name", "field", "code"
   ) causes
@@ -171,7 +174,7 @@ export function buildHealthQuery(o: HealthQueryOptions): string {
     `known AS (
   SELECT "thing_name" FROM deduped WHERE "ts" > ${lookbackStart}
   UNION
-  SELECT "thing_name" FROM faults WHERE "ts" > ${lookbackStart}
+  SELECT "thing_name" FROM faults WHERE "refused_at" > ${lookbackStart} AND "refused_at" <= ${at}
 )`,
   ];
   const perSignal = signals.flatMap((s) => {

@@ -104,7 +104,8 @@ export const EXPECTED: readonly (readonly [string, string, number, number | null
   ['silent', 'silent-1', SILENT_LAST, SILENT_LAST],
   // Every reading since the first refusal is flagged: the last good one is the minute before it.
   ['out-of-range', 'oor-1', AT - 30 * MIN, AT - 31 * MIN],
-  ['malformed', 'malformed-1', AT - 12 * MIN, LAST],
+  // Malformed refusals count by when they were refused (received_at: the reading's time + 200 ms here).
+  ['malformed', 'malformed-1', AT - 12 * MIN + 200, LAST],
 ];
 
 export const KNOWN = ['healthy-1', 'healthy-2', 'malformed-1', 'oor-1', 'silent-1', 'stuck-1'];

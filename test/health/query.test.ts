@@ -122,3 +122,36 @@ describe.each(['duckdb', 'athena'] as const)('health query on a lake without ref
     }
   });
 });
+
+describe.each(['duckdb', 'athena'] as const)('malformed bursts by refusal time (%s SQL)', (dialect) => {
+  it('counts refusals by when they were refused, whatever the device clock says, and none after the check', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'health-query-skew-'));
+    const lake = LocalLake.open(dir, THERMOSTAT);
+    try {
+      const refusal = (thing_name: string, ts: number, received_at: number) => ({
+        thing_name,
+        ts,
+        received_at,
+        kind: 'malformed' as const,
+        field: 'sound',
+        code: 'wrong_type',
+      });
+      lake.appendSensorFaults([
+        // A clock 3 h behind: five refusals in the last 10 min.
+        ...[10, 8, 6, 4, 2].map((m) => refusal('skewed-1', AT - 180 * MIN - m * MIN, AT - m * MIN)),
+        // Four before the check, a fifth refused after it: not yet a burst.
+        ...[8, 6, 4, 2].map((m) => refusal('late-1', AT - m * MIN, AT - m * MIN)),
+        refusal('late-1', AT - MIN, AT + MIN),
+      ]);
+      const sql = buildHealthQuery({ dialect, at: AT, config, signalSet: THERMOSTAT });
+      const rows = parseHealthRows(await duckSelect(await lake.connect(), sql), signals);
+      const report = classifyHealth(rows, { at: AT, config, signalSet: THERMOSTAT, reportId: 'r' });
+      expect(report.unhealthy.filter((u) => u.kind === 'malformed').map((u) => [u.thingName, u.since])).toEqual([
+        ['skewed-1', AT - 10 * MIN],
+      ]);
+    } finally {
+      lake.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
