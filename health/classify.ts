@@ -8,7 +8,8 @@
  *   its last reading (the lookback's start when it has none, only refused ones).
  * - out-of-range: its newest out-of-range refusal is less than outOfRangeClearMinutes old (the flag is not yet
  *   cleared); since = the first refusal of that streak.
- * - malformed: at least malformedBurst malformed refusals within the last malformedWindowMinutes; since = the first.
+ * - malformed: at least malformedBurst readings refused as malformed within the last malformedWindowMinutes (by when
+ *   they were refused); since = the first.
  */
 import type { SensorHealthConfig } from '../pipeline/config';
 import { numericSignals, type SignalSet } from '../telemetry/signals';

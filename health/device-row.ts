@@ -33,7 +33,7 @@ export interface DeviceHealthRow {
     readonly count: number;
     readonly field: string;
   } | null;
-  /** Malformed refusals within malformedWindowMinutes before the check; null: none. */
+  /** Malformed refusals within malformedWindowMinutes before the check, by when refused (epoch ms); null: none. */
   readonly malformed: {
     readonly count: number;
     readonly first: number;
