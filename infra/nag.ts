@@ -24,16 +24,18 @@ function paths(...alternatives: string[]): RegExp {
 }
 
 const POLICY = '/DefaultPolicy/Resource';
-const FIREHOSE_ROLES = `OccupancyIngestion/(?:TelemetryStream|LabelsStream|Predictions/Stream)/(?:S3 Destination Role|Service Role)${POLICY}`;
-// The monitor's and the shadow comparison's functions are constructs' children (infra/stacks/monitor.ts,
-// shadow-compare.ts): OccupancyPipeline/Monitor/Function, OccupancyPipeline/ShadowCompare/Function.
-const PIPELINE_FUNCTION_ROLES = `OccupancyPipeline/(?:[A-Za-z]+Function|Monitor/Function|ShadowCompare/Function)/ServiceRole${POLICY}`;
+// Firehose delivery streams: telemetry, labels, predictions and the inference Lambda's refused readings (sensor_faults).
+const FIREHOSE_STREAMS = '(?:TelemetryStream|LabelsStream|Predictions/Stream|SensorFaults/Stream)';
+const FIREHOSE_ROLES = `OccupancyIngestion/${FIREHOSE_STREAMS}/(?:S3 Destination Role|Service Role)${POLICY}`;
+// The monitor's, the shadow comparison's and the sensor health functions are constructs' children
+// (infra/stacks/monitor.ts, shadow-compare.ts, sensor-health.ts): OccupancyPipeline/Monitor/Function, ….
+const CONSTRUCT_FUNCTIONS = 'Monitor/Function|ShadowCompare/Function|SensorHealth/(?:Notify)?Function';
+const PIPELINE_FUNCTION_ROLES = `OccupancyPipeline/(?:[A-Za-z]+Function|${CONSTRUCT_FUNCTIONS})/ServiceRole${POLICY}`;
 const INFERENCE_ROLE = `OccupancyServing/InferOccupancy/ServiceRole${POLICY}`;
 const STATE_MACHINE_ROLE =
   'OccupancyPipeline/Retraining/StateMachine/Role/(?:DefaultPolicy|OverflowPolicy\\d+)/Resource';
 const SAGEMAKER_ROLE = `OccupancyServing/SageMakerExecutionRole${POLICY}`;
-const FUNCTIONS =
-  '(?:OccupancyPipeline/(?:[A-Za-z]+Function|Monitor/Function|ShadowCompare/Function)|OccupancyServing/InferOccupancy)';
+const FUNCTIONS = `(?:OccupancyPipeline/(?:[A-Za-z]+Function|${CONSTRUCT_FUNCTIONS})|OccupancyServing/InferOccupancy)`;
 const APPROVAL_METHODS = 'OccupancyPipeline/ApprovalApi/Default/approval/(?:GET|POST)/Resource';
 
 export const REVIEWED_FINDINGS: readonly ReviewedFinding[] = [
@@ -67,10 +69,10 @@ export const REVIEWED_FINDINGS: readonly ReviewedFinding[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding:
-      /^Resource::(<[^>]*(Lake|Artifacts)[^>]*>|OccupancyIngestion:ExportsOutputFnGetAtt(Lake|Artifacts)[A-Za-z0-9]+)\/(\*|predictions\/\*|labels\/\*|athena\/\*|capture\/\*|runs\/\*(\/(athena|data\/(train|validation|holdout))\/\*)?)$/,
+      /^Resource::(<[^>]*(Lake|Artifacts)[^>]*>|OccupancyIngestion:ExportsOutputFnGetAtt(Lake|Artifacts)[A-Za-z0-9]+)\/(\*|predictions\/\*|labels\/\*|athena\/\*|capture\/\*|telemetry\/\*|sensor_faults\/\*|health\/\*|runs\/\*(\/(athena|data\/(train|validation|holdout))\/\*)?)$/,
     path: paths(FIREHOSE_ROLES, PIPELINE_FUNCTION_ROLES, STATE_MACHINE_ROLE, SAGEMAKER_ROLE),
     reason:
-      'Objects under the lake/artifacts buckets (or their run-scoped prefixes: the Athena folder and split prefixes a run writes; the monitor: the predictions/labels tables and Athena results; the shadow comparison: those and the data capture prefix, read only): keys are created per run, per day and per capture hour.',
+      'Objects under the lake/artifacts buckets (or their run-scoped prefixes: the Athena folder and split prefixes a run writes; the monitor: the predictions/labels tables and Athena results; the shadow comparison: those and the data capture prefix, read only; the sensor health check: the telemetry and sensor_faults tables read, its reports under health/ written, which its notifier reads): keys are created per run, per day, per capture hour and per check.',
   },
   {
     rule: 'AwsSolutions-IAM5',
@@ -105,7 +107,7 @@ export const REVIEWED_FINDINGS: readonly ReviewedFinding[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
-    path: paths(`OccupancyIngestion/(?:TelemetryStream|LabelsStream|Predictions/Stream)/S3 Destination Role${POLICY}`),
+    path: paths(`OccupancyIngestion/${FIREHOSE_STREAMS}/S3 Destination Role${POLICY}`),
     reason:
       'Parquet conversion: CDK’s SchemaConfiguration adds glue:GetSchemaVersion on * (for Glue Schema Registry schemas) beside GetTable on the lake tables; this account has no registry schemas for it to read, the conversion reads the Glue table.',
   },

@@ -1,3 +1,4 @@
+import { HEALTH_KINDS } from '../health/types';
 import {
   approvalWaitDimensions,
   endpointMetricDimensions,
@@ -11,6 +12,7 @@ import {
   StepFunctionsMetrics,
   selectMetric,
   stateMachineMetricDimensions,
+  unhealthyDevicesDimensions,
   variantMetricDimensions,
 } from './metrics';
 
@@ -44,15 +46,35 @@ export interface WidgetRatio {
 
 export type WidgetSeries = WidgetMetric | WidgetRatio;
 
+/**
+ * `timeseries`: a graph of its series. `device-table`: the unhealthy devices now, one row per device and kind
+ * (its `table`; no series): CloudWatch draws it as a Logs Insights table of the check's 'Unhealthy device' log
+ * lines, the console from the newest report (health/latest.json).
+ */
+export type WidgetKind = 'timeseries' | 'device-table';
+
+/** Columns of a device table: fields of health/types.ts UnhealthyDevice, as the check logs them. */
+export const DEVICE_TABLE_COLUMNS = ['thingName', 'kind', 'since', 'lastGoodReading', 'detail'] as const;
+export type DeviceTableColumn = (typeof DEVICE_TABLE_COLUMNS)[number];
+
+export interface DeviceTable {
+  /** The message of the check's log line per unhealthy device (tasks/sensor-health.ts). */
+  readonly message: 'Unhealthy device';
+  readonly columns: readonly DeviceTableColumn[];
+}
+
 export interface DashboardWidget {
   /** Stable identifier (the console's element ids and tests use it). */
   readonly id: string;
   readonly title: string;
-  readonly kind: 'timeseries';
+  readonly kind: WidgetKind;
   /** Width on CloudWatch's 24-column grid. */
   readonly width: number;
+  /** A `device-table` has none. */
   readonly series: readonly WidgetSeries[];
   readonly leftYAxis?: { readonly min?: number; readonly max?: number };
+  /** Only on a `device-table`. */
+  readonly table?: DeviceTable;
 }
 
 export interface DashboardContext {
@@ -67,6 +89,8 @@ export interface DashboardContext {
    * @default variants [variantName], no features: the drift widget is left out (a graph needs a metric)
    */
   readonly monitor?: MonitorWidgetContext;
+  /** Minutes between sensor health checks: the period of UnhealthyDevices. @default 15 (sensorHealth.everyMinutes) */
+  readonly sensorHealthEveryMinutes?: number;
 }
 
 export interface MonitorWidgetContext {
@@ -90,6 +114,9 @@ export const LIVE_WIDGET_IDS = {
   drift: 'drift',
   fallback: 'live-fallback',
 } as const;
+
+/** Ids of the sensor health widgets (issue 22): devices unhealthy per kind, and the devices themselves. */
+export const SENSOR_WIDGET_IDS = { unhealthy: 'unhealthy-devices', devices: 'unhealthy-device-list' } as const;
 
 /** Widgets in display order; rows of CloudWatch's grid fill left to right (24 columns). */
 export function dashboardWidgets(context: DashboardContext): DashboardWidget[] {
@@ -272,6 +299,31 @@ export function dashboardWidgets(context: DashboardContext): DashboardWidget[] {
         ),
       ],
       leftYAxis: { min: 0, max: 1 },
+    },
+    {
+      id: SENSOR_WIDGET_IDS.unhealthy,
+      title: 'Unhealthy devices by kind',
+      kind: 'timeseries',
+      width: 12,
+      // One datapoint per check, the count of that check: the largest, never summed.
+      series: HEALTH_KINDS.map((kind) =>
+        series(
+          OccupancyMetrics.UnhealthyDevices,
+          unhealthyDevicesDimensions(kind),
+          'Maximum',
+          (context.sensorHealthEveryMinutes ?? 15) * 60,
+          kind,
+        ),
+      ),
+      leftYAxis: { min: 0 },
+    },
+    {
+      id: SENSOR_WIDGET_IDS.devices,
+      title: 'Unhealthy devices now',
+      kind: 'device-table',
+      width: 12,
+      series: [],
+      table: { message: 'Unhealthy device', columns: DEVICE_TABLE_COLUMNS },
     },
   ];
 }

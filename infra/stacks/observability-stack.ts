@@ -1,6 +1,7 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -29,6 +30,14 @@ export interface ObservabilityStackProps extends StackProps {
   readonly endpointAlarms: readonly cloudwatch.IAlarm[];
   /** The alarms that start a retraining on evidence (./retrain-on-evidence.ts), shown with the others. @default none */
   readonly evidenceAlarms?: readonly cloudwatch.IAlarm[];
+  /**
+   * The sensor health check (./sensor-health.ts): its alarms per kind get a status widget of their own, and its log
+   * group feeds the table of unhealthy devices. @default none: the device table is left out
+   */
+  readonly sensorHealth?: {
+    readonly alarms: readonly cloudwatch.IAlarm[];
+    readonly checkLogGroup: logs.ILogGroup;
+  };
 }
 
 /** The `occupancy` dashboard and the alarms that page people (pipeline failures, endpoint health). */
@@ -105,8 +114,22 @@ export class ObservabilityStack extends Stack {
       endpointName: endpoint,
       stateMachineArn: stateMachine.stateMachineArn,
       monitor: { features },
+      sensorHealthEveryMinutes: config.sensorHealth.everyMinutes,
     });
-    const graphs = widgets.map((widget) => graphWidget(widget));
+    const health = props.sensorHealth;
+    const graphs = widgets.flatMap((widget): cloudwatch.IWidget[] => {
+      if (widget.kind === 'timeseries') return [graphWidget(widget)];
+      return health ? [deviceTableWidget(widget, health.checkLogGroup)] : [];
+    });
+    if (health) {
+      graphs.push(
+        new cloudwatch.AlarmStatusWidget({
+          title: 'Sensor health alarms (the devices: the table, the notification)',
+          alarms: [...health.alarms],
+          width: 12,
+        }),
+      );
+    }
     // CloudWatch lays widgets out left to right; a row holds 24 columns.
     let row: cloudwatch.IWidget[] = [];
     let used = 0;
@@ -130,6 +153,28 @@ export class ObservabilityStack extends Stack {
     }
     this.dashboard.addWidgets(...row, alarmStatus);
   }
+}
+
+/**
+ * A device table (observability/widgets.ts) as a Logs Insights table of the check's 'Unhealthy device' lines, the
+ * newest line per device and kind first (`dedup` keeps the first row of each combination after the sort:
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-Dedup.html).
+ */
+function deviceTableWidget(widget: DashboardWidget, logGroup: logs.ILogGroup): cloudwatch.LogQueryWidget {
+  const columns = widget.table?.columns ?? [];
+  return new cloudwatch.LogQueryWidget({
+    title: widget.title,
+    logGroupNames: [logGroup.logGroupName],
+    view: cloudwatch.LogQueryVisualizationType.TABLE,
+    queryLines: [
+      `fields @timestamp, ${columns.join(', ')}`,
+      `filter message = '${widget.table?.message ?? ''}'`,
+      'sort @timestamp desc',
+      'dedup thingName, kind',
+      'limit 100',
+    ],
+    width: widget.width,
+  });
 }
 
 /** A shared widget definition (observability/widgets.ts) as a CloudWatch graph. */

@@ -121,10 +121,15 @@ async function start(values: FlagValues<typeof START>, terminal: RunTerminal): P
   // The live monitor on its own schedule; its alarms start retraining on evidence (local/runtime/evidence.ts).
   const monitoring = stack.evidence.startSchedule((error: unknown) => progress(`monitor run failed: ${String(error)}`));
   progress(`monitoring live quality (${config.monitoring.schedule.expression}); its alarms start retraining`);
+  // The sensor health check on its schedule; its alarms notify (local/runtime/sensor-health.ts).
+  const sensors = stack.sensorHealth?.startSchedule((error: unknown) =>
+    progress(`sensor check failed: ${String(error)}`),
+  );
   await new Promise<void>((resolve) => {
     const stop = () => {
       clearInterval(timer);
       monitoring.close();
+      sensors?.close();
       resolve();
     };
     process.once('SIGINT', stop);

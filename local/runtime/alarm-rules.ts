@@ -13,7 +13,9 @@ import type { Json } from './runner';
  */
 
 export interface RuleTarget {
-  /** Resolved: the local state machine's ARN. */
+  /** What the target is: a state machine (StartExecution) or a Lambda function (asynchronous Invoke). */
+  readonly type: 'stateMachine' | 'lambda';
+  /** Resolved: the local state machine's or function's ARN. */
   readonly arn: string;
   readonly input?: string;
   readonly inputTransformer?: { readonly inputPathsMap: Record<string, string>; readonly inputTemplate: string };
@@ -45,10 +47,14 @@ function logicalIdOf(value: unknown): string | undefined {
   return Array.isArray(att) && typeof att[0] === 'string' ? att[0] : undefined;
 }
 
-/** The rules on alarm state changes of a template; `stateMachines` resolves a state machine's logical ID to its ARN. */
+/**
+ * The rules on alarm state changes of a template; `stateMachines` and `functions` resolve a state machine's or a
+ * Lambda function's logical ID to its ARN (any other target is refused).
+ */
 export function alarmRulesOfTemplate(
   resources: Record<string, Resource>,
   stateMachines: Record<string, string>,
+  functions: Record<string, string> = {},
 ): AlarmRule[] {
   const rules: AlarmRule[] = [];
   for (const [logicalId, r] of Object.entries(resources)) {
@@ -65,12 +71,16 @@ export function alarmRulesOfTemplate(
     });
     const targets = ((p.Targets as Record<string, unknown>[] | undefined) ?? []).map((t): RuleTarget => {
       const id = logicalIdOf(t.Arn);
-      const arn = id === undefined ? undefined : stateMachines[id];
-      if (arn === undefined) throw new UnsupportedRuleError(`${logicalId}: only state machine targets run locally`);
+      const machine = id === undefined ? undefined : stateMachines[id];
+      const fn = id === undefined ? undefined : functions[id];
+      const arn = machine ?? fn;
+      if (arn === undefined)
+        throw new UnsupportedRuleError(`${logicalId}: only state machine and Lambda function targets run locally`);
       const transformer = t.InputTransformer as
         | { InputPathsMap?: Record<string, string>; InputTemplate: string }
         | undefined;
       return {
+        type: machine === undefined ? 'lambda' : 'stateMachine',
         arn,
         ...(typeof t.Input === 'string' ? { input: t.Input } : {}),
         ...(transformer
@@ -182,13 +192,14 @@ export function alarmStateChangeEvent(t: AlarmTransition): Json {
 
 /**
  * The rules wired to the local alarms: each transition of an alarm a rule names is matched and delivered to the
- * rule's targets (`start(arn, input)`); `evaluate()` re-evaluates those alarms now (CloudWatch does so every period).
+ * rule's targets (`start(arn, input, rule, target)`); `evaluate()` re-evaluates those alarms now (CloudWatch does so
+ * every period).
  */
 export class AlarmEventRules {
   constructor(
     readonly rules: readonly AlarmRule[],
     private readonly alarms: AlarmEvaluator,
-    private readonly start: (targetArn: string, input: Json, rule: AlarmRule) => void,
+    private readonly start: (targetArn: string, input: Json, rule: AlarmRule, target: RuleTarget) => void,
   ) {
     alarms.onTransition((t) => this.deliver(t));
   }
@@ -211,8 +222,93 @@ export class AlarmEventRules {
           : target.input !== undefined
             ? (JSON.parse(target.input) as Json)
             : event;
-        this.start(target.arn, input, rule);
+        this.start(target.arn, input, rule, target);
       }
     }
+  }
+}
+
+export interface AsyncInvokeOptions {
+  /** Concurrent invocations allowed (the function's reserved concurrency). @default 1 */
+  readonly reservedConcurrency?: number;
+  /** Retries of an event whose invocation failed (the function's MaximumRetryAttempts). @default 2 */
+  readonly retryAttempts?: number;
+  /** Local time per AWS second: the waits between retries (1 min, then 2 min on AWS). @default 1 */
+  readonly timeScale?: number;
+  /** An event that failed every attempt (on AWS: discarded, or sent to an on-failure destination). */
+  readonly onFailure?: (error: unknown, event: Json) => void;
+}
+
+/**
+ * A Lambda target's asynchronous invocation (EventBridge invokes Lambda targets with InvocationType Event): events
+ * wait in the function's queue and run at most `reservedConcurrency` at a time; the others wait as Lambda's
+ * throttled events do, and a failed invocation is retried twice, a minute then two minutes later
+ * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+ */
+export class AsyncInvokeQueue {
+  private readonly queue: { event: Json; attempt: number }[] = [];
+  private running = 0;
+  private waiting = 0;
+  private idle: (() => void)[] = [];
+  private readonly reserved: number;
+  private readonly retries: number;
+  private readonly timeScale: number;
+
+  constructor(
+    private readonly invoke: (event: Json) => Promise<unknown>,
+    private readonly options: AsyncInvokeOptions = {},
+  ) {
+    this.reserved = options.reservedConcurrency ?? 1;
+    if (!(this.reserved >= 1)) throw new RangeError(`reservedConcurrency must be ≥ 1, got ${this.reserved}`);
+    this.retries = options.retryAttempts ?? 2;
+    this.timeScale = options.timeScale ?? 1;
+  }
+
+  /** Queues the event (Invoke with InvocationType Event returns once the event is queued). */
+  enqueue(event: Json): void {
+    this.queue.push({ event, attempt: 0 });
+    this.pump();
+  }
+
+  /** Resolves once every queued event has run (its retries included). */
+  drained(): Promise<void> {
+    if (this.running === 0 && this.waiting === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.running < this.reserved && this.queue.length > 0) {
+      const item = this.queue.shift() as { event: Json; attempt: number };
+      this.running++;
+      this.invoke(item.event)
+        .catch((error: unknown) => this.failed(item, error))
+        .finally(() => {
+          this.running--;
+          this.pump();
+          this.settle();
+        });
+    }
+  }
+
+  private failed(item: { event: Json; attempt: number }, error: unknown): void {
+    if (item.attempt >= this.retries) {
+      this.options.onFailure?.(error, item.event);
+      return;
+    }
+    this.waiting++;
+    const delayMs = (item.attempt + 1) * 60_000 * this.timeScale;
+    setTimeout(() => {
+      this.waiting--;
+      this.queue.push({ event: item.event, attempt: item.attempt + 1 });
+      this.pump();
+      this.settle();
+    }, delayMs);
+  }
+
+  private settle(): void {
+    if (this.running > 0 || this.waiting > 0 || this.queue.length > 0) return;
+    const idle = this.idle;
+    this.idle = [];
+    for (const resolve of idle) resolve();
   }
 }

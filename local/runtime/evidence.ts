@@ -65,7 +65,7 @@ export interface EvidenceStart {
 const LOCAL_MONITOR_RESULTS = 's3://occupancy-athena-results/monitor/';
 
 /** AthenaLakeQuery's client, answered in process by the local Athena stand-in (the local endpoints have no Athena). */
-function standInAthena(athena: LocalAthena): AthenaClient {
+export function standInAthena(athena: LocalAthena): AthenaClient {
   const done = new Map<string, GetQueryExecutionCommandOutput>();
   const send = async (command: unknown) => {
     if (command instanceof StartQueryExecutionCommand) {

@@ -30,6 +30,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from './identity';
 import { type LocalFunction, LocalLambdas } from './lambdas';
 import { type PipelineFunctions, pipelineFunctions, startPipelineEndpoints } from './pipeline-functions';
 import { type Json, LocalStepFunctionsRunner, type ResourceBinding, type StartedExecution } from './runner';
+import { LocalSensorHealth } from './sensor-health';
 import { actionAllowed, type SynthesizedPipeline, synthesizePipeline } from './synth';
 import { TaskTokenBroker } from './task-tokens';
 
@@ -148,6 +149,8 @@ export class LocalStack {
   readonly lambdas: LocalLambdas;
   /** The monitor, its alarms and the rules starting a retraining on them (./evidence.ts). */
   readonly evidence: LocalEvidence;
+  /** The sensor health check, its alarms and notifier (./sensor-health.ts); none if the stacks have none. */
+  readonly sensorHealth: LocalSensorHealth | undefined;
   readonly functions: PipelineFunctions;
   /** The last notification published (AwaitApproval's e-mail carries the approve link printed as progress). */
   private lastNotification = '';
@@ -212,6 +215,19 @@ export class LocalStack {
       startExecution: (input) => this.runner.start(input, newExecutionName()),
       onProgress: progress,
     });
+    const health = this.pipeline.sensorHealth;
+    this.sensorHealth = health
+      ? new LocalSensorHealth({
+          sensorHealth: health,
+          lake: this.lake,
+          store: this.store,
+          metrics: this.metrics,
+          alarms: this.alarms,
+          notifier: this.notifier,
+          timeScale,
+          onProgress: progress,
+        })
+      : undefined;
   }
 
   static async start(options: LocalStackOptions): Promise<LocalStack> {

@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildStacks } from '../../infra/stacks';
 import { PipelineMetrics } from '../../observability/metrics';
 import type { PipelineConfig } from '../../pipeline/config';
-import { renderStateMachineAsl } from '../../pipeline/render-asl';
+import { renderStateMachineAsl, resolveCfnValue } from '../../pipeline/render-asl';
 import { type TableSchema, tablesOfTemplate } from '../adapters/dynamodb';
 import { type AlarmRule, alarmRulesOfTemplate } from './alarm-rules';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './identity';
@@ -36,6 +36,8 @@ export interface SynthesizedPipeline {
   readonly alarmRules?: AlarmRule[];
   /** The monitor Lambda's schedule expression and environment (infra/stacks/monitor.ts). @default no monitor */
   readonly monitor?: MonitorOfTemplate;
+  /** The sensor health check, its alarms, rule and notifier (infra/stacks/sensor-health.ts). @default none */
+  readonly sensorHealth?: SensorHealthOfTemplate;
 }
 
 export interface MonitorOfTemplate {
@@ -43,27 +45,96 @@ export interface MonitorOfTemplate {
   readonly environment: Record<string, string>;
 }
 
-/** The function whose environment carries PIPELINE_CONFIG and the schedule invoking it. */
-function monitorOfTemplate(resources: Record<string, Resource>): MonitorOfTemplate | undefined {
-  const entry = Object.entries(resources).find(
-    ([, r]) =>
-      r.Type === 'AWS::Lambda::Function' &&
-      (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.PIPELINE_CONFIG,
+export interface SynthesizedFunction {
+  /** The local stand-in of its ARN (`arn:aws:lambda:<region>:<account>:function:<logical ID>`). */
+  readonly arn: string;
+  readonly logicalId: string;
+  /** Its environment, references resolved as the rendered ASL resolves them (imports: the same stand-in names). */
+  readonly environment: Record<string, string>;
+  /** @default none (unreserved) */
+  readonly reservedConcurrency?: number;
+}
+
+export interface SensorHealthOfTemplate {
+  readonly check: SynthesizedFunction & { readonly scheduleExpression: string; readonly scheduleEnabled: boolean };
+  /** The UnhealthyDevices alarms per kind, as PutMetricAlarm inputs. */
+  readonly alarms: PutMetricAlarmCommandInput[];
+  /** The rule on those alarms invoking the notifier (its targets are `lambda`). */
+  readonly rules: AlarmRule[];
+  readonly notifier: SynthesizedFunction;
+}
+
+const localFunctionArn = (logicalId: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
+const variablesOf = (r: Resource) =>
+  (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+
+/** The function a predicate picks (exactly one) and the schedule invoking it. */
+function scheduledFunction(
+  resources: Record<string, Resource>,
+  matches: (variables: Record<string, unknown>) => boolean,
+): { id: string; fn: Resource; schedule?: Resource } | undefined {
+  const entries = Object.entries(resources).filter(
+    ([, r]) => r.Type === 'AWS::Lambda::Function' && matches(variablesOf(r)),
   );
-  if (!entry) return undefined;
-  const [id, fn] = entry;
+  if (entries.length !== 1) return undefined;
+  const [id, fn] = entries[0] as [string, Resource];
   const schedule = Object.values(resources).find(
     (r) =>
       r.Type === 'AWS::Scheduler::Schedule' &&
       JSON.stringify((r.Properties?.Target as { Arn?: unknown } | undefined)?.Arn)?.includes(`"${id}"`),
   );
-  const variables =
-    (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  return { id, fn, ...(schedule ? { schedule } : {}) };
+}
+
+/** The monitor: the function whose environment carries PIPELINE_CONFIG and the predictions table. */
+function monitorOfTemplate(resources: Record<string, Resource>): MonitorOfTemplate | undefined {
+  const found = scheduledFunction(resources, (v) => 'PIPELINE_CONFIG' in v && 'PREDICTIONS_TABLE' in v);
+  if (!found) return undefined;
   return {
-    scheduleExpression: String(schedule?.Properties?.ScheduleExpression ?? ''),
+    scheduleExpression: String(found.schedule?.Properties?.ScheduleExpression ?? ''),
     environment: Object.fromEntries(
-      Object.entries(variables).filter(([, v]) => typeof v === 'string') as [string, string][],
+      Object.entries(variablesOf(found.fn)).filter(([, v]) => typeof v === 'string') as [string, string][],
     ),
+  };
+}
+
+function synthesizedFunction(template: { Resources: Record<string, Resource> }, id: string): SynthesizedFunction {
+  const fn = template.Resources[id] as Resource;
+  const environment = Object.fromEntries(
+    Object.entries(variablesOf(fn)).map(([k, v]) => [
+      k,
+      resolveCfnValue(template, v, { region: LOCAL_REGION, account: LOCAL_ACCOUNT }),
+    ]),
+  );
+  const reserved = fn.Properties?.ReservedConcurrentExecutions;
+  return {
+    arn: localFunctionArn(id),
+    logicalId: id,
+    environment,
+    ...(reserved === undefined ? {} : { reservedConcurrency: Number(reserved) }),
+  };
+}
+
+/** The check (the function reading SENSOR_FAULTS_TABLE), and the rules whose targets are functions: its notifier. */
+function sensorHealthOfTemplate(
+  template: { Resources: Record<string, Resource> },
+  lambdaRules: AlarmRule[],
+  alarms: PutMetricAlarmCommandInput[],
+): SensorHealthOfTemplate | undefined {
+  const check = scheduledFunction(template.Resources, (v) => 'PIPELINE_CONFIG' in v && 'SENSOR_FAULTS_TABLE' in v);
+  const notifierArn = lambdaRules[0]?.targets[0]?.arn;
+  const notifierId = Object.keys(template.Resources).find((id) => localFunctionArn(id) === notifierArn);
+  if (!check || notifierId === undefined) return undefined;
+  const names = new Set(lambdaRules.flatMap((r) => r.alarmNames));
+  return {
+    check: {
+      ...synthesizedFunction(template, check.id),
+      scheduleExpression: String(check.schedule?.Properties?.ScheduleExpression ?? ''),
+      scheduleEnabled: check.schedule?.Properties?.State !== 'DISABLED',
+    },
+    alarms: alarms.filter((a) => names.has(String(a.AlarmName))),
+    rules: lambdaRules,
+    notifier: synthesizedFunction(template, notifierId),
   };
 }
 
@@ -167,16 +238,28 @@ export function synthesizePipeline(config: PipelineConfig): SynthesizedPipeline 
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${stacks.pipeline.retraining.stateMachineName}`;
   const roleActions = stateMachineRoleActions(pipelineTemplate.Resources);
   const tables = tablesOfTemplate(pipelineTemplate.Resources);
-  const evidenceAlarms = Object.values(pipelineTemplate.Resources)
+  const pipelineAlarms = Object.values(pipelineTemplate.Resources)
     .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties)
     .map((r) => localAlarm(r.Properties ?? {}, alarmNotes));
   const machineId = Object.entries(pipelineTemplate.Resources).find(
     ([, r]) => r.Type === 'AWS::StepFunctions::StateMachine',
   )?.[0];
-  const alarmRules = alarmRulesOfTemplate(
+  const functions = Object.fromEntries(
+    Object.entries(pipelineTemplate.Resources)
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+      .map(([id]) => [id, localFunctionArn(id)]),
+  );
+  const rules = alarmRulesOfTemplate(
     pipelineTemplate.Resources,
     machineId ? { [machineId]: stateMachineArn } : {},
+    functions,
   );
+  // Rules starting the state machine (retrain on evidence) and rules invoking a function (sensor health).
+  const alarmRules = rules.filter((r) => r.targets.every((t) => t.type === 'stateMachine'));
+  const lambdaRules = rules.filter((r) => r.targets.some((t) => t.type === 'lambda'));
+  const sensorHealth = sensorHealthOfTemplate(pipelineTemplate, lambdaRules, pipelineAlarms);
+  const healthAlarms = new Set(lambdaRules.flatMap((r) => r.alarmNames));
+  const evidenceAlarms = pipelineAlarms.filter((a) => !healthAlarms.has(String(a.AlarmName)));
   const monitor = monitorOfTemplate(pipelineTemplate.Resources);
   return {
     definition,
@@ -188,5 +271,6 @@ export function synthesizePipeline(config: PipelineConfig): SynthesizedPipeline 
     evidenceAlarms,
     alarmRules,
     ...(monitor ? { monitor } : {}),
+    ...(sensorHealth ? { sensorHealth } : {}),
   };
 }

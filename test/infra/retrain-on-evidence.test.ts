@@ -124,8 +124,11 @@ describe('retrain on evidence', () => {
     const machineId = referencedId(
       resourcesOf(pipeline, 'AWS::StepFunctions::StateMachine').map(([id]) => ({ Ref: id }))[0],
     );
+    // The sensor health rule on its own alarms invokes a function (test/infra/sensor-health.test.ts).
     const rules = resourcesOf(pipeline, 'AWS::Events::Rule').filter(
-      ([, r]) => (props(r).EventPattern as Json).source?.toString() === 'aws.cloudwatch',
+      ([, r]) =>
+        (props(r).EventPattern as Json).source?.toString() === 'aws.cloudwatch' &&
+        ((props(r).Targets ?? []) as Json[]).some((t) => referencedId(t.Arn) === machineId),
     );
     expect(rules).toHaveLength(alarms.length);
     const reasons: string[] = [];

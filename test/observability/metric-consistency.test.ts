@@ -13,6 +13,7 @@ import {
   OccupancyMetrics,
   SAGEMAKER_NAMESPACE,
   SageMakerEndpointMetrics,
+  SENSOR_HEALTH_SERVICE,
   StepFunctionsMetrics,
   selectMetric,
 } from '../../observability/metrics';
@@ -260,6 +261,20 @@ function monitorEmission(): Emitted[] {
     }));
 }
 
+/** The sensor health check's UnhealthyDevices as declared (its own tests check it publishes every kind, zeros too). */
+function sensorHealthEmission(): Emitted[] {
+  const m = OccupancyMetrics.UnhealthyDevices;
+  return [
+    {
+      source: m.publishedBy,
+      namespace: m.namespace,
+      name: m.name,
+      unit: m.unit,
+      dimensions: { Kind: undefined, service: SENSOR_HEALTH_SERVICE },
+    },
+  ];
+}
+
 beforeAll(async () => {
   synth = synthesize();
   endpointName = loadInfraConfig(synth.app).pipeline.endpointName;
@@ -267,6 +282,8 @@ beforeAll(async () => {
     consumers.push(...templateAlarmMetrics(template.toJSON() as CfnTemplate));
     consumers.push(...dashboardMetrics(template.toJSON() as CfnTemplate));
   }
+  // The pipeline stack's alarms: retraining on evidence (the monitor's metrics) and sensor health (UnhealthyDevices).
+  consumers.push(...templateAlarmMetrics(synth.templates.pipeline.toJSON() as CfnTemplate));
   const widgets = dashboardWidgets({ endpointName, stateMachineArn: TOKEN });
   consumers.push(
     ...widgets.flatMap((w) =>
@@ -286,6 +303,7 @@ beforeAll(async () => {
     ...(await stateMachineEmission()),
     ...awsEmission(),
     ...monitorEmission(),
+    ...sensorHealthEmission(),
   );
 });
 
@@ -304,6 +322,10 @@ describe('metric consistency', () => {
         'ExecutionsFailed',
         'ExecutionsTimedOut',
         'ExecutionsAborted',
+        'LiveF1',
+        'StaticRuleLiveF1',
+        'FeatureDrift',
+        'LiveFallbackRate',
       ]),
     );
     const drawn = new Set(consumers.filter((c) => c.where.startsWith('dashboard ')).map((c) => c.name));
