@@ -127,6 +127,7 @@ export function createHandler(deps: SensorHealthNotifyDeps): LambdaHandler<Notif
       }
       const subject = notificationSubject(report, deps.project);
       await notifier.publish(subject, notificationMessage(report, alarmName, { reportUri }));
+      // Recorded after the send: a failed write (retried by Lambda's async invoke) may repeat a message, never lose one.
       const record: NotifiedRecord = { reportId: report.reportId, notifiedAt: now(), alarmName };
       await store.putText(notifiedUri, `${JSON.stringify(record)}\n`, 'application/json');
       logger.info('sensor health notified', {
