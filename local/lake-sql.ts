@@ -19,7 +19,7 @@ const predictionsColumns = (set: SignalSet): Record<string, string> =>
   Object.fromEntries(predictionColumns(servedFeatureSpec(set)).map((c) => [c.name, c.duckdb]));
 
 /** The sensor_faults table's columns: the Glue table's (health/types.ts), Glue types spelled as DuckDB's. */
-const SENSOR_FAULT_DUCKDB: Record<string, string> = Object.fromEntries(
+export const SENSOR_FAULT_DUCKDB: Readonly<Record<string, string>> = Object.fromEntries(
   SENSOR_FAULT_COLUMNS.map((c) => [c.name, c.type === 'bigint' ? 'BIGINT' : 'VARCHAR']),
 );
 

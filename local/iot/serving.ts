@@ -20,7 +20,7 @@ import { type LocalBroker, startBroker } from './broker';
 import { type DataPlaneServer, startDataPlane } from './data-plane';
 import { type DeploymentFollower, followDeployments } from './follow-deployments';
 import { ForwardingLogger, LocalStoreMetrics } from './local-metrics';
-import { PredictionsDelivery, type PredictionsDeliveryStats } from './predictions-delivery';
+import { type LakeDeliveryStats, PredictionsDelivery, SensorFaultsDelivery } from './predictions-delivery';
 import { InferenceRule, type InferenceRuleStats, LakeIngestion, type LakeIngestionStats } from './rules';
 import { DEFAULT_MAX_SHADOWS, DEFAULT_SHADOW_IDLE_MS, ShadowService } from './shadow-service';
 
@@ -34,6 +34,8 @@ import { DEFAULT_MAX_SHADOWS, DEFAULT_SHADOW_IDLE_MS, ShadowService } from './sh
 const SERVICE = INFERENCE_SERVICE;
 /** The predictions delivery stream's name locally (on AWS, the Ingestion stack's stream, set by the Serving stack). */
 export const LOCAL_PREDICTIONS_STREAM = 'occupancy-predictions';
+/** The sensor_faults delivery stream's name locally (on AWS, the Ingestion stack's, set by the Serving stack). */
+export const LOCAL_SENSOR_FAULTS_STREAM = 'occupancy-sensor-faults';
 /** The Serving stack's inference function timeout (nodeFunction's default). */
 const LAMBDA_TIMEOUT_MS = 30_000;
 
@@ -59,8 +61,8 @@ export interface ServingOptions {
   /** Called with every handler outcome (tests, progress). */
   readonly onOutcome?: (outcome: InferenceOutcome) => void;
   /**
-   * Ingest new readings and labels into the lake in `stateDir`, and the handler's prediction records (through the
-   * local Firehose). @default true when stateDir is set
+   * Ingest new readings and labels into the lake in `stateDir`, and the handler's prediction and sensor fault
+   * records (through the local Firehose). @default true when stateDir is set
    */
   readonly ingest?: boolean;
   /**
@@ -95,7 +97,9 @@ export interface ServeStats {
   /** Lake ingestion (absent for a memory-only stack): failing appends keep their rows for a retry. */
   readonly lake?: LakeIngestionStats;
   /** The predictions stream's delivery into the lake (absent for a memory-only stack). */
-  readonly predictions?: PredictionsDeliveryStats;
+  readonly predictions?: LakeDeliveryStats;
+  /** The sensor_faults stream's delivery into the lake (absent for a memory-only stack). */
+  readonly sensorFaults?: LakeDeliveryStats;
 }
 
 /** The endpoint host's HTTP face, which can be stopped and restarted on the same port (outage drills). */
@@ -113,6 +117,8 @@ export interface ServingStack {
   readonly ingestion: LakeIngestion | undefined;
   /** The local predictions stream's destination (absent for a memory-only stack): `flush()` makes rows visible. */
   readonly predictions: PredictionsDelivery | undefined;
+  /** The local sensor_faults stream's destination (absent for a memory-only stack): `flush()` makes rows visible. */
+  readonly sensorFaults: SensorFaultsDelivery | undefined;
   readonly dataPlane: DataPlaneServer;
   readonly endpoint: EndpointHost;
   readonly hosting: LocalHosting;
@@ -201,18 +207,26 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
     const endpoint = await endpointHost(hosting, host, options.endpointPort ?? 0);
     closers.push(() => endpoint.stop());
 
-    // The lake, and the predictions stream into it: the handler's PutRecordBatch goes to a local Firehose.
+    // The lake, and the predictions and sensor_faults streams into it: the handler's PutRecordBatch goes to a local
+    // Firehose.
     const lake =
       options.stateDir !== undefined && options.ingest !== false ? LocalLake.open(options.stateDir) : undefined;
     let predictions: PredictionsDelivery | undefined;
+    let sensorFaults: SensorFaultsDelivery | undefined;
     let firehoseUrl: string | undefined;
     if (lake !== undefined) {
       closers.push(() => lake.close());
       const delivery = new PredictionsDelivery(lake);
+      const faults = new SensorFaultsDelivery(lake);
       predictions = delivery;
-      closers.push(() => delivery.stop());
+      sensorFaults = faults;
+      closers.push(
+        () => delivery.stop(),
+        () => faults.stop(),
+      );
       const streams = new Map<string, LocalDeliveryStream>([
         [options.env?.PREDICTIONS_STREAM_NAME ?? LOCAL_PREDICTIONS_STREAM, delivery],
+        [options.env?.SENSOR_FAULTS_STREAM_NAME ?? LOCAL_SENSOR_FAULTS_STREAM, faults],
       ]);
       const firehose = await startLocalFirehose(streams, { host });
       closers.push(() => firehose.close());
@@ -220,7 +234,9 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
     }
     const config = parseInferenceConfig({
       HISTORY_MAX_DEVICES: String(maxDevices),
-      ...(lake === undefined ? {} : { PREDICTIONS_STREAM_NAME: LOCAL_PREDICTIONS_STREAM }),
+      ...(lake === undefined
+        ? {}
+        : { PREDICTIONS_STREAM_NAME: LOCAL_PREDICTIONS_STREAM, SENSOR_FAULTS_STREAM_NAME: LOCAL_SENSOR_FAULTS_STREAM }),
       ...options.env,
     });
     if (options.modelArtifactPath !== undefined) {
@@ -293,6 +309,7 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
       rule,
       ingestion,
       predictions,
+      sensorFaults,
       dataPlane,
       endpoint,
       hosting,
@@ -307,6 +324,7 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
         oversized: broker.stats.oversized,
         ...(ingestion ? { lake: { ...ingestion.stats } } : {}),
         ...(predictions ? { predictions: { ...predictions.stats } } : {}),
+        ...(sensorFaults ? { sensorFaults: { ...sensorFaults.stats } } : {}),
       }),
       connection,
       close: closeAll,
