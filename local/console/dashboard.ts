@@ -1,5 +1,12 @@
+import type { SensorHealthReport, UnhealthyDevice } from '../../health/types';
 import { StepFunctionsMetrics } from '../../observability/metrics';
-import type { DashboardWidget, WidgetMetric, WidgetSeries, WidgetStatistic } from '../../observability/widgets';
+import type {
+  DashboardWidget,
+  DeviceTableColumn,
+  WidgetMetric,
+  WidgetSeries,
+  WidgetStatistic,
+} from '../../observability/widgets';
 import { STATES_NAMESPACE } from '../../observability/widgets';
 
 /**
@@ -31,6 +38,15 @@ export interface WidgetData {
   readonly series: SeriesData[];
   /** What an empty widget lacks, in words (the live monitor's widgets); absent: the generic "no data". */
   readonly empty?: string;
+  /** A `device-table` widget's rows: the devices of the newest sensor health report (none: no check yet). */
+  readonly table?: DeviceTableData;
+}
+
+export interface DeviceTableData {
+  readonly columns: readonly DeviceTableColumn[];
+  readonly devices: readonly UnhealthyDevice[];
+  /** When the report's check ran; null: no check has run yet. */
+  readonly checkedAt: number | null;
 }
 
 export type LocalStatistic = 'Sum' | 'Maximum' | 'Minimum' | 'Average' | 'SampleCount';
@@ -100,17 +116,29 @@ function seriesData(series: WidgetSeries, source: MetricSource, window: Dashboar
   return { label: series.label, axis, draw, points, latest: points.at(-1)?.v ?? null, ...(note ? { note } : {}) };
 }
 
+/**
+ * `healthReport`: the newest sensor health report, what a `device-table` widget lists (CloudWatch reads the check's
+ * log lines instead). @default none: the table says no check has run
+ */
 export function evaluateDashboard(
   widgets: readonly DashboardWidget[],
   source: MetricSource,
   window: DashboardWindow,
+  healthReport?: () => SensorHealthReport | undefined,
 ): WidgetData[] {
-  return widgets.map((widget) => ({
-    id: widget.id,
-    title: widget.title,
-    ...(widget.leftYAxis ? { leftYAxis: widget.leftYAxis } : {}),
-    series: widget.series.map((s) => seriesData(s, source, window)),
-  }));
+  return widgets.map((widget) => {
+    const base = { id: widget.id, title: widget.title, ...(widget.leftYAxis ? { leftYAxis: widget.leftYAxis } : {}) };
+    if (widget.kind === 'device-table') {
+      const report = healthReport?.();
+      const columns = widget.table?.columns ?? [];
+      return {
+        ...base,
+        series: [],
+        table: { columns, devices: report?.unhealthy ?? [], checkedAt: report?.checkedAt ?? null },
+      };
+    }
+    return { ...base, series: widget.series.map((s) => seriesData(s, source, window)) };
+  });
 }
 
 export interface ExecutionTimes {

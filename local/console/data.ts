@@ -1,5 +1,6 @@
 import type { DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
 import { applyThreshold, type GateComparison, type ThresholdModel } from '../../evaluation';
+import type { SensorHealthReport } from '../../health/types';
 import { METRICS_NAMESPACE } from '../../observability/metrics';
 import { dashboardWidgets } from '../../observability/widgets';
 import { type MonitoringConfig, MonitoringSchema } from '../../pipeline/config';
@@ -325,6 +326,8 @@ export function dashboardView(
     stateMachineArn: string;
     /** The monitor's thresholds, quoted by empty live widgets. @default pipeline.monitoring's defaults */
     monitoring?: MonitoringConfig;
+    /** The newest sensor health report (the device table's rows). @default none */
+    healthReport?: () => SensorHealthReport | undefined;
   },
   window: DashboardWindow,
 ): WidgetData[] {
@@ -353,6 +356,7 @@ export function dashboardView(
       },
     },
     window,
+    context.healthReport,
   );
   const monitoring = context.monitoring ?? MonitoringSchema.parse({});
   const empty = liveEmptyStates(data, { ...monitoring, schedule: monitoring.schedule.expression });

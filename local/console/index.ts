@@ -148,7 +148,15 @@ export async function startConsole(stack: LocalStack, opts: ConsoleOptions = {})
       const widgets = dashboardView(
         stack.metrics,
         stack.executions,
-        { endpointName, stateMachineArn: stack.pipeline.stateMachineArn, monitoring: stack.options.config.monitoring },
+        {
+          endpointName,
+          stateMachineArn: stack.pipeline.stateMachineArn,
+          monitoring: stack.options.config.monitoring,
+          healthReport: () => {
+            const view = sensorsView(stack.store.root);
+            return view.state === 'report' ? view.report : undefined;
+          },
+        },
         window,
       );
       const body: DashboardResponse = { window: name, start, end, widgets };

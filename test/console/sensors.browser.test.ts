@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { HEALTH_REPORT_KEY, type SensorHealthReport } from '../../health/types';
-import { clientAssets, pageHtml } from '../../local/console/assets';
+import { type ConsolePage, clientAssets, pageHtml } from '../../local/console/assets';
+import { type DashboardResponse, evaluateDashboard } from '../../local/console/dashboard';
 import { sensorsView } from '../../local/console/sensors';
+import { OccupancyMetrics } from '../../observability/metrics';
+import { dashboardWidgets, SENSOR_WIDGET_IDS } from '../../observability/widgets';
 
 /**
  * The console's Sensors page in a real browser, over the newest report in a local object store (as the check writes
@@ -72,26 +75,50 @@ const writeReport = (bucket: string, report: SensorHealthReport): void => {
   writeFileSync(path, JSON.stringify(report));
 };
 
+/** The dashboard's JSON: the shared widgets over UnhealthyDevices per kind of REPORT, and the newest report. */
+function dashboardApi(): DashboardResponse {
+  const end = Date.now();
+  const start = end - 3 * H;
+  const widgets = evaluateDashboard(
+    dashboardWidgets({ endpointName: 'occupancy-endpoint', stateMachineArn: 'arn:aws:states:::stateMachine:x' }),
+    {
+      datapoints: (metric) =>
+        metric.name === OccupancyMetrics.UnhealthyDevices.name
+          ? [{ t: end - 10 * 60_000, v: REPORT.counts[metric.dimensions.Kind as keyof typeof REPORT.counts] ?? 0 }]
+          : [],
+    },
+    { start, end, periodSeconds: 120 },
+    () => {
+      const view = sensorsView(root);
+      return view.state === 'report' ? view.report : undefined;
+    },
+  );
+  return { window: '3h', start, end, widgets };
+}
+
 /** The Sensors page, its JSON from the console's view over `root` (no server). */
-async function open(errors: string[]): Promise<Page> {
+async function open(errors: string[], page: ConsolePage = 'sensors'): Promise<Page> {
   const tab = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   tab.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text());
   });
   tab.on('pageerror', (e) => errors.push(String(e)));
-  const html = pageHtml('occupancy: sensors', { mode: 'live', page: 'sensors' });
+  const html = pageHtml(`occupancy: ${page}`, { mode: 'live', page });
   await tab.route(`${ORIGIN}/**`, (route) => {
     const url = new URL(route.request().url());
     const assets = clientAssets();
-    if (url.pathname === '/sensors') return route.fulfill({ contentType: 'text/html', body: html });
+    if (url.pathname === `/${page}`) return route.fulfill({ contentType: 'text/html', body: html });
+    if (url.pathname === '/api/dashboard')
+      return route.fulfill({ contentType: 'application/json', json: dashboardApi() });
+    if (url.pathname === '/api/rooms') return route.fulfill({ contentType: 'application/json', json: [] });
     if (url.pathname === '/assets/app.js') return route.fulfill({ contentType: 'text/javascript', body: assets.js });
     if (url.pathname === '/assets/app.css') return route.fulfill({ contentType: 'text/css', body: assets.css });
     if (url.pathname === '/api/sensors')
       return route.fulfill({ contentType: 'application/json', json: sensorsView(root, everyMinutes) });
     return route.fulfill({ status: 404, body: 'not found' });
   });
-  await tab.goto(`${ORIGIN}/sensors`);
-  await tab.locator('#sensors-state').waitFor();
+  await tab.goto(`${ORIGIN}/${page}`);
+  await tab.locator(page === 'sensors' ? '#sensors-state' : '#dashboard[data-ready]').waitFor();
   return tab;
 }
 
@@ -147,6 +174,34 @@ describe('console Sensors page', () => {
     const tab = await open([]);
     expect(await tab.locator('#sensors-stale').textContent()).toMatch(/older than two check intervals .*every 15 min/);
     await tab.screenshot({ path: '/tmp/sensors.png', fullPage: true });
+  });
+
+  it('the dashboard draws UnhealthyDevices per kind and lists the devices of the newest report', async () => {
+    writeReport('occupancy-artifacts', REPORT);
+    const errors: string[] = [];
+    const tab = await open(errors, 'dashboard');
+    const legend = await tab
+      .locator(`#widget-${SENSOR_WIDGET_IDS.unhealthy} table.legend tr`)
+      .evaluateAll((rows) =>
+        rows.map((r) => [r.getAttribute('data-series'), r.querySelector('.latest-value')?.textContent]),
+      );
+    expect(legend).toEqual([
+      ['stuck', '1 (newest)'],
+      ['silent', '1 (newest)'],
+      ['out-of-range', '1 (newest)'],
+      ['malformed', '0 (newest)'],
+    ]);
+    const devices = await tab
+      .locator(`#widget-${SENSOR_WIDGET_IDS.devices} tr[data-thing]`)
+      .evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-kind'), tr.getAttribute('data-thing')]));
+    expect(devices).toEqual([
+      ['stuck', 'room-01'],
+      ['silent', 'room-02'],
+      ['out-of-range', 'room-03'],
+    ]);
+    await tab.locator(`#widget-${SENSOR_WIDGET_IDS.unhealthy}`).scrollIntoViewIfNeeded();
+    await tab.screenshot({ path: '/tmp/sensors-dashboard.png', fullPage: true });
+    expect(errors).toEqual([]);
   });
 
   it('names an unreadable report and why', async () => {

@@ -1,7 +1,13 @@
 import uPlot from 'uplot';
-import { DASHBOARD_WINDOWS, type DashboardResponse, type DashboardWindowName, type WidgetData } from '../dashboard';
+import {
+  DASHBOARD_WINDOWS,
+  type DashboardResponse,
+  type DashboardWindowName,
+  type DeviceTableData,
+  type WidgetData,
+} from '../dashboard';
 import type { RoomOccupancyView } from '../rooms';
-import { dropEmptyColumns, el, fmt } from './dom';
+import { dropEmptyColumns, el, fmt, time } from './dom';
 import { getJson, poll, shell } from './shell';
 
 /**
@@ -162,6 +168,45 @@ function update(chart: Chart, widget: WidgetData): void {
   legendRows(chart, chart.plot.cursor.idx ?? null);
 }
 
+const COLUMN_TITLES: Record<DeviceTableData['columns'][number], string> = {
+  thingName: 'Device',
+  kind: 'Kind',
+  since: 'Since',
+  lastGoodReading: 'Last good reading',
+  detail: 'Detail',
+};
+
+function deviceTable(id: string, title: string, table: DeviceTableData): HTMLElement {
+  const cell = (d: DeviceTableData['devices'][number], c: DeviceTableData['columns'][number]): string => {
+    if (c === 'since') return time(d.since);
+    if (c === 'lastGoodReading') return d.lastGoodReading === null ? 'none' : time(d.lastGoodReading);
+    return d[c];
+  };
+  const body =
+    table.checkedAt === null
+      ? el('p', { class: 'muted' }, 'No sensor health check has run yet.')
+      : table.devices.length === 0
+        ? el('p', { class: 'muted' }, `All devices healthy at the check of ${time(table.checkedAt)}.`)
+        : el(
+            'table',
+            { class: 'devices' },
+            el('tr', {}, ...table.columns.map((c) => el('th', {}, COLUMN_TITLES[c]))),
+            ...table.devices.map((d) =>
+              el(
+                'tr',
+                { 'data-thing': d.thingName, 'data-kind': d.kind },
+                ...table.columns.map((c) => el('td', {}, cell(d, c))),
+              ),
+            ),
+          );
+  return el(
+    'div',
+    { class: 'chart widget', id: `widget-${id}` },
+    el('h3', {}, el('a', { href: '/sensors' }, title)),
+    body,
+  );
+}
+
 export function dashboardPage(): void {
   const main = shell('Dashboard');
   const params = new URLSearchParams(location.search);
@@ -204,6 +249,14 @@ export function dashboardPage(): void {
     grid.setAttribute('data-end', String(answer.end / 1000));
     caption.textContent = `The CloudWatch dashboard’s widgets over local metrics: ${new Date(answer.start).toLocaleString()} – ${new Date(answer.end).toLocaleTimeString()}.`;
     for (const w of answer.widgets) {
+      if (w.table) {
+        // A device table (issue 22): the newest sensor health report's devices, redrawn at each refresh.
+        const box = deviceTable(w.id, w.title, w.table);
+        const old = document.getElementById(box.id);
+        if (old) old.replaceWith(box);
+        else grid.append(box);
+        continue;
+      }
       const keys = w.series.map((s) => `${s.label}:${s.draw}:${s.axis}`).join('|');
       let chart = charts.get(w.id);
       if (!chart || chart.keys !== keys) {
