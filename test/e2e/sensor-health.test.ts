@@ -1,0 +1,137 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SensorHealthReport } from '../../health/types';
+import { type ConsoleServer, startConsole } from '../../local/console';
+import type { SensorsView } from '../../local/console/sensors';
+import { exportDataset } from '../../local/export';
+import { LocalLake } from '../../local/lake';
+import { loadLocalConfig } from '../../local/local-config';
+import { LocalStack } from '../../local/runtime/local-stack';
+import { synthesizePipeline } from '../../local/runtime/synth';
+import { THERMOSTAT } from '../../telemetry/signals';
+import { TEST_CONFIG } from './helpers';
+import { FLEET, FLEET_END, plannedFaults, UNHEALTHY, writeFleet } from './sensor-health-fleet';
+
+/**
+ * Issue 22's done-when line on the embedded runtime: a simulated fleet with one stuck, one silent and one
+ * out-of-range device (the simulator's --fault scenarios) → the local sensor health check (the synthesized check
+ * Lambda over the local Athena stand-in) → the synthesized alarms in ALARM → their rule's notifier sends exactly one
+ * notification naming exactly those three devices (<state>/notifications.ndjson) → the console's Sensors view lists
+ * them → the next export leaves their flagged readings out and counts them.
+ */
+jest.setTimeout(300_000);
+
+let dir: string;
+let stack: LocalStack | undefined;
+let console_: ConsoleServer | undefined;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sensor-health-'));
+});
+afterAll(async () => {
+  await console_?.close();
+  await stack?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A GET on the console as a browser on this machine sends it. */
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+const THINGS = Array.from({ length: FLEET.rooms }, (_, i) => `room-${String(i + 1).padStart(2, '0')}`);
+
+it('one stuck, one silent and one out-of-range device: alarmed, notified once by name, listed, left out of the export', async () => {
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(TEST_CONFIG));
+  const faults = plannedFaults();
+  const written = writeFleet(dir);
+  expect(written.refused).toBe(180); // every other reading of room-03's last 6 h
+
+  const config = loadLocalConfig(dir);
+  stack = await LocalStack.start({ stateDir: dir, config, pipeline: synthesizePipeline(config), timeScale: 0.01 });
+  const health = stack.sensorHealth;
+  if (!health) throw new Error('the synthesized stacks have no sensor health check');
+
+  // The scheduled check, at the end of the simulated period.
+  const run = await health.runCheck({ at: FLEET_END });
+  if (!run.output.checked) throw new Error(`the check did not run: ${run.output.reason}`);
+  const report: SensorHealthReport = run.output.report;
+  expect(report.checkedAt).toBe(FLEET_END);
+  expect(report.devicesKnown).toBe(FLEET.rooms);
+  expect(report.unhealthy.map((d) => [d.kind, d.thingName])).toEqual(UNHEALTHY);
+  expect(report.counts).toEqual({ stuck: 1, silent: 1, 'out-of-range': 1, malformed: 0 });
+  for (const d of report.unhealthy) {
+    const fault = faults.find((f) => f.thingName === d.thingName);
+    // Since the fault, give or take the reading before it (the stuck run holds the value the fault time read).
+    expect(Math.abs(d.since - (fault?.at ?? 0))).toBeLessThanOrEqual(60_000);
+    if (d.lastGoodReading !== null) expect(d.lastGoodReading).toBeLessThanOrEqual(FLEET_END);
+  }
+
+  // The alarm per kind found: ALARM for the three, OK for malformed; one notification, naming exactly the three.
+  const alarms = stack.alarms.describeAlarms({ AlarmNames: health.alarmNames }).MetricAlarms ?? [];
+  expect(alarms).toHaveLength(4);
+  const stateOf = (kind: string) =>
+    alarms.find((a) => a.Dimensions?.some((d) => d.Name === 'Kind' && d.Value === kind))?.StateValue;
+  expect(['stuck', 'silent', 'out-of-range', 'malformed'].map(stateOf)).toEqual(['ALARM', 'ALARM', 'ALARM', 'OK']);
+  expect(run.notified.filter((n) => n.notified)).toHaveLength(1);
+  const log = join(dir, 'notifications.ndjson');
+  expect(existsSync(log)).toBe(true);
+  const notifications = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as { subject: string; message: string });
+  expect(notifications).toHaveLength(1);
+  const [notification] = notifications;
+  const named = THINGS.filter((t) => notification?.message.includes(t));
+  expect(named).toEqual(['room-01', 'room-02', 'room-03']);
+
+  // The console's Sensors view lists them, by kind.
+  console_ = await startConsole(stack);
+  const page = await get(`${console_.url}/sensors`);
+  expect(page.status).toBe(200);
+  const api = await get(`${console_.url}/api/sensors`);
+  expect(api.status).toBe(200);
+  const view = JSON.parse(api.body) as SensorsView;
+  if (view.state !== 'report') throw new Error(`the Sensors view has no report: ${api.body}`);
+  expect(view.report.reportId).toBe(report.reportId);
+  expect(view.byKind.flatMap((g) => g.devices.map((d) => [g.kind, d.thingName]))).toEqual(UNHEALTHY);
+
+  // The next export leaves their flagged readings out, and counts them.
+  const lake = LocalLake.open(dir, THERMOSTAT);
+  try {
+    const manifest = await exportDataset(lake, {
+      outDir: join(dir, 'export'),
+      trainingWindowDays: 0,
+      sensorHealth: config.sensorHealth,
+    });
+    const { stuck, outOfRange, total, excluded } = manifest.readingsFlagged;
+    // room-01's last 6 h of one-minute readings (360, and the reading before when it held the same value);
+    // room-03's 180 good readings between its refusals, each within 60 min of one.
+    expect(stuck).toBeGreaterThanOrEqual(360);
+    expect(stuck).toBeLessThanOrEqual(362);
+    expect(outOfRange).toBe(180);
+    expect({ total, excluded }).toEqual({ total: stuck + outOfRange, excluded: true });
+    expect(manifest.readingsLeftOut).toBeGreaterThanOrEqual(total);
+    console.log(
+      `sensor health e2e: ${JSON.stringify({ unhealthy: report.unhealthy.map((d) => d.detail), readingsFlagged: manifest.readingsFlagged, readingsLeftOut: manifest.readingsLeftOut, rows: manifest.rows })}`,
+    );
+    const exported = manifest.rows.train + manifest.rows.validation + manifest.rows.holdout;
+    const inLake = FLEET.rooms * FLEET.days * 1440 - 360 - 180; // silent withheld, refused not in telemetry
+    expect(exported).toBe(inLake - manifest.readingsLeftOut);
+  } finally {
+    lake.close();
+  }
+});
