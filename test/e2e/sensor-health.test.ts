@@ -6,17 +6,20 @@ import type { SensorHealthReport } from '../../health/types';
 import { type ConsoleServer, startConsole } from '../../local/console';
 import type { SensorsView } from '../../local/console/sensors';
 import { exportDataset } from '../../local/export';
+import { type ServingStack, startServing } from '../../local/iot/serving';
 import { LocalLake } from '../../local/lake';
-import { loadLocalConfig } from '../../local/local-config';
+import { inferenceEnv, loadLocalConfig } from '../../local/local-config';
 import { LocalStack } from '../../local/runtime/local-stack';
 import { synthesizePipeline } from '../../local/runtime/synth';
 import { THERMOSTAT } from '../../telemetry/signals';
 import { TEST_CONFIG } from './helpers';
-import { FLEET, FLEET_END, plannedFaults, UNHEALTHY, writeFleet } from './sensor-health-fleet';
+import { FLEET, FLEET_END, plannedFaults, replayWithFaults, UNHEALTHY, writeFleet } from './sensor-health-fleet';
 
 /**
  * Issue 22's done-when line on the embedded runtime: a simulated fleet with one stuck, one silent and one
- * out-of-range device (the simulator's --fault scenarios) → the local sensor health check (the synthesized check
+ * out-of-range device (the simulator's --fault scenarios; the out-of-range device's last 6 h replayed over MQTT to
+ * the serving stack, so its refused readings take the real path: shadow → rules → the inference Lambda's handler →
+ * the local sensor_faults Firehose → the lake) → the local sensor health check (the synthesized check
  * Lambda over the local Athena stand-in) → the synthesized alarms in ALARM → their rule's notifier sends exactly one
  * notification naming exactly those three devices (<state>/notifications.ndjson) → the console's Sensors view lists
  * them → the next export leaves their flagged readings out and counts them.
@@ -25,6 +28,9 @@ jest.setTimeout(300_000);
 
 let dir: string;
 let stack: LocalStack | undefined;
+let serving: ServingStack | undefined;
+/** The device whose faulty readings go through MQTT. */
+const LIVE_THING = 'room-03';
 let console_: ConsoleServer | undefined;
 
 beforeAll(() => {
@@ -32,6 +38,7 @@ beforeAll(() => {
 });
 afterAll(async () => {
   await console_?.close();
+  await serving?.close();
   await stack?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -57,11 +64,37 @@ const THINGS = Array.from({ length: FLEET.rooms }, (_, i) => `room-${String(i + 
 it('one stuck, one silent and one out-of-range device: alarmed, notified once by name, listed, left out of the export', async () => {
   writeFileSync(join(dir, 'config.json'), JSON.stringify(TEST_CONFIG));
   const faults = plannedFaults();
-  const written = writeFleet(dir);
-  expect(written.refused).toBe(180); // every other reading of room-03's last 6 h
+  const written = writeFleet(dir, LIVE_THING);
+  expect(written.refused).toBe(0);
+  expect(written.live?.readings).toHaveLength(360);
 
   const config = loadLocalConfig(dir);
   stack = await LocalStack.start({ stateDir: dir, config, pipeline: synthesizePipeline(config), timeScale: 0.01 });
+
+  // room-03's last 6 h as its device sends them: every other reading out of range, refused by the Lambda.
+  serving = await startServing({ stateDir: dir, hosting: stack.hosting, env: inferenceEnv(config) });
+  if (!written.live) throw new Error('no live readings');
+  const replay = await replayWithFaults(serving.connection.mqttUrl, written.live);
+  expect(replay).toEqual({ sent: 360, refused: 180, answered: 180 });
+  // The Lambda's PutRecordBatch of a refusal may still be on its way when the next reading is answered.
+  const deadline = Date.now() + 10_000;
+  do {
+    serving.ingestion?.flush();
+    serving.sensorFaults?.flush();
+    if ((serving.stats().sensorFaults?.delivered ?? 0) >= 180) break;
+    await new Promise((r) => setTimeout(r, 50));
+  } while (Date.now() < deadline);
+  const lakeNow = LocalLake.open(dir, THERMOSTAT);
+  try {
+    const c = await lakeNow.connect();
+    const rows = (
+      await c.runAndReadAll(`SELECT kind, field, code, count(*)::INT FROM sensor_faults GROUP BY ALL`)
+    ).getRows();
+    expect(rows).toEqual([['out-of-range', 'sound', 'out_of_range', 180]]);
+  } finally {
+    lakeNow.close();
+  }
+
   const health = stack.sensorHealth;
   if (!health) throw new Error('the synthesized stacks have no sensor health check');
 
