@@ -23,9 +23,15 @@ export class TelemetryValidationError extends Error {
   readonly field: string;
   readonly code: TelemetryIssueCode;
   readonly issues: readonly TelemetryIssue[];
+  /** The refused report when it was a JSON object (a refused reading's sensor_faults row is made from it). */
+  readonly input?: Readonly<Record<string, unknown>>;
 
-  constructor(issues: readonly [TelemetryIssue, ...TelemetryIssue[]], options?: { cause?: unknown }) {
-    super(issues.map((i) => i.message).join('; '), options);
+  constructor(
+    issues: readonly [TelemetryIssue, ...TelemetryIssue[]],
+    options?: { cause?: unknown; input?: Readonly<Record<string, unknown>> },
+  ) {
+    super(issues.map((i) => i.message).join('; '), options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.input !== undefined) this.input = options.input;
     this.name = 'TelemetryValidationError';
     this.field = issues[0].field;
     this.code = issues[0].code;

@@ -143,13 +143,20 @@ export function toRejection(line: number, error: unknown): RejectedRow {
   throw error;
 }
 
-/** Parses one source line: its row, or its rejection (a line over the limit is rejected unread). */
-export function parseLine(parser: RowParser, l: SourceLine): ParsedRow | { readonly rejected: RejectedRow } {
+/**
+ * Parses one source line: its row, or its rejection (a line over the limit is rejected unread), with the validator's
+ * error when the validator refused it (`refused`: a refused reading's sensor_faults row is made from it).
+ */
+export function parseLine(
+  parser: RowParser,
+  l: SourceLine,
+): ParsedRow | { readonly rejected: RejectedRow; readonly refused?: TelemetryValidationError } {
   try {
     if (l.truncated) throw new RowError('$', tooLongReason(l));
     return parser.parse(l.text);
   } catch (error) {
-    return { rejected: toRejection(l.line, error) };
+    const rejected = toRejection(l.line, error);
+    return error instanceof TelemetryValidationError ? { rejected, refused: error } : { rejected };
   }
 }
 

@@ -169,7 +169,8 @@ function validateWithWindow<T>(
     issues.push(windowIssue);
     issues.sort((a, b) => order.indexOf(a.field) - order.indexOf(b.field));
   }
-  if (!result.success || issues.length > 0) fail(issues);
+  if (!result.success || issues.length > 0)
+    fail(issues, undefined, isObject ? (input as Record<string, unknown>) : undefined);
   return result.data;
 }
 
@@ -208,10 +209,13 @@ function readingValidator(set: SignalSet): ReadingValidator {
   return validator;
 }
 
-function fail(issues: TelemetryIssue[], cause?: unknown): never {
+function fail(issues: TelemetryIssue[], cause?: unknown, input?: Readonly<Record<string, unknown>>): never {
   const [first, ...rest] = issues;
   if (!first) throw new Error('internal: validation failed without issues');
-  throw new TelemetryValidationError([first, ...rest], cause === undefined ? undefined : { cause });
+  throw new TelemetryValidationError([first, ...rest], {
+    ...(cause === undefined ? {} : { cause }),
+    ...(input === undefined ? {} : { input }),
+  });
 }
 
 /**

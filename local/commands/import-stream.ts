@@ -6,7 +6,9 @@
  * append is committed only after the last line, so a failed or killed import adds nothing.
  */
 import { statSync } from 'node:fs';
-import { ImportFormatError, shorten } from '../../telemetry/errors';
+import type { SensorFaultRecord } from '../../health/types';
+import { acceptedDeviceTime, sensorFaultOf } from '../../tasks/infer-occupancy/sensor-faults';
+import { ImportFormatError, shorten, type TelemetryValidationError } from '../../telemetry/errors';
 import { fileLines, type SourceLine } from '../../telemetry/import-lines';
 import { parseLine, type RejectedRow, type RowParser } from '../../telemetry/importers';
 import type { Reading } from '../../telemetry/reading';
@@ -99,9 +101,22 @@ export interface StreamImportOptions {
 export interface StreamImportResult {
   readonly signalSet: SignalSet;
   readonly imported: number;
+  /** Refused readings recorded as sensor_faults rows (valid thing name and timestamp: what the AWS path records). */
+  readonly sensorFaults: number;
   readonly labels: number;
   readonly conflictingLabels: number;
   readonly rejected: RejectionTally;
+}
+
+/**
+ * The sensor_faults row of a reading the validator refused, as the inference Lambda records it
+ * (tasks/infer-occupancy/sensor-faults.ts), when it names a valid thing and carries a valid timestamp; else undefined.
+ */
+export function importedFault(refused: TelemetryValidationError, receivedAt: number): SensorFaultRecord | undefined {
+  const thingName = refused.input?.thingName;
+  const deviceTs = acceptedDeviceTime(refused, refused.input?.timestamp);
+  if (deviceTs === undefined || typeof thingName !== 'string') return undefined;
+  return sensorFaultOf({ thingName, deviceTs, receivedAt, error: refused });
 }
 
 /** Imports a file into the lake as one all-or-nothing append (see the module comment). */
@@ -111,7 +126,11 @@ export async function streamImport(opts: StreamImportOptions): Promise<StreamImp
   let tx: LakeAppend | undefined;
   let labels: LabelResolver | undefined;
   let readings: Reading[] = [];
+  let faults: SensorFaultRecord[] = [];
   let imported = 0;
+  let sensorFaults = 0;
+  // When the import refused its readings: the rows' received_at, as the Lambda's clock is theirs on AWS.
+  const receivedAt = Date.now();
   const rejected = new RejectionTally();
   const open = (set: SignalSet): LakeAppend => {
     if (!tx) {
@@ -122,9 +141,10 @@ export async function streamImport(opts: StreamImportOptions): Promise<StreamImp
     return tx;
   };
   const flush = (set: SignalSet): void => {
-    if (readings.length === 0) return;
-    imported += open(set).appendReadings(readings);
+    if (readings.length > 0) imported += open(set).appendReadings(readings);
+    if (faults.length > 0) sensorFaults += open(set).appendSensorFaults(faults);
     readings = [];
+    faults = [];
   };
   try {
     await forEachLine(
@@ -137,6 +157,9 @@ export async function streamImport(opts: StreamImportOptions): Promise<StreamImp
         const outcome = parseLine(parser, l);
         if ('rejected' in outcome) {
           rejected.add(outcome.rejected);
+          const fault = outcome.refused && importedFault(outcome.refused, receivedAt);
+          if (fault) faults.push(fault);
+          if (faults.length >= BATCH_ROWS) flush(parser.signalSet);
           return;
         }
         readings.push(outcome.reading);
@@ -167,7 +190,7 @@ export async function streamImport(opts: StreamImportOptions): Promise<StreamImp
     opts.onCommitted?.(set);
     // Committed: merge the partitions it added to into Parquet (a failure is only said; nothing is lost).
     await lake?.compact({ convert: false, lockWaitMs: 2_000 });
-    return { signalSet: set, imported, labels: labelCount, conflictingLabels, rejected };
+    return { signalSet: set, imported, sensorFaults, labels: labelCount, conflictingLabels, rejected };
   } finally {
     labels?.dispose();
     tx?.abort();

@@ -38,6 +38,11 @@ export interface ImportSummary {
   /** (device, time) pairs whose labels in this file disagreed; each resolved to the last one in file order. */
   readonly conflictingLabels: number;
   readonly rejected: number;
+  /**
+   * Rejected readings recorded as `sensor_faults` rows: those refused by the validator that name a valid thing and
+   * carry a valid timestamp (what the inference Lambda records on AWS), so the sensor health check sees them.
+   */
+  readonly sensorFaults: number;
   /** Rejections grouped by reason (at most 20 reasons, then "other reasons"), so a bad file is diagnosed at a glance. */
   readonly rejectedByReason: Record<string, number>;
   /** The first rejected rows, with line numbers. */
@@ -195,6 +200,7 @@ export async function importIntoLake(
     labels: result.labels,
     conflictingLabels: result.conflictingLabels,
     rejected: result.rejected.count,
+    sensorFaults: result.sensorFaults,
     rejectedByReason: result.rejected.byReason,
     rejectedSample: result.rejected.sample.slice(0, REJECTED_SAMPLE),
     ...(result.inferredSignalSet ? { inferredSignalSet: result.inferredSignalSet } : {}),
@@ -221,7 +227,8 @@ export async function importCommand(argv: string[]): Promise<number> {
   if (values.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else {
     process.stdout.write(
-      `Imported ${summary.imported} readings and ${summary.labels} labels (${summary.signalSet}) from ${file}; rejected ${summary.rejected}\n`,
+      `Imported ${summary.imported} readings and ${summary.labels} labels (${summary.signalSet}) from ${file}; rejected ${summary.rejected}` +
+        `${summary.sensorFaults > 0 ? ` (${summary.sensorFaults} recorded as sensor faults)` : ''}\n`,
     );
     if (summary.conflictingLabels > 0) {
       process.stdout.write(

@@ -2,7 +2,6 @@ import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { faultKindOf, type SensorFaultRecord } from '../../health/types';
 import { TelemetryValidationError } from '../../telemetry/errors';
 import { isValidThingName } from '../../telemetry/validate';
-import type { InferenceInputError } from './errors';
 import { FirehoseRecordSink, type RecordSink } from './firehose-sink';
 
 /**
@@ -19,25 +18,32 @@ export const firehoseSensorFaultSink = (
   options: { readonly streamName: string; readonly maxAttempts?: number },
 ): SensorFaultSink => new FirehoseRecordSink<SensorFaultRecord>(client, { ...options, noun: 'sensor fault record' });
 
-/** What the handler knows of a refused reading. */
+/** A refusal: the handler's InferenceInputError (its cause the validator's error), or the validator's error itself. */
+export type Refusal = Error & { readonly field: string; readonly code: string };
+
+/** What is known of a refused reading (by the handler, or by `occupancy import`). */
 export interface RefusedReading {
   /** The event's thing name (`topic(3)`), or undefined when the event did not carry one as a string. */
   readonly thingName: string | undefined;
   /** The reading's device time when it is a valid one (see `acceptedDeviceTime`), else undefined. */
   readonly deviceTs: number | undefined;
-  /** When the handler refused it (epoch ms). */
+  /** When it was refused (epoch ms). */
   readonly receivedAt: number;
-  readonly error: InferenceInputError;
+  readonly error: Refusal;
 }
 
-const validationOf = (error: InferenceInputError): TelemetryValidationError | undefined =>
-  error.cause instanceof TelemetryValidationError ? error.cause : undefined;
+const validationOf = (error: Refusal): TelemetryValidationError | undefined =>
+  error instanceof TelemetryValidationError
+    ? error
+    : error.cause instanceof TelemetryValidationError
+      ? error.cause
+      : undefined;
 
 /**
  * `deviceTime` when the validator refused the reading for something else than its time (so the time is an integer
  * of epoch ms in the accepted window), else undefined (no issue list: the event's shape was refused first).
  */
-export function acceptedDeviceTime(error: InferenceInputError, deviceTime: unknown): number | undefined {
+export function acceptedDeviceTime(error: Refusal, deviceTime: unknown): number | undefined {
   const validation = validationOf(error);
   if (validation === undefined || validation.issues.some((i) => i.field === 'timestamp')) return undefined;
   return typeof deviceTime === 'number' && Number.isInteger(deviceTime) ? deviceTime : undefined;
