@@ -259,7 +259,7 @@ describe('the console', () => {
       await page.locator(`#window-picker button[data-window="${window}"]`).click();
       await page.locator(`#dashboard[data-ready="${window}"]`).waitFor();
       const charts = await dashboardCharts(page);
-      expect(charts.length).toBe(11); // 7 + the live monitor's 4 (empty here: it has not run)
+      expect(charts.length).toBe(12); // 7 + the live monitor's 4 (empty here: it has not run) + unhealthy devices
       for (const c of charts) {
         // The x-scale the chart drew is exactly the selected window, and every point lies inside it.
         expect({ id: c.id, span: c.max - c.min }).toEqual({ id: c.id, span: seconds });

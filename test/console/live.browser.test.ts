@@ -141,7 +141,8 @@ describe('the dashboard with what the monitor published', () => {
       ['answers', '470 (newest)'],
       ['labelled', '350 (newest)'],
     ]);
-    expect(await tab.locator('#dashboard .empty').count()).toBe(7); // the pipeline's 7 widgets: no run here
+    // The pipeline's 7 widgets (no run here) and unhealthy devices per kind (no check here).
+    expect(await tab.locator('#dashboard .empty').count()).toBe(8);
     for (const id of ['live-f1', 'drift', 'live-fallback', 'live-readings']) {
       expect(await tab.locator(`#widget-${id} .empty`).count()).toBe(0);
       expect(await tab.locator(`#widget-${id} canvas`).count()).toBe(1);
