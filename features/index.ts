@@ -35,6 +35,7 @@ export {
   buildFeatureQuery,
   buildFlagCountsQuery,
   buildLabelledQuery,
+  buildReadingsQuery,
   buildSplitPlanQuery,
   buildSplitQuery,
   type ExportQueryOptions,

@@ -54,6 +54,11 @@ export interface FeatureQueryOptions {
   readonly excludeFlagged?: boolean;
   /** Refused readings the out-of-range rule reads (health/types.ts). @default 'sensor_faults' */
   readonly sensorFaultsTable?: string;
+  /**
+   * `telemetryTable` holds buildReadingsQuery's rows (of the same spec, window and rule): read as they are, so a
+   * caller running several queries over one window de-duplicates once. @default false: the lake's telemetry
+   */
+  readonly deduplicated?: boolean;
 }
 
 export interface LabelledQueryOptions extends FeatureQueryOptions {
@@ -132,7 +137,13 @@ function readingCtes(spec: FeatureSpec, options: FeatureQueryOptions, d: SqlDial
   const read = rule ? [...inputs, ...rule.stuck.map((s) => q(s.signal)).filter((c) => !inputs.includes(c))] : inputs;
 
   const dedupOrder = ['"received_at" DESC', ...read.map((c) => `${c} DESC`)].join(', ');
-  const deduped = `deduped AS (
+  // A table of buildReadingsQuery's rows: already one reading per (thing_name, ts), of the window.
+  const deduped = options.deduplicated
+    ? `deduped AS (
+  SELECT "thing_name", "ts"${read.map((c) => `, ${c}`).join('')}
+  FROM ${telemetry}
+)`
+    : `deduped AS (
   SELECT "thing_name", "ts"${read.map((c) => `, ${c}`).join('')}
   FROM (
     SELECT "thing_name", "ts"${read.map((c) => `, ${c}`).join('')},
@@ -431,6 +442,20 @@ ${indent(
   '  ',
 )}
 FROM split_plan
+`;
+}
+
+/**
+ * The readings of the window, one per (thing_name, ts) (the latest received): thing_name, ts and the columns the
+ * features and, with `options.health`, the flag rule read. For a table the other queries read with `deduplicated`.
+ */
+export function buildReadingsQuery(spec: FeatureSpec, options: FeatureQueryOptions): string {
+  const d = sqlDialect(options.dialect);
+  const plain = { ...options, deduplicated: false, excludeFlagged: false };
+  const [deduped = ''] = readingCtes(spec, plain, d, options.health !== undefined).ctes;
+  return `WITH
+${deduped}
+SELECT * FROM deduped
 `;
 }
 

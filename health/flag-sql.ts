@@ -74,20 +74,26 @@ export function flagCtes(
   const faults = d.tableReference(rule.faultsTable ?? SENSOR_FAULTS_TABLE, 'sensorHealth.faultsTable');
   const carried = columns.join(', ');
   const q = d.quoteIdentifier;
-  const changes = rule.stuck.map(
-    (s) =>
-      `CASE WHEN ${q(s.signal)} = lag(${q(s.signal)}) OVER (${DEVICE_WINDOW}) THEN 0 ELSE 1 END AS "_chg_${s.signal}"`,
-  );
-  const runs = rule.stuck.map(
-    (s) => `sum("_chg_${s.signal}") OVER (${DEVICE_WINDOW} ${RUNNING}) AS "_run_${s.signal}"`,
-  );
-  const spans = rule.stuck.flatMap((s) => {
-    const run = `PARTITION BY "thing_name", "_run_${s.signal}"`;
-    return [
-      `min("ts") OVER (${run}) AS ${stuckSinceColumn(s.signal)}`,
-      `max("ts") OVER (${run}) - min("ts") OVER (${run}) AS ${stuckSpanColumn(s.signal)}`,
-    ];
-  });
+  // A run of a signal starts where its value differs from the previous reading's and ends where it differs from the
+  // next one's (a NULL value is a run of its own). Only a reading equal to a neighbour can be in a run longer than
+  // one reading, and such readings are few in a healthy fleet: the windows that find each run's first and last ts
+  // read only them (`flag_runs`; every reading of such a run is one), in one window spec for all signals.
+  const start = (signal: string): string => `"_start_${signal}"`;
+  const end = (signal: string): string => `"_end_${signal}"`;
+  const bounds = rule.stuck.flatMap((s) => [
+    `CASE WHEN ${q(s.signal)} = lag(${q(s.signal)}) OVER (${DEVICE_WINDOW}) THEN NULL ELSE "ts" END AS ${start(s.signal)}`,
+    `CASE WHEN ${q(s.signal)} = lead(${q(s.signal)}) OVER (${DEVICE_WINDOW}) THEN NULL ELSE "ts" END AS ${end(s.signal)}`,
+  ]);
+  const runBounds = rule.stuck.flatMap((s) => [
+    `max(${start(s.signal)}) OVER (${DEVICE_WINDOW} ${RUNNING}) AS ${stuckSinceColumn(s.signal)}`,
+    `min(${end(s.signal)}) OVER (${DEVICE_WINDOW} ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS "_until_${s.signal}"`,
+  ]);
+  const inRun = rule.stuck.map((s) => `${start(s.signal)} IS NULL OR ${end(s.signal)} IS NULL`).join(' OR ') || 'false';
+  // A reading in no run longer than itself: since = its own ts, span 0.
+  const spans = rule.stuck.flatMap((s) => [
+    `COALESCE(r.${stuckSinceColumn(s.signal)}, c."ts") AS ${stuckSinceColumn(s.signal)}`,
+    `COALESCE(r."_until_${s.signal}" - r.${stuckSinceColumn(s.signal)}, ${d.bigintLiteral(0)}) AS ${stuckSpanColumn(s.signal)}`,
+  ]);
   const stuck =
     rule.stuck.length === 0
       ? 'false'
@@ -96,26 +102,33 @@ export function flagCtes(
   const clearMs = d.bigintLiteral(rule.outOfRangeClearMinutes * MINUTE_MS);
   return [
     `flag_changes AS (
-  SELECT ${[carried, ...changes].join(', ')}
+  SELECT ${[carried, ...bounds].join(', ')}
   FROM ${source}
 )`,
     `flag_runs AS (
-  SELECT ${[carried, ...rule.stuck.map((s) => `"_run_${s.signal}"`)].join(', ')}
-  FROM (SELECT ${[carried, ...runs].join(', ')} FROM flag_changes) numbered
+  SELECT ${['"thing_name"', '"ts"', ...runBounds].join(', ')}
+  FROM flag_changes
+  WHERE ${inRun}
 )`,
     `flag_spans AS (
-  SELECT ${[carried, ...spans].join(', ')}
-  FROM flag_runs
+  SELECT ${[...columns.map((c) => `c.${c}`), ...spans].join(', ')}
+  FROM flag_changes c
+  LEFT JOIN flag_runs r ON r."thing_name" = c."thing_name" AND r."ts" = c."ts"
 )`,
-    // Refusals and readings in one stream per device (refusals first at one instant): the running max of the
-    // refusals' ts is the latest at or before each reading (the portable form of an as-of join).
-    `flag_fault_stream AS (
-  SELECT "thing_name", "ts", 0 AS "_row_kind", "ts" AS "_fault_ts"
+    `flag_faults AS (
+  SELECT "thing_name", "ts"
   FROM ${faults}
   WHERE "kind" = 'out-of-range' AND "thing_name" IS NOT NULL AND "ts" IS NOT NULL${windowPredicate(window)}
+)`,
+    // Refusals and the readings of the devices refused (few) in one stream per device, refusals first at one
+    // instant: the running max of the refusals' ts is the latest at or before each reading (a portable as-of join).
+    `flag_fault_stream AS (
+  SELECT "thing_name", "ts", 0 AS "_row_kind", "ts" AS "_fault_ts"
+  FROM flag_faults
   UNION ALL
   SELECT "thing_name", "ts", 1 AS "_row_kind", CAST(NULL AS BIGINT) AS "_fault_ts"
   FROM ${source}
+  WHERE "thing_name" IN (SELECT "thing_name" FROM flag_faults)
 )`,
     `flag_last_fault AS (
   SELECT "thing_name", "ts", "_row_kind",
@@ -128,7 +141,7 @@ export function flagCtes(
     COALESCE(f."_last_out_of_range" IS NOT NULL AND s."ts" - f."_last_out_of_range" < ${clearMs}, false) AS "_out_of_range",
     f."_last_out_of_range"
   FROM flag_spans s
-  JOIN flag_last_fault f ON f."thing_name" = s."thing_name" AND f."ts" = s."ts" AND f."_row_kind" = 1
+  LEFT JOIN flag_last_fault f ON f."thing_name" = s."thing_name" AND f."ts" = s."ts" AND f."_row_kind" = 1
 )`,
   ];
 }

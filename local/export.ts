@@ -6,6 +6,7 @@ import {
   buildFeatureSpec,
   buildFlagCountsQuery,
   buildLabelledQuery,
+  buildReadingsQuery,
   buildSplitCutoffsQuery,
   buildTrainingWindowQuery,
   type FeatureSpec,
@@ -87,6 +88,7 @@ export const DEFAULT_SPLIT: SplitOptions = {
 
 const sqlPath = (p: string): string => `'${p.replace(/'/g, "''")}'`;
 const LABELLED_TABLE = 'export_labelled';
+const READINGS_TABLE = 'export_readings';
 
 export async function exportDataset(lake: LocalLake, options: ExportOptions): Promise<ExportManifest> {
   const connection = await lake.connect().catch((error: unknown) => {
@@ -98,6 +100,7 @@ export async function exportDataset(lake: LocalLake, options: ExportOptions): Pr
     throw explainLakeReadError(error);
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${LABELLED_TABLE}`);
+    await connection.run(`DROP TABLE IF EXISTS ${READINGS_TABLE}`);
   }
 }
 
@@ -155,9 +158,14 @@ async function exportFromLake(
   const rule = flagRuleOf(health, lake.signalSet);
   const excluded = health.excludeFromTraining;
   const windowed = window ? { window } : {};
+  // The window's readings de-duplicated once, for both the flag counts and the features.
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE ${READINGS_TABLE} AS ${buildReadingsQuery(spec, { dialect: 'duckdb', ...windowed, health: rule })}`,
+  );
+  const readingsTable = { telemetryTable: READINGS_TABLE, deduplicated: true };
   const flagCounts = await firstRow(
     connection,
-    buildFlagCountsQuery(spec, { dialect: 'duckdb', ...windowed, health: rule }),
+    buildFlagCountsQuery(spec, { dialect: 'duckdb', ...windowed, ...readingsTable, health: rule }),
   );
   const readingsFlagged = {
     stuck: Number(flagCounts.flagged_stuck ?? 0),
@@ -166,7 +174,7 @@ async function exportFromLake(
     excluded,
   };
   await connection.run(
-    `CREATE OR REPLACE TEMP TABLE ${LABELLED_TABLE} AS ${buildLabelledQuery(spec, { dialect: 'duckdb', ...windowed, health: rule, excludeFlagged: excluded })}`,
+    `CREATE OR REPLACE TEMP TABLE ${LABELLED_TABLE} AS ${buildLabelledQuery(spec, { dialect: 'duckdb', ...windowed, ...readingsTable, health: rule, excludeFlagged: excluded })}`,
   );
   const cuts = await firstRow(
     connection,

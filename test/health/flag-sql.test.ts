@@ -170,6 +170,45 @@ describe.each(['duckdb', 'athena'] as const)('flag rule in the %s text, run on D
     ]);
   });
 
+  it('gives each reading its run’s first time and length, and the latest refusal at or before it', async () => {
+    const ctes = flagCtes('readings', ['"thing_name"', '"ts"'], RULE, sqlDialect(dialect));
+    const sql = `WITH readings AS (SELECT "thing_name", "ts", "temperature", "humidity", "sound" FROM telemetry),
+${ctes.join(',\n')}
+SELECT "thing_name", "ts", "_since_temperature", "_span_temperature", "_last_out_of_range" FROM flagged
+WHERE ("thing_name" = 'dev-stuck' AND "ts" IN (${at(19)}, ${at(30)})) OR ("thing_name" = 'dev-range' AND "ts" IN (${at(49)}, ${at(56)}))
+ORDER BY "thing_name", "ts"`;
+    expect(await queryRows(db.connection, sql)).toEqual([
+      {
+        thing_name: 'dev-range',
+        ts: at(49),
+        _since_temperature: at(49),
+        _span_temperature: 0,
+        _last_out_of_range: null,
+      },
+      {
+        thing_name: 'dev-range',
+        ts: at(56),
+        _since_temperature: at(56),
+        _span_temperature: 0,
+        _last_out_of_range: at(55) + 30_000,
+      },
+      {
+        thing_name: 'dev-stuck',
+        ts: at(19),
+        _since_temperature: at(19),
+        _span_temperature: 0,
+        _last_out_of_range: null,
+      },
+      {
+        thing_name: 'dev-stuck',
+        ts: at(30),
+        _since_temperature: at(20),
+        _span_temperature: 40 * MINUTE,
+        _last_out_of_range: null,
+      },
+    ]);
+  });
+
   it('flags out of range from a refusal until clearMinutes after the last one, on that device only', async () => {
     const { outOfRange } = await flags(db.connection, dialect);
     // Refusals at 50 and 55:30; cleared 20 minutes after the last: readings 50..75 (75 < 75:30).

@@ -10,24 +10,31 @@ deduped AS (
   WHERE "_dup_rank" = 1
 ),
 flag_changes AS (
-  SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status", CASE WHEN "temperature" = lag("temperature") OVER (PARTITION BY "thing_name" ORDER BY "ts") THEN 0 ELSE 1 END AS "_chg_temperature", CASE WHEN "humidity" = lag("humidity") OVER (PARTITION BY "thing_name" ORDER BY "ts") THEN 0 ELSE 1 END AS "_chg_humidity", CASE WHEN "sound" = lag("sound") OVER (PARTITION BY "thing_name" ORDER BY "ts") THEN 0 ELSE 1 END AS "_chg_sound"
+  SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status", CASE WHEN "temperature" = lag("temperature") OVER (PARTITION BY "thing_name" ORDER BY "ts") THEN NULL ELSE "ts" END AS "_start_temperature", CASE WHEN "temperature" = lead("temperature") OVER (PARTITION BY "thing_name" ORDER BY "ts") THEN NULL ELSE "ts" END AS "_end_temperature", CASE WHEN "humidity" = lag("humidity") OVER (PARTITION BY "thing_name" ORDER BY "ts") THEN NULL ELSE "ts" END AS "_start_humidity", CASE WHEN "humidity" = lead("humidity") OVER (PARTITION BY "thing_name" ORDER BY "ts") THEN NULL ELSE "ts" END AS "_end_humidity", CASE WHEN "sound" = lag("sound") OVER (PARTITION BY "thing_name" ORDER BY "ts") THEN NULL ELSE "ts" END AS "_start_sound", CASE WHEN "sound" = lead("sound") OVER (PARTITION BY "thing_name" ORDER BY "ts") THEN NULL ELSE "ts" END AS "_end_sound"
   FROM deduped
 ),
 flag_runs AS (
-  SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status", "_run_temperature", "_run_humidity", "_run_sound"
-  FROM (SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status", sum("_chg_temperature") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "_run_temperature", sum("_chg_humidity") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "_run_humidity", sum("_chg_sound") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "_run_sound" FROM flag_changes) numbered
+  SELECT "thing_name", "ts", max("_start_temperature") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "_since_temperature", min("_end_temperature") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS "_until_temperature", max("_start_humidity") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "_since_humidity", min("_end_humidity") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS "_until_humidity", max("_start_sound") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS "_since_sound", min("_end_sound") OVER (PARTITION BY "thing_name" ORDER BY "ts" ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS "_until_sound"
+  FROM flag_changes
+  WHERE "_start_temperature" IS NULL OR "_end_temperature" IS NULL OR "_start_humidity" IS NULL OR "_end_humidity" IS NULL OR "_start_sound" IS NULL OR "_end_sound" IS NULL
 ),
 flag_spans AS (
-  SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status", min("ts") OVER (PARTITION BY "thing_name", "_run_temperature") AS "_since_temperature", max("ts") OVER (PARTITION BY "thing_name", "_run_temperature") - min("ts") OVER (PARTITION BY "thing_name", "_run_temperature") AS "_span_temperature", min("ts") OVER (PARTITION BY "thing_name", "_run_humidity") AS "_since_humidity", max("ts") OVER (PARTITION BY "thing_name", "_run_humidity") - min("ts") OVER (PARTITION BY "thing_name", "_run_humidity") AS "_span_humidity", min("ts") OVER (PARTITION BY "thing_name", "_run_sound") AS "_since_sound", max("ts") OVER (PARTITION BY "thing_name", "_run_sound") - min("ts") OVER (PARTITION BY "thing_name", "_run_sound") AS "_span_sound"
-  FROM flag_runs
+  SELECT c."thing_name", c."ts", c."temperature", c."humidity", c."sound", c."hvac_status", COALESCE(r."_since_temperature", c."ts") AS "_since_temperature", COALESCE(r."_until_temperature" - r."_since_temperature", CAST(0 AS BIGINT)) AS "_span_temperature", COALESCE(r."_since_humidity", c."ts") AS "_since_humidity", COALESCE(r."_until_humidity" - r."_since_humidity", CAST(0 AS BIGINT)) AS "_span_humidity", COALESCE(r."_since_sound", c."ts") AS "_since_sound", COALESCE(r."_until_sound" - r."_since_sound", CAST(0 AS BIGINT)) AS "_span_sound"
+  FROM flag_changes c
+  LEFT JOIN flag_runs r ON r."thing_name" = c."thing_name" AND r."ts" = c."ts"
+),
+flag_faults AS (
+  SELECT "thing_name", "ts"
+  FROM "occupancy_lake"."sensor_faults"
+  WHERE "kind" = 'out-of-range' AND "thing_name" IS NOT NULL AND "ts" IS NOT NULL AND "dt" >= '{}'
 ),
 flag_fault_stream AS (
   SELECT "thing_name", "ts", 0 AS "_row_kind", "ts" AS "_fault_ts"
-  FROM "occupancy_lake"."sensor_faults"
-  WHERE "kind" = 'out-of-range' AND "thing_name" IS NOT NULL AND "ts" IS NOT NULL AND "dt" >= '{}'
+  FROM flag_faults
   UNION ALL
   SELECT "thing_name", "ts", 1 AS "_row_kind", CAST(NULL AS BIGINT) AS "_fault_ts"
   FROM deduped
+  WHERE "thing_name" IN (SELECT "thing_name" FROM flag_faults)
 ),
 flag_last_fault AS (
   SELECT "thing_name", "ts", "_row_kind",
@@ -40,7 +47,7 @@ flagged AS (
     COALESCE(f."_last_out_of_range" IS NOT NULL AND s."ts" - f."_last_out_of_range" < CAST(3600000 AS BIGINT), false) AS "_out_of_range",
     f."_last_out_of_range"
   FROM flag_spans s
-  JOIN flag_last_fault f ON f."thing_name" = s."thing_name" AND f."ts" = s."ts" AND f."_row_kind" = 1
+  LEFT JOIN flag_last_fault f ON f."thing_name" = s."thing_name" AND f."ts" = s."ts" AND f."_row_kind" = 1
 ),
 unflagged AS (
   SELECT "thing_name", "ts", "temperature", "humidity", "sound", "hvac_status"
