@@ -328,6 +328,8 @@ export function dashboardView(
     monitoring?: MonitoringConfig;
     /** The newest sensor health report (the device table's rows). @default none */
     healthReport?: () => SensorHealthReport | undefined;
+    /** Minutes between sensor health checks (UnhealthyDevices' period). @default the widgets' (15) */
+    sensorHealthEveryMinutes?: number;
   },
   window: DashboardWindow,
 ): WidgetData[] {
@@ -335,7 +337,14 @@ export function dashboardView(
   // The variants and features the monitor published, as a CloudWatch SEARCH would find them.
   const monitor = monitorContextOf(metrics.listMetrics({ Namespace: METRICS_NAMESPACE }).Metrics, context.endpointName);
   const data = evaluateDashboard(
-    dashboardWidgets({ endpointName: context.endpointName, stateMachineArn: context.stateMachineArn, monitor }),
+    dashboardWidgets({
+      endpointName: context.endpointName,
+      stateMachineArn: context.stateMachineArn,
+      monitor,
+      ...(context.sensorHealthEveryMinutes === undefined
+        ? {}
+        : { sensorHealthEveryMinutes: context.sensorHealthEveryMinutes }),
+    }),
     {
       datapoints(metric, statistic, start, end, periodSeconds) {
         if (isExecutionMetric(metric)) {

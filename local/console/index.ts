@@ -152,6 +152,7 @@ export async function startConsole(stack: LocalStack, opts: ConsoleOptions = {})
           endpointName,
           stateMachineArn: stack.pipeline.stateMachineArn,
           monitoring: stack.options.config.monitoring,
+          sensorHealthEveryMinutes: stack.options.config.sensorHealth.everyMinutes,
           healthReport: () => {
             const view = sensorsView(stack.store.root);
             return view.state === 'report' ? view.report : undefined;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SensorHealthReport } from '../../health/types';
 import { type ConsoleServer, startConsole } from '../../local/console';
+import type { DashboardResponse } from '../../local/console/dashboard';
 import type { SensorsView } from '../../local/console/sensors';
 import { exportDataset } from '../../local/export';
 import { type ServingStack, startServing } from '../../local/iot/serving';
@@ -11,6 +12,7 @@ import { LocalLake } from '../../local/lake';
 import { inferenceEnv, loadLocalConfig } from '../../local/local-config';
 import { LocalStack } from '../../local/runtime/local-stack';
 import { synthesizePipeline } from '../../local/runtime/synth';
+import { SENSOR_WIDGET_IDS } from '../../observability/widgets';
 import { THERMOSTAT } from '../../telemetry/signals';
 import { TEST_CONFIG } from './helpers';
 import { FLEET, FLEET_END, plannedFaults, replayWithFaults, UNHEALTHY, writeFleet } from './sensor-health-fleet';
@@ -141,6 +143,10 @@ it('one stuck, one silent and one out-of-range device: alarmed, notified once by
   if (view.state !== 'report') throw new Error(`the Sensors view has no report: ${api.body}`);
   expect(view.report.reportId).toBe(report.reportId);
   expect(view.byKind.flatMap((g) => g.devices.map((d) => [g.kind, d.thingName]))).toEqual(UNHEALTHY);
+  // …and so does the dashboard's device table (the shared widget list's 'device-table').
+  const dashboard = JSON.parse((await get(`${console_.url}/api/dashboard`)).body) as DashboardResponse;
+  const table = dashboard.widgets.find((w) => w.id === SENSOR_WIDGET_IDS.devices)?.table;
+  expect(table?.devices.map((d) => [d.kind, d.thingName])).toEqual(UNHEALTHY);
 
   // The next export leaves their flagged readings out, and counts them.
   const lake = LocalLake.open(dir, THERMOSTAT);
