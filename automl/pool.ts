@@ -33,7 +33,9 @@ import type {
 } from './candidate-worker';
 import { buildEnsembleCandidate, refitMember } from './ensemble-candidate';
 import { AutoMLInputError } from './errors';
+import { isRelativeFeature } from './folds';
 import { guessMembers, MemberRefits, refitSetupOf } from './pool-refit';
+import type { FeatureStability } from './report';
 import {
   type CandidateResult,
   finishSearch,
@@ -44,6 +46,7 @@ import {
   selectCandidate,
 } from './search';
 import { trainingBaselineInSlices } from './training-baseline';
+import { featureStabilityInSlices } from './validation-report';
 
 export interface PoolSearchOptions extends SearchOptions {
   /** Worker threads training candidates. @default os.availableParallelism() */
@@ -159,7 +162,7 @@ export async function runSearchPool(
   let searched = false;
   /** Called when a refit ends or a worker dies, while the refit phase waits. */
   let refitChanged: (() => void) | undefined;
-  let trainingBaseline: Promise<TrainingBaseline> | undefined;
+  let beside: ReturnType<typeof besideWorkers> | undefined;
 
   const unfinished = (index: number, status: 'Failed' | 'Stopped', startedAt: number, reason?: string) => {
     const planned = plans[index];
@@ -309,7 +312,7 @@ export async function runSearchPool(
     for (const worker of early.splice(0)) void worker.terminate();
     for (const slot of slots) dispatch(slot);
     // On more than one worker, the winner's training baseline is computed here while they train.
-    if (poolSize > 1) trainingBaseline = trainingBaselineInSlices(setup.table);
+    if (poolSize > 1) beside = besideWorkers(setup);
     settleIfDone();
   });
 
@@ -342,6 +345,15 @@ export async function runSearchPool(
   }
   for (const slot of slots) retire(slot);
   const ensemble = { built, ...(models ? { models } : {}) };
-  const flags = { stopped, timedOut, outOfFold, ensemble, trainingBaseline: await trainingBaseline };
+  const flags = { stopped, timedOut, outOfFold, ensemble, ...(await beside) };
   return finishSearch(prepared, candidates, flags, options);
+}
+
+/** What finishSearch would compute on this thread after the refit, computed while the workers train. */
+async function besideWorkers(setup: CandidateSetup): Promise<{
+  readonly trainingBaseline: TrainingBaseline;
+  readonly featureStability: FeatureStability[];
+}> {
+  const trainingBaseline = await trainingBaselineInSlices(setup.table);
+  return { trainingBaseline, featureStability: await featureStabilityInSlices(setup, isRelativeFeature) };
 }

@@ -29,7 +29,7 @@ import { DRIFT_LIMIT, isRelativeFeature, levelDrift, timeBlockFolds } from './fo
 import type { BinaryMetrics, Objective } from './objective';
 import { candidatePlans, featureSubsets } from './plans';
 import { mulberry32 } from './random';
-import type { EnsembleMember, ValidationReport } from './report';
+import type { EnsembleMember, FeatureStability, ValidationReport } from './report';
 import { stratifiedSample } from './sampling';
 import { selectCandidate } from './selection';
 import { withTrainingBaseline } from './training-baseline';
@@ -272,6 +272,8 @@ export function finishSearch(
     readonly ensemble?: { readonly built: BuiltEnsemble | undefined; readonly models?: readonly ArtifactModel[] };
     /** The table's training baseline, computed by the caller meanwhile (the pool does). */
     readonly trainingBaseline?: TrainingBaseline;
+    /** The features' stability between folds (validation report), computed by the caller meanwhile. */
+    readonly featureStability?: FeatureStability[];
   },
   options: SearchOptions,
 ): SearchResult {
@@ -367,6 +369,6 @@ export function finishSearch(
       objective,
       now(),
     );
-  const validation = buildValidationReport(setup, candidates, bestIndex, isRelativeFeature);
+  const validation = buildValidationReport(setup, candidates, bestIndex, isRelativeFeature, flags.featureStability);
   return { objective, candidates, baseline: reference, best, stopped, timedOut, validation };
 }

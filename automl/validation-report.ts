@@ -4,6 +4,7 @@
  * evidence cannot rank the top candidates — a plain statement of what the selection preferred instead.
  * Pure: the prepared search's folds and the candidates' results in, a `ValidationReport` out.
  */
+import { setImmediate } from 'node:timers/promises';
 import type { CandidateSetup } from './candidate';
 import type { FeatureStability, FoldSummary, ValidationReport } from './report';
 import type { CandidateResult } from './search';
@@ -38,11 +39,32 @@ export function foldSummaries(setup: Pick<CandidateSetup, 'table' | 'folds'>): F
 }
 
 export function featureStability(input: ReportInput, isRelative: (name: string) => boolean): FeatureStability[] {
+  return input.table.names.map((_, i) => featureStabilityAt(input, i, isRelative));
+}
+
+/** Feature `i`'s stability between folds. */
+export function featureStabilityAt(
+  input: ReportInput,
+  i: number,
+  isRelative: (name: string) => boolean,
+): FeatureStability {
   const { table, folds, drifting } = input;
-  return table.names.map((feature, i) => {
-    const shift = foldShift(table.columns[i] ?? new Float64Array(0), table.target, folds);
-    return { feature, psi: shift.psi, ks: shift.ks, relative: isRelative(feature), drifting: drifting[i] === true };
-  });
+  const feature = table.names[i] ?? '';
+  const shift = foldShift(table.columns[i] ?? new Float64Array(0), table.target, folds);
+  return { feature, psi: shift.psi, ks: shift.ks, relative: isRelative(feature), drifting: drifting[i] === true };
+}
+
+/** `featureStability`, one feature at a time with the event loop let in between (the pool's job thread). */
+export async function featureStabilityInSlices(
+  input: ReportInput,
+  isRelative: (name: string) => boolean,
+): Promise<FeatureStability[]> {
+  const out: FeatureStability[] = [];
+  for (let i = 0; i < input.table.names.length; i++) {
+    await setImmediate();
+    out.push(featureStabilityAt(input, i, isRelative));
+  }
+  return out;
 }
 
 /** Why the chosen candidate was preferred over the top-ranked one, in words. */
@@ -80,9 +102,10 @@ export function buildValidationReport(
   candidates: readonly CandidateResult[],
   chosen: number,
   isRelative: (name: string) => boolean,
+  /** Computed beforehand (it depends on the folds only). @default featureStability(input, isRelative) */
+  stability: FeatureStability[] = featureStability(input, isRelative),
 ): ValidationReport {
   const folds = foldSummaries(input);
-  const stability = featureStability(input, isRelative);
   const ranked = candidates.filter((c) => c.status === 'Completed').sort((a, b) => value(b) - value(a));
   const [top, runnerUp] = ranked;
   const gap = top && runnerUp ? value(top) - value(runnerUp) : 0;

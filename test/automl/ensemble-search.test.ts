@@ -40,6 +40,9 @@ describe('a search whose ensemble wins', () => {
     const pooled = await runSearchPool(train, undefined, { jobName: 'ens', seed: 3, poolSize: 2 });
     const strip = (c: (typeof result.candidates)[number]) => ({ ...c, startedAt: 0, endedAt: 0 });
     expect(pooled.candidates.map(strip)).toEqual(result.candidates.map(strip));
+    // Computed beside the workers (training baseline, feature stability): the same figures as on this thread.
+    expect(pooled.validation).toEqual(result.validation);
+    expect(pooled.best?.artifact.trainingBaseline).toEqual(result.best?.artifact.trainingBaseline);
     const table = twoSensors(600, 5);
     const a = result.best?.artifact;
     const b = pooled.best?.artifact;

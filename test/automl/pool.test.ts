@@ -25,6 +25,8 @@ describe('runSearchPool', () => {
     // Two workers compute the training baseline beside the search: the same figures.
     expect(two.best?.artifact.trainingBaseline).toEqual(one.best?.artifact.trainingBaseline);
     expect(two.best?.artifact.trainingBaseline).toBeDefined();
+    expect(two.validation).toEqual(one.validation);
+    expect(two.validation).toEqual(inline.validation);
     expect(two.baseline.name).toBe(one.baseline.name);
   });
 
