@@ -48,6 +48,7 @@ export function buildStacks(app: App, config: InfraConfig): OccupancyStacks {
     topic: pipeline.topic,
     endpointAlarms: serving.alarms,
     evidenceAlarms: pipeline.evidence.alarms,
+    sensorHealth: pipeline.sensorHealth,
   });
   return { ingestion, serving, pipeline, observability };
 }

@@ -21,6 +21,7 @@ import { alarmsOfThisAccount } from './key-policy';
 import { LiveMonitor } from './monitor';
 import { nodeFunction } from './node-function';
 import { RetrainOnEvidence } from './retrain-on-evidence';
+import { SensorHealth } from './sensor-health';
 import { ShadowComparison } from './shadow-compare';
 
 export interface PipelineStackProps extends StackProps {
@@ -49,6 +50,8 @@ export class PipelineStack extends Stack {
   readonly monitor: LiveMonitor;
   /** The monitor's alarms and the rules starting a retraining on them (./retrain-on-evidence.ts). */
   readonly evidence: RetrainOnEvidence;
+  /** The sensor health check, its alarms per kind and their notifier (./sensor-health.ts). */
+  readonly sensorHealth: SensorHealth;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -229,6 +232,13 @@ export class PipelineStack extends Stack {
     this.evidence = new RetrainOnEvidence(this, 'RetrainOnEvidence', {
       config,
       stateMachine: this.retraining.stateMachine,
+    });
+    this.sensorHealth = new SensorHealth(this, 'SensorHealth', {
+      config,
+      key,
+      lakeBucket: props.lakeBucket,
+      artifactsBucket: props.artifactsBucket,
+      topic: this.topic,
     });
     // kms:CreateGrant for CreateEndpoint/UpdateEndpoint with a KmsKeyId: the definition's statements (pipeline/phases/deploy.ts).
     // By name, not by reference: the state machine depends (through the request function's API URL) on the

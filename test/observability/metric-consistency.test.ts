@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SensorHealthReport } from '../../health/types';
 import { loadInfraConfig } from '../../infra/config';
 import { lambdaContext } from '../../local/aws-endpoints/lambda-context';
 import { deployArtifact } from '../../local/hosting/deploy-artifact';
@@ -27,6 +28,7 @@ import { createHandler as createInferenceLambda, defaultDeps } from '../../tasks
 import { MemoryApprovalStore } from '../../tasks/ports/approval-store';
 import { MemoryObjectStore } from '../../tasks/ports/object-store';
 import { powertools } from '../../tasks/powertools';
+import { publishCounts } from '../../tasks/sensor-health';
 import { documentsEvent, reported, THERMOSTAT_FEATURES, writeSoundModel } from '../inference/helpers';
 import { type Synthesized, synthesize } from '../infra/templates';
 import {
@@ -261,18 +263,19 @@ function monitorEmission(): Emitted[] {
     }));
 }
 
-/** The sensor health check's UnhealthyDevices as declared (its own tests check it publishes every kind, zeros too). */
-function sensorHealthEmission(): Emitted[] {
-  const m = OccupancyMetrics.UnhealthyDevices;
-  return [
-    {
-      source: m.publishedBy,
-      namespace: m.namespace,
-      name: m.name,
-      unit: m.unit,
-      dimensions: { Kind: undefined, service: SENSOR_HEALTH_SERVICE },
-    },
-  ];
+/** The sensor health check's UnhealthyDevices as it publishes them (tasks/sensor-health.ts publishCounts), every kind. */
+async function sensorHealthEmission(): Promise<Emitted[]> {
+  const { metrics } = powertools(SENSOR_HEALTH_SERVICE);
+  const report: SensorHealthReport = {
+    reportId: 'report-1',
+    checkedAt: Date.UTC(2026, 0, 1),
+    lookbackHours: 24,
+    devicesKnown: 3,
+    counts: { stuck: 1, silent: 0, 'out-of-range': 2, malformed: 0 },
+    unhealthy: [],
+  };
+  const docs = await captureEmf(async () => publishCounts(metrics, report));
+  return docs.flatMap((doc) => emfMetrics(doc, 'sensor health Lambda'));
 }
 
 beforeAll(async () => {
@@ -303,7 +306,7 @@ beforeAll(async () => {
     ...(await stateMachineEmission()),
     ...awsEmission(),
     ...monitorEmission(),
-    ...sensorHealthEmission(),
+    ...(await sensorHealthEmission()),
   );
 });
 
@@ -326,6 +329,7 @@ describe('metric consistency', () => {
         'StaticRuleLiveF1',
         'FeatureDrift',
         'LiveFallbackRate',
+        'UnhealthyDevices',
       ]),
     );
     const drawn = new Set(consumers.filter((c) => c.where.startsWith('dashboard ')).map((c) => c.name));
