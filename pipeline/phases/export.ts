@@ -127,16 +127,22 @@ export function buildExport(ctx: PhaseContext, next: sfn.IChainable, insufficien
   ] as const) {
     planFields[`${field}.$`] = planColumn(column);
   }
-  if (queries.flaggedReadings !== undefined) {
-    // Readings of the window the sensor health rule flagged (features/split-plan.ts FLAG_COUNT_COLUMNS), and
-    // whether the splits leave them out: the run's output carries them next to the plan.
-    planFields.flagged = {
-      'stuck.$': planColumn('flagged_stuck'),
-      'outOfRange.$': planColumn('flagged_out_of_range'),
-      'total.$': planColumn('flagged_total'),
-      excluded: queries.flaggedReadings.excluded,
-    };
-  }
+  // Readings of the window the sensor health rule flagged (features/split-plan.ts FLAG_COUNT_COLUMNS) and whether
+  // the splits leave them out: the run's output and notification carry them next to the plan (strings, as the
+  // plan's other columns; `note` says what happened to them for the message).
+  const flagged = queries.flaggedReadings;
+  planFields.flagged =
+    flagged === undefined
+      ? { stuck: '-', outOfRange: '-', total: '-', excluded: false, note: 'not counted (no flag rule in the export)' }
+      : {
+          'stuck.$': planColumn('flagged_stuck'),
+          'outOfRange.$': planColumn('flagged_out_of_range'),
+          'total.$': planColumn('flagged_total'),
+          excluded: flagged.excluded,
+          note: flagged.excluded
+            ? 'left out of training'
+            : 'kept in training (sensorHealth.excludeFromTraining is false)',
+        };
   const readSplitPlan = readRow(S.ReadSplitPlan, '$.splitPlanQuery.queryExecutionId', planFields, '$.splitPlan');
   // Ends the run as a report: the evaluation slot carries the plan's message as the reason (console, e-mail).
   const markInsufficientData = new sfn.Pass(scope, S.MarkInsufficientData, {

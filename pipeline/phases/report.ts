@@ -42,7 +42,8 @@ export function buildReport(ctx: PhaseContext): sfn.IChainable {
       subject: sfn.JsonPath.format('occupancy retraining: {}', sfn.JsonPath.stringAt('$.result.outcome')),
       message: sfn.TaskInput.fromJsonPathAt(
         // The trigger (phases/cooldown.ts): why this run started, e.g. "evidence (live-f1-below-static-rule)".
-        "States.Format('Run {} finished: {}.\nStarted by: {} ({})\n{}\nSplit: {}\n\nDetails: {}', $.run.id, $.result.outcome, $.trigger.kind, $.trigger.reason, $.evaluation.summary, $.splitPlan.message, $.evaluation.evaluationUri)",
+        // Flagged: readings the sensor health rule flagged in the window (phases/export.ts ReadSplitPlan).
+        "States.Format('Run {} finished: {}.\nStarted by: {} ({})\n{}\nSplit: {}\nFlagged readings (stuck or out of range): {} (stuck {}, out of range {}), {}\n\nDetails: {}', $.run.id, $.result.outcome, $.trigger.kind, $.trigger.reason, $.evaluation.summary, $.splitPlan.message, $.splitPlan.flagged.total, $.splitPlan.flagged.stuck, $.splitPlan.flagged.outOfRange, $.splitPlan.flagged.note, $.evaluation.evaluationUri)",
       ),
       resultPath: sfn.JsonPath.DISCARD,
     }),

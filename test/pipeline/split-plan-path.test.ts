@@ -32,11 +32,23 @@ describe('split plan (synthesized ASL)', () => {
   });
 
   it('ok: the export runs and the plan rides along to the summary', async () => {
-    const { output, calls } = await runLocally(asl, { endpoint: 'InService', promote: false });
+    const messages: string[] = [];
+    const notify = async (input: Record<string, unknown>) => {
+      messages.push(String(input.Message));
+      return { MessageId: 'm-1' };
+    };
+    const { output, calls } = await runLocally(
+      asl,
+      { endpoint: 'InService', promote: false },
+      { overrides: { Notify: notify } },
+    );
     expect(output.outcome).toBe('not-promoted');
     expect(calls).toContain('UnloadTrainSplit');
     expect(output.splitPlan).toMatchObject({ status: 'ok', validationStart: '1000', holdoutStart: '2000' });
     // The plan's trailing columns: readings the sensor health rule flagged, left out (the default config).
     expect(output.splitPlan).toMatchObject({ flagged: { stuck: '7', outOfRange: '5', total: '11', excluded: true } });
+    expect(messages.join('\n')).toContain(
+      'Flagged readings (stuck or out of range): 11 (stuck 7, out of range 5), left out of training',
+    );
   });
 });
