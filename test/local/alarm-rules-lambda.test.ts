@@ -1,12 +1,12 @@
 import { AlarmEvaluator, MetricStore } from '../../local/metrics';
 import {
   AlarmEventRules,
-  AsyncInvokeQueue,
   alarmRulesOfTemplate,
   localAlarmArn,
   type RuleTarget,
   UnsupportedRuleError,
 } from '../../local/runtime/alarm-rules';
+import { AsyncInvokeQueue } from '../../local/runtime/async-invoke';
 import type { Json } from '../../local/runtime/runner';
 
 /**
