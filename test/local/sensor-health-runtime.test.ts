@@ -154,6 +154,11 @@ describe('sensor health (local runtime)', () => {
   it('a later check with the device healthy again: the alarm back to OK, no new notification', async () => {
     // One alarm period (1 s here) later, so the stuck check's datapoint is no longer in the newest period.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // No check in the newest period (a late or failed run): missing data keeps the alarm's state (ignore).
+    expect(stateOf('stuck')).toBe('ALARM');
+    expect(
+      alarms.describeAlarms({ AlarmNames: [sensorHealthAlarmName('stuck')] }).MetricAlarms[0]?.StateReason,
+    ).toMatch(/state kept/);
     lake.appendReadings([...minutely('healthy-1', AT, AT + 60 * MIN), ...minutely('stuck-1', AT, AT + 60 * MIN)]);
     const run = await health.runCheck({ at: AT + 61 * MIN });
     expect(run.output.checked && run.output.report.unhealthy).toEqual([]);
