@@ -169,6 +169,8 @@ async function main(): Promise<void> {
         rows_out: rowsOut,
         rows_out_by_split: manifest.rows,
         readings_left_out: manifest.readingsLeftOut,
+        // The sensor health rule runs in the export (none flagged in this data, so the peer's rows stay comparable).
+        readings_flagged: manifest.readingsFlagged,
         output_format: manifest.files.train.endsWith('.csv') ? 'csv' : 'parquet',
         sample_equal: comparison?.equal ?? null,
         sample_compared: comparison?.sampled ?? 0,
