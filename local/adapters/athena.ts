@@ -28,6 +28,18 @@ export class AthenaQueryError extends Error {
 
 const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 
+/** An opaque page token of one query's results (its id and the next row), refused for any other query. */
+const pageToken = (id: string, offset: number): string => Buffer.from(`${id}:${offset}`).toString('base64url');
+
+function pageOffset(token: string, id: string): number {
+  const [tokenId, offset] = Buffer.from(token, 'base64url').toString('utf8').split(':');
+  const n = Number(offset);
+  if (tokenId !== id || !Number.isSafeInteger(n) || n < 1) {
+    throw new AthenaQueryError(`NextToken is not a token of query ${id}'s results`);
+  }
+  return n;
+}
+
 export class LocalAthena {
   constructor(
     private readonly lake: LocalLake,
@@ -70,11 +82,17 @@ export class LocalAthena {
     );
     const names = reader.columnNames();
     const cell = (value: unknown) => (value === null || value === undefined ? {} : { VarCharValue: String(value) });
-    const rows = [names, ...reader.getRows()].slice(0, max).map((row) => ({ Data: row.map(cell) }));
+    // Pages of at most MaxResults rows, the column names being the first row of the first page only, and a NextToken
+    // while rows remain: https://docs.aws.amazon.com/athena/latest/APIReference/API_GetQueryResults.html
+    const all = [names, ...reader.getRows()];
+    const offset = input.NextToken === undefined ? 0 : pageOffset(input.NextToken, id);
+    const end = Math.min(all.length, offset + max);
+    const rows = all.slice(offset, end).map((row) => ({ Data: row.map(cell) }));
     return {
       $metadata: {},
       UpdateCount: 0,
       ResultSet: { Rows: rows, ResultSetMetadata: { ColumnInfo: names.map((Name) => ({ Name, Type: 'varchar' })) } },
+      ...(end < all.length ? { NextToken: pageToken(id, end) } : {}),
     };
   }
 
