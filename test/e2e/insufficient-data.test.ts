@@ -23,7 +23,13 @@ const START = Date.UTC(2026, 0, 7); // a Wednesday
 const ROOMS = ['room-00', 'room-01', 'room-02', 'room-03'];
 
 function quietReading(thingName: string, ts: number): Reading {
-  return { thingName, ts, values: { temperature: 21, humidity: 40, sound: 2, hvac_status: 'OFF' } };
+  // Never one value for long: a sensor held at one value for sensorHealth.stuckMinutes is flagged stuck and left out.
+  const wobble = ((ts / 60_000) % 5) * 0.1;
+  return {
+    thingName,
+    ts,
+    values: { temperature: 21 + wobble, humidity: 40 + wobble, sound: 2 + wobble, hvac_status: 'OFF' },
+  };
 }
 
 /** Empty rooms from `from` for `days` days, one reading a minute, each room labelled empty at `from`. */
