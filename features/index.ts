@@ -8,6 +8,7 @@ export {
   stepFeatures,
 } from './evaluator';
 export { type FeatureBatch, FleetFeatureEvaluator } from './evaluator-fleet';
+export { buildFlagCountsQuery, buildReadingsQuery } from './readings';
 export {
   buildFeatureSpec,
   DEFAULT_FEATURE_OPTIONS,
@@ -33,9 +34,7 @@ export {
 export {
   buildExportQuery,
   buildFeatureQuery,
-  buildFlagCountsQuery,
   buildLabelledQuery,
-  buildReadingsQuery,
   buildSplitPlanQuery,
   buildSplitQuery,
   type ExportQueryOptions,
