@@ -53,6 +53,7 @@ describe('flagged readings in a local run', () => {
       outOfRange: String(counts.outOfRange),
       total: String(counts.total),
       excluded: true,
+      note: 'left out of training',
     });
 
     // The UNLOADed splits: as many rows as the split queries give, none of them flagged (the queries with the
