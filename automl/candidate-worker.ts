@@ -27,7 +27,11 @@ export interface SetupMessage {
 export interface CandidateRequest {
   readonly index: number;
   /** Refit plan `index` on every row of the setup (an ensemble member) instead of training it on the folds. */
-  readonly refit?: { readonly deadline: number | undefined };
+  readonly refit?: {
+    readonly deadline: number | undefined;
+    /** Raw columns (feature index, values of the refit rows) a logistic member reads; the setup holds none. */
+    readonly columns?: readonly (readonly [number, Float64Array])[];
+  };
 }
 
 export interface RefitReply {
@@ -74,7 +78,9 @@ export function serveCandidates(hooks: CandidateWorkerHooks = {}): void {
       const cancelled = flags ? () => Atomics.load(flags, index) !== 0 : undefined;
       let model: ArtifactModel | undefined;
       try {
-        model = refitMember(refitSetup, index, rows, refit.deadline, cancelled).model;
+        const given = new Map(refit.columns ?? []);
+        const table = { ...refitSetup.table, columns: refitSetup.table.columns.map((c, f) => given.get(f) ?? c) };
+        model = refitMember({ ...refitSetup, table }, index, rows, refit.deadline, cancelled).model;
       } catch (error) {
         if (!(error instanceof TrainingStopped)) throw error;
       }

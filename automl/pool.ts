@@ -139,10 +139,12 @@ export async function runSearchPool(
   const now = Date.now;
   const results: (CandidateResult | undefined)[] = plans.map(() => undefined);
   const outOfFold: (Float64Array | undefined)[] = plans.map(() => undefined);
-  // On more than one worker, an ensemble's tree members refit on the same workers (see MemberRefits).
+  // On more than one worker, an ensemble's members refit on the same workers (see MemberRefits); a logistic one
+  // (fitted on every row) only while the refit rows are every row, its columns sent with the request.
+  const everyRow = prepared.refitRows.length === setup.table.rowCount;
   const onWorker = (index: number) => {
     const family = plans[index]?.plan.family;
-    return family === 'gbt' || family === 'forest';
+    return family === 'gbt' || family === 'forest' || (family === 'logistic' && everyRow);
   };
   const cost = (index: number) => {
     const c = results[index];
@@ -191,7 +193,14 @@ export async function runSearchPool(
     const index = refits.next(guess);
     if (index === undefined) return false;
     slot.refit = index;
-    slot.worker.postMessage({ index, refit: { deadline: jobDeadline } } satisfies CandidateRequest);
+    const planned = plans[index];
+    // Trees read the bin codes the workers hold; a logistic member reads its features' raw columns.
+    const columns =
+      planned?.plan.family === 'logistic'
+        ? planned.subset.features.map((f) => [f, setup.table.columns[f] ?? new Float64Array(0)] as const)
+        : undefined;
+    const refit = { deadline: jobDeadline, ...(columns ? { columns } : {}) };
+    slot.worker.postMessage({ index, refit } satisfies CandidateRequest);
     return true;
   };
 
@@ -327,7 +336,7 @@ export async function runSearchPool(
     options.onProgress?.({ type: 'refitting', name: built.candidate.name });
     refits.settle(built.members.map((m) => m.planIndex));
     for (const slot of slots) if (slot.refit === undefined) startRefit(slot);
-    // Logistic members refit here meanwhile (on every row, which the workers do not hold).
+    // Logistic members refit here meanwhile when the workers hold a sample of the rows.
     const rows = { all: prepared.allRows, refit: prepared.refitRows };
     const here = new Map<number, ArtifactModel>();
     const refitHere = (planIndex: number) => refitMember(setup, planIndex, rows, jobDeadline).model;
