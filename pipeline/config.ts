@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { signalSetSchema } from '../telemetry/signal-set-schema';
-import { SIGNAL_SETS, type SignalSet, signalSetById } from '../telemetry/signals';
+import { DEFAULT_STUCK_MINUTES, SIGNAL_SETS, type SignalSet, signalSetById } from '../telemetry/signals';
 
 /**
  * The one typed configuration of the retraining pipeline. The CDK app (from context) and the local
@@ -228,7 +228,7 @@ export const SensorHealthSchema = z
      * A numeric signal holding one value this long is stuck; a signal's own `stuckAfterMinutes` (signal set) wins.
      * @default 180 (healthy UCI temperature holds a value up to 133 min)
      */
-    stuckMinutes: z.number().int().min(1).max(10_080).default(180),
+    stuckMinutes: z.number().int().min(1).max(10_080).default(DEFAULT_STUCK_MINUTES),
     /** A device is silent after this many of its usual intervals (median gap of its readings) without one. @default 10 */
     silentIntervals: z.number().int().min(2).max(1000).default(10),
     /** …and never before this many minutes. @default 15 */

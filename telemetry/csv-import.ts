@@ -16,6 +16,7 @@
 import { basename, extname } from 'node:path';
 import { parseCsvRows } from './csv';
 import { clip, ImportFormatError, RowError } from './errors';
+import { HeldValues } from './held-values';
 import { type SourceLine, textLines } from './import-lines';
 import { headerText, type ImportResult, parseInto, type RowParser } from './importers';
 import type { EnumSignal, NumericSignal, Signal, SignalSet } from './signals';
@@ -176,6 +177,8 @@ export class CsvInference {
   constructor(
     private readonly header: readonly string[],
     private readonly dataColumns: readonly number[],
+    /** How long each column held one value per device (pass 1 of a file with a time column). @default not measured */
+    private readonly held?: HeldValues,
   ) {
     for (const i of dataColumns) {
       this.stats.set(i, {
@@ -233,7 +236,15 @@ export class CsvInference {
         const round = (x: number): number => Number(x.toPrecision(12));
         const min = round(Math.floor((lo - margin) / step) * step);
         const max = round(Math.ceil((hi + margin) / step) * step);
-        const signal: NumericSignal = { name, kind: 'numeric', unit: 'unknown', min, max };
+        const stuckAfterMinutes = this.held?.stuckAfterMinutes(i);
+        const signal: NumericSignal = {
+          name,
+          kind: 'numeric',
+          unit: 'unknown',
+          min,
+          max,
+          ...(stuckAfterMinutes === undefined ? {} : { stuckAfterMinutes }),
+        };
         columns.set(i, { ...signal, ...reportedKey });
       } else {
         if (st.longValue) {
@@ -344,17 +355,23 @@ export function inferFromLines(
   add: (l: SourceLine) => void;
   result: () => ReturnType<CsvInference['result']>;
 } {
-  const inference = new CsvInference(layout.header, layout.dataColumns);
+  const held = new HeldValues();
+  const inference = new CsvInference(layout.header, layout.dataColumns, held);
+  const { header, timeColumn, deviceColumn, defaultDevice, dataColumns } = layout;
   return {
     add(l) {
       if (l.truncated || l.text.trim() === '') return;
       let cells: string[];
+      let ts: number;
       try {
-        cells = rowCells(layout.header, l.text);
+        cells = rowCells(header, l.text);
+        ts = parseTimestampCell(cells[timeColumn] ?? '', header[timeColumn] ?? 'timestamp');
       } catch {
         return;
       }
       inference.add(cells);
+      const device = deviceColumn < 0 ? defaultDevice : (cells[deviceColumn] ?? '').trim();
+      held.add(device, ts, new Map(dataColumns.map((c) => [c, (cells[c] ?? '').trim()])));
     },
     result: () => inference.result(fileName),
   };

@@ -10,6 +10,9 @@ import thermostatJson from './signal-sets/thermostat.json';
 import uciOccupancyJson from './signal-sets/uci-occupancy.json';
 import uciRoomOccupancyJson from './signal-sets/uci-room-occupancy.json';
 
+/** How long a numeric signal may hold one value before it counts as stuck, unless it says otherwise (sensor health). */
+export const DEFAULT_STUCK_MINUTES = 180;
+
 export interface NumericSignal {
   readonly name: string;
   readonly kind: 'numeric';
