@@ -95,6 +95,21 @@ interface OpenLeaf {
 
 const NO_HISTOGRAM = new Float64Array(0);
 
+/**
+ * Histograms of finished trees, reused (zeroed) by the next ones in this thread: a tree allocates ~30 of them
+ * (tens of kB each), and two workers churning through fresh ones run each other's garbage collection.
+ */
+const spareHistograms: Float64Array[] = [];
+const SPARE_LIMIT = 64;
+
+function newHistogram(size: number): Float64Array {
+  for (;;) {
+    const spare = spareHistograms.pop();
+    if (!spare) return new Float64Array(size);
+    if (spare.length === size) return spare.fill(0);
+  }
+}
+
 /** A tree built on packed rows: `splitColumn` (packed column per node) lets `predictPackedRow` walk packed rows. */
 export interface PackedTree extends BuiltTree {
   readonly splitColumn: number[];
@@ -132,7 +147,7 @@ export function growTree(
 
   // (gradient, hessian, count) per bin; rows outer so each row's codes are read as one contiguous run.
   const buildHistogram = (start: number, end: number): Float64Array => {
-    const histogram = new Float64Array(totalBins * 3);
+    const histogram = newHistogram(totalBins * 3);
     for (let i = start; i < end; i++) {
       const r = rows[i] ?? 0;
       const g = grad[r] ?? 0;
@@ -280,6 +295,9 @@ export function growTree(
       openLeaf(rightNode, mid, leaf.end, depth, leftIsSmaller ? large : small, rightTotals),
     );
     leafCount++;
+  }
+  for (const leaf of open) {
+    if (leaf.histogram.length > 0 && spareHistograms.length < SPARE_LIMIT) spareHistograms.push(leaf.histogram);
   }
   return {
     tree,
