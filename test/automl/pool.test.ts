@@ -3,6 +3,7 @@ import { trainCandidate } from '../../automl/candidate';
 import { compactSetup, runSearchPool } from '../../automl/pool';
 import { prepareSearch, runSearch, type SearchResult } from '../../automl/search';
 import { syntheticExport } from './synthetic';
+import { twoSensors } from './two-sensors';
 
 /** What a leaderboard says, without the wall-clock fields. */
 const board = (r: SearchResult) => r.candidates.map(({ startedAt: _s, endedAt: _e, ...rest }) => rest);
@@ -28,6 +29,17 @@ describe('runSearchPool', () => {
     expect(two.validation).toEqual(one.validation);
     expect(two.validation).toEqual(inline.validation);
     expect(two.baseline.name).toBe(one.baseline.name);
+  });
+
+  it('refits the winner the same on 2 workers as on this thread when the refit rows are a sample', async () => {
+    // Ensemble members refit on the workers' sample of bin codes; logistic ones on every row, on this thread.
+    const train = twoSensors(2000, 21);
+    const options = { jobName: 'r', seed: 3, refitRowLimit: 900 };
+    const pooled = await runSearchPool(train, undefined, { ...options, poolSize: 2 });
+    const inline = runSearch(train, undefined, options);
+    expect(board(pooled)).toEqual(board(inline));
+    expect(pooled.best?.candidate.family).toBe('ensemble');
+    expect(pooled.best?.artifact.model).toEqual(inline.best?.artifact.model);
   });
 
   it('with a validation table, matches runSearch', async () => {
