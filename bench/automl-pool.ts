@@ -62,8 +62,9 @@ export async function poolLine(d: Dataset, candidates: number, poolSize: number)
     seconds_pool_1: Number(one.seconds.toFixed(2)),
     seconds_pool_n: Number(many.seconds.toFixed(2)),
     ratio: Number((many.seconds / one.seconds).toFixed(3)),
-    // The winner's refit, after every candidate finished: on the job's thread, or a winning ensemble's tree members
-    // on the pool's cores.
+    // The winner's refit, after every candidate finished: on the job's thread, or a winning ensemble's members on
+    // the pool's cores, timed from when the members are known (refits the workers started speculatively before then
+    // count in the rest).
     refit_seconds_pool_1: Number(one.refitSeconds.toFixed(2)),
     refit_seconds_pool_n: Number(many.refitSeconds.toFixed(2)),
     ratio_without_refit: Number(((many.seconds - many.refitSeconds) / (one.seconds - one.refitSeconds)).toFixed(3)),
