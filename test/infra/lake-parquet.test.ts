@@ -41,7 +41,12 @@ function lakeOf(context: Record<string, unknown>) {
 describe('the lake on AWS is Parquet', () => {
   it('each delivery stream converts JSON to Parquet with the schema of the Glue table of its own prefix', () => {
     const { tables, streams } = lakeOf({});
-    expect(streams.map((s) => s.Prefix.split('/')[0]).sort()).toEqual(['labels', 'predictions', 'sensor_faults', 'telemetry']);
+    expect(streams.map((s) => s.Prefix.split('/')[0]).sort()).toEqual([
+      'labels',
+      'predictions',
+      'sensor_faults',
+      'telemetry',
+    ]);
     for (const stream of streams) {
       const conversion = stream.DataFormatConversionConfiguration;
       expect(conversion).toBeDefined();
