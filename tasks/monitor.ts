@@ -18,7 +18,7 @@ import { type PipelineConfig, parsePipelineConfig } from '../pipeline/config';
 import { ConfigError } from './errors';
 import { type LambdaHandler, onFirstInvoke, type Powertools, parseEnv, wrapHandler } from './lambda-handler';
 import { type SageMakerDescribe, servingBaselines } from './monitor-baselines';
-import { AthenaLakeQuery, type LakeQuery } from './ports/lake-query';
+import { AthenaEnvSchema, AthenaLakeQuery, type LakeQuery } from './ports/lake-query';
 import type { ObjectStore } from './ports/object-store';
 import { S3ObjectStore } from './ports/s3-object-store';
 import { powertools } from './powertools';
@@ -168,13 +168,9 @@ export function createHandler(deps: MonitorDeps): LambdaHandler<MonitorReport> {
 }
 
 /** Set by the stack that deploys the monitor; AWS_REGION by Lambda itself. */
-export const MonitorEnvSchema = z.object({
+export const MonitorEnvSchema = AthenaEnvSchema.extend({
   /** The pipeline config (JSON of PipelineConfigInput): monitoring thresholds, static rule, endpoint name. */
   PIPELINE_CONFIG: z.string().min(1),
-  ATHENA_DATABASE: z.string().min(1),
-  ATHENA_WORKGROUP: z.string().min(1),
-  /** @default the workgroup's result location */
-  ATHENA_OUTPUT_LOCATION: s3Uri.optional(),
   PREDICTIONS_TABLE: z.string().min(1).default('predictions'),
   LABELS_TABLE: z.string().min(1).default('labels'),
 });

@@ -24,7 +24,7 @@ import { type PipelineConfig, parsePipelineConfig, signalSetOf } from '../pipeli
 import { numericSignals } from '../telemetry/signals';
 import { ConfigError } from './errors';
 import { type LambdaHandler, onFirstInvoke, type Powertools, parseEnv, wrapHandler } from './lambda-handler';
-import { AthenaLakeQuery, type LakeQuery } from './ports/lake-query';
+import { AthenaEnvSchema, AthenaLakeQuery, type LakeQuery } from './ports/lake-query';
 import type { ObjectStore } from './ports/object-store';
 import { S3ObjectStore } from './ports/s3-object-store';
 import { powertools } from './powertools';
@@ -138,16 +138,10 @@ export function createHandler(deps: SensorHealthDeps): LambdaHandler<SensorHealt
   );
 }
 
-const s3Uri = z.string().regex(/^s3:\/\/[^/]+\/.+/, 'an s3://bucket/key URI');
-
 /** Set by the stack that deploys the check; AWS_REGION by Lambda itself. */
-export const SensorHealthEnvSchema = z.object({
+export const SensorHealthEnvSchema = AthenaEnvSchema.extend({
   /** The pipeline config (JSON of PipelineConfigInput): sensorHealth, signalSetId, signalSet. */
   PIPELINE_CONFIG: z.string().min(1),
-  ATHENA_DATABASE: z.string().min(1),
-  ATHENA_WORKGROUP: z.string().min(1),
-  /** @default the workgroup's result location */
-  ATHENA_OUTPUT_LOCATION: s3Uri.optional(),
   TELEMETRY_TABLE: z.string().min(1).default('telemetry'),
   SENSOR_FAULTS_TABLE: z.string().min(1).default(SENSOR_FAULTS_TABLE),
   /** The artifacts bucket's name (no s3://): health/latest.json and health/reports/ go there. */

@@ -4,7 +4,19 @@ import {
   GetQueryResultsCommand,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import * as z from 'zod';
 import { TaskInputError } from '../errors';
+
+/** What a Lambda that queries the lake through Athena is deployed with (infra/stacks/lake-query-grants.ts grants it). */
+export const AthenaEnvSchema = z.object({
+  ATHENA_DATABASE: z.string().min(1),
+  ATHENA_WORKGROUP: z.string().min(1),
+  /** @default the workgroup's result location */
+  ATHENA_OUTPUT_LOCATION: z
+    .string()
+    .regex(/^s3:\/\/[^/]+\/.+/, 'an s3://bucket/key URI')
+    .optional(),
+});
 
 /** A SELECT over the lake, rows by column name (every cell as text, NULL as null): Athena on AWS, DuckDB locally. */
 export interface LakeQuery {

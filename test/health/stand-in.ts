@@ -1,28 +1,5 @@
-import {
-  type AthenaClient,
-  GetQueryExecutionCommand,
-  type GetQueryExecutionCommandOutput,
-  GetQueryResultsCommand,
-  StartQueryExecutionCommand,
-} from '@aws-sdk/client-athena';
-import type { LocalAthena } from '../../local/adapters/athena';
-
 /** AthenaLakeQuery's client, answered by the local runtime's Athena stand-in (DuckDB over the lake, CSV results). */
-export function standInClient(athena: LocalAthena): AthenaClient {
-  const done = new Map<string, GetQueryExecutionCommandOutput>();
-  const send = async (command: unknown) => {
-    if (command instanceof StartQueryExecutionCommand) {
-      const out = await athena.startQueryExecutionSync(command.input);
-      const id = out.QueryExecution?.QueryExecutionId ?? '';
-      done.set(id, out);
-      return { QueryExecutionId: id };
-    }
-    if (command instanceof GetQueryExecutionCommand) return done.get(command.input.QueryExecutionId ?? '');
-    if (command instanceof GetQueryResultsCommand) return athena.getQueryResults(command.input);
-    throw new Error(`unexpected command ${String(command)}`);
-  };
-  return { send } as unknown as AthenaClient;
-}
+export { standInAthena as standInClient } from '../../local/runtime/evidence';
 
 /** Every JSON line written to stdout and stderr while `fn` runs (EMF documents and Powertools log lines). */
 export async function captureOutput(fn: () => Promise<void>): Promise<Record<string, unknown>[]> {

@@ -1,17 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type AthenaClient,
-  GetQueryExecutionCommand,
-  type GetQueryExecutionCommandOutput,
-  GetQueryResultsCommand,
-  StartQueryExecutionCommand,
-} from '@aws-sdk/client-athena';
 import { LocalAthena } from '../../local/adapters/athena';
 import { FolderObjectStore } from '../../local/adapters/s3';
 import { lambdaContext } from '../../local/aws-endpoints/lambda-context';
 import { LocalLake } from '../../local/lake';
+import { standInAthena } from '../../local/runtime/evidence';
 import { computeTrainingBaseline } from '../../monitoring/baseline';
 import { countRows, liveMetrics } from '../../monitoring/live-metrics';
 import type { MonitorReport } from '../../monitoring/run';
@@ -67,23 +61,6 @@ function trainingBaseline() {
   );
 }
 
-/** AthenaLakeQuery's client, answered by the local runtime's Athena stand-in (DuckDB over the lake, CSV results). */
-function standInClient(athena: LocalAthena): AthenaClient {
-  const done = new Map<string, GetQueryExecutionCommandOutput>();
-  const send = async (command: unknown) => {
-    if (command instanceof StartQueryExecutionCommand) {
-      const out = await athena.startQueryExecutionSync(command.input);
-      const id = out.QueryExecution?.QueryExecutionId ?? '';
-      done.set(id, out);
-      return { QueryExecutionId: id };
-    }
-    if (command instanceof GetQueryExecutionCommand) return done.get(command.input.QueryExecutionId ?? '');
-    if (command instanceof GetQueryResultsCommand) return athena.getQueryResults(command.input);
-    throw new Error(`unexpected command ${String(command)}`);
-  };
-  return { send } as unknown as AthenaClient;
-}
-
 const MODES = [
   ['duckdb', 'the lake connection'],
   ['athena', 'the lake connection'],
@@ -119,7 +96,7 @@ describe.each(MODES)('monitor handler on a local lake (%s SQL through %s)', (dia
       store,
       lake:
         through === 'the Athena stand-in'
-          ? new AthenaLakeQuery(standInClient(new LocalAthena(lake, new FolderObjectStore(dir))), {
+          ? new AthenaLakeQuery(standInAthena(new LocalAthena(lake, new FolderObjectStore(dir))), {
               database: 'occupancy',
               workGroup: 'occupancy',
               outputLocation: 's3://athena-results/monitor/',
