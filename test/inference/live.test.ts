@@ -99,20 +99,25 @@ it('answers every report of 20 live rooms within 1 s, falls back while the endpo
     // The handler's own desired updates reached the rule and were skipped: no loop.
     expect(stack.rule.stats.skipped - ruleBaseline.skipped).toBe(summary.reports);
 
-    stack.hosting.metrics.flush();
-    const fallbackSum = stack.hosting.metrics.getMetricStatistics({
-      Namespace: METRICS_NAMESPACE,
-      MetricName: InferenceMetrics.InferenceFallback,
-      Dimensions: Object.entries(inferenceMetricDimensions(stack.config.endpointName)).map(([Name, Value]) => ({
-        Name,
-        Value,
-      })),
-      StartTime: new Date(Date.now() - 600_000),
-      EndTime: new Date(Date.now() + 60_000),
-      Period: 3600,
-      Statistics: ['Sum', 'SampleCount'],
-    }).Datapoints[0];
-    expect(fallbackSum).toMatchObject({ Sum: summary.bySource.fallback, SampleCount: summary.answered + 5 });
+    // The Lambda publishes its metrics after it returns, and the device has its answer before that: the last
+    // answers' datapoints may land a moment after the fleet stops (as on CloudWatch), so read once they are all in.
+    const fallbackStats = () => {
+      stack.hosting.metrics.flush();
+      return stack.hosting.metrics.getMetricStatistics({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: InferenceMetrics.InferenceFallback,
+        Dimensions: Object.entries(inferenceMetricDimensions(stack.config.endpointName)).map(([Name, Value]) => ({
+          Name,
+          Value,
+        })),
+        StartTime: new Date(Date.now() - 600_000),
+        EndTime: new Date(Date.now() + 60_000),
+        Period: 3600,
+        Statistics: ['Sum', 'SampleCount'],
+      }).Datapoints[0];
+    };
+    for (let i = 0; i < 50 && (fallbackStats()?.SampleCount ?? 0) < summary.answered + 5; i++) await sleep(100);
+    expect(fallbackStats()).toMatchObject({ Sum: summary.bySource.fallback, SampleCount: summary.answered + 5 });
 
     await stack.close();
     const lake = LocalLake.open(stateDir);
