@@ -45,6 +45,7 @@ const COMMANDS: Record<string, { run: Command; specs: readonly CommandSpec[] }> 
     specs: [specs.BASELINE],
   },
   status: { run: async (argv) => (await import('./commands/status')).statusCommand(argv), specs: [specs.STATUS] },
+  health: { run: async (argv) => (await import('./commands/health')).healthCommand(argv), specs: [specs.HEALTH] },
   approve: {
     run: async (argv) => (await import('./commands/approval')).approvalCommand('approve')(argv),
     specs: [specs.APPROVE],

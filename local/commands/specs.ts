@@ -219,6 +219,22 @@ export const BASELINE = {
   },
 } as const satisfies CommandSpec;
 
+export const HEALTH = {
+  name: 'health',
+  summary: 'Run the sensor health check once (the synthesized check, its alarms and notifier) and print the report.',
+  flags: {
+    ...STATE_DIR_FLAG,
+    at: {
+      type: 'string',
+      placeholder: 'TIME|newest',
+      description:
+        "the check's now: an ISO time with its zone, or `newest` for the lake's newest reading (a simulated or imported history)",
+      defaultText: 'now',
+    },
+    ...JSON_FLAG,
+  },
+} as const satisfies CommandSpec;
+
 export const STATUS = {
   name: 'status',
   summary: 'List runs (newest first) and pending approvals; lists state files it cannot read.',
