@@ -24,18 +24,22 @@ async function newestReading(stateDir: string): Promise<number | undefined> {
   }
 }
 
-async function checkTime(stateDir: string, at: string | undefined): Promise<number> {
+/** `--at` as given: a time (epoch ms), `newest`, or now when absent. Checked before anything is read. */
+function parseAt(at: string | undefined): number | 'newest' {
   if (at === undefined) return Date.now();
-  if (at === 'newest') {
-    const newest = await newestReading(stateDir);
-    if (newest === undefined) throw new UsageError(`--at newest: the lake in ${stateDir} holds no reading`);
-    return newest;
-  }
+  if (at === 'newest') return at;
   const ms = ZONED_ISO.test(at) ? Date.parse(at) : Number.NaN;
   if (!Number.isFinite(ms)) {
     throw new UsageError(`--at must be an ISO time with its zone (2026-01-08T12:00:00Z) or "newest", got "${at}"`);
   }
   return ms;
+}
+
+async function checkTime(stateDir: string, at: number | 'newest'): Promise<number> {
+  if (at !== 'newest') return at;
+  const newest = await newestReading(stateDir);
+  if (newest === undefined) throw new UsageError(`--at newest: the lake in ${stateDir} holds no reading`);
+  return newest;
 }
 
 const iso = (ms: number | null): string => (ms === null ? 'none' : new Date(ms).toISOString().replace('.000Z', 'Z'));
@@ -63,11 +67,12 @@ function reportText(report: SensorHealthReport): string {
 export async function healthCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, HEALTH);
   const stateDir = values['state-dir'];
+  const given = parseAt(values.at);
   assertStateFilesReadable(stateDir);
   if (!LocalLake.exists(stateDir)) {
     throw new UsageError(`no lake in ${stateDir}: simulate or import first`);
   }
-  const at = await checkTime(stateDir, values.at);
+  const at = await checkTime(stateDir, given);
   const config = loadLocalConfig(stateDir);
   progress('synthesizing the stacks (CDK)…');
   const stack = await LocalStack.start({ stateDir, config, onProgress: progress });

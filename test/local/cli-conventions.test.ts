@@ -39,6 +39,7 @@ const ALL_SPECS: Record<string, CommandSpec[]> = {
   import: [specs.IMPORT],
   baseline: [specs.BASELINE],
   status: [specs.STATUS],
+  health: [specs.HEALTH],
   approve: [specs.APPROVE],
   reject: [specs.REJECT],
   report: [specs.REPORT],
@@ -130,6 +131,8 @@ const USER_ERRORS: [string, string[], RegExp][] = [
   ['baseline: unknown flag', ['baseline', '--bogus'], /unknown flag --bogus/],
   ['baseline: missing value', ['baseline', '--out'], /--out needs a value/],
   ['status: bad value', ['status', '--limit', 'x'], /--limit must be an integer/],
+  ['health: bad value', ['health', '--at', 'yesterday'], /--at must be an ISO time with its zone/],
+  ['health: no lake', ['health'], /no lake in .*: simulate or import first/],
   ['status: value on a switch', ['status', '--json=yes'], /--json takes no value/],
   ['approve: no run', ['approve'], /name one run/],
   ['approve: unknown run', ['approve', 'run-nope'], /No approval request for run "run-nope"/],
@@ -174,6 +177,7 @@ describe('read-only commands', () => {
       [['reject', 'run-nope'], 2],
       [['report', 'run-nope'], 2],
       [['baseline'], 2],
+      [['health'], 2],
       [['run', '--help'], 0],
     ];
     for (const [args, expected] of runs) {
