@@ -10,4 +10,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@middy/|hyparquet/)'],
   setupFiles: ['<rootDir>/test/setup.ts'],
   testTimeout: 60000,
+  // One worker per core (Jest's default leaves one core to itself): many suites wait on timers, child processes and
+  // sockets, so on the 2-core CI machine two workers took the suite from ~14.7 to ~8.7 minutes.
+  maxWorkers: '100%',
 };
