@@ -8,6 +8,7 @@ import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type * as z from 'zod';
+import { type PipelineConfig, parsePipelineConfig } from '../pipeline/config';
 import { ConfigError, TaskInputError } from './errors';
 import { firstIssue } from './first-issue';
 
@@ -95,6 +96,17 @@ export function onFirstInvoke<R>(create: () => LambdaHandler<R>): LambdaHandler<
     instance ??= create();
     return instance(event, context);
   };
+}
+
+/** The pipeline config a function is deployed with (PIPELINE_CONFIG: JSON of PipelineConfigInput), parsed once. */
+export function pipelineConfigFromEnv(json: string): PipelineConfig {
+  try {
+    return parsePipelineConfig(JSON.parse(json));
+  } catch (error) {
+    throw new ConfigError(`Invalid function configuration: PIPELINE_CONFIG: ${String(error)}`, 'PIPELINE_CONFIG', {
+      cause: error,
+    });
+  }
 }
 
 /** The function's environment, validated once (on the instance's first invocation). */

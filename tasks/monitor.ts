@@ -14,11 +14,17 @@ import {
   monitorMetricDimensions,
   OccupancyMetrics,
 } from '../observability/metrics';
-import { type PipelineConfig, parsePipelineConfig } from '../pipeline/config';
-import { ConfigError } from './errors';
-import { type LambdaHandler, onFirstInvoke, type Powertools, parseEnv, wrapHandler } from './lambda-handler';
+import type { PipelineConfig } from '../pipeline/config';
+import {
+  type LambdaHandler,
+  onFirstInvoke,
+  type Powertools,
+  parseEnv,
+  pipelineConfigFromEnv,
+  wrapHandler,
+} from './lambda-handler';
 import { type SageMakerDescribe, servingBaselines } from './monitor-baselines';
-import { AthenaEnvSchema, AthenaLakeQuery, type LakeQuery } from './ports/lake-query';
+import { AthenaEnvSchema, athenaLakeQueryOf, type LakeQuery } from './ports/lake-query';
 import type { ObjectStore } from './ports/object-store';
 import { S3ObjectStore } from './ports/s3-object-store';
 import { powertools } from './powertools';
@@ -177,14 +183,7 @@ export const MonitorEnvSchema = AthenaEnvSchema.extend({
 
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): MonitorDeps {
   const e = parseEnv(MonitorEnvSchema, env);
-  let config: PipelineConfig;
-  try {
-    config = parsePipelineConfig(JSON.parse(e.PIPELINE_CONFIG));
-  } catch (error) {
-    throw new ConfigError(`Invalid function configuration: PIPELINE_CONFIG: ${String(error)}`, 'PIPELINE_CONFIG', {
-      cause: error,
-    });
-  }
+  const config = pipelineConfigFromEnv(e.PIPELINE_CONFIG);
   const tools = powertools('monitor');
   const athena = tools.tracer.captureAWSv3Client(new AthenaClient({}));
   return {
@@ -195,11 +194,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): MonitorDeps {
     labelsTable: e.LABELS_TABLE,
     store: new S3ObjectStore(tools.tracer.captureAWSv3Client(new S3Client({}))),
     sagemaker: tools.tracer.captureAWSv3Client(new SageMakerClient({})),
-    lake: new AthenaLakeQuery(athena, {
-      database: e.ATHENA_DATABASE,
-      workGroup: e.ATHENA_WORKGROUP,
-      ...(e.ATHENA_OUTPUT_LOCATION === undefined ? {} : { outputLocation: e.ATHENA_OUTPUT_LOCATION }),
-    }),
+    lake: athenaLakeQueryOf(athena, e),
   };
 }
 

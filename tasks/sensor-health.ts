@@ -20,11 +20,17 @@ import {
   SENSOR_HEALTH_SERVICE,
   unhealthyDevicesDimensions,
 } from '../observability/metrics';
-import { type PipelineConfig, parsePipelineConfig, signalSetOf } from '../pipeline/config';
+import { type PipelineConfig, signalSetOf } from '../pipeline/config';
 import { numericSignals } from '../telemetry/signals';
-import { ConfigError } from './errors';
-import { type LambdaHandler, onFirstInvoke, type Powertools, parseEnv, wrapHandler } from './lambda-handler';
-import { AthenaEnvSchema, AthenaLakeQuery, type LakeQuery } from './ports/lake-query';
+import {
+  type LambdaHandler,
+  onFirstInvoke,
+  type Powertools,
+  parseEnv,
+  pipelineConfigFromEnv,
+  wrapHandler,
+} from './lambda-handler';
+import { AthenaEnvSchema, athenaLakeQueryOf, type LakeQuery } from './ports/lake-query';
 import type { ObjectStore } from './ports/object-store';
 import { S3ObjectStore } from './ports/s3-object-store';
 import { powertools } from './powertools';
@@ -150,14 +156,7 @@ export const SensorHealthEnvSchema = AthenaEnvSchema.extend({
 
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): SensorHealthDeps {
   const e = parseEnv(SensorHealthEnvSchema, env);
-  let config: PipelineConfig;
-  try {
-    config = parsePipelineConfig(JSON.parse(e.PIPELINE_CONFIG));
-  } catch (error) {
-    throw new ConfigError(`Invalid function configuration: PIPELINE_CONFIG: ${String(error)}`, 'PIPELINE_CONFIG', {
-      cause: error,
-    });
-  }
+  const config = pipelineConfigFromEnv(e.PIPELINE_CONFIG);
   const tools = powertools(SENSOR_HEALTH_SERVICE);
   const athena = tools.tracer.captureAWSv3Client(new AthenaClient({}));
   return {
@@ -168,11 +167,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): SensorHealthD
     faultsTable: e.SENSOR_FAULTS_TABLE,
     reportBucket: e.REPORT_BUCKET,
     store: new S3ObjectStore(tools.tracer.captureAWSv3Client(new S3Client({}))),
-    lake: new AthenaLakeQuery(athena, {
-      database: e.ATHENA_DATABASE,
-      workGroup: e.ATHENA_WORKGROUP,
-      ...(e.ATHENA_OUTPUT_LOCATION === undefined ? {} : { outputLocation: e.ATHENA_OUTPUT_LOCATION }),
-    }),
+    lake: athenaLakeQueryOf(athena, e),
   };
 }
 

@@ -16,8 +16,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import type { MonitorReport } from '../../monitoring/run';
 import { METRICS_NAMESPACE } from '../../observability/metrics';
-import { parsePipelineConfig } from '../../pipeline/config';
-import { parseEnv } from '../../tasks/lambda-handler';
+import { parseEnv, pipelineConfigFromEnv } from '../../tasks/lambda-handler';
 import { createHandler, MonitorEnvSchema, type MonitorInput } from '../../tasks/monitor';
 import { AthenaLakeQuery } from '../../tasks/ports/lake-query';
 import { LocalAthena } from '../adapters/athena';
@@ -126,7 +125,7 @@ export class LocalEvidence {
       logger: new Logger({ serviceName: 'monitor', logLevel: 'WARN' }),
       metrics: new LocalStoreMetrics(this.parts.metrics, { namespace: METRICS_NAMESPACE, serviceName: 'monitor' }),
       tracer: new Tracer({ serviceName: 'monitor', enabled: false }),
-      config: parsePipelineConfig(JSON.parse(env.PIPELINE_CONFIG)),
+      config: pipelineConfigFromEnv(env.PIPELINE_CONFIG),
       dialect: 'athena',
       predictionsTable: env.PREDICTIONS_TABLE,
       labelsTable: env.LABELS_TABLE,

@@ -2,8 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { METRICS_NAMESPACE, SENSOR_HEALTH_SERVICE } from '../../observability/metrics';
-import { parsePipelineConfig } from '../../pipeline/config';
-import { parseEnv } from '../../tasks/lambda-handler';
+import { parseEnv, pipelineConfigFromEnv } from '../../tasks/lambda-handler';
 import { AthenaLakeQuery } from '../../tasks/ports/lake-query';
 import { type Notifier, SnsNotifier } from '../../tasks/ports/notifier';
 import {
@@ -108,7 +107,7 @@ export class LocalSensorHealth {
     const checkEnv = parseEnv(SensorHealthEnvSchema, sensorHealth.check.environment);
     const check = createCheckHandler({
       ...quietTools(SENSOR_HEALTH_SERVICE, parts.metrics),
-      config: parsePipelineConfig(JSON.parse(checkEnv.PIPELINE_CONFIG)),
+      config: pipelineConfigFromEnv(checkEnv.PIPELINE_CONFIG),
       dialect: 'athena',
       telemetryTable: checkEnv.TELEMETRY_TABLE,
       faultsTable: checkEnv.SENSOR_FAULTS_TABLE,

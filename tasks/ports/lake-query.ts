@@ -110,3 +110,12 @@ export class AthenaLakeQuery implements LakeQuery {
     return rows;
   }
 }
+
+/** The Athena query port of a Lambda deployed with AthenaEnvSchema's variables. */
+export function athenaLakeQueryOf(client: AthenaClient, env: z.output<typeof AthenaEnvSchema>): AthenaLakeQuery {
+  return new AthenaLakeQuery(client, {
+    database: env.ATHENA_DATABASE,
+    workGroup: env.ATHENA_WORKGROUP,
+    ...(env.ATHENA_OUTPUT_LOCATION === undefined ? {} : { outputLocation: env.ATHENA_OUTPUT_LOCATION }),
+  });
+}
