@@ -11,6 +11,8 @@ module.exports = {
   setupFiles: ['<rootDir>/test/setup.ts'],
   testTimeout: 60000,
   // One worker per core (Jest's default leaves one core to itself): many suites wait on timers, child processes and
-  // sockets, so on the 2-core CI machine two workers took the suite from ~14.7 to ~8.7 minutes.
+  // sockets, so on the 2-core CI machine two workers took the suite from ~14.7 to ~8.7 minutes. `npm test` runs
+  // test/local/lake-compaction.test.ts on its own afterwards: its reader must see a compaction in another process
+  // half done, which a busy second worker can hide (seen once: every read saw one state).
   maxWorkers: '100%',
 };
