@@ -23,6 +23,10 @@ describe('processAlive', () => {
     try {
       const pid = Number(await new Promise<string>((r) => parent.stdout?.once('data', (d: Buffer) => r(d.toString()))));
       expect(processAlive(pid)).toBe(true);
+      // The pid is printed before the shell execs: until it is `sleep`, the shell itself would reap the child.
+      for (let i = 0; i < 250 && readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim() !== 'sleep'; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       process.kill(pid, 'SIGKILL');
       let state = '';
       for (let i = 0; i < 100 && state !== 'Z'; i++) {
