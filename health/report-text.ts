@@ -2,7 +2,7 @@
  * Words a person reads about sensor health: durations, times, values, and the notification a report becomes
  * (tasks/sensor-health-notify.ts). Pure, no I/O; times in UTC (the fleet spans time zones, the logs are UTC).
  */
-import { HEALTH_KINDS, type HealthKind, type SensorHealthReport, type UnhealthyDevice } from './types';
+import { HEALTH_KINDS, type HealthKind, type SensorHealthReport, type UnhealthyDevice, unhealthyKey } from './types';
 
 const MINUTE_MS = 60_000;
 
@@ -50,9 +50,19 @@ export function notificationSubject(report: SensorHealthReport, project = 'occup
   return `${project}: ${n} unhealthy sensor${n === 1 ? '' : 's'} (${kinds})`.slice(0, 99);
 }
 
-function deviceLine(u: UnhealthyDevice, checkedAt: number): string {
+/** "occupancy: 1 new unhealthy sensor, 3 in all (stuck 2, silent 1)": the message of a new device under an alarm. */
+export function newDevicesSubject(report: SensorHealthReport, newKeys: ReadonlySet<string>, project = 'occupancy') {
+  const fresh = new Set(report.unhealthy.filter((u) => newKeys.has(unhealthyKey(u))).map((u) => u.thingName)).size;
+  const all = new Set(report.unhealthy.map((u) => u.thingName)).size;
+  const kinds = HEALTH_KINDS.filter((k) => report.counts[k] > 0)
+    .map((k) => `${k} ${report.counts[k]}`)
+    .join(', ');
+  return `${project}: ${fresh} new unhealthy sensor${fresh === 1 ? '' : 's'}, ${all} in all (${kinds})`.slice(0, 99);
+}
+
+function deviceLine(u: UnhealthyDevice, checkedAt: number, isNew: boolean): string {
   const good = u.lastGoodReading === null ? 'none in the lookback' : formatTime(u.lastGoodReading, checkedAt);
-  return `  - ${u.thingName}: ${u.detail}. Since ${formatTime(u.since, checkedAt)}; last good reading ${good}.`;
+  return `  - ${isNew ? '(new) ' : ''}${u.thingName}: ${u.detail}. Since ${formatTime(u.since, checkedAt)}; last good reading ${good}.`;
 }
 
 /**
@@ -77,11 +87,21 @@ export const OPERATOR_ADVICE = [
 export function notificationMessage(
   report: SensorHealthReport,
   alarmName: string,
-  options: { readonly maxDevices?: number; readonly reportUri?: string } = {},
+  options: {
+    readonly maxDevices?: number;
+    readonly reportUri?: string;
+    /** Devices (`kind:thing`) unhealthy now and not at the previous check: marked "(new)" and listed first. */
+    readonly newKeys?: ReadonlySet<string>;
+  } = {},
 ): string {
   const maxDevices = options.maxDevices ?? MAX_LISTED_DEVICES;
+  const newKeys = options.newKeys ?? new Set<string>();
   const checked = new Date(report.checkedAt).toISOString();
-  const head = `Alarm ${alarmName}. Sensor health check ${report.reportId} at ${checked} (${report.devicesKnown} device(s) known in the last ${report.lookbackHours} h).`;
+  const why =
+    newKeys.size === 0
+      ? `Alarm ${alarmName}.`
+      : `New unhealthy device(s) since the previous check: ${newKeys.size}, while ${alarmName} stayed in ALARM.`;
+  const head = `${why} Sensor health check ${report.reportId} at ${checked} (${report.devicesKnown} device(s) known in the last ${report.lookbackHours} h).`;
   if (report.unhealthy.length === 0) {
     return [
       head,
@@ -92,7 +112,12 @@ export function notificationMessage(
   }
   let room = maxDevices;
   const sections = HEALTH_KINDS.flatMap((kind) => {
-    const devices = report.unhealthy.filter((u) => u.kind === kind);
+    const ofKind = report.unhealthy.filter((u) => u.kind === kind);
+    // New ones first, so a long list never cuts them off.
+    const devices = [
+      ...ofKind.filter((u) => newKeys.has(unhealthyKey(u))),
+      ...ofKind.filter((u) => !newKeys.has(unhealthyKey(u))),
+    ];
     if (devices.length === 0) return [];
     const listed = devices.slice(0, Math.max(0, room));
     room -= listed.length;
@@ -101,7 +126,7 @@ export function notificationMessage(
     return [
       '',
       `${KIND_WORDS[kind]}: ${devices.length}`,
-      ...listed.map((u) => deviceLine(u, report.checkedAt)),
+      ...listed.map((u) => deviceLine(u, report.checkedAt, newKeys.has(unhealthyKey(u)))),
       ...(more > 0 ? [`  … and ${more} more (the full list is in the report${where})`] : []),
     ];
   });

@@ -76,3 +76,25 @@ export interface SensorFaultRecord {
 
 /** The validator's out-of-range code; every other refusal is `malformed`. */
 export const faultKindOf = (code: string): FaultKind => (code === 'out_of_range' ? 'out-of-range' : 'malformed');
+
+/** Alarm of one kind: `occupancy-sensor-health-stuck`, … (the stack names them; the notifier asks for their state). */
+export const sensorHealthAlarmName = (kind: HealthKind): string => `occupancy-sensor-health-${kind}`;
+
+/** `kind:thingName`: one unhealthy device of one kind, as the notifier remembers which it has seen. */
+export const unhealthyKey = (u: Pick<UnhealthyDevice, 'kind' | 'thingName'>): string => `${u.kind}:${u.thingName}`;
+
+/**
+ * What the check sends its notifier after writing a report (asynchronous invoke): an alarm already in ALARM does not
+ * change state when another device of its kind goes bad, so this is how such a device still reaches a person.
+ */
+export interface HealthReportEvent {
+  readonly source: 'occupancy.sensor-health';
+  readonly 'detail-type': 'Sensor Health Report';
+  readonly detail: { readonly reportId: string; readonly checkedAt: number };
+}
+
+export const healthReportEvent = (report: Pick<SensorHealthReport, 'reportId' | 'checkedAt'>): HealthReportEvent => ({
+  source: 'occupancy.sensor-health',
+  'detail-type': 'Sensor Health Report',
+  detail: { reportId: report.reportId, checkedAt: report.checkedAt },
+});

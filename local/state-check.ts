@@ -7,7 +7,7 @@ import { HostingStateError } from './hosting/errors';
 import { HostingState } from './hosting/state';
 import { LakeError, LocalLake } from './lake';
 import { LocalConfigError, loadLocalConfig } from './local-config';
-import { readAlarmDefinitions } from './metrics/alarms';
+import { readAlarmDefinitions, readAlarmStates } from './metrics/alarms';
 import { ExecutionStore } from './runtime/executions';
 import { TaskTokenBroker } from './runtime/task-tokens';
 import { adviceText, StateFileError } from './state-file';
@@ -76,11 +76,13 @@ export function checkStateFiles(
   ]) {
     found.push(bad(error.file, error.message));
   }
-  try {
-    readAlarmDefinitions(root);
-  } catch (error) {
-    if (!(error instanceof StateFileError)) throw error;
-    found.push(bad(error.file, error.message));
+  for (const read of [readAlarmDefinitions, readAlarmStates]) {
+    try {
+      read(root);
+    } catch (error) {
+      if (!(error instanceof StateFileError)) throw error;
+      found.push(bad(error.file, error.message));
+    }
   }
   try {
     if (has('hosting/state.json')) new HostingState(root).load();

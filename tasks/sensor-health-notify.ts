@@ -1,24 +1,38 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
-import { notificationMessage, notificationSubject } from '../health/report-text';
-import { HEALTH_KINDS, HEALTH_REPORT_KEY, type SensorHealthReport } from '../health/types';
+import { newDevicesSubject, notificationMessage, notificationSubject } from '../health/report-text';
+import {
+  HEALTH_KINDS,
+  HEALTH_REPORT_KEY,
+  type HealthKind,
+  type SensorHealthReport,
+  sensorHealthAlarmName,
+  unhealthyKey,
+} from '../health/types';
 import { SENSOR_HEALTH_SERVICE } from '../observability/metrics';
 import { ArtifactError } from './errors';
 import { type LambdaHandler, onFirstInvoke, type Powertools, parseEnv, wrapHandler } from './lambda-handler';
+import { type AlarmStates, CloudWatchAlarmStates } from './ports/alarm-states';
 import { type Notifier, SnsNotifier } from './ports/notifier';
 import type { ObjectStore } from './ports/object-store';
 import { S3ObjectStore } from './ports/s3-object-store';
 import { powertools } from './powertools';
 
 /**
- * The sensor health notifier (issue 22): an UnhealthyDevices alarm going to ALARM (EventBridge rule on the per-kind
- * alarms) → one message naming every unhealthy device of the newest report, sent once per report however many
- * kinds' alarms fire for it.
+ * The sensor health notifier (issue 22). One message naming every unhealthy device of the newest report, sent once
+ * per report however many events arrive for it, on either of two events:
+ * - an UnhealthyDevices alarm going to ALARM (EventBridge rule on the per-kind alarms);
+ * - the check's report event (HealthReportEvent, after each check) when a device went unhealthy since the previous
+ *   check under an alarm that stays in ALARM: in ALARM now, its threshold reached by the previous report and by this
+ *   one. CloudWatch acts on state changes only, so without this a second stuck device would never be named while the
+ *   first keeps the stuck alarm in ALARM
+ *   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-evaluation.html: actions run on a change).
+ *   When the previous report was under the threshold, the alarm's own change to ALARM sends this report.
  *
  * Read-check-write on `health/notified.json` is safe because the function runs with reserved concurrency 1 (set by
- * the stack): two alarms of one check arrive as two invocations, and Lambda runs them one after the other, so the
- * second reads the first's record and sends nothing.
+ * the stack): events arrive as invocations Lambda runs one after the other, so each reads the previous one's record.
  */
 
 /** Which report was last notified (beside the report in the artifacts bucket). */
@@ -39,11 +53,36 @@ export const AlarmStateChangeSchema = z
   .passthrough();
 export type AlarmStateChange = z.infer<typeof AlarmStateChangeSchema>;
 
+/** The check's HealthReportEvent (health/types.ts). */
+export const HealthReportEventSchema = z.object({
+  source: z.literal('occupancy.sensor-health'),
+  'detail-type': z.literal('Sensor Health Report'),
+  detail: z.object({ reportId: z.string().min(1), checkedAt: z.number().int().positive() }),
+});
+
+// By `source`, so a malformed event's error names its field (`detail.reportId`), not just "Invalid input".
+export const NotifyEventSchema = z.discriminatedUnion('source', [AlarmStateChangeSchema, HealthReportEventSchema]);
+export type NotifyEvent = z.infer<typeof NotifyEventSchema>;
+
+/** What the notifier remembers between invocations (`health/notified.json`). */
 export interface NotifiedRecord {
-  readonly reportId: string;
-  readonly notifiedAt: number;
-  readonly alarmName: string;
+  /** The report last sent. */
+  readonly reportId: string | null;
+  readonly notifiedAt: number | null;
+  /** What sent it: the alarm's name, or the alarms a new device fell under. */
+  readonly alarmName: string | null;
+  /** The newest report whose event was handled, and its unhealthy devices (`kind:thing`): "new" is against these. */
+  readonly seenReportId: string | null;
+  readonly seenDevices: readonly string[];
 }
+
+const NO_RECORD: NotifiedRecord = {
+  reportId: null,
+  notifiedAt: null,
+  alarmName: null,
+  seenReportId: null,
+  seenDevices: [],
+};
 
 export type NotifyOutput =
   | { readonly notified: true; readonly reportId: string; readonly subject: string }
@@ -54,6 +93,8 @@ export interface SensorHealthNotifyDeps extends Powertools {
   readonly notifier: Notifier;
   /** The artifacts bucket the check writes its reports to. */
   readonly reportBucket: string;
+  /** The per-kind alarms' state and threshold (a report event notifies only under an alarm that stays in ALARM). */
+  readonly alarms: AlarmStates;
   /** Names the project in the subject. @default 'occupancy' */
   readonly project?: string;
   /** @default Date.now */
@@ -92,52 +133,118 @@ function parseReport(text: string, uri: string): SensorHealthReport {
 }
 
 /**
- * The report id last notified; null before the first message. S3 answers a missing key with NoSuchKey (404) only to a
- * caller allowed s3:ListBucket, else AccessDenied (403: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html),
+ * The notifier's record; NO_RECORD before the first. S3 answers a missing key with NoSuchKey (404) only to a caller
+ * allowed s3:ListBucket, else AccessDenied (403: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html),
  * so the function's role needs it (the stack's grantRead gives s3:List*); any other failure is not "none yet".
  */
-async function lastNotified(store: ObjectStore, uri: string): Promise<string | null> {
+async function readRecord(store: ObjectStore, uri: string): Promise<NotifiedRecord> {
+  let text: string;
   try {
-    const doc = JSON.parse(await store.getText(uri)) as Partial<NotifiedRecord> | null;
-    return typeof doc?.reportId === 'string' ? doc.reportId : null;
+    text = await store.getText(uri);
   } catch (error) {
-    if (isMissingObject(error)) return null;
+    if (isMissingObject(error)) return NO_RECORD;
     throw error;
   }
+  const doc = JSON.parse(text) as Partial<NotifiedRecord> | null;
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    reportId: str(doc?.reportId),
+    notifiedAt: typeof doc?.notifiedAt === 'number' ? doc.notifiedAt : null,
+    alarmName: str(doc?.alarmName),
+    seenReportId: str(doc?.seenReportId),
+    seenDevices: Array.isArray(doc?.seenDevices) ? doc.seenDevices.filter((d) => typeof d === 'string') : [],
+  };
 }
+
+const isReportEvent = (e: NotifyEvent): e is z.infer<typeof HealthReportEventSchema> =>
+  e.source === 'occupancy.sensor-health';
 
 export function createHandler(deps: SensorHealthNotifyDeps): LambdaHandler<NotifyOutput> {
   const { logger, store, notifier } = deps;
   const now = deps.now ?? Date.now;
   const reportUri = `s3://${deps.reportBucket}/${HEALTH_REPORT_KEY}`;
   const notifiedUri = `s3://${deps.reportBucket}/${HEALTH_NOTIFIED_KEY}`;
+  const saveRecord = (record: NotifiedRecord) =>
+    store.putText(notifiedUri, `${JSON.stringify(record)}\n`, 'application/json');
+  const skip = (reportId: string | null, reason: string, attributes: Record<string, unknown> = {}): NotifyOutput => {
+    logger.info('nothing to notify', { reason, ...attributes });
+    return { notified: false, reportId, reason };
+  };
+
+  /** A kind's alarm went to ALARM: the newest report, unless it was sent already. */
+  async function onAlarm(event: AlarmStateChange): Promise<NotifyOutput> {
+    const alarmName = event.detail.alarmName;
+    if (event.detail.state.value !== 'ALARM')
+      return skip(null, `${alarmName} is ${event.detail.state.value}, not ALARM`);
+    const report = parseReport(await store.getText(reportUri), reportUri);
+    const record = await readRecord(store, notifiedUri);
+    if (record.reportId === report.reportId)
+      return skip(report.reportId, `report ${report.reportId} was already notified`, { alarmName });
+    const subject = notificationSubject(report, deps.project);
+    await notifier.publish(subject, notificationMessage(report, alarmName, { reportUri }));
+    // Recorded after the send: a failed write (retried by Lambda's async invoke) may repeat a message, never lose one.
+    await saveRecord({ ...record, reportId: report.reportId, notifiedAt: now(), alarmName });
+    logger.info('sensor health notified', { reportId: report.reportId, alarmName, unhealthy: report.unhealthy.length });
+    return { notified: true, reportId: report.reportId, subject };
+  }
+
+  /** A check wrote a report: devices new since the previous one, under an alarm that stays in ALARM, are sent. */
+  async function onReport(): Promise<NotifyOutput> {
+    // The newest report, whichever check's event this is: an older one's devices are in it or healthy again.
+    const report = parseReport(await store.getText(reportUri), reportUri);
+    const record = await readRecord(store, notifiedUri);
+    if (record.seenReportId === report.reportId) return skip(report.reportId, `report ${report.reportId} was seen`);
+    const seen = new Set(record.seenDevices);
+    const fresh = report.unhealthy.filter((u) => !seen.has(unhealthyKey(u)));
+    let next: NotifiedRecord = {
+      ...record,
+      seenReportId: report.reportId,
+      seenDevices: report.unhealthy.map(unhealthyKey),
+    };
+    const freshKinds = [...new Set(fresh.map((u) => u.kind))];
+    const alarming = await staysAlarming(freshKinds, record.seenDevices, report);
+    const newKeys = new Set(fresh.filter((u) => alarming.includes(u.kind)).map(unhealthyKey));
+    let output: NotifyOutput;
+    if (record.reportId === report.reportId) {
+      output = skip(report.reportId, `report ${report.reportId} was already notified`);
+    } else if (newKeys.size === 0) {
+      output = skip(
+        report.reportId,
+        fresh.length === 0
+          ? 'no device went unhealthy since the previous check'
+          : `the alarms of ${freshKinds.join(', ')} do not stay in ALARM: a change to ALARM notifies by itself`,
+      );
+    } else {
+      const alarmNames = alarming.map(sensorHealthAlarmName).join(' and ');
+      const subject = newDevicesSubject(report, newKeys, deps.project);
+      await notifier.publish(subject, notificationMessage(report, alarmNames, { reportUri, newKeys }));
+      next = { ...next, reportId: report.reportId, notifiedAt: now(), alarmName: alarmNames };
+      logger.info('sensor health notified', { reportId: report.reportId, alarmName: alarmNames, new: newKeys.size });
+      output = { notified: true, reportId: report.reportId, subject };
+    }
+    await saveRecord(next);
+    return output;
+  }
+
+  /** Kinds whose alarm is in ALARM and whose threshold the previous report and this one both reach. */
+  async function staysAlarming(
+    kinds: readonly HealthKind[],
+    previous: readonly string[],
+    report: SensorHealthReport,
+  ): Promise<HealthKind[]> {
+    if (kinds.length === 0 || previous.length === 0) return [];
+    const before = (kind: HealthKind) => previous.filter((key) => key.startsWith(`${kind}:`)).length;
+    const states = await deps.alarms.statesOf(kinds.map(sensorHealthAlarmName));
+    return kinds.filter((kind) => {
+      const status = states.get(sensorHealthAlarmName(kind));
+      if (status?.state !== 'ALARM' || status.threshold === undefined) return false;
+      return before(kind) >= status.threshold && report.counts[kind] >= status.threshold;
+    });
+  }
+
   return wrapHandler(
-    async (event: AlarmStateChange): Promise<NotifyOutput> => {
-      const alarmName = event.detail.alarmName;
-      if (event.detail.state.value !== 'ALARM') {
-        const reason = `${alarmName} is ${event.detail.state.value}, not ALARM`;
-        logger.info('nothing to notify', { reason });
-        return { notified: false, reportId: null, reason };
-      }
-      const report = parseReport(await store.getText(reportUri), reportUri);
-      if ((await lastNotified(store, notifiedUri)) === report.reportId) {
-        const reason = `report ${report.reportId} was already notified (another kind's alarm of the same check)`;
-        logger.info('nothing to notify', { reason, alarmName });
-        return { notified: false, reportId: report.reportId, reason };
-      }
-      const subject = notificationSubject(report, deps.project);
-      await notifier.publish(subject, notificationMessage(report, alarmName, { reportUri }));
-      // Recorded after the send: a failed write (retried by Lambda's async invoke) may repeat a message, never lose one.
-      const record: NotifiedRecord = { reportId: report.reportId, notifiedAt: now(), alarmName };
-      await store.putText(notifiedUri, `${JSON.stringify(record)}\n`, 'application/json');
-      logger.info('sensor health notified', {
-        reportId: report.reportId,
-        alarmName,
-        unhealthy: report.unhealthy.length,
-      });
-      return { notified: true, reportId: report.reportId, subject };
-    },
-    { ...deps, schema: AlarmStateChangeSchema, inputName: 'Alarm state change event' },
+    async (event: NotifyEvent): Promise<NotifyOutput> => (isReportEvent(event) ? onReport() : onAlarm(event)),
+    { ...deps, schema: NotifyEventSchema, inputName: 'Alarm state change or sensor health report event' },
   );
 }
 
@@ -157,6 +264,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): SensorHealthN
     reportBucket: e.REPORT_BUCKET,
     store: new S3ObjectStore(tools.tracer.captureAWSv3Client(new S3Client({}))),
     notifier: new SnsNotifier(tools.tracer.captureAWSv3Client(new SNSClient({})), e.TOPIC_ARN),
+    alarms: new CloudWatchAlarmStates(tools.tracer.captureAWSv3Client(new CloudWatchClient({}))),
   };
 }
 

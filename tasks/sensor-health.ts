@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import type { SqlDialectName } from '../features/dialect';
@@ -11,6 +12,7 @@ import {
   HEALTH_KINDS,
   HEALTH_REPORT_KEY,
   HEALTH_REPORTS_PREFIX,
+  healthReportEvent,
   SENSOR_FAULTS_TABLE,
   type SensorHealthReport,
 } from '../health/types';
@@ -30,6 +32,7 @@ import {
   pipelineConfigFromEnv,
   wrapHandler,
 } from './lambda-handler';
+import { type EventInvoker, LambdaEventInvoker } from './ports/event-invoker';
 import { AthenaEnvSchema, athenaLakeQueryOf, type LakeQuery } from './ports/lake-query';
 import type { ObjectStore } from './ports/object-store';
 import { S3ObjectStore } from './ports/s3-object-store';
@@ -40,7 +43,8 @@ import { powertools } from './powertools';
  * range or sending malformed readings now (health/query.ts over the lake, health/classify.ts), written as the report
  * the notifier and the console read (`health/latest.json` + `health/reports/…`), published as UnhealthyDevices per
  * kind (zeros too, so each kind's alarm always has a datapoint and returns to OK), and logged one line per device
- * ('Unhealthy device') for the dashboard's Logs Insights table.
+ * ('Unhealthy device') for the dashboard's Logs Insights table. Then it tells the notifier a report is written
+ * (tasks/sensor-health-notify.ts): a kind's alarm already in ALARM does not fire again for a new device of its kind.
  */
 
 export const SensorHealthInputSchema = z
@@ -68,6 +72,8 @@ export interface SensorHealthDeps extends Powertools {
   readonly faultsTable?: string;
   /** Bucket of the reports (the artifacts bucket). */
   readonly reportBucket: string;
+  /** Hands the notifier each written report's event (HealthReportEvent). @default none: the alarms alone notify */
+  readonly notifier?: EventInvoker;
   /** @default Date.now */
   readonly now?: () => number;
   /** @default randomUUID */
@@ -138,6 +144,8 @@ export function createHandler(deps: SensorHealthDeps): LambdaHandler<SensorHealt
         devicesKnown: report.devicesKnown,
         counts: report.counts,
       });
+      // After the report is written and published; a failure fails the run, and the schedule's retry checks again.
+      await deps.notifier?.invoke(healthReportEvent(report));
       return { checked: true, reportUri: uris.latest, report };
     },
     { ...deps, schema: SensorHealthInputSchema, inputName: 'Sensor health input' },
@@ -152,6 +160,10 @@ export const SensorHealthEnvSchema = AthenaEnvSchema.extend({
   SENSOR_FAULTS_TABLE: z.string().min(1).default(SENSOR_FAULTS_TABLE),
   /** The artifacts bucket's name (no s3://): health/latest.json and health/reports/ go there. */
   REPORT_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+  /** The notifier function's ARN: each written report's event goes to it (asynchronous invoke). */
+  NOTIFY_FUNCTION_ARN: z
+    .string()
+    .regex(/^arn:[^:]+:lambda:[^:]*:\d*:function:[A-Za-z0-9_-]+$/, 'a Lambda function ARN'),
 });
 
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): SensorHealthDeps {
@@ -168,6 +180,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): SensorHealthD
     reportBucket: e.REPORT_BUCKET,
     store: new S3ObjectStore(tools.tracer.captureAWSv3Client(new S3Client({}))),
     lake: athenaLakeQueryOf(athena, e),
+    notifier: new LambdaEventInvoker(tools.tracer.captureAWSv3Client(new LambdaClient({})), e.NOTIFY_FUNCTION_ARN),
   };
 }
 

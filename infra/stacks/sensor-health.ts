@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -11,7 +11,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { HEALTH_KINDS, type HealthKind, SENSOR_FAULTS_TABLE } from '../../health/types';
+import { HEALTH_KINDS, SENSOR_FAULTS_TABLE, sensorHealthAlarmName } from '../../health/types';
 import { OccupancyMetrics, selectMetric, unhealthyDevicesDimensions } from '../../observability/metrics';
 import type { PipelineConfig } from '../../pipeline/config';
 import { LAKE } from './ingestion-stack';
@@ -34,8 +34,6 @@ export interface SensorHealthProps {
 const TASKS_DIR = join(__dirname, '..', '..', 'tasks');
 /** The lake tables the check queries (each is also its S3 prefix in the lake bucket). */
 export const SENSOR_HEALTH_LAKE_TABLES = [LAKE.telemetryTable, SENSOR_FAULTS_TABLE] as const;
-/** Alarm of one kind: `occupancy-sensor-health-stuck`, … (the rule and the local runtime find them by these). */
-export const sensorHealthAlarmName = (kind: HealthKind) => `occupancy-sensor-health-${kind}`;
 /** The Logs Insights line the check writes per unhealthy device (tasks/sensor-health.ts). */
 export const UNHEALTHY_DEVICE_MESSAGE = 'Unhealthy device';
 
@@ -44,6 +42,7 @@ export const UNHEALTHY_DEVICE_MESSAGE = 'Unhealthy device';
  * `sensorHealth.everyMinutes`, publishing UnhealthyDevices per kind; one alarm per kind on that fleet metric (never
  * one per device: a fleet of thousands must not make thousands of alarms); one rule on those alarms' changes to
  * ALARM invoking the notifier (tasks/sensor-health-notify.ts), which sends the report's device list to the topic.
+ * The check also hands the notifier each report, so a device going bad under an alarm already in ALARM is sent too.
  */
 export class SensorHealth extends Construct {
   readonly checkFunction: lambda.IFunction;
@@ -59,6 +58,36 @@ export class SensorHealth extends Construct {
     const health = config.sensorHealth;
     const stack = Stack.of(this);
 
+    const notify = nodeFunction(this, 'NotifyFunction', {
+      entry: join(TASKS_DIR, 'sensor-health-notify.ts'),
+      description: 'Sensor health alarm → the unhealthy devices, once per report, to the notification topic',
+      key,
+      environment: { REPORT_BUCKET: props.artifactsBucket.bucketName, TOPIC_ARN: props.topic.topicArn },
+    });
+    // One at a time: its read-check-write of health/notified.json sends one message per report.
+    const cfn = notify.node.defaultChild as lambda.CfnFunction;
+    cfn.reservedConcurrentExecutions = 1;
+    this.notifyFunction = notify;
+    props.artifactsBucket.grantRead(notify, 'health/*');
+    props.artifactsBucket.grantPut(notify, 'health/notified.json');
+    notify.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.topic.topicArn] }));
+    // The topic is encrypted with the key (SNS encrypts with the publisher's permissions).
+    key.grantEncryptDecrypt(notify);
+    // A report event notifies only under a kind's alarm already in ALARM: it reads their state, nothing else.
+    notify.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: HEALTH_KINDS.map((kind) =>
+          stack.formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: sensorHealthAlarmName(kind),
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
+      }),
+    );
+
     const environment = {
       PIPELINE_CONFIG: JSON.stringify(sensorHealthConfigInput(config)),
       ATHENA_DATABASE: LAKE.database,
@@ -66,6 +95,7 @@ export class SensorHealth extends Construct {
       TELEMETRY_TABLE: LAKE.telemetryTable,
       SENSOR_FAULTS_TABLE,
       REPORT_BUCKET: props.artifactsBucket.bucketName,
+      NOTIFY_FUNCTION_ARN: notify.functionArn,
     };
     assertLambdaEnvironmentSize('SensorHealthFunction', environment);
     const check = nodeFunction(this, 'Function', {
@@ -87,6 +117,10 @@ export class SensorHealth extends Construct {
     // Writes health/latest.json and health/reports/…; reads nothing else of the artifacts but Athena's results.
     props.artifactsBucket.grantPut(check, 'health/*');
     key.grantEncryptDecrypt(check);
+    // Each report's event to the notifier (asynchronous invoke of $LATEST: the function, not grantInvoke's `:*`).
+    check.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [notify.functionArn] }),
+    );
 
     const role = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -135,22 +169,6 @@ export class SensorHealth extends Construct {
         }),
       );
     }
-
-    const notify = nodeFunction(this, 'NotifyFunction', {
-      entry: join(TASKS_DIR, 'sensor-health-notify.ts'),
-      description: 'Sensor health alarm → the unhealthy devices, once per report, to the notification topic',
-      key,
-      environment: { REPORT_BUCKET: props.artifactsBucket.bucketName, TOPIC_ARN: props.topic.topicArn },
-    });
-    // One at a time: its read-check-write of health/notified.json sends one message per report.
-    const cfn = notify.node.defaultChild as lambda.CfnFunction;
-    cfn.reservedConcurrentExecutions = 1;
-    this.notifyFunction = notify;
-    props.artifactsBucket.grantRead(notify, 'health/*');
-    props.artifactsBucket.grantPut(notify, 'health/notified.json');
-    notify.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.topic.topicArn] }));
-    // The topic is encrypted with the key (SNS encrypts with the publisher's permissions).
-    key.grantEncryptDecrypt(notify);
 
     // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html (event shape)
     this.rule = new events.Rule(this, 'AlarmRule', {

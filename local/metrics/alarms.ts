@@ -29,6 +29,28 @@ const ALARMS_FILE = {
   >,
 };
 
+/**
+ * `metrics/alarm-states.json`: each alarm's state, kept across processes as CloudWatch keeps it (an update leaves
+ * the state unchanged: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+ */
+const ALARM_STATES_FILE = {
+  what: 'record of alarm states',
+  schema: z.record(
+    z.string(),
+    z.object({
+      state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+      reason: z.string(),
+      stateUpdated: z.number(),
+    }),
+  ),
+};
+type SavedAlarmStates = z.infer<typeof ALARM_STATES_FILE.schema>;
+
+/** Reads `<stateDir>/metrics/alarm-states.json` (none: empty); throws StateFileError when it is broken. */
+export function readAlarmStates(stateDir: string): SavedAlarmStates {
+  return readStateFileIfExists(join(stateDir, 'metrics', 'alarm-states.json'), ALARM_STATES_FILE) ?? {};
+}
+
 /** Reads `<stateDir>/metrics/alarms.json` (none: an empty list); throws StateFileError naming a bad definition. */
 export function readAlarmDefinitions(stateDir: string): PutMetricAlarmCommandInput[] {
   const file = join(stateDir, 'metrics', 'alarms.json');
@@ -81,6 +103,7 @@ export interface AlarmTransition {
 export class AlarmEvaluator {
   private readonly alarms = new Map<string, AlarmRecord>();
   private readonly file: string | undefined;
+  private readonly statesFile: string | undefined;
   private readonly timeScale: number;
   private readonly clock: () => number;
   private readonly listeners: ((t: AlarmTransition) => void)[] = [];
@@ -96,11 +119,16 @@ export class AlarmEvaluator {
       const dir = join(options.stateDir, 'metrics');
       mkdirSync(dir, { recursive: true });
       this.file = join(dir, 'alarms.json');
+      this.statesFile = join(dir, 'alarm-states.json');
       for (const input of readAlarmDefinitions(options.stateDir)) this.register(input);
+      for (const [name, saved] of Object.entries(readAlarmStates(options.stateDir))) {
+        const record = this.alarms.get(name);
+        if (record) Object.assign(record, saved);
+      }
     }
   }
 
-  /** Create or replace an alarm (state restarts at INSUFFICIENT_DATA, as CloudWatch does on update). */
+  /** Create or update an alarm: a new one starts at INSUFFICIENT_DATA, an updated one keeps its state (as CloudWatch). */
   putMetricAlarm(input: PutMetricAlarmCommandInput): void {
     this.register(input);
     this.save();
@@ -109,6 +137,7 @@ export class AlarmEvaluator {
   deleteAlarms(input: { AlarmNames?: readonly string[] }): void {
     for (const name of input.AlarmNames ?? []) this.alarms.delete(name);
     this.save();
+    this.saveStates();
   }
 
   has(alarmName: string): boolean {
@@ -169,6 +198,9 @@ export class AlarmEvaluator {
         time: now,
       };
       record.stateUpdated = now;
+      record.state = result.state;
+      record.reason = result.reason;
+      this.saveStates();
       for (const listener of this.listeners) listener(transition);
     }
     record.state = result.state;
@@ -213,14 +245,24 @@ export class AlarmEvaluator {
   private register(input: PutMetricAlarmCommandInput): void {
     const definition = parseAnyAlarm(input);
     const now = this.clock();
+    // An update leaves the state unchanged; a new alarm starts at INSUFFICIENT_DATA (API_PutMetricAlarm, above).
+    const existing = this.alarms.get(definition.alarmName);
     this.alarms.set(definition.alarmName, {
       input,
       definition,
-      state: 'INSUFFICIENT_DATA',
-      reason: 'Unchecked: Initial alarm creation',
-      stateUpdated: now,
+      state: existing?.state ?? 'INSUFFICIENT_DATA',
+      reason: existing?.reason ?? 'Unchecked: Initial alarm creation',
+      stateUpdated: existing?.stateUpdated ?? now,
       configUpdated: now,
     });
+  }
+
+  private saveStates(): void {
+    if (this.statesFile === undefined) return;
+    const states: SavedAlarmStates = {};
+    for (const [name, r] of this.alarms)
+      states[name] = { state: r.state, reason: r.reason, stateUpdated: r.stateUpdated };
+    writeFileAtomic(this.statesFile, JSON.stringify(states));
   }
 
   private save(): void {

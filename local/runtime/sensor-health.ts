@@ -3,6 +3,8 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { METRICS_NAMESPACE, SENSOR_HEALTH_SERVICE } from '../../observability/metrics';
 import { parseEnv, pipelineConfigFromEnv } from '../../tasks/lambda-handler';
+import { CloudWatchAlarmStates } from '../../tasks/ports/alarm-states';
+import { LambdaEventInvoker } from '../../tasks/ports/event-invoker';
 import { AthenaLakeQuery } from '../../tasks/ports/lake-query';
 import { type Notifier, SnsNotifier } from '../../tasks/ports/notifier';
 import {
@@ -29,15 +31,16 @@ import { AlarmEventRules } from './alarm-rules';
 import { AsyncInvokeQueue } from './async-invoke';
 import { standInAthena } from './evidence';
 import type { Json } from './runner';
+import { standInCloudWatchAlarms, standInLambda } from './stand-in-clients';
 import type { SensorHealthOfTemplate } from './synth';
 
 /**
  * Sensor health, locally (issue 22): the check Lambda's handler (tasks/sensor-health.ts) with its synthesized
  * environment, its Athena query answered by the local Athena stand-in over the local lake, its report in the local
  * store and its UnhealthyDevices in the local metric store; the synthesized alarms per kind in the local alarm
- * evaluator; the synthesized rule invoking the notifier (tasks/sensor-health-notify.ts) asynchronously, one at a
- * time (its reserved concurrency), which publishes through an SNS client to the local notifier
- * (`<state>/notifications.ndjson`).
+ * evaluator; the synthesized rule, and the check's report event, invoking the notifier (tasks/sensor-health-notify.ts)
+ * asynchronously, one at a time (its reserved concurrency), which reads the alarms' state from the local evaluator
+ * and publishes through an SNS client to the local notifier (`<state>/notifications.ndjson`).
  */
 
 export interface LocalSensorHealthParts {
@@ -53,7 +56,7 @@ export interface LocalSensorHealthParts {
   readonly onProgress?: (line: string) => void;
 }
 
-/** What one check did: the handler's output, then the notifier's answers to the alarms it raised. */
+/** What one check did: the handler's output, then the notifier's answers to its report event and the alarms it raised. */
 export interface CheckRun {
   readonly output: SensorHealthOutput;
   readonly notified: NotifyOutput[];
@@ -119,6 +122,10 @@ export class LocalSensorHealth {
         outputLocation: checkEnv.ATHENA_OUTPUT_LOCATION ?? LOCAL_HEALTH_RESULTS,
         pollMs: 0,
       }),
+      notifier: new LambdaEventInvoker(
+        standInLambda([{ arn: sensorHealth.notifier.arn, enqueue: (event) => this.queue.enqueue(event) }]),
+        checkEnv.NOTIFY_FUNCTION_ARN,
+      ),
     });
     this.check = (input) => check(input, lambdaContext(sensorHealth.check.logicalId, { timeoutMs: 300_000 }));
 
@@ -128,6 +135,7 @@ export class LocalSensorHealth {
       store: parts.store,
       reportBucket: notifyEnv.REPORT_BUCKET,
       notifier: new SnsNotifier(standInSns(notifyEnv.TOPIC_ARN, parts.notifier), notifyEnv.TOPIC_ARN),
+      alarms: new CloudWatchAlarmStates(standInCloudWatchAlarms(alarms)),
     });
     this.notify = async (event) => {
       const out = await notify(event, lambdaContext(sensorHealth.notifier.logicalId));
@@ -155,8 +163,8 @@ export class LocalSensorHealth {
   }
 
   /**
-   * One scheduled invocation: the check publishes and writes its report, the alarms are evaluated (CloudWatch does
-   * so every period), and every notifier invocation their changes to ALARM queued has run.
+   * One scheduled invocation: the check publishes and writes its report and queues its report event, the alarms are
+   * evaluated (CloudWatch does so every period), and every notifier invocation queued has run.
    */
   async runCheck(input: SensorHealthInput = {}): Promise<CheckRun> {
     this.notified = [];

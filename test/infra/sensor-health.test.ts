@@ -1,6 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { HEALTH_KINDS } from '../../health/types';
-import { sensorHealthAlarmName } from '../../infra/stacks/sensor-health';
+import { HEALTH_KINDS, sensorHealthAlarmName } from '../../health/types';
 import {
   METRICS_NAMESPACE,
   OccupancyMetrics,
@@ -105,6 +104,39 @@ describe('sensor health alarms', () => {
     expect(actionsOf(statements).some((a) => a.startsWith('s3:Delete') || a === 's3:*')).toBe(false);
     // The topic and the artifacts are encrypted with the data key.
     expect(actionsOf(statements)).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
+  });
+
+  it("reads the state of the four kinds' alarms, and only theirs; the check hands it each report, and nothing else does", () => {
+    const [notifyId, notifier] = notifyFunction();
+    const describe = statementsOf(notifier).filter((s) => actionsOf([s]).some((a) => a.startsWith('cloudwatch:')));
+    expect(describe).toHaveLength(1);
+    expect(describe[0]?.Action).toBe('cloudwatch:DescribeAlarms');
+    const arns = [describe[0]?.Resource]
+      .flat()
+      .map((r) => JSON.stringify(r))
+      .map((r) => r.match(/:alarm:([\w-]+)"/)?.[1]);
+    expect(arns).toEqual(HEALTH_KINDS.map(sensorHealthAlarmName));
+
+    const [checkId, check] = checkFunction();
+    expect(((props(check).Environment as Json).Variables as Json).NOTIFY_FUNCTION_ARN).toEqual({
+      'Fn::GetAtt': [notifyId, 'Arn'],
+    });
+    const invoke = statementsOf(check).filter((s) => actionsOf([s]).some((a) => a.startsWith('lambda:')));
+    expect(invoke).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::GetAtt': [notifyId, 'Arn'] },
+      }),
+    ]);
+    // Which roles may invoke the notifier: the check's, and no other (the rule invokes it by resource policy).
+    const invokers = resourcesOf(pipeline, 'AWS::IAM::Policy').filter(([, p]) =>
+      JSON.stringify(props(p).PolicyDocument).includes(`"Fn::GetAtt":["${notifyId}","Arn"]`),
+    );
+    expect(invokers.map(([, p]) => referencedId((props(p).Roles as Json[])[0]))).toEqual([
+      referencedId(props(check).Role),
+    ]);
+    expect(checkId).not.toBe(notifyId);
   });
 });
 

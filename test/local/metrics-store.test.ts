@@ -134,6 +134,46 @@ describe('AlarmEvaluator', () => {
     expect(() => alarms.evaluate('nope')).toThrow(AlarmNotFoundError);
   });
 
+  it('keeps an alarm state through an update and into the next process, as CloudWatch keeps it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alarm-states-'));
+    try {
+      let now = T0;
+      const definition = {
+        AlarmName: 'stuck',
+        Namespace: 'N',
+        MetricName: 'E',
+        Statistic: 'Maximum' as const,
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold' as const,
+        TreatMissingData: 'ignore',
+      };
+      const store = new MetricStore({ clock: () => now });
+      const first = new AlarmEvaluator(store, { stateDir: dir });
+      first.putMetricAlarm(definition);
+      store.putMetricData({ Namespace: 'N', MetricData: [{ MetricName: 'E', Value: 2 }] });
+      expect(first.evaluate('stuck').state).toBe('ALARM');
+      const transitions: string[] = [];
+      first.onTransition((t) => transitions.push(`${t.from}->${t.to}`));
+      // An update (another description) leaves the state unchanged: no transition, no action.
+      first.putMetricAlarm({ ...definition, AlarmDescription: 'two or more' });
+      expect(first.evaluate('stuck').state).toBe('ALARM');
+      // Another process on the same state folder, the definitions put again as a deployment does.
+      now += 5_000;
+      const second = new AlarmEvaluator(store, { stateDir: dir });
+      second.onTransition((t) => transitions.push(`${t.from}->${t.to}`));
+      second.putMetricAlarm(definition);
+      expect(second.describeAlarms({ AlarmNames: ['stuck'] }).MetricAlarms[0]?.StateValue).toBe('ALARM');
+      expect(transitions).toEqual([]);
+      // A new alarm starts at INSUFFICIENT_DATA.
+      second.putMetricAlarm({ ...definition, AlarmName: 'fresh', MetricName: 'F' });
+      expect(second.describeAlarms({ AlarmNames: ['fresh'] }).MetricAlarms[0]?.StateValue).toBe('INSUFFICIENT_DATA');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('scales periods by timeScale', () => {
     let now = T0;
     const store = new MetricStore({ clock: () => now });

@@ -1,8 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HEALTH_KINDS, HEALTH_REPORT_KEY, type SensorHealthReport } from '../../health/types';
-import { sensorHealthAlarmName } from '../../infra/stacks/sensor-health';
+import { HEALTH_KINDS, HEALTH_REPORT_KEY, type SensorHealthReport, sensorHealthAlarmName } from '../../health/types';
 import { LocalNotifier } from '../../local/adapters/approvals';
 import { FolderObjectStore } from '../../local/adapters/s3';
 import { LocalLake } from '../../local/lake';
@@ -22,7 +21,8 @@ import type { Reading } from '../../telemetry/reading';
  * Sensor health on the embedded runtime: the synthesized check over a local lake with a stuck device publishes
  * UnhealthyDevices into the local metric store, the synthesized stuck alarm goes to ALARM, the synthesized rule
  * invokes the notifier, and one notification names the device; a later check with the device healthy again puts
- * the alarm back to OK and sends nothing.
+ * the alarm back to OK and sends nothing. Then a second stuck device while the first stays stuck: the alarm stays in
+ * ALARM, and the check's report event names the new one.
  */
 jest.setTimeout(120_000);
 
@@ -117,6 +117,7 @@ describe('sensor health (local runtime)', () => {
     expect(s?.rules[0]?.targets).toEqual([expect.objectContaining({ type: 'lambda', arn: s?.notifier.arn })]);
     expect(s?.notifier.reservedConcurrency).toBe(1);
     expect(s?.notifier.environment.TOPIC_ARN).toMatch(/^arn:aws:sns:/);
+    expect(s?.check.environment.NOTIFY_FUNCTION_ARN).toBe(s?.notifier.arn);
     // The evidence rules and alarms stay the retraining's own.
     expect(pipeline.alarmRules?.every((r) => r.targets.every((t) => t.type === 'stateMachine'))).toBe(true);
     expect(pipeline.evidenceAlarms?.some((a) => String(a.AlarmName).includes('sensor-health'))).toBe(false);
@@ -139,7 +140,11 @@ describe('sensor health (local runtime)', () => {
     for (const kind of ['silent', 'out-of-range', 'malformed'] as const) expect(unhealthy(kind)).toBe(0);
     expect(stateOf('stuck')).toBe('ALARM');
     expect(stateOf('silent')).toBe('OK');
-    expect(run.notified).toEqual([expect.objectContaining({ notified: true, reportId: report?.reportId })]);
+    // The report event first (the first report: its alarm's change notifies), then the alarm's change to ALARM.
+    expect(run.notified).toEqual([
+      expect.objectContaining({ notified: false, reason: expect.stringContaining('do not stay in ALARM') }),
+      expect.objectContaining({ notified: true, reportId: report?.reportId }),
+    ]);
     const sent = notifications();
     expect(sent).toHaveLength(1);
     expect(sent[0]?.subject).toContain('1 unhealthy sensor');
@@ -164,7 +169,44 @@ describe('sensor health (local runtime)', () => {
     expect(run.output.checked && run.output.report.unhealthy).toEqual([]);
     expect(unhealthy('stuck')).toBe(0);
     expect(stateOf('stuck')).toBe('OK');
-    expect(run.notified).toEqual([]);
+    expect(run.notified).toEqual([
+      expect.objectContaining({ notified: false, reason: 'no device went unhealthy since the previous check' }),
+    ]);
     expect(notifications()).toHaveLength(1);
+  });
+
+  it('a second stuck device while the first stays stuck: the alarm stays in ALARM, the report event names it', async () => {
+    const t1 = AT + 6 * 60 * MIN;
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    lake.appendReadings([...minutely('healthy-1', AT + 61 * MIN, t1), ...minutely('stuck-1', AT + 61 * MIN, t1, true)]);
+    const first = await health.runCheck({ at: t1 + MIN });
+    expect(stateOf('stuck')).toBe('ALARM');
+    expect(first.notified.filter((n) => n.notified)).toHaveLength(1);
+    expect(notifications()).toHaveLength(2);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // healthy-1 goes stuck from t1 on; stuck-1 stays stuck.
+    const t2 = t1 + 4 * 60 * MIN;
+    lake.appendReadings([...minutely('healthy-1', t1 + MIN, t2, true), ...minutely('stuck-1', t1 + MIN, t2, true)]);
+    const second = await health.runCheck({ at: t2 + MIN });
+    expect(second.output.checked && second.output.report.unhealthy.map((u) => u.thingName)).toEqual([
+      'healthy-1',
+      'stuck-1',
+    ]);
+    expect(stateOf('stuck')).toBe('ALARM');
+    expect(second.notified).toEqual([expect.objectContaining({ notified: true })]);
+    const sent = notifications();
+    expect(sent).toHaveLength(3);
+    expect(sent[2]?.subject).toBe('occupancy: 1 new unhealthy sensor, 2 in all (stuck 2)');
+    expect(sent[2]?.message).toContain('  - (new) healthy-1: humidity held 41.25 %');
+    expect(sent[2]?.message).toMatch(/^ {2}- stuck-1: /m);
+
+    // A third check with the same two: nothing new, nothing sent.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const third = await health.runCheck({ at: t2 + 2 * MIN });
+    expect(third.notified).toEqual([
+      expect.objectContaining({ notified: false, reason: 'no device went unhealthy since the previous check' }),
+    ]);
+    expect(notifications()).toHaveLength(3);
   });
 });

@@ -56,6 +56,12 @@ const KINDS: Kind[] = [
     wrongShape: { AlarmName: 'occupancy-variant-5xx' },
   },
   {
+    name: 'alarm-states.json',
+    path: 'metrics/alarm-states.json',
+    valid: { 'occupancy-variant-5xx': { state: 'OK', reason: 'Threshold Crossed', stateUpdated: 1 } },
+    wrongShape: { 'occupancy-variant-5xx': { state: 'RED' } },
+  },
+  {
     name: 'lake manifest',
     path: 'lake/manifest.json',
     valid: { signalSet: 'thermostat' },

@@ -35,9 +35,16 @@ describe('sensor health check handler (Athena stand-in over a local lake)', () =
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Events the check handed its notifier, with the report it saw written at that moment. */
+  const handed: { event: unknown; latest: string }[] = [];
   function handler(sensorHealth: Record<string, unknown> = {}, ids = ['report-1']) {
     const queue = [...ids];
     return createHandler({
+      notifier: {
+        invoke: async (event) => {
+          handed.push({ event, latest: await store.getText(`s3://${BUCKET}/${HEALTH_REPORT_KEY}`) });
+        },
+      },
       ...powertools('sensor-health'),
       config: parsePipelineConfig({ signalSetId: 'thermostat', sensorHealth }),
       dialect: 'athena',
@@ -93,6 +100,14 @@ describe('sensor health check handler (Athena stand-in over a local lake)', () =
       ]),
     );
     expect(logged[0]).toMatchObject({ signal: 'humidity', detail: expect.stringContaining('humidity held 41.25 %') });
+
+    // The notifier's event comes once the report it names is the latest.
+    expect(handed.at(-1)?.event).toEqual({
+      source: 'occupancy.sensor-health',
+      'detail-type': 'Sensor Health Report',
+      detail: { reportId: 'report-1', checkedAt: AT },
+    });
+    expect((JSON.parse(handed.at(-1)?.latest ?? '{}') as SensorHealthReport).reportId).toBe('report-1');
   });
 
   it('publishes zeros when every device is healthy (the alarms return to OK)', async () => {
@@ -133,6 +148,7 @@ describe('sensor health check configuration', () => {
     ATHENA_DATABASE: 'occupancy',
     ATHENA_WORKGROUP: 'occupancy',
     REPORT_BUCKET: 'occupancy-artifacts',
+    NOTIFY_FUNCTION_ARN: 'arn:aws:lambda:eu-west-1:123456789012:function:occupancy-SensorHealthNotify-1AB',
   };
   it('reads its environment once, with table defaults', () => {
     const deps = defaultDeps(env);
@@ -145,6 +161,9 @@ describe('sensor health check configuration', () => {
   });
   it('refuses a missing bucket or a bad config, naming the variable', () => {
     expect(() => defaultDeps({ ...env, REPORT_BUCKET: '' })).toThrow(ConfigError);
+    expect(() => defaultDeps({ ...env, NOTIFY_FUNCTION_ARN: 'occupancy-notify' })).toThrow(
+      expect.objectContaining({ field: 'NOTIFY_FUNCTION_ARN' }),
+    );
     expect(() => defaultDeps({ ...env, PIPELINE_CONFIG: '{"sensorHealth":{"stuckMinutes":0}}' })).toThrow(
       expect.objectContaining({ field: 'PIPELINE_CONFIG' }),
     );
