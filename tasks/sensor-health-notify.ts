@@ -202,10 +202,11 @@ export function createHandler(deps: SensorHealthNotifyDeps): LambdaHandler<Notif
       seenDevices: report.unhealthy.map(unhealthyKey),
     };
     const freshKinds = [...new Set(fresh.map((u) => u.kind))];
-    const alarming = await staysAlarming(freshKinds, record.seenDevices, report);
+    const sent = record.reportId === report.reportId;
+    const alarming = sent ? [] : await staysAlarming(freshKinds, record.seenDevices, report);
     const newKeys = new Set(fresh.filter((u) => alarming.includes(u.kind)).map(unhealthyKey));
     let output: NotifyOutput;
-    if (record.reportId === report.reportId) {
+    if (sent) {
       output = skip(report.reportId, `report ${report.reportId} was already notified`);
     } else if (newKeys.size === 0) {
       output = skip(

@@ -60,7 +60,8 @@ export class SensorHealth extends Construct {
 
     const notify = nodeFunction(this, 'NotifyFunction', {
       entry: join(TASKS_DIR, 'sensor-health-notify.ts'),
-      description: 'Sensor health alarm → the unhealthy devices, once per report, to the notification topic',
+      description:
+        'Sensor health alarm, or a new unhealthy device under one → the unhealthy devices, once per report, to the topic',
       key,
       environment: { REPORT_BUCKET: props.artifactsBucket.bucketName, TOPIC_ARN: props.topic.topicArn },
     });

@@ -1,4 +1,5 @@
-import type { SensorFaultRecord } from '../../health/types';
+import type { PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { type SensorFaultRecord, sensorHealthAlarmName } from '../../health/types';
 import type { LocalLake } from '../../local/lake';
 import type { Reading } from '../../telemetry/reading';
 
@@ -109,3 +110,17 @@ export const EXPECTED: readonly (readonly [string, string, number, number | null
 ];
 
 export const KNOWN = ['healthy-1', 'healthy-2', 'malformed-1', 'oor-1', 'silent-1', 'stuck-1'];
+
+/** The stuck kind's alarm as the stack defines it, for a local evaluator (a one-minute period). */
+export const STUCK_ALARM: PutMetricAlarmCommandInput = {
+  AlarmName: sensorHealthAlarmName('stuck'),
+  Namespace: 'Occupancy',
+  MetricName: 'UnhealthyDevices',
+  Dimensions: [{ Name: 'Kind', Value: 'stuck' }],
+  Statistic: 'Maximum',
+  Period: 60,
+  EvaluationPeriods: 1,
+  Threshold: 1,
+  ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+  TreatMissingData: 'ignore',
+};

@@ -8,6 +8,7 @@ import {
 } from '../../local/runtime/alarm-rules';
 import { AsyncInvokeQueue } from '../../local/runtime/async-invoke';
 import type { Json } from '../../local/runtime/runner';
+import { STUCK_ALARM } from '../health/fleet-fixture';
 
 /**
  * EventBridge rules whose target is a Lambda function (the sensor health notifier): read from a template, the alarm
@@ -45,17 +46,7 @@ describe('rules with Lambda targets', () => {
   it("an alarm's change to ALARM hands the function the whole state change event (no input given)", () => {
     const metrics = new MetricStore();
     const alarms = new AlarmEvaluator(metrics);
-    alarms.putMetricAlarm({
-      AlarmName: 'occupancy-sensor-health-stuck',
-      Namespace: 'Occupancy',
-      MetricName: 'UnhealthyDevices',
-      Dimensions: [{ Name: 'Kind', Value: 'stuck' }],
-      Statistic: 'Maximum',
-      Period: 60,
-      EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-    });
+    alarms.putMetricAlarm(STUCK_ALARM);
     const delivered: { arn: string; input: Json; type: string }[] = [];
     const rules = new AlarmEventRules(
       alarmRulesOfTemplate(resources, {}, { Notify: NOTIFY_ARN }),

@@ -6,6 +6,7 @@ import { standInCloudWatchAlarms, standInLambda } from '../../local/runtime/stan
 import { PortError } from '../../tasks/errors';
 import { CloudWatchAlarmStates } from '../../tasks/ports/alarm-states';
 import { LambdaEventInvoker } from '../../tasks/ports/event-invoker';
+import { STUCK_ALARM } from '../health/fleet-fixture';
 
 /** The sensor health notifier's two AWS ports: the check's asynchronous invoke, the alarms' state. */
 
@@ -68,18 +69,7 @@ describe('local stand-ins the synthesized functions get', () => {
   it('CloudWatch: DescribeAlarms from the local evaluator, state and threshold', async () => {
     const metrics = new MetricStore();
     const alarms = new AlarmEvaluator(metrics);
-    alarms.putMetricAlarm({
-      AlarmName: 'occupancy-sensor-health-stuck',
-      Namespace: 'Occupancy',
-      MetricName: 'UnhealthyDevices',
-      Dimensions: [{ Name: 'Kind', Value: 'stuck' }],
-      Statistic: 'Maximum',
-      Period: 60,
-      EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'ignore',
-    });
+    alarms.putMetricAlarm(STUCK_ALARM);
     metrics.putMetricData({
       Namespace: 'Occupancy',
       MetricData: [{ MetricName: 'UnhealthyDevices', Dimensions: [{ Name: 'Kind', Value: 'stuck' }], Value: 2 }],
