@@ -1,6 +1,5 @@
 import { join, resolve } from 'node:path';
 import type { PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
-import type { AutoMLJobChannel } from '@aws-sdk/client-sagemaker';
 import { AutoMLJobRunner } from '../../automl/job';
 import type { PipelineConfig } from '../../pipeline/config';
 import { FileApprovalStore, LocalNotifier } from '../adapters/approvals';
@@ -9,29 +8,23 @@ import { LocalDynamoDB } from '../adapters/dynamodb';
 import { FolderObjectStore } from '../adapters/s3';
 import { LocalModelRegistry } from '../adapters/sagemaker-registry';
 import { LocalTransformJobs } from '../adapters/sagemaker-transform';
-import {
-  type AwsService,
-  assertAutoMLChannels,
-  assertRequest,
-  assertSageMakerName,
-  assertSnsSubject,
-  stepFunctionsNameOf,
-} from '../aws-contract';
+import { assertRequest, assertSageMakerName, assertSnsSubject, stepFunctionsNameOf } from '../aws-contract';
 import { LocalHosting, startInvocationServer, ValidationException } from '../hosting';
 import { localShadowCompare } from '../hosting/shadow-compare-binding';
 import type { ShadowDocumentSnapshot } from '../iot/shadow-service';
 import { LocalLake } from '../lake';
 import { AlarmEvaluator, MetricStore } from '../metrics';
+import { autoMLBindings } from './automl-bindings';
 import { describeExecution } from './describe-execution';
 import { LocalEvidence } from './evidence';
 import { ExecutionStore } from './executions';
 import type { FaultName } from './faults';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from './identity';
-import { type LocalFunction, LocalLambdas } from './lambdas';
+import { LocalLambdas } from './lambdas';
 import { type PipelineFunctions, pipelineFunctions, startPipelineEndpoints } from './pipeline-functions';
 import { type Json, LocalStepFunctionsRunner, type ResourceBinding, type StartedExecution } from './runner';
 import { LocalSensorHealth } from './sensor-health';
 import { actionAllowed, type SynthesizedPipeline, synthesizePipeline } from './synth';
+import { lambda, ServiceError, sdk, serviceCall, toJson } from './task-bindings';
 import { TaskTokenBroker } from './task-tokens';
 
 /**
@@ -52,69 +45,6 @@ export interface LocalStackOptions {
   readonly onProgress?: (line: string) => void;
   /** A synthesized pipeline to reuse (tests synthesize once). @default synthesized from `config` */
   readonly pipeline?: SynthesizedPipeline;
-}
-
-/** An AWS service error as Step Functions names it (`SageMaker.SageMakerException`), keeping the message. */
-class ServiceError extends Error {
-  constructor(name: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = name;
-  }
-}
-
-/** JSON as a state sees it: Dates as ISO strings, no SDK `$metadata`. */
-function toJson(value: unknown): Json {
-  return JSON.parse(JSON.stringify(value, (key, v) => (key === '$metadata' ? undefined : v))) as Json;
-}
-
-/** Step Functions' service names (`aws-sdk:<service>:…`) → the SDK client whose model validates the request. */
-const SDK_SERVICES: Record<string, AwsService> = {
-  sagemaker: 'sagemaker',
-  s3: 's3',
-  sfn: 'sfn',
-  cloudwatch: 'cloudwatch',
-  athena: 'athena',
-  sns: 'sns',
-  dynamodb: 'dynamodb',
-  iotdata: 'iot-data-plane',
-  lambda: 'lambda',
-};
-
-/**
- * A Task state's call reaching a local adapter: the input is checked against the SDK's model for the operation
- * (as Step Functions passes it: PascalCase members, JSON values) and any error surfaces under the name Step
- * Functions would give it on AWS (see local/aws-contract/errors.ts for which names are certain).
- */
-async function serviceCall(
-  service: AwsService,
-  operation: string,
-  input: Json,
-  handler: (input: Record<string, unknown>) => unknown,
-): Promise<Json> {
-  try {
-    assertRequest(service, operation, input ?? {}, 'stepfunctions');
-    return toJson(await handler((input ?? {}) as Record<string, unknown>));
-  } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
-    throw new ServiceError(stepFunctionsNameOf(service, e), e.message, { cause: error });
-  }
-}
-
-function sdk(service: string, action: string, handler: (input: Record<string, unknown>) => unknown): ResourceBinding {
-  const awsService = SDK_SERVICES[service];
-  if (!awsService) throw new Error(`No SDK model is known for Step Functions service "${service}"`);
-  return {
-    resource: `arn:aws:states:::aws-sdk:${service}:${action}`,
-    handler: (input) => serviceCall(awsService, action, input, handler),
-  };
-}
-
-/** A Task state invoking a Lambda function by ARN (payloadResponseOnly): the function's bundled handler runs. */
-function lambda(functionPattern: RegExp, fn: LocalFunction, lambdas: LocalLambdas): ResourceBinding {
-  return {
-    resource: new RegExp(`^arn:aws:lambda:[^:]+:\\d+:function:${functionPattern.source}`),
-    handler: async (input) => toJson(await lambdas.invoke(fn, input)),
-  };
 }
 
 export class LocalStack {
@@ -141,7 +71,6 @@ export class LocalStack {
   /** Base of the approval links AwaitApproval sends (the local approval server or console). */
   approvalBaseUrl: string;
   private probeRows = '';
-  private lastAutoMLNote = '';
   private endpointServer: { url: string; close(): Promise<void> } | undefined;
   /** S3, DynamoDB, SNS and Step Functions for the Lambda handlers' SDK clients (local/aws-endpoints). */
   private awsEndpoints: { url: string; close(): Promise<void> } | undefined;
@@ -313,60 +242,13 @@ export class LocalStack {
       },
       lambda(/ScoringInput/, functions.scoringInput, lambdas),
       lambda(/RetrainingCooldown/, functions.retrainingCooldown, lambdas),
-      sdk('sagemaker', 'createAutoMLJobV2', (input) => {
-        assertSageMakerName('AutoMLJobName', input.AutoMLJobName);
-        const spec = input as {
-          AutoMLJobName: string;
-          AutoMLJobInputDataConfig: AutoMLJobChannel[];
-          AutoMLProblemTypeConfig?: {
-            TabularJobConfig?: { TargetAttributeName?: string; CompletionCriteria?: Record<string, number> };
-          };
-          AutoMLJobObjective?: { MetricName?: string };
-        };
-        const contentType = assertAutoMLChannels(spec.AutoMLJobInputDataConfig);
-        const channel = (type: string) =>
-          spec.AutoMLJobInputDataConfig.find((c) => (c.ChannelType ?? 'training') === type)?.DataSource?.S3DataSource
-            ?.S3Uri;
-        const train = channel('training');
-        if (!train) throw new ValidationException('AutoMLJobInputDataConfig: a training channel is required.');
-        const validation = channel('validation');
-        const tabular = spec.AutoMLProblemTypeConfig?.TabularJobConfig;
-        const criteria = tabular?.CompletionCriteria ?? {};
-        this.automl.start({
-          name: spec.AutoMLJobName,
-          // An S3Prefix channel: the local AutoML reads every object under the prefix's folder, in key order.
-          trainPath: this.store.pathOf(train),
-          validationPath: validation ? this.store.pathOf(validation) : undefined,
-          contentType,
-          target: tabular?.TargetAttributeName ?? 'occupied',
-          objective: (spec.AutoMLJobObjective?.MetricName ?? config.autoML.objective) as never,
-          maxCandidates: criteria.MaxCandidates,
-          // Local runs train on one machine in seconds: Autopilot's runtime limits are scaled like Wait states.
-          maxRuntimePerCandidateSeconds: scaledSeconds(criteria.MaxRuntimePerTrainingJobInSeconds, timeScale),
-          maxJobRuntimeSeconds: scaledSeconds(criteria.MaxAutoMLJobRuntimeInSeconds, timeScale),
-        });
-        return { AutoMLJobArn: `arn:aws:sagemaker:${LOCAL_REGION}:${LOCAL_ACCOUNT}:automl-job/${spec.AutoMLJobName}` };
-      }),
-      sdk('sagemaker', 'describeAutoMLJobV2', (input) => {
-        const name = String(input.AutoMLJobName);
-        const described = this.automl.describe(name);
-        if (faults.has('automl-failed')) {
-          if (described.AutoMLJobStatus === 'InProgress') this.automl.stop(name);
-          return {
-            ...described,
-            AutoMLJobStatus: 'Failed',
-            FailureReason: 'Injected fault: automl-failed',
-            BestCandidate: undefined,
-          };
-        }
-        const note = described.Progress
-          ? `candidate ${described.Progress.CandidatesCompleted}/${described.Progress.CandidatesTotal}`
-          : '';
-        if (note && note !== this.lastAutoMLNote && described.AutoMLJobStatus === 'InProgress') {
-          this.options.onProgress?.(`           AutoML: ${note}`);
-        }
-        this.lastAutoMLNote = note;
-        return described;
+      ...autoMLBindings({
+        automl: this.automl,
+        store: this.store,
+        defaultObjective: config.autoML.objective,
+        faults,
+        timeScale,
+        ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
       }),
       lambda(/CandidateContainers/, functions.candidateContainers, lambdas),
       sdk('sagemaker', 'describeEndpoint', (input) => this.hosting.describeEndpoint(input as never)),
@@ -488,11 +370,6 @@ export class LocalStack {
       },
     ];
   }
-}
-
-/** Autopilot's limits (hours) scaled to local time, never below what a small search needs. */
-function scaledSeconds(seconds: number | undefined, timeScale: number): number | undefined {
-  return seconds === undefined ? undefined : Math.max(10, Math.round(seconds * timeScale));
 }
 
 export function newExecutionName(now = new Date()): string {
