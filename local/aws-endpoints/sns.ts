@@ -19,6 +19,28 @@ function sendError(res: ServerResponse, code: string, status: number, message: s
   send(res, status, xml, { 'Content-Type': 'text/xml' });
 }
 
+/** SNS's 256 KiB message limit: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html#API_Publish_RequestParameters */
+const SNS_MESSAGE_MAX_BYTES = 262_144;
+
+/**
+ * Publish to the local topic, as SNS checks it: the request against the SDK's model, the subject, the topic
+ * (`NotFound`), the size (`InvalidParameter`); then delivered to the local notifier. The endpoint below and the
+ * in-process client (local/runtime/stand-in-clients.ts) both publish through it.
+ */
+export async function publishToLocalTopic(
+  topic: { readonly topicArn: string; readonly notifier: Notifier },
+  input: Record<string, unknown>,
+): Promise<void> {
+  assertRequest('sns', 'Publish', input, 'sdk');
+  assertSnsSubject(input.Subject);
+  // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html#API_Publish_Errors
+  if (input.TopicArn !== topic.topicArn) throw new EndpointError('NotFound', 404, 'Topic does not exist');
+  const message = String(input.Message ?? '');
+  if (Buffer.byteLength(message) > SNS_MESSAGE_MAX_BYTES)
+    throw new EndpointError('InvalidParameter', 400, 'Invalid parameter: Message too long');
+  await topic.notifier.publish(typeof input.Subject === 'string' ? input.Subject : '(no subject)', message);
+}
+
 /** Handles the request when it is SNS's (a form POST with an Action); false when it is not. */
 export async function handleSns(
   topics: { readonly topicArn: string; readonly notifier: Notifier },
@@ -37,16 +59,7 @@ export async function handleSns(
     for (const [name, value] of form) {
       if (name !== 'Action' && name !== 'Version') input[name] = value;
     }
-    assertRequest('sns', 'Publish', input, 'sdk');
-    assertSnsSubject(input.Subject);
-    if (input.TopicArn !== topics.topicArn) {
-      // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html#API_Publish_Errors
-      throw new EndpointError('NotFound', 404, 'Topic does not exist');
-    }
-    const message = String(input.Message ?? '');
-    // 256 KiB: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html#API_Publish_RequestParameters
-    if (Buffer.byteLength(message) > 262_144) throw new EndpointError('InvalidParameter', 400, 'Message too long');
-    await topics.notifier.publish(typeof input.Subject === 'string' ? input.Subject : '(no subject)', message);
+    await publishToLocalTopic(topics, input);
     const xml =
       `<PublishResponse xmlns="${XMLNS}"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult>` +
       `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishResponse>`;

@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { METRICS_NAMESPACE, SENSOR_HEALTH_SERVICE } from '../../observability/metrics';
 import { parseEnv, pipelineConfigFromEnv } from '../../tasks/lambda-handler';
 import { CloudWatchAlarmStates } from '../../tasks/ports/alarm-states';
@@ -20,8 +19,6 @@ import {
 } from '../../tasks/sensor-health-notify';
 import { LocalAthena } from '../adapters/athena';
 import type { FolderObjectStore } from '../adapters/s3';
-import { assertRequest, assertSnsSubject } from '../aws-contract';
-import { EndpointError } from '../aws-endpoints/http';
 import { lambdaContext } from '../aws-endpoints/lambda-context';
 import { LocalStoreMetrics } from '../iot/local-metrics';
 import type { LocalLake } from '../lake';
@@ -31,7 +28,7 @@ import { AlarmEventRules } from './alarm-rules';
 import { AsyncInvokeQueue } from './async-invoke';
 import { standInAthena } from './evidence';
 import type { Json } from './runner';
-import { standInCloudWatchAlarms, standInLambda } from './stand-in-clients';
+import { standInCloudWatchAlarms, standInLambda, standInSns } from './stand-in-clients';
 import type { SensorHealthOfTemplate } from './synth';
 
 /**
@@ -64,31 +61,6 @@ export interface CheckRun {
 
 /** Where the local check's Athena results go (on AWS: the workgroup's result location). */
 const LOCAL_HEALTH_RESULTS = 's3://occupancy-athena-results/sensor-health/';
-
-/** SNS 256 KiB message limit: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html#API_Publish_RequestParameters */
-const SNS_MESSAGE_MAX_BYTES = 262_144;
-
-/**
- * The notifier's SNS client, answered in process: Publish as the local SNS endpoint checks it (the request's shape,
- * the subject, the topic, the size; local/aws-endpoints/sns.ts), delivered to the local notifier.
- */
-export function standInSns(topicArn: string, notifier: Notifier): SNSClient {
-  const send = async (command: unknown) => {
-    if (!(command instanceof PublishCommand))
-      throw new Error(`The local SNS stand-in does not answer ${String(command)}`);
-    const input = command.input;
-    assertRequest('sns', 'Publish', input, 'sdk');
-    assertSnsSubject(input.Subject);
-    // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html#API_Publish_Errors
-    if (input.TopicArn !== topicArn) throw new EndpointError('NotFound', 404, 'Topic does not exist');
-    const message = input.Message ?? '';
-    if (Buffer.byteLength(message) > SNS_MESSAGE_MAX_BYTES)
-      throw new EndpointError('InvalidParameter', 400, 'Invalid parameter: Message too long');
-    await notifier.publish(input.Subject ?? '(no subject)', message);
-    return { MessageId: `local-${Date.now()}` };
-  };
-  return { send } as unknown as SNSClient;
-}
 
 const quietTools = (serviceName: string, metrics: MetricStore) => ({
   // The check logs one WARN line per unhealthy device (for CloudWatch Logs Insights); locally the report says it.

@@ -1,7 +1,10 @@
 import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { Notifier } from '../../tasks/ports/notifier';
 import { assertRequest } from '../aws-contract';
 import { EndpointError } from '../aws-endpoints/http';
+import { publishToLocalTopic } from '../aws-endpoints/sns';
 import type { AlarmEvaluator } from '../metrics';
 import type { Json } from './runner';
 
@@ -76,4 +79,15 @@ export function standInCloudWatchAlarms(alarms: AlarmEvaluator): CloudWatchClien
     return { ...alarms.describeAlarms(names.length > 0 ? { AlarmNames: names } : {}), CompositeAlarms: [] };
   };
   return { send } as unknown as CloudWatchClient;
+}
+
+/** SNS Publish to the local topic, answered in process as the local SNS endpoint answers it (publishToLocalTopic). */
+export function standInSns(topicArn: string, notifier: Notifier): SNSClient {
+  const send = async (command: unknown) => {
+    if (!(command instanceof PublishCommand))
+      throw new Error(`The local SNS stand-in does not answer ${String(command)}`);
+    await publishToLocalTopic({ topicArn, notifier }, { ...command.input });
+    return { MessageId: `local-${Date.now()}` };
+  };
+  return { send } as unknown as SNSClient;
 }
