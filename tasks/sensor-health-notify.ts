@@ -2,9 +2,9 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
+import { readSensorHealthReport } from '../health/report-schema';
 import { newDevicesSubject, notificationMessage, notificationSubject } from '../health/report-text';
 import {
-  HEALTH_KINDS,
   HEALTH_REPORT_KEY,
   type HealthKind,
   type SensorHealthReport,
@@ -110,26 +110,12 @@ export function isMissingObject(error: unknown): boolean {
   return false;
 }
 
+/** The newest report, refused with ArtifactError naming what is wrong (health/report-schema.ts, as the console). */
 function parseReport(text: string, uri: string): SensorHealthReport {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw new ArtifactError(`${uri} is not JSON`, uri, { cause: error });
-  }
-  const r = doc as Partial<SensorHealthReport> | null;
-  const valid =
-    typeof r === 'object' &&
-    r !== null &&
-    typeof r.reportId === 'string' &&
-    typeof r.checkedAt === 'number' &&
-    Array.isArray(r.unhealthy) &&
-    typeof r.counts === 'object' &&
-    r.counts !== null &&
-    HEALTH_KINDS.every((k) => typeof r.counts?.[k] === 'number');
-  if (!valid)
-    throw new ArtifactError(`${uri} is not a sensor health report (reportId, checkedAt, counts, unhealthy)`, uri);
-  return doc as SensorHealthReport;
+  const read = readSensorHealthReport(text);
+  if (!read.ok)
+    throw new ArtifactError(`${uri} is not a sensor health report: ${read.problem}`, uri, { cause: read.cause });
+  return read.report;
 }
 
 /**

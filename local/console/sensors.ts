@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as z from 'zod';
+import { readSensorHealthReport } from '../../health/report-schema';
 import { HEALTH_KINDS, HEALTH_REPORT_KEY, type SensorHealthReport } from '../../health/types';
 
 /**
@@ -8,26 +8,6 @@ import { HEALTH_KINDS, HEALTH_REPORT_KEY, type SensorHealthReport } from '../../
  * (`health/latest.json`, which each check writes to the artifacts bucket), grouped by kind for the page.
  * The bucket is not assumed: every bucket folder of the store is looked at and the newest check wins.
  */
-
-const KindSchema = z.enum(HEALTH_KINDS);
-
-const ReportSchema = z.object({
-  reportId: z.string(),
-  checkedAt: z.number(),
-  lookbackHours: z.number(),
-  devicesKnown: z.number().int().nonnegative(),
-  counts: z.record(KindSchema, z.number().int().nonnegative()),
-  unhealthy: z.array(
-    z.object({
-      thingName: z.string(),
-      kind: KindSchema,
-      since: z.number(),
-      lastGoodReading: z.number().nullable(),
-      signal: z.string().optional(),
-      detail: z.string(),
-    }),
-  ),
-});
 
 export interface SensorsKindGroup {
   readonly kind: (typeof HEALTH_KINDS)[number];
@@ -60,11 +40,6 @@ export function groupByKind(report: SensorHealthReport): SensorsKindGroup[] {
   });
 }
 
-/** Parses a report file's text; a file that is not a report throws, naming what is wrong. */
-export function parseReport(text: string): SensorHealthReport {
-  return ReportSchema.parse(JSON.parse(text)) satisfies SensorHealthReport;
-}
-
 /**
  * The newest report under an object store's root (`<state>/s3`): one `health/latest.json` per bucket at most.
  * `everyMinutes`: the check's schedule, passed on for the page's staleness warning. @default unknown (no warning)
@@ -78,18 +53,16 @@ export function sensorsView(storeRoot: string, everyMinutes?: number): SensorsVi
     const path = join(storeRoot, bucket.name, ...HEALTH_REPORT_KEY.split('/'));
     if (!existsSync(path)) continue;
     const source = `s3://${bucket.name}/${HEALTH_REPORT_KEY}`;
+    let text: string;
     try {
-      const report = parseReport(readFileSync(path, 'utf8'));
-      if (!newest || report.checkedAt > newest.report.checkedAt) newest = { source, report };
+      text = readFileSync(path, 'utf8');
     } catch (error) {
-      const message =
-        error instanceof z.ZodError
-          ? error.issues.map((i) => `${i.path.join('.') || '$'}: ${i.message}`).join('; ')
-          : error instanceof Error
-            ? error.message
-            : String(error);
-      unreadable = { source, message };
+      unreadable = { source, message: error instanceof Error ? error.message : String(error) };
+      continue;
     }
+    const read = readSensorHealthReport(text);
+    if (!read.ok) unreadable = { source, message: read.problem };
+    else if (!newest || read.report.checkedAt > newest.report.checkedAt) newest = { source, report: read.report };
   }
   if (newest) {
     const schedule = everyMinutes === undefined ? {} : { everyMinutes };
