@@ -19,6 +19,26 @@ export function inputColumns(spec: FeatureSpec): string[] {
   return [...spec.numericInputs, ...spec.enumInputs].map((s) => s.name).filter((name) => used.has(name));
 }
 
+/**
+ * `deduped`: one reading per (thing_name, ts) of `table` (MQTT redeliveries: the copy received last wins, ties to the
+ * larger values), thing_name, ts and `columns`; `where` is appended to the row filter (partitions, a time range).
+ * The features' readings and the sensor health check's (health/query.ts) are de-duplicated by it.
+ */
+export function dedupedCte(table: string, columns: readonly string[], where: string): string {
+  const carried = ['"thing_name"', '"ts"', ...columns].join(', ');
+  const order = ['"received_at" DESC', ...columns.map((c) => `${c} DESC`)].join(', ');
+  return `deduped AS (
+  SELECT ${carried}
+  FROM (
+    SELECT ${carried},
+      row_number() OVER (PARTITION BY "thing_name", "ts" ORDER BY ${order}) AS "_dup_rank"
+    FROM ${table}
+    WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL${where}
+  ) ranked
+  WHERE "_dup_rank" = 1
+)`;
+}
+
 /** The readings the features are computed over: CTEs ending in the one named `source`. */
 export interface ReadingCtes {
   readonly ctes: string[];
@@ -44,23 +64,13 @@ export function readingCtes(
   // The flag rule needs every stuck signal, used by a feature or not.
   const read = rule ? [...inputs, ...rule.stuck.map((s) => q(s.signal)).filter((c) => !inputs.includes(c))] : inputs;
 
-  const dedupOrder = ['"received_at" DESC', ...read.map((c) => `${c} DESC`)].join(', ');
   // A table of buildReadingsQuery's rows: already one reading per (thing_name, ts), of the window.
   const deduped = options.deduplicated
     ? `deduped AS (
   SELECT "thing_name", "ts"${read.map((c) => `, ${c}`).join('')}
   FROM ${telemetry}
 )`
-    : `deduped AS (
-  SELECT "thing_name", "ts"${read.map((c) => `, ${c}`).join('')}
-  FROM (
-    SELECT "thing_name", "ts"${read.map((c) => `, ${c}`).join('')},
-      row_number() OVER (PARTITION BY "thing_name", "ts" ORDER BY ${dedupOrder}) AS "_dup_rank"
-    FROM ${telemetry}
-    WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL${windowPredicate(options.window)}
-  ) ranked
-  WHERE "_dup_rank" = 1
-)`;
+    : dedupedCte(telemetry, read, windowPredicate(options.window));
   if (!rule) return { ctes: [deduped], source: 'deduped' };
   const carried = ['"thing_name"', '"ts"', ...inputs];
   const faultsTable = options.sensorFaultsTable ?? rule.faultsTable;

@@ -9,6 +9,7 @@
  * Stuck and out-of-range come from health/flag-sql.ts, the rule the export applies too. Pure text generation, no I/O.
  */
 import { type SqlDialectName, SqlGenerationError, sqlDialect } from '../features/dialect';
+import { dedupedCte } from '../features/readings';
 import type { SensorHealthConfig } from '../pipeline/config';
 import { numericSignals, type SignalSet } from '../telemetry/signals';
 import { flagCtes, flagRuleOf, stuckSinceColumn, stuckSpanColumn } from './flag-sql';
@@ -71,20 +72,9 @@ export function buildHealthQuery(o: HealthQueryOptions): string {
   const days = `"dt" >= '${firstDay}' AND "dt" <= '${lastDay}'`;
   const sigCols = signals.map(q);
   const carried = ['"thing_name"', '"ts"', ...sigCols];
-  const dedupOrder = ['"received_at" DESC', ...sigCols.map((c) => `${c} DESC`)].join(', ');
   const ctes = [
-    // Duplicate (thing_name, ts) readings (MQTT redeliveries) keep the one received last, as features/sql.ts does.
-    `deduped AS (
-  SELECT ${carried.join(', ')}
-  FROM (
-    SELECT ${carried.join(', ')},
-      row_number() OVER (PARTITION BY "thing_name", "ts" ORDER BY ${dedupOrder}) AS "_dup_rank"
-    FROM ${telemetry}
-    WHERE "thing_name" IS NOT NULL AND "ts" IS NOT NULL AND ${days}
-      AND "ts" > ${d.bigintLiteral(scanStart)} AND "ts" <= ${at}
-  ) ranked
-  WHERE "_dup_rank" = 1
-)`,
+    // Duplicate (thing_name, ts) readings (MQTT redeliveries) keep the one received last, as the features' do.
+    dedupedCte(telemetry, sigCols, ` AND ${days}\n      AND "ts" > ${d.bigintLiteral(scanStart)} AND "ts" <= ${at}`),
     ...flagCtes('deduped', carried, rule, d, { startDay: firstDay }),
     `latest AS (
   SELECT * FROM (

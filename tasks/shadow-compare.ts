@@ -3,7 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import type { SqlDialectName } from '../features/dialect';
 import { type LambdaHandler, onFirstInvoke, type Powertools, parseEnv, wrapHandler } from './lambda-handler';
-import { AthenaLakeQuery, type LakeQuery } from './ports/lake-query';
+import { athenaLakeQueryOf, type LakeQuery } from './ports/lake-query';
 import type { StreamingObjectStore } from './ports/object-store';
 import { S3ObjectStore } from './ports/s3-object-store';
 import { powertools } from './powertools';
@@ -145,11 +145,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): ShadowCompare
     predictionsTable: e.PREDICTIONS_TABLE,
     labelsTable: e.LABELS_TABLE,
     store: new S3ObjectStore(tools.tracer.captureAWSv3Client(new S3Client({}))),
-    lake: new AthenaLakeQuery(tools.tracer.captureAWSv3Client(new AthenaClient({})), {
-      database: e.ATHENA_DATABASE,
-      workGroup: e.ATHENA_WORKGROUP,
-      ...(e.ATHENA_OUTPUT_LOCATION === undefined ? {} : { outputLocation: e.ATHENA_OUTPUT_LOCATION }),
-    }),
+    lake: athenaLakeQueryOf(tools.tracer.captureAWSv3Client(new AthenaClient({})), e),
   };
 }
 
